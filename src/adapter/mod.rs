@@ -1,0 +1,4 @@
+//! Adapters: how each kind of action is carried out.
+
+pub mod process;
+pub mod http;

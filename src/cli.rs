@@ -1,0 +1,208 @@
+//! Command-line definitions (clap). Parsing only: `commands` does the work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::output::style::ColorChoice;
+
+/// Runbook-as-code for disaster recovery: validate, rehearse and run YAML runbooks,
+/// with an incident log you can resume from and turn into a post-mortem timeline.
+#[derive(Debug, Parser)]
+#[command(name = "drctl", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Directory where runbooks are found by name.
+    #[arg(long, global = true, default_value = crate::runbook::find::DEFAULT_DIR, env = "DRCTL_DIR")]
+    pub dir: PathBuf,
+    /// Directory of incidents and locks.
+    #[arg(long, global = true, default_value = ".drctl", env = "DRCTL_STATE_DIR")]
+    pub state_dir: PathBuf,
+    /// When to use colours.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+    /// Print diagnostics (-v) and debug traces (-vv) on stderr.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Print only errors and command output.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check runbooks without running anything (for CI).
+    Validate(ValidateArgs),
+    /// List the runbooks in the runbook directory.
+    List(ListArgs),
+    /// Show a runbook: inputs, steps in execution order, confirmations.
+    Show(ShowArgs),
+    /// Print the step graph as Graphviz dot or Mermaid.
+    Graph(GraphArgs),
+    /// Run a runbook (or rehearse it with --dry-run).
+    Run(RunArgs),
+    /// Continue a failed or interrupted run.
+    Resume(ResumeArgs),
+    /// List incidents.
+    Incidents,
+    /// Show an incident's timeline.
+    Log(LogArgs),
+    /// Write an incident's post-mortem report (Markdown).
+    Report(ReportArgs),
+    /// Remove a lock left by a run on another host, after checking it is dead.
+    Unlock(UnlockArgs),
+    /// Print the JSON Schema of the runbook format.
+    Schema,
+    /// Print shell completions.
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ValidateFormat {
+    #[default]
+    Human,
+    Json,
+    Github,
+}
+
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// Runbook files or directories (default: the runbook directory).
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ValidateFormat::Human)]
+    pub format: ValidateFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ListFormat {
+    #[default]
+    Human,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Runbook name (found in the runbook directory) or path.
+    pub runbook: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum GraphFormat {
+    #[default]
+    Dot,
+    Mermaid,
+}
+
+#[derive(Debug, Args)]
+pub struct GraphArgs {
+    /// Runbook name or path.
+    pub runbook: String,
+    #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+    pub format: GraphFormat,
+}
+
+/// How a run is driven; shared by `run` and `resume`.
+#[derive(Debug, Args, Clone)]
+pub struct DriveArgs {
+    /// Accept yes/no confirmations, manual steps and rollbacks without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Accept typed confirmations that ask for this word (repeatable).
+    #[arg(long = "confirm", value_name = "WORD")]
+    pub confirm_words: Vec<String>,
+    /// Who runs this (recorded with every answer). Default: the login name.
+    #[arg(long, env = "DRCTL_OPERATOR")]
+    pub operator: Option<String>,
+    /// How many steps may run at the same time.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+    /// Plain timestamped lines instead of spinners, even on a terminal.
+    #[arg(long)]
+    pub plain: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Runbook name or path.
+    pub runbook: String,
+    /// Set an input: NAME=VALUE (repeatable; highest precedence).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    /// Read inputs from a YAML file of `name: value` pairs.
+    #[arg(long, value_name = "FILE")]
+    pub inputs: Option<PathBuf>,
+    /// Execute nothing: resolve inputs, render templates and print the plan.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Attach this run to an existing incident.
+    #[arg(long, value_name = "ID")]
+    pub incident: Option<String>,
+    #[command(flatten)]
+    pub drive: DriveArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ResumeArgs {
+    /// Incident id (INC-YYYYMMDD-NNN).
+    pub incident: String,
+    /// Run again the steps that were interrupted mid-way (they may have had their effect).
+    #[arg(long)]
+    pub retry_interrupted: bool,
+    /// Treat an interrupted step as done without running it (repeatable).
+    #[arg(long, value_name = "STEP")]
+    pub mark_done: Vec<String>,
+    /// Resume even though the runbook file changed since the run started.
+    #[arg(long)]
+    pub allow_changed: bool,
+    /// Set an input again (secret inputs are never stored and are read again from their source).
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    pub set: Vec<String>,
+    #[command(flatten)]
+    pub drive: DriveArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Incident id.
+    pub incident: String,
+    /// Print the raw journal (JSON Lines).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Incident id.
+    pub incident: String,
+    /// Write to this file instead of stdout.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct UnlockArgs {
+    /// Runbook name whose lock to remove.
+    pub runbook: String,
+    /// The run id recorded in the lock (shown in the "lock held" message), to prove you mean this lock.
+    #[arg(long)]
+    pub id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    pub shell: clap_complete::Shell,
+}

@@ -1,0 +1,28 @@
+//! One module per command; each returns `Result` and prints through the `Printer`.
+
+pub mod graph;
+pub mod list;
+pub mod schema;
+pub mod show;
+pub mod validate;
+
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::output::Printer;
+use crate::runbook::{self, Runbook};
+
+/// Finds and loads a runbook for a command that needs a valid one,
+/// printing its problems when it is not.
+pub fn load_runbook(name_or_path: &str, dir: &Path, printer: &Printer) -> Result<Runbook> {
+    let path = runbook::find::resolve(name_or_path, dir)?;
+    runbook::load_file(&path).map_err(|diagnostics| {
+        for d in &diagnostics {
+            printer.err(&d.render(&printer.style));
+        }
+        Error::Invalid {
+            count: 1,
+            diagnostics,
+        }
+    })
+}

@@ -1,0 +1,123 @@
+//! `drctl show`: what a runbook does, in the order it does it.
+
+use std::fmt::Write as _;
+
+use crate::output::Style;
+use crate::runbook::duration;
+use crate::runbook::model::{Action, Runbook};
+
+pub fn render(runbook: &Runbook, style: &Style) -> String {
+    let mut out = String::new();
+    let _ = write!(out, "{}", style.bold(&runbook.name));
+    if let Some(title) = &runbook.title {
+        let _ = write!(out, " — {title}");
+    }
+    out.push('\n');
+    let mut facts = Vec::new();
+    if let Some(severity) = &runbook.severity {
+        facts.push(format!("severity {severity}"));
+    }
+    if let Some(rto) = runbook.rto {
+        facts.push(format!("RTO {}", duration::format(rto)));
+    }
+    if let Some(rpo) = runbook.rpo {
+        facts.push(format!("RPO {}", duration::format(rpo)));
+    }
+    facts.push(format!("{} steps", runbook.steps.len()));
+    let _ = writeln!(out, "{}", facts.join(" · "));
+    if let Some(description) = &runbook.description {
+        let _ = writeln!(out, "\n{}", description.trim_end());
+    }
+    if !runbook.inputs.is_empty() {
+        let _ = writeln!(out, "\n{}", style.bold("Inputs"));
+        for input in runbook.inputs.values() {
+            let mut tags = Vec::new();
+            if input.required {
+                tags.push("required".to_owned());
+            }
+            if input.secret {
+                tags.push("secret".to_owned());
+            }
+            if let Some(env) = &input.env {
+                tags.push(format!("env {env}"));
+            }
+            if let Some(default) = &input.default {
+                tags.push(if input.secret {
+                    "default ***".to_owned()
+                } else {
+                    format!("default {default}")
+                });
+            }
+            if !input.choices.is_empty() {
+                tags.push(format!("one of {}", input.choices.join("|")));
+            }
+            let _ = writeln!(
+                out,
+                "  {:<20} {}{}",
+                input.name,
+                input.description.as_deref().unwrap_or(""),
+                if tags.is_empty() { String::new() } else { format!(" ({})", tags.join(", ")) }
+            );
+        }
+    }
+    let _ = writeln!(out, "\n{}", style.bold("Steps, in execution order"));
+    for (position, &index) in runbook.order.iter().enumerate() {
+        let step = &runbook.steps[index];
+        let _ = writeln!(out, "  {:>2}. {} [{}]{}", position + 1, step.id, step.action.kind(), step
+            .title
+            .as_ref()
+            .map(|t| format!(" {t}"))
+            .unwrap_or_default());
+        if !step.needs.is_empty() {
+            let needs: Vec<&str> = step.needs.iter().map(|&n| runbook.steps[n].id.as_str()).collect();
+            let _ = writeln!(out, "      needs: {}", needs.join(", "));
+        }
+        let _ = writeln!(out, "      {}", describe_action(&step.action));
+        if let Some(confirm) = &step.confirm {
+            let what = match &confirm.word {
+                Some(word) => format!("operator must type `{word}`"),
+                None => "yes/no".to_owned(),
+            };
+            let _ = writeln!(out, "      {} {what}", style.warn("confirm:"));
+        }
+        if let Some(when) = &step.when {
+            let _ = writeln!(out, "      when: {}", when.source);
+        }
+        if let Some(timeout) = step.timeout {
+            let _ = writeln!(out, "      timeout: {}", duration::format(timeout));
+        }
+        if step.retry.attempts > 1 {
+            let _ = writeln!(
+                out,
+                "      retry: {} attempts, delay {}, backoff {}",
+                step.retry.attempts,
+                duration::format(step.retry.delay),
+                step.retry.backoff
+            );
+        }
+        if step.continue_on_error {
+            let _ = writeln!(out, "      continue_on_error: true");
+        }
+        if let Some(rollback) = &step.rollback {
+            let _ = writeln!(out, "      rollback: {}", describe_action(rollback));
+        }
+    }
+    out
+}
+
+/// One line saying what an action does, templates unrendered.
+pub fn describe_action(action: &Action) -> String {
+    match action {
+        Action::Shell(a) => {
+            let first = a.source.lines().next().unwrap_or("");
+            let more = if a.source.trim_end().lines().count() > 1 { " …" } else { "" };
+            format!("shell: {first}{more}")
+        }
+        Action::Http(a) => format!("http: {} {}", a.method, a.url.source),
+        Action::Postgres(a) => {
+            let first = a.source.lines().next().unwrap_or("");
+            format!("postgres: {first}")
+        }
+        Action::Manual(a) => format!("manual: {}", a.instructions.source.lines().next().unwrap_or("")),
+    }
+}

@@ -1,0 +1,81 @@
+//! drctl: runbook-as-code for disaster recovery.
+//!
+//! The pipeline: YAML text → [`runbook`] (load and check) → plan → execution
+//! (events) → incident journal, progress display and report.
+
+pub mod adapter;
+pub mod cli;
+pub mod commands;
+pub mod diagnostic;
+pub mod error;
+pub mod exit_code;
+pub mod hash;
+pub mod output;
+pub mod runbook;
+pub mod secret;
+pub mod template;
+
+use clap::{CommandFactory, Parser};
+
+use crate::cli::{Cli, Command};
+use crate::error::Error;
+use crate::output::{Printer, Style};
+use crate::secret::Redactor;
+
+/// Runs drctl with the process arguments and returns the exit code.
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { exit_code::INVALID_INPUT } else { exit_code::OK };
+        }
+    };
+    let printer = Printer::new(Style::new(cli.global.color), cli.global.quiet, Redactor::new());
+    match dispatch(&cli, &printer) {
+        Ok(()) => exit_code::OK,
+        Err(error) => {
+            match &error {
+                // Already printed where they were found.
+                Error::Invalid { .. } | Error::RunFailed | Error::Interrupted => {}
+                other => printer.error(&other.to_string(), other.hint().as_deref()),
+            }
+            error.exit_code()
+        }
+    }
+}
+
+fn dispatch(cli: &Cli, printer: &Printer) -> Result<(), Error> {
+    let dir = &cli.global.dir;
+    match &cli.command {
+        Command::Validate(args) => commands::validate::run(args, dir, printer),
+        Command::List(args) => commands::list::run(args, dir, printer),
+        Command::Show(args) => {
+            let runbook = commands::load_runbook(&args.runbook, dir, printer)?;
+            printer.out(&commands::show::render(&runbook, &printer.style));
+            Ok(())
+        }
+        Command::Graph(args) => {
+            let runbook = commands::load_runbook(&args.runbook, dir, printer)?;
+            printer.out(&commands::graph::render(&runbook, args.format));
+            Ok(())
+        }
+        Command::Schema => {
+            printer.out(&commands::schema::schema_json());
+            Ok(())
+        }
+        Command::Completions(args) => {
+            let mut command = Cli::command();
+            let mut buffer = Vec::new();
+            clap_complete::generate(args.shell, &mut command, "drctl", &mut buffer);
+            printer.out(&String::from_utf8_lossy(&buffer));
+            Ok(())
+        }
+        Command::Run(_)
+        | Command::Resume(_)
+        | Command::Incidents
+        | Command::Log(_)
+        | Command::Report(_)
+        | Command::Unlock(_) => Err(Error::Internal("not built yet".into())),
+    }
+}

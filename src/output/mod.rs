@@ -1,0 +1,7 @@
+//! Terminal output: styling decisions and the single printer.
+
+pub mod printer;
+pub mod style;
+
+pub use printer::Printer;
+pub use style::Style;

@@ -1,0 +1,40 @@
+//! Runbooks: from YAML text to a validated [`Runbook`].
+//!
+//! `node` parses the text, `node_de` and `load` turn it into the raw serde
+//! model of `raw`, and `check` validates it into `model`.
+
+pub mod check;
+pub mod duration;
+pub mod find;
+pub mod graph;
+pub mod load;
+pub mod model;
+pub mod node;
+pub mod node_de;
+pub mod raw;
+pub mod spanned;
+
+use std::path::Path;
+
+pub use model::Runbook;
+
+use crate::diagnostic::Diagnostic;
+
+/// Loads and checks a runbook file; on failure returns every problem in it.
+pub fn load_file(path: &Path) -> Result<Runbook, Vec<Diagnostic>> {
+    let display = path.display().to_string();
+    let text = load::read(path).map_err(|p| vec![Diagnostic::whole_file(&display, p.message, p.hint)])?;
+    load_text(path, &display, &text)
+}
+
+/// Loads and checks runbook text (`display` names it in diagnostics).
+pub fn load_text(path: &Path, display: &str, text: &str) -> Result<Runbook, Vec<Diagnostic>> {
+    let to_diagnostics = |problems: Vec<node_de::Problem>| {
+        problems
+            .into_iter()
+            .map(|p| Diagnostic::from_problem(display, text, p))
+            .collect::<Vec<_>>()
+    };
+    let (loaded, problems) = load::load(text).map_err(to_diagnostics)?;
+    check::check(path, text, loaded, problems).map_err(to_diagnostics)
+}

@@ -1,0 +1,199 @@
+//! The validated runbook: every id resolved, every duration parsed, every
+//! template compiled, the step graph known to be acyclic.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use indexmap::IndexMap;
+
+use super::node::Span;
+use crate::template::sql::SqlTemplate;
+use crate::template::{Expression, Template};
+
+#[derive(Debug, Clone)]
+pub struct Runbook {
+    pub path: PathBuf,
+    /// The exact text that was loaded (frozen into the incident).
+    pub source: String,
+    /// SHA-256 of `source`, hex.
+    pub hash: String,
+    pub name: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub severity: Option<String>,
+    pub rto: Option<Duration>,
+    pub rpo: Option<Duration>,
+    pub inputs: IndexMap<String, Input>,
+    /// Steps in file order; `needs` and `order` hold indexes into it.
+    pub steps: Vec<Step>,
+    /// A topological order of the steps (file order among independent steps).
+    pub order: Vec<usize>,
+}
+
+impl Runbook {
+    pub fn step_index(&self, id: &str) -> Option<usize> {
+        self.steps.iter().position(|s| s.id == id)
+    }
+
+    /// Names of secret inputs.
+    pub fn secret_inputs(&self) -> impl Iterator<Item = &str> {
+        self.inputs.values().filter(|i| i.secret).map(|i| i.name.as_str())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub name: String,
+    pub description: Option<String>,
+    pub default: Option<String>,
+    pub required: bool,
+    pub env: Option<String>,
+    pub secret: bool,
+    pub choices: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub id: String,
+    pub title: Option<String>,
+    pub span: Span,
+    pub needs: Vec<usize>,
+    pub action: Action,
+    pub when: Option<Expression>,
+    pub confirm: Option<Confirm>,
+    pub timeout: Option<Duration>,
+    pub retry: Retry,
+    pub continue_on_error: bool,
+    pub readonly: bool,
+    pub outputs: Vec<Output>,
+    pub rollback: Option<Action>,
+}
+
+impl Step {
+    pub fn label(&self) -> &str {
+        self.title.as_deref().unwrap_or(&self.id)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub enum Action {
+    Shell(ShellAction),
+    Http(HttpAction),
+    Postgres(PostgresAction),
+    Manual(ManualAction),
+}
+
+impl Action {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Action::Shell(_) => "shell",
+            Action::Http(_) => "http",
+            Action::Postgres(_) => "postgres",
+            Action::Manual(_) => "manual",
+        }
+    }
+
+    pub fn expect(&self) -> &[Expression] {
+        match self {
+            Action::Shell(a) => &a.expect,
+            Action::Http(a) => &a.expect,
+            Action::Postgres(a) => &a.expect,
+            Action::Manual(_) => &[],
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ShellAction {
+    /// The script as written (for `show` and dry runs).
+    pub source: String,
+    /// The script handed to the shell: placeholders replaced by variable references.
+    pub script: String,
+    /// `(variable, expression)` pairs: the value of each expression reaches the script in its variable.
+    pub placeholders: Vec<(String, String)>,
+    pub env: Vec<(String, Template)>,
+    pub cwd: Option<Template>,
+    /// The shell's command line, e.g. `["bash", "-euo", "pipefail", "-c"]`.
+    pub shell: Vec<String>,
+    pub expect: Vec<Expression>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpAction {
+    pub method: String,
+    pub url: Template,
+    pub headers: Vec<(String, Template)>,
+    pub body: Option<HttpBodyTemplate>,
+    pub timeout: Option<Duration>,
+    pub insecure: bool,
+    /// Empty means any 2xx.
+    pub expect_status: Vec<u16>,
+    pub expect: Vec<Expression>,
+}
+
+#[derive(Debug, Clone)]
+pub enum HttpBodyTemplate {
+    /// A JSON document whose strings may be templates.
+    Json(serde_json::Value),
+    Text(Template),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqlMode {
+    Query,
+    Script,
+}
+
+#[derive(Debug, Clone)]
+pub struct PostgresAction {
+    pub url: Template,
+    pub source: String,
+    pub sql: SqlTemplate,
+    pub mode: SqlMode,
+    pub expect: Vec<Expression>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ManualAction {
+    pub instructions: Template,
+}
+
+#[derive(Debug, Clone)]
+pub struct Confirm {
+    pub message: Option<Template>,
+    /// The word the operator must type; `None` for a yes/no question.
+    pub word: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Retry {
+    pub attempts: u32,
+    pub delay: Duration,
+    pub backoff: f64,
+}
+
+impl Default for Retry {
+    fn default() -> Self {
+        Retry {
+            attempts: 1,
+            delay: Duration::from_secs(1),
+            backoff: 1.0,
+        }
+    }
+}
+
+impl Retry {
+    /// The wait before try number `attempt + 1` (attempts count from 1).
+    pub fn delay_after(&self, attempt: u32) -> Duration {
+        let factor = self.backoff.powi(i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX));
+        self.delay.mul_f64(factor.min(1e6))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub name: String,
+    pub template: Template,
+    pub secret: bool,
+}

@@ -1,0 +1,342 @@
+//! The runbook file as written: serde structs that mirror the YAML keys.
+//!
+//! Nothing here is validated beyond types; [`super::check`] turns these into a
+//! [`super::model::Runbook`]. The same structs generate the JSON Schema
+//! (`drctl schema`), so their doc comments are what editors show.
+
+use std::fmt;
+
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor, value::MapAccessDeserializer};
+
+use super::spanned::Spanned;
+
+/// A drctl runbook (format version 1).
+///
+/// `Step` and `Inputs` are type parameters so that the loader can take each
+/// step and input apart on its own (reporting the errors of all of them),
+/// while the schema is generated from the fully typed form.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "drctl runbook", bound = "Step: JsonSchema, Inputs: JsonSchema")]
+pub struct RawRunbook<Step = RawStep, Inputs = IndexMap<String, RawInput>> {
+    /// Format version; must be 1.
+    pub version: Spanned<u32>,
+    /// The runbook's name, `[a-z0-9][a-z0-9-]*`; `drctl run NAME` finds it.
+    pub name: Spanned<String>,
+    /// One line for people, shown by `list`, `show` and the report.
+    pub title: Option<String>,
+    /// When to use this runbook and what it does.
+    pub description: Option<String>,
+    /// A label recorded with the incident (SEV-1, P0, ...).
+    pub severity: Option<String>,
+    /// Recovery objectives the run is measured against.
+    pub objectives: Option<RawObjectives>,
+    /// Named parameters of the runbook.
+    pub inputs: Option<Inputs>,
+    /// Settings applied to every step unless the step sets its own.
+    pub defaults: Option<RawDefaults>,
+    /// The steps: nodes of a dependency graph.
+    pub steps: Spanned<Vec<Step>>,
+}
+
+/// Recovery objectives.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawObjectives {
+    /// Recovery time objective, a duration such as `2h`; the run's elapsed time is reported against it.
+    pub rto: Option<Spanned<String>>,
+    /// Recovery point objective, a duration such as `15m`; recorded with the incident.
+    pub rpo: Option<Spanned<String>>,
+}
+
+/// A named parameter. Values come from `--set`, then `--inputs FILE`, then `env`, then `default`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawInput {
+    /// What the input is for.
+    pub description: Option<String>,
+    /// The value used when no other source gives one.
+    pub default: Option<Spanned<String>>,
+    /// Stop before anything runs when no value is given (default false).
+    pub required: Option<bool>,
+    /// An environment variable to read the value from.
+    pub env: Option<Spanned<String>>,
+    /// Never show the value: it is replaced by `***` in every output.
+    pub secret: Option<bool>,
+    /// The allowed values.
+    pub choices: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+/// Settings for every step.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDefaults {
+    /// Default step timeout, e.g. `10m`.
+    pub timeout: Option<Spanned<String>>,
+    /// Default retry policy.
+    pub retry: Option<Spanned<RawRetry>>,
+    /// Default shell command line for shell steps, e.g. `bash -euo pipefail -c`.
+    pub shell: Option<Spanned<String>>,
+}
+
+/// One step of the runbook: exactly one action (`shell`, `http`, `postgres` or `manual`) and its settings.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    /// Unique id, `[a-z0-9][a-z0-9_-]*`.
+    pub id: Spanned<String>,
+    /// For people.
+    pub title: Option<String>,
+    /// Ids of the steps this one waits for.
+    pub needs: Option<Vec<Spanned<String>>>,
+    /// Run a shell script.
+    pub shell: Option<Spanned<RawShell>>,
+    /// Send an HTTP request.
+    pub http: Option<Spanned<RawHttp>>,
+    /// Run SQL against PostgreSQL.
+    pub postgres: Option<Spanned<RawPostgres>>,
+    /// Instructions for a person; the run waits until the operator says done.
+    pub manual: Option<Spanned<String>>,
+    /// An expression; when false the step is skipped.
+    pub when: Option<Spanned<String>>,
+    /// Ask the operator before running: `true`, a message, or `{message, type}`.
+    pub confirm: Option<Spanned<RawConfirm>>,
+    /// Stop the action after this long, e.g. `45m`.
+    pub timeout: Option<Spanned<String>>,
+    /// Try again on failure.
+    pub retry: Option<Spanned<RawRetry>>,
+    /// The run goes on when this step fails; dependents still run.
+    pub continue_on_error: Option<bool>,
+    /// The step changes nothing; allowed in rehearsals.
+    pub readonly: Option<bool>,
+    /// Values computed after success: `name: template` or `name: {value, secret}`.
+    pub outputs: Option<IndexMap<String, Spanned<RawOutput>>>,
+    /// An action that undoes this step, offered when the run fails later.
+    pub rollback: Option<Spanned<RawAction>>,
+}
+
+/// An action without step settings (used by `rollback`).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAction {
+    pub shell: Option<Spanned<RawShell>>,
+    pub http: Option<Spanned<RawHttp>>,
+    pub postgres: Option<Spanned<RawPostgres>>,
+    pub manual: Option<Spanned<String>>,
+}
+
+/// A shell script.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawShell {
+    /// The script. `{{ }}` values reach it through environment variables and can never change how it parses.
+    pub run: Spanned<String>,
+    /// Extra environment variables.
+    pub env: Option<IndexMap<String, Spanned<String>>>,
+    /// Working directory.
+    pub cwd: Option<Spanned<String>>,
+    /// Command line of the shell, e.g. `sh -c` (default `bash -euo pipefail -c`).
+    pub shell: Option<Spanned<String>>,
+    /// Conditions on the result that must all hold.
+    pub expect: Option<Spanned<RawExpect>>,
+}
+
+/// An HTTP request.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawHttp {
+    /// Method, default GET.
+    pub method: Option<Spanned<String>>,
+    pub url: Spanned<String>,
+    pub headers: Option<IndexMap<String, Spanned<String>>>,
+    /// A JSON body (strings inside may hold templates).
+    pub json: Option<Spanned<serde_json::Value>>,
+    /// A text body.
+    pub body: Option<Spanned<String>>,
+    /// Request timeout (default: the step's timeout, else 30s).
+    pub timeout: Option<Spanned<String>>,
+    /// Accept invalid TLS certificates (default false).
+    pub insecure: Option<bool>,
+    /// Expected status (a code or a list; default any 2xx) and conditions on the result.
+    pub expect: Option<Spanned<RawExpect>>,
+}
+
+/// SQL against PostgreSQL: `query` (one statement) or `script` (several, in one transaction).
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPostgres {
+    /// Connection string.
+    pub url: Spanned<String>,
+    /// One statement; `{{ }}` values become bind parameters.
+    pub query: Option<Spanned<String>>,
+    /// Several statements run in one transaction, all or nothing.
+    pub script: Option<Spanned<String>>,
+    pub expect: Option<Spanned<RawExpect>>,
+}
+
+/// `confirm:` — `true`, a message, or `{message, type}`.
+#[derive(Debug, JsonSchema)]
+#[schemars(untagged)]
+pub enum RawConfirm {
+    /// `true` asks yes/no; `false` asks nothing.
+    Flag(bool),
+    /// A yes/no question with this message.
+    Message(String),
+    /// The operator must type the word in `type`.
+    Typed(RawTypedConfirm),
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawTypedConfirm {
+    pub message: Option<String>,
+    /// The word the operator must type to go on.
+    #[serde(rename = "type")]
+    pub word: Spanned<String>,
+}
+
+impl<'de> Deserialize<'de> for RawConfirm {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ConfirmVisitor;
+        impl<'de> Visitor<'de> for ConfirmVisitor {
+            type Value = RawConfirm;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("true, a message, or a mapping with `message` and `type`")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawConfirm, E> {
+                Ok(RawConfirm::Flag(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawConfirm, E> {
+                Ok(RawConfirm::Message(v.to_owned()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawConfirm, A::Error> {
+                RawTypedConfirm::deserialize(MapAccessDeserializer::new(map)).map(RawConfirm::Typed)
+            }
+        }
+        deserializer.deserialize_any(ConfirmVisitor)
+    }
+}
+
+/// `retry:` — how often and how fast to try again.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRetry {
+    /// Total number of tries, including the first (1 to 100).
+    pub attempts: Spanned<u32>,
+    /// Wait before the second try, e.g. `3s` (default 1s).
+    pub delay: Option<Spanned<String>>,
+    /// Multiply the wait by this after each try (1.0 to 10.0, default 1.0).
+    pub backoff: Option<Spanned<f64>>,
+}
+
+/// An output: a template, or `{value, secret}` to keep it out of every log.
+#[derive(Debug, JsonSchema)]
+#[schemars(untagged)]
+pub enum RawOutput {
+    Template(String),
+    Detailed(RawDetailedOutput),
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDetailedOutput {
+    pub value: Spanned<String>,
+    /// Redact this value everywhere drctl writes.
+    pub secret: Option<bool>,
+}
+
+impl<'de> Deserialize<'de> for RawOutput {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct OutputVisitor;
+        impl<'de> Visitor<'de> for OutputVisitor {
+            type Value = RawOutput;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a template string or a mapping with `value` and `secret`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawOutput, E> {
+                Ok(RawOutput::Template(v.to_owned()))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawOutput, E> {
+                Ok(RawOutput::Template(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawOutput, A::Error> {
+                RawDetailedOutput::deserialize(MapAccessDeserializer::new(map)).map(RawOutput::Detailed)
+            }
+        }
+        deserializer.deserialize_any(OutputVisitor)
+    }
+}
+
+/// `expect:` — a list of expressions over `result`, or `{status, that}`.
+#[derive(Debug, JsonSchema)]
+#[schemars(untagged)]
+pub enum RawExpect {
+    /// Expressions that must all be true.
+    That(Vec<Spanned<String>>),
+    Detailed(RawDetailedExpect),
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDetailedExpect {
+    /// HTTP only: an expected status code or a list of them (default any 2xx).
+    pub status: Option<Spanned<RawStatus>>,
+    /// Expressions over `result` that must all be true.
+    pub that: Option<Vec<Spanned<String>>>,
+}
+
+impl<'de> Deserialize<'de> for RawExpect {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ExpectVisitor;
+        impl<'de> Visitor<'de> for ExpectVisitor {
+            type Value = RawExpect;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of expressions or a mapping with `status` and `that`")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RawExpect, A::Error> {
+                Vec::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(RawExpect::That)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawExpect, A::Error> {
+                RawDetailedExpect::deserialize(MapAccessDeserializer::new(map)).map(RawExpect::Detailed)
+            }
+        }
+        deserializer.deserialize_any(ExpectVisitor)
+    }
+}
+
+/// One status code or a list.
+#[derive(Debug, JsonSchema)]
+#[schemars(untagged)]
+pub enum RawStatus {
+    One(u16),
+    Many(Vec<u16>),
+}
+
+impl<'de> Deserialize<'de> for RawStatus {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StatusVisitor;
+        impl<'de> Visitor<'de> for StatusVisitor {
+            type Value = RawStatus;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a status code or a list of status codes")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawStatus, E> {
+                u16::try_from(v)
+                    .map(RawStatus::One)
+                    .map_err(|_| E::custom(format!("{v} is not an HTTP status code")))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawStatus, E> {
+                u16::try_from(v)
+                    .map(RawStatus::One)
+                    .map_err(|_| E::custom(format!("{v} is not an HTTP status code")))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RawStatus, A::Error> {
+                Vec::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(RawStatus::Many)
+            }
+        }
+        deserializer.deserialize_any(StatusVisitor)
+    }
+}

@@ -1,0 +1,191 @@
+//! Templates (`{{ ... }}` in string values) and expressions (`when`, `expect`),
+//! compiled with minijinja in strict mode: an undefined name is an error, never
+//! an empty string.
+//!
+//! Shell scripts and SQL do not go through plain rendering: see [`shell`] and
+//! [`sql`], which keep values out of the script and the SQL text.
+
+pub mod shell;
+pub mod sql;
+
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+use minijinja::{Environment, UndefinedBehavior, Value};
+
+use crate::runbook::node::Span;
+
+static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    // Scripts and bodies keep their final newline as written.
+    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder().keep_trailing_newline(true).build() {
+        env.set_syntax(syntax);
+    }
+    env
+});
+
+fn environment() -> &'static Environment<'static> {
+    &ENVIRONMENT
+}
+
+/// A compile or render problem, as one line plus a hint where there is one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct TemplateError {
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl TemplateError {
+    fn from_minijinja(error: &minijinja::Error) -> Self {
+        let message = match error.detail() {
+            Some(detail) => format!("{}: {detail}", error.kind()),
+            None => error.kind().to_string(),
+        };
+        let hint = match error.kind() {
+            minijinja::ErrorKind::UndefinedError => {
+                Some("check the name; use `x is defined` or `x | default(...)` for optional values".to_owned())
+            }
+            minijinja::ErrorKind::SyntaxError => {
+                Some("templates look like `{{ inputs.name }}`; see docs/runbook-format.md".to_owned())
+            }
+            _ => None,
+        };
+        TemplateError { message, hint }
+    }
+}
+
+/// True if the text holds template syntax at all.
+pub fn is_template(text: &str) -> bool {
+    text.contains("{{") || text.contains("{%") || text.contains("{#")
+}
+
+/// A compiled string value. Literal strings (no `{{`) render to themselves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    pub source: String,
+    pub span: Span,
+    /// Names the template reads, dotted (`inputs.url`, `steps.dump.outputs.path`).
+    pub refs: BTreeSet<String>,
+}
+
+impl Template {
+    pub fn compile(source: &str, span: Span) -> Result<Template, TemplateError> {
+        let refs = if is_template(source) {
+            let template = environment()
+                .template_from_str(source)
+                .map_err(|e| TemplateError::from_minijinja(&e))?;
+            template.undeclared_variables(true).into_iter().collect()
+        } else {
+            BTreeSet::new()
+        };
+        Ok(Template {
+            source: source.to_owned(),
+            span,
+            refs,
+        })
+    }
+
+    pub fn literal(source: &str) -> Template {
+        Template {
+            source: source.to_owned(),
+            span: Span::default(),
+            refs: BTreeSet::new(),
+        }
+    }
+
+    pub fn is_literal(&self) -> bool {
+        !is_template(&self.source)
+    }
+
+    pub fn render(&self, context: &Value) -> Result<String, TemplateError> {
+        if self.is_literal() {
+            return Ok(self.source.clone());
+        }
+        environment()
+            .render_str(&self.source, context)
+            .map_err(|e| TemplateError::from_minijinja(&e))
+    }
+}
+
+/// A compiled expression such as `result.rows[0].users > 0`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expression {
+    pub source: String,
+    pub span: Span,
+    pub refs: BTreeSet<String>,
+}
+
+impl Expression {
+    pub fn compile(source: &str, span: Span) -> Result<Expression, TemplateError> {
+        let expression = environment()
+            .compile_expression(source)
+            .map_err(|e| TemplateError::from_minijinja(&e))?;
+        Ok(Expression {
+            source: source.to_owned(),
+            span,
+            refs: expression.undeclared_variables(true).into_iter().collect(),
+        })
+    }
+
+    pub fn eval(&self, context: &Value) -> Result<Value, TemplateError> {
+        environment()
+            .compile_expression(&self.source)
+            .and_then(|e| e.eval(context))
+            .map_err(|e| TemplateError::from_minijinja(&e))
+    }
+
+    /// Evaluates a single expression text (the value of `{{ expr }}` in a
+    /// shell script or SQL) to a value.
+    pub fn eval_text(source: &str, context: &Value) -> Result<Value, TemplateError> {
+        environment()
+            .compile_expression(source)
+            .and_then(|e| e.eval(context))
+            .map_err(|e| TemplateError::from_minijinja(&e))
+    }
+
+    /// The names an expression text reads (for static checks of placeholders).
+    pub fn refs_of(source: &str) -> Result<BTreeSet<String>, TemplateError> {
+        environment()
+            .compile_expression(source)
+            .map(|e| e.undeclared_variables(true).into_iter().collect())
+            .map_err(|e| TemplateError::from_minijinja(&e))
+    }
+}
+
+/// A value as text for a shell variable or a log line: strings as they are,
+/// everything else as JSON.
+pub fn value_to_text(value: &Value) -> String {
+    if let Some(s) = value.as_str() {
+        return s.to_owned();
+    }
+    if value.is_none() || value.is_undefined() {
+        return String::new();
+    }
+    serde_json::to_string(value).unwrap_or_else(|_| value.to_string())
+}
+
+/// A minijinja value as JSON (for SQL parameters and HTTP bodies).
+pub fn value_to_json(value: &Value) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn collects_nested_refs() {
+        let t = Template::compile("{{ inputs.url }}/x/{{ steps.dump.outputs.path }}", Span::default()).unwrap();
+        assert!(t.refs.contains("inputs.url"));
+        assert!(t.refs.contains("steps.dump.outputs.path"));
+    }
+
+    #[test]
+    fn strict_undefined() {
+        let t = Template::compile("{{ inputs.nope }}", Span::default()).unwrap();
+        let ctx = Value::from_serialize(serde_json::json!({"inputs": {}}));
+        assert!(t.render(&ctx).is_err());
+    }
+}
