@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod diagnostic;
 pub mod error;
+pub mod exec;
 pub mod exit_code;
 pub mod hash;
 pub mod output;

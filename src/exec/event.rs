@@ -1,0 +1,235 @@
+//! What happens during a run, as one enum. The scheduler emits events; the
+//! incident journal, the progress display and the report consume them. A
+//! run can be reconstructed from its events alone.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+/// How a step or run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Succeeded,
+    Failed,
+    Skipped,
+    TimedOut,
+    Interrupted,
+    /// A confirmation was declined or could not be asked.
+    Refused,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Succeeded => "succeeded",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+            Status::TimedOut => "timed_out",
+            Status::Interrupted => "interrupted",
+            Status::Refused => "refused",
+        }
+    }
+
+    /// Dependents may start after a step ended this way.
+    pub fn releases_dependents(self) -> bool {
+        matches!(self, Status::Succeeded | Status::Skipped)
+    }
+}
+
+/// Who answered a confirmation and how.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AnswerSource {
+    /// Typed at the terminal prompt.
+    Prompt,
+    /// Accepted by `--yes`.
+    YesFlag,
+    /// Accepted by `--confirm WORD`.
+    ConfirmFlag,
+    /// No terminal and no flag: refused without asking.
+    NoTerminal,
+}
+
+/// One thing that happened. Serialized as `{"event": "step_started", ...}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    RunStarted {
+        run_id: String,
+        incident: String,
+        runbook: String,
+        runbook_hash: String,
+        title: Option<String>,
+        severity: Option<String>,
+        rto_ms: Option<u64>,
+        rpo_ms: Option<u64>,
+        operator: String,
+        host: String,
+        pid: u32,
+        dry_run: bool,
+        /// Input values; secret ones are `***` and never stored.
+        inputs: IndexMap<String, String>,
+        /// Step ids in execution order.
+        steps: Vec<String>,
+        /// Set when this run resumes an earlier one.
+        resumed_from: Option<String>,
+    },
+    /// Written and synced before the step's action begins.
+    StepStarted {
+        step: String,
+        action: String,
+        /// What the action does, rendered and redacted (`POST http://…`).
+        description: String,
+    },
+    /// A try failed and another will follow after `retry_in_ms`.
+    AttemptFailed {
+        step: String,
+        attempt: u32,
+        error: String,
+        retry_in_ms: u64,
+    },
+    StepFinished {
+        step: String,
+        status: Status,
+        attempts: u32,
+        duration_ms: u64,
+        /// Why it failed, timed out or was skipped.
+        error: Option<String>,
+        /// The action's result (redacted), for templates on resume and for the report.
+        result: Option<serde_json::Value>,
+        outputs: IndexMap<String, String>,
+        /// The step failed but `continue_on_error` let the run go on.
+        continued: bool,
+    },
+    ConfirmationAsked {
+        step: String,
+        message: String,
+        /// The word to type, for typed confirmations.
+        word: Option<String>,
+        rollback: bool,
+    },
+    ConfirmationAnswered {
+        step: String,
+        accepted: bool,
+        by: String,
+        source: AnswerSource,
+        rollback: bool,
+    },
+    /// The operator reported a manual step done (or failed).
+    ManualAnswered {
+        step: String,
+        done: bool,
+        by: String,
+        source: AnswerSource,
+    },
+    RollbackStarted {
+        step: String,
+        description: String,
+    },
+    RollbackFinished {
+        step: String,
+        status: Status,
+        duration_ms: u64,
+        error: Option<String>,
+    },
+    /// Ctrl-C or SIGTERM reached drctl.
+    InterruptReceived {
+        signal: String,
+        /// A second interrupt kills running steps at once.
+        immediate: bool,
+    },
+    /// A stale lock of a dead process was taken over.
+    LockTakenOver {
+        previous_run: String,
+        previous_pid: u32,
+        previous_host: String,
+    },
+    /// A resumed run marked an interrupted step done without running it.
+    StepMarkedDone {
+        step: String,
+        by: String,
+    },
+    RunFinished {
+        status: Status,
+        elapsed_ms: u64,
+        rto_ms: Option<u64>,
+        failed_steps: Vec<String>,
+    },
+}
+
+impl Event {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::RunStarted { .. } => "run_started",
+            Event::StepStarted { .. } => "step_started",
+            Event::AttemptFailed { .. } => "attempt_failed",
+            Event::StepFinished { .. } => "step_finished",
+            Event::ConfirmationAsked { .. } => "confirmation_asked",
+            Event::ConfirmationAnswered { .. } => "confirmation_answered",
+            Event::ManualAnswered { .. } => "manual_answered",
+            Event::RollbackStarted { .. } => "rollback_started",
+            Event::RollbackFinished { .. } => "rollback_finished",
+            Event::InterruptReceived { .. } => "interrupt_received",
+            Event::LockTakenOver { .. } => "lock_taken_over",
+            Event::StepMarkedDone { .. } => "step_marked_done",
+            Event::RunFinished { .. } => "run_finished",
+        }
+    }
+
+    /// Events that must be on disk before the run goes on (durability before side effects).
+    pub fn needs_sync(&self) -> bool {
+        matches!(
+            self,
+            Event::RunStarted { .. }
+                | Event::StepStarted { .. }
+                | Event::StepFinished { .. }
+                | Event::RollbackStarted { .. }
+                | Event::RollbackFinished { .. }
+                | Event::ConfirmationAnswered { .. }
+                | Event::ManualAnswered { .. }
+                | Event::StepMarkedDone { .. }
+                | Event::RunFinished { .. }
+        )
+    }
+}
+
+/// An event as written to the journal: sequence number and UTC timestamp
+/// (RFC 3339, milliseconds) first, then the event's own fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub seq: u64,
+    #[serde(with = "millis_utc")]
+    pub ts: chrono::DateTime<chrono::Utc>,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// A consumer of events. Listeners are called in order, synchronously, by the
+/// scheduler; an error from one (the journal failing to write) stops the run
+/// before its next side effect.
+pub trait Listener: Send {
+    fn on_event(&mut self, record: &Record) -> Result<(), ListenerError>;
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct ListenerError {
+    pub message: String,
+}
+
+/// RFC 3339 UTC timestamps with exactly three fractional digits: `2026-11-21T23:30:00.123Z`.
+pub mod millis_utc {
+    use chrono::{DateTime, SecondsFormat, Utc};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(ts: &DateTime<Utc>, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&ts.to_rfc3339_opts(SecondsFormat::Millis, true))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(serde::de::Error::custom)
+    }
+}

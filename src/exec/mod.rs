@@ -1,0 +1,3 @@
+//! Executing a runbook: events, the scheduler, confirmations, signals.
+
+pub mod event;
