@@ -12,6 +12,7 @@ pub mod exec;
 pub mod exit_code;
 pub mod hash;
 pub mod output;
+pub mod plan;
 pub mod runbook;
 pub mod secret;
 pub mod template;
@@ -72,8 +73,8 @@ fn dispatch(cli: &Cli, printer: &Printer) -> Result<(), Error> {
             printer.out(&String::from_utf8_lossy(&buffer));
             Ok(())
         }
-        Command::Run(_)
-        | Command::Resume(_)
+        Command::Run(args) => commands::run::run(args, &cli.global, printer),
+        Command::Resume(_)
         | Command::Incidents
         | Command::Log(_)
         | Command::Report(_)

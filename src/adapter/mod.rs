@@ -1,4 +1,200 @@
-//! Adapters: how each kind of action is carried out.
+//! Adapters: how each kind of action is carried out. An action is prepared
+//! (templates rendered, nothing executed) and then executed; the dry run
+//! stops after preparing and prints the description.
 
-pub mod process;
 pub mod http;
+pub mod postgres;
+pub mod process;
+pub mod shell;
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use self::process::Interrupt;
+use crate::exec::context::Context;
+use crate::runbook::model::{Action, HttpBodyTemplate, SqlMode};
+use crate::template::{TemplateError, value_to_json};
+
+/// Default for HTTP and PostgreSQL actions without a timeout.
+pub const DEFAULT_NETWORK_TIMEOUT: Duration = Duration::from_secs(30);
+/// Bytes kept of an HTTP response body.
+pub const HTTP_BODY_LIMIT: usize = 1024 * 1024;
+
+/// An action with every template rendered, ready to execute.
+#[derive(Debug, Clone)]
+pub enum Prepared {
+    Shell(process::ProcessSpec),
+    Http(http::HttpRequest),
+    Postgres(postgres::PgRequest),
+    /// Instructions for the operator (handled by the scheduler, not executed here).
+    Manual(String),
+}
+
+impl Prepared {
+    /// One line (or a few) saying what this will do; passed through the redactor by every writer.
+    pub fn describe(&self, action: &Action, context: &Context) -> String {
+        match (self, action) {
+            (Prepared::Shell(spec), Action::Shell(a)) => {
+                // The script as written, then each placeholder's value: showing values spliced
+                // into the script would suggest they were (they never are).
+                let mut text = format!("shell: {}", a.source.trim());
+                for (var, expr) in &a.placeholders {
+                    if let Some((_, value)) = spec.env.iter().find(|(name, _)| name == var) {
+                        text.push_str(&format!("\n  with {{{{ {expr} }}}} = {value}"));
+                    }
+                }
+                let _ = context;
+                text
+            }
+            (Prepared::Http(request), _) => http::describe(request),
+            (Prepared::Postgres(request), _) => postgres::describe(request),
+            (Prepared::Manual(text), _) => format!("manual: {}", text.trim()),
+            _ => action.kind().to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    Failed,
+    TimedOut,
+    Interrupted,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub kind: FailureKind,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn new(kind: FailureKind, message: String) -> Self {
+        Failure { kind, message }
+    }
+}
+
+/// What an execution produced: a result (even for many failures) and whether it failed.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub result: Option<serde_json::Value>,
+    pub failure: Option<Failure>,
+}
+
+/// Renders an action's templates. `timeout` is the step's.
+pub fn prepare(action: &Action, context: &Context, timeout: Option<Duration>) -> Result<Prepared, TemplateError> {
+    Ok(match action {
+        Action::Shell(a) => Prepared::Shell(shell::spec(a, context, timeout, shell::GRACE)?),
+        Action::Http(a) => {
+            let mut headers = Vec::with_capacity(a.headers.len());
+            for (name, value) in &a.headers {
+                headers.push((name.clone(), context.render(value, None)?));
+            }
+            let body = match &a.body {
+                Some(HttpBodyTemplate::Json(json)) => Some(http::HttpBody::Json(context.render_json(json)?)),
+                Some(HttpBodyTemplate::Text(t)) => Some(http::HttpBody::Text(context.render(t, None)?)),
+                None => None,
+            };
+            let timeout = match (a.timeout, timeout) {
+                (Some(own), Some(step)) => own.min(step),
+                (Some(own), None) => own,
+                (None, Some(step)) => step,
+                (None, None) => DEFAULT_NETWORK_TIMEOUT,
+            };
+            Prepared::Http(http::HttpRequest {
+                method: a.method.clone(),
+                url: context.render(&a.url, None)?,
+                headers,
+                body,
+                timeout,
+                insecure: a.insecure,
+                expect_status: a.expect_status.clone(),
+                body_limit: HTTP_BODY_LIMIT,
+            })
+        }
+        Action::Postgres(a) => {
+            let (sql, params) = a
+                .sql
+                .render(|expr| context.eval_placeholder(expr).map(|v| value_to_json(&v)))
+                .map_err(|e| TemplateError {
+                    message: e.to_string(),
+                    hint: None,
+                })?;
+            Prepared::Postgres(postgres::PgRequest {
+                url: context.render(&a.url, None)?,
+                sql,
+                params,
+                mode: match a.mode {
+                    SqlMode::Query => postgres::PgMode::Query,
+                    SqlMode::Script => postgres::PgMode::Script,
+                },
+                timeout: timeout.unwrap_or(DEFAULT_NETWORK_TIMEOUT),
+            })
+        }
+        Action::Manual(a) => Prepared::Manual(context.render(&a.instructions, None)?),
+    })
+}
+
+/// Executes a prepared action (not `Manual`), stopping early on an interrupt.
+pub async fn execute(prepared: &Prepared, mut interrupt: watch::Receiver<Interrupt>) -> Outcome {
+    match prepared {
+        Prepared::Shell(spec) => match process::run(spec, interrupt).await {
+            Ok(outcome) => {
+                let (result, failure) = shell::result(&outcome, spec.timeout);
+                Outcome {
+                    result: Some(result),
+                    failure,
+                }
+            }
+            Err(e) => failed(FailureKind::Failed, e.to_string()),
+        },
+        Prepared::Http(request) => {
+            tokio::select! {
+                response = http::send(request) => match response {
+                    Ok(response) => Outcome { result: serde_json::to_value(&response).ok(), failure: None },
+                    Err(error) => {
+                        let kind = if error.is_timeout() { FailureKind::TimedOut } else { FailureKind::Failed };
+                        Outcome {
+                            result: error.response().and_then(|r| serde_json::to_value(r).ok()),
+                            failure: Some(Failure::new(kind, error.to_string())),
+                        }
+                    }
+                },
+                () = interrupted(&mut interrupt) => failed(FailureKind::Interrupted, "interrupted".to_owned()),
+            }
+        }
+        Prepared::Postgres(request) => {
+            tokio::select! {
+                outcome = postgres::execute(request) => match outcome {
+                    Ok(result) => Outcome { result: serde_json::to_value(&result).ok(), failure: None },
+                    Err(error) => {
+                        let kind = if error.is_timeout() { FailureKind::TimedOut } else { FailureKind::Failed };
+                        failed(kind, error.to_string())
+                    }
+                },
+                () = interrupted(&mut interrupt) => failed(FailureKind::Interrupted, "interrupted".to_owned()),
+            }
+        }
+        Prepared::Manual(_) => failed(FailureKind::Failed, "manual steps are answered by the operator".to_owned()),
+    }
+}
+
+fn failed(kind: FailureKind, message: String) -> Outcome {
+    Outcome {
+        result: None,
+        failure: Some(Failure::new(kind, message)),
+    }
+}
+
+/// Resolves when an interrupt has been requested.
+pub async fn interrupted(interrupt: &mut watch::Receiver<Interrupt>) {
+    loop {
+        if *interrupt.borrow_and_update() != Interrupt::None {
+            return;
+        }
+        if interrupt.changed().await.is_err() {
+            // The sender is gone: no interrupt can come any more.
+            std::future::pending::<()>().await;
+        }
+    }
+}

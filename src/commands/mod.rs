@@ -2,6 +2,8 @@
 
 pub mod graph;
 pub mod list;
+pub mod run;
+pub mod session;
 pub mod schema;
 pub mod show;
 pub mod validate;

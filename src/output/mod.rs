@@ -1,6 +1,7 @@
 //! Terminal output: styling decisions and the single printer.
 
 pub mod printer;
+pub mod progress;
 pub mod style;
 
 pub use printer::Printer;

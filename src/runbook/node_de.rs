@@ -235,6 +235,9 @@ impl<'a, 'doc> NodeDe<'a, 'doc> {
 
 fn unknown_key(span: Span, key: &str, fields: &[&str]) -> Problem {
     let error = Problem::new(span, format!("unknown key `{key}`"));
+    if key == "expect" && fields.contains(&"shell") {
+        return error.with_hint("`expect` belongs inside the action: under `shell:`, `http:` or `postgres:`");
+    }
     let closest = fields
         .iter()
         .map(|field| (strsim::damerau_levenshtein(key, field), field))

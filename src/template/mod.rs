@@ -154,6 +154,11 @@ impl Expression {
     }
 }
 
+/// Any serializable value as a template value.
+pub fn to_value<T: serde::Serialize>(value: &T) -> Value {
+    Value::from(minijinja::value::Serde(value))
+}
+
 /// A value as text for a shell variable or a log line: strings as they are,
 /// everything else as JSON.
 pub fn value_to_text(value: &Value) -> String {
@@ -163,7 +168,30 @@ pub fn value_to_text(value: &Value) -> String {
     if value.is_none() || value.is_undefined() {
         return String::new();
     }
-    serde_json::to_string(value).unwrap_or_else(|_| value.to_string())
+    match value.kind() {
+        minijinja::value::ValueKind::Map | minijinja::value::ValueKind::Seq => {
+            serde_json::to_string(value).unwrap_or_else(|_| value.to_string())
+        }
+        _ => value.to_string(),
+    }
+}
+
+/// A value known only at run time, shown as `⟨steps.dump.outputs.path⟩` in dry runs.
+#[derive(Debug)]
+pub struct Later(pub String);
+
+impl minijinja::value::Object for Later {
+    fn repr(self: &std::sync::Arc<Self>) -> minijinja::value::ObjectRepr {
+        minijinja::value::ObjectRepr::Plain
+    }
+
+    fn get_value(self: &std::sync::Arc<Self>, key: &Value) -> Option<Value> {
+        Some(Value::from_object(Later(format!("{}.{key}", self.0))))
+    }
+
+    fn render(self: &std::sync::Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "⟨{}⟩", self.0)
+    }
 }
 
 /// A minijinja value as JSON (for SQL parameters and HTTP bodies).
@@ -185,7 +213,7 @@ mod tests {
     #[test]
     fn strict_undefined() {
         let t = Template::compile("{{ inputs.nope }}", Span::default()).unwrap();
-        let ctx = Value::from_serialize(serde_json::json!({"inputs": {}}));
+        let ctx = to_value(&serde_json::json!({"inputs": {}}));
         assert!(t.render(&ctx).is_err());
     }
 }

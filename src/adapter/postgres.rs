@@ -1,0 +1,1478 @@
+//! The Postgres adapter: run a step's rendered SQL with bind parameters and return rows as JSON.
+//!
+//! A step's SQL has already been through [`crate::template::sql`]: values arrive as `$1..$n` with a
+//! JSON parameter list, never as SQL text. Each run opens one connection (no pool: steps are rare
+//! and may target different servers), sets `statement_timeout` for the session and closes it.
+//!
+//! Parameters are bound by their JSON type: string → `text`, integer → `int8` (beyond `i64`:
+//! `numeric`), float → `float8`, bool → `bool`, null → an untyped NULL (the server infers its
+//! type), list/map → `jsonb`. Postgres does not convert a `text` parameter to another type
+//! implicitly, so a string compared with or stored into a non-text column needs a cast in the SQL:
+//! `WHERE id = {{ inputs.id }}::int` renders to `WHERE id = $1::int`.
+//!
+//! Rows come back with every column in column order; values are decoded per Postgres type (see
+//! [`PgResult`]). A type that has no JSON form fails with an error telling to cast it to text.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, SecondsFormat, TimeDelta};
+use futures_util::TryStreamExt;
+use serde_json::{Map, Value};
+use sqlx::error::BoxDynError;
+use sqlx::postgres::types::Oid;
+use sqlx::postgres::{
+    PgArgumentBuffer, PgArguments, PgConnectOptions, PgConnection, PgDatabaseError,
+    PgErrorPosition, PgQueryResult, PgRow, PgSslMode, PgTypeInfo, PgTypeKind, PgValueFormat,
+};
+use sqlx::{
+    AssertSqlSafe, Column, Connection, Either, Executor, Postgres, Row, TypeInfo, ValueRef,
+};
+
+use crate::template::sql::{renumber_params, split_statements};
+
+/// How long past the statement timeout we wait for the server before giving up on it ourselves
+/// (a stuck network or server never sends the cancellation).
+const CLIENT_GRACE: Duration = Duration::from_secs(5);
+
+/// Whether the SQL is one statement or a script.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PgMode {
+    /// Exactly one statement, prepared, with bind parameters.
+    Query,
+    /// Several statements run in one transaction: all or nothing. The script must not contain
+    /// its own `BEGIN`/`COMMIT`: a `COMMIT` would make the statements before it permanent.
+    Script,
+}
+
+/// One run of a Postgres step.
+#[derive(Debug, Clone)]
+pub struct PgRequest {
+    /// `postgres://user:pass@host:port/db?sslmode=...` or libpq `key=value` pairs.
+    pub url: String,
+    /// Already rendered: placeholders are `$1..$n`.
+    pub sql: String,
+    pub params: Vec<Value>,
+    pub mode: PgMode,
+    /// The connect timeout and the session's `statement_timeout`.
+    pub timeout: Duration,
+}
+
+/// What a step returns.
+///
+/// `rows` holds every column in column order. Values: NULL → `null`; `bool`; integers and `oid` →
+/// numbers; `float4/8` → numbers (NaN and infinities → the strings `"NaN"`, `"Infinity"`,
+/// `"-Infinity"`); `numeric` → a string with the exact digits; text types → strings; `timestamptz`
+/// → RFC 3339 UTC (`2024-01-02T03:04:05.123Z`); `timestamp` → `2024-01-02T03:04:05.123`; `date` →
+/// `2024-01-02`; `time` → `03:04:05[.f]`; `uuid`, `inet`, `cidr`, `macaddr`, `bit` → strings;
+/// `json/jsonb` → the JSON value; `bytea` → `"\\x..."`; `interval` → Postgres's own text
+/// (`1 year 2 mons 3 days 04:05:06`); enums → strings; arrays → JSON lists. Two columns with the
+/// same name: the later ones get `_2`, `_3`... appended.
+///
+/// `row_count` is the count in the server's command tag: rows returned by SELECT, rows affected by
+/// INSERT/UPDATE/DELETE. For a script it is the sum over its statements, and `rows` are those of
+/// the last statement that returned at least one row.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PgResult {
+    pub rows: Vec<Map<String, Value>>,
+    pub row_count: u64,
+}
+
+/// Why a Postgres step failed. Every message is one line and never contains the password.
+#[derive(Debug, thiserror::Error)]
+pub enum PgError {
+    #[error("invalid postgresql connection string `{url}`: {reason}")]
+    InvalidUrl { url: String, reason: String },
+    #[error("cannot connect to postgresql at {target}: {reason}")]
+    Connect { target: String, reason: String },
+    #[error(
+        "no connection to postgresql at {target} within {timeout}; check the host and port, or raise the step timeout"
+    )]
+    ConnectTimeout { target: String, timeout: String },
+    #[error(
+        "authentication failed for user \"{user}\" at {target} (SQLSTATE {code}): {message}; check the credentials in the connection string"
+    )]
+    Auth {
+        target: String,
+        user: String,
+        code: String,
+        message: String,
+    },
+    #[error(
+        "statement timed out after {timeout} (SQLSTATE 57014): {message}; raise the step timeout or make the statement faster"
+    )]
+    StatementTimeout { timeout: String, message: String },
+    /// Any other error reported by the server.
+    #[error("server error {code}: {message}")]
+    Server { code: String, message: String },
+    #[error("cannot send parameter ${index}: {reason}")]
+    Param { index: usize, reason: String },
+    #[error(
+        "cannot read column \"{column}\" of type {type_name}: {reason}; cast it to text in the query (\"{column}\"::text)"
+    )]
+    Decode {
+        column: String,
+        type_name: String,
+        reason: String,
+    },
+    #[error("lost the connection to postgresql at {target}: {reason}")]
+    Connection { target: String, reason: String },
+    #[error(
+        "no answer from postgresql at {target} within {timeout} (the statement timeout plus a grace period); the server or network is stuck"
+    )]
+    NoAnswer { target: String, timeout: String },
+    #[error("postgresql client error: {0}")]
+    Client(String),
+}
+
+impl PgError {
+    /// The connection or the statement ran out of time.
+    #[must_use]
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, PgError::ConnectTimeout { .. } | PgError::StatementTimeout { .. })
+    }
+}
+
+/// Run the request.
+pub async fn execute(req: &PgRequest) -> Result<PgResult, PgError> {
+    // rustls panics when building a TLS client without a process-wide provider.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let conn_target = ConnTarget::parse(&req.url)?;
+    let ctx = Ctx {
+        target: conn_target.display.clone(),
+        user: conn_target.options.get_username().to_owned(),
+        secrets: conn_target.secrets.clone(),
+        timeout: req.timeout,
+    };
+    let timeout_ms = req.timeout.as_millis().clamp(1, u128::from(u32::MAX / 2));
+    let mut options = conn_target
+        .options
+        .options([("statement_timeout", timeout_ms.to_string())]);
+    if options.get_application_name().is_none() {
+        options = options.application_name("drctl");
+    }
+    tracing::debug!(target = %ctx.target, mode = ?req.mode, params = req.params.len(), "postgres step");
+
+    let mut conn =
+        match tokio::time::timeout(req.timeout, PgConnection::connect_with(&options)).await {
+            Ok(Ok(conn)) => conn,
+            Ok(Err(e)) => return Err(ctx.error(e)),
+            Err(_) => {
+                return Err(PgError::ConnectTimeout {
+                    target: ctx.target.clone(),
+                    timeout: fmt_duration(req.timeout),
+                });
+            }
+        };
+    let result = match req.mode {
+        PgMode::Query => {
+            let guard = req.timeout.saturating_add(CLIENT_GRACE);
+            let query = bind_all(&req.sql, req.params.iter())?;
+            match ctx
+                .guarded(guard, collect(conn.fetch_many(query), &ctx))
+                .await
+            {
+                Ok(collected) => to_result(&mut conn, collected, &ctx).await,
+                Err(e) => Err(e),
+            }
+        }
+        PgMode::Script => run_script(&mut conn, req, &ctx).await,
+    };
+    if result.is_ok() {
+        // A clean goodbye; the result stands even if it fails.
+        let _ = conn.close().await;
+    }
+    result
+}
+
+/// Several statements in one transaction. Without parameters the script goes whole through the
+/// simple protocol (the server splits it, so every SQL construct works); with parameters it is
+/// split here and each statement is prepared with its own renumbered parameters.
+async fn run_script(
+    conn: &mut PgConnection,
+    req: &PgRequest,
+    ctx: &Ctx,
+) -> Result<PgResult, PgError> {
+    let statements = split_statements(&req.sql);
+    let mut tx = conn.begin().await.map_err(|e| ctx.error(e))?;
+    let outcome = async {
+        if req.params.is_empty() {
+            // statement_timeout applies to each statement of a simple query separately (PostgreSQL 13+).
+            let n = u32::try_from(statements.len().max(1)).unwrap_or(u32::MAX);
+            let guard = req.timeout.saturating_mul(n).saturating_add(CLIENT_GRACE);
+            let stream = sqlx::raw_sql(AssertSqlSafe(req.sql.clone())).fetch_many(&mut *tx);
+            let collected = ctx.guarded(guard, collect(stream, ctx)).await?;
+            to_result(&mut tx, collected, ctx).await
+        } else {
+            let guard = req.timeout.saturating_add(CLIENT_GRACE);
+            let mut total = Collected::default();
+            for stmt in statements {
+                let (text, order) = renumber_params(stmt);
+                let mut params = Vec::with_capacity(order.len());
+                for idx in order {
+                    let value = req.params.get(idx).ok_or_else(|| PgError::Param {
+                        index: idx + 1,
+                        reason: format!(
+                            "the script uses it but only {} parameters were given",
+                            req.params.len()
+                        ),
+                    })?;
+                    params.push(value);
+                }
+                let query = bind_all(&text, params.into_iter())?;
+                let part = ctx
+                    .guarded(guard, collect(tx.fetch_many(query), ctx))
+                    .await?;
+                total.row_count += part.row_count;
+                if !part.rows.is_empty() {
+                    total.rows = part.rows;
+                }
+            }
+            to_result(&mut tx, total, ctx).await
+        }
+    }
+    .await;
+    match outcome {
+        Ok(result) => {
+            tx.commit().await.map_err(|e| ctx.error(e))?;
+            Ok(result)
+        }
+        Err(e) => {
+            let _ = tx.rollback().await;
+            Err(e)
+        }
+    }
+}
+
+/// Prepare `sql` with the parameters bound by JSON type.
+fn bind_all<'a>(
+    sql: &str,
+    params: impl Iterator<Item = &'a Value>,
+) -> Result<sqlx::query::Query<'static, Postgres, PgArguments>, PgError> {
+    // Persistent (named) statements let sqlx look up non-built-in result types (enums, domains,
+    // extension types); the cache dies with the one-shot connection anyway.
+    let mut query = sqlx::query(AssertSqlSafe(sql.to_owned()));
+    for (i, value) in params.enumerate() {
+        query = match value {
+            Value::Null => query.bind(UntypedNull),
+            Value::Bool(b) => query.bind(*b),
+            Value::Number(n) => {
+                if let Some(i) = n.as_i64() {
+                    query.bind(i)
+                } else if let Some(u) = n.as_u64() {
+                    query.bind(sqlx::types::BigDecimal::from(u))
+                } else if let Some(f) = n.as_f64() {
+                    query.bind(f)
+                } else {
+                    return Err(PgError::Param {
+                        index: i + 1,
+                        reason: format!("the number {n} fits no postgresql type"),
+                    });
+                }
+            }
+            Value::String(s) => query.bind(s.clone()),
+            Value::Array(_) | Value::Object(_) => query.bind(sqlx::types::Json(value.clone())),
+        };
+    }
+    Ok(query)
+}
+
+/// A NULL whose type the server infers from context (parameter type OID 0), so `{{ x }}` with a
+/// null value works for any column type.
+struct UntypedNull;
+
+impl sqlx::Type<Postgres> for UntypedNull {
+    fn type_info() -> PgTypeInfo {
+        PgTypeInfo::with_oid(Oid(0))
+    }
+}
+
+impl sqlx::Encode<'_, Postgres> for UntypedNull {
+    fn encode_by_ref(
+        &self,
+        _buf: &mut PgArgumentBuffer,
+    ) -> Result<sqlx::encode::IsNull, BoxDynError> {
+        Ok(sqlx::encode::IsNull::Yes)
+    }
+}
+
+/// A statement's (or script's) undecoded outcome: rows of the last statement that returned at least
+/// one row, and the summed command-tag counts.
+#[derive(Default)]
+struct Collected {
+    rows: Vec<PgRow>,
+    row_count: u64,
+}
+
+/// Drain a result stream. Rows are decoded afterwards, once the connection is free again to look
+/// up column types sqlx did not resolve.
+async fn collect(
+    mut stream: futures_util::stream::BoxStream<
+        '_,
+        Result<Either<PgQueryResult, PgRow>, sqlx::Error>,
+    >,
+    ctx: &Ctx,
+) -> Result<Collected, PgError> {
+    let mut result = Collected::default();
+    let mut current = Vec::new();
+    while let Some(item) = stream.try_next().await.map_err(|e| ctx.error(e))? {
+        match item {
+            Either::Left(done) => {
+                result.row_count += done.rows_affected();
+                if !current.is_empty() {
+                    result.rows = std::mem::take(&mut current);
+                }
+            }
+            Either::Right(row) => current.push(row),
+        }
+    }
+    if !current.is_empty() {
+        result.rows = current;
+    }
+    Ok(result)
+}
+
+/// What the catalog says about a column type sqlx left unresolved.
+#[derive(Debug, Clone, Copy)]
+enum Resolved {
+    Array(u32),
+    Domain(u32),
+}
+
+type ResolvedTypes = HashMap<u32, Resolved>;
+
+/// Decode collected rows to JSON, first asking `pg_type` about column types sqlx did not resolve
+/// (it names them "?"), so arrays and domains of those types still decode.
+async fn to_result(
+    conn: &mut PgConnection,
+    collected: Collected,
+    ctx: &Ctx,
+) -> Result<PgResult, PgError> {
+    let mut types = ResolvedTypes::new();
+    let unknown: Vec<i64> = collected
+        .rows
+        .first()
+        .map(|row| {
+            row.columns()
+                .iter()
+                .filter(|c| c.type_info().name() == "?")
+                .filter_map(|c| c.type_info().oid().map(|o| i64::from(o.0)))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !unknown.is_empty() {
+        let catalog = sqlx::query(
+            "SELECT oid::int8, typelem::int8, typbasetype::int8, typcategory::text \
+             FROM pg_type WHERE oid = ANY($1::int8[]::oid[])",
+        )
+        .bind(unknown)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| ctx.error(e))?;
+        for row in catalog {
+            let get = |i: usize| {
+                row.try_get::<i64, _>(i)
+                    .ok()
+                    .and_then(|v| u32::try_from(v).ok())
+            };
+            let category: String = row.try_get(3).unwrap_or_default();
+            let (Some(oid), Some(elem), Some(base)) = (get(0), get(1), get(2)) else {
+                continue;
+            };
+            if category == "A" && elem != 0 {
+                types.insert(oid, Resolved::Array(elem));
+            } else if base != 0 {
+                types.insert(oid, Resolved::Domain(base));
+            }
+        }
+    }
+    let rows = collected
+        .rows
+        .iter()
+        .map(|row| row_to_json(row, &types, ctx))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(PgResult {
+        rows,
+        row_count: collected.row_count,
+    })
+}
+
+fn row_to_json(
+    row: &PgRow,
+    types: &ResolvedTypes,
+    ctx: &Ctx,
+) -> Result<Map<String, Value>, PgError> {
+    let mut map = Map::with_capacity(row.len());
+    for (i, col) in row.columns().iter().enumerate() {
+        let ty = col.type_info();
+        let decode_err = |reason: String| PgError::Decode {
+            column: col.name().to_owned(),
+            type_name: type_label(ty),
+            reason,
+        };
+        let raw = row.try_get_raw(i).map_err(|e| ctx.error(e))?;
+        let value = if raw.is_null() {
+            Value::Null
+        } else {
+            let bytes = raw.as_bytes().map_err(|e| decode_err(e.to_string()))?;
+            decode(ty, types, raw.format(), bytes).map_err(decode_err)?
+        };
+        let mut name = col.name().to_owned();
+        let mut n = 1;
+        while map.contains_key(&name) {
+            n += 1;
+            name = format!("{}_{n}", col.name());
+        }
+        map.insert(name, value);
+    }
+    Ok(map)
+}
+
+/// A type's name for messages; unresolved types only have an OID.
+fn type_label(ty: &PgTypeInfo) -> String {
+    match (ty.name(), ty.oid()) {
+        ("?", Some(oid)) => format!("oid {}", oid.0),
+        (name, _) => name.to_owned(),
+    }
+}
+
+/// Built-in type OIDs (`pg_type.dat`; stable across versions).
+mod oid {
+    pub const BOOL: u32 = 16;
+    pub const BYTEA: u32 = 17;
+    pub const CHAR: u32 = 18;
+    pub const NAME: u32 = 19;
+    pub const INT8: u32 = 20;
+    pub const INT2: u32 = 21;
+    pub const INT4: u32 = 23;
+    pub const TEXT: u32 = 25;
+    pub const OID: u32 = 26;
+    pub const JSON: u32 = 114;
+    pub const XML: u32 = 142;
+    pub const CIDR: u32 = 650;
+    pub const FLOAT4: u32 = 700;
+    pub const FLOAT8: u32 = 701;
+    pub const UNKNOWN: u32 = 705;
+    pub const MACADDR8: u32 = 774;
+    pub const MACADDR: u32 = 829;
+    pub const INET: u32 = 869;
+    pub const BPCHAR: u32 = 1042;
+    pub const VARCHAR: u32 = 1043;
+    pub const DATE: u32 = 1082;
+    pub const TIME: u32 = 1083;
+    pub const TIMESTAMP: u32 = 1114;
+    pub const TIMESTAMPTZ: u32 = 1184;
+    pub const INTERVAL: u32 = 1186;
+    pub const TIMETZ: u32 = 1266;
+    pub const BIT: u32 = 1560;
+    pub const VARBIT: u32 = 1562;
+    pub const NUMERIC: u32 = 1700;
+    pub const UUID: u32 = 2950;
+    pub const JSONB: u32 = 3802;
+}
+
+/// Decode one non-NULL value. Prepared statements return binary values; the simple protocol
+/// (scripts without parameters) returns Postgres's text output, which is already the right
+/// string for most types.
+fn decode(
+    ty: &PgTypeInfo,
+    types: &ResolvedTypes,
+    format: PgValueFormat,
+    bytes: &[u8],
+) -> Result<Value, String> {
+    // sqlx panics on `kind()` of a type it could not resolve; it names those "?", and
+    // `to_result` looked them up in the catalog.
+    let resolved;
+    let kind = if ty.name() == "?" {
+        resolved = match ty.oid().and_then(|o| types.get(&o.0)) {
+            Some(Resolved::Array(elem)) => PgTypeKind::Array(PgTypeInfo::with_oid(Oid(*elem))),
+            Some(Resolved::Domain(base)) => PgTypeKind::Domain(PgTypeInfo::with_oid(Oid(*base))),
+            None => PgTypeKind::Simple,
+        };
+        &resolved
+    } else {
+        ty.kind()
+    };
+    match kind {
+        PgTypeKind::Array(elem) => {
+            return match format {
+                PgValueFormat::Binary => decode_binary_array(elem, types, bytes),
+                PgValueFormat::Text => decode_text_array(elem, types, utf8(bytes)?),
+            };
+        }
+        // A domain is sent in its base type's format.
+        PgTypeKind::Domain(base) => return decode(base, types, format, bytes),
+        PgTypeKind::Enum(_) => return utf8(bytes).map(|s| Value::String(s.to_owned())),
+        _ => {}
+    }
+    let oid = ty.oid().map_or(0, |o| o.0);
+    match format {
+        PgValueFormat::Binary => decode_binary(oid, bytes),
+        PgValueFormat::Text => Ok(decode_text(oid, utf8(bytes)?)),
+    }
+}
+
+fn utf8(bytes: &[u8]) -> Result<&str, String> {
+    std::str::from_utf8(bytes).map_err(|_| "the value is not valid UTF-8".to_owned())
+}
+
+fn decode_binary(oid: u32, b: &[u8]) -> Result<Value, String> {
+    let string = |s: String| Ok(Value::String(s));
+    match oid {
+        oid::BOOL => Ok(Value::Bool(fixed::<1>(b)?[0] != 0)),
+        oid::INT2 => Ok(i16::from_be_bytes(fixed(b)?).into()),
+        oid::INT4 => Ok(i32::from_be_bytes(fixed(b)?).into()),
+        oid::INT8 => Ok(i64::from_be_bytes(fixed(b)?).into()),
+        oid::OID => Ok(u32::from_be_bytes(fixed(b)?).into()),
+        // Through the shortest decimal form, so a float4 0.1 reads 0.1 and not 0.10000000149011612.
+        oid::FLOAT4 => Ok(float(
+            f32::from_be_bytes(fixed(b)?)
+                .to_string()
+                .parse::<f64>()
+                .unwrap_or(f64::NAN),
+        )),
+        oid::FLOAT8 => Ok(float(f64::from_be_bytes(fixed(b)?))),
+        oid::NUMERIC => string(numeric(b)?),
+        oid::TEXT | oid::VARCHAR | oid::BPCHAR | oid::NAME | oid::XML | oid::UNKNOWN => {
+            string(utf8(b)?.to_owned())
+        }
+        oid::CHAR => string(String::from_utf8_lossy(b).into_owned()),
+        oid::JSON => serde_json::from_str(utf8(b)?).map_err(|e| format!("invalid json: {e}")),
+        oid::JSONB => match b.split_first() {
+            Some((1, rest)) => {
+                serde_json::from_str(utf8(rest)?).map_err(|e| format!("invalid jsonb: {e}"))
+            }
+            _ => Err("unknown jsonb version".to_owned()),
+        },
+        oid::BYTEA => {
+            let mut s = String::with_capacity(2 + 2 * b.len());
+            s.push_str("\\x");
+            for byte in b {
+                let _ = write!(s, "{byte:02x}");
+            }
+            string(s)
+        }
+        oid::UUID => {
+            let u = sqlx::types::Uuid::from_slice(b).map_err(|e| e.to_string())?;
+            string(u.hyphenated().to_string())
+        }
+        oid::DATE => string(date(i32::from_be_bytes(fixed(b)?))?),
+        oid::TIME => string(time_of_day(i64::from_be_bytes(fixed(b)?))),
+        oid::TIMETZ => {
+            let [t @ .., z0, z1, z2, z3] = fixed::<12>(b)?;
+            let micros = i64::from_be_bytes(t);
+            // PostgreSQL stores the zone as seconds west of UTC.
+            let east = -i64::from(i32::from_be_bytes([z0, z1, z2, z3]));
+            string(format!("{}{}", time_of_day(micros), utc_offset(east)))
+        }
+        oid::TIMESTAMP => string(timestamp(i64::from_be_bytes(fixed(b)?), false)?),
+        oid::TIMESTAMPTZ => string(timestamp(i64::from_be_bytes(fixed(b)?), true)?),
+        oid::INTERVAL => {
+            let [m @ .., d0, d1, d2, d3, n0, n1, n2, n3] = fixed::<16>(b)?;
+            let micros = i64::from_be_bytes(m);
+            let days = i32::from_be_bytes([d0, d1, d2, d3]);
+            let months = i32::from_be_bytes([n0, n1, n2, n3]);
+            string(interval(months, days, micros))
+        }
+        oid::INET | oid::CIDR => string(inet(b, oid == oid::CIDR)?),
+        oid::MACADDR | oid::MACADDR8 => {
+            let parts: Vec<String> = b.iter().map(|x| format!("{x:02x}")).collect();
+            string(parts.join(":"))
+        }
+        oid::BIT | oid::VARBIT => {
+            let (len, bits) = b.split_at_checked(4).ok_or("truncated bit string")?;
+            let len = usize::try_from(i32::from_be_bytes(fixed(len)?))
+                .map_err(|_| "negative bit length")?;
+            let s: String = (0..len)
+                .map(|i| {
+                    let byte = bits.get(i / 8).copied().unwrap_or(0);
+                    if byte & (0x80 >> (i % 8)) == 0 {
+                        '0'
+                    } else {
+                        '1'
+                    }
+                })
+                .collect();
+            string(s)
+        }
+        // Types we do not know (extensions such as citext send their text as binary): accept the
+        // bytes only if they read as text, since most binary formats hold length or number bytes.
+        _ => match std::str::from_utf8(b) {
+            Ok(s)
+                if !s
+                    .chars()
+                    .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')) =>
+            {
+                string(s.to_owned())
+            }
+            _ => Err("it has no json form".to_owned()),
+        },
+    }
+}
+
+fn decode_text(oid: u32, s: &str) -> Value {
+    let parsed = match oid {
+        oid::BOOL => match s {
+            "t" => Some(Value::Bool(true)),
+            "f" => Some(Value::Bool(false)),
+            _ => None,
+        },
+        oid::INT2 | oid::INT4 | oid::INT8 => s.parse::<i64>().ok().map(Value::from),
+        oid::OID => s.parse::<u32>().ok().map(Value::from),
+        oid::FLOAT4 | oid::FLOAT8 => s.parse::<f64>().ok().map(float),
+        oid::JSON | oid::JSONB => serde_json::from_str(s).ok(),
+        oid::TIMESTAMPTZ => DateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f%#z")
+            .ok()
+            .map(|t| Value::String(t.to_utc().to_rfc3339_opts(SecondsFormat::AutoSi, true))),
+        oid::TIME => NaiveTime::parse_from_str(s, "%H:%M:%S%.f")
+            .ok()
+            .map(|t| Value::String(t.format("%H:%M:%S%.f").to_string())),
+        oid::TIMESTAMP => NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
+            .ok()
+            .map(|t| Value::String(t.format("%Y-%m-%dT%H:%M:%S%.f").to_string())),
+        _ => None,
+    };
+    // Everything else (numeric, dates, intervals, inet, ...) is PostgreSQL's own text, exactly.
+    parsed.unwrap_or_else(|| Value::String(s.to_owned()))
+}
+
+fn fixed<const N: usize>(b: &[u8]) -> Result<[u8; N], String> {
+    b.try_into()
+        .map_err(|_| format!("expected {N} bytes, got {}", b.len()))
+}
+
+fn float(f: f64) -> Value {
+    match serde_json::Number::from_f64(f) {
+        Some(n) => Value::Number(n),
+        None if f.is_nan() => Value::String("NaN".to_owned()),
+        None if f > 0.0 => Value::String("Infinity".to_owned()),
+        None => Value::String("-Infinity".to_owned()),
+    }
+}
+
+/// NUMERIC's binary form (base-10000 digits) to Postgres's text form with the value's display
+/// scale, e.g. `1.50` stays `1.50`: no precision is lost on the way to JSON.
+fn numeric(b: &[u8]) -> Result<String, String> {
+    let word = |i: usize| -> Result<u16, String> {
+        let pair = b.get(i * 2..i * 2 + 2).ok_or("truncated numeric")?;
+        Ok(u16::from_be_bytes([pair[0], pair[1]]))
+    };
+    let ndigits = usize::from(word(0)?);
+    let weight = i32::from(word(1)?.cast_signed());
+    let sign = word(2)?;
+    let dscale = usize::from(word(3)?);
+    match sign {
+        0xC000 => return Ok("NaN".to_owned()),
+        0xD000 => return Ok("Infinity".to_owned()),
+        0xF000 => return Ok("-Infinity".to_owned()),
+        0x0000 | 0x4000 => {}
+        _ => return Err(format!("invalid numeric sign {sign:#x}")),
+    }
+    let digits = (0..ndigits)
+        .map(|i| word(4 + i))
+        .collect::<Result<Vec<_>, _>>()?;
+    let digit = |pos: i32| {
+        usize::try_from(pos)
+            .ok()
+            .and_then(|p| digits.get(p))
+            .copied()
+            .unwrap_or(0)
+    };
+    let mut s = String::new();
+    if sign == 0x4000 {
+        s.push('-');
+    }
+    if weight < 0 {
+        s.push('0');
+    } else {
+        for pos in 0..=weight {
+            let d = digit(pos);
+            let _ = if pos == 0 {
+                write!(s, "{d}")
+            } else {
+                write!(s, "{d:04}")
+            };
+        }
+    }
+    if dscale > 0 {
+        let mut frac = String::with_capacity(dscale + 4);
+        let mut pos = weight + 1;
+        while frac.len() < dscale {
+            let _ = write!(frac, "{:04}", digit(pos));
+            pos += 1;
+        }
+        frac.truncate(dscale);
+        s.push('.');
+        s.push_str(&frac);
+    }
+    Ok(s)
+}
+
+fn pg_epoch() -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(2000, 1, 1)
+        .unwrap_or_default()
+        .and_hms_opt(0, 0, 0)
+        .unwrap_or_default()
+}
+
+fn date(days: i32) -> Result<String, String> {
+    match days {
+        i32::MAX => Ok("infinity".to_owned()),
+        i32::MIN => Ok("-infinity".to_owned()),
+        _ => pg_epoch()
+            .date()
+            .checked_add_signed(TimeDelta::days(i64::from(days)))
+            .map(|d| d.format("%Y-%m-%d").to_string())
+            .ok_or_else(|| "date out of range".to_owned()),
+    }
+}
+
+fn timestamp(micros: i64, utc: bool) -> Result<String, String> {
+    match micros {
+        i64::MAX => return Ok("infinity".to_owned()),
+        i64::MIN => return Ok("-infinity".to_owned()),
+        _ => {}
+    }
+    let t = pg_epoch()
+        .checked_add_signed(TimeDelta::microseconds(micros))
+        .ok_or("timestamp out of range")?;
+    Ok(if utc {
+        t.and_utc().to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    } else {
+        t.format("%Y-%m-%dT%H:%M:%S%.f").to_string()
+    })
+}
+
+/// `HH:MM:SS` with 0, 3 or 6 fraction digits as needed (24:00:00 is a valid `time`).
+fn time_of_day(micros: i64) -> String {
+    let frac = micros.rem_euclid(1_000_000);
+    let secs = micros.div_euclid(1_000_000);
+    let mut s = format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
+    push_fraction(&mut s, frac.unsigned_abs());
+    s
+}
+
+fn push_fraction(s: &mut String, micros: u64) {
+    if micros == 0 {
+    } else if micros.is_multiple_of(1000) {
+        let _ = write!(s, ".{:03}", micros / 1000);
+    } else {
+        let _ = write!(s, ".{micros:06}");
+    }
+}
+
+fn utc_offset(east_secs: i64) -> String {
+    let sign = if east_secs < 0 { '-' } else { '+' };
+    let a = east_secs.unsigned_abs();
+    let (h, m, sec) = (a / 3600, a / 60 % 60, a % 60);
+    match (m, sec) {
+        (0, 0) => format!("{sign}{h:02}"),
+        (_, 0) => format!("{sign}{h:02}:{m:02}"),
+        _ => format!("{sign}{h:02}:{m:02}:{sec:02}"),
+    }
+}
+
+fn interval_part(s: &mut String, value: i64, unit: &str, is_zero: &mut bool, is_before: &mut bool) {
+    if value == 0 {
+        return;
+    }
+    let _ = write!(
+        s,
+        "{}{}{value} {unit}{}",
+        if *is_zero { "" } else { " " },
+        if *is_before && value > 0 { "+" } else { "" },
+        if value == 1 { "" } else { "s" }
+    );
+    *is_before = value < 0;
+    *is_zero = false;
+}
+
+/// Postgres's default `IntervalStyle = postgres` output (`EncodeInterval` in datetime.c).
+fn interval(months: i32, days: i32, micros: i64) -> String {
+    let mut s = String::new();
+    let mut is_zero = true;
+    let mut is_before = false;
+    interval_part(
+        &mut s,
+        i64::from(months / 12),
+        "year",
+        &mut is_zero,
+        &mut is_before,
+    );
+    interval_part(
+        &mut s,
+        i64::from(months % 12),
+        "mon",
+        &mut is_zero,
+        &mut is_before,
+    );
+    interval_part(&mut s, i64::from(days), "day", &mut is_zero, &mut is_before);
+    if is_zero || micros != 0 {
+        let minus = micros < 0;
+        let a = micros.unsigned_abs();
+        let _ = write!(
+            s,
+            "{}{}{:02}:{:02}:{:02}",
+            if is_zero { "" } else { " " },
+            if minus {
+                "-"
+            } else if is_before {
+                "+"
+            } else {
+                ""
+            },
+            a / 3_600_000_000,
+            a / 60_000_000 % 60,
+            a / 1_000_000 % 60
+        );
+        let frac = a % 1_000_000;
+        if frac != 0 {
+            // PostgreSQL trims trailing zeros here.
+            let digits = format!("{frac:06}");
+            s.push('.');
+            s.push_str(digits.trim_end_matches('0'));
+        }
+    }
+    s
+}
+
+/// inet/cidr binary form: family, bits, a cidr flag, address length, address bytes.
+fn inet(b: &[u8], cidr: bool) -> Result<String, String> {
+    let [family, bits, _is_cidr, len, addr @ ..] = b else {
+        return Err("truncated inet".to_owned());
+    };
+    let (ip, max) = match (family, usize::from(*len), addr.len()) {
+        (2, 4, 4) => (
+            std::net::IpAddr::from([addr[0], addr[1], addr[2], addr[3]]),
+            32,
+        ),
+        (3, 16, 16) => {
+            let octets: [u8; 16] = fixed(addr)?;
+            (std::net::IpAddr::from(octets), 128)
+        }
+        _ => return Err("unknown inet address family".to_owned()),
+    };
+    Ok(if cidr || *bits != max {
+        format!("{ip}/{bits}")
+    } else {
+        ip.to_string()
+    })
+}
+
+/// An array in binary form: dimensions, then each element with its length (-1 = NULL).
+fn decode_binary_array(
+    elem: &PgTypeInfo,
+    types: &ResolvedTypes,
+    b: &[u8],
+) -> Result<Value, String> {
+    let int = |at: usize| -> Result<i32, String> {
+        b.get(at..at + 4)
+            .map(|x| i32::from_be_bytes([x[0], x[1], x[2], x[3]]))
+            .ok_or_else(|| "truncated array".to_owned())
+    };
+    let ndim = usize::try_from(int(0)?).map_err(|_| "negative array dimensions")?;
+    if ndim == 0 {
+        return Ok(Value::Array(Vec::new()));
+    }
+    if ndim > 6 {
+        return Err(format!("{ndim} array dimensions"));
+    }
+    let mut dims = Vec::with_capacity(ndim);
+    for d in 0..ndim {
+        dims.push(usize::try_from(int(12 + d * 8)?).map_err(|_| "negative array length")?);
+    }
+    let mut at = 12 + ndim * 8;
+    let total = dims
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or("array too large")?;
+    let mut flat = Vec::with_capacity(total.min(b.len()));
+    for _ in 0..total {
+        let len = int(at)?;
+        at += 4;
+        if len < 0 {
+            flat.push(Value::Null);
+        } else {
+            let len = usize::try_from(len).map_err(|_| "bad element length")?;
+            let bytes = b.get(at..at + len).ok_or("truncated array element")?;
+            at += len;
+            flat.push(decode(elem, types, PgValueFormat::Binary, bytes)?);
+        }
+    }
+    Ok(nest(flat, &dims))
+}
+
+/// Group a row-major flat list into nested lists with the given dimensions.
+fn nest(flat: Vec<Value>, dims: &[usize]) -> Value {
+    match dims {
+        [] | [_] => Value::Array(flat),
+        [_, inner @ ..] => {
+            let chunk = inner
+                .iter()
+                .fold(1usize, |acc, &d| acc.saturating_mul(d))
+                .max(1);
+            let mut out = Vec::new();
+            let mut it = flat.into_iter().peekable();
+            while it.peek().is_some() {
+                let part: Vec<Value> = it.by_ref().take(chunk).collect();
+                out.push(nest(part, inner));
+            }
+            Value::Array(out)
+        }
+    }
+}
+
+/// An array in text form: `{1,NULL,"a \"b\""}`, possibly nested, possibly with bounds (`[0:1]={..}`).
+fn decode_text_array(elem: &PgTypeInfo, types: &ResolvedTypes, s: &str) -> Result<Value, String> {
+    let body = match s.find("]={") {
+        Some(p) if s.starts_with('[') => &s[p + 2..],
+        _ => s,
+    };
+    let chars: Vec<char> = body.chars().collect();
+    let mut pos = 0;
+    parse_text_array(elem, types, &chars, &mut pos)
+}
+
+fn parse_text_array(
+    elem: &PgTypeInfo,
+    types: &ResolvedTypes,
+    c: &[char],
+    pos: &mut usize,
+) -> Result<Value, String> {
+    if c.get(*pos) != Some(&'{') {
+        return Err("malformed array literal".to_owned());
+    }
+    *pos += 1;
+    let mut out = Vec::new();
+    loop {
+        match c.get(*pos) {
+            None => return Err("unterminated array literal".to_owned()),
+            Some('}') => {
+                *pos += 1;
+                return Ok(Value::Array(out));
+            }
+            Some(',' | ' ') => *pos += 1,
+            Some('{') => out.push(parse_text_array(elem, types, c, pos)?),
+            Some('"') => {
+                *pos += 1;
+                let mut item = String::new();
+                loop {
+                    match c.get(*pos) {
+                        None => return Err("unterminated array element".to_owned()),
+                        Some('\\') => {
+                            if let Some(&x) = c.get(*pos + 1) {
+                                item.push(x);
+                            }
+                            *pos += 2;
+                        }
+                        Some('"') => {
+                            *pos += 1;
+                            break;
+                        }
+                        Some(&x) => {
+                            item.push(x);
+                            *pos += 1;
+                        }
+                    }
+                }
+                out.push(decode(elem, types, PgValueFormat::Text, item.as_bytes())?);
+            }
+            Some(_) => {
+                let start = *pos;
+                while c.get(*pos).is_some_and(|x| !matches!(x, ',' | '}')) {
+                    *pos += 1;
+                }
+                let item: String = c[start..*pos].iter().collect();
+                let item = item.trim();
+                out.push(if item.eq_ignore_ascii_case("NULL") {
+                    Value::Null
+                } else {
+                    decode(elem, types, PgValueFormat::Text, item.as_bytes())?
+                });
+            }
+        }
+    }
+}
+
+/// What the error mapping needs to know about the run.
+struct Ctx {
+    target: String,
+    user: String,
+    secrets: Vec<String>,
+    timeout: Duration,
+}
+
+impl Ctx {
+    /// Run `fut`, giving up after `limit` (the server should have cancelled the statement long before).
+    async fn guarded<T>(
+        &self,
+        limit: Duration,
+        fut: impl Future<Output = Result<T, PgError>>,
+    ) -> Result<T, PgError> {
+        tokio::time::timeout(limit, fut).await.unwrap_or_else(|_| {
+            Err(PgError::NoAnswer {
+                target: self.target.clone(),
+                timeout: fmt_duration(limit),
+            })
+        })
+    }
+
+    /// One line, no password.
+    fn clean(&self, s: &str) -> String {
+        let mut out = s.split_whitespace().collect::<Vec<_>>().join(" ");
+        for secret in &self.secrets {
+            out = out.replace(secret.as_str(), "***");
+        }
+        out
+    }
+
+    fn error(&self, e: sqlx::Error) -> PgError {
+        let target = self.target.clone();
+        match e {
+            sqlx::Error::Database(db) => {
+                let code = db
+                    .code()
+                    .map(std::borrow::Cow::into_owned)
+                    .unwrap_or_default();
+                let message = self.clean(db.message());
+                if code == "28P01" || code == "28000" {
+                    return PgError::Auth {
+                        target,
+                        user: self.clean(&self.user),
+                        code,
+                        message,
+                    };
+                }
+                if code == "57014" && message.contains("statement timeout") {
+                    return PgError::StatementTimeout {
+                        timeout: fmt_duration(self.timeout),
+                        message,
+                    };
+                }
+                let mut full = message.clone();
+                if let Some(pg) = db.try_downcast_ref::<PgDatabaseError>() {
+                    if let Some(PgErrorPosition::Original(p)) = pg.position() {
+                        let _ = write!(full, " (at character {p})");
+                    }
+                    if let Some(detail) = pg.detail() {
+                        let _ = write!(full, "; {}", self.clean(detail));
+                    }
+                    if let Some(hint) = pg.hint() {
+                        let _ = write!(full, "; hint: {}", self.clean(hint));
+                    }
+                }
+                match code.as_str() {
+                    "42601" if message.contains("multiple commands") => {
+                        full.push_str(
+                            "; query mode runs one statement: use mode script for several",
+                        );
+                    }
+                    // operator does not exist / datatype mismatch: usually a text parameter.
+                    "42883" | "42804" if message.contains("text") => {
+                        full.push_str(
+                            "; {{ }} strings are sent as text: cast in the sql, e.g. {{ x }}::int",
+                        );
+                    }
+                    _ => {}
+                }
+                PgError::Server {
+                    code,
+                    message: full,
+                }
+            }
+            sqlx::Error::Io(io) => {
+                let reason = match io.kind() {
+                    std::io::ErrorKind::ConnectionRefused => {
+                        "connection refused (is the server running and listening on that port?)"
+                            .to_owned()
+                    }
+                    _ => self.clean(&io.to_string()),
+                };
+                PgError::Connect { target, reason }
+            }
+            sqlx::Error::Tls(tls) => PgError::Connect {
+                target,
+                reason: format!("tls: {}", self.clean(&tls.to_string())),
+            },
+            sqlx::Error::Configuration(c) => PgError::Connect {
+                target,
+                reason: self.clean(&c.to_string()),
+            },
+            sqlx::Error::Protocol(p) => PgError::Connection {
+                target,
+                reason: self.clean(&p),
+            },
+            sqlx::Error::Encode(e) => PgError::Client(format!(
+                "cannot encode a parameter: {}",
+                self.clean(&e.to_string())
+            )),
+            other => PgError::Client(self.clean(&other.to_string())),
+        }
+    }
+}
+
+/// The parsed connection string: sqlx options, the `host:port` to name in messages, and the
+/// password forms to scrub from messages.
+struct ConnTarget {
+    options: PgConnectOptions,
+    display: String,
+    secrets: Vec<String>,
+}
+
+impl ConnTarget {
+    fn parse(url: &str) -> Result<ConnTarget, PgError> {
+        let invalid = |reason: String| PgError::InvalidUrl {
+            url: redact_url(url),
+            reason,
+        };
+        let mut secrets = Vec::new();
+        let options = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            if let Some(pw) = url_password(url) {
+                secrets.push(percent_decode(pw));
+                secrets.push(pw.to_owned());
+            }
+            PgConnectOptions::from_str(url).map_err(|e| invalid(scrub(&e.to_string(), &secrets)))?
+        } else if url.contains('=') {
+            let pairs = parse_key_values(url).map_err(invalid)?;
+            let mut o = PgConnectOptions::new_without_pgpass();
+            for (key, value, _) in pairs {
+                o = match key.as_str() {
+                    "host" | "hostaddr" => o.host(&value),
+                    "port" => o.port(
+                        value
+                            .parse()
+                            .map_err(|_| invalid(format!("port `{value}` is not a number")))?,
+                    ),
+                    "dbname" => o.database(&value),
+                    "user" => o.username(&value),
+                    "password" => {
+                        secrets.push(value.clone());
+                        o.password(&value)
+                    }
+                    "sslmode" => o.ssl_mode(
+                        PgSslMode::from_str(&value)
+                            .map_err(|_| invalid(format!("unknown sslmode `{value}`")))?,
+                    ),
+                    "sslrootcert" => o.ssl_root_cert(value.as_str()),
+                    "sslcert" => o.ssl_client_cert(value.as_str()),
+                    "sslkey" => o.ssl_client_key(value.as_str()),
+                    "application_name" => o.application_name(&value),
+                    // The step timeout is the connect timeout.
+                    "connect_timeout" => o,
+                    _ => {
+                        return Err(invalid(format!(
+                            "unsupported key `{key}`; use a postgres:// url"
+                        )));
+                    }
+                };
+            }
+            o
+        } else {
+            return Err(invalid(
+                "expected postgres://user:password@host:port/database or key=value pairs"
+                    .to_owned(),
+            ));
+        };
+        if let Ok(pw) = std::env::var("PGPASSWORD") {
+            secrets.push(pw);
+        }
+        // Very short passwords would blank out ordinary words in messages.
+        secrets.retain(|s| s.chars().count() >= 3);
+        let display = match options.get_socket() {
+            Some(dir) => format!(
+                "{} (unix socket, port {})",
+                dir.display(),
+                options.get_port()
+            ),
+            None => format!("{}:{}", options.get_host(), options.get_port()),
+        };
+        Ok(ConnTarget {
+            options,
+            display,
+            secrets,
+        })
+    }
+}
+
+fn scrub(s: &str, secrets: &[String]) -> String {
+    let mut out = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    for secret in secrets.iter().filter(|s| s.chars().count() >= 3) {
+        out = out.replace(secret.as_str(), "***");
+    }
+    out
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let Some(v) = b
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The password in a URL's `user:password@` part, as written (percent-encoded).
+fn url_password(url: &str) -> Option<&str> {
+    let (start, end) = url_password_span(url)?;
+    Some(&url[start..end])
+}
+
+/// Byte span of the password in `scheme://user:password@host...`.
+fn url_password_span(url: &str) -> Option<(usize, usize)> {
+    let rest_at = url.find("://")? + 3;
+    let rest = &url[rest_at..];
+    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_len];
+    let at = authority.rfind('@')?;
+    let colon = authority[..at].find(':')?;
+    Some((rest_at + colon + 1, rest_at + at))
+}
+
+/// A `key=value` pair: key, unescaped value, byte span of the value as written.
+type KeyValue = (String, String, (usize, usize));
+
+/// libpq `key = value` pairs: values bare or single-quoted with `\` escapes. Returns each key, its
+/// unescaped value and the byte span of the value as written.
+fn parse_key_values(s: &str) -> Result<Vec<KeyValue>, String> {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    let skip_ws = |i: &mut usize| {
+        while *i < b.len() && b[*i].is_ascii_whitespace() {
+            *i += 1;
+        }
+    };
+    loop {
+        skip_ws(&mut i);
+        if i >= b.len() {
+            return Ok(out);
+        }
+        let key_start = i;
+        while i < b.len() && b[i] != b'=' && !b[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        let key = s[key_start..i].to_owned();
+        skip_ws(&mut i);
+        if b.get(i) != Some(&b'=') {
+            return Err(format!("missing `=` after `{key}`"));
+        }
+        i += 1;
+        skip_ws(&mut i);
+        let value_start = i;
+        let mut value = Vec::new();
+        if b.get(i) == Some(&b'\'') {
+            i += 1;
+            loop {
+                match b.get(i) {
+                    None => return Err(format!("unterminated quoted value for `{key}`")),
+                    Some(b'\\') => {
+                        if let Some(&c) = b.get(i + 1) {
+                            value.push(c);
+                        }
+                        i += 2;
+                    }
+                    Some(b'\'') => {
+                        i += 1;
+                        break;
+                    }
+                    Some(&c) => {
+                        value.push(c);
+                        i += 1;
+                    }
+                }
+            }
+        } else {
+            while i < b.len() && !b[i].is_ascii_whitespace() {
+                if b[i] == b'\\' && i + 1 < b.len() {
+                    i += 1;
+                }
+                value.push(b[i]);
+                i += 1;
+            }
+        }
+        let end = i.min(b.len());
+        out.push((
+            key,
+            String::from_utf8_lossy(&value).into_owned(),
+            (value_start, end),
+        ));
+    }
+}
+
+/// The connection string with any password replaced by `***` (URL form `user:pass@`, a URL's
+/// `password=` query parameter, and key/value `password=...`).
+#[must_use]
+pub fn redact_url(url: &str) -> String {
+    if url.contains("://") {
+        let mut out = url.to_owned();
+        // The query parameter first: its span lies after the userinfo, so replacing it keeps the
+        // userinfo span valid.
+        if let Some(q) = url.find('?') {
+            let query_end = url[q..].find('#').map_or(url.len(), |h| q + h);
+            let mut spans = Vec::new();
+            let mut at = q + 1;
+            for pair in url[q + 1..query_end].split('&') {
+                if let Some(v) = pair.strip_prefix("password=") {
+                    spans.push((at + 9, at + 9 + v.len()));
+                }
+                at += pair.len() + 1;
+            }
+            for (s, e) in spans.into_iter().rev() {
+                out.replace_range(s..e, "***");
+            }
+        }
+        if let Some((s, e)) = url_password_span(url) {
+            out.replace_range(s..e, "***");
+        }
+        out
+    } else {
+        match parse_key_values(url) {
+            Ok(pairs) => {
+                let mut out = url.to_owned();
+                for (key, _, (s, e)) in pairs.into_iter().rev() {
+                    if key == "password" {
+                        out.replace_range(s..e, "***");
+                    }
+                }
+                out
+            }
+            // Unparseable: say nothing about it rather than risk printing a password.
+            Err(_) if url.contains("password") => {
+                "<connection string with a password, redacted>".to_owned()
+            }
+            Err(_) => url.to_owned(),
+        }
+    }
+}
+
+/// What a dry run prints: target (password redacted), the SQL, and the parameters with the types
+/// they are sent as.
+#[must_use]
+pub fn describe(req: &PgRequest) -> String {
+    let what = match req.mode {
+        PgMode::Query => "postgres query",
+        PgMode::Script => "postgres script (one transaction)",
+    };
+    let mut s = format!(
+        "{what} on {} (timeout {})\n",
+        redact_url(&req.url),
+        fmt_duration(req.timeout)
+    );
+    for line in req.sql.trim().lines() {
+        let _ = writeln!(s, "  {line}");
+    }
+    for (i, p) in req.params.iter().enumerate() {
+        let ty = match p {
+            Value::Null => "null",
+            Value::Bool(_) => "bool",
+            Value::Number(n) if n.is_i64() => "int8",
+            Value::Number(n) if n.is_u64() => "numeric",
+            Value::Number(_) => "float8",
+            Value::String(_) => "text",
+            Value::Array(_) | Value::Object(_) => "jsonb",
+        };
+        let _ = writeln!(s, "  ${} = {p} ({ty})", i + 1);
+    }
+    s.truncate(s.trim_end().len());
+    s
+}
+
+fn fmt_duration(d: Duration) -> String {
+    if d.subsec_millis() == 0 && d.as_secs() > 0 {
+        format!("{}s", d.as_secs())
+    } else if d.as_secs() == 0 {
+        format!("{}ms", d.as_millis())
+    } else {
+        format!("{:.3}s", d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_url_and_key_value_passwords() {
+        assert_eq!(
+            redact_url("postgres://u:s3cr%40t@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("postgresql://u@h/db"), "postgresql://u@h/db");
+        assert_eq!(
+            redact_url("postgres://u:p:w@h/db?sslmode=require&password=x1y&a=b"),
+            "postgres://u:***@h/db?sslmode=require&password=***&a=b"
+        );
+        assert_eq!(
+            redact_url("host=h password='se cret\\'x' user=u"),
+            "host=h password=*** user=u"
+        );
+        assert_eq!(redact_url("host=h password = pw"), "host=h password = ***");
+        assert_eq!(
+            redact_url("host=h password='unterminated"),
+            "<connection string with a password, redacted>"
+        );
+    }
+
+    #[test]
+    fn numeric_binary_keeps_every_digit_and_the_scale() {
+        // 12345678901234567890.123456789: weight 4, dscale 9.
+        let digits: [u16; 8] = [1234, 5678, 9012, 3456, 7890, 1234, 5678, 9000];
+        let mut b = Vec::new();
+        for w in [8u16, 4, 0, 9] {
+            b.extend(w.to_be_bytes());
+        }
+        for d in digits {
+            b.extend(d.to_be_bytes());
+        }
+        assert_eq!(numeric(&b).unwrap(), "12345678901234567890.123456789");
+        // -0.05 with scale 3: one digit 500 at weight -1.
+        let mut b = Vec::new();
+        for w in [1u16, 0xFFFF, 0x4000, 3, 500] {
+            b.extend(w.to_be_bytes());
+        }
+        assert_eq!(numeric(&b).unwrap(), "-0.050");
+        assert!(numeric(&[0, 1]).is_err());
+    }
+
+    #[test]
+    fn interval_matches_postgres_style() {
+        assert_eq!(interval(0, 0, 0), "00:00:00");
+        assert_eq!(
+            interval(14, 3, 14_706_789_000),
+            "1 year 2 mons 3 days 04:05:06.789"
+        );
+        assert_eq!(interval(0, -1, 7_200_000_000), "-1 days +02:00:00");
+        assert_eq!(interval(1, 1, 0), "1 mon 1 day");
+        assert_eq!(interval(0, 0, -1_500_000), "-00:00:01.5");
+    }
+
+    #[test]
+    fn describe_redacts_and_lists_parameters() {
+        let req = PgRequest {
+            url: "postgres://admin:hunter2@db:5432/app".to_owned(),
+            sql: "INSERT INTO notes(body, n) VALUES ($1, $2)".to_owned(),
+            params: vec![Value::from("hi"), Value::from(3)],
+            mode: PgMode::Query,
+            timeout: Duration::from_secs(30),
+        };
+        assert_eq!(
+            describe(&req),
+            "postgres query on postgres://admin:***@db:5432/app (timeout 30s)\n  \
+             INSERT INTO notes(body, n) VALUES ($1, $2)\n  $1 = \"hi\" (text)\n  $2 = 3 (int8)"
+        );
+    }
+}

@@ -1,0 +1,102 @@
+//! The shell adapter: a step's script run as a child process (see `process`).
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use super::process::{Exit, ProcessOutcome, ProcessSpec};
+use super::{Failure, FailureKind};
+use crate::exec::context::Context;
+use crate::runbook::model::ShellAction;
+use crate::template::{TemplateError, value_to_text};
+
+/// Bytes kept of each of stdout and stderr (head and tail).
+pub const CAPTURE_LIMIT: usize = 256 * 1024;
+/// Between SIGTERM and SIGKILL on timeout or interrupt.
+pub const GRACE: Duration = Duration::from_secs(5);
+
+/// `bash -euo pipefail -c` where bash exists, else `sh -c`.
+static DEFAULT_SHELL: LazyLock<Vec<String>> = LazyLock::new(|| {
+    let has_bash = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("bash").is_file()));
+    let words: &[&str] = if has_bash { &["bash", "-euo", "pipefail", "-c"] } else { &["sh", "-c"] };
+    words.iter().map(|w| (*w).to_owned()).collect()
+});
+
+pub fn spec(action: &ShellAction, context: &Context, timeout: Option<Duration>, grace: Duration) -> Result<ProcessSpec, TemplateError> {
+    let mut words = if action.shell.is_empty() { DEFAULT_SHELL.clone() } else { action.shell.clone() };
+    let program = words.remove(0);
+    let mut args = words;
+    args.push(action.script.clone());
+    let mut env = Vec::with_capacity(action.env.len() + action.placeholders.len());
+    for (name, template) in &action.env {
+        env.push((name.clone(), context.render(template, None)?));
+    }
+    for (var, expr) in &action.placeholders {
+        env.push((var.clone(), value_to_text(&context.eval_placeholder(expr)?)));
+    }
+    let cwd = match &action.cwd {
+        Some(t) => Some(context.render(t, None)?.into()),
+        None => None,
+    };
+    Ok(ProcessSpec {
+        program,
+        args,
+        env,
+        cwd,
+        capture_limit: CAPTURE_LIMIT,
+        timeout,
+        grace,
+        leak_grace: Duration::from_millis(100),
+    })
+}
+
+/// The step result (`exit_code`, `stdout`, `stderr`, `json`) and, if it failed, why.
+pub fn result(outcome: &ProcessOutcome, timeout: Option<Duration>) -> (serde_json::Value, Option<Failure>) {
+    let json = serde_json::from_str::<serde_json::Value>(outcome.stdout.text.trim()).ok();
+    let exit_code = match outcome.exit {
+        Exit::Code(code) => Some(code),
+        _ => None,
+    };
+    let result = serde_json::json!({
+        "exit_code": exit_code,
+        "stdout": outcome.stdout.text,
+        "stderr": outcome.stderr.text,
+        "json": json,
+        "stdout_truncated": outcome.stdout.truncated,
+        "stderr_truncated": outcome.stderr.truncated,
+    });
+    let failure = match &outcome.exit {
+        Exit::Code(0) => None,
+        Exit::Code(code) => Some(Failure::new(
+            FailureKind::Failed,
+            format!("exit code {code}{}", last_line(&outcome.stderr.text)),
+        )),
+        Exit::Signal(signal) => Some(Failure::new(
+            FailureKind::Failed,
+            format!("killed by signal {signal}{}", last_line(&outcome.stderr.text)),
+        )),
+        Exit::TimedOut => Some(Failure::new(
+            FailureKind::TimedOut,
+            format!(
+                "timed out after {}; the process group was stopped",
+                timeout.map_or_else(|| "its timeout".to_owned(), crate::runbook::duration::format)
+            ),
+        )),
+        Exit::Interrupted => Some(Failure::new(FailureKind::Interrupted, "interrupted".to_owned())),
+    };
+    (result, failure)
+}
+
+/// The last non-empty line of stderr, as context for a failure message.
+fn last_line(stderr: &str) -> String {
+    stderr
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map(|l| {
+            let l = l.trim();
+            let short: String = l.chars().take(200).collect();
+            format!(": {short}")
+        })
+        .unwrap_or_default()
+}

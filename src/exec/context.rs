@@ -1,0 +1,153 @@
+//! The values templates see (`inputs`, `steps`, `env`, `run`), and rendering
+//! that keeps every value derived from a secret out of all output.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use indexmap::IndexMap;
+use minijinja::Value;
+
+use crate::exec::event::Status;
+use crate::runbook::Runbook;
+use crate::secret::Redactor;
+use crate::template::{Expression, Template, TemplateError};
+
+/// Facts about the run, as `run.*`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RunFacts {
+    pub id: String,
+    pub incident: String,
+    pub runbook: String,
+    pub dir: String,
+    pub operator: String,
+    pub started_at: String,
+    pub dry_run: bool,
+}
+
+/// What is known of a finished step.
+#[derive(Debug, Clone, Default)]
+pub struct StepValues {
+    pub status: Option<Status>,
+    pub result: Option<serde_json::Value>,
+    pub outputs: IndexMap<String, String>,
+}
+
+pub struct Context {
+    inputs: Value,
+    env: Value,
+    run: Value,
+    steps: BTreeMap<String, Value>,
+    /// Dotted names whose values are secret (`inputs.db_password`, `steps.gen.outputs.password`).
+    secret_names: BTreeSet<String>,
+    redactor: Redactor,
+}
+
+impl Context {
+    pub fn new(runbook: &Runbook, inputs: &IndexMap<String, String>, run: &RunFacts, redactor: Redactor) -> Self {
+        let env: BTreeMap<String, String> = std::env::vars().collect();
+        let mut secret_names: BTreeSet<String> = runbook.secret_inputs().map(|n| format!("inputs.{n}")).collect();
+        for step in &runbook.steps {
+            for output in step.outputs.iter().filter(|o| o.secret) {
+                secret_names.insert(format!("steps.{}.outputs.{}", step.id, output.name));
+            }
+        }
+        Context {
+            inputs: crate::template::to_value(inputs),
+            env: crate::template::to_value(&env),
+            run: crate::template::to_value(run),
+            steps: BTreeMap::new(),
+            secret_names,
+            redactor,
+        }
+    }
+
+    /// For dry runs: every step's values are known only at run time.
+    pub fn with_later_steps(mut self, runbook: &Runbook) -> Self {
+        for step in &runbook.steps {
+            self.steps.insert(
+                step.id.clone(),
+                Value::from_object(crate::template::Later(format!("steps.{}", step.id))),
+            );
+        }
+        self
+    }
+
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    pub fn set_step(&mut self, id: &str, values: &StepValues) {
+        let value = serde_json::json!({
+            "status": values.status.map(Status::as_str),
+            "result": values.result,
+            "outputs": values.outputs,
+        });
+        self.steps.insert(id.to_owned(), crate::template::to_value(&value));
+    }
+
+    /// The template context, with `result` when evaluating expectations and outputs.
+    pub fn value(&self, result: Option<&serde_json::Value>) -> Value {
+        let mut map: BTreeMap<&str, Value> = BTreeMap::new();
+        map.insert("inputs", self.inputs.clone());
+        map.insert("env", self.env.clone());
+        map.insert("run", self.run.clone());
+        map.insert("steps", Value::from(self.steps.clone()));
+        if let Some(result) = result {
+            map.insert("result", crate::template::to_value(result));
+        }
+        Value::from(map)
+    }
+
+    /// True if a template reading these names may produce a secret.
+    fn reads_secret(&self, refs: &BTreeSet<String>) -> bool {
+        refs.iter().any(|r| {
+            self.secret_names
+                .iter()
+                .any(|s| s == r || s.starts_with(&format!("{r}.")) || r.starts_with(&format!("{s}.")))
+                || r == "steps"
+                    && self.secret_names.iter().any(|s| s.starts_with("steps."))
+                || r == "inputs" && self.secret_names.iter().any(|s| s.starts_with("inputs."))
+        })
+    }
+
+    /// Renders a template; a value rendered from a secret becomes a secret itself.
+    pub fn render(&self, template: &Template, result: Option<&serde_json::Value>) -> Result<String, TemplateError> {
+        let text = template.render(&self.value(result))?;
+        if self.reads_secret(&template.refs) {
+            self.redactor.add(&text);
+        }
+        Ok(text)
+    }
+
+    /// Evaluates the expression of one `{{ }}` placeholder (shell scripts, SQL).
+    pub fn eval_placeholder(&self, expr: &str) -> Result<Value, TemplateError> {
+        let value = Expression::eval_text(expr, &self.value(None))?;
+        if self.reads_secret(&Expression::refs_of(expr)?) {
+            self.redactor.add(&crate::template::value_to_text(&value));
+        }
+        Ok(value)
+    }
+
+    /// Renders every string inside a JSON document (HTTP `json:` bodies).
+    pub fn render_json(&self, value: &serde_json::Value) -> Result<serde_json::Value, TemplateError> {
+        Ok(match value {
+            serde_json::Value::String(s) if crate::template::is_template(s) => {
+                let template = Template::compile(s, crate::runbook::node::Span::default())?;
+                serde_json::Value::String(self.render(&template, None)?)
+            }
+            serde_json::Value::Array(items) => {
+                serde_json::Value::Array(items.iter().map(|i| self.render_json(i)).collect::<Result<_, _>>()?)
+            }
+            serde_json::Value::Object(map) => serde_json::Value::Object(
+                map.iter()
+                    .map(|(k, v)| Ok((k.clone(), self.render_json(v)?)))
+                    .collect::<Result<_, TemplateError>>()?,
+            ),
+            other => other.clone(),
+        })
+    }
+
+    /// Marks a secret output's value as secret.
+    pub fn add_secret(&self, value: &str) {
+        self.redactor.add(value);
+    }
+}

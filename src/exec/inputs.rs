@@ -1,0 +1,164 @@
+//! Input values: `--set`, then `--inputs FILE`, then the input's `env`, then
+//! its `default`. Checked (required, choices, unknown names) before anything runs.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use indexmap::IndexMap;
+
+use crate::error::Error;
+use crate::runbook::Runbook;
+use crate::runbook::check::MIN_SECRET_LEN;
+use crate::secret::Redactor;
+
+/// Where the values come from, besides the runbook's own defaults.
+#[derive(Debug, Default)]
+pub struct InputSources {
+    /// `--set NAME=VALUE`, in order (later wins).
+    pub set: Vec<String>,
+    /// Values read from `--inputs FILE`.
+    pub file: HashMap<String, String>,
+}
+
+impl InputSources {
+    pub fn new(set: &[String], file: Option<&Path>) -> Result<Self, Error> {
+        let file = match file {
+            Some(path) => read_inputs_file(path)?,
+            None => HashMap::new(),
+        };
+        Ok(InputSources {
+            set: set.to_vec(),
+            file,
+        })
+    }
+}
+
+/// Resolved values, and where each came from (`--set`, `--inputs`, `env NAME`, `default`).
+#[derive(Debug, Default)]
+pub struct Resolved {
+    pub values: IndexMap<String, String>,
+    pub sources: IndexMap<String, &'static str>,
+}
+
+/// Resolves every input. Secret values are registered with the redactor.
+pub fn resolve(
+    runbook: &Runbook,
+    sources: &InputSources,
+    environment: &dyn Fn(&str) -> Option<String>,
+    redactor: &Redactor,
+) -> Result<Resolved, Error> {
+    let mut set: HashMap<String, String> = HashMap::new();
+    for pair in &sources.set {
+        let Some((name, value)) = pair.split_once('=') else {
+            return Err(Error::usage(
+                format!("`--set {pair}` is not NAME=VALUE"),
+                "e.g. --set backup_file=/backups/shop.dump",
+            ));
+        };
+        set.insert(name.trim().to_owned(), value.to_owned());
+    }
+    for name in set.keys().chain(sources.file.keys()) {
+        if !runbook.inputs.contains_key(name) {
+            let known: Vec<&str> = runbook.inputs.keys().map(String::as_str).collect();
+            return Err(Error::usage(
+                format!("runbook `{}` has no input `{name}`", runbook.name),
+                if known.is_empty() {
+                    "this runbook takes no inputs".to_owned()
+                } else {
+                    format!("its inputs are: {}", known.join(", "))
+                },
+            ));
+        }
+    }
+    let mut resolved = Resolved::default();
+    for (name, input) in &runbook.inputs {
+        let value = set
+            .get(name)
+            .map(|v| (v.clone(), "--set"))
+            .or_else(|| sources.file.get(name).map(|v| (v.clone(), "--inputs")))
+            .or_else(|| input.env.as_deref().and_then(environment).map(|v| (v, "environment")))
+            .or_else(|| input.default.clone().map(|v| (v, "default")));
+        let Some((value, source)) = value else {
+            if input.required {
+                let mut hint = format!("pass --set {name}=VALUE");
+                if let Some(env) = &input.env {
+                    hint.push_str(&format!(" or set the environment variable {env}"));
+                }
+                return Err(Error::usage(format!("input `{name}` is required and has no value"), hint));
+            }
+            continue;
+        };
+        if !input.choices.is_empty() && !input.choices.contains(&value) {
+            return Err(Error::usage(
+                format!(
+                    "input `{name}` is `{}`, which is not one of its choices",
+                    if input.secret { "***" } else { &value }
+                ),
+                format!("choose one of: {}", input.choices.join(", ")),
+            ));
+        }
+        if input.secret {
+            if value.chars().count() < MIN_SECRET_LEN {
+                return Err(Error::usage(
+                    format!("secret input `{name}` is shorter than {MIN_SECRET_LEN} characters"),
+                    "a value that short would be masked wherever it appears by chance; use a real secret",
+                ));
+            }
+            redactor.add(&value);
+        }
+        resolved.values.insert(name.clone(), value);
+        resolved.sources.insert(name.clone(), source);
+    }
+    Ok(resolved)
+}
+
+/// Input values for the journal: secret ones masked, never stored.
+pub fn for_journal(runbook: &Runbook, values: &IndexMap<String, String>) -> IndexMap<String, String> {
+    values
+        .iter()
+        .map(|(name, value)| {
+            let secret = runbook.inputs.get(name).is_some_and(|i| i.secret);
+            (name.clone(), if secret { crate::secret::MASK.to_owned() } else { value.clone() })
+        })
+        .collect()
+}
+
+fn read_inputs_file(path: &Path) -> Result<HashMap<String, String>, Error> {
+    let text = std::fs::read_to_string(path).map_err(Error::io(path))?;
+    let document = crate::runbook::node::Document::parse(&text).map_err(|e| {
+        Error::usage(
+            format!("cannot read inputs file {}: {}", path.display(), e.without_snippet()),
+            "an inputs file is a YAML mapping of `name: value`",
+        )
+    })?;
+    let root = document.node(crate::runbook::node::Document::ROOT);
+    let crate::runbook::node::NodeKind::Map(entries) = &root.kind else {
+        return Err(Error::usage(
+            format!("inputs file {} is not a mapping", path.display()),
+            "an inputs file is a YAML mapping of `name: value`",
+        ));
+    };
+    let mut values = HashMap::new();
+    for &(key, value) in entries {
+        let key_node = document.node(key);
+        let value_node = document.node(value);
+        let (Some(name), Some(text)) = (key_node.kind.scalar_text(), value_node.kind.scalar_text()) else {
+            return Err(Error::usage(
+                format!(
+                    "{}:{}:{}: input values must be strings, numbers or booleans",
+                    path.display(),
+                    value_node.span.line,
+                    value_node.span.column
+                ),
+                "write `name: value` pairs",
+            ));
+        };
+        if values.insert(name.clone(), text).is_some() {
+            return Err(Error::usage(
+                format!("{}:{}: duplicate input `{name}`", path.display(), key_node.span.line),
+                "remove one of them",
+            ));
+        }
+    }
+    Ok(values)
+}

@@ -1,0 +1,548 @@
+//! The scheduler: runs a runbook's steps as a DAG on tokio.
+//!
+//! A step starts as soon as every step it needs has succeeded, been skipped,
+//! or failed with `continue_on_error`, with at most `concurrency` actions at
+//! once. Prompts (confirmations, manual steps) are asked one at a time from
+//! this loop. After a failure nothing new starts; running steps finish; then
+//! the rollbacks of completed steps are offered in reverse completion order.
+//!
+//! Every event goes through the [`Emitter`] before the run goes on: the
+//! journal has synced `step_started` before the action begins, and
+//! `step_finished` before any dependent starts.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use indexmap::IndexMap;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+
+use super::context::{Context, StepValues};
+use super::emitter::Emitter;
+use super::event::{AnswerSource, Event, ListenerError, Status};
+use super::prompt::Prompter;
+use crate::adapter::process::Interrupt;
+use crate::adapter::{self, FailureKind, Outcome, Prepared};
+use crate::runbook::Runbook;
+use crate::runbook::model::{Action, Retry, Step};
+use crate::template::Expression;
+
+/// How a step stands when the run starts (for resume).
+#[derive(Debug, Clone)]
+pub enum Preset {
+    Done { status: Status, values: StepValues },
+}
+
+pub struct Scheduler<'a> {
+    pub runbook: &'a Runbook,
+    pub context: Context,
+    pub emitter: Emitter,
+    pub prompter: &'a dyn Prompter,
+    pub interrupt: watch::Receiver<Interrupt>,
+    pub concurrency: usize,
+    pub operator: String,
+    /// Steps already done in an earlier run (resume).
+    pub presets: HashMap<String, Preset>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Pending,
+    Running,
+    Done(Status),
+}
+
+/// How the run ended.
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    pub status: Status,
+    pub failed_steps: Vec<String>,
+    pub elapsed: Duration,
+}
+
+/// What a step's task reports back.
+struct TaskDone {
+    index: usize,
+    outcome: Outcome,
+    attempts: u32,
+    duration: Duration,
+}
+
+impl Scheduler<'_> {
+    pub async fn run(mut self) -> Result<RunOutcome, ListenerError> {
+        let started = Instant::now();
+        let steps = &self.runbook.steps;
+        let mut states = vec![State::Pending; steps.len()];
+        for (index, step) in steps.iter().enumerate() {
+            if let Some(Preset::Done { status, values }) = self.presets.get(&step.id) {
+                states[index] = State::Done(*status);
+                self.context.set_step(&step.id, values);
+            }
+        }
+        let mut tasks: JoinSet<TaskDone> = JoinSet::new();
+        let (attempt_sender, mut attempt_receiver) = mpsc::unbounded_channel::<Event>();
+        let mut stopping = false;
+        let mut run_status = Status::Succeeded;
+        let mut completed: Vec<usize> = Vec::new();
+        let mut interrupt = self.interrupt.clone();
+
+        loop {
+            if !stopping {
+                while let Some(index) = self.next_ready(&states, tasks.len()) {
+                    let step = &steps[index];
+                    match self.start(step)? {
+                        Start::Spawn(prepared) => {
+                            states[index] = State::Running;
+                            tasks.spawn(run_attempts(
+                                index,
+                                step.id.clone(),
+                                prepared,
+                                step.retry,
+                                step.timeout,
+                                step.action.expect().to_vec(),
+                                self.context.value(None),
+                                self.interrupt.clone(),
+                                attempt_sender.clone(),
+                            ));
+                        }
+                        Start::Finished(status) => {
+                            states[index] = State::Done(status);
+                            if status == Status::Succeeded {
+                                completed.push(index);
+                            }
+                            if !self.released(step, status) {
+                                stopping = true;
+                                run_status = worse(run_status, status);
+                            }
+                        }
+                    }
+                    if stopping {
+                        break;
+                    }
+                }
+            }
+            if tasks.is_empty() {
+                break;
+            }
+            tokio::select! {
+                Some(joined) = tasks.join_next() => {
+                    let done = match joined {
+                        Ok(done) => done,
+                        Err(e) => return Err(ListenerError { message: format!("a step task failed: {e}") }),
+                    };
+                    while let Ok(event) = attempt_receiver.try_recv() {
+                        self.emitter.emit(event)?;
+                    }
+                    let step = &steps[done.index];
+                    let status = self.finish(step, done)?;
+                    states[self.runbook.step_index(&step.id).unwrap_or_default()] = State::Done(status);
+                    if status == Status::Succeeded {
+                        completed.push(self.runbook.step_index(&step.id).unwrap_or_default());
+                    }
+                    if !self.released(step, status) {
+                        stopping = true;
+                        run_status = worse(run_status, status);
+                    }
+                }
+                Some(event) = attempt_receiver.recv() => self.emitter.emit(event)?,
+                () = adapter::interrupted(&mut interrupt) => {
+                    let level = *interrupt.borrow();
+                    self.emitter.emit(Event::InterruptReceived {
+                        signal: "interrupt".to_owned(),
+                        immediate: level == Interrupt::Immediate,
+                    })?;
+                    stopping = true;
+                    run_status = Status::Interrupted;
+                    if level != Interrupt::Immediate {
+                        // Wait for the next level change only.
+                        let _ = interrupt.changed().await;
+                    }
+                }
+            }
+        }
+        while let Ok(event) = attempt_receiver.try_recv() {
+            self.emitter.emit(event)?;
+        }
+        if *self.interrupt.borrow() != Interrupt::None {
+            run_status = Status::Interrupted;
+        }
+        if run_status == Status::Failed {
+            self.offer_rollbacks(&completed).await?;
+        }
+        let failed_steps = steps
+            .iter()
+            .zip(&states)
+            .filter(|(_, s)| matches!(s, State::Done(st) if !st.releases_dependents()))
+            .map(|(step, _)| step.id.clone())
+            .collect();
+        let elapsed = started.elapsed();
+        self.emitter.emit(Event::RunFinished {
+            status: run_status,
+            elapsed_ms: millis(elapsed),
+            rto_ms: self.runbook.rto.map(millis),
+            failed_steps: Vec::clone(&failed_steps),
+        })?;
+        Ok(RunOutcome {
+            status: run_status,
+            failed_steps,
+            elapsed,
+        })
+    }
+
+    /// The first pending step (in execution order) whose needs are all released.
+    fn next_ready(&self, states: &[State], running: usize) -> Option<usize> {
+        if running >= self.concurrency {
+            return None;
+        }
+        self.runbook.order.iter().copied().find(|&index| {
+            states[index] == State::Pending
+                && self.runbook.steps[index].needs.iter().all(|&need| match states[need] {
+                    State::Done(status) => self.released(&self.runbook.steps[need], status),
+                    _ => false,
+                })
+        })
+    }
+
+    fn released(&self, step: &Step, status: Status) -> bool {
+        status.releases_dependents()
+            || (step.continue_on_error && matches!(status, Status::Failed | Status::TimedOut))
+    }
+
+    /// Decides whether a ready step runs: `when`, confirmation, manual answer,
+    /// rendering. Emits `step_started` before returning a spawnable action.
+    fn start(&mut self, step: &Step) -> Result<Start, ListenerError> {
+        if let Some(when) = &step.when {
+            match when.eval(&self.context.value(None)) {
+                Ok(value) if !value.is_true() => {
+                    return self.skip(step, format!("`when: {}` is false", when.source));
+                }
+                Ok(_) => {}
+                Err(e) => return self.fail_early(step, format!("cannot evaluate `when`: {e}")),
+            }
+        }
+        if let Some(confirm) = &step.confirm {
+            let message = match &confirm.message {
+                Some(t) => match self.context.render(t, None) {
+                    Ok(m) => m,
+                    Err(e) => return self.fail_early(step, format!("cannot render the confirmation message: {e}")),
+                },
+                None => format!("Run step `{}` ({})?", step.id, step.label()),
+            };
+            if !self.ask(&step.id, &message, confirm.word.as_deref(), false)? {
+                return self.finish_without_action(step, Status::Refused, Some("confirmation declined".to_owned()));
+            }
+        }
+        let prepared = match adapter::prepare(&step.action, &self.context, step.timeout) {
+            Ok(p) => p,
+            Err(e) => return self.fail_early(step, format!("cannot render the step: {e}")),
+        };
+        let description = prepared.describe(&step.action, &self.context);
+        self.emitter.emit(Event::StepStarted {
+            step: step.id.clone(),
+            action: step.action.kind().to_owned(),
+            description,
+        })?;
+        if let Prepared::Manual(instructions) = &prepared {
+            let started = Instant::now();
+            let answer = tokio::task::block_in_place(|| self.prompter.manual(&step.id, instructions));
+            self.emitter.emit(Event::ManualAnswered {
+                step: step.id.clone(),
+                done: answer.accepted,
+                by: self.operator.clone(),
+                source: answer.source,
+            })?;
+            let (status, error) = match (answer.accepted, answer.source) {
+                (true, _) => (Status::Succeeded, None),
+                (false, AnswerSource::NoTerminal) => (
+                    Status::Refused,
+                    Some("manual step needs an operator: run on a terminal, or pass --yes".to_owned()),
+                ),
+                (false, _) => (Status::Failed, Some("the operator reported the manual step not done".to_owned())),
+            };
+            let done = TaskDone {
+                index: 0,
+                outcome: Outcome {
+                    result: Some(serde_json::json!({ "done": answer.accepted, "by": self.operator })),
+                    failure: error.map(|m| adapter::Failure::new(FailureKind::Failed, m)),
+                },
+                attempts: 1,
+                duration: started.elapsed(),
+            };
+            let status_after = self.finish_with(step, done, Some(status))?;
+            return Ok(Start::Finished(status_after));
+        }
+        Ok(Start::Spawn(prepared))
+    }
+
+    fn ask(&mut self, step: &str, message: &str, word: Option<&str>, rollback: bool) -> Result<bool, ListenerError> {
+        self.emitter.emit(Event::ConfirmationAsked {
+            step: step.to_owned(),
+            message: message.to_owned(),
+            word: word.map(str::to_owned),
+            rollback,
+        })?;
+        let answer = tokio::task::block_in_place(|| self.prompter.confirm(message, word));
+        self.emitter.emit(Event::ConfirmationAnswered {
+            step: step.to_owned(),
+            accepted: answer.accepted,
+            by: self.operator.clone(),
+            source: answer.source,
+            rollback,
+        })?;
+        Ok(answer.accepted)
+    }
+
+    fn skip(&mut self, step: &Step, reason: String) -> Result<Start, ListenerError> {
+        self.finish_without_action(step, Status::Skipped, Some(reason))
+    }
+
+    fn fail_early(&mut self, step: &Step, error: String) -> Result<Start, ListenerError> {
+        self.finish_without_action(step, Status::Failed, Some(error))
+    }
+
+    fn finish_without_action(&mut self, step: &Step, status: Status, error: Option<String>) -> Result<Start, ListenerError> {
+        let values = StepValues {
+            status: Some(status),
+            ..StepValues::default()
+        };
+        self.context.set_step(&step.id, &values);
+        self.emitter.emit(Event::StepFinished {
+            step: step.id.clone(),
+            status,
+            attempts: 0,
+            duration_ms: 0,
+            error,
+            result: None,
+            outputs: IndexMap::new(),
+            continued: step.continue_on_error && status == Status::Failed,
+        })?;
+        Ok(Start::Finished(status))
+    }
+
+    fn finish(&mut self, step: &Step, done: TaskDone) -> Result<Status, ListenerError> {
+        self.finish_with(step, done, None)
+    }
+
+    /// Records a step's end: outputs rendered on success, context updated, `step_finished` emitted.
+    fn finish_with(&mut self, step: &Step, done: TaskDone, status: Option<Status>) -> Result<Status, ListenerError> {
+        let mut status = status.unwrap_or(match &done.outcome.failure {
+            None => Status::Succeeded,
+            Some(f) => match f.kind {
+                FailureKind::Failed => Status::Failed,
+                FailureKind::TimedOut => Status::TimedOut,
+                FailureKind::Interrupted => Status::Interrupted,
+            },
+        });
+        let mut error = done.outcome.failure.map(|f| f.message);
+        let mut outputs = IndexMap::new();
+        if status == Status::Succeeded {
+            for output in &step.outputs {
+                match self.context.render(&output.template, done.outcome.result.as_ref()) {
+                    Ok(value) => {
+                        if output.secret {
+                            self.context.add_secret(&value);
+                        }
+                        outputs.insert(output.name.clone(), value);
+                    }
+                    Err(e) => {
+                        status = Status::Failed;
+                        error = Some(format!("output `{}`: {e}", output.name));
+                        break;
+                    }
+                }
+            }
+        }
+        let values = StepValues {
+            status: Some(status),
+            result: done.outcome.result.clone(),
+            outputs: outputs.clone(),
+        };
+        self.context.set_step(&step.id, &values);
+        self.emitter.emit(Event::StepFinished {
+            step: step.id.clone(),
+            status,
+            attempts: done.attempts,
+            duration_ms: millis(done.duration),
+            error,
+            result: done.outcome.result,
+            outputs,
+            continued: step.continue_on_error && matches!(status, Status::Failed | Status::TimedOut),
+        })?;
+        Ok(status)
+    }
+
+    async fn offer_rollbacks(&mut self, completed: &[usize]) -> Result<(), ListenerError> {
+        for &index in completed.iter().rev() {
+            let step = &self.runbook.steps[index];
+            let Some(rollback) = &step.rollback else { continue };
+            let question = format!("The run failed. Roll back step `{}` ({})?", step.id, step.label());
+            if !self.ask(&step.id, &question, None, true)? {
+                continue;
+            }
+            let started = Instant::now();
+            let prepared = match adapter::prepare(rollback, &self.context, step.timeout) {
+                Ok(p) => p,
+                Err(e) => {
+                    self.emitter.emit(Event::RollbackFinished {
+                        step: step.id.clone(),
+                        status: Status::Failed,
+                        duration_ms: 0,
+                        error: Some(format!("cannot render the rollback: {e}")),
+                    })?;
+                    continue;
+                }
+            };
+            self.emitter.emit(Event::RollbackStarted {
+                step: step.id.clone(),
+                description: prepared.describe(rollback, &self.context),
+            })?;
+            let outcome = match (&prepared, rollback) {
+                (Prepared::Manual(text), Action::Manual(_)) => {
+                    let answer = tokio::task::block_in_place(|| self.prompter.manual(&step.id, text));
+                    Outcome {
+                        result: None,
+                        failure: (!answer.accepted).then(|| {
+                            adapter::Failure::new(FailureKind::Failed, "manual rollback not done".to_owned())
+                        }),
+                    }
+                }
+                _ => adapter::execute(&prepared, self.interrupt.clone()).await,
+            };
+            self.emitter.emit(Event::RollbackFinished {
+                step: step.id.clone(),
+                status: if outcome.failure.is_none() { Status::Succeeded } else { Status::Failed },
+                duration_ms: millis(started.elapsed()),
+                error: outcome.failure.map(|f| f.message),
+            })?;
+        }
+        Ok(())
+    }
+}
+
+enum Start {
+    Spawn(Prepared),
+    Finished(Status),
+}
+
+/// The worse of two run statuses, for the run's own status.
+fn worse(current: Status, new: Status) -> Status {
+    let rank = |s: Status| match s {
+        Status::Succeeded | Status::Skipped => 0,
+        Status::Failed | Status::TimedOut => 1,
+        Status::Refused => 2,
+        Status::Interrupted => 3,
+    };
+    let new = if new == Status::TimedOut { Status::Failed } else { new };
+    if rank(new) > rank(current) { new } else { current }
+}
+
+pub fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Runs one step's action with its retries and expectations.
+#[allow(clippy::too_many_arguments)]
+async fn run_attempts(
+    index: usize,
+    step: String,
+    prepared: Prepared,
+    retry: Retry,
+    timeout: Option<Duration>,
+    expect: Vec<Expression>,
+    context: minijinja::Value,
+    mut interrupt: watch::Receiver<Interrupt>,
+    attempts_out: mpsc::UnboundedSender<Event>,
+) -> TaskDone {
+    let started = Instant::now();
+    let prepared = Arc::new(prepared);
+    let mut attempt = 1;
+    loop {
+        let mut outcome = adapter::execute(&prepared, interrupt.clone()).await;
+        if outcome.failure.is_none()
+            && let Some(message) = check_expectations(&expect, &context, outcome.result.as_ref())
+        {
+            outcome.failure = Some(adapter::Failure::new(FailureKind::Failed, message));
+        }
+        let retryable = matches!(&outcome.failure, Some(f) if f.kind != FailureKind::Interrupted);
+        if !retryable || attempt >= retry.attempts || *interrupt.borrow() != Interrupt::None {
+            let _ = timeout;
+            return TaskDone {
+                index,
+                outcome,
+                attempts: attempt,
+                duration: started.elapsed(),
+            };
+        }
+        let delay = retry.delay_after(attempt);
+        let _ = attempts_out.send(Event::AttemptFailed {
+            step: step.clone(),
+            attempt,
+            error: outcome.failure.map(|f| f.message).unwrap_or_default(),
+            retry_in_ms: millis(delay),
+        });
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = adapter::interrupted(&mut interrupt) => {
+                return TaskDone {
+                    index,
+                    outcome: Outcome {
+                        result: None,
+                        failure: Some(adapter::Failure::new(FailureKind::Interrupted, "interrupted while waiting to retry".to_owned())),
+                    },
+                    attempts: attempt,
+                    duration: started.elapsed(),
+                };
+            }
+        }
+        attempt += 1;
+    }
+}
+
+/// The first expectation that does not hold, explained with the actual value.
+fn check_expectations(expect: &[Expression], context: &minijinja::Value, result: Option<&serde_json::Value>) -> Option<String> {
+    if expect.is_empty() {
+        return None;
+    }
+    let mut map: std::collections::BTreeMap<String, minijinja::Value> = std::collections::BTreeMap::new();
+    if let Ok(entries) = context.try_iter() {
+        for key in entries {
+            if let Some(name) = key.as_str() {
+                if let Ok(value) = context.get_item(&key) {
+                    map.insert(name.to_owned(), value);
+                }
+            }
+        }
+    }
+    map.insert(
+        "result".to_owned(),
+        crate::template::to_value(result.unwrap_or(&serde_json::Value::Null)),
+    );
+    let context = minijinja::Value::from(map);
+    for expression in expect {
+        match expression.eval(&context) {
+            Ok(value) if value.is_true() => {}
+            Ok(_) => return Some(format!("expectation failed: `{}`{}", expression.source, actual(expression, &context))),
+            Err(e) => return Some(format!("expectation `{}` could not be evaluated: {e}", expression.source)),
+        }
+    }
+    None
+}
+
+/// For a comparison `left OP right`, the value of `left`, so the failure says what was found.
+fn actual(expression: &Expression, context: &minijinja::Value) -> String {
+    let source = &expression.source;
+    let operators = ["==", "!=", ">=", "<=", " > ", " < ", " in ", " not in "];
+    let Some(position) = operators.iter().filter_map(|op| source.find(op)).min() else {
+        return String::new();
+    };
+    let left = source[..position].trim();
+    match Expression::eval_text(left, context) {
+        Ok(value) => {
+            let shown = serde_json::to_string(&value).unwrap_or_else(|_| value.to_string());
+            let shown: String = shown.chars().take(200).collect();
+            format!(" (actual {left} = {shown})")
+        }
+        Err(_) => String::new(),
+    }
+}

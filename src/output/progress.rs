@@ -1,0 +1,261 @@
+//! The progress display: a listener that shows each step as it starts and
+//! ends, and the summary at the end (each step's status and duration, total
+//! elapsed against the RTO).
+//!
+//! On a terminal, running steps get a spinner with their elapsed time under an
+//! overall bar; elsewhere (pipes, CI, `--plain`) plain timestamped lines.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indexmap::IndexMap;
+
+use super::Printer;
+use crate::exec::event::{AnswerSource, Event, Listener, ListenerError, Record, Status};
+use crate::runbook::duration;
+
+pub struct Progress {
+    printer: Printer,
+    bars: Option<Bars>,
+    steps: IndexMap<String, (Option<Status>, u64, Option<String>)>,
+    runbook: String,
+    incident: String,
+}
+
+struct Bars {
+    multi: MultiProgress,
+    overall: ProgressBar,
+    running: HashMap<String, ProgressBar>,
+}
+
+impl Progress {
+    /// `fancy`: spinners and bars (only on a terminal, outside CI).
+    pub fn new(printer: Printer, fancy: bool) -> Self {
+        let bars = fancy.then(|| {
+            let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
+            let overall = multi.add(ProgressBar::new(0));
+            overall.set_style(
+                ProgressStyle::with_template("{bar:30} {pos}/{len} steps · {elapsed}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            Bars {
+                multi,
+                overall,
+                running: HashMap::new(),
+            }
+        });
+        Progress {
+            printer,
+            bars,
+            steps: IndexMap::new(),
+            runbook: String::new(),
+            incident: String::new(),
+        }
+    }
+
+    /// For suspending the display while a prompt is shown.
+    pub fn multi(&self) -> Option<MultiProgress> {
+        self.bars.as_ref().map(|b| b.multi.clone())
+    }
+
+    fn line(&self, record: &Record, text: &str) {
+        let time = record.ts.format("%H:%M:%S");
+        let line = self.printer.redactor().redact(&format!("{} {text}", self.printer.style.dim(&time.to_string())));
+        match &self.bars {
+            Some(bars) => bars.multi.suspend(|| self.printer.info(&line)),
+            None => self.printer.info(&line),
+        }
+    }
+
+    fn summary(&self, status: Status, elapsed_ms: u64, rto_ms: Option<u64>) -> String {
+        let style = &self.printer.style;
+        let mut out = format!("\n{} {}", style.bold("Summary of"), style.bold(&self.runbook));
+        if !self.incident.is_empty() {
+            out.push_str(&format!(" ({})", self.incident));
+        }
+        out.push('\n');
+        let width = self.steps.keys().map(String::len).max().unwrap_or(4);
+        for (id, (status, ms, error)) in &self.steps {
+            let (mark, text) = match status {
+                Some(Status::Succeeded) => (style.ok("✓"), format!("succeeded in {}", human(*ms))),
+                Some(Status::Skipped) => ("↷".to_owned(), "skipped".to_owned()),
+                Some(s) => (style.error("✗"), format!("{} after {}", s.as_str().replace('_', " "), human(*ms))),
+                None => (style.dim("·"), style.dim("not run")),
+            };
+            out.push_str(&format!("  {mark} {id:<width$}  {text}"));
+            if let Some(error) = error.as_ref().filter(|_| *status != Some(Status::Skipped)) {
+                out.push_str(&format!(": {}", first_line(error)));
+            }
+            out.push('\n');
+        }
+        let verdict = match status {
+            Status::Succeeded => style.ok("Run succeeded"),
+            Status::Interrupted => style.error("Run interrupted"),
+            Status::Refused => style.error("Run stopped: a confirmation was refused"),
+            _ => style.error("Run failed"),
+        };
+        out.push_str(&format!("{verdict} in {}", human(elapsed_ms)));
+        if let Some(rto) = rto_ms {
+            let rto_text = duration::format(Duration::from_millis(rto));
+            if elapsed_ms <= rto {
+                out.push_str(&format!(" · within RTO {rto_text} ({}% used)", elapsed_ms * 100 / rto.max(1)));
+            } else {
+                out.push_str(&format!(" · RTO {rto_text} exceeded by {}", human(elapsed_ms - rto)));
+            }
+        }
+        out
+    }
+}
+
+impl Listener for Progress {
+    fn on_event(&mut self, record: &Record) -> Result<(), ListenerError> {
+        let style = self.printer.style;
+        match &record.event {
+            Event::RunStarted { runbook, incident, steps, dry_run: _, .. } => {
+                self.runbook.clone_from(runbook);
+                self.incident.clone_from(incident);
+                self.steps = steps.iter().map(|s| (s.clone(), (None, 0, None))).collect();
+                if let Some(bars) = &self.bars {
+                    bars.overall.set_length(steps.len() as u64);
+                }
+                self.line(record, &format!("{} {runbook} ({incident})", style.bold("run started:")));
+            }
+            Event::StepStarted { step, description, .. } => {
+                let first = first_line(description);
+                if let Some(bars) = &mut self.bars {
+                    let bar = bars.multi.insert_before(&bars.overall, ProgressBar::new_spinner());
+                    bar.set_style(
+                        ProgressStyle::with_template("{spinner} {prefix:.bold} {msg} ({elapsed})")
+                            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+                    );
+                    bar.set_prefix(step.clone());
+                    bar.set_message(self.printer.redactor().redact(&truncate(&first, 60)));
+                    bar.enable_steady_tick(Duration::from_millis(120));
+                    bars.running.insert(step.clone(), bar);
+                } else {
+                    self.line(record, &format!("▶ {step}  {}", truncate(&first, 100)));
+                }
+            }
+            Event::AttemptFailed { step, attempt, error, retry_in_ms } => {
+                self.line(
+                    record,
+                    &format!(
+                        "{} {step} attempt {attempt} failed: {}; retrying in {}",
+                        style.warn("↻"),
+                        first_line(error),
+                        human(*retry_in_ms)
+                    ),
+                );
+            }
+            Event::StepFinished { step, status, duration_ms, error, .. } => {
+                self.steps.insert(step.clone(), (Some(*status), *duration_ms, error.clone()));
+                if let Some(bars) = &mut self.bars {
+                    if let Some(bar) = bars.running.remove(step) {
+                        bar.finish_and_clear();
+                    }
+                    bars.overall.inc(1);
+                }
+                let text = match status {
+                    Status::Succeeded => format!("{} {step} succeeded in {}", style.ok("✓"), human(*duration_ms)),
+                    Status::Skipped => format!("↷ {step} skipped: {}", error.as_deref().unwrap_or("")),
+                    other => format!(
+                        "{} {step} {}: {}",
+                        style.error("✗"),
+                        other.as_str().replace('_', " "),
+                        error.as_deref().map(first_line).unwrap_or_default()
+                    ),
+                };
+                self.line(record, &text);
+            }
+            Event::ConfirmationAnswered { step, accepted, by, source, rollback } => {
+                let what = if *rollback { "rollback of" } else { "step" };
+                let how = match source {
+                    AnswerSource::Prompt => "at the prompt",
+                    AnswerSource::YesFlag => "by --yes",
+                    AnswerSource::ConfirmFlag => "by --confirm",
+                    AnswerSource::NoTerminal => "without a terminal",
+                };
+                let text = if *accepted {
+                    format!("? {what} {step} confirmed by {by} {how}")
+                } else if *source == AnswerSource::NoTerminal {
+                    format!(
+                        "{} {what} {step} needs confirmation and there is no terminal: pass --yes (or --confirm WORD for typed confirmations)",
+                        style.error("✗")
+                    )
+                } else {
+                    format!("{} {what} {step} declined by {by} {how}", style.error("✗"))
+                };
+                self.line(record, &text);
+            }
+            Event::ManualAnswered { step, done, by, .. } => {
+                let text = if *done {
+                    format!("✓ manual step {step} done, says {by}")
+                } else {
+                    format!("{} manual step {step} not done", style.error("✗"))
+                };
+                self.line(record, &text);
+            }
+            Event::RollbackStarted { step, description } => {
+                self.line(record, &format!("⟲ rolling back {step}: {}", truncate(&first_line(description), 100)));
+            }
+            Event::RollbackFinished { step, status, error, .. } => {
+                let text = match error {
+                    None => format!("⟲ rollback of {step} {}", status.as_str()),
+                    Some(e) => format!("{} rollback of {step} {}: {}", style.error("✗"), status.as_str(), first_line(e)),
+                };
+                self.line(record, &text);
+            }
+            Event::InterruptReceived { immediate, .. } => {
+                let text = if *immediate {
+                    "interrupted again: killing running steps now"
+                } else {
+                    "interrupted: stopping running steps (Ctrl-C again to kill them now)"
+                };
+                self.line(record, &style.warn(text));
+            }
+            Event::LockTakenOver { previous_run, previous_pid, previous_host } => {
+                self.line(
+                    record,
+                    &format!("took over a stale lock of run {previous_run} (pid {previous_pid} on {previous_host} is gone)"),
+                );
+            }
+            Event::StepMarkedDone { step, by } => self.line(record, &format!("✓ {step} marked done by {by}")),
+            Event::RunFinished { status, elapsed_ms, rto_ms, .. } => {
+                if let Some(bars) = &self.bars {
+                    bars.overall.finish_and_clear();
+                    let _ = bars.multi.clear();
+                }
+                self.printer.info(&self.summary(*status, *elapsed_ms, *rto_ms));
+            }
+            Event::ConfirmationAsked { .. } => {}
+        }
+        Ok(())
+    }
+}
+
+/// `850ms`, `4.2s`, `3m05s`, `1h02m`.
+pub fn human(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms < 60_000 {
+        format!("{:.1}s", ms as f64 / 1000.0)
+    } else if ms < 3_600_000 {
+        format!("{}m{:02}s", ms / 60_000, ms / 1000 % 60)
+    } else {
+        format!("{}h{:02}m", ms / 3_600_000, ms / 60_000 % 60)
+    }
+}
+
+fn first_line(text: &str) -> String {
+    text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_owned()
+}
+
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_owned()
+    } else {
+        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
+    }
+}
