@@ -146,17 +146,15 @@ impl Scheduler<'_> {
                     }
                 }
                 Some(event) = attempt_receiver.recv() => self.emitter.emit(event)?,
-                () = adapter::interrupted(&mut interrupt) => {
-                    let level = *interrupt.borrow();
-                    self.emitter.emit(Event::InterruptReceived {
-                        signal: "interrupt".to_owned(),
-                        immediate: level == Interrupt::Immediate,
-                    })?;
-                    stopping = true;
-                    run_status = Status::Interrupted;
-                    if level != Interrupt::Immediate {
-                        // Wait for the next level change only.
-                        let _ = interrupt.changed().await;
+                Ok(()) = interrupt.changed() => {
+                    let level = *interrupt.borrow_and_update();
+                    if level != Interrupt::None {
+                        self.emitter.emit(Event::InterruptReceived {
+                            signal: "interrupt".to_owned(),
+                            immediate: level == Interrupt::Immediate,
+                        })?;
+                        stopping = true;
+                        run_status = Status::Interrupted;
                     }
                 }
             }
