@@ -11,6 +11,7 @@ pub mod error;
 pub mod exec;
 pub mod exit_code;
 pub mod hash;
+pub mod incident;
 pub mod output;
 pub mod runbook;
 pub mod secret;
