@@ -45,7 +45,11 @@ impl Journal {
     /// Opens the journal at `path`, creating it if missing. An existing
     /// journal is read to continue its `seq`; a torn last line is moved aside.
     pub fn open(path: &Path, redactor: Redactor) -> Result<Journal, IncidentError> {
-        let created = OpenOptions::new().read(true).append(true).create_new(true).open(path);
+        let created = OpenOptions::new()
+            .read(true)
+            .append(true)
+            .create_new(true)
+            .open(path);
         let mut file = match created {
             Ok(file) => {
                 if let Some(dir) = path.parent() {
@@ -67,11 +71,13 @@ impl Journal {
             Err(e) => return Err(IncidentError::io(path)(e)),
         };
         let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes).map_err(IncidentError::io(path))?;
+        file.read_to_end(&mut bytes)
+            .map_err(IncidentError::io(path))?;
         let scan = scan(path, &bytes)?;
         if scan.good_len < bytes.len() {
             keep_torn_fragment(path, &bytes[scan.good_len..])?;
-            file.set_len(scan.good_len as u64).map_err(IncidentError::io(path))?;
+            file.set_len(scan.good_len as u64)
+                .map_err(IncidentError::io(path))?;
             file.sync_all().map_err(IncidentError::io(path))?;
         }
         Ok(Journal {
@@ -83,11 +89,13 @@ impl Journal {
         })
     }
 
+    #[must_use]
     pub fn path(&self) -> &Path {
         &self.path
     }
 
     /// The `seq` the next record will get.
+    #[must_use]
     pub fn next_seq(&self) -> u64 {
         self.next_seq
     }
@@ -124,7 +132,9 @@ impl Journal {
             });
         }
         if record.event.needs_sync() {
-            self.file.sync_data().map_err(IncidentError::io(&self.path))?;
+            self.file
+                .sync_data()
+                .map_err(IncidentError::io(&self.path))?;
         }
         self.len += line.len() as u64;
         self.next_seq += 1;
@@ -164,7 +174,9 @@ impl Listener for Journal {
     fn on_event(&mut self, record: &Record) -> Result<(), ListenerError> {
         self.append_at(record.event.clone(), record.ts)
             .map(|_| ())
-            .map_err(|e| ListenerError { message: e.to_string() })
+            .map_err(|e| ListenerError {
+                message: e.to_string(),
+            })
     }
 }
 
@@ -208,7 +220,9 @@ pub fn read(path: &Path) -> Result<JournalContents, IncidentError> {
         }
         match serde_json::from_slice::<Record>(line.text) {
             Ok(record) => records.push(record),
-            Err(_) if index + 1 == count => warnings.push(format!("line {}: {TORN_WARNING}", index + 1)),
+            Err(_) if index + 1 == count => {
+                warnings.push(format!("line {}: {TORN_WARNING}", index + 1));
+            }
             Err(e) => {
                 return Err(IncidentError::Corrupt {
                     path: path.to_owned(),
@@ -237,29 +251,25 @@ struct Line<'a> {
 }
 
 fn split_lines(bytes: &[u8]) -> Vec<Line<'_>> {
-    let mut lines = Vec::new();
-    let mut start = 0;
-    while start < bytes.len() {
-        match bytes[start..].iter().position(|&b| b == b'\n') {
-            Some(offset) => {
-                lines.push(Line {
-                    text: &bytes[start..start + offset],
-                    end: start + offset + 1,
+    let mut end = 0;
+    bytes
+        .split_inclusive(|&b| b == b'\n')
+        .map(|piece| {
+            end += piece.len();
+            match piece.strip_suffix(b"\n") {
+                Some(text) => Line {
+                    text,
+                    end,
                     terminated: true,
-                });
-                start += offset + 1;
-            }
-            None => {
-                lines.push(Line {
-                    text: &bytes[start..],
-                    end: bytes.len(),
+                },
+                None => Line {
+                    text: piece,
+                    end,
                     terminated: false,
-                });
-                start = bytes.len();
+                },
             }
-        }
-    }
-    lines
+        })
+        .collect()
 }
 
 struct Scan {
@@ -323,7 +333,8 @@ fn keep_torn_fragment(path: &Path, fragment: &[u8]) -> Result<(), IncidentError>
         .map_err(IncidentError::io(&torn_path))?;
     let mut chunk = fragment.to_vec();
     chunk.push(b'\n');
-    file.write_all(&chunk).map_err(IncidentError::io(&torn_path))?;
+    file.write_all(&chunk)
+        .map_err(IncidentError::io(&torn_path))?;
     file.sync_all().map_err(IncidentError::io(&torn_path))?;
     Ok(())
 }
@@ -361,7 +372,9 @@ mod tests {
         let path = dir.path().join("journal.jsonl");
         let mut journal = Journal::open(&path, Redactor::new()).unwrap();
         let a = journal.append(started("a", "echo hi")).unwrap();
-        let b = journal.append(finished("a", Some(serde_json::json!({"exit_code": 0})))).unwrap();
+        let b = journal
+            .append(finished("a", Some(serde_json::json!({"exit_code": 0}))))
+            .unwrap();
         assert_eq!((a.seq, b.seq), (1, 2));
         let contents = read(&path).unwrap();
         assert!(contents.warnings.is_empty(), "{:?}", contents.warnings);
@@ -398,7 +411,8 @@ mod tests {
         }
         // What a crash in the middle of the second write leaves.
         let mut file = OpenOptions::new().append(true).open(&path).unwrap();
-        file.write_all(br#"{"seq":2,"ts":"2026-11-21T23:3"#).unwrap();
+        file.write_all(br#"{"seq":2,"ts":"2026-11-21T23:3"#)
+            .unwrap();
         drop(file);
 
         let contents = read(&path).unwrap();
@@ -428,14 +442,26 @@ mod tests {
         let damaged: Vec<String> = text
             .lines()
             .enumerate()
-            .map(|(i, l)| if i == 1 { l[..10].to_owned() } else { l.to_owned() })
+            .map(|(i, l)| {
+                if i == 1 {
+                    l[..10].to_owned()
+                } else {
+                    l.to_owned()
+                }
+            })
             .collect();
         std::fs::write(&path, damaged.join("\n") + "\n").unwrap();
         let error = read(&path).unwrap_err();
-        assert!(matches!(error, IncidentError::Corrupt { line: 2, .. }), "{error:?}");
+        assert!(
+            matches!(error, IncidentError::Corrupt { line: 2, .. }),
+            "{error:?}"
+        );
         assert!(error.to_string().contains("damaged at line 2"), "{error}");
         let error = Journal::open(&path, Redactor::new()).unwrap_err();
-        assert!(matches!(error, IncidentError::Corrupt { line: 2, .. }), "{error:?}");
+        assert!(
+            matches!(error, IncidentError::Corrupt { line: 2, .. }),
+            "{error:?}"
+        );
     }
 
     #[test]
@@ -450,7 +476,10 @@ mod tests {
         redactor.add("424242");
         let mut journal = Journal::open(&path, redactor).unwrap();
         journal
-            .append(started("restore", "psql postgres://app:pw0rd@db/x -c 'hunter2-secret'"))
+            .append(started(
+                "restore",
+                "psql postgres://app:pw0rd@db/x -c 'hunter2-secret'",
+            ))
             .unwrap();
         journal
             .append(finished(
@@ -476,7 +505,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal.jsonl");
         let mut journal = Journal::open(&path, Redactor::new()).unwrap();
-        let ts = DateTime::parse_from_rfc3339("2026-11-21T23:30:00.123Z").unwrap().to_utc();
+        let ts = DateTime::parse_from_rfc3339("2026-11-21T23:30:00.123Z")
+            .unwrap()
+            .to_utc();
         let record = Record {
             seq: 77,
             ts,
@@ -486,6 +517,10 @@ mod tests {
         let read_back = read(&path).unwrap().records;
         assert_eq!(read_back[0].seq, 1);
         assert_eq!(read_back[0].ts, ts);
-        assert!(std::fs::read_to_string(&path).unwrap().contains(r#""ts":"2026-11-21T23:30:00.123Z""#));
+        assert!(
+            std::fs::read_to_string(&path)
+                .unwrap()
+                .contains(r#""ts":"2026-11-21T23:30:00.123Z""#)
+        );
     }
 }

@@ -41,6 +41,7 @@ pub struct LockInfo {
 
 impl LockInfo {
     /// A holder description for this process.
+    #[must_use]
     pub fn for_this_process(run_id: &str, operator: &str, now: DateTime<Utc>) -> LockInfo {
         let pid = std::process::id();
         LockInfo {
@@ -75,6 +76,7 @@ pub struct LockGuard {
 }
 
 impl LockGuard {
+    #[must_use]
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -101,28 +103,32 @@ pub enum LockError {
         "{} is being run by {} on host {} (pid {}, run {}, since {})",
         describe(name), holder.operator, holder.host, holder.pid, holder.run_id, holder.since()
     )]
-    Held { name: String, holder: LockInfo },
+    Held { name: String, holder: Box<LockInfo> },
     #[error("{} is locked by another process, which did not record who it is ({})", describe(name), path.display())]
     HeldUnknown { name: String, path: PathBuf },
     #[error(
         "{} is locked by {} on another host, {} (pid {}, run {}, since {}); drctl cannot tell from here whether that run is still going",
         describe(name), holder.operator, holder.host, holder.pid, holder.run_id, holder.since()
     )]
-    OtherHost { name: String, holder: LockInfo },
+    OtherHost { name: String, holder: Box<LockInfo> },
     #[error(
         "{} is recorded as locked by {} (pid {}, run {}, since {}) and that process is still alive, although it no longer holds the lock",
         describe(name), holder.operator, holder.pid, holder.run_id, holder.since()
     )]
-    Orphaned { name: String, holder: LockInfo },
+    Orphaned { name: String, holder: Box<LockInfo> },
     #[error(
         "refusing to unlock {}: run {} is live on this host (pid {}, {})",
         describe(name), holder.run_id, holder.pid, holder.operator
     )]
-    Live { name: String, holder: LockInfo },
+    Live { name: String, holder: Box<LockInfo> },
     #[error("{} is not locked ({} is empty or missing)", describe(name), path.display())]
     NotLocked { name: String, path: PathBuf },
     #[error("the lock of {} belongs to run {}, not {given}", describe(name), holder.run_id)]
-    WrongRun { name: String, holder: LockInfo, given: String },
+    WrongRun {
+        name: String,
+        holder: Box<LockInfo>,
+        given: String,
+    },
     #[error("cannot access the lock file {}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -132,6 +138,7 @@ pub enum LockError {
 }
 
 impl LockError {
+    #[must_use]
     pub fn exit_code(&self) -> i32 {
         match self {
             LockError::Held { .. }
@@ -144,13 +151,16 @@ impl LockError {
         }
     }
 
+    #[must_use]
     pub fn hint(&self) -> Option<String> {
         match self {
             LockError::Held { holder, .. } | LockError::Live { holder, .. } => Some(format!(
                 "wait for run {} to finish, or ask {} to stop it",
                 holder.run_id, holder.operator
             )),
-            LockError::HeldUnknown { path, .. } => Some(format!("`fuser -v {}` shows the process", path.display())),
+            LockError::HeldUnknown { path, .. } => {
+                Some(format!("`fuser -v {}` shows the process", path.display()))
+            }
             LockError::OtherHost { name, holder } => Some(format!(
                 "check on {} that the run is over, then `drctl unlock {name} --id {}`",
                 holder.host, holder.run_id
@@ -159,7 +169,9 @@ impl LockError {
                 "check `ps -p {}`; if it is not drctl, `drctl unlock {name} --id {}`",
                 holder.pid, holder.run_id
             )),
-            LockError::WrongRun { holder, .. } => Some(format!("the lock names run {}", holder.run_id)),
+            LockError::WrongRun { holder, .. } => {
+                Some(format!("the lock names run {}", holder.run_id))
+            }
             LockError::NotLocked { .. } | LockError::Io { .. } => None,
         }
     }
@@ -178,8 +190,10 @@ fn describe(name: &str) -> String {
 }
 
 fn lock_name(path: &Path) -> String {
-    path.file_stem()
-        .map_or_else(|| path.display().to_string(), |s| s.to_string_lossy().into_owned())
+    path.file_stem().map_or_else(
+        || path.display().to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    )
 }
 
 /// Takes the lock at `path` for `info`'s run.
@@ -197,7 +211,10 @@ pub fn acquire(path: &Path, info: &LockInfo) -> Result<Acquired, LockError> {
         .map_err(LockError::io(path))?;
     if let Some(holder) = try_lock_patiently(&file, path)? {
         return Err(match holder {
-            Some(holder) => LockError::Held { name, holder },
+            Some(holder) => LockError::Held {
+                name,
+                holder: Box::new(holder),
+            },
             None => LockError::HeldUnknown {
                 name,
                 path: path.to_owned(),
@@ -209,14 +226,25 @@ pub fn acquire(path: &Path, info: &LockInfo) -> Result<Acquired, LockError> {
     let taken_over = match read_holder(path) {
         None => None,
         Some(previous) if previous.host != hostname() => {
-            return Err(LockError::OtherHost { name, holder: previous });
+            return Err(LockError::OtherHost {
+                name,
+                holder: Box::new(previous),
+            });
         }
-        Some(previous) if previous.pid == std::process::id() && previous.process_start == process_start(previous.pid) => {
+        Some(previous)
+            if previous.pid == std::process::id()
+                && previous.process_start == process_start(previous.pid) =>
+        {
             // An earlier guard of this very process whose file could not be emptied.
             None
         }
         Some(previous) => match pid_state(previous.pid, previous.process_start) {
-            PidState::Alive => return Err(LockError::Orphaned { name, holder: previous }),
+            PidState::Alive => {
+                return Err(LockError::Orphaned {
+                    name,
+                    holder: Box::new(previous),
+                });
+            }
             PidState::Gone | PidState::Reused => Some(previous),
         },
     };
@@ -253,7 +281,10 @@ pub fn unlock(path: &Path, run_id: &str) -> Result<LockInfo, LockError> {
     };
     if let Some(holder) = try_lock_patiently(&file, path)? {
         return Err(match holder {
-            Some(holder) => LockError::Live { name, holder },
+            Some(holder) => LockError::Live {
+                name,
+                holder: Box::new(holder),
+            },
             None => LockError::HeldUnknown {
                 name,
                 path: path.to_owned(),
@@ -264,7 +295,7 @@ pub fn unlock(path: &Path, run_id: &str) -> Result<LockInfo, LockError> {
     if holder.run_id != run_id {
         return Err(LockError::WrongRun {
             name,
-            holder,
+            holder: Box::new(holder),
             given: run_id.to_owned(),
         });
     }
@@ -275,12 +306,14 @@ pub fn unlock(path: &Path, run_id: &str) -> Result<LockInfo, LockError> {
 }
 
 /// The holder recorded in a lock file, without locking it.
+#[must_use]
 pub fn peek(path: &Path) -> Option<LockInfo> {
     read_holder(path)
 }
 
 /// The holder is a process running on this host now (same host name, same
 /// pid, same start time).
+#[must_use]
 pub fn is_live_here(info: &LockInfo) -> bool {
     info.host == hostname() && pid_state(info.pid, info.process_start) == PidState::Alive
 }
@@ -296,7 +329,10 @@ fn read_holder(path: &Path) -> Option<LockInfo> {
 /// releasing (emptied, not yet closed), or a child process of ours between
 /// `fork` and `exec` that briefly shares the descriptor. So an unnamed holder
 /// is given a moment before the answer is final.
-#[expect(clippy::option_option, reason = "not held / held by someone named / held by someone unnamed")]
+#[expect(
+    clippy::option_option,
+    reason = "not held / held by someone named / held by someone unnamed"
+)]
 fn try_lock_patiently(file: &File, path: &Path) -> Result<Option<Option<LockInfo>>, LockError> {
     for _ in 0..40 {
         match file.try_lock() {
@@ -314,11 +350,16 @@ fn try_lock_patiently(file: &File, path: &Path) -> Result<Option<Option<LockInfo
 }
 
 /// This host's name, as `uname -n` gives it.
+#[must_use]
 pub fn hostname() -> String {
-    rustix::system::uname().nodename().to_string_lossy().into_owned()
+    rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// Start time of a process in clock ticks since boot (`/proc/<pid>/stat`, field 22).
+#[must_use]
 pub fn process_start(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name (field 2) may hold spaces and parentheses: count from the last `)`.
@@ -335,7 +376,10 @@ enum PidState {
 }
 
 fn pid_state(pid: u32, recorded_start: Option<u64>) -> PidState {
-    let Some(raw) = i32::try_from(pid).ok().and_then(rustix::process::Pid::from_raw) else {
+    let Some(raw) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
         return PidState::Gone;
     };
     match rustix::process::test_kill_process(raw) {
@@ -383,7 +427,10 @@ mod tests {
     /// A real `sleep` process holding an flock on `path` (taken by the `flock`
     /// binary on the file given as stdin, which `sleep` then inherits).
     fn sleeper_holding(path: &Path) -> Option<Child> {
-        let has_flock = Command::new("flock").arg("--version").output().is_ok_and(|o| o.status.success());
+        let has_flock = Command::new("flock")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
         if !has_flock {
             return None;
         }
@@ -393,12 +440,15 @@ mod tests {
             .stdout(Stdio::null())
             .spawn()
             .unwrap();
+        let mut child = child;
         for _ in 0..200 {
             if locked_elsewhere(path) {
                 return Some(child);
             }
             std::thread::sleep(Duration::from_millis(10));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("the child never took the lock");
     }
 
@@ -412,7 +462,10 @@ mod tests {
         assert!(is_live_here(&peek(&path).unwrap()));
         // Another open file description of this very process is refused too.
         let error = acquire(&path, &info("RUN-2")).unwrap_err();
-        assert!(matches!(&error, LockError::Held { holder, .. } if holder.run_id == "RUN-1"), "{error:?}");
+        assert!(
+            matches!(&error, LockError::Held { holder, .. } if holder.run_id == "RUN-1"),
+            "{error:?}"
+        );
         drop(acquired);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
         let again = acquire(&path, &info("RUN-2")).unwrap();
@@ -435,7 +488,9 @@ mod tests {
                     host: hostname(),
                     pid,
                     process_start: process_start(pid),
-                    acquired_at: DateTime::parse_from_rfc3339("2026-11-21T23:30:00Z").unwrap().to_utc(),
+                    acquired_at: DateTime::parse_from_rfc3339("2026-11-21T23:30:00Z")
+                        .unwrap()
+                        .to_utc(),
                 };
                 (child, holder)
             }
@@ -469,7 +524,10 @@ mod tests {
         let other = File::open(path).unwrap();
         other.try_lock().unwrap();
         write_holder(path, &info("RUN-other"));
-        assert!(matches!(acquire(path, &info("RUN-mine")), Err(LockError::Held { .. })));
+        assert!(matches!(
+            acquire(path, &info("RUN-mine")),
+            Err(LockError::Held { .. })
+        ));
     }
 
     #[test]
@@ -503,7 +561,11 @@ mod tests {
         write_holder(&path, &alive);
         let error = acquire(&path, &info("RUN-new")).unwrap_err();
         assert!(matches!(error, LockError::Orphaned { .. }), "{error:?}");
-        assert_eq!(peek(&path), Some(alive), "a refused acquire leaves the file alone");
+        assert_eq!(
+            peek(&path),
+            Some(alive),
+            "a refused acquire leaves the file alone"
+        );
     }
 
     #[test]
@@ -514,8 +576,16 @@ mod tests {
         remote.host = "db-admin-2.example".to_owned();
         write_holder(&path, &remote);
         let error = acquire(&path, &info("RUN-mine")).unwrap_err();
-        assert!(matches!(&error, LockError::OtherHost { holder, .. } if *holder == remote), "{error:?}");
-        assert!(error.to_string().contains("on another host, db-admin-2.example"), "{error}");
+        assert!(
+            matches!(&error, LockError::OtherHost { holder, .. } if **holder == remote),
+            "{error:?}"
+        );
+        assert!(
+            error
+                .to_string()
+                .contains("on another host, db-admin-2.example"),
+            "{error}"
+        );
         assert_eq!(
             error.hint().unwrap(),
             "check on db-admin-2.example that the run is over, then `drctl unlock failover --id RUN-remote`"
@@ -528,7 +598,10 @@ mod tests {
     fn unlock_requires_the_matching_run_id() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("failover.lock");
-        assert!(matches!(unlock(&path, "RUN-x"), Err(LockError::NotLocked { .. })));
+        assert!(matches!(
+            unlock(&path, "RUN-x"),
+            Err(LockError::NotLocked { .. })
+        ));
         let mut remote = info("RUN-remote");
         remote.host = "db-admin-2.example".to_owned();
         write_holder(&path, &remote);
@@ -537,7 +610,10 @@ mod tests {
         assert_eq!(error.exit_code(), exit_code::INVALID_INPUT);
         assert_eq!(unlock(&path, "RUN-remote").unwrap(), remote);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
-        assert!(matches!(unlock(&path, "RUN-remote"), Err(LockError::NotLocked { .. })));
+        assert!(matches!(
+            unlock(&path, "RUN-remote"),
+            Err(LockError::NotLocked { .. })
+        ));
         let acquired = acquire(&path, &info("RUN-mine")).unwrap();
         assert!(acquired.taken_over.is_none());
     }
@@ -548,7 +624,12 @@ mod tests {
         let path = dir.path().join("incident-INC-20261121-001.lock");
         let _held = acquire(&path, &info("RUN-1")).unwrap();
         let error = acquire(&path, &info("RUN-2")).unwrap_err();
-        assert!(error.to_string().starts_with("incident INC-20261121-001 is being run by alice"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("incident INC-20261121-001 is being run by alice"),
+            "{error}"
+        );
     }
 
     #[test]

@@ -21,6 +21,7 @@
 
 pub mod journal;
 pub mod lock;
+mod phrase;
 pub mod replay;
 pub mod report;
 pub mod store;
@@ -52,17 +53,29 @@ pub enum IncidentError {
          copy the file aside, then repair or remove that line",
         path.display()
     )]
-    Corrupt { path: PathBuf, line: usize, message: String },
+    Corrupt {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
     #[error("cannot write the journal {}: {message}", path.display())]
     Encode { path: PathBuf, message: String },
     #[error(
         "short write to {}: {written} of {len} bytes (is the disk full?); the partial line was removed",
         path.display()
     )]
-    ShortWrite { path: PathBuf, written: usize, len: usize },
-    #[error("invalid {what} `{name}`: it must be a plain file name (no `/`, not `.` or `..`, not empty)")]
+    ShortWrite {
+        path: PathBuf,
+        written: usize,
+        len: usize,
+    },
+    #[error(
+        "invalid {what} `{name}`: it must be a plain file name (no `/`, not `.` or `..`, not empty)"
+    )]
     InvalidName { what: &'static str, name: String },
-    #[error("the runbook hash `{given}` does not match its text (sha256 {actual}); pass `crate::hash::sha256_hex` of the text")]
+    #[error(
+        "the runbook hash `{given}` does not match its text (sha256 {actual}); pass `crate::hash::sha256_hex` of the text"
+    )]
     HashMismatch { given: String, actual: String },
     #[error(
         "the frozen runbook {} no longer matches its recorded hash: it was changed after the run started",
@@ -74,18 +87,23 @@ pub enum IncidentError {
 }
 
 impl IncidentError {
+    #[must_use]
     pub fn exit_code(&self) -> i32 {
         match self {
-            IncidentError::MalformedId { .. } | IncidentError::NotFound { .. } => exit_code::INVALID_INPUT,
+            IncidentError::MalformedId { .. } | IncidentError::NotFound { .. } => {
+                exit_code::INVALID_INPUT
+            }
             _ => exit_code::RUN_FAILED,
         }
     }
 
+    #[must_use]
     pub fn hint(&self) -> Option<String> {
         match self {
-            IncidentError::MalformedId { .. } | IncidentError::NotFound { .. } => {
-                Some("`drctl incidents` lists the incidents (pass `--state-dir` if they live elsewhere)".to_owned())
-            }
+            IncidentError::MalformedId { .. } | IncidentError::NotFound { .. } => Some(
+                "`drctl incidents` lists the incidents (pass `--state-dir` if they live elsewhere)"
+                    .to_owned(),
+            ),
             IncidentError::Corrupt { line, .. } => Some(format!(
                 "`drctl log ID --json` prints the raw lines; every line up to {} can still be read",
                 line.saturating_sub(1)

@@ -56,6 +56,7 @@ pub enum StepState {
 
 impl StepState {
     /// `pending`, `interrupted`, `marked_done` or the finished status.
+    #[must_use]
     pub fn as_str(&self) -> &'static str {
         match self {
             StepState::Pending => "pending",
@@ -66,8 +67,10 @@ impl StepState {
     }
 
     /// The step's effect can be counted on (it succeeded, was skipped or marked done).
+    #[must_use]
     pub fn is_done(&self) -> bool {
-        matches!(self, StepState::MarkedDone) || matches!(self, StepState::Finished(s) if s.releases_dependents())
+        matches!(self, StepState::MarkedDone)
+            || matches!(self, StepState::Finished(s) if s.releases_dependents())
     }
 }
 
@@ -150,6 +153,7 @@ pub struct RollbackView {
 }
 
 /// The runs recorded in an incident's journal, in order.
+#[must_use]
 pub fn runs(records: &[Record]) -> Vec<RunView> {
     let mut runs: Vec<RunView> = Vec::new();
     for record in records {
@@ -167,6 +171,7 @@ pub fn runs(records: &[Record]) -> Vec<RunView> {
 
 /// The latest state of each step across the runs of one runbook, as a resume
 /// sees it: a later run's state wins unless it left the step pending.
+#[must_use]
 pub fn merged_steps(runs: &[RunView], runbook: &str) -> IndexMap<String, StepView> {
     let mut merged: IndexMap<String, StepView> = IndexMap::new();
     for run in runs.iter().filter(|r| r.runbook == runbook && !r.dry_run) {
@@ -182,6 +187,7 @@ pub fn merged_steps(runs: &[RunView], runbook: &str) -> IndexMap<String, StepVie
 
 impl RunView {
     /// Steps started and never finished.
+    #[must_use]
     pub fn interrupted_steps(&self) -> Vec<&str> {
         self.steps
             .iter()
@@ -285,7 +291,11 @@ fn apply(run: &mut RunView, record: &Record) {
             word,
             rollback,
         } => step_mut(run, step).confirmations.push(ConfirmationView {
-            kind: if *rollback { ConfirmationKind::Rollback } else { ConfirmationKind::Step },
+            kind: if *rollback {
+                ConfirmationKind::Rollback
+            } else {
+                ConfirmationKind::Step
+            },
             message: Some(message.clone()),
             word: word.clone(),
             asked_at: Some(ts),
@@ -301,11 +311,27 @@ fn apply(run: &mut RunView, record: &Record) {
             source,
             rollback,
         } => {
-            let kind = if *rollback { ConfirmationKind::Rollback } else { ConfirmationKind::Step };
+            let kind = if *rollback {
+                ConfirmationKind::Rollback
+            } else {
+                ConfirmationKind::Step
+            };
             answer(step_mut(run, step), kind, ts, *accepted, by, *source);
         }
-        Event::ManualAnswered { step, done, by, source } => {
-            answer(step_mut(run, step), ConfirmationKind::Manual, ts, *done, by, *source);
+        Event::ManualAnswered {
+            step,
+            done,
+            by,
+            source,
+        } => {
+            answer(
+                step_mut(run, step),
+                ConfirmationKind::Manual,
+                ts,
+                *done,
+                by,
+                *source,
+            );
         }
         Event::RollbackStarted { step, description } => run.rollbacks.push(RollbackView {
             step: step.clone(),
@@ -315,7 +341,12 @@ fn apply(run: &mut RunView, record: &Record) {
             status: None,
             error: None,
         }),
-        Event::RollbackFinished { step, status, error, .. } => {
+        Event::RollbackFinished {
+            step,
+            status,
+            error,
+            ..
+        } => {
             if let Some(rollback) = run
                 .rollbacks
                 .iter_mut()
@@ -328,7 +359,9 @@ fn apply(run: &mut RunView, record: &Record) {
             }
         }
         Event::InterruptReceived { signal, .. } => run.interrupts.push((ts, signal.clone())),
-        Event::LockTakenOver { previous_run, .. } => run.lock_taken_over = Some(previous_run.clone()),
+        Event::LockTakenOver { previous_run, .. } => {
+            run.lock_taken_over = Some(previous_run.clone());
+        }
         Event::StepMarkedDone { step, by } => {
             let view = step_mut(run, step);
             view.status = StepState::MarkedDone;
@@ -354,7 +387,14 @@ fn step_mut<'a>(run: &'a mut RunView, id: &str) -> &'a mut StepView {
 
 /// Fills in the last unanswered question of that kind, or records an answer
 /// given without a question (a `--yes` run may journal only the answer).
-fn answer(view: &mut StepView, kind: ConfirmationKind, ts: DateTime<Utc>, accepted: bool, by: &str, source: AnswerSource) {
+fn answer(
+    view: &mut StepView,
+    kind: ConfirmationKind,
+    ts: DateTime<Utc>,
+    accepted: bool,
+    by: &str,
+    source: AnswerSource,
+) {
     let fill = |c: &mut ConfirmationView| {
         c.answered_at = Some(ts);
         c.accepted = Some(accepted);

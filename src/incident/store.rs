@@ -56,6 +56,7 @@ pub struct IncidentSummary {
 
 impl IncidentSummary {
     /// `succeeded`, `failed`, …, `running`, `interrupted` (never finished) or `empty`.
+    #[must_use]
     pub fn status_label(&self) -> &'static str {
         if self.problem.is_some() {
             return "unreadable";
@@ -69,6 +70,7 @@ impl IncidentSummary {
     }
 
     /// From the first run's start to the last run's end.
+    #[must_use]
     pub fn elapsed_ms(&self) -> Option<u64> {
         let (start, end) = (self.started_at?, self.finished_at?);
         u64::try_from((end - start).num_milliseconds()).ok()
@@ -88,16 +90,19 @@ impl Store {
 
     /// A store for reading only: creates nothing, so `drctl incidents` in a
     /// directory without a state dir does not leave one behind.
+    #[must_use]
     pub fn at(state_dir: &Path) -> Store {
         Store {
             state_dir: state_dir.to_owned(),
         }
     }
 
+    #[must_use]
     pub fn state_dir(&self) -> &Path {
         &self.state_dir
     }
 
+    #[must_use]
     pub fn incidents_dir(&self) -> PathBuf {
         self.state_dir.join(INCIDENTS)
     }
@@ -141,7 +146,10 @@ impl Store {
                 dir: self.incidents_dir(),
             });
         }
-        Ok(Incident { id: id.to_owned(), dir })
+        Ok(Incident {
+            id: id.to_owned(),
+            dir,
+        })
     }
 
     /// Every incident, newest first. A damaged journal does not hide the
@@ -200,8 +208,9 @@ impl Store {
             summary.finished_at = last.finished_at;
             summary.status = last.status;
             summary.active = last.status.is_none()
-                && lock::peek(&self.incident_lock_path(&incident.id))
-                    .is_some_and(|holder| holder.run_id == last.run_id && lock::is_live_here(&holder));
+                && lock::peek(&self.incident_lock_path(&incident.id)).is_some_and(|holder| {
+                    holder.run_id == last.run_id && lock::is_live_here(&holder)
+                });
         }
         summary
     }
@@ -226,11 +235,15 @@ impl Store {
 
     /// The lock file of a runbook. Runbook names are `[a-z0-9-]`; anything
     /// else is replaced so the path stays inside `locks/`.
+    #[must_use]
     pub fn lock_path(&self, runbook_name: &str) -> PathBuf {
-        self.state_dir.join(LOCKS).join(format!("{}.lock", safe_name(runbook_name)))
+        self.state_dir
+            .join(LOCKS)
+            .join(format!("{}.lock", safe_name(runbook_name)))
     }
 
     /// The lock file of an incident: one run at a time appends to its journal.
+    #[must_use]
     pub fn incident_lock_path(&self, incident_id: &str) -> PathBuf {
         self.state_dir
             .join(LOCKS)
@@ -241,9 +254,19 @@ impl Store {
 fn safe_name(name: &str) -> String {
     let cleaned: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
-    if cleaned.is_empty() { "_".to_owned() } else { cleaned }
+    if cleaned.is_empty() {
+        "_".to_owned()
+    } else {
+        cleaned
+    }
 }
 
 /// `INC-YYYYMMDD-NNN` (three digits or more) with a real date.
@@ -261,14 +284,17 @@ fn parse_id(id: &str) -> Option<(String, u32)> {
 }
 
 impl Incident {
+    #[must_use]
     pub fn journal_path(&self) -> PathBuf {
         self.dir.join(JOURNAL)
     }
 
+    #[must_use]
     pub fn run_dir(&self, run_id: &str) -> PathBuf {
         self.dir.join(RUNS).join(run_id)
     }
 
+    #[must_use]
     pub fn output_dir(&self, run_id: &str) -> PathBuf {
         self.run_dir(run_id).join(OUTPUT)
     }
@@ -276,7 +302,12 @@ impl Incident {
     /// Writes the exact runbook text of a run and its hash (`sha256sum`
     /// format, so `sha256sum -c runbook.sha256` checks it), durably. Freezing
     /// the same text twice is fine; a different text for the same run is not.
-    pub fn freeze_runbook(&self, run_id: &str, source_text: &str, hash: &str) -> Result<PathBuf, IncidentError> {
+    pub fn freeze_runbook(
+        &self,
+        run_id: &str,
+        source_text: &str,
+        hash: &str,
+    ) -> Result<PathBuf, IncidentError> {
         check_component("run id", run_id)?;
         let actual = sha256_hex(source_text.as_bytes());
         if actual != hash {
@@ -286,13 +317,15 @@ impl Incident {
             });
         }
         let run_dir = self.run_dir(run_id);
-        let runs_dir = self.dir.join(RUNS);
         std::fs::create_dir_all(run_dir.join(OUTPUT)).map_err(IncidentError::io(&run_dir))?;
         let frozen = run_dir.join(FROZEN);
         write_once(&frozen, source_text.as_bytes())?;
-        write_once(&run_dir.join(FROZEN_HASH), format!("{hash}  {FROZEN}\n").as_bytes())?;
+        write_once(
+            &run_dir.join(FROZEN_HASH),
+            format!("{hash}  {FROZEN}\n").as_bytes(),
+        )?;
         sync_dir(&run_dir)?;
-        sync_dir(&runs_dir)?;
+        sync_dir(&self.dir.join(RUNS))?;
         sync_dir(&self.dir)?;
         Ok(frozen)
     }
@@ -304,8 +337,13 @@ impl Incident {
         let frozen = run_dir.join(FROZEN);
         let hash_path = run_dir.join(FROZEN_HASH);
         let text = std::fs::read_to_string(&frozen).map_err(IncidentError::io(&frozen))?;
-        let hash_line = std::fs::read_to_string(&hash_path).map_err(IncidentError::io(&hash_path))?;
-        let hash = hash_line.split_whitespace().next().unwrap_or_default().to_owned();
+        let hash_line =
+            std::fs::read_to_string(&hash_path).map_err(IncidentError::io(&hash_path))?;
+        let hash = hash_line
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_owned();
         if sha256_hex(text.as_bytes()) != hash {
             return Err(IncidentError::FrozenChanged { path: frozen });
         }
@@ -359,7 +397,9 @@ fn write_once(path: &Path, bytes: &[u8]) -> Result<(), IncidentError> {
             if existing == bytes {
                 Ok(())
             } else {
-                Err(IncidentError::FrozenExists { path: path.to_owned() })
+                Err(IncidentError::FrozenExists {
+                    path: path.to_owned(),
+                })
             }
         }
         Err(e) => Err(IncidentError::io(path)(e)),
@@ -382,17 +422,30 @@ mod tests {
         let a = store.create_incident(day("2026-11-21T23:59:59Z")).unwrap();
         let b = store.create_incident(day("2026-11-21T10:00:00Z")).unwrap();
         // 00:30 in Paris is still the 21st in UTC.
-        let c = store.create_incident(day("2026-11-22T00:30:00+01:00")).unwrap();
+        let c = store
+            .create_incident(day("2026-11-22T00:30:00+01:00"))
+            .unwrap();
         let d = store.create_incident(day("2026-11-22T00:00:00Z")).unwrap();
         let ids: Vec<&str> = [&a, &b, &c, &d].iter().map(|i| i.id.as_str()).collect();
         assert_eq!(
             ids,
-            ["INC-20261121-001", "INC-20261121-002", "INC-20261121-003", "INC-20261122-001"]
+            [
+                "INC-20261121-001",
+                "INC-20261121-002",
+                "INC-20261121-003",
+                "INC-20261122-001"
+            ]
         );
         assert!(a.dir.is_dir());
         // Deleted numbers are not handed out again (when they were the highest, they are).
         std::fs::remove_dir(&b.dir).unwrap();
-        assert_eq!(store.create_incident(day("2026-11-21T12:00:00Z")).unwrap().id, "INC-20261121-004");
+        assert_eq!(
+            store
+                .create_incident(day("2026-11-21T12:00:00Z"))
+                .unwrap()
+                .id,
+            "INC-20261121-004"
+        );
     }
 
     #[test]
@@ -410,11 +463,17 @@ mod tests {
                 })
             })
             .collect();
-        let ids: Vec<String> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+        let ids: Vec<String> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
         let distinct: HashSet<&String> = ids.iter().collect();
         assert_eq!(ids.len(), 100);
         assert_eq!(distinct.len(), 100);
-        assert_eq!(std::fs::read_dir(store.incidents_dir()).unwrap().count(), 100);
+        assert_eq!(
+            std::fs::read_dir(store.incidents_dir()).unwrap().count(),
+            100
+        );
     }
 
     #[test]
@@ -423,21 +482,40 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let made = store.create_incident(day("2026-11-21T12:00:00Z")).unwrap();
         assert_eq!(store.open_incident(&made.id).unwrap(), made);
-        for bad in ["INC-2026112-001", "INC-20261321-001", "inc-20261121-001", "INC-20261121-01", "../etc", "INC-20261121-0001"] {
+        for bad in [
+            "INC-2026112-001",
+            "INC-20261321-001",
+            "inc-20261121-001",
+            "INC-20261121-01",
+            "../etc",
+            "INC-20261121-0001",
+        ] {
             let error = store.open_incident(bad).unwrap_err();
-            assert!(matches!(error, IncidentError::MalformedId { .. }), "{bad}: {error:?}");
+            assert!(
+                matches!(error, IncidentError::MalformedId { .. }),
+                "{bad}: {error:?}"
+            );
             assert_eq!(error.exit_code(), crate::exit_code::INVALID_INPUT);
         }
         let error = store.open_incident("INC-20261121-002").unwrap_err();
         assert!(matches!(error, IncidentError::NotFound { .. }), "{error:?}");
-        assert!(error.to_string().starts_with("no incident `INC-20261121-002` in "), "{error}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("no incident `INC-20261121-002` in "),
+            "{error}"
+        );
     }
 
     #[test]
     fn list_is_newest_first() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        for t in ["2026-11-21T12:00:00Z", "2026-11-21T13:00:00Z", "2026-11-20T13:00:00Z"] {
+        for t in [
+            "2026-11-21T12:00:00Z",
+            "2026-11-21T13:00:00Z",
+            "2026-11-20T13:00:00Z",
+        ] {
             store.create_incident(day(t)).unwrap();
         }
         for _ in 0..10 {
@@ -445,9 +523,20 @@ mod tests {
         }
         std::fs::create_dir(store.incidents_dir().join("not-an-incident")).unwrap();
         let ids: Vec<String> = store.list().unwrap().into_iter().map(|s| s.id).collect();
-        assert_eq!(&ids[..4], ["INC-20261121-002", "INC-20261121-001", "INC-20261120-001", "INC-20261119-010"]);
+        assert_eq!(
+            &ids[..4],
+            [
+                "INC-20261121-002",
+                "INC-20261121-001",
+                "INC-20261120-001",
+                "INC-20261119-010"
+            ]
+        );
         assert_eq!(ids.len(), 13);
-        assert_eq!(Store::at(&dir.path().join("missing")).list().unwrap().len(), 0);
+        assert_eq!(
+            Store::at(&dir.path().join("missing")).list().unwrap().len(),
+            0
+        );
     }
 
     #[test]
@@ -460,17 +549,31 @@ mod tests {
         let path = incident.freeze_runbook("RUN-1", text, &hash).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
         assert_eq!(incident.freeze_runbook("RUN-1", text, &hash).unwrap(), path);
-        assert_eq!(incident.frozen_runbook("RUN-1").unwrap(), (text.to_owned(), hash.clone()));
+        assert_eq!(
+            incident.frozen_runbook("RUN-1").unwrap(),
+            (text.to_owned(), hash.clone())
+        );
         let error = incident.freeze_runbook("RUN-2", text, "abc").unwrap_err();
-        assert!(matches!(error, IncidentError::HashMismatch { .. }), "{error:?}");
+        assert!(
+            matches!(error, IncidentError::HashMismatch { .. }),
+            "{error:?}"
+        );
         let other = "version: 1\nname: y\n";
-        let error = incident.freeze_runbook("RUN-1", other, &sha256_hex(other.as_bytes())).unwrap_err();
-        assert!(matches!(error, IncidentError::FrozenExists { .. }), "{error:?}");
+        let error = incident
+            .freeze_runbook("RUN-1", other, &sha256_hex(other.as_bytes()))
+            .unwrap_err();
+        assert!(
+            matches!(error, IncidentError::FrozenExists { .. }),
+            "{error:?}"
+        );
         assert!(incident.freeze_runbook("../x", text, &hash).is_err());
 
         std::fs::write(&path, "version: 1\nname: changed\n").unwrap();
         let error = incident.frozen_runbook("RUN-1").unwrap_err();
-        assert!(matches!(error, IncidentError::FrozenChanged { .. }), "{error:?}");
+        assert!(
+            matches!(error, IncidentError::FrozenChanged { .. }),
+            "{error:?}"
+        );
 
         // The hash file is in `sha256sum` format.
         if let Ok(out) = std::process::Command::new("sha256sum")
@@ -499,23 +602,50 @@ mod tests {
         let redactor = Redactor::new();
         redactor.add("s3cret-value");
         let path = incident
-            .write_output("RUN-1", "dump", "stdout", "connecting with s3cret-value\n", &redactor)
+            .write_output(
+                "RUN-1",
+                "dump",
+                "stdout",
+                "connecting with s3cret-value\n",
+                &redactor,
+            )
             .unwrap();
         assert_eq!(path, incident.output_dir("RUN-1").join("dump.stdout"));
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "connecting with ***\n");
-        let path = incident.write_output("RUN-1", "dump", "stdout", "second try\n", &redactor).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "connecting with ***\n"
+        );
+        let path = incident
+            .write_output("RUN-1", "dump", "stdout", "second try\n", &redactor)
+            .unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "second try\n");
-        assert!(incident.write_output("RUN-1", "dump", "stdin", "", &redactor).is_err());
-        assert!(incident.write_output("RUN-1", "../dump", "stdout", "", &redactor).is_err());
-        let names: Vec<_> = std::fs::read_dir(incident.output_dir("RUN-1")).unwrap().collect();
+        assert!(
+            incident
+                .write_output("RUN-1", "dump", "stdin", "", &redactor)
+                .is_err()
+        );
+        assert!(
+            incident
+                .write_output("RUN-1", "../dump", "stdout", "", &redactor)
+                .is_err()
+        );
+        let names: Vec<_> = std::fs::read_dir(incident.output_dir("RUN-1"))
+            .unwrap()
+            .collect();
         assert_eq!(names.len(), 1, "no temporary file left: {names:?}");
     }
 
     #[test]
     fn lock_paths_stay_inside_locks() {
         let store = Store::at(Path::new("/state"));
-        assert_eq!(store.lock_path("db-restore"), Path::new("/state/locks/db-restore.lock"));
-        assert_eq!(store.lock_path("../../etc/x"), Path::new("/state/locks/______etc_x.lock"));
+        assert_eq!(
+            store.lock_path("db-restore"),
+            Path::new("/state/locks/db-restore.lock")
+        );
+        assert_eq!(
+            store.lock_path("../../etc/x"),
+            Path::new("/state/locks/______etc_x.lock")
+        );
         assert_eq!(
             store.incident_lock_path("INC-20261121-001"),
             Path::new("/state/locks/incident-INC-20261121-001.lock")
