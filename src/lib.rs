@@ -73,11 +73,10 @@ fn dispatch(cli: &Cli, printer: &Printer) -> Result<(), Error> {
             printer.out(&String::from_utf8_lossy(&buffer));
             Ok(())
         }
-        Command::Run(_)
-        | Command::Resume(_)
-        | Command::Incidents
-        | Command::Log(_)
-        | Command::Report(_)
-        | Command::Unlock(_) => Err(Error::Internal("not built yet".into())),
+        Command::Incidents => commands::incidents::run(&cli.global.state_dir, printer),
+        Command::Log(args) => commands::log::run(args, &cli.global.state_dir, printer),
+        Command::Report(args) => commands::report::run(args, &cli.global.state_dir, printer),
+        Command::Unlock(args) => commands::unlock::run(args, &cli.global.state_dir, printer),
+        Command::Run(_) | Command::Resume(_) => Err(Error::Internal("not built yet".into())),
     }
 }

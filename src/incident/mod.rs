@@ -48,11 +48,7 @@ pub enum IncidentError {
     MalformedId { id: String },
     #[error("no incident `{id}` in {}", dir.display())]
     NotFound { id: String, dir: PathBuf },
-    #[error(
-        "the journal {} is damaged at line {line}: {message}; the lines before it are intact: \
-         copy the file aside, then repair or remove that line",
-        path.display()
-    )]
+    #[error("the journal {} is damaged at line {line}: {message}", path.display())]
     Corrupt {
         path: PathBuf,
         line: usize,
@@ -105,8 +101,8 @@ impl IncidentError {
                     .to_owned(),
             ),
             IncidentError::Corrupt { line, .. } => Some(format!(
-                "`drctl log ID --json` prints the raw lines; every line up to {} can still be read",
-                line.saturating_sub(1)
+                "the lines before it are intact: copy the file aside, then repair or remove line {line} \
+                 (`drctl log ID --json` prints the raw lines)"
             )),
             _ => None,
         }

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use super::replay;
 use crate::exec::event::{AnswerSource, Event, Record, Status};
 use crate::output::Style;
 use crate::runbook::duration;
@@ -39,6 +40,23 @@ pub fn timeline(records: &[Record], style: &Style) -> String {
                 "{}  {text}",
                 style.dim(&record.ts.format("%H:%M:%S%.3f").to_string())
             ),
+        );
+    }
+    // Say it outright when the journal stops mid-run: the last line is then a
+    // start, which reads as if the run were still going.
+    if let Some(run) = replay::runs(records).last().filter(|r| r.status.is_none()) {
+        let mut text = format!("Run {} never finished", style.bold(&run.run_id));
+        let interrupted = run.interrupted_steps();
+        if !interrupted.is_empty() {
+            let names: Vec<String> = interrupted.iter().map(|s| style.bold(s)).collect();
+            text.push_str(&format!(
+                "; started and never finished (interrupted): {}",
+                names.join(", ")
+            ));
+        }
+        push_line(
+            &mut out,
+            &style.warn(&format!("{text} (still running, or drctl stopped)")),
         );
     }
     out
