@@ -49,15 +49,15 @@ pub fn timeline(records: &[Record], style: &Style) -> String {
         let interrupted = run.interrupted_steps();
         if !interrupted.is_empty() {
             let names: Vec<String> = interrupted.iter().map(|s| style.bold(s)).collect();
-            text.push_str(&format!(
+            let _ = write!(
+                text,
                 "; started and never finished (interrupted): {}",
                 names.join(", ")
-            ));
+            );
         }
-        push_line(
-            &mut out,
-            &style.warn(&format!("{text} (still running, or drctl stopped)")),
-        );
+        // Indented under the events' text: it has no time of its own.
+        let note = style.warn(&format!("{text} (still running, or drctl stopped)"));
+        push_line(&mut out, &format!("{:14}{note}", ""));
     }
     out
 }
