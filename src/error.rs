@@ -28,6 +28,12 @@ pub enum Error {
     Interrupted,
     #[error("{0}")]
     Internal(String),
+    /// The incident store: unknown incident (exit 2), damaged journal, I/O.
+    #[error(transparent)]
+    Incident(#[from] crate::incident::IncidentError),
+    /// A lock held by another run (exit 3), or a refused unlock.
+    #[error(transparent)]
+    Lock(#[from] crate::incident::LockError),
 }
 
 impl Error {
@@ -37,6 +43,8 @@ impl Error {
             Error::Refused { .. } => exit_code::REFUSED,
             Error::Interrupted => exit_code::INTERRUPTED,
             Error::RunFailed | Error::Io { .. } | Error::Internal(_) => exit_code::RUN_FAILED,
+            Error::Incident(e) => e.exit_code(),
+            Error::Lock(e) => e.exit_code(),
         }
     }
 
@@ -49,6 +57,8 @@ impl Error {
                 Some("pass a path to the file, or `--dir DIR` where the runbooks are".to_owned())
             }
             Error::Usage { hint, .. } | Error::Refused { hint, .. } => hint.clone(),
+            Error::Incident(e) => e.hint(),
+            Error::Lock(e) => e.hint(),
             _ => None,
         }
     }

@@ -11,6 +11,7 @@ pub mod error;
 pub mod exec;
 pub mod exit_code;
 pub mod hash;
+pub mod incident;
 pub mod output;
 pub mod plan;
 pub mod runbook;
@@ -74,10 +75,10 @@ fn dispatch(cli: &Cli, printer: &Printer) -> Result<(), Error> {
             Ok(())
         }
         Command::Run(args) => commands::run::run(args, &cli.global, printer),
-        Command::Resume(_)
-        | Command::Incidents
-        | Command::Log(_)
-        | Command::Report(_)
-        | Command::Unlock(_) => Err(Error::Internal("not built yet".into())),
+        Command::Incidents => commands::incidents::run(&cli.global.state_dir, printer),
+        Command::Log(args) => commands::log::run(args, &cli.global.state_dir, printer),
+        Command::Report(args) => commands::report::run(args, &cli.global.state_dir, printer),
+        Command::Unlock(args) => commands::unlock::run(args, &cli.global.state_dir, printer),
+        Command::Resume(_) => Err(Error::Internal("not built yet".into())),
     }
 }

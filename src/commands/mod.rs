@@ -1,11 +1,15 @@
 //! One module per command; each returns `Result` and prints through the `Printer`.
 
 pub mod graph;
+pub mod incidents;
 pub mod list;
+pub mod log;
+pub mod report;
 pub mod run;
 pub mod session;
 pub mod schema;
 pub mod show;
+pub mod unlock;
 pub mod validate;
 
 use std::path::Path;

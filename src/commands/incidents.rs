@@ -1,0 +1,87 @@
+//! `drctl incidents`: every incident in the state directory, newest first.
+
+use std::path::Path;
+use std::time::Duration;
+
+use crate::error::Result;
+use crate::incident::{IncidentSummary, Store};
+use crate::output::Printer;
+use crate::runbook::duration;
+
+pub fn run(state_dir: &Path, printer: &Printer) -> Result<()> {
+    let summaries = Store::at(state_dir).list()?;
+    if summaries.is_empty() {
+        printer.info(&format!("no incidents in {}", state_dir.display()));
+        return Ok(());
+    }
+    let rows: Vec<[String; 6]> = summaries.iter().map(row).collect();
+    let headers = [
+        "ID",
+        "RUNBOOK(S)",
+        "STATUS",
+        "STARTED (UTC)",
+        "OPERATOR",
+        "ELAPSED",
+    ];
+    let mut widths = headers.map(str::len);
+    for row in &rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: [&str; 6], status: Option<&str>| {
+        let mut out = String::new();
+        for (index, (cell, width)) in cells.iter().zip(widths).enumerate() {
+            let padded = if index + 1 == cells.len() {
+                (*cell).to_owned()
+            } else {
+                format!("{cell:<width$}  ")
+            };
+            // Colour after padding: escape codes would count as width.
+            out.push_str(&match (index, status) {
+                (2, Some("succeeded")) => printer.style.ok(&padded),
+                (2, Some("failed" | "timed_out" | "refused" | "unreadable")) => {
+                    printer.style.error(&padded)
+                }
+                (2, Some("interrupted" | "running")) => printer.style.warn(&padded),
+                _ => padded,
+            });
+        }
+        out.trim_end().to_owned()
+    };
+    printer.outln(&line(headers, None));
+    for (summary, row) in summaries.iter().zip(&rows) {
+        let cells = [&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]].map(String::as_str);
+        printer.outln(&line(cells, Some(summary.status_label())));
+    }
+    for summary in &summaries {
+        if let Some(problem) = &summary.problem {
+            printer.warn(&format!("{}: {problem}", summary.id));
+        }
+    }
+    Ok(())
+}
+
+fn row(summary: &IncidentSummary) -> [String; 6] {
+    let or_dash = |items: &[String]| {
+        if items.is_empty() {
+            "-".to_owned()
+        } else {
+            items.join(", ")
+        }
+    };
+    [
+        summary.id.clone(),
+        or_dash(&summary.runbooks),
+        summary.status_label().to_owned(),
+        summary.started_at.map_or_else(
+            || "-".to_owned(),
+            |t| t.format("%Y-%m-%d %H:%M:%S").to_string(),
+        ),
+        or_dash(&summary.operators),
+        summary.elapsed_ms().map_or_else(
+            || "-".to_owned(),
+            |ms| duration::format(Duration::from_millis(ms)),
+        ),
+    ]
+}

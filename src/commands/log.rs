@@ -1,0 +1,33 @@
+//! `drctl log ID`: an incident's timeline, or its raw journal with `--json`.
+
+use std::path::Path;
+
+use crate::cli::LogArgs;
+use crate::error::{Error, Result};
+use crate::incident::{Store, journal, report};
+use crate::output::Printer;
+
+pub fn run(args: &LogArgs, state_dir: &Path, printer: &Printer) -> Result<()> {
+    let incident = Store::at(state_dir).open_incident(&args.incident)?;
+    let path = incident.journal_path();
+    if !path.exists() {
+        printer.info(&format!(
+            "incident {} has no events yet ({} is missing)",
+            incident.id,
+            path.display()
+        ));
+        return Ok(());
+    }
+    if args.json {
+        // The lines as written, for tools; the journal is already redacted, the printer redacts again.
+        let bytes = std::fs::read(&path).map_err(Error::io(&path))?;
+        printer.out(&String::from_utf8_lossy(&bytes));
+        return Ok(());
+    }
+    let contents = journal::read(&path)?;
+    for warning in &contents.warnings {
+        printer.warn(&format!("{}: {warning}", path.display()));
+    }
+    printer.out(&report::timeline(&contents.records, &printer.style));
+    Ok(())
+}

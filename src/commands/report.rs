@@ -1,0 +1,51 @@
+//! `drctl report ID`: the incident's post-mortem in Markdown, on stdout or
+//! in a file.
+
+use std::path::Path;
+
+use crate::cli::ReportArgs;
+use crate::error::{Error, Result};
+use crate::incident::{Store, journal, report};
+use crate::output::Printer;
+
+pub fn run(args: &ReportArgs, state_dir: &Path, printer: &Printer) -> Result<()> {
+    let incident = Store::at(state_dir).open_incident(&args.incident)?;
+    let path = incident.journal_path();
+    let records = if path.exists() {
+        let contents = journal::read(&path)?;
+        for warning in &contents.warnings {
+            printer.warn(&format!("{}: {warning}", path.display()));
+        }
+        contents.records
+    } else {
+        Vec::new()
+    };
+    let text = report::markdown(&incident.id, &records);
+    let Some(output) = &args.output else {
+        printer.out(&text);
+        return Ok(());
+    };
+    // A report someone has started filling in must not be overwritten by a rerun.
+    let mut file = match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(output)
+    {
+        Ok(file) => file,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(Error::usage(
+                format!("{} already exists", output.display()),
+                "remove it first, or pass another `--output` (it may hold text written since)",
+            ));
+        }
+        Err(e) => return Err(Error::io(output)(e)),
+    };
+    std::io::Write::write_all(&mut file, printer.redactor().redact(&text).as_bytes())
+        .map_err(Error::io(output))?;
+    printer.info(&format!(
+        "wrote the post-mortem of {} to {}",
+        incident.id,
+        output.display()
+    ));
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! The incident store: where every `drctl run` leaves a record that survives a
+//! crash of drctl or of the machine, can be resumed from, and turns into a
+//! post-mortem.
+//!
+//! Layout under the state directory (`.drctl/` by default; docs/incident-log.md):
+//!
+//! ```text
+//! incidents/INC-YYYYMMDD-NNN/
+//!   journal.jsonl                      one append-only journal per incident
+//!   runs/<run-id>/runbook.yaml         frozen exact copy of the runbook text
+//!   runs/<run-id>/runbook.sha256       its hash, in `sha256sum` format
+//!   runs/<run-id>/output/<step>.stdout captured output, bounded and redacted
+//!   runs/<run-id>/output/<step>.stderr
+//! locks/<runbook>.lock                 one lock per runbook
+//! locks/incident-<id>.lock             one lock per incident
+//! ```
+//!
+//! [`store`] owns the layout and ids, [`journal`] the durable event log,
+//! [`lock`] the locks, [`replay`] rebuilds runs from the journal and
+//! [`report`] renders the timeline and the post-mortem.
+
+pub mod journal;
+pub mod lock;
+mod phrase;
+pub mod replay;
+pub mod report;
+pub mod store;
+
+use std::path::PathBuf;
+
+pub use journal::{Journal, JournalContents};
+pub use lock::{Acquired, LockError, LockGuard, LockInfo};
+pub use replay::{ConfirmationKind, ConfirmationView, RollbackView, RunView, StepState, StepView};
+pub use store::{Incident, IncidentSummary, Store};
+
+use crate::exit_code;
+
+/// What can go wrong reading or writing the incident store.
+#[derive(Debug, thiserror::Error)]
+pub enum IncidentError {
+    #[error("cannot access {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{id}` is not an incident id: expected INC-YYYYMMDD-NNN, like INC-20261121-001")]
+    MalformedId { id: String },
+    #[error("no incident `{id}` in {}", dir.display())]
+    NotFound { id: String, dir: PathBuf },
+    #[error("the journal {} is damaged at line {line}: {message}", path.display())]
+    Corrupt {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("cannot write the journal {}: {message}", path.display())]
+    Encode { path: PathBuf, message: String },
+    #[error(
+        "short write to {}: {written} of {len} bytes (is the disk full?); the partial line was removed",
+        path.display()
+    )]
+    ShortWrite {
+        path: PathBuf,
+        written: usize,
+        len: usize,
+    },
+    #[error(
+        "invalid {what} `{name}`: it must be a plain file name (no `/`, not `.` or `..`, not empty)"
+    )]
+    InvalidName { what: &'static str, name: String },
+    #[error(
+        "the runbook hash `{given}` does not match its text (sha256 {actual}); pass `crate::hash::sha256_hex` of the text"
+    )]
+    HashMismatch { given: String, actual: String },
+    #[error(
+        "the frozen runbook {} no longer matches its recorded hash: it was changed after the run started",
+        path.display()
+    )]
+    FrozenChanged { path: PathBuf },
+    #[error("{} already holds a different frozen runbook; a run's frozen copy never changes", path.display())]
+    FrozenExists { path: PathBuf },
+}
+
+impl IncidentError {
+    #[must_use]
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            IncidentError::MalformedId { .. } | IncidentError::NotFound { .. } => {
+                exit_code::INVALID_INPUT
+            }
+            _ => exit_code::RUN_FAILED,
+        }
+    }
+
+    #[must_use]
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            IncidentError::MalformedId { .. } | IncidentError::NotFound { .. } => Some(
+                "`drctl incidents` lists the incidents (pass `--state-dir` if they live elsewhere)"
+                    .to_owned(),
+            ),
+            IncidentError::Corrupt { line, .. } => Some(format!(
+                "the lines before it are intact: copy the file aside, then repair or remove line {line} \
+                 (`drctl log ID --json` prints the raw lines)"
+            )),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn io(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> IncidentError {
+        let path = path.into();
+        move |source| IncidentError::Io { path, source }
+    }
+}
+
+/// Makes a directory's entries durable: after creating or renaming a file,
+/// the file's data being on disk is not enough; its name must be too.
+pub(crate) fn sync_dir(dir: &std::path::Path) -> Result<(), IncidentError> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(IncidentError::io(dir))
+}
+
+/// A name used as one path component must not be able to walk out of its directory.
+pub(crate) fn check_component(what: &'static str, name: &str) -> Result<(), IncidentError> {
+    let bad = name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\', '\0']);
+    if bad {
+        return Err(IncidentError::InvalidName {
+            what,
+            name: name.to_owned(),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,425 @@
+//! Rebuilds what happened from journal records alone: the runs of an
+//! incident and the state of each step, for `resume`, `incidents`, `log` and
+//! `report`.
+//!
+//! Runs in one incident follow one another, so every record after a
+//! `run_started` belongs to that run until the next `run_started`.
+
+use chrono::{DateTime, Utc};
+use indexmap::IndexMap;
+
+use crate::exec::event::{AnswerSource, Event, Record, Status};
+
+/// One run as the journal tells it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunView {
+    pub run_id: String,
+    pub runbook: String,
+    pub runbook_hash: String,
+    pub title: Option<String>,
+    pub severity: Option<String>,
+    pub rto_ms: Option<u64>,
+    pub rpo_ms: Option<u64>,
+    pub operator: String,
+    pub host: String,
+    pub pid: u32,
+    pub dry_run: bool,
+    pub resumed_from: Option<String>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// `None`: the run never finished (drctl or the machine crashed).
+    pub status: Option<Status>,
+    pub elapsed_ms: Option<u64>,
+    pub failed_steps: Vec<String>,
+    pub inputs: IndexMap<String, String>,
+    /// Every step of the runbook, in execution order, then any step seen
+    /// only in events.
+    pub steps: IndexMap<String, StepView>,
+    pub rollbacks: Vec<RollbackView>,
+    /// Signals received, with when.
+    pub interrupts: Vec<(DateTime<Utc>, String)>,
+    /// A stale lock this run took over.
+    pub lock_taken_over: Option<String>,
+    /// When the last record of the run was written.
+    pub last_event_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepState {
+    Pending,
+    /// Started and never finished: interrupted by a crash (or still running).
+    Running,
+    Finished(Status),
+    /// Interrupted, then marked done by the operator on resume.
+    MarkedDone,
+}
+
+impl StepState {
+    /// `pending`, `interrupted`, `marked_done` or the finished status.
+    #[must_use]
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            StepState::Pending => "pending",
+            StepState::Running => "interrupted",
+            StepState::Finished(status) => status.as_str(),
+            StepState::MarkedDone => "marked_done",
+        }
+    }
+
+    /// The step's effect can be counted on (it succeeded, was skipped or marked done).
+    #[must_use]
+    pub fn is_done(&self) -> bool {
+        matches!(self, StepState::MarkedDone)
+            || matches!(self, StepState::Finished(s) if s.releases_dependents())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepView {
+    pub status: StepState,
+    pub attempts: u32,
+    pub action: Option<String>,
+    pub description: Option<String>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<u64>,
+    pub error: Option<String>,
+    /// Errors of the tries that were retried.
+    pub attempt_errors: Vec<String>,
+    pub result: Option<serde_json::Value>,
+    pub outputs: IndexMap<String, String>,
+    /// Failed, but `continue_on_error` let the run go on.
+    pub continued: bool,
+    pub confirmations: Vec<ConfirmationView>,
+    /// Who marked it done on resume.
+    pub marked_done_by: Option<String>,
+}
+
+impl StepView {
+    fn new() -> Self {
+        StepView {
+            status: StepState::Pending,
+            attempts: 0,
+            action: None,
+            description: None,
+            started_at: None,
+            finished_at: None,
+            duration_ms: None,
+            error: None,
+            attempt_errors: Vec::new(),
+            result: None,
+            outputs: IndexMap::new(),
+            continued: false,
+            confirmations: Vec::new(),
+            marked_done_by: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConfirmationKind {
+    /// Asked before running the step.
+    Step,
+    /// Asked before running the step's rollback.
+    Rollback,
+    /// A manual step reported done (accepted) or not.
+    Manual,
+}
+
+/// A question put to the operator and its answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfirmationView {
+    pub kind: ConfirmationKind,
+    pub message: Option<String>,
+    /// The word to type, for typed confirmations.
+    pub word: Option<String>,
+    pub asked_at: Option<DateTime<Utc>>,
+    pub answered_at: Option<DateTime<Utc>>,
+    /// `None`: asked, never answered (the run stopped at the prompt).
+    pub accepted: Option<bool>,
+    pub by: Option<String>,
+    pub source: Option<AnswerSource>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RollbackView {
+    pub step: String,
+    pub description: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// `None`: started, never finished.
+    pub status: Option<Status>,
+    pub error: Option<String>,
+}
+
+/// The runs recorded in an incident's journal, in order.
+#[must_use]
+pub fn runs(records: &[Record]) -> Vec<RunView> {
+    let mut runs: Vec<RunView> = Vec::new();
+    for record in records {
+        if let Some(run) = start(record) {
+            runs.push(run);
+            continue;
+        }
+        // Records before any run_started belong to no run.
+        if let Some(run) = runs.last_mut() {
+            apply(run, record);
+        }
+    }
+    runs
+}
+
+/// The latest state of each step across the runs of one runbook, as a resume
+/// sees it: a later run's state wins unless it left the step pending.
+#[must_use]
+pub fn merged_steps(runs: &[RunView], runbook: &str) -> IndexMap<String, StepView> {
+    let mut merged: IndexMap<String, StepView> = IndexMap::new();
+    for run in runs.iter().filter(|r| r.runbook == runbook && !r.dry_run) {
+        for (id, step) in &run.steps {
+            let keep_earlier = step.status == StepState::Pending && merged.contains_key(id);
+            if !keep_earlier {
+                merged.insert(id.clone(), step.clone());
+            }
+        }
+    }
+    merged
+}
+
+impl RunView {
+    /// Steps started and never finished.
+    #[must_use]
+    pub fn interrupted_steps(&self) -> Vec<&str> {
+        self.steps
+            .iter()
+            .filter(|(_, s)| s.status == StepState::Running)
+            .map(|(id, _)| id.as_str())
+            .collect()
+    }
+}
+
+fn start(record: &Record) -> Option<RunView> {
+    let Event::RunStarted {
+        run_id,
+        runbook,
+        runbook_hash,
+        title,
+        severity,
+        rto_ms,
+        rpo_ms,
+        operator,
+        host,
+        pid,
+        dry_run,
+        inputs,
+        steps,
+        resumed_from,
+        ..
+    } = &record.event
+    else {
+        return None;
+    };
+    Some(RunView {
+        run_id: run_id.clone(),
+        runbook: runbook.clone(),
+        runbook_hash: runbook_hash.clone(),
+        title: title.clone(),
+        severity: severity.clone(),
+        rto_ms: *rto_ms,
+        rpo_ms: *rpo_ms,
+        operator: operator.clone(),
+        host: host.clone(),
+        pid: *pid,
+        dry_run: *dry_run,
+        resumed_from: resumed_from.clone(),
+        started_at: record.ts,
+        finished_at: None,
+        status: None,
+        elapsed_ms: None,
+        failed_steps: Vec::new(),
+        inputs: inputs.clone(),
+        steps: steps.iter().map(|s| (s.clone(), StepView::new())).collect(),
+        rollbacks: Vec::new(),
+        interrupts: Vec::new(),
+        lock_taken_over: None,
+        last_event_at: record.ts,
+    })
+}
+
+fn apply(run: &mut RunView, record: &Record) {
+    let ts = record.ts;
+    run.last_event_at = ts;
+    match &record.event {
+        Event::RunStarted { .. } => {}
+        Event::StepStarted {
+            step,
+            action,
+            description,
+        } => {
+            let view = step_mut(run, step);
+            view.status = StepState::Running;
+            view.action = Some(action.clone());
+            view.description = Some(description.clone());
+            view.started_at = Some(ts);
+            view.finished_at = None;
+        }
+        Event::AttemptFailed { step, error, .. } => {
+            step_mut(run, step).attempt_errors.push(error.clone());
+        }
+        Event::StepFinished {
+            step,
+            status,
+            attempts,
+            duration_ms,
+            error,
+            result,
+            outputs,
+            continued,
+        } => {
+            let view = step_mut(run, step);
+            view.status = StepState::Finished(*status);
+            view.attempts = *attempts;
+            view.finished_at = Some(ts);
+            view.duration_ms = Some(*duration_ms);
+            view.error.clone_from(error);
+            view.result.clone_from(result);
+            view.outputs.clone_from(outputs);
+            view.continued = *continued;
+        }
+        Event::ConfirmationAsked {
+            step,
+            message,
+            word,
+            rollback,
+        } => step_mut(run, step).confirmations.push(ConfirmationView {
+            kind: if *rollback {
+                ConfirmationKind::Rollback
+            } else {
+                ConfirmationKind::Step
+            },
+            message: Some(message.clone()),
+            word: word.clone(),
+            asked_at: Some(ts),
+            answered_at: None,
+            accepted: None,
+            by: None,
+            source: None,
+        }),
+        Event::ConfirmationAnswered {
+            step,
+            accepted,
+            by,
+            source,
+            rollback,
+        } => {
+            let kind = if *rollback {
+                ConfirmationKind::Rollback
+            } else {
+                ConfirmationKind::Step
+            };
+            answer(step_mut(run, step), kind, ts, *accepted, by, *source);
+        }
+        Event::ManualAnswered {
+            step,
+            done,
+            by,
+            source,
+        } => {
+            answer(
+                step_mut(run, step),
+                ConfirmationKind::Manual,
+                ts,
+                *done,
+                by,
+                *source,
+            );
+        }
+        Event::RollbackStarted { step, description } => run.rollbacks.push(RollbackView {
+            step: step.clone(),
+            description: description.clone(),
+            started_at: ts,
+            finished_at: None,
+            status: None,
+            error: None,
+        }),
+        Event::RollbackFinished {
+            step,
+            status,
+            error,
+            ..
+        } => {
+            if let Some(rollback) = run
+                .rollbacks
+                .iter_mut()
+                .rev()
+                .find(|r| r.step == *step && r.status.is_none())
+            {
+                rollback.finished_at = Some(ts);
+                rollback.status = Some(*status);
+                rollback.error.clone_from(error);
+            }
+        }
+        Event::InterruptReceived { signal, .. } => run.interrupts.push((ts, signal.clone())),
+        Event::LockTakenOver { previous_run, .. } => {
+            run.lock_taken_over = Some(previous_run.clone());
+        }
+        Event::StepMarkedDone { step, by } => {
+            let view = step_mut(run, step);
+            view.status = StepState::MarkedDone;
+            view.marked_done_by = Some(by.clone());
+        }
+        Event::RunFinished {
+            status,
+            elapsed_ms,
+            failed_steps,
+            ..
+        } => {
+            run.status = Some(*status);
+            run.finished_at = Some(ts);
+            run.elapsed_ms = Some(*elapsed_ms);
+            run.failed_steps.clone_from(failed_steps);
+        }
+    }
+}
+
+fn step_mut<'a>(run: &'a mut RunView, id: &str) -> &'a mut StepView {
+    run.steps.entry(id.to_owned()).or_insert_with(StepView::new)
+}
+
+/// Fills in the last unanswered question of that kind, or records an answer
+/// given without a question (a `--yes` run may journal only the answer).
+fn answer(
+    view: &mut StepView,
+    kind: ConfirmationKind,
+    ts: DateTime<Utc>,
+    accepted: bool,
+    by: &str,
+    source: AnswerSource,
+) {
+    let fill = |c: &mut ConfirmationView| {
+        c.answered_at = Some(ts);
+        c.accepted = Some(accepted);
+        c.by = Some(by.to_owned());
+        c.source = Some(source);
+    };
+    let open = view
+        .confirmations
+        .iter_mut()
+        .rev()
+        .find(|c| c.kind == kind && c.accepted.is_none());
+    if let Some(c) = open {
+        fill(c);
+    } else {
+        let mut c = ConfirmationView {
+            kind,
+            message: None,
+            word: None,
+            asked_at: None,
+            answered_at: None,
+            accepted: None,
+            by: None,
+            source: None,
+        };
+        fill(&mut c);
+        view.confirmations.push(c);
+    }
+}

@@ -1,0 +1,654 @@
+//! The state directory's layout: incidents and their ids, frozen runbooks,
+//! captured output, and where the lock files live.
+
+use std::fs::OpenOptions;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use super::replay::{self, RunView};
+use super::{IncidentError, check_component, journal, lock, sync_dir};
+use crate::exec::event::Status;
+use crate::hash::sha256_hex;
+use crate::secret::Redactor;
+
+const INCIDENTS: &str = "incidents";
+const LOCKS: &str = "locks";
+const JOURNAL: &str = "journal.jsonl";
+const RUNS: &str = "runs";
+const OUTPUT: &str = "output";
+const FROZEN: &str = "runbook.yaml";
+const FROZEN_HASH: &str = "runbook.sha256";
+
+/// The state directory (`.drctl/` by default).
+#[derive(Debug, Clone)]
+pub struct Store {
+    state_dir: PathBuf,
+}
+
+/// One incident: a directory holding a journal and the runs' files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incident {
+    pub id: String,
+    pub dir: PathBuf,
+}
+
+/// One line of `drctl incidents`.
+#[derive(Debug, Clone)]
+pub struct IncidentSummary {
+    pub id: String,
+    pub dir: PathBuf,
+    /// Runbook names in the order they ran, without repeats.
+    pub runbooks: Vec<String>,
+    pub operators: Vec<String>,
+    pub runs: usize,
+    pub started_at: Option<DateTime<Utc>>,
+    /// When the last run finished; `None` while it has not.
+    pub finished_at: Option<DateTime<Utc>>,
+    /// How the last run ended; `None` when it never finished (or none started).
+    pub status: Option<Status>,
+    /// A live process on this host holds the incident's lock: it is running now.
+    pub active: bool,
+    /// Set when the journal could not be read; the other fields are then empty.
+    pub problem: Option<String>,
+}
+
+impl IncidentSummary {
+    /// `succeeded`, `failed`, …, `running`, `interrupted` (never finished) or `empty`.
+    #[must_use]
+    pub fn status_label(&self) -> &'static str {
+        if self.problem.is_some() {
+            return "unreadable";
+        }
+        match (self.status, self.active, self.runs) {
+            (_, true, _) => "running",
+            (_, false, 0) => "empty",
+            (Some(status), false, _) => status.as_str(),
+            (None, false, _) => "interrupted",
+        }
+    }
+
+    /// From the first run's start to the last run's end.
+    #[must_use]
+    pub fn elapsed_ms(&self) -> Option<u64> {
+        let (start, end) = (self.started_at?, self.finished_at?);
+        u64::try_from((end - start).num_milliseconds()).ok()
+    }
+}
+
+impl Store {
+    /// Opens the state directory, creating it and its subdirectories.
+    pub fn open(state_dir: &Path) -> Result<Store, IncidentError> {
+        for dir in [state_dir.join(INCIDENTS), state_dir.join(LOCKS)] {
+            std::fs::create_dir_all(&dir).map_err(IncidentError::io(&dir))?;
+        }
+        Ok(Store {
+            state_dir: state_dir.to_owned(),
+        })
+    }
+
+    /// A store for reading only: creates nothing, so `drctl incidents` in a
+    /// directory without a state dir does not leave one behind.
+    #[must_use]
+    pub fn at(state_dir: &Path) -> Store {
+        Store {
+            state_dir: state_dir.to_owned(),
+        }
+    }
+
+    #[must_use]
+    pub fn state_dir(&self) -> &Path {
+        &self.state_dir
+    }
+
+    #[must_use]
+    pub fn incidents_dir(&self) -> PathBuf {
+        self.state_dir.join(INCIDENTS)
+    }
+
+    /// Allocates the next `INC-YYYYMMDD-NNN` of `now`'s UTC day. `create_dir`
+    /// either creates or fails, so two runs racing for a number cannot both
+    /// get it: the loser moves on to the next one. Numbers are never reused,
+    /// even when an incident's directory was deleted.
+    pub fn create_incident(&self, now: DateTime<Utc>) -> Result<Incident, IncidentError> {
+        let incidents = self.incidents_dir();
+        std::fs::create_dir_all(&incidents).map_err(IncidentError::io(&incidents))?;
+        let day = now.format("%Y%m%d").to_string();
+        let highest = self
+            .ids()?
+            .into_iter()
+            .filter(|(d, _)| *d == day)
+            .map(|(_, n)| n)
+            .max()
+            .unwrap_or(0);
+        let mut number = highest + 1;
+        loop {
+            let id = format!("INC-{day}-{number:03}");
+            let dir = incidents.join(&id);
+            match std::fs::create_dir(&dir) {
+                Ok(()) => {
+                    sync_dir(&incidents)?;
+                    return Ok(Incident { id, dir });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => number += 1,
+                Err(e) => return Err(IncidentError::io(dir)(e)),
+            }
+        }
+    }
+
+    pub fn open_incident(&self, id: &str) -> Result<Incident, IncidentError> {
+        parse_id(id).ok_or_else(|| IncidentError::MalformedId { id: id.to_owned() })?;
+        let dir = self.incidents_dir().join(id);
+        if !dir.is_dir() {
+            return Err(IncidentError::NotFound {
+                id: id.to_owned(),
+                dir: self.incidents_dir(),
+            });
+        }
+        Ok(Incident {
+            id: id.to_owned(),
+            dir,
+        })
+    }
+
+    /// Every incident, newest first. A damaged journal does not hide the
+    /// others: its summary says what is wrong.
+    pub fn list(&self) -> Result<Vec<IncidentSummary>, IncidentError> {
+        let mut ids = self.ids()?;
+        ids.sort_by(|a, b| b.cmp(a));
+        let mut out = Vec::with_capacity(ids.len());
+        for (day, number) in ids {
+            let id = format!("INC-{day}-{number:03}");
+            let incident = Incident {
+                dir: self.incidents_dir().join(&id),
+                id,
+            };
+            out.push(self.summarize(&incident));
+        }
+        Ok(out)
+    }
+
+    fn summarize(&self, incident: &Incident) -> IncidentSummary {
+        let mut summary = IncidentSummary {
+            id: incident.id.clone(),
+            dir: incident.dir.clone(),
+            runbooks: Vec::new(),
+            operators: Vec::new(),
+            runs: 0,
+            started_at: None,
+            finished_at: None,
+            status: None,
+            active: false,
+            problem: None,
+        };
+        let path = incident.journal_path();
+        if !path.exists() {
+            return summary;
+        }
+        let records = match journal::read(&path) {
+            Ok(contents) => contents.records,
+            Err(e) => {
+                summary.problem = Some(e.to_string());
+                return summary;
+            }
+        };
+        let runs: Vec<RunView> = replay::runs(&records);
+        for run in &runs {
+            if !summary.runbooks.contains(&run.runbook) {
+                summary.runbooks.push(run.runbook.clone());
+            }
+            if !summary.operators.contains(&run.operator) {
+                summary.operators.push(run.operator.clone());
+            }
+        }
+        summary.runs = runs.len();
+        summary.started_at = runs.first().map(|r| r.started_at);
+        if let Some(last) = runs.last() {
+            summary.finished_at = last.finished_at;
+            summary.status = last.status;
+            summary.active = last.status.is_none()
+                && lock::peek(&self.incident_lock_path(&incident.id)).is_some_and(|holder| {
+                    holder.run_id == last.run_id && lock::is_live_here(&holder)
+                });
+        }
+        summary
+    }
+
+    /// `(day, number)` of every incident directory; other entries are ignored.
+    fn ids(&self) -> Result<Vec<(String, u32)>, IncidentError> {
+        let dir = self.incidents_dir();
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(IncidentError::io(dir)(e)),
+        };
+        let mut ids = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(IncidentError::io(&dir))?;
+            if let Some(id) = entry.file_name().to_str().and_then(parse_id) {
+                ids.push(id);
+            }
+        }
+        Ok(ids)
+    }
+
+    /// The lock file of a runbook. Runbook names are `[a-z0-9-]`; anything
+    /// else is replaced so the path stays inside `locks/`.
+    #[must_use]
+    pub fn lock_path(&self, runbook_name: &str) -> PathBuf {
+        self.state_dir
+            .join(LOCKS)
+            .join(format!("{}.lock", safe_name(runbook_name)))
+    }
+
+    /// The lock file of an incident: one run at a time appends to its journal.
+    #[must_use]
+    pub fn incident_lock_path(&self, incident_id: &str) -> PathBuf {
+        self.state_dir
+            .join(LOCKS)
+            .join(format!("incident-{}.lock", safe_name(incident_id)))
+    }
+}
+
+fn safe_name(name: &str) -> String {
+    let cleaned: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if cleaned.is_empty() {
+        "_".to_owned()
+    } else {
+        cleaned
+    }
+}
+
+/// `INC-YYYYMMDD-NNN` (three digits or more) with a real date.
+fn parse_id(id: &str) -> Option<(String, u32)> {
+    let rest = id.strip_prefix("INC-")?;
+    let (day, number) = rest.split_once('-')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if day.len() != 8 || !digits(day) || number.len() < 3 || !digits(number) {
+        return None;
+    }
+    NaiveDate::parse_from_str(day, "%Y%m%d").ok()?;
+    let number: u32 = number.parse().ok()?;
+    // `INC-20261121-0001` would name the same incident as `-001` in listings.
+    (number > 0 && format!("{number:03}") == rest[9..]).then(|| (day.to_owned(), number))
+}
+
+impl Incident {
+    #[must_use]
+    pub fn journal_path(&self) -> PathBuf {
+        self.dir.join(JOURNAL)
+    }
+
+    #[must_use]
+    pub fn run_dir(&self, run_id: &str) -> PathBuf {
+        self.dir.join(RUNS).join(run_id)
+    }
+
+    #[must_use]
+    pub fn output_dir(&self, run_id: &str) -> PathBuf {
+        self.run_dir(run_id).join(OUTPUT)
+    }
+
+    /// Writes the exact runbook text of a run and its hash (`sha256sum`
+    /// format, so `sha256sum -c runbook.sha256` checks it), durably. Freezing
+    /// the same text twice is fine; a different text for the same run is not.
+    pub fn freeze_runbook(
+        &self,
+        run_id: &str,
+        source_text: &str,
+        hash: &str,
+    ) -> Result<PathBuf, IncidentError> {
+        check_component("run id", run_id)?;
+        let actual = sha256_hex(source_text.as_bytes());
+        if actual != hash {
+            return Err(IncidentError::HashMismatch {
+                given: hash.to_owned(),
+                actual,
+            });
+        }
+        let run_dir = self.run_dir(run_id);
+        std::fs::create_dir_all(run_dir.join(OUTPUT)).map_err(IncidentError::io(&run_dir))?;
+        let frozen = run_dir.join(FROZEN);
+        write_once(&frozen, source_text.as_bytes())?;
+        write_once(
+            &run_dir.join(FROZEN_HASH),
+            format!("{hash}  {FROZEN}\n").as_bytes(),
+        )?;
+        sync_dir(&run_dir)?;
+        sync_dir(&self.dir.join(RUNS))?;
+        sync_dir(&self.dir)?;
+        Ok(frozen)
+    }
+
+    /// The frozen text of a run and its recorded hash, checked against each other.
+    pub fn frozen_runbook(&self, run_id: &str) -> Result<(String, String), IncidentError> {
+        check_component("run id", run_id)?;
+        let run_dir = self.run_dir(run_id);
+        let frozen = run_dir.join(FROZEN);
+        let hash_path = run_dir.join(FROZEN_HASH);
+        let text = std::fs::read_to_string(&frozen).map_err(IncidentError::io(&frozen))?;
+        let hash_line =
+            std::fs::read_to_string(&hash_path).map_err(IncidentError::io(&hash_path))?;
+        let hash = hash_line
+            .split_whitespace()
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+        if sha256_hex(text.as_bytes()) != hash {
+            return Err(IncidentError::FrozenChanged { path: frozen });
+        }
+        Ok((text, hash))
+    }
+
+    /// Writes a step's captured output (already bounded by the adapter),
+    /// redacted, replacing an earlier attempt's. Written to a temporary file
+    /// and renamed, so a crash never leaves half of it.
+    pub fn write_output(
+        &self,
+        run_id: &str,
+        step: &str,
+        stream: &str,
+        text: &str,
+        redactor: &Redactor,
+    ) -> Result<PathBuf, IncidentError> {
+        check_component("run id", run_id)?;
+        check_component("step id", step)?;
+        if !matches!(stream, "stdout" | "stderr") {
+            return Err(IncidentError::InvalidName {
+                what: "stream (stdout or stderr)",
+                name: stream.to_owned(),
+            });
+        }
+        let dir = self.output_dir(run_id);
+        std::fs::create_dir_all(&dir).map_err(IncidentError::io(&dir))?;
+        let path = dir.join(format!("{step}.{stream}"));
+        let temp = dir.join(format!(".{step}.{stream}.tmp"));
+        let mut file = std::fs::File::create(&temp).map_err(IncidentError::io(&temp))?;
+        file.write_all(redactor.redact(text).as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(IncidentError::io(&temp))?;
+        drop(file);
+        std::fs::rename(&temp, &path).map_err(IncidentError::io(&path))?;
+        sync_dir(&dir)?;
+        Ok(path)
+    }
+}
+
+/// Creates a file with these bytes and syncs it; an existing file must
+/// already hold exactly them (a crash between two writes of a freeze).
+fn write_once(path: &Path, bytes: &[u8]) -> Result<(), IncidentError> {
+    match OpenOptions::new().write(true).create_new(true).open(path) {
+        Ok(mut file) => file
+            .write_all(bytes)
+            .and_then(|()| file.sync_all())
+            .map_err(IncidentError::io(path)),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            let existing = std::fs::read(path).map_err(IncidentError::io(path))?;
+            if existing == bytes {
+                Ok(())
+            } else {
+                Err(IncidentError::FrozenExists {
+                    path: path.to_owned(),
+                })
+            }
+        }
+        Err(e) => Err(IncidentError::io(path)(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn day(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+    }
+
+    #[test]
+    fn ids_count_up_per_utc_day() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let a = store.create_incident(day("2026-11-21T23:59:59Z")).unwrap();
+        let b = store.create_incident(day("2026-11-21T10:00:00Z")).unwrap();
+        // 00:30 in Paris is still the 21st in UTC.
+        let c = store
+            .create_incident(day("2026-11-22T00:30:00+01:00"))
+            .unwrap();
+        let d = store.create_incident(day("2026-11-22T00:00:00Z")).unwrap();
+        let ids: Vec<&str> = [&a, &b, &c, &d].iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "INC-20261121-001",
+                "INC-20261121-002",
+                "INC-20261121-003",
+                "INC-20261122-001"
+            ]
+        );
+        assert!(a.dir.is_dir());
+        // Deleted numbers are not handed out again (when they were the highest, they are).
+        std::fs::remove_dir(&b.dir).unwrap();
+        assert_eq!(
+            store
+                .create_incident(day("2026-11-21T12:00:00Z"))
+                .unwrap()
+                .id,
+            "INC-20261121-004"
+        );
+    }
+
+    #[test]
+    fn concurrent_creation_never_shares_an_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let now = day("2026-11-21T12:00:00Z");
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    (0..50)
+                        .map(|_| store.create_incident(now).unwrap().id)
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        let ids: Vec<String> = threads
+            .into_iter()
+            .flat_map(|t| t.join().unwrap())
+            .collect();
+        let distinct: HashSet<&String> = ids.iter().collect();
+        assert_eq!(ids.len(), 100);
+        assert_eq!(distinct.len(), 100);
+        assert_eq!(
+            std::fs::read_dir(store.incidents_dir()).unwrap().count(),
+            100
+        );
+    }
+
+    #[test]
+    fn open_incident_rejects_unknown_and_malformed_ids() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let made = store.create_incident(day("2026-11-21T12:00:00Z")).unwrap();
+        assert_eq!(store.open_incident(&made.id).unwrap(), made);
+        for bad in [
+            "INC-2026112-001",
+            "INC-20261321-001",
+            "inc-20261121-001",
+            "INC-20261121-01",
+            "../etc",
+            "INC-20261121-0001",
+        ] {
+            let error = store.open_incident(bad).unwrap_err();
+            assert!(
+                matches!(error, IncidentError::MalformedId { .. }),
+                "{bad}: {error:?}"
+            );
+            assert_eq!(error.exit_code(), crate::exit_code::INVALID_INPUT);
+        }
+        let error = store.open_incident("INC-20261121-002").unwrap_err();
+        assert!(matches!(error, IncidentError::NotFound { .. }), "{error:?}");
+        assert!(
+            error
+                .to_string()
+                .starts_with("no incident `INC-20261121-002` in "),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn list_is_newest_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for t in [
+            "2026-11-21T12:00:00Z",
+            "2026-11-21T13:00:00Z",
+            "2026-11-20T13:00:00Z",
+        ] {
+            store.create_incident(day(t)).unwrap();
+        }
+        for _ in 0..10 {
+            store.create_incident(day("2026-11-19T00:00:00Z")).unwrap();
+        }
+        std::fs::create_dir(store.incidents_dir().join("not-an-incident")).unwrap();
+        let ids: Vec<String> = store.list().unwrap().into_iter().map(|s| s.id).collect();
+        assert_eq!(
+            &ids[..4],
+            [
+                "INC-20261121-002",
+                "INC-20261121-001",
+                "INC-20261120-001",
+                "INC-20261119-010"
+            ]
+        );
+        assert_eq!(ids.len(), 13);
+        assert_eq!(
+            Store::at(&dir.path().join("missing")).list().unwrap().len(),
+            0
+        );
+    }
+
+    #[test]
+    fn freeze_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let incident = store.create_incident(Utc::now()).unwrap();
+        let text = "version: 1\nname: x\n";
+        let hash = sha256_hex(text.as_bytes());
+        let path = incident.freeze_runbook("RUN-1", text, &hash).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+        assert_eq!(incident.freeze_runbook("RUN-1", text, &hash).unwrap(), path);
+        assert_eq!(
+            incident.frozen_runbook("RUN-1").unwrap(),
+            (text.to_owned(), hash.clone())
+        );
+        let error = incident.freeze_runbook("RUN-2", text, "abc").unwrap_err();
+        assert!(
+            matches!(error, IncidentError::HashMismatch { .. }),
+            "{error:?}"
+        );
+        let other = "version: 1\nname: y\n";
+        let error = incident
+            .freeze_runbook("RUN-1", other, &sha256_hex(other.as_bytes()))
+            .unwrap_err();
+        assert!(
+            matches!(error, IncidentError::FrozenExists { .. }),
+            "{error:?}"
+        );
+        assert!(incident.freeze_runbook("../x", text, &hash).is_err());
+
+        std::fs::write(&path, "version: 1\nname: changed\n").unwrap();
+        let error = incident.frozen_runbook("RUN-1").unwrap_err();
+        assert!(
+            matches!(error, IncidentError::FrozenChanged { .. }),
+            "{error:?}"
+        );
+
+        // The hash file is in `sha256sum` format.
+        if let Ok(out) = std::process::Command::new("sha256sum")
+            .arg("-c")
+            .arg("runbook.sha256")
+            .current_dir(incident.run_dir("RUN-1"))
+            .output()
+        {
+            assert!(!out.status.success(), "sha256sum should see the change");
+            std::fs::write(&path, text).unwrap();
+            let out = std::process::Command::new("sha256sum")
+                .arg("-c")
+                .arg("runbook.sha256")
+                .current_dir(incident.run_dir("RUN-1"))
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{out:?}");
+        }
+    }
+
+    #[test]
+    fn output_is_written_redacted() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let incident = store.create_incident(Utc::now()).unwrap();
+        let redactor = Redactor::new();
+        redactor.add("s3cret-value");
+        let path = incident
+            .write_output(
+                "RUN-1",
+                "dump",
+                "stdout",
+                "connecting with s3cret-value\n",
+                &redactor,
+            )
+            .unwrap();
+        assert_eq!(path, incident.output_dir("RUN-1").join("dump.stdout"));
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            "connecting with ***\n"
+        );
+        let path = incident
+            .write_output("RUN-1", "dump", "stdout", "second try\n", &redactor)
+            .unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "second try\n");
+        assert!(
+            incident
+                .write_output("RUN-1", "dump", "stdin", "", &redactor)
+                .is_err()
+        );
+        assert!(
+            incident
+                .write_output("RUN-1", "../dump", "stdout", "", &redactor)
+                .is_err()
+        );
+        let names: Vec<_> = std::fs::read_dir(incident.output_dir("RUN-1"))
+            .unwrap()
+            .collect();
+        assert_eq!(names.len(), 1, "no temporary file left: {names:?}");
+    }
+
+    #[test]
+    fn lock_paths_stay_inside_locks() {
+        let store = Store::at(Path::new("/state"));
+        assert_eq!(
+            store.lock_path("db-restore"),
+            Path::new("/state/locks/db-restore.lock")
+        );
+        assert_eq!(
+            store.lock_path("../../etc/x"),
+            Path::new("/state/locks/______etc_x.lock")
+        );
+        assert_eq!(
+            store.incident_lock_path("INC-20261121-001"),
+            Path::new("/state/locks/incident-INC-20261121-001.lock")
+        );
+    }
+}
