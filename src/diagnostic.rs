@@ -54,9 +54,15 @@ impl Diagnostic {
     /// The human form: `error: …`, the position, the source line with a caret, the hint.
     pub fn render(&self, style: &crate::output::Style) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "{}: {}", style.error("error"), style.bold(&self.message));
+        let _ = writeln!(
+            out,
+            "{}: {}",
+            style.error("error"),
+            style.bold(&self.message)
+        );
         let _ = writeln!(out, "  {} {}", style.dim("-->"), self.location());
-        if let (Some(line), Some(column), Some(text)) = (self.line, self.column, &self.source_line) {
+        if let (Some(line), Some(column), Some(text)) = (self.line, self.column, &self.source_line)
+        {
             let number = line.to_string();
             let pad = " ".repeat(number.len());
             let caret_start = column.saturating_sub(1) as usize;
@@ -68,7 +74,12 @@ impl Diagnostic {
                 .collect();
             let _ = writeln!(out, "  {pad} {}", style.dim("|"));
             let _ = writeln!(out, "  {number} {} {text}", style.dim("|"));
-            let _ = writeln!(out, "  {pad} {} {prefix}{}", style.dim("|"), style.error(&"^".repeat(width)));
+            let _ = writeln!(
+                out,
+                "  {pad} {} {prefix}{}",
+                style.dim("|"),
+                style.error(&"^".repeat(width))
+            );
         }
         if let Some(hint) = &self.hint {
             let _ = writeln!(out, "  {} {hint}", style.hint("hint:"));
@@ -78,7 +89,11 @@ impl Diagnostic {
 
     /// `::error file=…,line=…,col=…::message` for GitHub Actions.
     pub fn github(&self) -> String {
-        let escape = |s: &str| s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+        let escape = |s: &str| {
+            s.replace('%', "%25")
+                .replace('\r', "%0D")
+                .replace('\n', "%0A")
+        };
         let escape_property = |s: &str| escape(s).replace(':', "%3A").replace(',', "%2C");
         let mut properties = format!("file={}", escape_property(&self.file));
         if let (Some(line), Some(column)) = (self.line, self.column) {
@@ -103,7 +118,11 @@ fn line_of(source: &str, span: Span) -> Option<String> {
 fn caret_width(line: &str, start: usize) -> usize {
     let rest: Vec<char> = line.chars().skip(start).collect();
     let width = match rest.first() {
-        Some(&q @ ('"' | '\'')) => rest.iter().skip(1).position(|&c| c == q).map_or(rest.len(), |p| p + 2),
+        Some(&q @ ('"' | '\'')) => rest
+            .iter()
+            .skip(1)
+            .position(|&c| c == q)
+            .map_or(rest.len(), |p| p + 2),
         Some(_) => rest
             .iter()
             .position(|&c| c.is_whitespace() || c == ':' || c == ',' || c == ']' || c == '}')

@@ -9,11 +9,21 @@ use crate::exit_code;
 pub enum Error {
     /// One or more runbooks do not validate; the diagnostics were printed.
     #[error("{count} invalid runbook(s)")]
-    Invalid { count: usize, diagnostics: Vec<Diagnostic> },
+    Invalid {
+        count: usize,
+        diagnostics: Vec<Diagnostic>,
+    },
     #[error("no runbook `{name}` in {}", dir.display())]
-    RunbookNotFound { name: String, dir: PathBuf, known: Vec<String> },
+    RunbookNotFound {
+        name: String,
+        dir: PathBuf,
+        known: Vec<String>,
+    },
     #[error("{message}")]
-    Usage { message: String, hint: Option<String> },
+    Usage {
+        message: String,
+        hint: Option<String>,
+    },
     #[error("cannot access {}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -21,7 +31,10 @@ pub enum Error {
         source: std::io::Error,
     },
     #[error("{message}")]
-    Refused { message: String, hint: Option<String> },
+    Refused {
+        message: String,
+        hint: Option<String>,
+    },
     #[error("the run failed")]
     RunFailed,
     #[error("interrupted")]
@@ -39,7 +52,9 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Invalid { .. } | Error::RunbookNotFound { .. } | Error::Usage { .. } => exit_code::INVALID_INPUT,
+            Error::Invalid { .. } | Error::RunbookNotFound { .. } | Error::Usage { .. } => {
+                exit_code::INVALID_INPUT
+            }
             Error::Refused { .. } => exit_code::REFUSED,
             Error::Interrupted => exit_code::INTERRUPTED,
             Error::RunFailed | Error::Io { .. } | Error::Internal(_) => exit_code::RUN_FAILED,

@@ -31,10 +31,18 @@ pub fn run() -> i32 {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { exit_code::INVALID_INPUT } else { exit_code::OK };
+            return if e.use_stderr() {
+                exit_code::INVALID_INPUT
+            } else {
+                exit_code::OK
+            };
         }
     };
-    let printer = Printer::new(Style::new(cli.global.color), cli.global.quiet, Redactor::new());
+    let printer = Printer::new(
+        Style::new(cli.global.color),
+        cli.global.quiet,
+        Redactor::new(),
+    );
     match dispatch(&cli, &printer) {
         Ok(()) => exit_code::OK,
         Err(error) => {
@@ -79,6 +87,6 @@ fn dispatch(cli: &Cli, printer: &Printer) -> Result<(), Error> {
         Command::Log(args) => commands::log::run(args, &cli.global.state_dir, printer),
         Command::Report(args) => commands::report::run(args, &cli.global.state_dir, printer),
         Command::Unlock(args) => commands::unlock::run(args, &cli.global.state_dir, printer),
-        Command::Resume(_) => Err(Error::Internal("not built yet".into())),
+        Command::Resume(args) => commands::resume::run(args, &cli.global, printer),
     }
 }

@@ -10,7 +10,12 @@ use crate::output::Style;
 use crate::runbook::duration;
 use crate::runbook::model::{Action, Runbook};
 
-pub fn render(runbook: &Runbook, context: &Context, inputs: &[(String, String, &'static str)], style: &Style) -> String {
+pub fn render(
+    runbook: &Runbook,
+    context: &Context,
+    inputs: &[(String, String, &'static str)],
+    style: &Style,
+) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -27,7 +32,12 @@ pub fn render(runbook: &Runbook, context: &Context, inputs: &[(String, String, &
             let _ = writeln!(out, "  {name} = {value}  ({source})");
         }
     }
-    let _ = writeln!(out, "\n{} ({} steps, in execution order)", style.bold("Plan"), runbook.steps.len());
+    let _ = writeln!(
+        out,
+        "\n{} ({} steps, in execution order)",
+        style.bold("Plan"),
+        runbook.steps.len()
+    );
     for (position, &index) in runbook.order.iter().enumerate() {
         let step = &runbook.steps[index];
         let _ = writeln!(
@@ -36,10 +46,17 @@ pub fn render(runbook: &Runbook, context: &Context, inputs: &[(String, String, &
             position + 1,
             style.bold(&step.id),
             step.action.kind(),
-            step.title.as_ref().map(|t| format!(" {t}")).unwrap_or_default()
+            step.title
+                .as_ref()
+                .map(|t| format!(" {t}"))
+                .unwrap_or_default()
         );
         if !step.needs.is_empty() {
-            let needs: Vec<&str> = step.needs.iter().map(|&n| runbook.steps[n].id.as_str()).collect();
+            let needs: Vec<&str> = step
+                .needs
+                .iter()
+                .map(|&n| runbook.steps[n].id.as_str())
+                .collect();
             let _ = writeln!(out, "      needs: {}", needs.join(", "));
         }
         if let Some(when) = &step.when {
@@ -51,13 +68,17 @@ pub fn render(runbook: &Runbook, context: &Context, inputs: &[(String, String, &
                 .as_ref()
                 .and_then(|m| context.render(m, None).ok())
                 .unwrap_or_else(|| "asks yes/no".to_owned());
-            let how = confirm
-                .word
-                .as_ref()
-                .map_or_else(|| "yes/no (--yes accepts)".to_owned(), |w| format!("type `{w}` (--confirm {w} accepts)"));
+            let how = confirm.word.as_ref().map_or_else(
+                || "yes/no (--yes accepts)".to_owned(),
+                |w| format!("type `{w}` (--confirm {w} accepts)"),
+            );
             let _ = writeln!(out, "      {} {how}: {message}", style.warn("confirm:"));
         }
-        let _ = writeln!(out, "{}", indent(&describe(&step.action, context, step.timeout), 6));
+        let _ = writeln!(
+            out,
+            "{}",
+            indent(&describe(&step.action, context, step.timeout), 6)
+        );
         if let Some(timeout) = step.timeout {
             let _ = writeln!(out, "      timeout: {}", duration::format(timeout));
         }
@@ -74,14 +95,21 @@ pub fn render(runbook: &Runbook, context: &Context, inputs: &[(String, String, &
             let _ = writeln!(out, "      expect: {}", expression.source);
         }
         if step.continue_on_error {
-            let _ = writeln!(out, "      continue_on_error: the run goes on if this fails");
+            let _ = writeln!(
+                out,
+                "      continue_on_error: the run goes on if this fails"
+            );
         }
         if step.readonly {
             let _ = writeln!(out, "      readonly: changes nothing");
         }
         if let Some(rollback) = &step.rollback {
             let _ = writeln!(out, "      rollback (offered if the run fails later):");
-            let _ = writeln!(out, "{}", indent(&describe(rollback, context, step.timeout), 8));
+            let _ = writeln!(
+                out,
+                "{}",
+                indent(&describe(rollback, context, step.timeout), 8)
+            );
         }
     }
     out
@@ -90,11 +118,17 @@ pub fn render(runbook: &Runbook, context: &Context, inputs: &[(String, String, &
 fn describe(action: &Action, context: &Context, timeout: Option<std::time::Duration>) -> String {
     match adapter::prepare(action, context, timeout) {
         Ok(prepared) => prepared.describe(action, context),
-        Err(e) => format!("{} (cannot render yet: {e})", crate::commands::show::describe_action(action)),
+        Err(e) => format!(
+            "{} (cannot render yet: {e})",
+            crate::commands::show::describe_action(action)
+        ),
     }
 }
 
 fn indent(text: &str, by: usize) -> String {
     let pad = " ".repeat(by);
-    text.lines().map(|l| format!("{pad}{l}")).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .map(|l| format!("{pad}{l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }

@@ -27,7 +27,10 @@ impl Redactor {
         if secret.chars().count() < crate::runbook::check::MIN_SECRET_LEN {
             return;
         }
-        let mut secrets = self.secrets.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut secrets = self
+            .secrets
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if !secrets.iter().any(|s| s == secret) {
             secrets.push(secret.to_owned());
             // Longest first, so a secret containing another is masked whole.
@@ -46,7 +49,10 @@ impl Redactor {
     pub fn redact(&self, text: &str) -> String {
         let mut out = text.to_owned();
         {
-            let secrets = self.secrets.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let secrets = self
+                .secrets
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             for secret in secrets.iter() {
                 if out.contains(secret.as_str()) {
                     out = out.replace(secret.as_str(), MASK);
@@ -62,10 +68,21 @@ impl Redactor {
 pub fn mask_credentials(text: &str) -> String {
     let mut out = mask_url_passwords(text);
     for key in ["password=", "PASSWORD=", "Password="] {
-        out = mask_after(&out, key, |c| c.is_whitespace() || c == '&' || c == ';' || c == '\'' || c == '"');
+        out = mask_after(&out, key, |c| {
+            c.is_whitespace() || c == '&' || c == ';' || c == '\'' || c == '"'
+        });
     }
-    for header in ["authorization:", "Authorization:", "AUTHORIZATION:", "cookie:", "Cookie:", "COOKIE:"] {
-        out = mask_after(&out, header, |c| c == '\n' || c == '\r' || c == '"' || c == ',');
+    for header in [
+        "authorization:",
+        "Authorization:",
+        "AUTHORIZATION:",
+        "cookie:",
+        "Cookie:",
+        "COOKIE:",
+    ] {
+        out = mask_after(&out, header, |c| {
+            c == '\n' || c == '\r' || c == '"' || c == ','
+        });
     }
     out
 }
@@ -78,7 +95,9 @@ fn mask_url_passwords(text: &str) -> String {
         let (head, tail) = rest.split_at(index + 3);
         out.push_str(head);
         let authority_end = tail
-            .find(|c: char| c == '/' || c == '?' || c == '#' || c.is_whitespace() || c == '"' || c == '\'')
+            .find(|c: char| {
+                c == '/' || c == '?' || c == '#' || c.is_whitespace() || c == '"' || c == '\''
+            })
             .unwrap_or(tail.len());
         let authority = &tail[..authority_end];
         match (authority.rfind('@'), authority.find(':')) {
@@ -133,8 +152,14 @@ mod tests {
             r.redact("postgres://app:s3cret@db:5432/x"),
             "postgres://app:***@db:5432/x"
         );
-        assert_eq!(r.redact("host=db password=abc user=x"), "host=db password=*** user=x");
-        assert_eq!(r.redact("Authorization: Bearer xyz\nnext"), "Authorization: *** \nnext".replace("*** ", "***"));
+        assert_eq!(
+            r.redact("host=db password=abc user=x"),
+            "host=db password=*** user=x"
+        );
+        assert_eq!(
+            r.redact("Authorization: Bearer xyz\nnext"),
+            "Authorization: *** \nnext".replace("*** ", "***")
+        );
         r.add("ab");
         assert_eq!(r.redact("abc"), "abc", "short values are not secrets");
     }

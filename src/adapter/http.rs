@@ -185,7 +185,10 @@ impl HttpError {
     /// The request ran out of time (connecting or in total).
     #[must_use]
     pub fn is_timeout(&self) -> bool {
-        matches!(self, HttpError::Timeout { .. } | HttpError::ConnectTimeout { .. })
+        matches!(
+            self,
+            HttpError::Timeout { .. } | HttpError::ConnectTimeout { .. }
+        )
     }
 
     /// The response, when the server answered with a status the step did not expect.

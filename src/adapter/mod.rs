@@ -38,7 +38,7 @@ impl Prepared {
             (Prepared::Shell(spec), Action::Shell(a)) => {
                 // The script as written, then each placeholder's value: showing values spliced
                 // into the script would suggest they were (they never are).
-                let mut text = format!("shell: {}", a.source.trim());
+                let mut text = a.source.trim().to_owned();
                 for (var, expr) in &a.placeholders {
                     if let Some((_, value)) = spec.env.iter().find(|(name, _)| name == var) {
                         text.push_str(&format!("\n  with {{{{ {expr} }}}} = {value}"));
@@ -49,7 +49,7 @@ impl Prepared {
             }
             (Prepared::Http(request), _) => http::describe(request),
             (Prepared::Postgres(request), _) => postgres::describe(request),
-            (Prepared::Manual(text), _) => format!("manual: {}", text.trim()),
+            (Prepared::Manual(text), _) => text.trim().to_owned(),
             _ => action.kind().to_owned(),
         }
     }
@@ -82,7 +82,11 @@ pub struct Outcome {
 }
 
 /// Renders an action's templates. `timeout` is the step's.
-pub fn prepare(action: &Action, context: &Context, timeout: Option<Duration>) -> Result<Prepared, TemplateError> {
+pub fn prepare(
+    action: &Action,
+    context: &Context,
+    timeout: Option<Duration>,
+) -> Result<Prepared, TemplateError> {
     Ok(match action {
         Action::Shell(a) => Prepared::Shell(shell::spec(a, context, timeout, shell::GRACE)?),
         Action::Http(a) => {
@@ -91,8 +95,12 @@ pub fn prepare(action: &Action, context: &Context, timeout: Option<Duration>) ->
                 headers.push((name.clone(), context.render(value, None)?));
             }
             let body = match &a.body {
-                Some(HttpBodyTemplate::Json(json)) => Some(http::HttpBody::Json(context.render_json(json)?)),
-                Some(HttpBodyTemplate::Text(t)) => Some(http::HttpBody::Text(context.render(t, None)?)),
+                Some(HttpBodyTemplate::Json(json)) => {
+                    Some(http::HttpBody::Json(context.render_json(json)?))
+                }
+                Some(HttpBodyTemplate::Text(t)) => {
+                    Some(http::HttpBody::Text(context.render(t, None)?))
+                }
                 None => None,
             };
             let timeout = match (a.timeout, timeout) {
@@ -175,7 +183,10 @@ pub async fn execute(prepared: &Prepared, mut interrupt: watch::Receiver<Interru
                 () = interrupted(&mut interrupt) => failed(FailureKind::Interrupted, "interrupted".to_owned()),
             }
         }
-        Prepared::Manual(_) => failed(FailureKind::Failed, "manual steps are answered by the operator".to_owned()),
+        Prepared::Manual(_) => failed(
+            FailureKind::Failed,
+            "manual steps are answered by the operator".to_owned(),
+        ),
     }
 }
 

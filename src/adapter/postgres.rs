@@ -131,7 +131,10 @@ impl PgError {
     /// The connection or the statement ran out of time.
     #[must_use]
     pub fn is_timeout(&self) -> bool {
-        matches!(self, PgError::ConnectTimeout { .. } | PgError::StatementTimeout { .. })
+        matches!(
+            self,
+            PgError::ConnectTimeout { .. } | PgError::StatementTimeout { .. }
+        )
     }
 }
 

@@ -18,12 +18,25 @@ pub const GRACE: Duration = Duration::from_secs(5);
 static DEFAULT_SHELL: LazyLock<Vec<String>> = LazyLock::new(|| {
     let has_bash = std::env::var_os("PATH")
         .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("bash").is_file()));
-    let words: &[&str] = if has_bash { &["bash", "-euo", "pipefail", "-c"] } else { &["sh", "-c"] };
+    let words: &[&str] = if has_bash {
+        &["bash", "-euo", "pipefail", "-c"]
+    } else {
+        &["sh", "-c"]
+    };
     words.iter().map(|w| (*w).to_owned()).collect()
 });
 
-pub fn spec(action: &ShellAction, context: &Context, timeout: Option<Duration>, grace: Duration) -> Result<ProcessSpec, TemplateError> {
-    let mut words = if action.shell.is_empty() { DEFAULT_SHELL.clone() } else { action.shell.clone() };
+pub fn spec(
+    action: &ShellAction,
+    context: &Context,
+    timeout: Option<Duration>,
+    grace: Duration,
+) -> Result<ProcessSpec, TemplateError> {
+    let mut words = if action.shell.is_empty() {
+        DEFAULT_SHELL.clone()
+    } else {
+        action.shell.clone()
+    };
     let program = words.remove(0);
     let mut args = words;
     args.push(action.script.clone());
@@ -51,7 +64,10 @@ pub fn spec(action: &ShellAction, context: &Context, timeout: Option<Duration>, 
 }
 
 /// The step result (`exit_code`, `stdout`, `stderr`, `json`) and, if it failed, why.
-pub fn result(outcome: &ProcessOutcome, timeout: Option<Duration>) -> (serde_json::Value, Option<Failure>) {
+pub fn result(
+    outcome: &ProcessOutcome,
+    timeout: Option<Duration>,
+) -> (serde_json::Value, Option<Failure>) {
     let json = serde_json::from_str::<serde_json::Value>(outcome.stdout.text.trim()).ok();
     let exit_code = match outcome.exit {
         Exit::Code(code) => Some(code),
@@ -73,16 +89,25 @@ pub fn result(outcome: &ProcessOutcome, timeout: Option<Duration>) -> (serde_jso
         )),
         Exit::Signal(signal) => Some(Failure::new(
             FailureKind::Failed,
-            format!("killed by signal {signal}{}", last_line(&outcome.stderr.text)),
+            format!(
+                "killed by signal {signal}{}",
+                last_line(&outcome.stderr.text)
+            ),
         )),
         Exit::TimedOut => Some(Failure::new(
             FailureKind::TimedOut,
             format!(
                 "timed out after {}; the process group was stopped",
-                timeout.map_or_else(|| "its timeout".to_owned(), crate::runbook::duration::format)
+                timeout.map_or_else(
+                    || "its timeout".to_owned(),
+                    crate::runbook::duration::format
+                )
             ),
         )),
-        Exit::Interrupted => Some(Failure::new(FailureKind::Interrupted, "interrupted".to_owned())),
+        Exit::Interrupted => Some(Failure::new(
+            FailureKind::Interrupted,
+            "interrupted".to_owned(),
+        )),
     };
     (result, failure)
 }

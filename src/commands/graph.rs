@@ -17,11 +17,20 @@ pub fn render(runbook: &Runbook, format: GraphFormat) -> String {
                 if step.confirm.is_some() {
                     label.push_str("\\nconfirm");
                 }
-                let _ = writeln!(out, "  \"{}\" [label=\"{}\"];", step.id, label.replace('"', "\\\""));
+                let _ = writeln!(
+                    out,
+                    "  \"{}\" [label=\"{}\"];",
+                    step.id,
+                    label.replace('"', "\\\"")
+                );
             }
             for &i in &runbook.order {
                 for &need in &runbook.steps[i].needs {
-                    let _ = writeln!(out, "  \"{}\" -> \"{}\";", runbook.steps[need].id, runbook.steps[i].id);
+                    let _ = writeln!(
+                        out,
+                        "  \"{}\" -> \"{}\";",
+                        runbook.steps[need].id, runbook.steps[i].id
+                    );
                 }
             }
             out.push_str("}\n");

@@ -36,8 +36,16 @@ pub fn run(args: &ListArgs, dir: &Path, printer: &Printer) -> Result<()> {
         return Ok(());
     }
     let text = |row: &serde_json::Value, key: &str| row[key].as_str().unwrap_or("-").to_owned();
-    let width = rows.iter().map(|r| text(r, "name").len()).max().unwrap_or(4).max(4);
-    printer.outln(&format!("{:<width$}  {:<8}  {:<6}  {:>5}  TITLE", "NAME", "SEVERITY", "RTO", "STEPS"));
+    let width = rows
+        .iter()
+        .map(|r| text(r, "name").len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    printer.outln(&format!(
+        "{:<width$}  {:<8}  {:<6}  {:>5}  TITLE",
+        "NAME", "SEVERITY", "RTO", "STEPS"
+    ));
     for row in &rows {
         if row["valid"] == true {
             printer.outln(&format!(
@@ -52,7 +60,9 @@ pub fn run(args: &ListArgs, dir: &Path, printer: &Printer) -> Result<()> {
             printer.outln(&format!(
                 "{:<width$}  {}",
                 text(row, "name"),
-                printer.style.error("invalid: run `drctl validate` for details")
+                printer
+                    .style
+                    .error("invalid: run `drctl validate` for details")
             ));
         }
     }

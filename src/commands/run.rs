@@ -19,16 +19,41 @@ use crate::runbook::Runbook;
 pub fn run(args: &RunArgs, global: &GlobalArgs, printer: &Printer) -> Result<()> {
     let runbook = super::load_runbook(&args.runbook, &global.dir, printer)?;
     let sources = InputSources::new(&args.set, args.inputs.as_deref())?;
-    let resolved = inputs::resolve(&runbook, &sources, &|name| std::env::var(name).ok(), printer.redactor())?;
+    let resolved = inputs::resolve(
+        &runbook,
+        &sources,
+        &|name| std::env::var(name).ok(),
+        printer.redactor(),
+    )?;
     let operator = operator(&args.drive);
     if args.dry_run {
         return dry_run(&runbook, &resolved, &operator, printer);
     }
-    let session = super::session::open(&global.state_dir, &runbook, args.incident.as_deref(), &operator, printer)?;
-    execute(&runbook, &resolved, session, &args.drive, &operator, printer, std::collections::HashMap::new(), None)
+    let session = super::session::open(
+        &global.state_dir,
+        &runbook,
+        args.incident.as_deref(),
+        &operator,
+        printer,
+    )?;
+    execute(
+        &runbook,
+        &resolved,
+        session,
+        &args.drive,
+        &operator,
+        printer,
+        std::collections::HashMap::new(),
+        None,
+    )
 }
 
-fn dry_run(runbook: &Runbook, resolved: &Resolved, operator: &str, printer: &Printer) -> Result<()> {
+fn dry_run(
+    runbook: &Runbook,
+    resolved: &Resolved,
+    operator: &str,
+    printer: &Printer,
+) -> Result<()> {
     let facts = RunFacts {
         id: "⟨run.id⟩".to_owned(),
         incident: "⟨run.incident⟩".to_owned(),
@@ -38,13 +63,30 @@ fn dry_run(runbook: &Runbook, resolved: &Resolved, operator: &str, printer: &Pri
         started_at: "⟨run.started_at⟩".to_owned(),
         dry_run: true,
     };
-    let context = Context::new(runbook, &resolved.values, &facts, printer.redactor().clone()).with_later_steps(runbook);
+    let context = Context::new(
+        runbook,
+        &resolved.values,
+        &facts,
+        printer.redactor().clone(),
+    )
+    .with_later_steps(runbook);
     let inputs: Vec<(String, String, &'static str)> = resolved
         .values
         .iter()
-        .map(|(name, value)| (name.clone(), value.clone(), resolved.sources.get(name).copied().unwrap_or("")))
+        .map(|(name, value)| {
+            (
+                name.clone(),
+                value.clone(),
+                resolved.sources.get(name).copied().unwrap_or(""),
+            )
+        })
         .collect();
-    printer.out(&crate::plan::render(runbook, &context, &inputs, &printer.style));
+    printer.out(&crate::plan::render(
+        runbook,
+        &context,
+        &inputs,
+        &printer.style,
+    ));
     Ok(())
 }
 
@@ -81,7 +123,12 @@ pub fn execute(
         started_at: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         dry_run: false,
     };
-    let context = Context::new(runbook, &resolved.values, &facts, printer.redactor().clone());
+    let context = Context::new(
+        runbook,
+        &resolved.values,
+        &facts,
+        printer.redactor().clone(),
+    );
     let mut listeners: Vec<Box<dyn Listener>> = std::mem::take(&mut session.listeners);
     listeners.push(Box::new(progress));
     let mut emitter = Emitter::new(listeners);
@@ -92,8 +139,8 @@ pub fn execute(
         .build()
         .map_err(|e| Error::Internal(format!("cannot start the runtime: {e}")))?;
     let outcome: RunOutcome = runtime.block_on(async {
-        let (interrupt, _signals) =
-            signal::install().map_err(|e| Error::Internal(format!("cannot install signal handlers: {e}")))?;
+        let (interrupt, _signals) = signal::install()
+            .map_err(|e| Error::Internal(format!("cannot install signal handlers: {e}")))?;
         emitter
             .emit(Event::RunStarted {
                 run_id: session.run_id.clone(),
@@ -109,12 +156,25 @@ pub fn execute(
                 pid: std::process::id(),
                 dry_run: false,
                 inputs: inputs::for_journal(runbook, &resolved.values),
-                steps: runbook.order.iter().map(|&i| runbook.steps[i].id.clone()).collect(),
+                steps: runbook
+                    .order
+                    .iter()
+                    .map(|&i| runbook.steps[i].id.clone())
+                    .collect(),
                 resumed_from,
+                already_done: runbook
+                    .order
+                    .iter()
+                    .map(|&i| &runbook.steps[i].id)
+                    .filter(|id| presets.contains_key(*id))
+                    .cloned()
+                    .collect(),
             })
             .map_err(|e| Error::Internal(format!("cannot record the run: {e}")))?;
         for event in std::mem::take(&mut session.pending_events) {
-            emitter.emit(event).map_err(|e| Error::Internal(e.to_string()))?;
+            emitter
+                .emit(event)
+                .map_err(|e| Error::Internal(e.to_string()))?;
         }
         let scheduler = Scheduler {
             runbook,
@@ -170,10 +230,17 @@ fn login_name() -> Option<String> {
 }
 
 pub fn host_name() -> String {
-    rustix::system::uname().nodename().to_string_lossy().into_owned()
+    rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// A run id: UTC time and pid, unique on a host.
 pub fn new_run_id() -> String {
-    format!("R{}-{}", Utc::now().format("%Y%m%dT%H%M%S%3fZ"), std::process::id())
+    format!(
+        "R{}-{}",
+        Utc::now().format("%Y%m%dT%H%M%S%3fZ"),
+        std::process::id()
+    )
 }

@@ -56,20 +56,34 @@ pub fn render(runbook: &Runbook, style: &Style) -> String {
                 "  {:<20} {}{}",
                 input.name,
                 input.description.as_deref().unwrap_or(""),
-                if tags.is_empty() { String::new() } else { format!(" ({})", tags.join(", ")) }
+                if tags.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", tags.join(", "))
+                }
             );
         }
     }
     let _ = writeln!(out, "\n{}", style.bold("Steps, in execution order"));
     for (position, &index) in runbook.order.iter().enumerate() {
         let step = &runbook.steps[index];
-        let _ = writeln!(out, "  {:>2}. {} [{}]{}", position + 1, step.id, step.action.kind(), step
-            .title
-            .as_ref()
-            .map(|t| format!(" {t}"))
-            .unwrap_or_default());
+        let _ = writeln!(
+            out,
+            "  {:>2}. {} [{}]{}",
+            position + 1,
+            step.id,
+            step.action.kind(),
+            step.title
+                .as_ref()
+                .map(|t| format!(" {t}"))
+                .unwrap_or_default()
+        );
         if !step.needs.is_empty() {
-            let needs: Vec<&str> = step.needs.iter().map(|&n| runbook.steps[n].id.as_str()).collect();
+            let needs: Vec<&str> = step
+                .needs
+                .iter()
+                .map(|&n| runbook.steps[n].id.as_str())
+                .collect();
             let _ = writeln!(out, "      needs: {}", needs.join(", "));
         }
         let _ = writeln!(out, "      {}", describe_action(&step.action));
@@ -110,7 +124,11 @@ pub fn describe_action(action: &Action) -> String {
     match action {
         Action::Shell(a) => {
             let first = a.source.lines().next().unwrap_or("");
-            let more = if a.source.trim_end().lines().count() > 1 { " …" } else { "" };
+            let more = if a.source.trim_end().lines().count() > 1 {
+                " …"
+            } else {
+                ""
+            };
             format!("shell: {first}{more}")
         }
         Action::Http(a) => format!("http: {} {}", a.method, a.url.source),
@@ -118,6 +136,9 @@ pub fn describe_action(action: &Action) -> String {
             let first = a.source.lines().next().unwrap_or("");
             format!("postgres: {first}")
         }
-        Action::Manual(a) => format!("manual: {}", a.instructions.source.lines().next().unwrap_or("")),
+        Action::Manual(a) => format!(
+            "manual: {}",
+            a.instructions.source.lines().next().unwrap_or("")
+        ),
     }
 }

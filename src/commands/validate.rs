@@ -20,7 +20,14 @@ pub fn run(args: &ValidateArgs, default_dir: &Path, printer: &Printer) -> Result
     }
     if files.is_empty() {
         return Err(Error::usage(
-            format!("no runbook files in {}", roots.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")),
+            format!(
+                "no runbook files in {}",
+                roots
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             "runbooks are .yaml or .yml files",
         ));
     }
@@ -106,7 +113,10 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
         .collect();
     entries.sort();
     for entry in entries {
-        let name = entry.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = entry
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if name.starts_with('.') || name == "target" {
             continue;
         }

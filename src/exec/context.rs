@@ -42,9 +42,17 @@ pub struct Context {
 }
 
 impl Context {
-    pub fn new(runbook: &Runbook, inputs: &IndexMap<String, String>, run: &RunFacts, redactor: Redactor) -> Self {
+    pub fn new(
+        runbook: &Runbook,
+        inputs: &IndexMap<String, String>,
+        run: &RunFacts,
+        redactor: Redactor,
+    ) -> Self {
         let env: BTreeMap<String, String> = std::env::vars().collect();
-        let mut secret_names: BTreeSet<String> = runbook.secret_inputs().map(|n| format!("inputs.{n}")).collect();
+        let mut secret_names: BTreeSet<String> = runbook
+            .secret_inputs()
+            .map(|n| format!("inputs.{n}"))
+            .collect();
         for step in &runbook.steps {
             for output in step.outputs.iter().filter(|o| o.secret) {
                 secret_names.insert(format!("steps.{}.outputs.{}", step.id, output.name));
@@ -81,7 +89,8 @@ impl Context {
             "result": values.result,
             "outputs": values.outputs,
         });
-        self.steps.insert(id.to_owned(), crate::template::to_value(&value));
+        self.steps
+            .insert(id.to_owned(), crate::template::to_value(&value));
     }
 
     /// The template context, with `result` when evaluating expectations and outputs.
@@ -100,17 +109,19 @@ impl Context {
     /// True if a template reading these names may produce a secret.
     fn reads_secret(&self, refs: &BTreeSet<String>) -> bool {
         refs.iter().any(|r| {
-            self.secret_names
-                .iter()
-                .any(|s| s == r || s.starts_with(&format!("{r}.")) || r.starts_with(&format!("{s}.")))
-                || r == "steps"
-                    && self.secret_names.iter().any(|s| s.starts_with("steps."))
+            self.secret_names.iter().any(|s| {
+                s == r || s.starts_with(&format!("{r}.")) || r.starts_with(&format!("{s}."))
+            }) || r == "steps" && self.secret_names.iter().any(|s| s.starts_with("steps."))
                 || r == "inputs" && self.secret_names.iter().any(|s| s.starts_with("inputs."))
         })
     }
 
     /// Renders a template; a value rendered from a secret becomes a secret itself.
-    pub fn render(&self, template: &Template, result: Option<&serde_json::Value>) -> Result<String, TemplateError> {
+    pub fn render(
+        &self,
+        template: &Template,
+        result: Option<&serde_json::Value>,
+    ) -> Result<String, TemplateError> {
         let text = template.render(&self.value(result))?;
         if self.reads_secret(&template.refs) {
             self.redactor.add(&text);
@@ -128,15 +139,21 @@ impl Context {
     }
 
     /// Renders every string inside a JSON document (HTTP `json:` bodies).
-    pub fn render_json(&self, value: &serde_json::Value) -> Result<serde_json::Value, TemplateError> {
+    pub fn render_json(
+        &self,
+        value: &serde_json::Value,
+    ) -> Result<serde_json::Value, TemplateError> {
         Ok(match value {
             serde_json::Value::String(s) if crate::template::is_template(s) => {
                 let template = Template::compile(s, crate::runbook::node::Span::default())?;
                 serde_json::Value::String(self.render(&template, None)?)
             }
-            serde_json::Value::Array(items) => {
-                serde_json::Value::Array(items.iter().map(|i| self.render_json(i)).collect::<Result<_, _>>()?)
-            }
+            serde_json::Value::Array(items) => serde_json::Value::Array(
+                items
+                    .iter()
+                    .map(|i| self.render_json(i))
+                    .collect::<Result<_, _>>()?,
+            ),
             serde_json::Value::Object(map) => serde_json::Value::Object(
                 map.iter()
                     .map(|(k, v)| Ok((k.clone(), self.render_json(v)?)))

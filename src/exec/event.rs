@@ -73,6 +73,9 @@ pub enum Event {
         steps: Vec<String>,
         /// Set when this run resumes an earlier one.
         resumed_from: Option<String>,
+        /// Steps done in earlier runs of this incident, not run again.
+        #[serde(default)]
+        already_done: Vec<String>,
     },
     /// Written and synced before the step's action begins.
     StepStarted {
@@ -226,7 +229,9 @@ pub mod millis_utc {
         serializer.serialize_str(&ts.to_rfc3339_opts(SecondsFormat::Millis, true))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<DateTime<Utc>, D::Error> {
         let text = String::deserialize(deserializer)?;
         DateTime::parse_from_rfc3339(&text)
             .map(|t| t.with_timezone(&Utc))

@@ -76,7 +76,13 @@ pub fn resolve(
             .get(name)
             .map(|v| (v.clone(), "--set"))
             .or_else(|| sources.file.get(name).map(|v| (v.clone(), "--inputs")))
-            .or_else(|| input.env.as_deref().and_then(environment).map(|v| (v, "environment")))
+            .or_else(|| {
+                input
+                    .env
+                    .as_deref()
+                    .and_then(environment)
+                    .map(|v| (v, "environment"))
+            })
             .or_else(|| input.default.clone().map(|v| (v, "default")));
         let Some((value, source)) = value else {
             if input.required {
@@ -84,7 +90,10 @@ pub fn resolve(
                 if let Some(env) = &input.env {
                     hint.push_str(&format!(" or set the environment variable {env}"));
                 }
-                return Err(Error::usage(format!("input `{name}` is required and has no value"), hint));
+                return Err(Error::usage(
+                    format!("input `{name}` is required and has no value"),
+                    hint,
+                ));
             }
             continue;
         };
@@ -113,12 +122,22 @@ pub fn resolve(
 }
 
 /// Input values for the journal: secret ones masked, never stored.
-pub fn for_journal(runbook: &Runbook, values: &IndexMap<String, String>) -> IndexMap<String, String> {
+pub fn for_journal(
+    runbook: &Runbook,
+    values: &IndexMap<String, String>,
+) -> IndexMap<String, String> {
     values
         .iter()
         .map(|(name, value)| {
             let secret = runbook.inputs.get(name).is_some_and(|i| i.secret);
-            (name.clone(), if secret { crate::secret::MASK.to_owned() } else { value.clone() })
+            (
+                name.clone(),
+                if secret {
+                    crate::secret::MASK.to_owned()
+                } else {
+                    value.clone()
+                },
+            )
         })
         .collect()
 }
@@ -127,7 +146,11 @@ fn read_inputs_file(path: &Path) -> Result<HashMap<String, String>, Error> {
     let text = std::fs::read_to_string(path).map_err(Error::io(path))?;
     let document = crate::runbook::node::Document::parse(&text).map_err(|e| {
         Error::usage(
-            format!("cannot read inputs file {}: {}", path.display(), e.without_snippet()),
+            format!(
+                "cannot read inputs file {}: {}",
+                path.display(),
+                e.without_snippet()
+            ),
             "an inputs file is a YAML mapping of `name: value`",
         )
     })?;
@@ -142,7 +165,8 @@ fn read_inputs_file(path: &Path) -> Result<HashMap<String, String>, Error> {
     for &(key, value) in entries {
         let key_node = document.node(key);
         let value_node = document.node(value);
-        let (Some(name), Some(text)) = (key_node.kind.scalar_text(), value_node.kind.scalar_text()) else {
+        let (Some(name), Some(text)) = (key_node.kind.scalar_text(), value_node.kind.scalar_text())
+        else {
             return Err(Error::usage(
                 format!(
                     "{}:{}:{}: input values must be strings, numbers or booleans",
@@ -155,7 +179,11 @@ fn read_inputs_file(path: &Path) -> Result<HashMap<String, String>, Error> {
         };
         if values.insert(name.clone(), text).is_some() {
             return Err(Error::usage(
-                format!("{}:{}: duplicate input `{name}`", path.display(), key_node.span.line),
+                format!(
+                    "{}:{}: duplicate input `{name}`",
+                    path.display(),
+                    key_node.span.line
+                ),
                 "remove one of them",
             ));
         }

@@ -77,7 +77,8 @@ impl Prompter for TerminalPrompter {
                 let question = self.redactor.redact(question);
                 let typed = self.suspended(|| {
                     let theme = dialoguer::theme::SimpleTheme;
-                    let prompt = format!("{question}\nType `{word}` to go on (anything else stops the run)");
+                    let prompt =
+                        format!("{question}\nType `{word}` to go on (anything else stops the run)");
                     let answer = dialoguer::Input::<String>::with_theme(&theme)
                         .with_prompt(prompt)
                         .allow_empty(true)
@@ -141,7 +142,10 @@ impl Prompter for TerminalPrompter {
 }
 
 fn indent(text: &str) -> String {
-    text.lines().map(|l| format!("    {l}")).collect::<Vec<_>>().join("\n")
+    text.lines()
+        .map(|l| format!("    {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Ctrl-C inside a prompt can leave the cursor hidden.

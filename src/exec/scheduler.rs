@@ -195,10 +195,13 @@ impl Scheduler<'_> {
         }
         self.runbook.order.iter().copied().find(|&index| {
             states[index] == State::Pending
-                && self.runbook.steps[index].needs.iter().all(|&need| match states[need] {
-                    State::Done(status) => self.released(&self.runbook.steps[need], status),
-                    _ => false,
-                })
+                && self.runbook.steps[index]
+                    .needs
+                    .iter()
+                    .all(|&need| match states[need] {
+                        State::Done(status) => self.released(&self.runbook.steps[need], status),
+                        _ => false,
+                    })
         })
     }
 
@@ -223,12 +226,21 @@ impl Scheduler<'_> {
             let message = match &confirm.message {
                 Some(t) => match self.context.render(t, None) {
                     Ok(m) => m,
-                    Err(e) => return self.fail_early(step, format!("cannot render the confirmation message: {e}")),
+                    Err(e) => {
+                        return self.fail_early(
+                            step,
+                            format!("cannot render the confirmation message: {e}"),
+                        );
+                    }
                 },
                 None => format!("Run step `{}` ({})?", step.id, step.label()),
             };
             if !self.ask(&step.id, &message, confirm.word.as_deref(), false)? {
-                return self.finish_without_action(step, Status::Refused, Some("confirmation declined".to_owned()));
+                return self.finish_without_action(
+                    step,
+                    Status::Refused,
+                    Some("confirmation declined".to_owned()),
+                );
             }
         }
         let prepared = match adapter::prepare(&step.action, &self.context, step.timeout) {
@@ -243,7 +255,8 @@ impl Scheduler<'_> {
         })?;
         if let Prepared::Manual(instructions) = &prepared {
             let started = Instant::now();
-            let answer = tokio::task::block_in_place(|| self.prompter.manual(&step.id, instructions));
+            let answer =
+                tokio::task::block_in_place(|| self.prompter.manual(&step.id, instructions));
             self.emitter.emit(Event::ManualAnswered {
                 step: step.id.clone(),
                 done: answer.accepted,
@@ -254,14 +267,22 @@ impl Scheduler<'_> {
                 (true, _) => (Status::Succeeded, None),
                 (false, AnswerSource::NoTerminal) => (
                     Status::Refused,
-                    Some("manual step needs an operator: run on a terminal, or pass --yes".to_owned()),
+                    Some(
+                        "manual step needs an operator: run on a terminal, or pass --yes"
+                            .to_owned(),
+                    ),
                 ),
-                (false, _) => (Status::Failed, Some("the operator reported the manual step not done".to_owned())),
+                (false, _) => (
+                    Status::Failed,
+                    Some("the operator reported the manual step not done".to_owned()),
+                ),
             };
             let done = TaskDone {
                 index: 0,
                 outcome: Outcome {
-                    result: Some(serde_json::json!({ "done": answer.accepted, "by": self.operator })),
+                    result: Some(
+                        serde_json::json!({ "done": answer.accepted, "by": self.operator }),
+                    ),
                     failure: error.map(|m| adapter::Failure::new(FailureKind::Failed, m)),
                 },
                 attempts: 1,
@@ -273,7 +294,13 @@ impl Scheduler<'_> {
         Ok(Start::Spawn(prepared))
     }
 
-    fn ask(&mut self, step: &str, message: &str, word: Option<&str>, rollback: bool) -> Result<bool, ListenerError> {
+    fn ask(
+        &mut self,
+        step: &str,
+        message: &str,
+        word: Option<&str>,
+        rollback: bool,
+    ) -> Result<bool, ListenerError> {
         self.emitter.emit(Event::ConfirmationAsked {
             step: step.to_owned(),
             message: message.to_owned(),
@@ -299,7 +326,12 @@ impl Scheduler<'_> {
         self.finish_without_action(step, Status::Failed, Some(error))
     }
 
-    fn finish_without_action(&mut self, step: &Step, status: Status, error: Option<String>) -> Result<Start, ListenerError> {
+    fn finish_without_action(
+        &mut self,
+        step: &Step,
+        status: Status,
+        error: Option<String>,
+    ) -> Result<Start, ListenerError> {
         let values = StepValues {
             status: Some(status),
             ..StepValues::default()
@@ -323,7 +355,12 @@ impl Scheduler<'_> {
     }
 
     /// Records a step's end: outputs rendered on success, context updated, `step_finished` emitted.
-    fn finish_with(&mut self, step: &Step, done: TaskDone, status: Option<Status>) -> Result<Status, ListenerError> {
+    fn finish_with(
+        &mut self,
+        step: &Step,
+        done: TaskDone,
+        status: Option<Status>,
+    ) -> Result<Status, ListenerError> {
         let mut status = status.unwrap_or(match &done.outcome.failure {
             None => Status::Succeeded,
             Some(f) => match f.kind {
@@ -336,7 +373,10 @@ impl Scheduler<'_> {
         let mut outputs = IndexMap::new();
         if status == Status::Succeeded {
             for output in &step.outputs {
-                match self.context.render(&output.template, done.outcome.result.as_ref()) {
+                match self
+                    .context
+                    .render(&output.template, done.outcome.result.as_ref())
+                {
                     Ok(value) => {
                         if output.secret {
                             self.context.add_secret(&value);
@@ -365,7 +405,8 @@ impl Scheduler<'_> {
             error,
             result: done.outcome.result,
             outputs,
-            continued: step.continue_on_error && matches!(status, Status::Failed | Status::TimedOut),
+            continued: step.continue_on_error
+                && matches!(status, Status::Failed | Status::TimedOut),
         })?;
         Ok(status)
     }
@@ -373,8 +414,14 @@ impl Scheduler<'_> {
     async fn offer_rollbacks(&mut self, completed: &[usize]) -> Result<(), ListenerError> {
         for &index in completed.iter().rev() {
             let step = &self.runbook.steps[index];
-            let Some(rollback) = &step.rollback else { continue };
-            let question = format!("The run failed. Roll back step `{}` ({})?", step.id, step.label());
+            let Some(rollback) = &step.rollback else {
+                continue;
+            };
+            let question = format!(
+                "The run failed. Roll back step `{}` ({})?",
+                step.id,
+                step.label()
+            );
             if !self.ask(&step.id, &question, None, true)? {
                 continue;
             }
@@ -397,11 +444,15 @@ impl Scheduler<'_> {
             })?;
             let outcome = match (&prepared, rollback) {
                 (Prepared::Manual(text), Action::Manual(_)) => {
-                    let answer = tokio::task::block_in_place(|| self.prompter.manual(&step.id, text));
+                    let answer =
+                        tokio::task::block_in_place(|| self.prompter.manual(&step.id, text));
                     Outcome {
                         result: None,
                         failure: (!answer.accepted).then(|| {
-                            adapter::Failure::new(FailureKind::Failed, "manual rollback not done".to_owned())
+                            adapter::Failure::new(
+                                FailureKind::Failed,
+                                "manual rollback not done".to_owned(),
+                            )
                         }),
                     }
                 }
@@ -409,7 +460,11 @@ impl Scheduler<'_> {
             };
             self.emitter.emit(Event::RollbackFinished {
                 step: step.id.clone(),
-                status: if outcome.failure.is_none() { Status::Succeeded } else { Status::Failed },
+                status: if outcome.failure.is_none() {
+                    Status::Succeeded
+                } else {
+                    Status::Failed
+                },
                 duration_ms: millis(started.elapsed()),
                 error: outcome.failure.map(|f| f.message),
             })?;
@@ -431,8 +486,16 @@ fn worse(current: Status, new: Status) -> Status {
         Status::Refused => 2,
         Status::Interrupted => 3,
     };
-    let new = if new == Status::TimedOut { Status::Failed } else { new };
-    if rank(new) > rank(current) { new } else { current }
+    let new = if new == Status::TimedOut {
+        Status::Failed
+    } else {
+        new
+    };
+    if rank(new) > rank(current) {
+        new
+    } else {
+        current
+    }
 }
 
 pub fn millis(duration: Duration) -> u64 {
@@ -498,11 +561,16 @@ async fn run_attempts(
 }
 
 /// The first expectation that does not hold, explained with the actual value.
-fn check_expectations(expect: &[Expression], context: &minijinja::Value, result: Option<&serde_json::Value>) -> Option<String> {
+fn check_expectations(
+    expect: &[Expression],
+    context: &minijinja::Value,
+    result: Option<&serde_json::Value>,
+) -> Option<String> {
     if expect.is_empty() {
         return None;
     }
-    let mut map: std::collections::BTreeMap<String, minijinja::Value> = std::collections::BTreeMap::new();
+    let mut map: std::collections::BTreeMap<String, minijinja::Value> =
+        std::collections::BTreeMap::new();
     if let Ok(entries) = context.try_iter() {
         for key in entries {
             if let Some(name) = key.as_str() {
@@ -520,8 +588,19 @@ fn check_expectations(expect: &[Expression], context: &minijinja::Value, result:
     for expression in expect {
         match expression.eval(&context) {
             Ok(value) if value.is_true() => {}
-            Ok(_) => return Some(format!("expectation failed: `{}`{}", expression.source, actual(expression, &context))),
-            Err(e) => return Some(format!("expectation `{}` could not be evaluated: {e}", expression.source)),
+            Ok(_) => {
+                return Some(format!(
+                    "expectation failed: `{}`{}",
+                    expression.source,
+                    actual(expression, &context)
+                ));
+            }
+            Err(e) => {
+                return Some(format!(
+                    "expectation `{}` could not be evaluated: {e}",
+                    expression.source
+                ));
+            }
         }
     }
     None

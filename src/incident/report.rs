@@ -619,6 +619,7 @@ mod tests {
                 ]),
                 steps: steps.iter().map(|s| (*s).to_owned()).collect(),
                 resumed_from: None,
+                already_done: Vec::new(),
             }),
             (1, Event::StepStarted {
                 step: "maintenance-on".into(),
@@ -708,6 +709,7 @@ mod tests {
                 inputs: IndexMap::new(),
                 steps: steps.iter().map(|s| (*s).to_owned()).collect(),
                 resumed_from: Some("RUN-1".into()),
+                already_done: Vec::new(),
             }),
             (3600, Event::LockTakenOver {
                 previous_run: "RUN-0".into(),

@@ -15,7 +15,11 @@ pub struct Printer {
 
 impl Printer {
     pub fn new(style: Style, quiet: bool, redactor: Redactor) -> Self {
-        Printer { style, quiet, redactor }
+        Printer {
+            style,
+            quiet,
+            redactor,
+        }
     }
 
     pub fn redactor(&self) -> &Redactor {

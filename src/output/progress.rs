@@ -8,8 +8,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use indexmap::IndexMap;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Printer;
 use crate::exec::event::{AnswerSource, Event, Listener, ListenerError, Record, Status};
@@ -61,7 +61,10 @@ impl Progress {
 
     fn line(&self, record: &Record, text: &str) {
         let time = record.ts.format("%H:%M:%S");
-        let line = self.printer.redactor().redact(&format!("{} {text}", self.printer.style.dim(&time.to_string())));
+        let line = self.printer.redactor().redact(&format!(
+            "{} {text}",
+            self.printer.style.dim(&time.to_string())
+        ));
         match &self.bars {
             Some(bars) => bars.multi.suspend(|| self.printer.info(&line)),
             None => self.printer.info(&line),
@@ -70,7 +73,11 @@ impl Progress {
 
     fn summary(&self, status: Status, elapsed_ms: u64, rto_ms: Option<u64>) -> String {
         let style = &self.printer.style;
-        let mut out = format!("\n{} {}", style.bold("Summary of"), style.bold(&self.runbook));
+        let mut out = format!(
+            "\n{} {}",
+            style.bold("Summary of"),
+            style.bold(&self.runbook)
+        );
         if !self.incident.is_empty() {
             out.push_str(&format!(" ({})", self.incident));
         }
@@ -78,13 +85,22 @@ impl Progress {
         let width = self.steps.keys().map(String::len).max().unwrap_or(4);
         for (id, (status, ms, error)) in &self.steps {
             let (mark, text) = match status {
+                Some(Status::Succeeded) if error.is_some() => {
+                    (style.ok("✓"), "done in an earlier run".to_owned())
+                }
                 Some(Status::Succeeded) => (style.ok("✓"), format!("succeeded in {}", human(*ms))),
                 Some(Status::Skipped) => ("↷".to_owned(), "skipped".to_owned()),
-                Some(s) => (style.error("✗"), format!("{} after {}", s.as_str().replace('_', " "), human(*ms))),
+                Some(s) => (
+                    style.error("✗"),
+                    format!("{} after {}", s.as_str().replace('_', " "), human(*ms)),
+                ),
                 None => (style.dim("·"), style.dim("not run")),
             };
             out.push_str(&format!("  {mark} {id:<width$}  {text}"));
-            if let Some(error) = error.as_ref().filter(|_| *status != Some(Status::Skipped)) {
+            if let Some(error) = error
+                .as_ref()
+                .filter(|_| !matches!(status, Some(Status::Skipped | Status::Succeeded)))
+            {
                 out.push_str(&format!(": {}", first_line(error)));
             }
             out.push('\n');
@@ -99,9 +115,15 @@ impl Progress {
         if let Some(rto) = rto_ms {
             let rto_text = duration::format(Duration::from_millis(rto));
             if elapsed_ms <= rto {
-                out.push_str(&format!(" · within RTO {rto_text} ({}% used)", elapsed_ms * 100 / rto.max(1)));
+                out.push_str(&format!(
+                    " · within RTO {rto_text} ({}% used)",
+                    elapsed_ms * 100 / rto.max(1)
+                ));
             } else {
-                out.push_str(&format!(" · RTO {rto_text} exceeded by {}", human(elapsed_ms - rto)));
+                out.push_str(&format!(
+                    " · RTO {rto_text} exceeded by {}",
+                    human(elapsed_ms - rto)
+                ));
             }
         }
         out
@@ -112,19 +134,42 @@ impl Listener for Progress {
     fn on_event(&mut self, record: &Record) -> Result<(), ListenerError> {
         let style = self.printer.style;
         match &record.event {
-            Event::RunStarted { runbook, incident, steps, dry_run: _, .. } => {
+            Event::RunStarted {
+                runbook,
+                incident,
+                steps,
+                already_done,
+                ..
+            } => {
                 self.runbook.clone_from(runbook);
                 self.incident.clone_from(incident);
                 self.steps = steps.iter().map(|s| (s.clone(), (None, 0, None))).collect();
+                for step in already_done {
+                    self.steps.insert(
+                        step.clone(),
+                        (
+                            Some(Status::Succeeded),
+                            0,
+                            Some("done in an earlier run".to_owned()),
+                        ),
+                    );
+                }
                 if let Some(bars) = &self.bars {
                     bars.overall.set_length(steps.len() as u64);
                 }
-                self.line(record, &format!("{} {runbook} ({incident})", style.bold("run started:")));
+                self.line(
+                    record,
+                    &format!("{} {runbook} ({incident})", style.bold("run started:")),
+                );
             }
-            Event::StepStarted { step, description, .. } => {
+            Event::StepStarted {
+                step, description, ..
+            } => {
                 let first = first_line(description);
                 if let Some(bars) = &mut self.bars {
-                    let bar = bars.multi.insert_before(&bars.overall, ProgressBar::new_spinner());
+                    let bar = bars
+                        .multi
+                        .insert_before(&bars.overall, ProgressBar::new_spinner());
                     bar.set_style(
                         ProgressStyle::with_template("{spinner} {prefix:.bold} {msg} ({elapsed})")
                             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
@@ -137,7 +182,12 @@ impl Listener for Progress {
                     self.line(record, &format!("▶ {step}  {}", truncate(&first, 100)));
                 }
             }
-            Event::AttemptFailed { step, attempt, error, retry_in_ms } => {
+            Event::AttemptFailed {
+                step,
+                attempt,
+                error,
+                retry_in_ms,
+            } => {
                 self.line(
                     record,
                     &format!(
@@ -148,8 +198,15 @@ impl Listener for Progress {
                     ),
                 );
             }
-            Event::StepFinished { step, status, duration_ms, error, .. } => {
-                self.steps.insert(step.clone(), (Some(*status), *duration_ms, error.clone()));
+            Event::StepFinished {
+                step,
+                status,
+                duration_ms,
+                error,
+                ..
+            } => {
+                self.steps
+                    .insert(step.clone(), (Some(*status), *duration_ms, error.clone()));
                 if let Some(bars) = &mut self.bars {
                     if let Some(bar) = bars.running.remove(step) {
                         bar.finish_and_clear();
@@ -157,8 +214,14 @@ impl Listener for Progress {
                     bars.overall.inc(1);
                 }
                 let text = match status {
-                    Status::Succeeded => format!("{} {step} succeeded in {}", style.ok("✓"), human(*duration_ms)),
-                    Status::Skipped => format!("↷ {step} skipped: {}", error.as_deref().unwrap_or("")),
+                    Status::Succeeded => format!(
+                        "{} {step} succeeded in {}",
+                        style.ok("✓"),
+                        human(*duration_ms)
+                    ),
+                    Status::Skipped => {
+                        format!("↷ {step} skipped: {}", error.as_deref().unwrap_or(""))
+                    }
                     other => format!(
                         "{} {step} {}: {}",
                         style.error("✗"),
@@ -168,7 +231,13 @@ impl Listener for Progress {
                 };
                 self.line(record, &text);
             }
-            Event::ConfirmationAnswered { step, accepted, by, source, rollback } => {
+            Event::ConfirmationAnswered {
+                step,
+                accepted,
+                by,
+                source,
+                rollback,
+            } => {
                 let what = if *rollback { "rollback of" } else { "step" };
                 let how = match source {
                     AnswerSource::Prompt => "at the prompt",
@@ -197,12 +266,28 @@ impl Listener for Progress {
                 self.line(record, &text);
             }
             Event::RollbackStarted { step, description } => {
-                self.line(record, &format!("⟲ rolling back {step}: {}", truncate(&first_line(description), 100)));
+                self.line(
+                    record,
+                    &format!(
+                        "⟲ rolling back {step}: {}",
+                        truncate(&first_line(description), 100)
+                    ),
+                );
             }
-            Event::RollbackFinished { step, status, error, .. } => {
+            Event::RollbackFinished {
+                step,
+                status,
+                error,
+                ..
+            } => {
                 let text = match error {
                     None => format!("⟲ rollback of {step} {}", status.as_str()),
-                    Some(e) => format!("{} rollback of {step} {}: {}", style.error("✗"), status.as_str(), first_line(e)),
+                    Some(e) => format!(
+                        "{} rollback of {step} {}: {}",
+                        style.error("✗"),
+                        status.as_str(),
+                        first_line(e)
+                    ),
                 };
                 self.line(record, &text);
             }
@@ -214,19 +299,31 @@ impl Listener for Progress {
                 };
                 self.line(record, &style.warn(text));
             }
-            Event::LockTakenOver { previous_run, previous_pid, previous_host } => {
+            Event::LockTakenOver {
+                previous_run,
+                previous_pid,
+                previous_host,
+            } => {
                 self.line(
                     record,
                     &format!("took over a stale lock of run {previous_run} (pid {previous_pid} on {previous_host} is gone)"),
                 );
             }
-            Event::StepMarkedDone { step, by } => self.line(record, &format!("✓ {step} marked done by {by}")),
-            Event::RunFinished { status, elapsed_ms, rto_ms, .. } => {
+            Event::StepMarkedDone { step, by } => {
+                self.line(record, &format!("✓ {step} marked done by {by}"))
+            }
+            Event::RunFinished {
+                status,
+                elapsed_ms,
+                rto_ms,
+                ..
+            } => {
                 if let Some(bars) = &self.bars {
                     bars.overall.finish_and_clear();
                     let _ = bars.multi.clear();
                 }
-                self.printer.info(&self.summary(*status, *elapsed_ms, *rto_ms));
+                self.printer
+                    .info(&self.summary(*status, *elapsed_ms, *rto_ms));
             }
             Event::ConfirmationAsked { .. } => {}
         }
@@ -248,7 +345,11 @@ pub fn human(ms: u64) -> String {
 }
 
 fn first_line(text: &str) -> String {
-    text.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_owned()
+    text.lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_owned()
 }
 
 fn truncate(text: &str, max: usize) -> String {

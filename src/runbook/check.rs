@@ -11,14 +11,14 @@ use super::duration;
 use super::graph;
 use super::load::Loaded;
 use super::model::{
-    Action, Confirm, HttpAction, HttpBodyTemplate, Input, ManualAction, Output, PostgresAction, Retry, Runbook,
-    ShellAction, SqlMode, Step,
+    Action, Confirm, HttpAction, HttpBodyTemplate, Input, ManualAction, Output, PostgresAction,
+    Retry, Runbook, ShellAction, SqlMode, Step,
 };
 use super::node::Span;
 use super::node_de::Problem;
 use super::raw::{
-    RawAction, RawConfirm, RawDefaults, RawExpect, RawHttp, RawInput, RawOutput, RawPostgres, RawRetry,
-    RawShell, RawStatus, RawStep,
+    RawAction, RawConfirm, RawDefaults, RawExpect, RawHttp, RawInput, RawOutput, RawPostgres,
+    RawRetry, RawShell, RawStatus, RawStep,
 };
 use super::spanned::Spanned;
 use crate::template::{self, Expression, Template};
@@ -26,11 +26,24 @@ use crate::template::{self, Expression, Template};
 /// Secret values shorter than this would redact common text everywhere.
 pub const MIN_SECRET_LEN: usize = 4;
 
-const RUN_FIELDS: &[&str] = &["id", "dir", "operator", "started_at", "dry_run", "incident", "runbook"];
+const RUN_FIELDS: &[&str] = &[
+    "id",
+    "dir",
+    "operator",
+    "started_at",
+    "dry_run",
+    "incident",
+    "runbook",
+];
 const STEP_FIELDS: &[&str] = &["status", "result", "outputs"];
 
 /// Checks a loaded runbook. `problems` holds what the loader already found.
-pub fn check(path: &Path, source: &str, loaded: Loaded, problems: Vec<Problem>) -> Result<Runbook, Vec<Problem>> {
+pub fn check(
+    path: &Path,
+    source: &str,
+    loaded: Loaded,
+    problems: Vec<Problem>,
+) -> Result<Runbook, Vec<Problem>> {
     let mut checker = Checker { problems };
     let runbook = checker.runbook(path, source, loaded);
     match runbook {
@@ -68,7 +81,8 @@ struct StepTable {
 
 impl Checker {
     fn problem(&mut self, span: Span, message: impl Into<String>, hint: impl Into<String>) {
-        self.problems.push(Problem::new(span, message).with_hint(hint));
+        self.problems
+            .push(Problem::new(span, message).with_hint(hint));
     }
 
     fn runbook(&mut self, path: &Path, source: &str, loaded: Loaded) -> Option<Runbook> {
@@ -88,13 +102,20 @@ impl Checker {
             );
         }
         let (rto, rpo) = match &top.objectives {
-            Some(o) => (self.duration(o.rto.as_ref(), true), self.duration(o.rpo.as_ref(), false)),
+            Some(o) => (
+                self.duration(o.rto.as_ref(), true),
+                self.duration(o.rpo.as_ref(), false),
+            ),
             None => (None, None),
         };
         let defaults = self.defaults(top.defaults.as_ref());
         let inputs = self.inputs(loaded.inputs);
         if top.steps.value.is_empty() {
-            self.problem(top.steps.span, "a runbook needs at least one step", "add a step under `steps:`");
+            self.problem(
+                top.steps.span,
+                "a runbook needs at least one step",
+                "add a step under `steps:`",
+            );
         }
 
         let raw_steps = loaded.steps;
@@ -114,7 +135,9 @@ impl Checker {
         if steps.len() != raw_steps.len() || !self.problems.is_empty() {
             return None;
         }
-        let order = graph::topological_order(&steps.iter().map(|s| s.needs.clone()).collect::<Vec<_>>()).ok()?;
+        let order =
+            graph::topological_order(&steps.iter().map(|s| s.needs.clone()).collect::<Vec<_>>())
+                .ok()?;
         Some(Runbook {
             path: path.to_path_buf(),
             source: source.to_owned(),
@@ -135,7 +158,11 @@ impl Checker {
         let value = value?;
         match duration::parse(&value.value) {
             Ok(d) if non_zero && d.is_zero() => {
-                self.problem(value.span, "a zero duration is meaningless here", "use a positive duration such as `30s`");
+                self.problem(
+                    value.span,
+                    "a zero duration is meaningless here",
+                    "use a positive duration such as `30s`",
+                );
                 None
             }
             Ok(d) => Some(d),
@@ -147,7 +174,9 @@ impl Checker {
     }
 
     fn defaults(&mut self, raw: Option<&RawDefaults>) -> Defaults {
-        let Some(raw) = raw else { return Defaults::default() };
+        let Some(raw) = raw else {
+            return Defaults::default();
+        };
         Defaults {
             timeout: self.duration(raw.timeout.as_ref(), true),
             retry: raw.retry.as_ref().and_then(|r| self.retry(r)),
@@ -161,7 +190,10 @@ impl Checker {
         if !(1..=100).contains(&r.attempts.value) {
             self.problem(
                 r.attempts.span,
-                format!("retry attempts must be between 1 and 100, found {}", r.attempts.value),
+                format!(
+                    "retry attempts must be between 1 and 100, found {}",
+                    r.attempts.value
+                ),
                 "`attempts` counts every try, the first included",
             );
             return None;
@@ -174,7 +206,10 @@ impl Checker {
             if !(1.0..=10.0).contains(&backoff.value) {
                 self.problem(
                     backoff.span,
-                    format!("retry backoff must be between 1.0 and 10.0, found {}", backoff.value),
+                    format!(
+                        "retry backoff must be between 1.0 and 10.0, found {}",
+                        backoff.value
+                    ),
                     "1.0 keeps the delay constant; 2.0 doubles it after each try",
                 );
                 return None;
@@ -187,7 +222,11 @@ impl Checker {
     fn shell_command(&mut self, raw: &Spanned<String>) -> Option<Vec<String>> {
         let words: Vec<String> = raw.value.split_whitespace().map(str::to_owned).collect();
         if words.is_empty() {
-            self.problem(raw.span, "empty shell command", "e.g. `bash -euo pipefail -c` or `sh -c`");
+            self.problem(
+                raw.span,
+                "empty shell command",
+                "e.g. `bash -euo pipefail -c` or `sh -c`",
+            );
             return None;
         }
         Some(words)
@@ -222,7 +261,11 @@ impl Checker {
             if let Some(choices) = &input.choices
                 && choices.value.is_empty()
             {
-                self.problem(choices.span, "`choices` is empty", "list the allowed values, or remove `choices`");
+                self.problem(
+                    choices.span,
+                    "`choices` is empty",
+                    "list the allowed values, or remove `choices`",
+                );
             }
             let secret = input.secret.unwrap_or(false);
             if secret
@@ -260,7 +303,11 @@ impl Checker {
         inputs
     }
 
-    fn step_table(&mut self, raw_steps: &[(Span, Option<RawStep>)], inputs: &IndexMap<String, Input>) -> StepTable {
+    fn step_table(
+        &mut self,
+        raw_steps: &[(Span, Option<RawStep>)],
+        inputs: &IndexMap<String, Input>,
+    ) -> StepTable {
         let mut ids: HashMap<String, usize> = HashMap::new();
         let mut id_spans: Vec<Span> = Vec::new();
         let mut outputs = Vec::with_capacity(raw_steps.len());
@@ -282,13 +329,22 @@ impl Checker {
                 self.problem(
                     id.span,
                     format!("duplicate step id `{}`", id.value),
-                    format!("the id is already used at line {}; step ids must be unique", id_spans[first].line),
+                    format!(
+                        "the id is already used at line {}; step ids must be unique",
+                        id_spans[first].line
+                    ),
                 );
             } else {
                 ids.insert(id.value.clone(), index);
             }
             id_spans.push(id.span);
-            outputs.push(raw.outputs.iter().flatten().map(|(name, _)| name.clone()).collect());
+            outputs.push(
+                raw.outputs
+                    .iter()
+                    .flatten()
+                    .map(|(name, _)| name.clone())
+                    .collect(),
+            );
         }
         // Dependency edges, for cycle detection and ancestry.
         let mut needs: Vec<Vec<usize>> = vec![Vec::new(); raw_steps.len()];
@@ -301,22 +357,35 @@ impl Checker {
             for need in raw.needs.iter().flatten() {
                 match ids.get(&need.value) {
                     Some(&target) if target == index => {
-                        self.problem(need.span, format!("step `{}` needs itself", raw.id.value), "remove it from `needs`");
+                        self.problem(
+                            need.span,
+                            format!("step `{}` needs itself", raw.id.value),
+                            "remove it from `needs`",
+                        );
                         complete = false;
                     }
                     Some(&target) => {
                         if needs[index].contains(&target) {
-                            self.problem(need.span, format!("`{}` is listed twice in `needs`", need.value), "remove one");
+                            self.problem(
+                                need.span,
+                                format!("`{}` is listed twice in `needs`", need.value),
+                                "remove one",
+                            );
                         } else {
                             needs[index].push(target);
                         }
                     }
                     None => {
                         let hint = closest(&need.value, ids.keys().map(String::as_str))
-                            .map_or_else(|| "`needs` lists ids of steps in this runbook".to_owned(), |c| {
-                                format!("did you mean `{c}`?")
-                            });
-                        self.problem(need.span, format!("`needs` names unknown step `{}`", need.value), hint);
+                            .map_or_else(
+                                || "`needs` lists ids of steps in this runbook".to_owned(),
+                                |c| format!("did you mean `{c}`?"),
+                            );
+                        self.problem(
+                            need.span,
+                            format!("`needs` names unknown step `{}`", need.value),
+                            hint,
+                        );
                         complete = false;
                     }
                 }
@@ -352,7 +421,13 @@ impl Checker {
         }
     }
 
-    fn step(&mut self, raw: &RawStep, defaults: &Defaults, table: &StepTable, scope: Scope) -> Option<Step> {
+    fn step(
+        &mut self,
+        raw: &RawStep,
+        defaults: &Defaults,
+        table: &StepTable,
+        scope: Scope,
+    ) -> Option<Step> {
         let action = self.action(
             raw.id.span,
             &RawActionRef {
@@ -365,7 +440,12 @@ impl Checker {
             &defaults.shell,
         );
         let rollback = raw.rollback.as_ref().and_then(|r| {
-            self.action(r.span, &RawActionRef::from(&r.value), scope, &defaults.shell)
+            self.action(
+                r.span,
+                &RawActionRef::from(&r.value),
+                scope,
+                &defaults.shell,
+            )
         });
         let when = raw.when.as_ref().and_then(|w| self.expression(w, scope));
         let confirm = raw.confirm.as_ref().and_then(|c| self.confirm(c, scope));
@@ -377,7 +457,10 @@ impl Checker {
             Some(r) => self.retry(r)?,
             None => defaults.retry.unwrap_or_default(),
         };
-        let result_scope = Scope { result: true, ..scope };
+        let result_scope = Scope {
+            result: true,
+            ..scope
+        };
         let mut outputs = Vec::new();
         for (name, output) in raw.outputs.iter().flatten() {
             if !is_identifier(name) {
@@ -390,7 +473,11 @@ impl Checker {
             }
             let (text, secret, span) = match &output.value {
                 RawOutput::Template(t) => (t.as_str(), false, output.span),
-                RawOutput::Detailed(d) => (d.value.value.as_str(), d.secret.unwrap_or(false), d.value.span),
+                RawOutput::Detailed(d) => (
+                    d.value.value.as_str(),
+                    d.secret.unwrap_or(false),
+                    d.value.span,
+                ),
             };
             if let Some(template) = self.template(text, span, result_scope) {
                 outputs.push(Output {
@@ -423,7 +510,13 @@ impl Checker {
         })
     }
 
-    fn action(&mut self, span: Span, raw: &RawActionRef, scope: Scope, default_shell: &Option<Vec<String>>) -> Option<Action> {
+    fn action(
+        &mut self,
+        span: Span,
+        raw: &RawActionRef,
+        scope: Scope,
+        default_shell: &Option<Vec<String>>,
+    ) -> Option<Action> {
         let present: Vec<&str> = [
             raw.shell.map(|_| "shell"),
             raw.http.map(|_| "http"),
@@ -435,11 +528,19 @@ impl Checker {
         .collect();
         if present.len() != 1 {
             let message = if present.is_empty() {
-                "no action: a step needs exactly one of `shell`, `http`, `postgres`, `manual`".to_owned()
+                "no action: a step needs exactly one of `shell`, `http`, `postgres`, `manual`"
+                    .to_owned()
             } else {
-                format!("more than one action ({}): a step runs exactly one", present.join(", "))
+                format!(
+                    "more than one action ({}): a step runs exactly one",
+                    present.join(", ")
+                )
             };
-            self.problem(span, message, "split the work into one step per action, linked with `needs`");
+            self.problem(
+                span,
+                message,
+                "split the work into one step per action, linked with `needs`",
+            );
             return None;
         }
         if let Some(shell) = raw.shell {
@@ -456,11 +557,19 @@ impl Checker {
             .map(|instructions| Action::Manual(ManualAction { instructions }))
     }
 
-    fn shell(&mut self, raw: &Spanned<RawShell>, scope: Scope, default_shell: &Option<Vec<String>>) -> Option<ShellAction> {
+    fn shell(
+        &mut self,
+        raw: &Spanned<RawShell>,
+        scope: Scope,
+        default_shell: &Option<Vec<String>>,
+    ) -> Option<ShellAction> {
         let s = &raw.value;
         let expect = self.expect(s.expect.as_ref(), false, scope).map(|(_, e)| e);
         let env = self.template_map(s.env.as_ref(), scope, true);
-        let cwd = s.cwd.as_ref().and_then(|c| self.template(&c.value, c.span, scope));
+        let cwd = s
+            .cwd
+            .as_ref()
+            .and_then(|c| self.template(&c.value, c.span, scope));
         let shell = match &s.shell {
             Some(sh) => self.shell_command(sh),
             None => Some(default_shell.clone().unwrap_or_default()),
@@ -468,8 +577,15 @@ impl Checker {
         let rewritten = match template::shell::rewrite(&s.run.value) {
             Ok(r) => r,
             Err(e) => {
-                let line = s.run.value[..e.offset.min(s.run.value.len())].matches('\n').count() + 1;
-                self.problem(s.run.span, format!("{} (script line {line})", e.message), e.hint.clone());
+                let line = s.run.value[..e.offset.min(s.run.value.len())]
+                    .matches('\n')
+                    .count()
+                    + 1;
+                self.problem(
+                    s.run.span,
+                    format!("{} (script line {line})", e.message),
+                    e.hint.clone(),
+                );
                 return None;
             }
         };
@@ -493,7 +609,11 @@ impl Checker {
         Some(ShellAction {
             source: s.run.value.clone(),
             script: rewritten.script,
-            placeholders: rewritten.placeholders.into_iter().map(|p| (p.var, p.expr)).collect(),
+            placeholders: rewritten
+                .placeholders
+                .into_iter()
+                .map(|p| (p.var, p.expr))
+                .collect(),
             env: env?,
             cwd,
             shell: shell?,
@@ -508,7 +628,11 @@ impl Checker {
             Some(m) => {
                 let upper = m.value.to_ascii_uppercase();
                 if upper.is_empty() || !upper.bytes().all(|b| b.is_ascii_alphabetic()) {
-                    self.problem(m.span, format!("invalid HTTP method `{}`", m.value), "e.g. GET, POST, PUT, DELETE");
+                    self.problem(
+                        m.span,
+                        format!("invalid HTTP method `{}`", m.value),
+                        "e.g. GET, POST, PUT, DELETE",
+                    );
                     return None;
                 }
                 upper
@@ -519,7 +643,11 @@ impl Checker {
         let headers = self.template_map(h.headers.as_ref(), scope, false);
         let body = match (&h.json, &h.body) {
             (Some(json), Some(_)) => {
-                self.problem(json.span, "both `json` and `body` are set", "send either a JSON body or a text body");
+                self.problem(
+                    json.span,
+                    "both `json` and `body` are set",
+                    "send either a JSON body or a text body",
+                );
                 return None;
             }
             (Some(json), None) => {
@@ -576,7 +704,11 @@ impl Checker {
             match Expression::refs_of(expr) {
                 Ok(refs) => ok &= self.refs(&refs, sql.span, scope),
                 Err(e) => {
-                    self.problem(sql.span, format!("in `{{{{ {expr} }}}}`: {}", e.message), e.hint.unwrap_or_default());
+                    self.problem(
+                        sql.span,
+                        format!("in `{{{{ {expr} }}}}`: {}", e.message),
+                        e.hint.unwrap_or_default(),
+                    );
                     ok = false;
                 }
             }
@@ -627,9 +759,19 @@ impl Checker {
     }
 
     /// Returns the expected statuses (HTTP only) and the expressions.
-    fn expect(&mut self, raw: Option<&Spanned<RawExpect>>, http: bool, scope: Scope) -> Option<(Vec<u16>, Vec<Expression>)> {
-        let Some(raw) = raw else { return Some((Vec::new(), Vec::new())) };
-        let scope = Scope { result: true, ..scope };
+    fn expect(
+        &mut self,
+        raw: Option<&Spanned<RawExpect>>,
+        http: bool,
+        scope: Scope,
+    ) -> Option<(Vec<u16>, Vec<Expression>)> {
+        let Some(raw) = raw else {
+            return Some((Vec::new(), Vec::new()));
+        };
+        let scope = Scope {
+            result: true,
+            ..scope
+        };
         let (status, that) = match &raw.value {
             RawExpect::That(that) => (None, Some(that)),
             RawExpect::Detailed(d) => (d.status.as_ref(), d.that.as_ref()),
@@ -637,7 +779,11 @@ impl Checker {
         let mut statuses = Vec::new();
         if let Some(status) = status {
             if !http {
-                self.problem(status.span, "`status` applies to http steps only", "use `that:` expressions over `result`");
+                self.problem(
+                    status.span,
+                    "`status` applies to http steps only",
+                    "use `that:` expressions over `result`",
+                );
                 return None;
             }
             statuses = match &status.value {
@@ -645,7 +791,11 @@ impl Checker {
                 RawStatus::Many(codes) => codes.clone(),
             };
             if let Some(bad) = statuses.iter().find(|c| !(100..=599).contains(*c)) {
-                self.problem(status.span, format!("{bad} is not an HTTP status code"), "use codes from 100 to 599");
+                self.problem(
+                    status.span,
+                    format!("{bad} is not an HTTP status code"),
+                    "use codes from 100 to 599",
+                );
                 return None;
             }
         }
@@ -670,7 +820,11 @@ impl Checker {
         match Expression::compile(source, raw.span) {
             Ok(e) => self.refs(&e.refs, raw.span, scope).then_some(e),
             Err(e) => {
-                self.problem(raw.span, format!("invalid expression: {}", e.message), e.hint.unwrap_or_default());
+                self.problem(
+                    raw.span,
+                    format!("invalid expression: {}", e.message),
+                    e.hint.unwrap_or_default(),
+                );
                 None
             }
         }
@@ -680,7 +834,11 @@ impl Checker {
         match Template::compile(source, span) {
             Ok(t) => self.refs(&t.refs, span, scope).then_some(t),
             Err(e) => {
-                self.problem(span, format!("invalid template: {}", e.message), e.hint.unwrap_or_default());
+                self.problem(
+                    span,
+                    format!("invalid template: {}", e.message),
+                    e.hint.unwrap_or_default(),
+                );
                 None
             }
         }
@@ -712,7 +870,13 @@ impl Checker {
         ok.then_some(out)
     }
 
-    fn json_templates(&mut self, value: &serde_json::Value, span: Span, scope: Scope, ok: &mut bool) {
+    fn json_templates(
+        &mut self,
+        value: &serde_json::Value,
+        span: Span,
+        scope: Scope,
+        ok: &mut bool,
+    ) {
         match value {
             serde_json::Value::String(s) => *ok &= self.template(s, span, scope).is_some(),
             serde_json::Value::Array(items) => {
@@ -766,17 +930,29 @@ fn resolve(reference: &str, scope: Scope) -> Result<(), (String, String)> {
         "run" => match parts.get(1) {
             Some(field) if !RUN_FIELDS.contains(field) => Err((
                 format!("unknown run field `run.{field}`"),
-                format!("available: {}", RUN_FIELDS.iter().map(|f| format!("run.{f}")).collect::<Vec<_>>().join(", ")),
+                format!(
+                    "available: {}",
+                    RUN_FIELDS
+                        .iter()
+                        .map(|f| format!("run.{f}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
             )),
             _ => Ok(()),
         },
         "steps" => {
-            let Some(id) = parts.get(1) else { return Ok(()) };
+            let Some(id) = parts.get(1) else {
+                return Ok(());
+            };
             let Some(&target) = table.ids.get(*id) else {
                 return Err((
                     format!("unknown step `{id}`"),
                     closest(id, table.ids.keys().map(String::as_str)).map_or_else(
-                        || "step ids containing `-` must be written `steps[\"my-step\"]`".to_owned(),
+                        || {
+                            "step ids containing `-` must be written `steps[\"my-step\"]`"
+                                .to_owned()
+                        },
                         |c| format!("did you mean `steps.{c}`?"),
                     ),
                 ));
@@ -785,7 +961,9 @@ fn resolve(reference: &str, scope: Scope) -> Result<(), (String, String)> {
                 && !ancestors.is_ancestor(current, target)
             {
                 return Err((
-                    format!("step `{id}` is not a dependency of this step, so its result may not exist yet"),
+                    format!(
+                        "step `{id}` is not a dependency of this step, so its result may not exist yet"
+                    ),
                     format!("add `{id}` to this step's `needs` (directly or through another step)"),
                 ));
             }
@@ -806,7 +984,8 @@ fn resolve(reference: &str, scope: Scope) -> Result<(), (String, String)> {
         }
         other => Err((
             format!("unknown name `{other}`"),
-            if reference.contains('-') || ["before", "after", "check", "on", "off"].contains(&other) {
+            if reference.contains('-') || ["before", "after", "check", "on", "off"].contains(&other)
+            {
                 "names in scope: inputs, steps, env, run; step ids containing `-` must be written `steps[\"my-step\"]`"
                     .to_owned()
             } else {
@@ -847,20 +1026,26 @@ fn is_name(text: &str, underscore: bool) -> bool {
     bytes
         .next()
         .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || (underscore && b == b'_'))
+        && bytes.all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || (underscore && b == b'_')
+        })
         && text.len() <= 64
 }
 
 /// `[a-z_][a-z0-9_]*`: usable as `inputs.NAME` in templates.
 fn is_identifier(text: &str) -> bool {
     let mut bytes = text.bytes();
-    bytes.next().is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_lowercase() || b == b'_')
         && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 fn is_env_name(text: &str) -> bool {
     let mut bytes = text.bytes();
-    bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 

@@ -54,7 +54,9 @@ pub fn parse(text: &str) -> Result<Duration, DurationError> {
     if total > MAX_MILLIS {
         return Err(DurationError::Overflow);
     }
-    Ok(Duration::from_millis(u64::try_from(total).map_err(|_| DurationError::Overflow)?))
+    Ok(Duration::from_millis(
+        u64::try_from(total).map_err(|_| DurationError::Overflow)?,
+    ))
 }
 
 /// Formats a duration the way runbooks write it (`1h30m`, `2.5s` for sub-minute precision).
@@ -132,8 +134,14 @@ mod tests {
         assert_eq!(parse("-5s"), Err(DurationError::Negative));
         assert_eq!(parse("5y"), Err(DurationError::UnknownUnit("y".into())));
         assert_eq!(parse(""), Err(DurationError::Empty));
-        assert_eq!(parse("30m1h"), Err(DurationError::Malformed("30m1h".into())));
-        assert_eq!(parse("99999999999999999999999h"), Err(DurationError::Overflow));
+        assert_eq!(
+            parse("30m1h"),
+            Err(DurationError::Malformed("30m1h".into()))
+        );
+        assert_eq!(
+            parse("99999999999999999999999h"),
+            Err(DurationError::Overflow)
+        );
         assert_eq!(parse("9000d"), Err(DurationError::Overflow));
         assert_eq!(parse("1.5h"), Err(DurationError::Malformed("1.5h".into())));
     }

@@ -10,7 +10,10 @@ pub const DEFAULT_DIR: &str = "runbooks";
 /// Resolves a runbook argument to a file.
 pub fn resolve(name_or_path: &str, dir: &Path) -> Result<PathBuf, Error> {
     let as_path = Path::new(name_or_path);
-    if name_or_path.contains('/') || name_or_path.ends_with(".yaml") || name_or_path.ends_with(".yml") {
+    if name_or_path.contains('/')
+        || name_or_path.ends_with(".yaml")
+        || name_or_path.ends_with(".yml")
+    {
         if as_path.is_file() {
             return Ok(as_path.to_path_buf());
         }

@@ -16,7 +16,8 @@ pub fn topological_order(needs: &[Vec<usize>]) -> Result<Vec<usize>, Vec<usize>>
             dependents[dep].push(node);
         }
     }
-    let mut ready: BinaryHeap<Reverse<usize>> = (0..n).filter(|&i| pending[i] == 0).map(Reverse).collect();
+    let mut ready: BinaryHeap<Reverse<usize>> =
+        (0..n).filter(|&i| pending[i] == 0).map(Reverse).collect();
     let mut order = Vec::with_capacity(n);
     while let Some(Reverse(node)) = ready.pop() {
         order.push(node);

@@ -23,7 +23,8 @@ use crate::diagnostic::Diagnostic;
 /// Loads and checks a runbook file; on failure returns every problem in it.
 pub fn load_file(path: &Path) -> Result<Runbook, Vec<Diagnostic>> {
     let display = path.display().to_string();
-    let text = load::read(path).map_err(|p| vec![Diagnostic::whole_file(&display, p.message, p.hint)])?;
+    let text =
+        load::read(path).map_err(|p| vec![Diagnostic::whole_file(&display, p.message, p.hint)])?;
     load_text(path, &display, &text)
 }
 

@@ -37,7 +37,10 @@ impl Runbook {
 
     /// Names of secret inputs.
     pub fn secret_inputs(&self) -> impl Iterator<Item = &str> {
-        self.inputs.values().filter(|i| i.secret).map(|i| i.name.as_str())
+        self.inputs
+            .values()
+            .filter(|i| i.secret)
+            .map(|i| i.name.as_str())
     }
 }
 
@@ -186,7 +189,9 @@ impl Default for Retry {
 impl Retry {
     /// The wait before try number `attempt + 1` (attempts count from 1).
     pub fn delay_after(&self, attempt: u32) -> Duration {
-        let factor = self.backoff.powi(i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX));
+        let factor = self
+            .backoff
+            .powi(i32::try_from(attempt.saturating_sub(1)).unwrap_or(i32::MAX));
         self.delay.mul_f64(factor.min(1e6))
     }
 }

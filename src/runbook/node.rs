@@ -115,7 +115,9 @@ impl Document {
         });
         let kind = match tree.kind {
             TreeKind::Scalar(kind) => kind,
-            TreeKind::Seq(items) => NodeKind::Seq(items.into_iter().map(|t| self.push(t)).collect()),
+            TreeKind::Seq(items) => {
+                NodeKind::Seq(items.into_iter().map(|t| self.push(t)).collect())
+            }
             TreeKind::Map(entries) => NodeKind::Map(
                 entries
                     .into_iter()

@@ -198,7 +198,11 @@ impl<'a, 'doc> NodeDe<'a, 'doc> {
 
     /// The mapping's entries after dropping (and reporting) duplicate keys and,
     /// when `fields` is given, keys that are not among them.
-    fn checked_entries(&self, entries: &[(NodeId, NodeId)], fields: Option<&[&str]>) -> Vec<(NodeId, NodeId)> {
+    fn checked_entries(
+        &self,
+        entries: &[(NodeId, NodeId)],
+        fields: Option<&[&str]>,
+    ) -> Vec<(NodeId, NodeId)> {
         let document = self.loader.document;
         let mut seen: Vec<(String, Span)> = Vec::new();
         let mut kept = Vec::with_capacity(entries.len());
@@ -213,10 +217,12 @@ impl<'a, 'doc> NodeDe<'a, 'doc> {
             };
             if let Some((_, first)) = seen.iter().find(|(seen_key, _)| *seen_key == text) {
                 self.loader.push(
-                    Problem::new(key_node.span, format!("duplicate key `{text}`")).with_hint(format!(
-                        "`{text}` is already set at line {}; remove one of them",
-                        first.line
-                    )),
+                    Problem::new(key_node.span, format!("duplicate key `{text}`")).with_hint(
+                        format!(
+                            "`{text}` is already set at line {}; remove one of them",
+                            first.line
+                        ),
+                    ),
                 );
                 continue;
             }
@@ -236,7 +242,9 @@ impl<'a, 'doc> NodeDe<'a, 'doc> {
 fn unknown_key(span: Span, key: &str, fields: &[&str]) -> Problem {
     let error = Problem::new(span, format!("unknown key `{key}`"));
     if key == "expect" && fields.contains(&"shell") {
-        return error.with_hint("`expect` belongs inside the action: under `shell:`, `http:` or `postgres:`");
+        return error.with_hint(
+            "`expect` belongs inside the action: under `shell:`, `http:` or `postgres:`",
+        );
     }
     let closest = fields
         .iter()
@@ -410,7 +418,10 @@ struct SeqDe<'a, 'doc, I> {
 impl<'de, 'a, I: Iterator<Item = &'a NodeId>> SeqAccess<'de> for SeqDe<'a, '_, I> {
     type Error = Problem;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, Problem> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Problem> {
         match self.items.next() {
             Some(&id) => {
                 let child = self.parent.child(id);
@@ -442,7 +453,10 @@ impl<'a, 'doc> MapDe<'a, 'doc> {
 impl<'de> MapAccess<'de> for MapDe<'_, '_> {
     type Error = Problem;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Problem> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Problem> {
         match self.entries.next() {
             Some((key, value)) => {
                 self.value = Some(value);
@@ -475,7 +489,10 @@ struct SpannedSeq<'a, 'doc> {
 impl<'de> SeqAccess<'de> for SpannedSeq<'_, '_> {
     type Error = Problem;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, Problem> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Problem> {
         let index = self.next;
         self.next += 1;
         match index {

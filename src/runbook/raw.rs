@@ -20,7 +20,10 @@ use super::spanned::Spanned;
 /// while the schema is generated from the fully typed form.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "drctl runbook", bound = "Step: JsonSchema, Inputs: JsonSchema")]
+#[schemars(
+    title = "drctl runbook",
+    bound = "Step: JsonSchema, Inputs: JsonSchema"
+)]
 pub struct RawRunbook<Step = RawStep, Inputs = IndexMap<String, RawInput>> {
     /// Format version; must be 1.
     pub version: Spanned<u32>,
@@ -263,7 +266,8 @@ impl<'de> Deserialize<'de> for RawOutput {
                 Ok(RawOutput::Template(v.to_string()))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawOutput, A::Error> {
-                RawDetailedOutput::deserialize(MapAccessDeserializer::new(map)).map(RawOutput::Detailed)
+                RawDetailedOutput::deserialize(MapAccessDeserializer::new(map))
+                    .map(RawOutput::Detailed)
             }
         }
         deserializer.deserialize_any(OutputVisitor)
@@ -300,7 +304,8 @@ impl<'de> Deserialize<'de> for RawExpect {
                 Vec::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(RawExpect::That)
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawExpect, A::Error> {
-                RawDetailedExpect::deserialize(MapAccessDeserializer::new(map)).map(RawExpect::Detailed)
+                RawDetailedExpect::deserialize(MapAccessDeserializer::new(map))
+                    .map(RawExpect::Detailed)
             }
         }
         deserializer.deserialize_any(ExpectVisitor)

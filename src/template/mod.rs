@@ -19,7 +19,10 @@ static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     // Scripts and bodies keep their final newline as written.
-    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder().keep_trailing_newline(true).build() {
+    if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
+        .keep_trailing_newline(true)
+        .build()
+    {
         env.set_syntax(syntax);
     }
     env
@@ -44,12 +47,13 @@ impl TemplateError {
             None => error.kind().to_string(),
         };
         let hint = match error.kind() {
-            minijinja::ErrorKind::UndefinedError => {
-                Some("check the name; use `x is defined` or `x | default(...)` for optional values".to_owned())
-            }
-            minijinja::ErrorKind::SyntaxError => {
-                Some("templates look like `{{ inputs.name }}`; see docs/runbook-format.md".to_owned())
-            }
+            minijinja::ErrorKind::UndefinedError => Some(
+                "check the name; use `x is defined` or `x | default(...)` for optional values"
+                    .to_owned(),
+            ),
+            minijinja::ErrorKind::SyntaxError => Some(
+                "templates look like `{{ inputs.name }}`; see docs/runbook-format.md".to_owned(),
+            ),
             _ => None,
         };
         TemplateError { message, hint }
@@ -205,7 +209,11 @@ mod tests {
 
     #[test]
     fn collects_nested_refs() {
-        let t = Template::compile("{{ inputs.url }}/x/{{ steps.dump.outputs.path }}", Span::default()).unwrap();
+        let t = Template::compile(
+            "{{ inputs.url }}/x/{{ steps.dump.outputs.path }}",
+            Span::default(),
+        )
+        .unwrap();
         assert!(t.refs.contains("inputs.url"));
         assert!(t.refs.contains("steps.dump.outputs.path"));
     }

@@ -1,0 +1,205 @@
+//! `drctl resume ID`: continue an incident's last run from where it stopped.
+//!
+//! Succeeded and skipped steps keep their results and are not run again.
+//! Failed steps run again. A step that was started and never finished (or
+//! was interrupted) may have had its effect, so it runs again only with
+//! `--retry-interrupted`, or counts as done with `--mark-done STEP`.
+
+use std::collections::HashMap;
+
+use crate::cli::{GlobalArgs, ResumeArgs};
+use crate::error::{Error, Result};
+use crate::exec::context::StepValues;
+use crate::exec::event::{Event, Status};
+use crate::exec::inputs::{self, InputSources};
+use crate::exec::scheduler::Preset;
+use crate::incident::replay::{self, StepState};
+use crate::incident::{journal, store::Store};
+use crate::output::Printer;
+use crate::runbook::{self, Runbook};
+
+pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<()> {
+    let store = Store::open(&global.state_dir)?;
+    let incident = store.open_incident(&args.incident)?;
+    let contents = journal::read(&incident.journal_path())?;
+    for warning in &contents.warnings {
+        printer.warn(warning);
+    }
+    let runs = replay::runs(&contents.records);
+    let Some(last) = runs.iter().rev().find(|r| !r.dry_run) else {
+        return Err(Error::usage(
+            format!("incident {} has no run to resume", args.incident),
+            "start one with `drctl run NAME --incident ID`",
+        ));
+    };
+    if last.status == Some(Status::Succeeded) {
+        printer.info(&format!(
+            "the last run of incident {} ({}) succeeded: nothing to resume",
+            args.incident, last.runbook
+        ));
+        return Ok(());
+    }
+    let runbook = runbook_for_resume(
+        args,
+        global,
+        printer,
+        &incident,
+        &last.run_id,
+        &last.runbook,
+        &last.runbook_hash,
+    )?;
+
+    // Non-secret inputs come back from the journal; secret ones from their source again.
+    let mut set: Vec<String> = last
+        .inputs
+        .iter()
+        .filter(|(name, _)| runbook.inputs.get(*name).is_some_and(|i| !i.secret))
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect();
+    set.extend(args.set.iter().cloned());
+    let sources = InputSources {
+        set,
+        file: HashMap::new(),
+    };
+    let resolved = inputs::resolve(
+        &runbook,
+        &sources,
+        &|name| std::env::var(name).ok(),
+        printer.redactor(),
+    )?;
+
+    let operator = super::run::operator(&args.drive);
+    let merged = replay::merged_steps(&runs, &last.runbook);
+    let mut presets = HashMap::new();
+    let mut marked = Vec::new();
+    for (id, view) in &merged {
+        let interrupted = matches!(
+            view.status,
+            StepState::Running | StepState::Finished(Status::Interrupted)
+        );
+        if interrupted {
+            if args.mark_done.iter().any(|m| m == id) {
+                marked.push(id.clone());
+                presets.insert(id.clone(), done(Status::Succeeded, view));
+            } else if !args.retry_interrupted {
+                return Err(Error::Refused {
+                    message: format!(
+                        "step `{id}` was interrupted mid-way in run {}: it may or may not have had its effect",
+                        last.run_id
+                    ),
+                    hint: Some(format!(
+                        "check by hand, then pass --retry-interrupted to run it again or --mark-done {id} if it completed"
+                    )),
+                });
+            }
+            continue;
+        }
+        match &view.status {
+            StepState::Finished(status) if status.releases_dependents() => {
+                presets.insert(id.clone(), done(*status, view));
+            }
+            StepState::MarkedDone => {
+                presets.insert(id.clone(), done(Status::Succeeded, view));
+            }
+            _ => {}
+        }
+    }
+    if let Some(unknown) = args.mark_done.iter().find(|m| !marked.contains(m)) {
+        return Err(Error::usage(
+            format!("`--mark-done {unknown}`: that step was not interrupted"),
+            "only steps that were started and never finished can be marked done",
+        ));
+    }
+    let mut session = super::session::open(
+        &global.state_dir,
+        &runbook,
+        Some(&incident.id),
+        &operator,
+        printer,
+    )?;
+    session
+        .pending_events
+        .extend(marked.into_iter().map(|step| Event::StepMarkedDone {
+            step,
+            by: operator.clone(),
+        }));
+    printer.info(&format!(
+        "resuming run {} of {} in incident {} ({} of {} steps already done)",
+        last.run_id,
+        runbook.name,
+        incident.id,
+        presets.len(),
+        runbook.steps.len()
+    ));
+    super::run::execute(
+        &runbook,
+        &resolved,
+        session,
+        &args.drive,
+        &operator,
+        printer,
+        presets,
+        Some(last.run_id.clone()),
+    )
+}
+
+fn done(status: Status, view: &replay::StepView) -> Preset {
+    Preset::Done {
+        status,
+        values: StepValues {
+            status: Some(status),
+            result: view.result.clone(),
+            outputs: view.outputs.clone(),
+        },
+    }
+}
+
+/// The runbook as it is now, if unchanged since the run (or `--allow-changed`);
+/// the frozen copy if the file is gone.
+#[allow(clippy::too_many_arguments)]
+fn runbook_for_resume(
+    args: &ResumeArgs,
+    global: &GlobalArgs,
+    printer: &Printer,
+    incident: &crate::incident::store::Incident,
+    run_id: &str,
+    name: &str,
+    frozen_hash: &str,
+) -> Result<Runbook> {
+    match runbook::find::resolve(name, &global.dir) {
+        Ok(_) => {
+            let current = super::load_runbook(name, &global.dir, printer)?;
+            if current.hash != frozen_hash && !args.allow_changed {
+                return Err(Error::Refused {
+                    message: format!(
+                        "runbook `{name}` changed since run {run_id} started ({} now, {} then)",
+                        &current.hash[..12],
+                        &frozen_hash[..frozen_hash.len().min(12)]
+                    ),
+                    hint: Some(format!(
+                        "compare with {} and pass --allow-changed to resume with the new version",
+                        incident.run_dir(run_id).join("runbook.yaml").display()
+                    )),
+                });
+            }
+            Ok(current)
+        }
+        Err(_) => {
+            let (text, _) = incident.frozen_runbook(run_id)?;
+            let path = incident.run_dir(run_id).join("runbook.yaml");
+            printer.warn(&format!(
+                "runbook `{name}` is not in {}; resuming with the frozen copy",
+                global.dir.display()
+            ));
+            runbook::load_text(&path, &path.display().to_string(), &text).map_err(|diagnostics| {
+                for d in &diagnostics {
+                    printer.err(&d.render(&printer.style));
+                }
+                Error::Invalid {
+                    count: 1,
+                    diagnostics,
+                }
+            })
+        }
+    }
+}
