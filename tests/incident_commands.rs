@@ -38,6 +38,7 @@ fn failed_run(state: &Path) -> String {
                 inputs: IndexMap::new(),
                 steps: vec!["restore".into()],
                 resumed_from: None,
+                already_done: Vec::new(),
             },
         ),
         (

@@ -16,7 +16,7 @@ use crate::exec::context::Context;
 use crate::runbook::model::{Action, HttpBodyTemplate, SqlMode};
 use crate::template::{TemplateError, value_to_json};
 
-/// Default for HTTP and PostgreSQL actions without a timeout.
+/// Default for HTTP and `PostgreSQL` actions without a timeout.
 pub const DEFAULT_NETWORK_TIMEOUT: Duration = Duration::from_secs(30);
 /// Bytes kept of an HTTP response body.
 pub const HTTP_BODY_LIMIT: usize = 1024 * 1024;

@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::exec::context::StepValues;
 use crate::exec::event::{Event, Status};
 use crate::exec::inputs::{self, InputSources};
-use crate::exec::scheduler::Preset;
+use crate::exec::scheduler::{Preset, Presets};
 use crate::incident::replay::{self, StepState};
 use crate::incident::{journal, store::Store};
 use crate::output::Printer;
@@ -70,7 +70,7 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
 
     let operator = super::run::operator(&args.drive);
     let merged = replay::merged_steps(&runs, &last.runbook);
-    let mut presets = HashMap::new();
+    let mut presets = Presets::new();
     let mut marked = Vec::new();
     for (id, view) in &merged {
         let interrupted = matches!(
@@ -166,40 +166,37 @@ fn runbook_for_resume(
     name: &str,
     frozen_hash: &str,
 ) -> Result<Runbook> {
-    match runbook::find::resolve(name, &global.dir) {
-        Ok(_) => {
-            let current = super::load_runbook(name, &global.dir, printer)?;
-            if current.hash != frozen_hash && !args.allow_changed {
-                return Err(Error::Refused {
-                    message: format!(
-                        "runbook `{name}` changed since run {run_id} started ({} now, {} then)",
-                        &current.hash[..12],
-                        &frozen_hash[..frozen_hash.len().min(12)]
-                    ),
-                    hint: Some(format!(
-                        "compare with {} and pass --allow-changed to resume with the new version",
-                        incident.run_dir(run_id).join("runbook.yaml").display()
-                    )),
-                });
+    if runbook::find::resolve(name, &global.dir).is_ok() {
+        let current = super::load_runbook(name, &global.dir, printer)?;
+        if current.hash != frozen_hash && !args.allow_changed {
+            return Err(Error::Refused {
+                message: format!(
+                    "runbook `{name}` changed since run {run_id} started ({} now, {} then)",
+                    &current.hash[..12],
+                    &frozen_hash[..frozen_hash.len().min(12)]
+                ),
+                hint: Some(format!(
+                    "compare with {} and pass --allow-changed to resume with the new version",
+                    incident.run_dir(run_id).join("runbook.yaml").display()
+                )),
+            });
+        }
+        Ok(current)
+    } else {
+        let (text, _) = incident.frozen_runbook(run_id)?;
+        let path = incident.run_dir(run_id).join("runbook.yaml");
+        printer.warn(&format!(
+            "runbook `{name}` is not in {}; resuming with the frozen copy",
+            global.dir.display()
+        ));
+        runbook::load_text(&path, &path.display().to_string(), &text).map_err(|diagnostics| {
+            for d in &diagnostics {
+                printer.err(&d.render(&printer.style));
             }
-            Ok(current)
-        }
-        Err(_) => {
-            let (text, _) = incident.frozen_runbook(run_id)?;
-            let path = incident.run_dir(run_id).join("runbook.yaml");
-            printer.warn(&format!(
-                "runbook `{name}` is not in {}; resuming with the frozen copy",
-                global.dir.display()
-            ));
-            runbook::load_text(&path, &path.display().to_string(), &text).map_err(|diagnostics| {
-                for d in &diagnostics {
-                    printer.err(&d.render(&printer.style));
-                }
-                Error::Invalid {
-                    count: 1,
-                    diagnostics,
-                }
-            })
-        }
+            Error::Invalid {
+                count: 1,
+                diagnostics,
+            }
+        })
     }
 }

@@ -10,7 +10,7 @@ use crate::exec::emitter::Emitter;
 use crate::exec::event::{Event, Listener, Status};
 use crate::exec::inputs::{self, InputSources, Resolved};
 use crate::exec::prompt::TerminalPrompter;
-use crate::exec::scheduler::{Preset, RunOutcome, Scheduler};
+use crate::exec::scheduler::{Presets, RunOutcome, Scheduler};
 use crate::exec::signal;
 use crate::output::Printer;
 use crate::output::progress::Progress;
@@ -27,7 +27,8 @@ pub fn run(args: &RunArgs, global: &GlobalArgs, printer: &Printer) -> Result<()>
     )?;
     let operator = operator(&args.drive);
     if args.dry_run {
-        return dry_run(&runbook, &resolved, &operator, printer);
+        dry_run(&runbook, &resolved, &operator, printer);
+        return Ok(());
     }
     let session = super::session::open(
         &global.state_dir,
@@ -43,17 +44,12 @@ pub fn run(args: &RunArgs, global: &GlobalArgs, printer: &Printer) -> Result<()>
         &args.drive,
         &operator,
         printer,
-        std::collections::HashMap::new(),
+        Presets::new(),
         None,
     )
 }
 
-fn dry_run(
-    runbook: &Runbook,
-    resolved: &Resolved,
-    operator: &str,
-    printer: &Printer,
-) -> Result<()> {
+fn dry_run(runbook: &Runbook, resolved: &Resolved, operator: &str, printer: &Printer) {
     let facts = RunFacts {
         id: "⟨run.id⟩".to_owned(),
         incident: "⟨run.incident⟩".to_owned(),
@@ -87,7 +83,6 @@ fn dry_run(
         &inputs,
         &printer.style,
     ));
-    Ok(())
 }
 
 /// Runs the scheduler inside a session (incident, lock, journal) and maps the outcome to an exit.
@@ -99,7 +94,7 @@ pub fn execute(
     drive: &DriveArgs,
     operator: &str,
     printer: &Printer,
-    presets: std::collections::HashMap<String, Preset>,
+    presets: Presets,
     resumed_from: Option<String>,
 ) -> Result<()> {
     let fancy = !drive.plain

@@ -94,6 +94,12 @@ pub fn run(args: &ValidateArgs, default_dir: &Path, printer: &Printer) -> Result
     }
 }
 
+/// Input files (`--inputs`) live beside runbooks as `NAME.inputs.yaml`.
+fn is_inputs_file(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".inputs.yaml") || lower.ends_with(".inputs.yml")
+}
+
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
 }
@@ -122,10 +128,7 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
         }
         if entry.is_dir() {
             collect(&entry, files)?;
-        } else if (name.ends_with(".yaml") || name.ends_with(".yml"))
-            && !name.ends_with(".inputs.yaml")
-            && !name.ends_with(".inputs.yml")
-        {
+        } else if crate::runbook::find::is_yaml(&entry) && !is_inputs_file(&name) {
             files.push(entry);
         }
     }

@@ -10,7 +10,6 @@
 //! journal has synced `step_started` before the action begins, and
 //! `step_finished` before any dependent starts.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -34,6 +33,9 @@ pub enum Preset {
     Done { status: Status, values: StepValues },
 }
 
+/// Steps already done, by id (resume).
+pub type Presets = std::collections::BTreeMap<String, Preset>;
+
 pub struct Scheduler<'a> {
     pub runbook: &'a Runbook,
     pub context: Context,
@@ -43,7 +45,7 @@ pub struct Scheduler<'a> {
     pub concurrency: usize,
     pub operator: String,
     /// Steps already done in an earlier run (resume).
-    pub presets: HashMap<String, Preset>,
+    pub presets: Presets,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,7 +113,7 @@ impl Scheduler<'_> {
                             if status == Status::Succeeded {
                                 completed.push(index);
                             }
-                            if !self.released(step, status) {
+                            if !Self::released(step, status) {
                                 stopping = true;
                                 run_status = worse(run_status, status);
                             }
@@ -140,7 +142,7 @@ impl Scheduler<'_> {
                     if status == Status::Succeeded {
                         completed.push(self.runbook.step_index(&step.id).unwrap_or_default());
                     }
-                    if !self.released(step, status) {
+                    if !Self::released(step, status) {
                         stopping = true;
                         run_status = worse(run_status, status);
                     }
@@ -199,13 +201,13 @@ impl Scheduler<'_> {
                     .needs
                     .iter()
                     .all(|&need| match states[need] {
-                        State::Done(status) => self.released(&self.runbook.steps[need], status),
+                        State::Done(status) => Self::released(&self.runbook.steps[need], status),
                         _ => false,
                     })
         })
     }
 
-    fn released(&self, step: &Step, status: Status) -> bool {
+    fn released(step: &Step, status: Status) -> bool {
         status.releases_dependents()
             || (step.continue_on_error && matches!(status, Status::Failed | Status::TimedOut))
     }
@@ -573,10 +575,10 @@ fn check_expectations(
         std::collections::BTreeMap::new();
     if let Ok(entries) = context.try_iter() {
         for key in entries {
-            if let Some(name) = key.as_str() {
-                if let Ok(value) = context.get_item(&key) {
-                    map.insert(name.to_owned(), value);
-                }
+            if let Some(name) = key.as_str()
+                && let Ok(value) = context.get_item(&key)
+            {
+                map.insert(name.to_owned(), value);
             }
         }
     }

@@ -310,7 +310,7 @@ impl Listener for Progress {
                 );
             }
             Event::StepMarkedDone { step, by } => {
-                self.line(record, &format!("✓ {step} marked done by {by}"))
+                self.line(record, &format!("✓ {step} marked done by {by}"));
             }
             Event::RunFinished {
                 status,
@@ -336,7 +336,7 @@ pub fn human(ms: u64) -> String {
     if ms < 1000 {
         format!("{ms}ms")
     } else if ms < 60_000 {
-        format!("{:.1}s", ms as f64 / 1000.0)
+        format!("{}.{}s", ms / 1000, ms % 1000 / 100)
     } else if ms < 3_600_000 {
         format!("{}m{:02}s", ms / 60_000, ms / 1000 % 60)
     } else {

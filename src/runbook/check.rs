@@ -437,14 +437,14 @@ impl Checker {
                 manual: raw.manual.as_ref(),
             },
             scope,
-            &defaults.shell,
+            defaults.shell.as_ref(),
         );
         let rollback = raw.rollback.as_ref().and_then(|r| {
             self.action(
                 r.span,
                 &RawActionRef::from(&r.value),
                 scope,
-                &defaults.shell,
+                defaults.shell.as_ref(),
             )
         });
         let when = raw.when.as_ref().and_then(|w| self.expression(w, scope));
@@ -515,7 +515,7 @@ impl Checker {
         span: Span,
         raw: &RawActionRef,
         scope: Scope,
-        default_shell: &Option<Vec<String>>,
+        default_shell: Option<&Vec<String>>,
     ) -> Option<Action> {
         let present: Vec<&str> = [
             raw.shell.map(|_| "shell"),
@@ -561,7 +561,7 @@ impl Checker {
         &mut self,
         raw: &Spanned<RawShell>,
         scope: Scope,
-        default_shell: &Option<Vec<String>>,
+        default_shell: Option<&Vec<String>>,
     ) -> Option<ShellAction> {
         let s = &raw.value;
         let expect = self.expect(s.expect.as_ref(), false, scope).map(|(_, e)| e);
@@ -572,7 +572,7 @@ impl Checker {
             .and_then(|c| self.template(&c.value, c.span, scope));
         let shell = match &s.shell {
             Some(sh) => self.shell_command(sh),
-            None => Some(default_shell.clone().unwrap_or_default()),
+            None => Some(default_shell.cloned().unwrap_or_default()),
         };
         let rewritten = match template::shell::rewrite(&s.run.value) {
             Ok(r) => r,

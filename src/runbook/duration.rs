@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+/// A year is far beyond any runbook timeout; larger values are typos.
+const MAX_MILLIS: u128 = 366 * 86_400_000;
+
 /// Parses a duration: one or more `<number><unit>` parts, units `ms`, `s`, `m`, `h`, `d`,
 /// each unit at most once and from largest to smallest.
 pub fn parse(text: &str) -> Result<Duration, DurationError> {
@@ -49,8 +52,6 @@ pub fn parse(text: &str) -> Result<Duration, DurationError> {
             .ok_or(DurationError::Overflow)?;
         rest = after;
     }
-    // A year is far beyond any runbook timeout; larger values are typos.
-    const MAX_MILLIS: u128 = 366 * 86_400_000;
     if total > MAX_MILLIS {
         return Err(DurationError::Overflow);
     }
@@ -122,9 +123,9 @@ mod tests {
     fn parses_the_documented_forms() {
         assert_eq!(parse("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse("10m"), Ok(Duration::from_secs(600)));
-        assert_eq!(parse("2h"), Ok(Duration::from_secs(7200)));
-        assert_eq!(parse("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse("10m"), Ok(Duration::from_mins(10)));
+        assert_eq!(parse("2h"), Ok(Duration::from_hours(2)));
+        assert_eq!(parse("1h30m"), Ok(Duration::from_mins(90)));
         assert_eq!(parse("0s"), Ok(Duration::ZERO));
     }
 

@@ -10,10 +10,7 @@ pub const DEFAULT_DIR: &str = "runbooks";
 /// Resolves a runbook argument to a file.
 pub fn resolve(name_or_path: &str, dir: &Path) -> Result<PathBuf, Error> {
     let as_path = Path::new(name_or_path);
-    if name_or_path.contains('/')
-        || name_or_path.ends_with(".yaml")
-        || name_or_path.ends_with(".yml")
-    {
+    if name_or_path.contains('/') || is_yaml(as_path) {
         if as_path.is_file() {
             return Ok(as_path.to_path_buf());
         }
@@ -40,6 +37,12 @@ pub fn resolve(name_or_path: &str, dir: &Path) -> Result<PathBuf, Error> {
     })
 }
 
+/// True for `.yaml` and `.yml` files, in any case.
+pub fn is_yaml(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
+}
+
 /// The runbook files directly in a directory, sorted by name.
 pub fn runbook_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     let entries = std::fs::read_dir(dir).map_err(|source| Error::Io {
@@ -49,7 +52,7 @@ pub fn runbook_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == "yaml" || e == "yml"))
+        .filter(|p| p.is_file() && is_yaml(p))
         .collect();
     files.sort();
     Ok(files)
