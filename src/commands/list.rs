@@ -53,7 +53,7 @@ pub fn run(args: &ListArgs, dir: &Path, printer: &Printer) -> Result<()> {
                 text(row, "name"),
                 text(row, "severity"),
                 text(row, "rto"),
-                row["steps"],
+                row["steps"].as_u64().unwrap_or(0),
                 text(row, "title"),
             ));
         } else {

@@ -51,17 +51,11 @@ pub fn render(runbook: &Runbook, style: &Style) -> String {
             if !input.choices.is_empty() {
                 tags.push(format!("one of {}", input.choices.join("|")));
             }
-            let _ = writeln!(
-                out,
-                "  {:<20} {}{}",
-                input.name,
-                input.description.as_deref().unwrap_or(""),
-                if tags.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", tags.join(", "))
-                }
-            );
+            let mut about: Vec<String> = input.description.iter().cloned().collect();
+            if !tags.is_empty() {
+                about.push(format!("({})", tags.join(", ")));
+            }
+            let _ = writeln!(out, "  {:<20} {}", input.name, about.join(" ").trim_end());
         }
     }
     let _ = writeln!(out, "\n{}", style.bold("Steps, in execution order"));
@@ -112,6 +106,13 @@ pub fn render(runbook: &Runbook, style: &Style) -> String {
         if step.continue_on_error {
             let _ = writeln!(out, "      continue_on_error: true");
         }
+        if step.readonly {
+            let _ = writeln!(out, "      readonly: true");
+        }
+        if !step.outputs.is_empty() {
+            let names: Vec<&str> = step.outputs.iter().map(|o| o.name.as_str()).collect();
+            let _ = writeln!(out, "      outputs: {}", names.join(", "));
+        }
         if let Some(rollback) = &step.rollback {
             let _ = writeln!(out, "      rollback: {}", describe_action(rollback));
         }
@@ -134,7 +135,12 @@ pub fn describe_action(action: &Action) -> String {
         Action::Http(a) => format!("http: {} {}", a.method, a.url.source),
         Action::Postgres(a) => {
             let first = a.source.lines().next().unwrap_or("");
-            format!("postgres: {first}")
+            let more = if a.source.trim_end().lines().count() > 1 {
+                " …"
+            } else {
+                ""
+            };
+            format!("postgres: {first}{more}")
         }
         Action::Manual(a) => format!(
             "manual: {}",

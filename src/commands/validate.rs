@@ -107,7 +107,16 @@ fn plural(n: usize) -> &'static str {
 /// Files given are taken as they are; directories are searched recursively
 /// for `.yaml`/`.yml` files, except input files named `*.inputs.yaml`.
 fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
-    let metadata = std::fs::metadata(path).map_err(Error::io(path))?;
+    let metadata = std::fs::metadata(path).map_err(|source| match source.kind() {
+        std::io::ErrorKind::NotFound => Error::usage(
+            format!("no such file or directory: {}", path.display()),
+            "pass runbook files or directories that exist",
+        ),
+        _ => Error::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+    })?;
     if !metadata.is_dir() {
         files.push(path.to_path_buf());
         return Ok(());

@@ -73,7 +73,8 @@ struct Scope<'a> {
 /// What reference checks need to know about the steps.
 struct StepTable {
     ids: HashMap<String, usize>,
-    outputs: Vec<BTreeSet<String>>,
+    /// Output names of each step; `None` for a step that did not load (anything goes).
+    outputs: Vec<Option<BTreeSet<String>>>,
     /// `ancestors[i]` holds every step `i` transitively needs.
     ancestors: Option<graph::Ancestry>,
     inputs: BTreeSet<String>,
@@ -119,7 +120,7 @@ impl Checker {
         }
 
         let raw_steps = loaded.steps;
-        let table = self.step_table(&raw_steps, &inputs);
+        let table = self.step_table(&raw_steps, &loaded.broken_step_ids, &inputs);
         let mut steps = Vec::with_capacity(raw_steps.len());
         for (index, (_, raw)) in raw_steps.iter().enumerate() {
             let Some(raw) = raw else { continue };
@@ -306,6 +307,7 @@ impl Checker {
     fn step_table(
         &mut self,
         raw_steps: &[(Span, Option<RawStep>)],
+        broken_ids: &[Option<String>],
         inputs: &IndexMap<String, Input>,
     ) -> StepTable {
         let mut ids: HashMap<String, usize> = HashMap::new();
@@ -313,7 +315,12 @@ impl Checker {
         let mut outputs = Vec::with_capacity(raw_steps.len());
         for (index, (span, raw)) in raw_steps.iter().enumerate() {
             let Some(raw) = raw else {
-                outputs.push(BTreeSet::new());
+                // Its problems are reported already; knowing its id avoids
+                // a second, misleading "unknown step" wherever it is named.
+                if let Some(Some(id)) = broken_ids.get(index) {
+                    ids.entry(id.clone()).or_insert(index);
+                }
+                outputs.push(None);
                 id_spans.push(*span);
                 continue;
             };
@@ -338,13 +345,13 @@ impl Checker {
                 ids.insert(id.value.clone(), index);
             }
             id_spans.push(id.span);
-            outputs.push(
+            outputs.push(Some(
                 raw.outputs
                     .iter()
                     .flatten()
                     .map(|(name, _)| name.clone())
                     .collect(),
-            );
+            ));
         }
         // Dependency edges, for cycle detection and ancestry.
         let mut needs: Vec<Vec<usize>> = vec![Vec::new(); raw_steps.len()];
@@ -683,10 +690,18 @@ impl Checker {
         let (sql, mode) = match (&p.query, &p.script) {
             (Some(q), None) => (q, SqlMode::Query),
             (None, Some(s)) => (s, SqlMode::Script),
-            _ => {
+            (Some(_), Some(script)) => {
+                self.problem(
+                    script.span,
+                    "both `query` and `script` are set",
+                    "`query` runs one statement; `script` runs several in one transaction: keep one",
+                );
+                return None;
+            }
+            (None, None) => {
                 self.problem(
                     raw.span,
-                    "a postgres step needs exactly one of `query` and `script`",
+                    "a postgres step needs `query` or `script`",
                     "`query` runs one statement; `script` runs several in one transaction",
                 );
                 return None;
@@ -846,24 +861,24 @@ impl Checker {
 
     fn template_map(
         &mut self,
-        raw: Option<&IndexMap<String, Spanned<String>>>,
+        raw: Option<&IndexMap<Spanned<String>, Spanned<String>>>,
         scope: Scope,
         env_names: bool,
     ) -> Option<Vec<(String, Template)>> {
         let mut out = Vec::new();
         let mut ok = true;
         for (name, value) in raw.into_iter().flatten() {
-            if env_names && !is_env_name(name) {
+            if env_names && !is_env_name(&name.value) {
                 self.problem(
-                    value.span,
-                    format!("invalid environment variable name `{name}`"),
+                    name.span,
+                    format!("invalid environment variable name `{}`", name.value),
                     "use letters, digits and `_`, not starting with a digit",
                 );
                 ok = false;
                 continue;
             }
             match self.template(&value.value, value.span, scope) {
-                Some(t) => out.push((name.clone(), t)),
+                Some(t) => out.push((name.value.clone(), t)),
                 None => ok = false,
             }
         }
@@ -973,10 +988,16 @@ fn resolve(reference: &str, scope: Scope) -> Result<(), (String, String)> {
                     "available: status, result, outputs".to_owned(),
                 )),
                 Some(&"outputs") => match parts.get(3) {
-                    Some(name) if !table.outputs[target].contains(*name) => Err((
-                        format!("step `{id}` has no output `{name}`"),
-                        "declare it under that step's `outputs:`".to_owned(),
-                    )),
+                    Some(name)
+                        if table.outputs[target]
+                            .as_ref()
+                            .is_some_and(|o| !o.contains(*name)) =>
+                    {
+                        Err((
+                            format!("step `{id}` has no output `{name}`"),
+                            "declare it under that step's `outputs:`".to_owned(),
+                        ))
+                    }
                     _ => Ok(()),
                 },
                 _ => Ok(()),

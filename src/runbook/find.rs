@@ -45,9 +45,16 @@ pub fn is_yaml(path: &Path) -> bool {
 
 /// The runbook files directly in a directory, sorted by name.
 pub fn runbook_files(dir: &Path) -> Result<Vec<PathBuf>, Error> {
-    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io {
-        path: dir.to_path_buf(),
-        source,
+    let entries = std::fs::read_dir(dir).map_err(|source| match source.kind() {
+        // A missing directory is a usage mistake (wrong `--dir`, wrong working directory), not an I/O failure.
+        std::io::ErrorKind::NotFound => Error::usage(
+            format!("no runbook directory {}", dir.display()),
+            "run drctl where the runbooks are, or pass `--dir DIR` (or set DRCTL_DIR)",
+        ),
+        _ => Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        },
     })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(Result::ok)

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use indexmap::IndexMap;
 
-use super::node::{Document, Span};
+use super::node::{Document, NodeKind, Span};
 use super::node_de::{Loader, NodeRef, Problem};
 use super::raw::{RawInput, RawRunbook, RawStep};
 use super::spanned::Spanned;
@@ -19,12 +19,15 @@ pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 pub struct Loaded {
     pub top: RawRunbook<NodeRef, IndexMap<Spanned<String>, NodeRef>>,
     pub steps: Vec<(Span, Option<RawStep>)>,
+    /// The `id` of each step that did not load, read straight from its mapping,
+    /// so that other steps naming it are not reported as well.
+    pub broken_step_ids: Vec<Option<String>>,
     pub inputs: Vec<(Spanned<String>, Option<RawInput>)>,
 }
 
 /// Parses runbook text. On failure returns every problem found.
 pub fn load(text: &str) -> Result<(Loaded, Vec<Problem>), Vec<Problem>> {
-    let document = Document::parse(text).map_err(|e| vec![parse_problem(&e)])?;
+    let document = Document::parse(text).map_err(|e| vec![parse_problem(&e, text)])?;
     let loader = Loader::new(&document);
     let Some(top) = loader
         .load::<RawRunbook<NodeRef, IndexMap<Spanned<String>, NodeRef>>>(NodeRef(Document::ROOT))
@@ -36,6 +39,19 @@ pub fn load(text: &str) -> Result<(Loaded, Vec<Problem>), Vec<Problem>> {
         .value
         .iter()
         .map(|&node| (loader.span(node), loader.load::<RawStep>(node)))
+        .collect::<Vec<_>>();
+    let broken_step_ids = top
+        .steps
+        .value
+        .iter()
+        .zip(&steps)
+        .map(|(&node, (_, step))| {
+            if step.is_none() {
+                step_id(&document, node)
+            } else {
+                None
+            }
+        })
         .collect();
     let inputs = top
         .inputs
@@ -43,7 +59,28 @@ pub fn load(text: &str) -> Result<(Loaded, Vec<Problem>), Vec<Problem>> {
         .flatten()
         .map(|(name, &node)| (name.clone(), loader.load::<RawInput>(node)))
         .collect();
-    Ok((Loaded { top, steps, inputs }, loader.into_errors()))
+    Ok((
+        Loaded {
+            top,
+            steps,
+            broken_step_ids,
+            inputs,
+        },
+        loader.into_errors(),
+    ))
+}
+
+/// The string value of a step mapping's `id` key, if it has one.
+fn step_id(document: &Document, node: NodeRef) -> Option<String> {
+    let NodeKind::Map(entries) = &document.node(node.0).kind else {
+        return None;
+    };
+    entries.iter().find_map(|&(key, value)| {
+        match (&document.node(key).kind, &document.node(value).kind) {
+            (NodeKind::Str(key), NodeKind::Str(id)) if key == "id" => Some(id.clone()),
+            _ => None,
+        }
+    })
 }
 
 /// Reads a file, refusing what is too large before reading it whole.
@@ -81,7 +118,7 @@ fn fs_metadata(path: &Path) -> std::io::Result<std::fs::Metadata> {
     Ok(metadata)
 }
 
-fn parse_problem(error: &serde_saphyr::Error) -> Problem {
+fn parse_problem(error: &serde_saphyr::Error, text: &str) -> Problem {
     let location = error.location();
     let span = location.map(|l| Span {
         line: u32::try_from(l.line()).unwrap_or(0),
@@ -99,6 +136,16 @@ fn parse_problem(error: &serde_saphyr::Error) -> Problem {
     }
     let message = message.trim().trim_end_matches('.').to_owned();
     let lowered = message.to_lowercase();
+    // The scanner reports a tab where the token before it started; point at the tab itself.
+    if lowered.contains("tab")
+        && let Some(tab) = first_indenting_tab(text, span.map_or(1, |s| s.line))
+    {
+        return Problem {
+            span: Some(tab),
+            message: "tab character in indentation".to_owned(),
+            hint: Some("YAML does not allow tabs for indentation; indent with spaces".to_owned()),
+        };
+    }
     let hint =
         if lowered.contains("budget") || lowered.contains("alias") || lowered.contains("depth") {
             Some("the file is too deeply nested or expands too many aliases; write it out plainly")
@@ -112,6 +159,26 @@ fn parse_problem(error: &serde_saphyr::Error) -> Problem {
         message: lowercase_first(&message),
         hint: hint.map(str::to_owned),
     }
+}
+
+/// The first tab in the leading whitespace of a line, from line `from` on.
+fn first_indenting_tab(text: &str, from: u32) -> Option<Span> {
+    let mut offset = 0;
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        let number = u32::try_from(index + 1).ok()?;
+        if number >= from {
+            let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+            if let Some(column) = line[..indent].find('\t') {
+                return Some(Span {
+                    line: number,
+                    column: u32::try_from(column + 1).ok()?,
+                    offset: offset + column,
+                });
+            }
+        }
+        offset += line.len();
+    }
+    None
 }
 
 fn lowercase_first(text: &str) -> String {

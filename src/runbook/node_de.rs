@@ -72,7 +72,11 @@ impl de::Error for Problem {
     }
 
     fn missing_field(field: &'static str) -> Self {
-        de::Error::custom(format_args!("missing key `{field}`"))
+        Problem {
+            span: None,
+            message: format!("missing key `{field}`"),
+            hint: Some(format!("add `{field}:` to this mapping")),
+        }
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
@@ -80,7 +84,52 @@ impl de::Error for Problem {
     }
 
     fn invalid_type(unexpected: de::Unexpected, expected: &dyn de::Expected) -> Self {
-        de::Error::custom(format_args!("expected {expected}, found {unexpected}"))
+        let expected = describe_expected(expected);
+        let problem: Problem = de::Error::custom(format_args!(
+            "expected {expected}, found {}",
+            describe_unexpected(&unexpected)
+        ));
+        match unexpected {
+            de::Unexpected::Str(text)
+                if expected.contains("number") && text.trim().parse::<f64>().is_ok() =>
+            {
+                problem.with_hint(format!("write the number without quotes: {}", text.trim()))
+            }
+            _ => problem,
+        }
+    }
+
+    fn invalid_value(unexpected: de::Unexpected, expected: &dyn de::Expected) -> Self {
+        let expected = describe_expected(expected);
+        de::Error::custom(format_args!(
+            "expected {expected}, found {}",
+            describe_unexpected(&unexpected)
+        ))
+    }
+}
+
+/// Serde names primitive types the Rust way (`u32`); runbook authors think in YAML values.
+fn describe_expected(expected: &dyn de::Expected) -> String {
+    let text = expected.to_string();
+    match text.as_str() {
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => "a whole number (0 or more)".to_owned(),
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => "a whole number".to_owned(),
+        "f32" | "f64" => "a number".to_owned(),
+        _ => text,
+    }
+}
+
+fn describe_unexpected(unexpected: &de::Unexpected) -> String {
+    match unexpected {
+        de::Unexpected::Str(s) => format!("the string `{s}`"),
+        de::Unexpected::Unsigned(n) => format!("the number {n}"),
+        de::Unexpected::Signed(n) => format!("the number {n}"),
+        de::Unexpected::Float(n) => format!("the number {n}"),
+        de::Unexpected::Bool(b) => format!("the boolean {b}"),
+        de::Unexpected::Seq => "a list".to_owned(),
+        de::Unexpected::Map => "a mapping".to_owned(),
+        de::Unexpected::Unit => "nothing (null)".to_owned(),
+        other => other.to_string(),
     }
 }
 
@@ -186,9 +235,16 @@ impl<'a, 'doc> NodeDe<'a, 'doc> {
         let found = self.kind().describe();
         let error = self.error(format!("expected {what}, found {found}"));
         match self.kind() {
-            NodeKind::Map(_) if what.contains("string") => error.with_hint(
-                "a value starting with `{{` must be quoted, else YAML reads it as a mapping: \"{{ x }}\"",
-            ),
+            // `url: {{ x }}` parses as a mapping whose only key is another mapping.
+            NodeKind::Map(entries)
+                if what.contains("string")
+                    && matches!(entries.as_slice(), [(key, _)] if matches!(self.loader.document.node(*key).kind, NodeKind::Map(_))) =>
+            {
+                error.with_hint("a value starting with `{{` must be quoted, else YAML reads it as a mapping: \"{{ x }}\"")
+            }
+            NodeKind::Map(_) | NodeKind::Seq(_) if what.contains("string") => {
+                error.with_hint("write the value as text; use `|` for text of several lines")
+            }
             NodeKind::Bool(b) if what.contains("string") => {
                 error.with_hint(format!("quote it to make it a string: \"{b}\""))
             }
@@ -239,12 +295,41 @@ impl<'a, 'doc> NodeDe<'a, 'doc> {
     }
 }
 
+/// Keys people write from habit (other tools, other formats) and the drctl key they mean.
+const KEY_ALIASES: &[(&str, &str)] = &[
+    ("command", "run"),
+    ("comand", "run"),
+    ("cmd", "run"),
+    ("script", "run"),
+    ("exec", "run"),
+    ("sql", "query"),
+    ("uri", "url"),
+    ("endpoint", "url"),
+    ("depends_on", "needs"),
+    ("depends", "needs"),
+    ("requires", "needs"),
+    ("after", "needs"),
+    ("if", "when"),
+    ("condition", "when"),
+    ("retries", "retry"),
+    ("timeout_seconds", "timeout"),
+    ("environment", "env"),
+    ("workdir", "cwd"),
+    ("working_directory", "cwd"),
+];
+
 fn unknown_key(span: Span, key: &str, fields: &[&str]) -> Problem {
     let error = Problem::new(span, format!("unknown key `{key}`"));
     if key == "expect" && fields.contains(&"shell") {
         return error.with_hint(
             "`expect` belongs inside the action: under `shell:`, `http:` or `postgres:`",
         );
+    }
+    if let Some((_, field)) = KEY_ALIASES
+        .iter()
+        .find(|(alias, field)| *alias == key && fields.contains(field))
+    {
+        return error.with_hint(format!("did you mean `{field}`?"));
     }
     let closest = fields
         .iter()

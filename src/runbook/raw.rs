@@ -13,11 +13,11 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor, value::MapAcc
 
 use super::spanned::Spanned;
 
+// `Step` and `Inputs` are type parameters so that the loader can take each
+// step and input apart on its own (reporting the errors of all of them),
+// while the schema is generated from the fully typed form. (A plain comment:
+// doc comments become the schema's descriptions, shown in editors.)
 /// A drctl runbook (format version 1).
-///
-/// `Step` and `Inputs` are type parameters so that the loader can take each
-/// step and input apart on its own (reporting the errors of all of them),
-/// while the schema is generated from the fully typed form.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(
@@ -138,7 +138,7 @@ pub struct RawShell {
     /// The script. `{{ }}` values reach it through environment variables and can never change how it parses.
     pub run: Spanned<String>,
     /// Extra environment variables.
-    pub env: Option<IndexMap<String, Spanned<String>>>,
+    pub env: Option<IndexMap<Spanned<String>, Spanned<String>>>,
     /// Working directory.
     pub cwd: Option<Spanned<String>>,
     /// Command line of the shell, e.g. `sh -c` (default `bash -euo pipefail -c`).
@@ -154,7 +154,7 @@ pub struct RawHttp {
     /// Method, default GET.
     pub method: Option<Spanned<String>>,
     pub url: Spanned<String>,
-    pub headers: Option<IndexMap<String, Spanned<String>>>,
+    pub headers: Option<IndexMap<Spanned<String>, Spanned<String>>>,
     /// A JSON body (strings inside may hold templates).
     pub json: Option<Spanned<serde_json::Value>>,
     /// A text body.

@@ -1,0 +1,256 @@
+//! The read-only commands: `list`, `show`, `graph`, `completions`, and how
+//! runbooks are found by name.
+
+use crate::support::{Test, fixture};
+
+/// A runbook directory with three valid runbooks and an invalid one.
+fn runbooks() -> Test {
+    Test::new()
+        .file("runbooks/db-restore.yaml", fixture("valid/db-restore.yaml"))
+        .file("runbooks/every-key.yaml", fixture("valid/every-key.yaml"))
+        .file("runbooks/minimal.yml", fixture("valid/minimal.yaml"))
+        .file("runbooks/broken.yaml", fixture("invalid/cycle-two.yaml"))
+        .file("runbooks/notes.txt", "not a runbook")
+}
+
+#[test]
+fn list_shows_a_table_of_runbooks() {
+    let output = runbooks().args(["list"]).run();
+    output.success().stderr_is("");
+    insta::assert_snapshot!("list_human", output.stdout);
+}
+
+#[test]
+fn list_as_json() {
+    let output = runbooks().args(["list", "--format", "json"]).run();
+    output.success();
+    let rows = output.stdout_json();
+    let rows = rows.as_array().expect("a list");
+    let names: Vec<&str> = rows
+        .iter()
+        .map(|r| r["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["broken", "db-restore", "every-key", "minimal"]);
+    assert_eq!(rows[0]["valid"], false);
+    let restore = &rows[1];
+    assert_eq!(restore["valid"], true);
+    assert_eq!(
+        restore["title"],
+        "Restore the primary database from a backup"
+    );
+    assert_eq!(restore["severity"], "SEV-1");
+    assert_eq!(restore["rto"], "2h");
+    assert_eq!(restore["steps"], 8);
+    assert_eq!(restore["file"], "runbooks/db-restore.yaml");
+}
+
+#[test]
+fn list_of_an_empty_directory_says_so() {
+    Test::new()
+        .dir("runbooks")
+        .args(["list"])
+        .run()
+        .success()
+        .stdout_is("")
+        .stderr_contains("no runbooks in runbooks");
+}
+
+#[test]
+fn list_without_a_runbook_directory_is_a_usage_error() {
+    Test::new()
+        .args(["list"])
+        .run()
+        .code(2)
+        .stderr_contains("no runbook directory runbooks")
+        .stderr_contains("--dir");
+}
+
+#[test]
+fn list_honours_dir_and_drctl_dir() {
+    Test::new()
+        .file("ops/minimal.yaml", fixture("valid/minimal.yaml"))
+        .args(["list", "--dir", "ops"])
+        .run()
+        .success()
+        .stdout_contains("minimal");
+    Test::new()
+        .file("ops/minimal.yaml", fixture("valid/minimal.yaml"))
+        .env("DRCTL_DIR", "ops")
+        .args(["list"])
+        .run()
+        .success()
+        .stdout_contains("minimal");
+}
+
+#[test]
+fn show_every_key() {
+    let output = runbooks().args(["show", "every-key"]).run();
+    output.success().stderr_is("");
+    insta::assert_snapshot!("show_every_key", output.stdout);
+}
+
+#[test]
+fn show_db_restore() {
+    let output = runbooks().args(["show", "db-restore"]).run();
+    output.success();
+    insta::assert_snapshot!("show_db_restore", output.stdout);
+}
+
+#[test]
+fn show_finds_yml_files_and_paths() {
+    runbooks()
+        .args(["show", "minimal"])
+        .run()
+        .success()
+        .stdout_contains("minimal\n");
+    runbooks()
+        .args(["show", "runbooks/db-restore.yaml"])
+        .run()
+        .success()
+        .stdout_contains("db-restore — Restore the primary database from a backup");
+}
+
+#[test]
+fn show_never_prints_a_secret_default() {
+    let runbook = "\
+version: 1
+name: secretive
+inputs:
+  token:
+    secret: true
+    default: hunter2-very-secret
+steps:
+  - id: a
+    manual: Check
+";
+    Test::new()
+        .file("runbooks/secretive.yaml", runbook)
+        .args(["show", "secretive"])
+        .run()
+        .success()
+        .stdout_contains("default ***")
+        .stdout_not_contains("hunter2");
+}
+
+#[test]
+fn show_an_unknown_runbook_lists_the_known_ones() {
+    runbooks()
+        .args(["show", "db-restroe"])
+        .run()
+        .code(2)
+        .stdout_is("")
+        .stderr_contains("error: no runbook `db-restroe` in runbooks")
+        .stderr_contains("available runbooks: broken, db-restore, every-key, minimal");
+}
+
+#[test]
+fn show_a_missing_path() {
+    runbooks()
+        .args(["show", "nowhere/x.yaml"])
+        .run()
+        .code(2)
+        .stderr_contains("no runbook `nowhere/x.yaml`");
+}
+
+#[test]
+fn show_an_invalid_runbook_prints_its_problems() {
+    runbooks()
+        .args(["show", "broken"])
+        .run()
+        .code(2)
+        .stdout_is("")
+        .stderr_contains("dependency cycle: b → a → b")
+        .stderr_contains("runbooks/broken.yaml:9:13");
+}
+
+#[test]
+fn graph_dot() {
+    let output = runbooks().args(["graph", "db-restore"]).run();
+    output.success().stderr_is("");
+    assert!(
+        output.stdout.starts_with("digraph \"db-restore\" {"),
+        "{}",
+        output.report()
+    );
+    insta::assert_snapshot!("graph_dot", output.stdout);
+}
+
+#[test]
+fn graph_mermaid() {
+    let output = runbooks()
+        .args(["graph", "every-key", "--format", "mermaid"])
+        .run();
+    output.success().stderr_is("");
+    assert!(
+        output.stdout.starts_with("flowchart TD\n"),
+        "{}",
+        output.report()
+    );
+    insta::assert_snapshot!("graph_mermaid", output.stdout);
+}
+
+#[test]
+fn graph_of_an_invalid_runbook_fails() {
+    runbooks()
+        .args(["graph", "broken"])
+        .run()
+        .code(2)
+        .stdout_is("");
+}
+
+#[test]
+fn completions_for_each_shell() {
+    for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
+        let output = Test::new().args(["completions", shell]).run();
+        output.success().stderr_is("").stdout_contains("drctl");
+        assert!(
+            output.stdout.len() > 200,
+            "{shell} completions look empty\n{}",
+            output.report()
+        );
+    }
+    Test::new()
+        .args(["completions", "bash"])
+        .run()
+        .stdout_contains("validate")
+        .stdout_contains("--format");
+}
+
+#[test]
+fn completions_for_an_unknown_shell_is_a_usage_error() {
+    Test::new()
+        .args(["completions", "tcsh"])
+        .run()
+        .code(2)
+        .stderr_contains("tcsh");
+}
+
+#[test]
+fn help_and_version() {
+    Test::new()
+        .args(["--help"])
+        .run()
+        .success()
+        .stdout_contains("Usage: drctl")
+        .stdout_contains("validate");
+    Test::new()
+        .args(["--version"])
+        .run()
+        .success()
+        .stdout_is(&format!("drctl {}\n", env!("CARGO_PKG_VERSION")));
+}
+
+#[test]
+fn bad_arguments_exit_two() {
+    Test::new()
+        .args(["frobnicate"])
+        .run()
+        .code(2)
+        .stderr_contains("frobnicate");
+    Test::new().run().code(2).stderr_contains("Usage");
+    Test::new()
+        .args(["validate", "--format", "xml"])
+        .run()
+        .code(2)
+        .stderr_contains("xml");
+}
