@@ -7,5 +7,6 @@
 mod support;
 
 mod commands;
+mod incident_commands;
 mod schema;
 mod validate;
