@@ -7,16 +7,22 @@ use super::event::{Event, Listener, ListenerError, Record};
 pub struct Emitter {
     listeners: Vec<Box<dyn Listener>>,
     seq: u64,
+    failpoint: Option<Failpoint>,
 }
 
 impl Emitter {
     pub fn new(listeners: Vec<Box<dyn Listener>>) -> Self {
-        Emitter { listeners, seq: 0 }
+        Emitter {
+            listeners,
+            seq: 0,
+            failpoint: Failpoint::from_env(),
+        }
     }
 
     /// Delivers the event to every listener in order. The first error stops
     /// delivery and is returned: the caller must not start another side effect.
     pub fn emit(&mut self, event: Event) -> Result<(), ListenerError> {
+        self.crash_if(Moment::Before, &event);
         self.seq += 1;
         let record = Record {
             seq: self.seq,
@@ -26,6 +32,57 @@ impl Emitter {
         for listener in &mut self.listeners {
             listener.on_event(&record)?;
         }
+        self.crash_if(Moment::After, &record.event);
         Ok(())
+    }
+
+    fn crash_if(&self, moment: Moment, event: &Event) {
+        if let Some(failpoint) = &self.failpoint
+            && failpoint.moment == moment
+            && failpoint.kind == event.kind()
+            && failpoint
+                .step
+                .as_deref()
+                .is_none_or(|s| Some(s) == event.step())
+        {
+            // A crash as abrupt as `kill -9`: no destructor, no flush.
+            let _ = rustix::process::kill_process(
+                rustix::process::getpid(),
+                rustix::process::Signal::KILL,
+            );
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Moment {
+    Before,
+    After,
+}
+
+/// A crash point for durability tests: `DRCTL_FAILPOINT=before:step_started:STEP`
+/// (or `after:`, any event kind, the step optional) kills drctl with SIGKILL
+/// right before or after that event is recorded. Documented in docs/incident-log.md.
+#[derive(Debug)]
+struct Failpoint {
+    moment: Moment,
+    kind: String,
+    step: Option<String>,
+}
+
+impl Failpoint {
+    fn from_env() -> Option<Failpoint> {
+        let text = std::env::var("DRCTL_FAILPOINT").ok()?;
+        let mut parts = text.splitn(3, ':');
+        let moment = match parts.next()? {
+            "before" => Moment::Before,
+            "after" => Moment::After,
+            _ => return None,
+        };
+        Some(Failpoint {
+            moment,
+            kind: parts.next()?.to_owned(),
+            step: parts.next().map(str::to_owned),
+        })
     }
 }

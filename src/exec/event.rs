@@ -179,6 +179,22 @@ impl Event {
         }
     }
 
+    /// The step an event is about, if any.
+    pub fn step(&self) -> Option<&str> {
+        match self {
+            Event::StepStarted { step, .. }
+            | Event::AttemptFailed { step, .. }
+            | Event::StepFinished { step, .. }
+            | Event::ConfirmationAsked { step, .. }
+            | Event::ConfirmationAnswered { step, .. }
+            | Event::ManualAnswered { step, .. }
+            | Event::RollbackStarted { step, .. }
+            | Event::RollbackFinished { step, .. }
+            | Event::StepMarkedDone { step, .. } => Some(step),
+            _ => None,
+        }
+    }
+
     /// Events that must be on disk before the run goes on (durability before side effects).
     pub fn needs_sync(&self) -> bool {
         matches!(
