@@ -57,7 +57,9 @@ pub fn resolve(
         };
         set.insert(name.trim().to_owned(), value.to_owned());
     }
-    for name in set.keys().chain(sources.file.keys()) {
+    // An inputs file may serve several runbooks: names this one does not
+    // take are ignored there, but never on the command line (a typo there is an error).
+    for name in set.keys() {
         if !runbook.inputs.contains_key(name) {
             let known: Vec<&str> = runbook.inputs.keys().map(String::as_str).collect();
             return Err(Error::usage(
