@@ -8,5 +8,6 @@ mod support;
 
 mod commands;
 mod incident_commands;
+mod run;
 mod schema;
 mod validate;
