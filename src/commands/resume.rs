@@ -122,6 +122,8 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
             _ => {}
         }
     }
+    // In the order they completed, so that rollbacks are offered in reverse of it.
+    presets.sort_by_cached_key(|id, _| merged.get(id).and_then(|view| view.finished_at));
     if let Some(unknown) = args.mark_done.iter().find(|m| !marked.contains(m)) {
         return Err(Error::usage(
             format!("`--mark-done {unknown}`: that step was not interrupted"),

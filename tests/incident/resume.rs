@@ -3,7 +3,7 @@
 
 use super::with_runbook;
 use crate::support::Output;
-use crate::support::state::{count, events, only_incident, only_journal};
+use crate::support::state::{count, events, only_incident, only_journal, read};
 
 /// `b` needs a file that is not there at first.
 const NEEDY: &str = r#"
@@ -194,4 +194,41 @@ fn a_step_whose_rollback_failed_is_not_assumed_done_on_resume() {
         .run()
         .success();
     assert_eq!(count(output.path(), "up.count"), 2);
+}
+
+/// Regression: when a resumed run failed, only the steps completed in that
+/// run were offered a rollback; steps done in the earlier run were left
+/// in place (here: `up` stayed up, though the procedure failed as a whole).
+#[test]
+fn regression_rollbacks_of_a_resumed_run_include_steps_done_earlier() {
+    let yaml = r#"
+version: 1
+name: layered
+steps:
+  - id: up
+    shell: { run: "echo up >> done" }
+    rollback:
+      shell: { run: "echo undo-up >> undone" }
+  - id: down
+    needs: [up]
+    shell: { run: "test -e first-fixed; echo down >> done" }
+    rollback:
+      shell: { run: "echo undo-down >> undone" }
+  - id: last
+    needs: [down]
+    shell: { run: "test -e second-fixed" }
+"#;
+    // Rollbacks are declined (no terminal, no --yes): the operator means to resume.
+    let output = with_runbook("layered", yaml).args(["run", "layered"]).run();
+    output.code(1);
+    let incident = only_incident(output.path());
+    std::fs::write(output.path().join("first-fixed"), "").expect("fix the first problem");
+    output
+        .again()
+        .args(["resume", incident.as_str(), "--yes"])
+        .run()
+        .code(1);
+    assert_eq!(read(output.path(), "done"), "up\ndown");
+    // In reverse order of completion, across both runs.
+    assert_eq!(read(output.path(), "undone"), "undo-down\nundo-up");
 }

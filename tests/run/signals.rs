@@ -113,3 +113,81 @@ fn a_second_ctrl_c_kills_at_once() {
     assert_eq!(interrupts.len(), 2, "{journal:#?}");
     assert_eq!(interrupts[1]["immediate"], true);
 }
+
+#[test]
+fn sigterm_stops_the_run_like_ctrl_c() {
+    let running = with_runbook("slow", &one_step("touch started; sleep 301.9", None))
+        .args(["run", "slow"])
+        .spawn();
+    wait_for_file(&running.path().join("started"), Duration::from_secs(10));
+    running.signal(Signal::TERM);
+    let output = running.wait();
+    output.code(130);
+    assert_none_left("sleep 301.9", REAP);
+}
+
+#[test]
+fn ctrl_c_while_waiting_to_retry_stops_at_once() {
+    let yaml = r#"
+version: 1
+name: retrying
+steps:
+  - id: flaky
+    retry: { attempts: 5, delay: 60s }
+    shell: { run: "touch started; exit 1" }
+  - id: after
+    needs: [flaky]
+    shell: { run: touch after }
+"#;
+    let running = with_runbook("retrying", yaml)
+        .args(["run", "retrying"])
+        .spawn();
+    wait_for_file(&running.path().join("started"), Duration::from_secs(10));
+    std::thread::sleep(Duration::from_millis(200));
+    running.signal(Signal::INT);
+    let output = running.wait();
+    output.code(130);
+    assert!(output.elapsed < Duration::from_secs(10), "took {:?}", output.elapsed);
+    assert!(!output.path().join("after").exists());
+    let journal = only_journal(output.path());
+    let finished = events(&journal, "step_finished", Some("flaky"));
+    assert_eq!(finished[0]["status"], "interrupted", "{journal:#?}");
+}
+
+#[test]
+fn an_interrupted_run_resumes_only_when_told_what_to_do() {
+    let yaml = r#"
+version: 1
+name: resumable
+steps:
+  - id: long
+    shell: { run: "echo run >> long.count; [ -e again ] || { touch started; sleep 302.1; }" }
+  - id: after
+    needs: [long]
+    shell: { run: "echo run >> after.count" }
+"#;
+    let running = with_runbook("resumable", yaml)
+        .args(["run", "resumable"])
+        .spawn();
+    wait_for_file(&running.path().join("started"), Duration::from_secs(10));
+    running.signal(Signal::INT);
+    let output = running.wait();
+    output.code(130);
+    assert_none_left("sleep 302.1", REAP);
+    std::fs::write(output.path().join("again"), "").expect("write a marker");
+    let incident = crate::support::state::only_incident(output.path());
+    output
+        .again()
+        .args(["resume", incident.as_str()])
+        .run()
+        .code(3)
+        .stderr_contains("step `long`")
+        .stderr_contains("--retry-interrupted");
+    output
+        .again()
+        .args(["resume", incident.as_str(), "--retry-interrupted"])
+        .run()
+        .success();
+    let count = |f: &str| crate::support::state::count(output.path(), f);
+    assert_eq!((count("long.count"), count("after.count")), (2, 1));
+}
