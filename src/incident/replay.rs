@@ -200,10 +200,7 @@ pub fn rolled_back(runs: &[RunView], runbook: &str) -> IndexMap<String, (String,
             }
         }
         for rollback in &run.rollbacks {
-            rolled_back.insert(
-                rollback.step.clone(),
-                (run.run_id.clone(), rollback.status),
-            );
+            rolled_back.insert(rollback.step.clone(), (run.run_id.clone(), rollback.status));
         }
     }
     rolled_back

@@ -8,9 +8,9 @@ use std::time::Duration;
 use rustix::process::Signal;
 
 use super::with_runbook;
+use crate::support::Output;
 use crate::support::procs::{assert_none_left, kill_all, live_with_cmdline};
 use crate::support::state::{count, events, kinds, only_incident, only_journal, wait_for_file};
-use crate::support::Output;
 
 /// Three steps in a line; each counts its executions in `STEP.count`.
 const LINE: &str = r#"
@@ -52,7 +52,10 @@ fn log_parses(output: &Output, incident: &str) -> Vec<String> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
         .collect();
-    let seqs: Vec<u64> = events.iter().map(|e| e["seq"].as_u64().unwrap_or(0)).collect();
+    let seqs: Vec<u64> = events
+        .iter()
+        .map(|e| e["seq"].as_u64().unwrap_or(0))
+        .collect();
     let expected: Vec<u64> = (1..=seqs.len() as u64).collect();
     assert_eq!(seqs, expected, "seq counts up without gaps");
     output.again().args(["log", incident]).run().success();
@@ -60,11 +63,7 @@ fn log_parses(output: &Output, incident: &str) -> Vec<String> {
 }
 
 fn resume(output: &Output, incident: &str, extra: &[&str]) -> Output {
-    output
-        .again()
-        .args(["resume", incident])
-        .args(extra)
-        .run()
+    output.again().args(["resume", incident]).args(extra).run()
 }
 
 fn counts(output: &Output) -> [usize; 3] {
@@ -185,15 +184,22 @@ steps:
     refused_then_retried(&output, &incident, [1, 2, 1]);
     let journal = only_journal(output.path());
     let lock_taken_over = events(&journal, "lock_taken_over", None);
-    assert!(!lock_taken_over.is_empty(), "the dead run's locks were taken over");
+    assert!(
+        !lock_taken_over.is_empty(),
+        "the dead run's locks were taken over"
+    );
 }
 
 #[test]
 fn mark_done_of_a_step_that_was_not_interrupted_is_refused() {
     let output = crash_at("after:step_started:b");
     let incident = only_incident(output.path());
-    resume(&output, &incident, &["--retry-interrupted", "--mark-done", "a"])
-        .code(2)
-        .stderr_contains("--mark-done a");
+    resume(
+        &output,
+        &incident,
+        &["--retry-interrupted", "--mark-done", "a"],
+    )
+    .code(2)
+    .stderr_contains("--mark-done a");
     assert_eq!(counts(&output), [1, 0, 0]);
 }

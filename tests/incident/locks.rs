@@ -12,7 +12,7 @@ use crate::support::Running;
 use crate::support::state::{events, incident_ids, only_journal};
 
 /// The step holds the lock until the test creates `release`.
-const HOLD: &str = r#"
+const HOLD: &str = r"
 version: 1
 name: hold
 steps:
@@ -22,7 +22,7 @@ steps:
       run: |
         echo run >> hold.count
         while [ ! -e release ]; do sleep 0.05; done
-"#;
+";
 
 #[test]
 fn of_twenty_concurrent_runs_exactly_one_runs() {
@@ -71,7 +71,11 @@ fn of_twenty_concurrent_runs_exactly_one_runs() {
             .stderr_contains(&format!("run {run_id}"));
         assert_ne!(pids[i], pids[winner]);
     }
-    assert_eq!(incident_ids(&dir).len(), 1, "a refused run opened an incident");
+    assert_eq!(
+        incident_ids(&dir).len(),
+        1,
+        "a refused run opened an incident"
+    );
 }
 
 /// A pid that belonged to a process that has exited and been reaped.

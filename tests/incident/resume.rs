@@ -45,7 +45,9 @@ fn a_fixed_run_resumes_without_running_succeeded_steps_again() {
     assert_eq!(counts(&output), [1, 1, 1, 0]);
     std::fs::write(output.path().join("needed"), "here").expect("fix the problem");
     let resumed = output.again().args(["resume", incident.as_str()]).run();
-    resumed.success().stderr_contains("2 of 4 steps already done");
+    resumed
+        .success()
+        .stderr_contains("2 of 4 steps already done");
     assert_eq!(counts(&output), [1, 1, 2, 1]);
     // Outputs and inputs of the first run carry over.
     assert_eq!(
@@ -82,7 +84,11 @@ fn a_resume_after_the_runbook_changed_is_refused_unless_allowed() {
         .code(3)
         .stderr_contains("runbook `needy` changed")
         .stderr_contains("--allow-changed");
-    assert_eq!(counts(&output), [1, 1, 1, 0], "a refused resume ran something");
+    assert_eq!(
+        counts(&output),
+        [1, 1, 1, 0],
+        "a refused resume ran something"
+    );
     output
         .again()
         .args(["resume", incident.as_str(), "--allow-changed"])
@@ -154,9 +160,7 @@ fn regression_a_rolled_back_step_runs_again_on_resume() {
 /// The rollback was declined: the step's effect stands, and resume keeps it.
 #[test]
 fn a_step_whose_rollback_was_declined_stays_done_on_resume() {
-    let output = with_runbook("undone", UNDONE)
-        .args(["run", "undone"])
-        .run();
+    let output = with_runbook("undone", UNDONE).args(["run", "undone"]).run();
     output.code(1);
     assert!(output.path().join("up.state").exists(), "no rollback ran");
     let incident = only_incident(output.path());

@@ -59,7 +59,10 @@ steps:
 /// Fails if the canary is in this text, saying where.
 #[track_caller]
 fn clean(text: &str, what: &str) {
-    assert!(!text.contains(CANARY), "the canary leaked into {what}:\n{text}");
+    assert!(
+        !text.contains(CANARY),
+        "the canary leaked into {what}:\n{text}"
+    );
 }
 
 #[track_caller]
@@ -92,7 +95,10 @@ fn a_secret_never_reaches_any_output_or_file() {
 
     let state = output.path().join(".drctl");
     let files = files_under(&state);
-    assert!(files.len() > 5, "expected a journal, outputs, ...: {files:?}");
+    assert!(
+        files.len() > 5,
+        "expected a journal, outputs, ...: {files:?}"
+    );
     for file in &files {
         let bytes = std::fs::read(file).expect("read a state file");
         assert!(
@@ -156,6 +162,9 @@ fn a_secret_never_reaches_a_dry_run_or_a_resume() {
     clean_output(&resumed);
     for file in files_under(&output.path().join(".drctl")) {
         let bytes = std::fs::read(&file).expect("read a state file");
-        clean(&String::from_utf8_lossy(&bytes), &file.display().to_string());
+        clean(
+            &String::from_utf8_lossy(&bytes),
+            &file.display().to_string(),
+        );
     }
 }

@@ -8,16 +8,16 @@ use rexpect::session::PtySession;
 use super::with_runbook;
 use crate::support::Test;
 
-const YES_NO: &str = r#"
+const YES_NO: &str = r"
 version: 1
 name: wipe
 steps:
   - id: wipe
     confirm: true
     shell: { run: touch wiped }
-"#;
+";
 
-const TYPED: &str = r#"
+const TYPED: &str = r"
 version: 1
 name: restore
 steps:
@@ -26,7 +26,7 @@ steps:
       message: This overwrites every table.
       type: restore
     shell: { run: touch restored }
-"#;
+";
 
 #[test]
 fn a_confirmation_without_a_terminal_or_yes_is_refused() {
@@ -86,7 +86,9 @@ fn on_a_pty(test: &Test) -> PtySession {
 
 /// Reads everything up to the end and returns drctl's exit code.
 fn finish(mut session: PtySession) -> (i32, String) {
-    let rest = session.exp_eof().unwrap_or_else(|e| panic!("no end of output: {e}"));
+    let rest = session
+        .exp_eof()
+        .unwrap_or_else(|e| panic!("no end of output: {e}"));
     match session.process().wait() {
         Ok(WaitStatus::Exited(_, code)) => (code, rest),
         other => panic!("drctl did not exit normally: {other:?}\n{rest}"),

@@ -48,15 +48,23 @@ fn times(dir: &std::path::Path) -> Times {
 
 #[test]
 fn a_diamond_runs_in_dependency_order_with_the_middle_in_parallel() {
-    let output = with_runbook("diamond", DIAMOND).args(["run", "diamond"]).run();
+    let output = with_runbook("diamond", DIAMOND)
+        .args(["run", "diamond"])
+        .run();
     output.success();
     let t = times(output.path());
-    assert!(t.a_end < t.b_start && t.a_end < t.c_start, "b and c waited for a");
+    assert!(
+        t.a_end < t.b_start && t.a_end < t.c_start,
+        "b and c waited for a"
+    );
     assert!(
         t.b_start < t.c_end && t.c_start < t.b_end,
         "b and c overlapped in time"
     );
-    assert!(t.d_start > t.b_end && t.d_start > t.c_end, "d waited for both");
+    assert!(
+        t.d_start > t.b_end && t.d_start > t.c_end,
+        "d waited for both"
+    );
 }
 
 #[test]

@@ -63,7 +63,9 @@ fn interpolated_inputs_stay_data_in_every_quoting_context() {
         );
         let journal = only_journal(output.path());
         assert!(
-            journal.iter().any(|e| e["event"] == "run_finished" && e["status"] == "succeeded"),
+            journal
+                .iter()
+                .any(|e| e["event"] == "run_finished" && e["status"] == "succeeded"),
             "{journal:#?}"
         );
     }

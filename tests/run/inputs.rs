@@ -45,7 +45,14 @@ fn a_missing_required_input_stops_before_anything_runs() {
 #[test]
 fn a_value_outside_the_choices_is_refused() {
     let output = with_runbook("deploy", DEPLOY)
-        .args(["run", "deploy", "--set", "backup=b", "--set", "region=mars-1"])
+        .args([
+            "run",
+            "deploy",
+            "--set",
+            "backup=b",
+            "--set",
+            "region=mars-1",
+        ])
         .run();
     output
         .code(2)
@@ -54,7 +61,14 @@ fn a_value_outside_the_choices_is_refused() {
     nothing_happened(&output);
 
     let output = with_runbook("deploy", DEPLOY)
-        .args(["run", "deploy", "--set", "backup=b", "--set", "region=us-east-1"])
+        .args([
+            "run",
+            "deploy",
+            "--set",
+            "backup=b",
+            "--set",
+            "region=us-east-1",
+        ])
         .run();
     output.success();
     assert!(output.path().join("ran-us-east-1").exists());
@@ -63,7 +77,14 @@ fn a_value_outside_the_choices_is_refused() {
 #[test]
 fn an_unknown_input_is_refused_with_the_list_of_inputs() {
     let output = with_runbook("deploy", DEPLOY)
-        .args(["run", "deploy", "--set", "backup=b", "--set", "regoin=us-east-1"])
+        .args([
+            "run",
+            "deploy",
+            "--set",
+            "backup=b",
+            "--set",
+            "regoin=us-east-1",
+        ])
         .run();
     output
         .code(2)

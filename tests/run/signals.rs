@@ -14,7 +14,9 @@ use crate::support::state::{events, only_journal, wait_for_file};
 const REAP: Duration = Duration::from_secs(8);
 
 fn one_step(run: &str, timeout: Option<&str>) -> String {
-    let timeout = timeout.map(|t| format!("    timeout: {t}\n")).unwrap_or_default();
+    let timeout = timeout
+        .map(|t| format!("    timeout: {t}\n"))
+        .unwrap_or_default();
     format!(
         "version: 1\nname: slow\nsteps:\n  - id: slow\n{timeout}    shell:\n      run: {run:?}\n"
     )
@@ -22,9 +24,12 @@ fn one_step(run: &str, timeout: Option<&str>) -> String {
 
 #[test]
 fn a_timeout_stops_the_whole_process_group() {
-    let output = with_runbook("slow", &one_step("sleep 301.5 & sleep 301.5; wait", Some("1s")))
-        .args(["run", "slow"])
-        .run();
+    let output = with_runbook(
+        "slow",
+        &one_step("sleep 301.5 & sleep 301.5; wait", Some("1s")),
+    )
+    .args(["run", "slow"])
+    .run();
     output.code(1).stderr_contains("timed out after 1s");
     assert!(
         output.elapsed < Duration::from_secs(6),
@@ -92,7 +97,10 @@ fn a_second_ctrl_c_kills_at_once() {
     running.signal(Signal::INT);
     // The step ignores SIGTERM: drctl waits out the grace period...
     std::thread::sleep(Duration::from_millis(500));
-    assert!(!running.has_exited(), "drctl exited before the grace period");
+    assert!(
+        !running.has_exited(),
+        "drctl exited before the grace period"
+    );
     assert!(
         !crate::support::procs::live_with_cmdline("sleep 301.7").is_empty(),
         "the step ignoring SIGTERM should still run"
@@ -147,7 +155,11 @@ steps:
     running.signal(Signal::INT);
     let output = running.wait();
     output.code(130);
-    assert!(output.elapsed < Duration::from_secs(10), "took {:?}", output.elapsed);
+    assert!(
+        output.elapsed < Duration::from_secs(10),
+        "took {:?}",
+        output.elapsed
+    );
     assert!(!output.path().join("after").exists());
     let journal = only_journal(output.path());
     let finished = events(&journal, "step_finished", Some("flaky"));

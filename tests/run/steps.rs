@@ -27,7 +27,10 @@ steps:
     assert_eq!(failed[1]["attempt"], 2);
     assert_eq!(failed[0]["retry_in_ms"], 100);
     assert!(
-        failed[0]["error"].as_str().unwrap_or("").contains("exit code 7"),
+        failed[0]["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("exit code 7"),
         "{journal:#?}"
     );
     let finished = events(&journal, "step_finished", Some("flaky"));
@@ -154,7 +157,10 @@ steps:
 "#;
     let output = with_runbook("flow", yaml).args(["run", "flow"]).run();
     output.success();
-    assert_eq!(step_output(output.path(), "consume", "stdout"), "db-7|DB-7!");
+    assert_eq!(
+        step_output(output.path(), "consume", "stdout"),
+        "db-7|DB-7!"
+    );
     let journal = only_journal(output.path());
     let produced = events(&journal, "step_finished", Some("produce"));
     assert_eq!(produced[0]["outputs"]["name"], "db-7");

@@ -30,7 +30,12 @@ pub fn live_with_cmdline(needle: &str) -> Vec<i32> {
 fn is_zombie(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
         stat.rfind(')')
-            .and_then(|i| stat[i + 1..].split_whitespace().next().map(|s| s == "Z" || s == "X"))
+            .and_then(|i| {
+                stat[i + 1..]
+                    .split_whitespace()
+                    .next()
+                    .map(|s| s == "Z" || s == "X")
+            })
             .unwrap_or(false)
     })
 }

@@ -51,7 +51,11 @@ pub fn journal(dir: &Path, incident: &str) -> Vec<Value> {
             Err(e) if i + 1 == lines.len() && !text.ends_with('\n') => {
                 eprintln!("ignoring a torn last line: {e}");
             }
-            Err(e) => panic!("line {} of {} is not JSON: {e}\n{line}", i + 1, path.display()),
+            Err(e) => panic!(
+                "line {} of {} is not JSON: {e}\n{line}",
+                i + 1,
+                path.display()
+            ),
         }
     }
     events
@@ -100,7 +104,11 @@ pub fn step_output(dir: &Path, step: &str, stream: &str) -> String {
         .map(|e| e.path().join("output").join(format!("{step}.{stream}")))
         .filter(|p| p.exists())
         .collect();
-    assert_eq!(found.len(), 1, "expected one {step}.{stream}, found {found:?}");
+    assert_eq!(
+        found.len(),
+        1,
+        "expected one {step}.{stream}, found {found:?}"
+    );
     let path = found.remove(0);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
