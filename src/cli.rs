@@ -159,10 +159,11 @@ pub struct RunArgs {
 pub struct ResumeArgs {
     /// Incident id (INC-YYYYMMDD-NNN).
     pub incident: String,
-    /// Run again the steps that were interrupted mid-way (they may have had their effect).
+    /// Run again the steps that were interrupted mid-way, or whose rollback failed
+    /// (they may or may not have their effect).
     #[arg(long)]
     pub retry_interrupted: bool,
-    /// Treat an interrupted step as done without running it (repeatable).
+    /// Treat an interrupted step (or one whose rollback failed) as done without running it (repeatable).
     #[arg(long, value_name = "STEP")]
     pub mark_done: Vec<String>,
     /// Resume even though the runbook file changed since the run started.

@@ -7,6 +7,8 @@
 mod support;
 
 mod commands;
+mod incident;
 mod incident_commands;
+mod run;
 mod schema;
 mod validate;

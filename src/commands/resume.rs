@@ -1,9 +1,11 @@
 //! `drctl resume ID`: continue an incident's last run from where it stopped.
 //!
 //! Succeeded and skipped steps keep their results and are not run again.
-//! Failed steps run again. A step that was started and never finished (or
-//! was interrupted) may have had its effect, so it runs again only with
-//! `--retry-interrupted`, or counts as done with `--mark-done STEP`.
+//! Failed steps run again, and so do steps whose rollback ran (their effect
+//! was undone). A step that was started and never finished (or was
+//! interrupted), or whose rollback failed or never finished, may or may not
+//! have its effect, so it runs again only with `--retry-interrupted`, or
+//! counts as done with `--mark-done STEP`.
 
 use std::collections::HashMap;
 
@@ -70,25 +72,41 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
 
     let operator = super::run::operator(&args.drive);
     let merged = replay::merged_steps(&runs, &last.runbook);
+    let rolled_back = replay::rolled_back(&runs, &last.runbook);
     let mut presets = Presets::new();
     let mut marked = Vec::new();
     for (id, view) in &merged {
-        let interrupted = matches!(
-            view.status,
-            StepState::Running | StepState::Finished(Status::Interrupted)
-        );
-        if interrupted {
+        let uncertain = match rolled_back.get(id) {
+            // Its effect was undone: the step runs again like one never run.
+            Some((_, Some(Status::Succeeded))) => continue,
+            Some((run_id, status)) => Some(format!(
+                "the rollback of step `{id}` {} in run {run_id}: the step may be partly undone",
+                if status.is_some() {
+                    "failed"
+                } else {
+                    "was interrupted"
+                }
+            )),
+            None => matches!(
+                view.status,
+                StepState::Running | StepState::Finished(Status::Interrupted)
+            )
+            .then(|| {
+                format!(
+                    "step `{id}` was interrupted mid-way in run {}: it may or may not have had its effect",
+                    last.run_id
+                )
+            }),
+        };
+        if let Some(message) = uncertain {
             if args.mark_done.iter().any(|m| m == id) {
                 marked.push(id.clone());
                 presets.insert(id.clone(), done(Status::Succeeded, view));
             } else if !args.retry_interrupted {
                 return Err(Error::Refused {
-                    message: format!(
-                        "step `{id}` was interrupted mid-way in run {}: it may or may not have had its effect",
-                        last.run_id
-                    ),
+                    message,
                     hint: Some(format!(
-                        "check by hand, then pass --retry-interrupted to run it again or --mark-done {id} if it completed"
+                        "check by hand, then pass --retry-interrupted to run it again or --mark-done {id} if its effect is in place"
                     )),
                 });
             }
@@ -104,10 +122,12 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
             _ => {}
         }
     }
+    // In the order they completed, so that rollbacks are offered in reverse of it.
+    presets.sort_by_cached_key(|id, _| merged.get(id).and_then(|view| view.finished_at));
     if let Some(unknown) = args.mark_done.iter().find(|m| !marked.contains(m)) {
         return Err(Error::usage(
             format!("`--mark-done {unknown}`: that step was not interrupted"),
-            "only steps that were started and never finished can be marked done",
+            "only steps that were started and never finished (or whose rollback failed) can be marked done",
         ));
     }
     let mut session = super::session::open(

@@ -33,8 +33,9 @@ pub enum Preset {
     Done { status: Status, values: StepValues },
 }
 
-/// Steps already done, by id (resume).
-pub type Presets = std::collections::BTreeMap<String, Preset>;
+/// Steps already done, by id, in the order they completed (resume): a
+/// failed resumed run offers their rollbacks too, after its own.
+pub type Presets = IndexMap<String, Preset>;
 
 pub struct Scheduler<'a> {
     pub runbook: &'a Runbook,
@@ -76,17 +77,20 @@ impl Scheduler<'_> {
         let started = Instant::now();
         let steps = &self.runbook.steps;
         let mut states = vec![State::Pending; steps.len()];
-        for (index, step) in steps.iter().enumerate() {
-            if let Some(Preset::Done { status, values }) = self.presets.get(&step.id) {
+        let mut completed: Vec<usize> = Vec::new();
+        for (id, Preset::Done { status, values }) in &self.presets {
+            if let Some(index) = self.runbook.step_index(id) {
                 states[index] = State::Done(*status);
-                self.context.set_step(&step.id, values);
+                self.context.set_step(id, values);
+                if *status == Status::Succeeded {
+                    completed.push(index);
+                }
             }
         }
         let mut tasks: JoinSet<TaskDone> = JoinSet::new();
         let (attempt_sender, mut attempt_receiver) = mpsc::unbounded_channel::<Event>();
         let mut stopping = false;
         let mut run_status = Status::Succeeded;
-        let mut completed: Vec<usize> = Vec::new();
         let mut interrupt = self.interrupt.clone();
 
         loop {

@@ -185,6 +185,27 @@ pub fn merged_steps(runs: &[RunView], runbook: &str) -> IndexMap<String, StepVie
     merged
 }
 
+/// Steps rolled back since they last succeeded, as a resume must see them:
+/// their effect was undone (the rollback succeeded) or may be partly undone
+/// (it failed, or never finished). For each, the run of the last rollback
+/// and how it ended (`None`: started, never finished).
+#[must_use]
+pub fn rolled_back(runs: &[RunView], runbook: &str) -> IndexMap<String, (String, Option<Status>)> {
+    let mut rolled_back = IndexMap::new();
+    for run in runs.iter().filter(|r| r.runbook == runbook && !r.dry_run) {
+        // Within a run, rollbacks come after every step has ended.
+        for (id, step) in &run.steps {
+            if step.status.is_done() {
+                rolled_back.shift_remove(id);
+            }
+        }
+        for rollback in &run.rollbacks {
+            rolled_back.insert(rollback.step.clone(), (run.run_id.clone(), rollback.status));
+        }
+    }
+    rolled_back
+}
+
 impl RunView {
     /// Steps started and never finished.
     #[must_use]

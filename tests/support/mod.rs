@@ -12,12 +12,15 @@
 )]
 
 pub mod http_server;
+pub mod procs;
+pub mod state;
 
 use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -44,12 +47,13 @@ pub fn fixture(relative: &str) -> String {
 
 /// How long a single drctl invocation may take before the test fails: a
 /// hang is a bug, and a stuck test must not stall the whole suite.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+const DEFAULT_TIMEOUT: Duration = Duration::from_mins(1);
 
 /// One invocation of `drctl`, built step by step and then [`run`](Test::run).
 #[must_use]
 pub struct Test {
-    dir: TempDir,
+    /// Shared so that several invocations (a run, then its resume) can work in one directory.
+    dir: Arc<TempDir>,
     args: Vec<OsString>,
     env: Vec<(OsString, OsString)>,
     env_remove: Vec<OsString>,
@@ -71,6 +75,10 @@ impl Test {
             .prefix("drctl-test-")
             .tempdir()
             .expect("create a temporary directory");
+        Test::with_dir(Arc::new(dir))
+    }
+
+    fn with_dir(dir: Arc<TempDir>) -> Self {
         Test {
             dir,
             args: Vec::new(),
@@ -149,8 +157,24 @@ impl Test {
         self
     }
 
-    /// Runs drctl, waits for it (killing it after the timeout), and returns what it did.
-    pub fn run(self) -> Output {
+    /// Another invocation in the same temporary directory (e.g. a `resume`
+    /// after a `run`), with the same environment and no arguments.
+    pub fn again(&self) -> Test {
+        Test {
+            dir: Arc::clone(&self.dir),
+            args: Vec::new(),
+            env: self.env.clone(),
+            env_remove: self.env_remove.clone(),
+            stdin: None,
+            current_dir: self.current_dir.clone(),
+            timeout: self.timeout,
+        }
+    }
+
+    /// The `drctl` command with the clean environment, arguments and
+    /// directory of this test, but no stdio set up: for running it under a
+    /// pseudo-terminal.
+    pub fn command(&self) -> Command {
         let mut command = Command::new(drctl_bin());
         command
             .args(&self.args)
@@ -161,14 +185,7 @@ impl Test {
             .env("NO_COLOR", "1")
             .env("CI", "true")
             .env("TERM", "dumb")
-            .env("LANG", "C.UTF-8")
-            .stdin(if self.stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+            .env("LANG", "C.UTF-8");
         // Coverage tools collect profiles through this variable.
         if let Some(profile) = std::env::var_os("LLVM_PROFILE_FILE") {
             command.env("LLVM_PROFILE_FILE", profile);
@@ -179,6 +196,25 @@ impl Test {
         for (key, value) in &self.env {
             command.env(key, value);
         }
+        command
+    }
+
+    /// Runs drctl, waits for it (killing it after the timeout), and returns what it did.
+    pub fn run(self) -> Output {
+        self.spawn().wait()
+    }
+
+    /// Starts drctl without waiting for it: to signal it, or to run several at once.
+    pub fn spawn(self) -> Running {
+        let mut command = self.command();
+        command
+            .stdin(if self.stdin.is_some() {
+                Stdio::piped()
+            } else {
+                Stdio::null()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let description = self.describe();
         let started = Instant::now();
         let mut child = command
@@ -193,24 +229,88 @@ impl Test {
         }
         let stdout = drain(child.stdout.take().expect("stdout is piped"));
         let stderr = drain(child.stderr.take().expect("stderr is piped"));
+        Running {
+            child,
+            description,
+            started,
+            timeout: self.timeout,
+            stdout: Some(stdout),
+            stderr: Some(stderr),
+            dir: self.dir,
+        }
+    }
+
+    fn describe(&self) -> String {
+        let args: Vec<String> = self
+            .args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        format!("`drctl {}`", args.join(" "))
+    }
+}
+
+/// A drctl process started by [`Test::spawn`] and not yet waited for.
+pub struct Running {
+    child: Child,
+    description: String,
+    started: Instant,
+    timeout: Duration,
+    stdout: Option<thread::JoinHandle<String>>,
+    stderr: Option<thread::JoinHandle<String>>,
+    dir: Arc<TempDir>,
+}
+
+impl Running {
+    pub fn pid(&self) -> i32 {
+        i32::try_from(self.child.id()).expect("a pid fits in i32")
+    }
+
+    /// The temporary directory drctl runs in.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Sends a signal to drctl itself (not to its children).
+    pub fn signal(&self, signal: rustix::process::Signal) {
+        let pid = rustix::process::Pid::from_raw(self.pid()).expect("a positive pid");
+        rustix::process::kill_process(pid, signal)
+            .unwrap_or_else(|e| panic!("cannot send {signal:?} to {}: {e}", self.description));
+    }
+
+    /// Whether drctl has exited (without reaping it).
+    pub fn has_exited(&mut self) -> bool {
+        self.child.try_wait().expect("poll drctl").is_some()
+    }
+
+    /// Waits for drctl (killing it after the test's timeout) and returns what it did.
+    pub fn wait(mut self) -> Output {
         let status = loop {
-            if let Some(status) = child.try_wait().expect("wait for drctl") {
+            if let Some(status) = self.child.try_wait().expect("wait for drctl") {
                 break status;
             }
-            if started.elapsed() > self.timeout {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("{description} did not finish within {:?}", self.timeout);
+            if self.started.elapsed() > self.timeout {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "{} did not finish within {:?}",
+                    self.description, self.timeout
+                );
             }
             thread::sleep(Duration::from_millis(5));
         };
+        let join = |reader: Option<thread::JoinHandle<String>>| {
+            reader
+                .map(|r| r.join().expect("output reader"))
+                .unwrap_or_default()
+        };
         let output = Output {
-            command: description,
+            command: std::mem::take(&mut self.description),
             status,
-            stdout: stdout.join().expect("stdout reader"),
-            stderr: stderr.join().expect("stderr reader"),
-            elapsed: started.elapsed(),
-            dir: self.dir,
+            stdout: join(self.stdout.take()),
+            stderr: join(self.stderr.take()),
+            elapsed: self.started.elapsed(),
+            dir: Arc::clone(&self.dir),
         };
         // Whatever the test checks, drctl must never panic.
         for marker in ["panicked", "RUST_BACKTRACE"] {
@@ -222,14 +322,15 @@ impl Test {
         }
         output
     }
+}
 
-    fn describe(&self) -> String {
-        let args: Vec<String> = self
-            .args
-            .iter()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
-        format!("`drctl {}`", args.join(" "))
+impl Drop for Running {
+    fn drop(&mut self) {
+        // A test that fails while drctl runs must not leave it behind.
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
     }
 }
 
@@ -249,13 +350,18 @@ pub struct Output {
     pub stdout: String,
     pub stderr: String,
     pub elapsed: Duration,
-    pub dir: TempDir,
+    pub dir: Arc<TempDir>,
 }
 
 impl Output {
     /// The temporary directory the command ran in.
     pub fn path(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// Another invocation in the same temporary directory (a `resume`, a `log` ...).
+    pub fn again(&self) -> Test {
+        Test::with_dir(Arc::clone(&self.dir))
     }
 
     /// Asserts the exit code.

@@ -1,0 +1,170 @@
+//! A secret input's value, and everything rendered from it, never reaches a
+//! byte drctl writes: terminal, journal, captured output, frozen runbook,
+//! report, log.
+
+use super::with_runbook;
+use crate::support::Output;
+use crate::support::state::{events, files_under, only_incident, only_journal};
+
+const CANARY: &str = "canary-7f3a9c-SECRET";
+
+const LEAKY: &str = r#"
+version: 1
+name: leaky
+inputs:
+  token:
+    secret: true
+    env: CANARY_SECRET
+  label:
+    default: plain
+steps:
+  - id: echo
+    shell:
+      run: |
+        echo "stdout {{ inputs.token }}"
+        echo "stderr {{ inputs.token }}" >&2
+        echo "from env $TOKEN and $CANARY_SECRET"
+      env: { TOKEN: "Bearer {{ inputs.token }}" }
+    outputs:
+      derived: "prefix-{{ inputs.token }}-suffix"
+  - id: json
+    shell:
+      run: |
+        printf '{"token": "%s"}\n' "$CANARY_SECRET"
+    outputs:
+      from_result: "{{ result.json.token }}"
+  - id: use-derived
+    needs: [echo, json]
+    confirm: "Use {{ steps.echo.outputs.derived }}?"
+    shell:
+      run: echo {{ steps.echo.outputs.derived }} '{{ steps.json.outputs.from_result }}'
+      expect:
+        - "result.stdout == 'something else'"
+    continue_on_error: true
+  - id: fail
+    needs: [use-derived]
+    shell:
+      run: |
+        echo "failing with {{ inputs.token }}" >&2
+        exit 3
+    rollback:
+      shell: { run: "echo undo {{ inputs.token }}" }
+  - id: undoable
+    needs: [echo]
+    shell: { run: "echo ok" }
+    rollback:
+      shell: { run: "echo 'rolling back {{ inputs.token }}'; exit 1" }
+"#;
+
+/// Fails if the canary is in this text, saying where.
+#[track_caller]
+fn clean(text: &str, what: &str) {
+    assert!(
+        !text.contains(CANARY),
+        "the canary leaked into {what}:\n{text}"
+    );
+}
+
+#[track_caller]
+fn clean_output(output: &Output) {
+    clean(&output.stdout, &format!("the stdout of {}", output.command));
+    clean(&output.stderr, &format!("the stderr of {}", output.command));
+}
+
+#[test]
+fn a_secret_never_reaches_any_output_or_file() {
+    let output = with_runbook("leaky", LEAKY)
+        .env("CANARY_SECRET", CANARY)
+        .args(["run", "leaky", "--yes", "--set", "label=x"])
+        .run();
+    output.code(1);
+    clean_output(&output);
+    output
+        .stderr_contains("actual result.stdout = \"*** ***\\n\"")
+        .stderr_contains("exit code 3: failing with ***");
+    // Every path the value can take was taken.
+    let journal = only_journal(output.path());
+    let status = |step: &str| events(&journal, "step_finished", Some(step))[0]["status"].clone();
+    assert_eq!(status("echo"), "succeeded");
+    assert_eq!(status("use-derived"), "failed");
+    assert_eq!(status("fail"), "failed");
+    assert_eq!(
+        events(&journal, "rollback_finished", Some("undoable"))[0]["status"],
+        "failed"
+    );
+
+    let state = output.path().join(".drctl");
+    let files = files_under(&state);
+    assert!(
+        files.len() > 5,
+        "expected a journal, outputs, ...: {files:?}"
+    );
+    for file in &files {
+        let bytes = std::fs::read(file).expect("read a state file");
+        assert!(
+            !bytes.windows(CANARY.len()).any(|w| w == CANARY.as_bytes()),
+            "the canary leaked into {}:\n{}",
+            file.display(),
+            String::from_utf8_lossy(&bytes)
+        );
+    }
+    let stdout_file = files
+        .iter()
+        .find(|f| f.ends_with("output/echo.stdout"))
+        .expect("the echo step's captured stdout");
+    let captured = std::fs::read_to_string(stdout_file).expect("read it");
+    assert!(captured.contains("stdout ***"), "{captured}");
+
+    let incident = only_incident(output.path());
+    for args in [
+        vec!["log", incident.as_str()],
+        vec!["log", incident.as_str(), "--json"],
+        vec!["report", incident.as_str()],
+        vec!["incidents"],
+    ] {
+        let shown = output.again().args(&args).run();
+        shown.success();
+        clean_output(&shown);
+    }
+    let written = output
+        .again()
+        .args(["report", incident.as_str(), "--output", "post-mortem.md"])
+        .run();
+    written.success();
+    clean_output(&written);
+    let report = std::fs::read_to_string(output.path().join("post-mortem.md")).expect("report");
+    clean(&report, "the written report");
+    assert!(report.contains("use-derived"), "{report}");
+}
+
+#[test]
+fn a_secret_never_reaches_a_dry_run_or_a_resume() {
+    let output = with_runbook("leaky", LEAKY)
+        .env("CANARY_SECRET", CANARY)
+        .args(["run", "leaky", "--dry-run"])
+        .run();
+    output.success();
+    clean_output(&output);
+
+    let output = with_runbook("leaky", LEAKY)
+        .env("CANARY_SECRET", CANARY)
+        .args(["run", "leaky"])
+        .run();
+    output.code(3);
+    clean_output(&output);
+    let incident = only_incident(output.path());
+    let resumed = output
+        .again()
+        .env("CANARY_SECRET", CANARY)
+        .args(["resume", incident.as_str(), "--yes"])
+        .run();
+    resumed.code(1);
+    clean_output(&resumed);
+    for file in files_under(&output.path().join(".drctl")) {
+        let bytes = std::fs::read(&file).expect("read a state file");
+        clean(
+            &String::from_utf8_lossy(&bytes),
+            &file.display().to_string(),
+        );
+    }
+}

@@ -1,0 +1,70 @@
+//! Finding processes by their command line in `/proc`, to prove that a step
+//! stopped by drctl left nothing running. Each test uses a distinctive
+//! command line (`sleep 301.5`) so that tests running in parallel do not see
+//! each other's processes.
+
+use std::time::{Duration, Instant};
+
+/// Pids of live (not zombie) processes whose command line, arguments joined
+/// by spaces, contains `needle`.
+pub fn live_with_cmdline(needle: &str) -> Vec<i32> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(format!("/proc/{pid}/cmdline")) else {
+            continue;
+        };
+        let cmdline: String = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+        if cmdline.contains(needle) && !is_zombie(pid) {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+fn is_zombie(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        stat.rfind(')')
+            .and_then(|i| {
+                stat[i + 1..]
+                    .split_whitespace()
+                    .next()
+                    .map(|s| s == "Z" || s == "X")
+            })
+            .unwrap_or(false)
+    })
+}
+
+/// Waits until no live process has `needle` in its command line. On
+/// failure the processes are killed first, so a failing test leaves nothing
+/// behind. Orphans are reparented to PID 1, which in some sandboxes reaps
+/// them slowly: zombies do not count, and the wait is generous.
+#[track_caller]
+pub fn assert_none_left(needle: &str, limit: Duration) {
+    let start = Instant::now();
+    loop {
+        let pids = live_with_cmdline(needle);
+        if pids.is_empty() {
+            return;
+        }
+        if start.elapsed() > limit {
+            kill_all(&pids);
+            panic!("processes matching {needle:?} still alive after {limit:?}: {pids:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Sends SIGKILL to each pid (cleanup after a crash test that leaves a step running).
+pub fn kill_all(pids: &[i32]) {
+    for &pid in pids {
+        if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+            let _ = rustix::process::kill_process(pid, rustix::process::Signal::KILL);
+        }
+    }
+}
