@@ -6,7 +6,10 @@
 
 mod support;
 
+mod adapters;
 mod commands;
+mod http_adapter;
 mod incident_commands;
+mod pg_adapter;
 mod schema;
 mod validate;

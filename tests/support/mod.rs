@@ -12,6 +12,7 @@
 )]
 
 pub mod http_server;
+pub mod pg;
 
 use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;
