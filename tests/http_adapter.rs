@@ -1,17 +1,16 @@
 //! The HTTP adapter against a real server on 127.0.0.1: what arrives, what comes back, and the
 //! one-line errors for each way a request can fail.
 
-
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::support::http_server::{Recorded, TestServer};
 use drctl::adapter::http::{
     HttpBody, HttpError, HttpRequest, HttpResponse, describe, redact_url, send,
 };
 use serde_json::json;
-use crate::support::http_server::{Recorded, TestServer};
 
 fn request(method: &str, url: String) -> HttpRequest {
     HttpRequest {

@@ -2,12 +2,10 @@
 
 use std::time::{Duration, Instant};
 
-use drctl::adapter::postgres::{
-    PgError, PgMode, PgRequest, PgResult, describe, execute,
-};
+use crate::support::pg::{PASSWORD_USER, TempCluster};
+use drctl::adapter::postgres::{PgError, PgMode, PgRequest, PgResult, describe, execute};
 use drctl::template::sql;
 use serde_json::{Value, json};
-use crate::support::pg::{PASSWORD_USER, TempCluster};
 
 fn request(url: &str, sql: &str, params: Vec<Value>, mode: PgMode) -> PgRequest {
     PgRequest {
@@ -393,9 +391,7 @@ async fn query_mode_refuses_several_statements() {
 #[tokio::test]
 async fn errors_are_one_line_with_sqlstate_and_no_password() {
     let pg = TempCluster::shared();
-    pg.psql(&format!(
-        "CREATE ROLE {PASSWORD_USER} LOGIN PASSWORD 'right-pass-42'"
-    ));
+    assert_eq!(pg.password_role(), "right-pass-42");
     let port = pg.port();
 
     // The right password works (scram-sha-256 over TCP)...

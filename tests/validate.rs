@@ -127,8 +127,7 @@ fn every_invalid_fixture_has_a_test() {
         })
         .map(|n| {
             n.strip_suffix(".yaml")
-                .map(str::to_owned)
-                .unwrap_or_else(|| panic!("{n} is not a .yaml file"))
+                .map_or_else(|| panic!("{n} is not a .yaml file"), str::to_owned)
         })
         .collect();
     on_disk.sort();
@@ -247,7 +246,7 @@ fn an_alias_expansion_bomb_is_refused() {
     );
     for level in 1..=9 {
         let previous = format!("*l{}", level - 1);
-        let items = vec![previous.as_str(); 10].join(", ");
+        let items = [previous.as_str(); 10].join(", ");
         bomb.push_str(&format!("l{level}: &l{level} [{items}]\n"));
     }
     bomb.push_str("steps: *l9\n");
