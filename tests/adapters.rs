@@ -588,11 +588,23 @@ fn postgres_failures_are_one_clear_line_without_the_password() {
             "SELEC 1",
             vec!["42601", "syntax error at or near \"SELEC\""],
         ),
+        (
+            db.clone(),
+            "SELECT pg_sleep(5)",
+            vec!["statement timed out after 400ms", "SQLSTATE 57014"],
+        ),
     ];
     for (url, query, needles) in &cases {
+        // Only the sleeping query gets a short step timeout: a loaded machine may need more than
+        // that to connect.
+        let timeout = if query.contains("pg_sleep") {
+            "400ms"
+        } else {
+            "5s"
+        };
         let yaml = format!(
             "version: 1\nname: pgerr\ninputs:\n  db: {{ required: true }}\nsteps:\n  - id: q\n    \
-             postgres:\n      url: \"{{{{ inputs.db }}}}\"\n      query: {query}\n"
+             timeout: {timeout}\n    postgres:\n      url: \"{{{{ inputs.db }}}}\"\n      query: {query}\n"
         );
         let out = run(runbook("pgerr", &yaml), "pgerr", &[("db", url)]);
         out.code(1);
@@ -603,11 +615,15 @@ fn postgres_failures_are_one_clear_line_without_the_password() {
             out.stdout_not_contains(secret).stderr_not_contains(secret);
         }
         let journal = journal(&out);
-        let error = finished(&journal, "q")["error"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let event = finished(&journal, "q");
+        let error = event["error"].as_str().unwrap().to_owned();
         assert!(!error.contains('\n'), "not one line: {error}");
+        let status = if query.contains("pg_sleep") {
+            "timed_out"
+        } else {
+            "failed"
+        };
+        assert_eq!(event["status"], status, "{event:#}");
         // The input is not marked secret: the password is masked by its place in the URL.
         let leaks = files_containing(out.path(), wrong);
         assert!(leaks.is_empty(), "the password is in {leaks:?}");
@@ -653,12 +669,16 @@ fn http_failures_are_one_line_naming_the_url() {
             out.report()
         );
         let journal = journal(&out);
-        let error = finished(&journal, "call")["error"]
-            .as_str()
-            .unwrap()
-            .to_owned();
+        let event = finished(&journal, "call");
+        let error = event["error"].as_str().unwrap().to_owned();
         assert!(!error.contains('\n'), "not one line: {error}");
         assert!(needles.iter().all(|n| error.contains(n)), "{error}");
+        let status = if http.contains("timeout") {
+            "timed_out"
+        } else {
+            "failed"
+        };
+        assert_eq!(event["status"], status, "{event:#}");
     }
 }
 
