@@ -1,14 +1,18 @@
 //! drctl's integration tests: one test binary (so it links once), one topic a
-//! module. Every test drives the real `drctl` executable in a fresh temporary
-//! directory through [`support::Test`].
+//! module. Tests drive the real `drctl` executable in a fresh temporary
+//! directory through [`support::Test`]; `http_adapter` and `pg_adapter` call
+//! the adapters as a library against the same real servers.
 //!
 //! To add a topic, create `tests/TOPIC.rs` and declare it below.
 
 mod support;
 
+mod adapters;
 mod commands;
+mod http_adapter;
 mod incident;
 mod incident_commands;
+mod pg_adapter;
 mod run;
 mod schema;
 mod validate;

@@ -12,6 +12,10 @@
 //!
 //! Rows come back with every column in column order; values are decoded per Postgres type (see
 //! [`PgResult`]). A type that has no JSON form fails with an error telling to cast it to text.
+//! The session's output settings are pinned at connect time (`DateStyle`, `TimeZone`,
+//! `IntervalStyle`, `bytea_output`), so server, database and role defaults do not change the JSON;
+//! a script that `SET`s them itself gets the server's text in its chosen style for the values it
+//! returns afterwards.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -150,9 +154,14 @@ pub async fn execute(req: &PgRequest) -> Result<PgResult, PgError> {
         timeout: req.timeout,
     };
     let timeout_ms = req.timeout.as_millis().clamp(1, u128::from(u32::MAX / 2));
-    let mut options = conn_target
-        .options
-        .options([("statement_timeout", timeout_ms.to_string())]);
+    // Scripts without parameters come back as the server's text output, which the settings below
+    // shape; a database's or role's own defaults (`ALTER DATABASE ... SET bytea_output = 'escape'`)
+    // would otherwise change the JSON. sqlx already pins DateStyle and TimeZone.
+    let mut options = conn_target.options.options([
+        ("statement_timeout", timeout_ms.to_string()),
+        ("IntervalStyle", "postgres".to_owned()),
+        ("bytea_output", "hex".to_owned()),
+    ]);
     if options.get_application_name().is_none() {
         options = options.application_name("drctl");
     }

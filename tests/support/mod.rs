@@ -12,6 +12,7 @@
 )]
 
 pub mod http_server;
+pub mod pg;
 pub mod procs;
 pub mod state;
 

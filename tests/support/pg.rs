@@ -8,8 +8,11 @@
 //! as the `postgres` user (`runuser -u postgres`), in a directory under /tmp chowned to it.
 //!
 //! Authentication: trust for everyone except the role [`PASSWORD_USER`], which must log in over TCP
-//! with a scram-sha-256 password. The role does not exist until a test creates it
-//! (`CREATE ROLE pwuser LOGIN PASSWORD '...'`), so password failures can be tested for real.
+//! with a scram-sha-256 password. The role does not exist until a test asks for it with
+//! [`TempCluster::password_role`], so password failures can be tested for real.
+//!
+//! Tests on the shared cluster keep out of each other's way with their own database
+//! ([`TempCluster::database`]) or their own table names.
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
@@ -34,6 +37,8 @@ pub struct TempCluster {
     watchdog: Option<Child>,
     /// How long `start` took (initdb + start + ready).
     pub startup: Duration,
+    /// Set once [`PASSWORD_USER`] exists.
+    role: OnceLock<()>,
 }
 
 impl TempCluster {
@@ -78,6 +83,7 @@ impl TempCluster {
             as_postgres,
             watchdog: None,
             startup: Duration::ZERO,
+            role: OnceLock::new(),
         };
         cluster.initdb();
         // The port is picked by binding and releasing it, so another process can take it before
@@ -164,9 +170,39 @@ impl TempCluster {
         self.port
     }
 
+    /// `postgres://postgres@127.0.0.1:PORT/DATABASE` (trust auth).
+    pub fn url_for(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+
+    /// Creates a fresh, empty database (dropping one left by an earlier use of the name) so a
+    /// test on the shared cluster has its own tables; returns its URL.
+    pub fn database(&self, name: &str) -> String {
+        self.psql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        self.psql(&format!("CREATE DATABASE {name}"));
+        self.url_for(name)
+    }
+
+    /// Creates the role [`PASSWORD_USER`] once per cluster and returns its password. Roles are
+    /// cluster-wide, so tests sharing the cluster must not each create it.
+    pub fn password_role(&self) -> &'static str {
+        const PASSWORD: &str = "right-pass-42";
+        self.role.get_or_init(|| {
+            self.psql(&format!(
+                "CREATE ROLE {PASSWORD_USER} LOGIN PASSWORD '{PASSWORD}'"
+            ));
+        });
+        PASSWORD
+    }
+
     /// Run SQL through psql (stops at the first error), returning its unaligned, tuples-only output;
     /// panics with psql's error.
     pub fn psql(&self, sql: &str) -> String {
+        self.psql_in("postgres", sql)
+    }
+
+    /// [`psql`](Self::psql) in another database.
+    pub fn psql_in(&self, database: &str, sql: &str) -> String {
         let out = Command::new(bin("psql"))
             .args([
                 "-X",
@@ -182,7 +218,7 @@ impl TempCluster {
             .args([
                 "postgres",
                 "-d",
-                "postgres",
+                database,
                 "-p",
                 &self.port.to_string(),
                 "-c",
