@@ -352,7 +352,9 @@ impl Incident {
 
     /// Writes a step's captured output (already bounded by the adapter),
     /// redacted, replacing an earlier attempt's. Written to a temporary file
-    /// and renamed, so a crash never leaves half of it.
+    /// and renamed, so a crash never leaves half of it. Not synced: the
+    /// journal's `step_finished` (which is) holds the same output, so these
+    /// files are a convenience that a crash may only make older.
     pub fn write_output(
         &self,
         run_id: &str,
@@ -375,11 +377,9 @@ impl Incident {
         let temp = dir.join(format!(".{step}.{stream}.tmp"));
         let mut file = std::fs::File::create(&temp).map_err(IncidentError::io(&temp))?;
         file.write_all(redactor.redact(text).as_bytes())
-            .and_then(|()| file.sync_all())
             .map_err(IncidentError::io(&temp))?;
         drop(file);
         std::fs::rename(&temp, &path).map_err(IncidentError::io(&path))?;
-        sync_dir(&dir)?;
         Ok(path)
     }
 }
