@@ -43,6 +43,7 @@ pub fn run() -> i32 {
         cli.global.quiet,
         Redactor::new(),
     );
+    init_tracing(cli.global.verbose, &printer);
     match dispatch(&cli, &printer) {
         Ok(()) => exit_code::OK,
         Err(error) => {
@@ -54,6 +55,29 @@ pub fn run() -> i32 {
             error.exit_code()
         }
     }
+}
+
+/// Diagnostics for `-v` (debug) and `-vv` (trace), on stderr, coloured only
+/// where the rest of the output is. `RUST_LOG` overrides the level.
+fn init_tracing(verbose: u8, printer: &Printer) {
+    if verbose == 0 && std::env::var_os("RUST_LOG").is_none() {
+        return;
+    }
+    let level = match verbose {
+        0 => "warn",
+        1 => "drctl=debug",
+        _ => "drctl=trace,info",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(output::printer::RedactingStderr::maker(
+            printer.redactor().clone(),
+        ))
+        .with_ansi(printer.style.color())
+        .with_target(false)
+        .try_init();
 }
 
 fn dispatch(cli: &Cli, printer: &Printer) -> Result<(), Error> {

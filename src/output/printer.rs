@@ -68,3 +68,29 @@ impl Printer {
         self.err(&format!("{}: {message}", self.style.warn("warning")));
     }
 }
+
+/// Stderr through the redactor, for tracing's diagnostics (`-v`): each event
+/// arrives in one `write` call, so a secret is never split between calls.
+pub struct RedactingStderr {
+    redactor: Redactor,
+}
+
+impl RedactingStderr {
+    pub fn maker(redactor: Redactor) -> impl Fn() -> RedactingStderr + Send + Sync + 'static {
+        move || RedactingStderr {
+            redactor: redactor.clone(),
+        }
+    }
+}
+
+impl Write for RedactingStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = self.redactor.redact(&String::from_utf8_lossy(buf));
+        std::io::stderr().lock().write_all(text.as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
