@@ -52,12 +52,7 @@ pub fn render(
                 .unwrap_or_default()
         );
         if !step.needs.is_empty() {
-            let needs: Vec<&str> = step
-                .needs
-                .iter()
-                .map(|&n| runbook.steps[n].id.as_str())
-                .collect();
-            let _ = writeln!(out, "      needs: {}", needs.join(", "));
+            let _ = writeln!(out, "      needs: {}", runbook.need_ids(step).join(", "));
         }
         if let Some(when) = &step.when {
             let _ = writeln!(out, "      when: {} (decided at run time)", when.source);

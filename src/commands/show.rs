@@ -73,12 +73,7 @@ pub fn render(runbook: &Runbook, style: &Style) -> String {
                 .unwrap_or_default()
         );
         if !step.needs.is_empty() {
-            let needs: Vec<&str> = step
-                .needs
-                .iter()
-                .map(|&n| runbook.steps[n].id.as_str())
-                .collect();
-            let _ = writeln!(out, "      needs: {}", needs.join(", "));
+            let _ = writeln!(out, "      needs: {}", runbook.need_ids(step).join(", "));
         }
         let _ = writeln!(out, "      {}", describe_action(&step.action));
         if let Some(confirm) = &step.confirm {

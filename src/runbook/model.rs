@@ -35,6 +35,11 @@ impl Runbook {
         self.steps.iter().position(|s| s.id == id)
     }
 
+    /// The ids of the steps a step needs, for display.
+    pub fn need_ids(&self, step: &Step) -> Vec<&str> {
+        step.needs.iter().map(|&n| self.steps[n].id.as_str()).collect()
+    }
+
     /// Names of secret inputs.
     pub fn secret_inputs(&self) -> impl Iterator<Item = &str> {
         self.inputs
