@@ -14,17 +14,27 @@ pub const CAPTURE_LIMIT: usize = 256 * 1024;
 /// Between SIGTERM and SIGKILL on timeout or interrupt.
 pub const GRACE: Duration = Duration::from_secs(5);
 
-/// `bash -euo pipefail -c` where bash exists, else `sh -c`.
+/// `bash -euo pipefail -c` where bash exists, else `sh -c`, with the shell's
+/// absolute path: resolving it once saves a failed `execve` per `PATH` entry
+/// on every step.
 static DEFAULT_SHELL: LazyLock<Vec<String>> = LazyLock::new(|| {
-    let has_bash = std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("bash").is_file()));
-    let words: &[&str] = if has_bash {
-        &["bash", "-euo", "pipefail", "-c"]
-    } else {
-        &["sh", "-c"]
+    let (program, args): (&str, &[&str]) = match find_in_path("bash") {
+        Some(_) => ("bash", &["-euo", "pipefail", "-c"]),
+        None => ("sh", &["-c"]),
     };
-    words.iter().map(|w| (*w).to_owned()).collect()
+    let mut words = vec![find_in_path(program).unwrap_or_else(|| program.to_owned())];
+    words.extend(args.iter().map(|a| (*a).to_owned()));
+    words
 });
+
+/// The absolute path of a program found in `PATH`.
+fn find_in_path(program: &str) -> Option<String> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+        .map(|p| p.to_string_lossy().into_owned())
+}
 
 pub fn spec(
     action: &ShellAction,
