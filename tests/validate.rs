@@ -2,6 +2,7 @@
 //! snapshot; hostile input (huge files, alias bombs, deep nesting) refused
 //! quickly; directories, summaries and the JSON and GitHub formats.
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::support::{Test, fixture, fixtures_dir};
@@ -109,7 +110,7 @@ fn every_invalid_fixture_has_a_test() {
     let mut on_disk: Vec<String> = std::fs::read_dir(fixtures_dir().join("invalid"))
         .expect("read tests/fixtures/invalid")
         .map(|e| e.expect("directory entry").file_name().to_string_lossy().into_owned())
-        .map(|n| n.strip_suffix(".yaml").map(str::to_owned).unwrap_or_else(|| panic!("{n} is not a .yaml file")))
+        .map(|n| n.strip_suffix(".yaml").map_or_else(|| panic!("{n} is not a .yaml file"), str::to_owned))
         .collect();
     on_disk.sort();
     let mut listed: Vec<String> = INVALID_FIXTURES.iter().map(|s| (*s).to_owned()).collect();
@@ -203,8 +204,8 @@ fn an_alias_expansion_bomb_is_refused() {
     let mut bomb = String::from("version: 1\nname: bomb\nl0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
     for level in 1..=9 {
         let previous = format!("*l{}", level - 1);
-        let items = vec![previous.as_str(); 10].join(", ");
-        bomb.push_str(&format!("l{level}: &l{level} [{items}]\n"));
+        let items = [previous.as_str(); 10].join(", ");
+        let _ = writeln!(bomb, "l{level}: &l{level} [{items}]");
     }
     bomb.push_str("steps: *l9\n");
     Test::new()

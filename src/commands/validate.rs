@@ -121,9 +121,10 @@ fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
         }
         if entry.is_dir() {
             collect(&entry, files)?;
-        } else if (name.ends_with(".yaml") || name.ends_with(".yml"))
-            && !name.ends_with(".inputs.yaml")
-            && !name.ends_with(".inputs.yml")
+        } else if runbook::find::is_yaml_file_name(&name)
+            && !Path::new(&name)
+                .file_stem()
+                .is_some_and(|stem| Path::new(stem).extension().is_some_and(|e| e.eq_ignore_ascii_case("inputs")))
         {
             files.push(entry);
         }

@@ -1,4 +1,4 @@
-//! Colours, decided once: only on a terminal, never with NO_COLOR set (even empty).
+//! Colours, decided once: only on a terminal, never with `NO_COLOR` set (even empty).
 
 use std::io::IsTerminal;
 
@@ -37,7 +37,7 @@ impl Style {
         self.color
     }
 
-    fn paint(&self, code: &str, text: &str) -> String {
+    fn paint(self, code: &str, text: &str) -> String {
         if self.color {
             format!("\x1b[{code}m{text}\x1b[0m")
         } else {

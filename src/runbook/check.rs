@@ -373,10 +373,10 @@ impl Checker {
                 manual: raw.manual.as_ref(),
             },
             scope,
-            &defaults.shell,
+            defaults.shell.as_ref(),
         );
         let rollback = raw.rollback.as_ref().and_then(|r| {
-            self.action(r.span, &RawActionRef::from(&r.value), scope, &defaults.shell)
+            self.action(r.span, &RawActionRef::from(&r.value), scope, defaults.shell.as_ref())
         });
         let when = raw.when.as_ref().and_then(|w| self.expression(w, scope));
         let confirm = raw.confirm.as_ref().and_then(|c| self.confirm(c, scope));
@@ -434,7 +434,7 @@ impl Checker {
         })
     }
 
-    fn action(&mut self, span: Span, raw: &RawActionRef, scope: Scope, default_shell: &Option<Vec<String>>) -> Option<Action> {
+    fn action(&mut self, span: Span, raw: &RawActionRef, scope: Scope, default_shell: Option<&Vec<String>>) -> Option<Action> {
         let present: Vec<&str> = [
             raw.shell.map(|_| "shell"),
             raw.http.map(|_| "http"),
@@ -467,14 +467,14 @@ impl Checker {
             .map(|instructions| Action::Manual(ManualAction { instructions }))
     }
 
-    fn shell(&mut self, raw: &Spanned<RawShell>, scope: Scope, default_shell: &Option<Vec<String>>) -> Option<ShellAction> {
+    fn shell(&mut self, raw: &Spanned<RawShell>, scope: Scope, default_shell: Option<&Vec<String>>) -> Option<ShellAction> {
         let s = &raw.value;
         let expect = self.expect(s.expect.as_ref(), false, scope).map(|(_, e)| e);
         let env = self.template_map(s.env.as_ref(), scope, true);
         let cwd = s.cwd.as_ref().and_then(|c| self.template(&c.value, c.span, scope));
         let shell = match &s.shell {
             Some(sh) => self.shell_command(sh),
-            None => Some(default_shell.clone().unwrap_or_default()),
+            None => Some(default_shell.cloned().unwrap_or_default()),
         };
         let rewritten = match template::shell::rewrite(&s.run.value) {
             Ok(r) => r,

@@ -1,10 +1,13 @@
 //! Durations as runbooks write them: `500ms`, `30s`, `10m`, `2h`, `1h30m`.
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 /// Parses a duration: one or more `<number><unit>` parts, units `ms`, `s`, `m`, `h`, `d`,
 /// each unit at most once and from largest to smallest.
 pub fn parse(text: &str) -> Result<Duration, DurationError> {
+    // A year is far beyond any runbook timeout; larger values are typos.
+    const MAX_MILLIS: u128 = 366 * 86_400_000;
     let text = text.trim();
     if text.is_empty() {
         return Err(DurationError::Empty);
@@ -49,8 +52,6 @@ pub fn parse(text: &str) -> Result<Duration, DurationError> {
             .ok_or(DurationError::Overflow)?;
         rest = after;
     }
-    // A year is far beyond any runbook timeout; larger values are typos.
-    const MAX_MILLIS: u128 = 366 * 86_400_000;
     if total > MAX_MILLIS {
         return Err(DurationError::Overflow);
     }
@@ -70,17 +71,17 @@ pub fn format(duration: Duration) -> String {
     let (hours, minutes, seconds) = (total_secs / 3600, total_secs / 60 % 60, total_secs % 60);
     let mut out = String::new();
     if hours > 0 {
-        out.push_str(&format!("{hours}h"));
+        let _ = write!(out, "{hours}h");
     }
     if minutes > 0 {
-        out.push_str(&format!("{minutes}m"));
+        let _ = write!(out, "{minutes}m");
     }
     let sub = millis % 1000;
     if seconds > 0 || sub > 0 {
         if hours == 0 && minutes == 0 && sub > 0 {
-            out.push_str(&format!("{seconds}.{:01}s", sub / 100));
+            let _ = write!(out, "{seconds}.{:01}s", sub / 100);
         } else {
-            out.push_str(&format!("{seconds}s"));
+            let _ = write!(out, "{seconds}s");
         }
     }
     out
@@ -120,9 +121,9 @@ mod tests {
     fn parses_the_documented_forms() {
         assert_eq!(parse("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse("30s"), Ok(Duration::from_secs(30)));
-        assert_eq!(parse("10m"), Ok(Duration::from_secs(600)));
-        assert_eq!(parse("2h"), Ok(Duration::from_secs(7200)));
-        assert_eq!(parse("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse("10m"), Ok(Duration::from_mins(10)));
+        assert_eq!(parse("2h"), Ok(Duration::from_hours(2)));
+        assert_eq!(parse("1h30m"), Ok(Duration::from_mins(90)));
         assert_eq!(parse("0s"), Ok(Duration::ZERO));
     }
 

@@ -10,7 +10,7 @@ pub const DEFAULT_DIR: &str = "runbooks";
 /// Resolves a runbook argument to a file.
 pub fn resolve(name_or_path: &str, dir: &Path) -> Result<PathBuf, Error> {
     let as_path = Path::new(name_or_path);
-    if name_or_path.contains('/') || name_or_path.ends_with(".yaml") || name_or_path.ends_with(".yml") {
+    if name_or_path.contains('/') || is_yaml_file_name(name_or_path) {
         if as_path.is_file() {
             return Ok(as_path.to_path_buf());
         }
@@ -35,6 +35,13 @@ pub fn resolve(name_or_path: &str, dir: &Path) -> Result<PathBuf, Error> {
             .filter_map(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
             .collect(),
     })
+}
+
+/// True for `*.yaml` and `*.yml`, in any case.
+pub fn is_yaml_file_name(name: &str) -> bool {
+    Path::new(name)
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"))
 }
 
 /// The runbook files directly in a directory, sorted by name.

@@ -96,7 +96,7 @@ pub struct RawStep {
     pub shell: Option<Spanned<RawShell>>,
     /// Send an HTTP request.
     pub http: Option<Spanned<RawHttp>>,
-    /// Run SQL against PostgreSQL.
+    /// Run SQL against `PostgreSQL`.
     pub postgres: Option<Spanned<RawPostgres>>,
     /// Instructions for a person; the run waits until the operator says done.
     pub manual: Option<Spanned<String>>,
@@ -164,7 +164,7 @@ pub struct RawHttp {
     pub expect: Option<Spanned<RawExpect>>,
 }
 
-/// SQL against PostgreSQL: `query` (one statement) or `script` (several, in one transaction).
+/// SQL against `PostgreSQL`: `query` (one statement) or `script` (several, in one transaction).
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawPostgres {

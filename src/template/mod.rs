@@ -185,7 +185,7 @@ mod tests {
     #[test]
     fn strict_undefined() {
         let t = Template::compile("{{ inputs.nope }}", Span::default()).unwrap();
-        let ctx = Value::from_serialize(serde_json::json!({"inputs": {}}));
+        let ctx = Value::from(minijinja::value::Serde(serde_json::json!({"inputs": {}})));
         assert!(t.render(&ctx).is_err());
     }
 }

@@ -1,4 +1,5 @@
 //! PLACEHOLDER until the real lexer lands (helper). Interface only.
+use std::fmt::Write as _;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShellTemplate {
     pub script: String,
@@ -28,7 +29,7 @@ pub fn rewrite(script: &str) -> Result<ShellTemplate, ShellTemplateError> {
         };
         out.push_str(&rest[..start]);
         let var = format!("DRCTL_T{}", placeholders.len());
-        out.push_str(&format!("\"${{{var}}}\""));
+        let _ = write!(out, "\"${{{var}}}\"");
         placeholders.push(Placeholder { expr: rest[start + 2..start + end].trim().to_owned(), var, offset: offset + start });
         offset += start + end + 2;
         rest = &rest[start + end + 2..];

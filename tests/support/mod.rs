@@ -38,7 +38,7 @@ pub fn fixture(relative: &str) -> String {
 
 /// How long a single drctl invocation may take before the test fails: a
 /// hang is a bug, and a stuck test must not stall the whole suite.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+const DEFAULT_TIMEOUT: Duration = Duration::from_mins(1);
 
 /// One invocation of `drctl`, built step by step and then [`run`](Test::run).
 #[must_use]
