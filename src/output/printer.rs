@@ -1,6 +1,7 @@
 //! The one owner of terminal output. Everything printed goes through the
 //! redactor first; `--quiet` silences informational lines, not errors.
 
+use std::fmt::Write as _;
 use std::io::Write;
 
 use super::Style;
@@ -59,7 +60,7 @@ impl Printer {
     pub fn error(&self, message: &str, hint: Option<&str>) {
         let mut text = format!("{}: {message}", self.style.error("error"));
         if let Some(hint) = hint {
-            text.push_str(&format!("\n  {} {hint}", self.style.hint("hint:")));
+            let _ = write!(text, "\n  {} {hint}", self.style.hint("hint:"));
         }
         self.err(&text);
     }

@@ -1,5 +1,6 @@
 //! Durations as runbooks write them: `500ms`, `30s`, `10m`, `2h`, `1h30m`.
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 /// A year is far beyond any runbook timeout; larger values are typos.
@@ -73,17 +74,17 @@ pub fn format(duration: Duration) -> String {
     let (hours, minutes, seconds) = (total_secs / 3600, total_secs / 60 % 60, total_secs % 60);
     let mut out = String::new();
     if hours > 0 {
-        out.push_str(&format!("{hours}h"));
+        let _ = write!(out, "{hours}h");
     }
     if minutes > 0 {
-        out.push_str(&format!("{minutes}m"));
+        let _ = write!(out, "{minutes}m");
     }
     let sub = millis % 1000;
     if seconds > 0 || sub > 0 {
         if hours == 0 && minutes == 0 && sub > 0 {
-            out.push_str(&format!("{seconds}.{:01}s", sub / 100));
+            let _ = write!(out, "{seconds}.{:01}s", sub / 100);
         } else {
-            out.push_str(&format!("{seconds}s"));
+            let _ = write!(out, "{seconds}s");
         }
     }
     out

@@ -37,7 +37,10 @@ impl Runbook {
 
     /// The ids of the steps a step needs, for display.
     pub fn need_ids(&self, step: &Step) -> Vec<&str> {
-        step.needs.iter().map(|&n| self.steps[n].id.as_str()).collect()
+        step.needs
+            .iter()
+            .map(|&n| self.steps[n].id.as_str())
+            .collect()
     }
 
     /// Names of secret inputs.
