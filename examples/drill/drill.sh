@@ -27,6 +27,11 @@ REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 DIR="${1:-$(mktemp -d /tmp/drctl-drill.XXXXXX)}"
 mkdir -p "$DIR"
 DIR="$(cd "$DIR" && pwd)"
+# As root, env.sh runs the servers as the postgres user, which must pass through
+# DIR to reach DIR/env (mktemp -d makes it 0700); traversal only, no listing.
+if [[ "$(id -u)" == 0 ]]; then
+	chmod go+x "$DIR"
+fi
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
 
