@@ -127,7 +127,7 @@ fn mask_after(text: &str, key: &str, stop: impl Fn(char) -> bool) -> String {
         let leading = tail.len() - tail.trim_start_matches(' ').len();
         out.push_str(&tail[..leading]);
         let value = &tail[leading..];
-        let end = value.find(&stop).unwrap_or(value.len());
+        let end = value_end(value, &stop);
         if end > 0 && &value[..end] != MASK {
             out.push_str(MASK);
         } else {
@@ -137,6 +137,28 @@ fn mask_after(text: &str, key: &str, stop: impl Fn(char) -> bool) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// Where a masked value ends: at a stop character, or at a JSON escape
+/// (`\n`, `\"` ...). Text that is JSON (`drctl log --json`, a step's JSON
+/// output) spells a line break as `\n`, so without this the mask would run on
+/// to the next quote and swallow the escapes around it, leaving invalid JSON.
+/// A lone backslash followed by anything else stays part of the value.
+fn value_end(value: &str, stop: &impl Fn(char) -> bool) -> usize {
+    let mut chars = value.char_indices().peekable();
+    while let Some((index, c)) = chars.next() {
+        if stop(c) {
+            return index;
+        }
+        if c == '\\'
+            && chars.peek().is_some_and(|&(_, next)| {
+                matches!(next, '"' | '\\' | '/' | 'b' | 'f' | 'n' | 'r' | 't' | 'u')
+            })
+        {
+            return index;
+        }
+    }
+    value.len()
 }
 
 #[cfg(test)]
@@ -162,5 +184,27 @@ mod tests {
         );
         r.add("ab");
         assert_eq!(r.redact("abc"), "abc", "short values are not secrets");
+    }
+
+    #[test]
+    fn masking_json_text_keeps_it_json() {
+        let event = serde_json::json!({
+            "description": "POST http://h/admin\nAuthorization: Bearer tok\ncontent-type: application/json\n\n{\"enabled\":true}",
+            "dsn": "host=db password=pw\\\"x\" user=u",
+        });
+        let text = event.to_string();
+        let masked = Redactor::new().redact(&text);
+        let parsed: serde_json::Value = serde_json::from_str(&masked)
+            .unwrap_or_else(|e| panic!("redacted JSON does not parse: {e}\n{masked}"));
+        assert_eq!(
+            parsed["description"],
+            "POST http://h/admin\nAuthorization: ***\ncontent-type: application/json\n\n{\"enabled\":true}"
+        );
+        assert!(!masked.contains("tok"), "{masked}");
+        assert_eq!(
+            Redactor::new().redact("Authorization: Basic a\\zb\nnext"),
+            "Authorization: ***\nnext",
+            "a backslash that starts no JSON escape is part of the value"
+        );
     }
 }

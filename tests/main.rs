@@ -9,10 +9,12 @@ mod support;
 
 mod adapters;
 mod commands;
+mod drill;
 mod http_adapter;
 mod incident;
 mod incident_commands;
 mod pg_adapter;
 mod run;
+mod runbooks;
 mod schema;
 mod validate;

@@ -19,7 +19,8 @@
 # must; run a runbook by hand on a terminal to see the prompts.
 # DIR (default: a new directory under /tmp) keeps the reports and the state.
 # DRILL_KEEP_RUNNING=1 leaves the environment up for inspection (stop it with
-# `examples/drill/env.sh down DIR`).
+# `examples/drill/env.sh down DIR/env`). DRCTL_BIN and DRILL_APP_BIN use those
+# binaries instead of building them.
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -27,14 +28,32 @@ REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
 DIR="${1:-$(mktemp -d /tmp/drctl-drill.XXXXXX)}"
 mkdir -p "$DIR"
 DIR="$(cd "$DIR" && pwd)"
+# As root, env.sh runs the servers as the postgres user, which must pass through
+# DIR to reach DIR/env (mktemp -d makes it 0700); traversal only, no listing.
+if [[ "$(id -u)" == 0 ]]; then
+	chmod go+x "$DIR"
+fi
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
 
-say "building drctl and the demo application"
-(cd "$REPO_ROOT" && cargo build --quiet --bin drctl --example drill_app)
+# DRCTL_BIN and DRILL_APP_BIN name prebuilt binaries (a test harness has them
+# already); whichever is unset is built here.
+build=()
+[[ -n "${DRCTL_BIN:-}" ]] || build+=(--bin drctl)
+[[ -n "${DRILL_APP_BIN:-}" ]] || build+=(--example drill_app)
+if ((${#build[@]} > 0)); then
+	say "building ${build[*]}"
+	(cd "$REPO_ROOT" && cargo build --quiet "${build[@]}")
+fi
 TARGET_DIR="${CARGO_TARGET_DIR:-$REPO_ROOT/target}"
-DRCTL="$TARGET_DIR/debug/drctl"
-export DRILL_APP_BIN="$TARGET_DIR/debug/examples/drill_app"
+DRCTL="${DRCTL_BIN:-$TARGET_DIR/debug/drctl}"
+export DRILL_APP_BIN="${DRILL_APP_BIN:-$TARGET_DIR/debug/examples/drill_app}"
+for bin in "$DRCTL" "$DRILL_APP_BIN"; do
+	[[ -x "$bin" ]] || {
+		echo "drill: $bin is not an executable file" >&2
+		exit 1
+	}
+done
 
 # The environment lives in DIR/env; drctl's incidents in DIR/state.
 ENV_DIR="$DIR/env"
@@ -117,3 +136,6 @@ Drill complete: four runbooks, three incidents.
   reports:    $REPORTS/
   incidents:  $DRCTL --state-dir $STATE incidents   (log ID, report ID)
 EOF
+if [[ "${DRILL_KEEP_RUNNING:-0}" == 1 ]]; then
+	echo "  still running (DRILL_KEEP_RUNNING=1); stop with: $SCRIPT_DIR/env.sh down $ENV_DIR" >&2
+fi

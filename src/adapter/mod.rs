@@ -38,8 +38,14 @@ impl Prepared {
             (Prepared::Shell(spec), Action::Shell(a)) => {
                 // The script as written, then each placeholder's value: showing values spliced
                 // into the script would suggest they were (they never are).
+                // A placeholder used twice renders the same value: one line for it.
                 let mut text = a.source.trim().to_owned();
+                let mut shown: Vec<&str> = Vec::new();
                 for (var, expr) in &a.placeholders {
+                    if shown.contains(&expr.as_str()) {
+                        continue;
+                    }
+                    shown.push(expr.as_str());
                     if let Some((_, value)) = spec.env.iter().find(|(name, _)| name == var) {
                         text.push_str(&format!("\n  with {{{{ {expr} }}}} = {value}"));
                     }
