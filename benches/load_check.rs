@@ -105,6 +105,17 @@ fn load_check(c: &mut Criterion) {
     let mut group = c.benchmark_group("load_check");
     group.throughput(criterion::Throughput::Bytes(text.len() as u64));
     // The phases on their own, to see where the time goes.
+    // The floor: the YAML parser's events alone, nothing built from them.
+    group.bench_function("parser_events_only", |b| {
+        b.iter(|| {
+            let mut n = 0usize;
+            for e in serde_saphyr::granit_parser::Parser::new_from_str(&text) {
+                let _ = std::hint::black_box(e);
+                n += 1;
+            }
+            n
+        });
+    });
     group.bench_function("parse_yaml", |b| {
         b.iter(|| drctl::runbook::node::Document::parse(black_box(&text)));
     });
