@@ -113,14 +113,14 @@ impl Scheduler<'_> {
                             ));
                         }
                         Start::Finished(status) => {
-                            states[index] = State::Done(status);
-                            if status == Status::Succeeded {
-                                completed.push(index);
-                            }
-                            if !Self::released(step, status) {
-                                stopping = true;
-                                run_status = worse(run_status, status);
-                            }
+                            stopping |= settle(
+                                &mut states,
+                                &mut completed,
+                                &mut run_status,
+                                step,
+                                index,
+                                status,
+                            );
                         }
                     }
                     if stopping {
@@ -140,16 +140,10 @@ impl Scheduler<'_> {
                     while let Ok(event) = attempt_receiver.try_recv() {
                         self.emitter.emit(event)?;
                     }
-                    let step = &steps[done.index];
+                    let index = done.index;
+                    let step = &steps[index];
                     let status = self.finish(step, done)?;
-                    states[self.runbook.step_index(&step.id).unwrap_or_default()] = State::Done(status);
-                    if status == Status::Succeeded {
-                        completed.push(self.runbook.step_index(&step.id).unwrap_or_default());
-                    }
-                    if !Self::released(step, status) {
-                        stopping = true;
-                        run_status = worse(run_status, status);
-                    }
+                    stopping |= settle(&mut states, &mut completed, &mut run_status, step, index, status);
                 }
                 Some(event) = attempt_receiver.recv() => self.emitter.emit(event)?,
                 Ok(()) = interrupt.changed() => {
@@ -477,6 +471,26 @@ impl Scheduler<'_> {
         }
         Ok(())
     }
+}
+
+/// Records how a step ended; true when nothing new may start after it.
+fn settle(
+    states: &mut [State],
+    completed: &mut Vec<usize>,
+    run_status: &mut Status,
+    step: &Step,
+    index: usize,
+    status: Status,
+) -> bool {
+    states[index] = State::Done(status);
+    if status == Status::Succeeded {
+        completed.push(index);
+    }
+    if Scheduler::released(step, status) {
+        return false;
+    }
+    *run_status = worse(*run_status, status);
+    true
 }
 
 enum Start {
