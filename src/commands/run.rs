@@ -147,7 +147,7 @@ pub fn execute(
                 rto_ms: runbook.rto.map(crate::exec::scheduler::millis),
                 rpo_ms: runbook.rpo.map(crate::exec::scheduler::millis),
                 operator: operator.to_owned(),
-                host: host_name(),
+                host: crate::incident::lock::hostname(),
                 pid: std::process::id(),
                 dry_run: false,
                 inputs: inputs::for_journal(runbook, &resolved.values),
@@ -222,13 +222,6 @@ fn login_name() -> Option<String> {
         let name = fields.next()?;
         (fields.nth(1)? == uid).then(|| name.to_owned())
     })
-}
-
-pub fn host_name() -> String {
-    rustix::system::uname()
-        .nodename()
-        .to_string_lossy()
-        .into_owned()
 }
 
 /// A run id: UTC time and pid, unique on a host.

@@ -91,14 +91,6 @@ impl Template {
         })
     }
 
-    pub fn literal(source: &str) -> Template {
-        Template {
-            source: source.to_owned(),
-            span: Span::default(),
-            refs: BTreeSet::new(),
-        }
-    }
-
     pub fn is_literal(&self) -> bool {
         !is_template(&self.source)
     }

@@ -75,19 +75,13 @@ pub const VAR_PREFIX: &str = "DRCTL_T";
 
 /// Rewrites every `{{ expr }}` of `script` into an environment-variable reference.
 pub fn rewrite(script: &str) -> Result<ShellTemplate, ShellTemplateError> {
-    if !has_template(script) {
+    if !crate::template::is_template(script) {
         return Ok(ShellTemplate {
             script: script.to_owned(),
             placeholders: Vec::new(),
         });
     }
     Rewriter::new(script).run()
-}
-
-/// True if the script contains a placeholder-like `{{`, `{%` or `{#` at all (fast path for scripts without templates).
-#[must_use]
-pub fn has_template(script: &str) -> bool {
-    script.contains("{{") || script.contains("{%") || script.contains("{#")
 }
 
 const HINT_ENV: &str = "pass the value through `env:` and use \"$NAME\" in the script";
@@ -1502,7 +1496,7 @@ mod tests {
     #[test]
     fn without_templates_the_script_is_unchanged() {
         let s = "echo 'a' \"$b\" $(c) `d` $((1+2)) # {x}\n";
-        assert!(!has_template(s));
+        assert!(!crate::template::is_template(s));
         assert_eq!(
             ok(s),
             ShellTemplate {
@@ -1510,7 +1504,11 @@ mod tests {
                 placeholders: vec![]
             }
         );
-        assert!(has_template("a {{ b }}") && has_template("{% if %}") && has_template("{# c #}"));
+        assert!(
+            crate::template::is_template("a {{ b }}")
+                && crate::template::is_template("{% if %}")
+                && crate::template::is_template("{# c #}")
+        );
     }
 
     #[test]
