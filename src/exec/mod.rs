@@ -4,6 +4,7 @@
 pub mod context;
 pub mod emitter;
 pub mod event;
+pub mod expect;
 pub mod inputs;
 pub mod prompt;
 pub mod scheduler;
