@@ -1,0 +1,92 @@
+use super::*;
+
+#[test]
+fn redacts_passwords_and_keeps_user_names() {
+    assert_eq!(
+        redact_url("http://user:secret@127.0.0.1:8080/x?q=1"),
+        "http://user:***@127.0.0.1:8080/x?q=1"
+    );
+    assert_eq!(redact_url("https://user@host/x"), "https://user@host/x");
+    assert_eq!(redact_url("https://host/a@b"), "https://host/a@b");
+    assert_eq!(redact_url("https://u:p%40ss@host/"), "https://u:***@host/");
+    // Unparsable: a '/' inside the password must not leak its second half.
+    assert_eq!(redact_url("http://u:pa/ss@host/x"), "http://u:***@host/x");
+    assert_eq!(redact_url("u:pw@host:1/x"), "u:***@host:1/x");
+    assert_eq!(redact_url("not a url"), "not a url");
+}
+
+#[test]
+fn redacts_urls_inside_text() {
+    assert_eq!(
+        redact_urls_in_text("error for url (http://a:b@h/x) and https://c:d@e"),
+        "error for url (http://a:***@h/x) and https://c:***@e"
+    );
+}
+
+#[test]
+fn methods_must_be_tokens() {
+    assert!(parse_method("GET").is_some());
+    assert!(parse_method("PURGE").is_some());
+    assert!(parse_method("").is_none());
+    assert!(parse_method("GE T").is_none());
+    assert!(parse_method("GET\r\n").is_none());
+    assert!(parse_method("G(T").is_none());
+}
+
+#[test]
+fn expected_status_reads_naturally() {
+    assert_eq!(expected_text(&[]), "2xx");
+    assert_eq!(expected_text(&[200]), "200");
+    assert_eq!(expected_text(&[200, 204]), "200 or 204");
+    assert_eq!(expected_text(&[200, 201, 204]), "200, 201 or 204");
+}
+
+#[test]
+fn truncation_drops_a_cut_character() {
+    let text = "aé€😀";
+    let bytes = text.as_bytes();
+    for cut in 0..=bytes.len() {
+        let s = lossy_utf8(&bytes[..cut], true);
+        assert!(!s.contains('\u{FFFD}'), "cut at {cut}: {s:?}");
+        assert!(text.starts_with(&s));
+    }
+    assert_eq!(lossy_utf8(b"a\xff", false), "a\u{FFFD}");
+}
+
+#[test]
+fn durations_read_naturally() {
+    assert_eq!(format_duration(Duration::from_millis(250)), "250ms");
+    assert_eq!(format_duration(Duration::from_millis(1500)), "1.5s");
+    assert_eq!(format_duration(Duration::from_secs(10)), "10s");
+    assert_eq!(format_duration(Duration::from_mins(2)), "2m");
+    assert_eq!(format_duration(Duration::from_secs(90)), "1m30s");
+}
+
+#[test]
+fn percent_decoding() {
+    assert_eq!(percent_decode("p%40ss%2"), "p@ss%2");
+    assert_eq!(percent_decode("%zz"), "%zz");
+}
+
+#[test]
+fn describe_hides_credentials() {
+    let req = HttpRequest {
+        method: "POST".into(),
+        url: "http://admin:hunter22@127.0.0.1:9/admin".into(),
+        headers: vec![
+            ("Authorization".into(), "Bearer abc.def".into()),
+            ("Cookie".into(), "session=xyz".into()),
+            ("X-Request-Id".into(), "42".into()),
+        ],
+        body: Some(HttpBody::Json(serde_json::json!({"enabled": true}))),
+        timeout: Duration::from_secs(5),
+        insecure: false,
+        expect_status: vec![],
+        body_limit: 1024,
+    };
+    assert_eq!(
+        describe(&req),
+        "POST http://admin:***@127.0.0.1:9/admin\nAuthorization: ***\nCookie: ***\n\
+         X-Request-Id: 42\ncontent-type: application/json\n\n{\"enabled\":true}"
+    );
+}
