@@ -55,14 +55,21 @@ pub fn render(
             let _ = writeln!(out, "      needs: {}", runbook.need_ids(step).join(", "));
         }
         if let Some(when) = &step.when {
-            let _ = writeln!(out, "      when: {} (decided at run time)", when.source);
+            // Conditions on inputs are known now; conditions on steps only at run time.
+            let known_now = when.refs.iter().all(|r| !r.starts_with("steps"));
+            let verdict = match when.eval(&context.value(None)) {
+                Ok(value) if known_now && value.is_true() => "true now: the step runs",
+                Ok(_) if known_now => "false now: the step is skipped",
+                _ => "decided at run time",
+            };
+            let _ = writeln!(out, "      when: {} ({verdict})", when.source);
         }
         if let Some(confirm) = &step.confirm {
             let message = confirm
                 .message
                 .as_ref()
                 .and_then(|m| context.render(m, None).ok())
-                .unwrap_or_else(|| "asks yes/no".to_owned());
+                .unwrap_or_else(|| step.default_question());
             let how = confirm.word.as_ref().map_or_else(
                 || "yes/no (--yes accepts)".to_owned(),
                 |w| format!("type `{w}` (--confirm {w} accepts)"),

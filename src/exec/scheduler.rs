@@ -233,7 +233,7 @@ impl Scheduler<'_> {
                         );
                     }
                 },
-                None => format!("Run step `{}` ({})?", step.id, step.label()),
+                None => step.default_question(),
             };
             if !self.ask(&step.id, &message, confirm.word.as_deref(), false)? {
                 return self.finish_without_action(

@@ -84,6 +84,11 @@ impl Step {
     pub fn label(&self) -> &str {
         self.title.as_deref().unwrap_or(&self.id)
     }
+
+    /// The question asked by `confirm: true` (no message of its own).
+    pub fn default_question(&self) -> String {
+        format!("Run step `{}` ({})?", self.id, self.label())
+    }
 }
 
 #[derive(Debug, Clone)]
