@@ -1,0 +1,238 @@
+use super::*;
+use crate::exec::event::{AnswerSource, Event};
+use crate::output::Style;
+use indexmap::IndexMap;
+
+/// A db-restore incident: a retried health check, a typed confirmation,
+/// a manual step, a failure, a rollback, then a crash in a second run.
+fn sample() -> Vec<Record> {
+    let t0 = DateTime::parse_from_rfc3339("2026-11-21T23:30:00.000Z")
+        .unwrap()
+        .to_utc();
+    let at = |secs: i64| t0 + chrono::Duration::seconds(secs);
+    let steps = [
+        "maintenance-on",
+        "emergency-dump",
+        "restore",
+        "spot-check",
+        "verify",
+    ];
+    let events = vec![
+        (0, Event::RunStarted {
+            run_id: "RUN-1".into(),
+            incident: "INC-20261121-001".into(),
+            runbook: "db-restore".into(),
+            runbook_hash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
+            title: Some("Restore the primary database from a backup".into()),
+            severity: Some("SEV-1".into()),
+            rto_ms: Some(2 * 3_600_000),
+            rpo_ms: Some(15 * 60_000),
+            operator: "alice".into(),
+            host: "ops-1".into(),
+            pid: 4242,
+            dry_run: false,
+            inputs: IndexMap::from([
+                ("database_url".to_owned(), "***".to_owned()),
+                ("backup_file".to_owned(), "/backups/nightly.dump".to_owned()),
+            ]),
+            steps: steps.iter().map(|s| (*s).to_owned()).collect(),
+            resumed_from: None,
+            already_done: Vec::new(),
+        }),
+        (1, Event::StepStarted {
+            step: "maintenance-on".into(),
+            action: "http".into(),
+            description: "POST http://127.0.0.1:8080/admin/maintenance".into(),
+        }),
+        (2, Event::AttemptFailed {
+            step: "maintenance-on".into(),
+            attempt: 1,
+            error: "connection refused".into(),
+            retry_in_ms: 3000,
+        }),
+        (6, finished("maintenance-on", Status::Succeeded, 2, 5000, None)),
+        (7, Event::StepStarted {
+            step: "emergency-dump".into(),
+            action: "shell".into(),
+            description: "pg_dump --format=custom --file /state/emergency.dump \"$DATABASE_URL\"".into(),
+        }),
+        (67, finished("emergency-dump", Status::Succeeded, 1, 60_000, None)),
+        (68, Event::ConfirmationAsked {
+            step: "restore".into(),
+            message: "This overwrites every table in the live database.".into(),
+            word: Some("restore".into()),
+            rollback: false,
+        }),
+        (90, Event::ConfirmationAnswered {
+            step: "restore".into(),
+            accepted: true,
+            by: "alice".into(),
+            source: AnswerSource::Prompt,
+            rollback: false,
+        }),
+        (90, Event::StepStarted {
+            step: "restore".into(),
+            action: "shell".into(),
+            description: "pg_restore --clean --if-exists --dbname \"$DATABASE_URL\" /backups/nightly.dump".into(),
+        }),
+        (690, finished(
+            "restore",
+            Status::Failed,
+            1,
+            600_000,
+            Some("exit code 1: pg_restore: error: could not execute query | relation \"users\" does not exist"),
+        )),
+        (691, Event::ConfirmationAsked {
+            step: "maintenance-on".into(),
+            message: "Roll back `maintenance-on`?".into(),
+            word: None,
+            rollback: true,
+        }),
+        (700, Event::ConfirmationAnswered {
+            step: "maintenance-on".into(),
+            accepted: true,
+            by: "alice".into(),
+            source: AnswerSource::YesFlag,
+            rollback: true,
+        }),
+        (700, Event::RollbackStarted {
+            step: "maintenance-on".into(),
+            description: "POST http://127.0.0.1:8080/admin/maintenance".into(),
+        }),
+        (701, Event::RollbackFinished {
+            step: "maintenance-on".into(),
+            status: Status::Succeeded,
+            duration_ms: 800,
+            error: None,
+        }),
+        (702, Event::RunFinished {
+            status: Status::Failed,
+            elapsed_ms: 702_000,
+            rto_ms: Some(2 * 3_600_000),
+            failed_steps: vec!["restore".into()],
+        }),
+        (3600, Event::RunStarted {
+            run_id: "RUN-2".into(),
+            incident: "INC-20261121-001".into(),
+            runbook: "db-restore".into(),
+            runbook_hash: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
+            title: Some("Restore the primary database from a backup".into()),
+            severity: Some("SEV-1".into()),
+            rto_ms: Some(2 * 3_600_000),
+            rpo_ms: Some(15 * 60_000),
+            operator: "bob".into(),
+            host: "ops-2".into(),
+            pid: 77,
+            dry_run: false,
+            inputs: IndexMap::new(),
+            steps: steps.iter().map(|s| (*s).to_owned()).collect(),
+            resumed_from: Some("RUN-1".into()),
+            already_done: Vec::new(),
+        }),
+        (3600, Event::LockTakenOver {
+            previous_run: "RUN-0".into(),
+            previous_pid: 4000,
+            previous_host: "ops-2".into(),
+        }),
+        (3601, Event::StepStarted {
+            step: "restore".into(),
+            action: "shell".into(),
+            description: "pg_restore --clean --if-exists --dbname \"$DATABASE_URL\" /backups/nightly.dump".into(),
+        }),
+        (4000, finished("restore", Status::Succeeded, 1, 399_000, None)),
+        (4000, Event::StepStarted {
+            step: "spot-check".into(),
+            action: "manual".into(),
+            description: "Open the admin dashboard and check that the newest orders look right.".into(),
+        }),
+        (4001, Event::ManualAnswered {
+            step: "spot-check".into(),
+            done: true,
+            by: "bob".into(),
+            source: AnswerSource::Prompt,
+        }),
+        (4001, finished("spot-check", Status::Succeeded, 1, 1000, None)),
+        (4002, Event::InterruptReceived {
+            signal: "SIGTERM".into(),
+            immediate: false,
+        }),
+        (4002, Event::StepStarted {
+            step: "verify".into(),
+            action: "postgres".into(),
+            description: "SELECT count(*) AS users FROM users".into(),
+        }),
+    ];
+    events
+        .into_iter()
+        .enumerate()
+        .map(|(i, (secs, event))| Record {
+            seq: i as u64 + 1,
+            ts: at(secs),
+            event,
+        })
+        .collect()
+}
+
+fn finished(
+    step: &str,
+    status: Status,
+    attempts: u32,
+    duration_ms: u64,
+    error: Option<&str>,
+) -> Event {
+    Event::StepFinished {
+        step: step.into(),
+        status,
+        attempts,
+        duration_ms,
+        error: error.map(Into::into),
+        result: None,
+        outputs: IndexMap::new(),
+        continued: false,
+    }
+}
+
+#[test]
+fn post_mortem() {
+    let report = markdown("INC-20261121-001", &sample());
+    for section in [
+        "# Post-mortem: INC-20261121-001",
+        "## Summary",
+        "## Severity",
+        "## Impact",
+        "## Timeline (UTC)",
+        "## What was run",
+        "## Decisions taken",
+        "## Failed steps",
+        "## Root cause",
+        "## Lessons learned",
+        "## Action items",
+        "- [ ] ",
+    ] {
+        assert!(report.contains(section), "missing {section}");
+    }
+    insta::assert_snapshot!(report);
+}
+
+#[test]
+fn rto_verdicts() {
+    assert_eq!(
+        rto_verdict(60_000, Some(120_000)),
+        " — within RTO (1m to spare)"
+    );
+    assert_eq!(rto_verdict(180_000, Some(120_000)), " — RTO exceeded by 1m");
+    assert_eq!(rto_verdict(1, None), "");
+}
+
+#[test]
+fn timeline_for_the_terminal() {
+    let text = timeline(&sample(), &Style::plain());
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn an_empty_journal_still_renders() {
+    let report = markdown("INC-20261121-002", &[]);
+    assert!(report.contains("no run recorded"));
+    assert!(report.contains("## Action items"));
+}
