@@ -15,6 +15,7 @@ pub mod validate;
 
 use std::path::Path;
 
+use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
 use crate::output::Printer;
 use crate::runbook::{self, Runbook};
@@ -23,13 +24,16 @@ use crate::runbook::{self, Runbook};
 /// printing its problems when it is not.
 pub fn load_runbook(name_or_path: &str, dir: &Path, printer: &Printer) -> Result<Runbook> {
     let path = runbook::find::resolve(name_or_path, dir)?;
-    runbook::load_file(&path).map_err(|diagnostics| {
-        for d in &diagnostics {
-            printer.err(&d.render(&printer.style));
-        }
-        Error::Invalid {
-            count: 1,
-            diagnostics,
-        }
-    })
+    runbook::load_file(&path).map_err(|diagnostics| invalid(diagnostics, printer))
+}
+
+/// Prints a runbook's problems and turns them into the error that exits 2.
+pub fn invalid(diagnostics: Vec<Diagnostic>, printer: &Printer) -> Error {
+    for d in &diagnostics {
+        printer.err(&d.render(&printer.style));
+    }
+    Error::Invalid {
+        count: 1,
+        diagnostics,
+    }
 }

@@ -209,14 +209,7 @@ fn runbook_for_resume(
             "runbook `{name}` is not in {}; resuming with the frozen copy",
             global.dir.display()
         ));
-        runbook::load_text(&path, &path.display().to_string(), &text).map_err(|diagnostics| {
-            for d in &diagnostics {
-                printer.err(&d.render(&printer.style));
-            }
-            Error::Invalid {
-                count: 1,
-                diagnostics,
-            }
-        })
+        runbook::load_text(&path, &path.display().to_string(), &text)
+            .map_err(|diagnostics| super::invalid(diagnostics, printer))
     }
 }

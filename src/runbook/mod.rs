@@ -13,6 +13,7 @@ pub mod node;
 pub mod node_de;
 pub mod raw;
 pub mod spanned;
+pub mod suggest;
 
 use std::path::Path;
 

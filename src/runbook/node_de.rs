@@ -331,15 +331,9 @@ fn unknown_key(span: Span, key: &str, fields: &[&str]) -> Problem {
     {
         return error.with_hint(format!("did you mean `{field}`?"));
     }
-    let closest = fields
-        .iter()
-        .map(|field| (strsim::damerau_levenshtein(key, field), field))
-        .min();
-    match closest {
-        Some((distance, field)) if distance <= (key.len() / 3).max(1) && distance < key.len() => {
-            error.with_hint(format!("did you mean `{field}`?"))
-        }
-        _ => error.with_hint(format!("expected one of: {}", fields.join(", "))),
+    match super::suggest::closest(key, fields.iter().copied()) {
+        Some(field) => error.with_hint(format!("did you mean `{field}`?")),
+        None => error.with_hint(format!("expected one of: {}", fields.join(", "))),
     }
 }
 

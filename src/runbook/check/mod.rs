@@ -17,6 +17,7 @@ use super::raw::{
     RawAction, RawDefaults, RawHttp, RawInput, RawOutput, RawPostgres, RawRetry, RawShell, RawStep,
 };
 use super::spanned::Spanned;
+use super::suggest::closest;
 use crate::template::{Expression, Template};
 
 use self::references::{Scope, StepTable, resolve};
@@ -635,12 +636,4 @@ fn is_env_name(text: &str) -> bool {
         .next()
         .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
-}
-
-fn closest<'a>(word: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .map(|c| (strsim::damerau_levenshtein(word, c), c))
-        .filter(|(d, _)| *d <= (word.len() / 3).max(1) && *d < word.len())
-        .min()
-        .map(|(_, c)| c)
 }

@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use super::closest;
 use crate::runbook::graph;
+use crate::runbook::suggest::closest;
 
 const RUN_FIELDS: &[&str] = &[
     "id",
