@@ -36,6 +36,9 @@ pub struct Context {
     env: Value,
     run: Value,
     steps: BTreeMap<String, Value>,
+    /// `steps` as one template value, rebuilt when a step ends rather than on
+    /// every render (a step renders several templates).
+    steps_value: Value,
     /// Dotted names whose values are secret (`inputs.db_password`, `steps.gen.outputs.password`).
     secret_names: BTreeSet<String>,
     redactor: Redactor,
@@ -63,6 +66,7 @@ impl Context {
             env: crate::template::to_value(&env),
             run: crate::template::to_value(run),
             steps: BTreeMap::new(),
+            steps_value: Value::from(BTreeMap::<String, Value>::new()),
             secret_names,
             redactor,
         }
@@ -76,6 +80,7 @@ impl Context {
                 Value::from_object(crate::template::Later(format!("steps.{}", step.id))),
             );
         }
+        self.steps_value = Value::from(self.steps.clone());
         self
     }
 
@@ -91,6 +96,7 @@ impl Context {
         });
         self.steps
             .insert(id.to_owned(), crate::template::to_value(&value));
+        self.steps_value = Value::from(self.steps.clone());
     }
 
     /// The template context, with `result` when evaluating expectations and outputs.
@@ -99,7 +105,7 @@ impl Context {
         map.insert("inputs", self.inputs.clone());
         map.insert("env", self.env.clone());
         map.insert("run", self.run.clone());
-        map.insert("steps", Value::from(self.steps.clone()));
+        map.insert("steps", self.steps_value.clone());
         if let Some(result) = result {
             map.insert("result", crate::template::to_value(result));
         }
