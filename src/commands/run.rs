@@ -10,7 +10,7 @@ use crate::exec::emitter::Emitter;
 use crate::exec::event::{Event, Listener, Status};
 use crate::exec::inputs::{self, InputSources, Resolved};
 use crate::exec::prompt::TerminalPrompter;
-use crate::exec::scheduler::{Presets, RunOutcome, Scheduler};
+use crate::exec::scheduler::{Presets, Scheduler};
 use crate::exec::signal;
 use crate::output::Printer;
 use crate::output::progress::Progress;
@@ -133,7 +133,7 @@ pub fn execute(
         .enable_all()
         .build()
         .map_err(|e| Error::Internal(format!("cannot start the runtime: {e}")))?;
-    let outcome: RunOutcome = runtime.block_on(async {
+    let status: Status = runtime.block_on(async {
         let (interrupt, _signals) = signal::install()
             .map_err(|e| Error::Internal(format!("cannot install signal handlers: {e}")))?;
         emitter
@@ -188,7 +188,7 @@ pub fn execute(
     })?;
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     session.finish(printer);
-    match outcome.status {
+    match status {
         Status::Succeeded | Status::Skipped => Ok(()),
         Status::Interrupted => Err(Error::Interrupted),
         Status::Refused => Err(Error::Refused {

@@ -84,10 +84,6 @@ impl Context {
         self
     }
 
-    pub fn redactor(&self) -> &Redactor {
-        &self.redactor
-    }
-
     pub fn set_step(&mut self, id: &str, values: &StepValues) {
         let value = serde_json::json!({
             "status": values.status.map(Status::as_str),

@@ -56,14 +56,6 @@ enum State {
     Done(Status),
 }
 
-/// How the run ended.
-#[derive(Debug, Clone)]
-pub struct RunOutcome {
-    pub status: Status,
-    pub failed_steps: Vec<String>,
-    pub elapsed: Duration,
-}
-
 /// What a step's task reports back.
 struct TaskDone {
     index: usize,
@@ -73,7 +65,8 @@ struct TaskDone {
 }
 
 impl Scheduler<'_> {
-    pub async fn run(mut self) -> Result<RunOutcome, ListenerError> {
+    /// Runs the runbook; returns how the run ended (the events tell the rest).
+    pub async fn run(mut self) -> Result<Status, ListenerError> {
         let started = Instant::now();
         let steps = &self.runbook.steps;
         let mut states = vec![State::Pending; steps.len()];
@@ -174,18 +167,13 @@ impl Scheduler<'_> {
             .filter(|(_, s)| matches!(s, State::Done(st) if !st.releases_dependents()))
             .map(|(step, _)| step.id.clone())
             .collect();
-        let elapsed = started.elapsed();
         self.emitter.emit(Event::RunFinished {
             status: run_status,
-            elapsed_ms: millis(elapsed),
+            elapsed_ms: millis(started.elapsed()),
             rto_ms: self.runbook.rto.map(millis),
-            failed_steps: Vec::clone(&failed_steps),
-        })?;
-        Ok(RunOutcome {
-            status: run_status,
             failed_steps,
-            elapsed,
-        })
+        })?;
+        Ok(run_status)
     }
 
     /// The first pending step (in execution order) whose needs are all released.
