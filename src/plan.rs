@@ -119,7 +119,7 @@ pub fn render(
 
 fn describe(action: &Action, context: &Context, timeout: Option<std::time::Duration>) -> String {
     match adapter::prepare(action, context, timeout) {
-        Ok(prepared) => prepared.describe(action, context),
+        Ok(prepared) => prepared.describe(action),
         Err(e) => format!(
             "{} (cannot render yet: {e})",
             crate::commands::show::describe_action(action)

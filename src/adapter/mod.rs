@@ -33,7 +33,7 @@ pub enum Prepared {
 
 impl Prepared {
     /// One line (or a few) saying what this will do; passed through the redactor by every writer.
-    pub fn describe(&self, action: &Action, context: &Context) -> String {
+    pub fn describe(&self, action: &Action) -> String {
         match (self, action) {
             (Prepared::Shell(spec), Action::Shell(a)) => {
                 // The script as written, then each placeholder's value: showing values spliced
@@ -50,7 +50,6 @@ impl Prepared {
                         text.push_str(&format!("\n  with {{{{ {expr} }}}} = {value}"));
                     }
                 }
-                let _ = context;
                 text
             }
             (Prepared::Http(request), _) => http::describe(request),

@@ -235,7 +235,7 @@ impl Scheduler<'_> {
             Ok(p) => p,
             Err(e) => return self.fail_early(step, format!("cannot render the step: {e}")),
         };
-        let description = prepared.describe(&step.action, &self.context);
+        let description = prepared.describe(&step.action);
         self.emitter.emit(Event::StepStarted {
             step: step.id.clone(),
             action: step.action.kind().to_owned(),
@@ -428,7 +428,7 @@ impl Scheduler<'_> {
             };
             self.emitter.emit(Event::RollbackStarted {
                 step: step.id.clone(),
-                description: prepared.describe(rollback, &self.context),
+                description: prepared.describe(rollback),
             })?;
             let outcome = match (&prepared, rollback) {
                 (Prepared::Manual(text), Action::Manual(_)) => {
