@@ -98,7 +98,6 @@ impl Scheduler<'_> {
                                 step.id.clone(),
                                 prepared,
                                 step.retry,
-                                step.timeout,
                                 step.action.expect().to_vec(),
                                 self.context.value(None),
                                 self.interrupt.clone(),
@@ -517,7 +516,6 @@ async fn run_attempts(
     step: String,
     prepared: Prepared,
     retry: Retry,
-    timeout: Option<Duration>,
     expect: Vec<Expression>,
     context: minijinja::Value,
     mut interrupt: watch::Receiver<Interrupt>,
@@ -536,7 +534,6 @@ async fn run_attempts(
         }
         let retryable = matches!(&outcome.failure, Some(f) if f.kind != FailureKind::Interrupted);
         if !retryable || attempt >= retry.attempts || *interrupt.borrow() != Interrupt::None {
-            let _ = timeout;
             return TaskDone {
                 index,
                 outcome,
