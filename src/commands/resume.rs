@@ -176,7 +176,6 @@ fn done(status: Status, view: &replay::StepView) -> Preset {
 
 /// The runbook as it is now, if unchanged since the run (or `--allow-changed`);
 /// the frozen copy if the file is gone.
-#[allow(clippy::too_many_arguments)]
 fn runbook_for_resume(
     args: &ResumeArgs,
     global: &GlobalArgs,

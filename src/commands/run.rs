@@ -86,7 +86,10 @@ fn dry_run(runbook: &Runbook, resolved: &Resolved, operator: &str, printer: &Pri
 }
 
 /// Runs the scheduler inside a session (incident, lock, journal) and maps the outcome to an exit.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the pieces of a run, passed once from one caller"
+)]
 pub fn execute(
     runbook: &Runbook,
     resolved: &Resolved,

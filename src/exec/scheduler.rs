@@ -510,7 +510,10 @@ pub fn millis(duration: Duration) -> u64 {
 }
 
 /// Runs one step's action with its retries and expectations.
-#[allow(clippy::too_many_arguments)]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the pieces of a run, passed once from one caller"
+)]
 async fn run_attempts(
     index: usize,
     step: String,

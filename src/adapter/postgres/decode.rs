@@ -2,7 +2,6 @@
 //! return, and the text form of the simple protocol (scripts without
 //! parameters), type by type, without losing precision.
 
-#[allow(clippy::wildcard_imports)]
 use super::*;
 
 /// Built-in type OIDs (`pg_type.dat`; stable across versions).
