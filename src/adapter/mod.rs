@@ -2,6 +2,7 @@
 //! (templates rendered, nothing executed) and then executed; the dry run
 //! stops after preparing and prints the description.
 
+mod capture;
 pub mod http;
 pub mod postgres;
 pub mod process;
