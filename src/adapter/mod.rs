@@ -124,6 +124,7 @@ pub fn prepare(
                 insecure: a.insecure,
                 expect_status: a.expect_status.clone(),
                 body_limit: HTTP_BODY_LIMIT,
+                redactor: context.redactor().clone(),
             })
         }
         Action::Postgres(a) => {
@@ -143,6 +144,7 @@ pub fn prepare(
                     SqlMode::Script => postgres::PgMode::Script,
                 },
                 timeout: timeout.unwrap_or(DEFAULT_NETWORK_TIMEOUT),
+                redactor: context.redactor().clone(),
             })
         }
         Action::Manual(a) => Prepared::Manual(context.render(&a.instructions, None)?),
@@ -180,7 +182,15 @@ pub async fn execute(prepared: &Prepared, mut interrupt: watch::Receiver<Interru
         Prepared::Postgres(request) => {
             tokio::select! {
                 outcome = postgres::execute(request) => match outcome {
-                    Ok(result) => Outcome { result: serde_json::to_value(&result).ok(), failure: None },
+                    Ok(result) => {
+                        // Rows and notices hold no known secret, so nothing that
+                        // later quotes a piece of them can quote a piece of one.
+                        let mut result = serde_json::to_value(&result).ok();
+                        if let Some(result) = &mut result {
+                            request.redactor.redact_json(result);
+                        }
+                        Outcome { result, failure: None }
+                    }
                     Err(error) => {
                         let kind = if error.is_timeout() { FailureKind::TimedOut } else { FailureKind::Failed };
                         failed(kind, error.to_string())

@@ -38,6 +38,8 @@ pub struct ProcessSpec {
     /// How long to keep reading after the child exits while a descendant
     /// still holds the output pipes open.
     pub leak_grace: Duration,
+    /// Masks secrets in both streams as they are read, before they are cut.
+    pub redactor: crate::secret::Redactor,
 }
 
 /// A request from the operator to stop the running step.
@@ -106,8 +108,8 @@ pub async fn run(
 ) -> Result<ProcessOutcome, ProcessError> {
     let started = Instant::now();
     let half = spec.capture_limit / 2;
-    let mut out = Capture::new(half, spec.capture_limit - half);
-    let mut err = Capture::new(half, spec.capture_limit - half);
+    let mut out = Capture::new(half, spec.capture_limit - half, &spec.redactor);
+    let mut err = Capture::new(half, spec.capture_limit - half, &spec.redactor);
 
     if *interrupt.borrow_and_update() != Interrupt::None {
         tracing::debug!(program = %spec.program, "interrupted before start, not spawning");

@@ -70,6 +70,7 @@ pub fn spec(
         timeout,
         grace,
         leak_grace: Duration::from_millis(100),
+        redactor: context.redactor().clone(),
     })
 }
 

@@ -25,6 +25,7 @@ use crate::adapter::process::Interrupt;
 use crate::adapter::{self, FailureKind, Outcome, Prepared};
 use crate::runbook::Runbook;
 use crate::runbook::model::{Action, Retry, Step};
+use crate::secret::Redactor;
 use crate::template::Expression;
 
 /// How a step stands when the run starts (for resume).
@@ -102,6 +103,7 @@ impl Scheduler<'_> {
                                 self.context.value(None),
                                 self.interrupt.clone(),
                                 attempt_sender.clone(),
+                                self.context.redactor().clone(),
                             ));
                         }
                         Start::Finished(status) => {
@@ -278,7 +280,7 @@ impl Scheduler<'_> {
             let status_after = self.finish_with(step, done, Some(status))?;
             return Ok(Start::Finished(status_after));
         }
-        Ok(Start::Spawn(prepared))
+        Ok(Start::Spawn(Box::new(prepared)))
     }
 
     fn ask(
@@ -481,7 +483,7 @@ fn settle(
 }
 
 enum Start {
-    Spawn(Prepared),
+    Spawn(Box<Prepared>),
     Finished(Status),
 }
 
@@ -517,21 +519,26 @@ pub fn millis(duration: Duration) -> u64 {
 async fn run_attempts(
     index: usize,
     step: String,
-    prepared: Prepared,
+    prepared: Box<Prepared>,
     retry: Retry,
     expect: Vec<Expression>,
     context: minijinja::Value,
     mut interrupt: watch::Receiver<Interrupt>,
     attempts_out: mpsc::UnboundedSender<Event>,
+    redactor: Redactor,
 ) -> TaskDone {
     let started = Instant::now();
-    let prepared = Arc::new(prepared);
+    let prepared = Arc::<Prepared>::from(prepared);
     let mut attempt = 1;
     loop {
         let mut outcome = adapter::execute(&prepared, interrupt.clone()).await;
         if outcome.failure.is_none()
-            && let Some(message) =
-                super::expect::check_expectations(&expect, &context, outcome.result.as_ref())
+            && let Some(message) = super::expect::check_expectations(
+                &expect,
+                &context,
+                outcome.result.as_ref(),
+                &redactor,
+            )
         {
             outcome.failure = Some(adapter::Failure::new(FailureKind::Failed, message));
         }
