@@ -22,6 +22,39 @@ pub const DEFAULT_NETWORK_TIMEOUT: Duration = Duration::from_secs(30);
 /// Bytes kept of an HTTP response body.
 pub const HTTP_BODY_LIMIT: usize = 1024 * 1024;
 
+/// Why `result.json` is missing from a result whose output may well have been
+/// JSON: it was over a cap and cut, and a cut text is not parsed. `None` when
+/// the output was whole.
+pub fn json_cut_note(result: &serde_json::Value) -> Option<String> {
+    if !result.get("json").is_none_or(serde_json::Value::is_null) {
+        return None;
+    }
+    let flag = |name: &str| result.get(name).and_then(serde_json::Value::as_bool) == Some(true);
+    if flag("stdout_truncated") {
+        let size = result
+            .get("stdout_bytes")
+            .and_then(serde_json::Value::as_u64)
+            .map_or_else(String::new, |n| format!(" was {n} bytes,"));
+        return Some(format!(
+            "`result.json` is not set: stdout{size} over the {} KiB capture cap, so it was cut and not parsed as JSON",
+            shell::CAPTURE_LIMIT / 1024
+        ));
+    }
+    if flag("body_truncated") {
+        let size = result
+            .pointer("/headers/content-length")
+            .and_then(serde_json::Value::as_str)
+            .map_or_else(String::new, |n| {
+                format!(" ({n} bytes by its content-length)")
+            });
+        return Some(format!(
+            "`result.json` is not set: the response body was over the {} MiB cap{size}, so it was cut and not parsed as JSON",
+            HTTP_BODY_LIMIT / (1024 * 1024)
+        ));
+    }
+    None
+}
+
 /// An action with every template rendered, ready to execute.
 #[derive(Debug, Clone)]
 pub enum Prepared {

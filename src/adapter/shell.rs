@@ -91,6 +91,7 @@ pub fn result(
         "json": json,
         "stdout_truncated": outcome.stdout.truncated,
         "stderr_truncated": outcome.stderr.truncated,
+        "stdout_bytes": outcome.stdout.total_bytes,
     });
     let failure = match &outcome.exit {
         Exit::Code(0) => None,

@@ -40,8 +40,12 @@ pub fn check_expectations(
                 ));
             }
             Err(e) => {
+                let note = result
+                    .filter(|_| expression.source.contains("result.json"))
+                    .and_then(crate::adapter::json_cut_note)
+                    .map_or_else(String::new, |note| format!("; {note}"));
                 return Some(format!(
-                    "expectation `{}` could not be evaluated: {e}",
+                    "expectation `{}` could not be evaluated: {e}{note}",
                     expression.source
                 ));
             }

@@ -374,7 +374,22 @@ impl Scheduler<'_> {
                     }
                     Err(e) => {
                         status = Status::Failed;
-                        error = Some(format!("output `{}`: {e}", output.name));
+                        let mut message = format!("output `{}`: {e}", output.name);
+                        if output
+                            .template
+                            .refs
+                            .iter()
+                            .any(|r| r.starts_with("result.json"))
+                            && let Some(note) = done
+                                .outcome
+                                .result
+                                .as_ref()
+                                .and_then(adapter::json_cut_note)
+                        {
+                            message.push_str("; ");
+                            message.push_str(&note);
+                        }
+                        error = Some(message);
                         break;
                     }
                 }
