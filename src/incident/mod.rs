@@ -19,12 +19,14 @@
 //! [`lock`] the locks, [`replay`] rebuilds runs from the journal and
 //! [`report`] renders the timeline and the post-mortem.
 
+mod fsafe;
 pub mod journal;
 pub mod lock;
 mod phrase;
 pub mod replay;
 pub mod report;
 pub mod store;
+pub mod verify;
 
 use std::path::PathBuf;
 
@@ -53,6 +55,24 @@ pub enum IncidentError {
         path: PathBuf,
         line: usize,
         message: String,
+    },
+    #[error(
+        "the journal {} fails its hash chain at line {line}: {message}; it was changed after it was written",
+        path.display()
+    )]
+    ChainBroken {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error(
+        "the journal {} is in format {found} at line {line}, newer than this drctl reads (format {})",
+        path.display(), journal::FORMAT
+    )]
+    NewerFormat {
+        path: PathBuf,
+        line: usize,
+        found: u64,
     },
     #[error("cannot write the journal {}: {message}", path.display())]
     Encode { path: PathBuf, message: String },
@@ -104,6 +124,13 @@ impl IncidentError {
                 "the lines before it are intact: copy the file aside, then repair or remove line {line} \
                  (`drctl log ID --json` prints the raw lines)"
             )),
+            IncidentError::ChainBroken { .. } => Some(
+                "`drctl verify ID` names the first line that does not match; compare the journal with a copy you trust before going on"
+                    .to_owned(),
+            ),
+            IncidentError::NewerFormat { .. } => {
+                Some("read it with the drctl that wrote it, or upgrade drctl".to_owned())
+            }
             _ => None,
         }
     }
@@ -116,9 +143,10 @@ impl IncidentError {
 
 /// Makes a directory's entries durable: after creating or renaming a file,
 /// the file's data being on disk is not enough; its name must be too.
-pub(crate) fn sync_dir(dir: &std::path::Path) -> Result<(), IncidentError> {
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
+/// `dir` is under the state directory `root` (or is it).
+pub(crate) fn sync_dir(root: &std::path::Path, dir: &std::path::Path) -> Result<(), IncidentError> {
+    fsafe::dir(root, dir, false)
+        .and_then(|fd| rustix::fs::fsync(fd).map_err(std::io::Error::from))
         .map_err(IncidentError::io(dir))
 }
 
