@@ -114,8 +114,15 @@ pub(crate) fn rename_in(state_dir: &Path, dir: &Path, from: &Path, to: &Path) ->
     if let Ok(stat) = rustix::fs::statat(&handle, to, AtFlags::SYMLINK_NOFOLLOW) {
         // Renaming over a link replaces the link, not its target, but a link
         // there was planted: say so rather than quietly removing it.
-        if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
-            return Err(refused("it is not a regular file"));
+        match FileType::from_raw_mode(stat.st_mode) {
+            FileType::RegularFile => {}
+            FileType::Symlink => return Err(link_refused(to)),
+            _ => {
+                return Err(refused(&format!(
+                    "`{}` is not a regular file",
+                    to.display()
+                )));
+            }
         }
     }
     rustix::fs::renameat(&handle, from, &handle, to)?;
@@ -200,9 +207,7 @@ fn explain(dir: &OwnedFd, name: &Path, errno: rustix::io::Errno) -> io::Error {
         && rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
             .is_ok_and(|s| FileType::from_raw_mode(s.st_mode) == FileType::Symlink)
     {
-        return refused(
-            "it is a symbolic link, and drctl never follows links under the state directory",
-        );
+        return link_refused(name);
     }
     errno.into()
 }
@@ -226,6 +231,13 @@ fn check(fd: &impl AsFd, expected: FileType) -> io::Result<()> {
         )));
     }
     Ok(())
+}
+
+fn link_refused(name: &Path) -> io::Error {
+    refused(&format!(
+        "`{}` is a symbolic link, and drctl never follows links under the state directory",
+        name.display()
+    ))
 }
 
 fn refused(why: &str) -> io::Error {

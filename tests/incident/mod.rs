@@ -7,6 +7,7 @@ mod locks;
 mod report;
 mod resume;
 mod secrets;
+mod statedir;
 
 use crate::support::Test;
 
