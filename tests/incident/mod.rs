@@ -3,6 +3,7 @@
 //! output, locks under contention, resuming failed runs, and the report.
 
 mod crash;
+mod integrity;
 mod locks;
 mod report;
 mod resume;
