@@ -71,6 +71,25 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
         .filter(|(name, _)| runbook.inputs.get(*name).is_some_and(|i| !i.secret))
         .map(|(name, value)| format!("{name}={value}"))
         .collect();
+    // A value that held a secret was journaled masked: running on with `***`
+    // in its place would do something else than the run did.
+    let given = |name: &str| {
+        args.set
+            .iter()
+            .any(|s| s.split_once('=').is_some_and(|(n, _)| n == name))
+    };
+    if let Some((name, _)) = last.inputs.iter().find(|(name, value)| {
+        value.contains(crate::secret::MASK)
+            && runbook.inputs.get(*name).is_some_and(|i| !i.secret)
+            && !given(name)
+    }) {
+        return Err(Error::usage(
+            format!(
+                "input `{name}` was recorded masked (its value held a secret's), so it cannot be restored"
+            ),
+            format!("pass `--set {name}=VALUE` with the value of the first run"),
+        ));
+    }
     set.extend(args.set.iter().cloned());
     let sources = InputSources {
         set,
