@@ -223,6 +223,14 @@ fn check(fd: &impl AsFd, expected: FileType) -> io::Result<()> {
             "it is not a regular file"
         }));
     }
+    // A second name for the file is a link too, one `O_NOFOLLOW` cannot see:
+    // a hard link planted here could point at a file of this user's elsewhere.
+    if expected == FileType::RegularFile && stat.st_nlink > 1 {
+        return Err(refused(&format!(
+            "it has {} hard links; drctl writes only files of its own",
+            stat.st_nlink
+        )));
+    }
     let me = rustix::process::geteuid().as_raw();
     if stat.st_uid != me {
         return Err(refused(&format!(
@@ -285,6 +293,15 @@ mod tests {
         .unwrap_err();
         assert!(error.to_string().contains("symbolic link"), "{error}");
         assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep");
+        std::fs::hard_link(&victim, state.join("a/hard")).unwrap();
+        let error = open(
+            &state,
+            &state.join("a/hard"),
+            Access::Append,
+            Create::IfMissing,
+        )
+        .unwrap_err();
+        assert!(error.to_string().contains("2 hard links"), "{error}");
         assert!(open(&state, &dir.path().join("victim"), Access::Read, Create::No).is_err());
         assert!(open(&state, &state.join("../victim"), Access::Read, Create::No).is_err());
     }

@@ -392,9 +392,8 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed, IncidentError> {
                 ));
             }
         }
-        let prev = match fields.remove("prev") {
-            Some(Value::String(prev)) => prev,
-            _ => return Err(damaged(number, "it has no `prev` hash".to_owned())),
+        let Some(Value::String(prev)) = fields.remove("prev") else {
+            return Err(damaged(number, "it has no `prev` hash".to_owned()));
         };
         let record: Record = serde_json::from_value(Value::Object(fields))
             .map_err(|e| damaged(number, e.to_string()))?;
@@ -535,10 +534,7 @@ mod tests {
         let text = lines(&path);
         assert_eq!(text.len(), 3);
         let hash = "ab".repeat(32);
-        assert!(
-            text[0].starts_with(&format!(r#"{{"v":2,"seq":1,"ts":""#)),
-            "{text:?}"
-        );
+        assert!(text[0].starts_with(r#"{"v":2,"seq":1,"ts":""#), "{text:?}");
         assert!(text[0].contains(&format!(r#""prev":"{hash}","event":"run_started""#)));
         for n in 1..3 {
             let prev = format!(r#""prev":"{}""#, sha256_hex(text[n - 1].as_bytes()));

@@ -105,7 +105,11 @@ impl Failed {
                 args.join(" ")
             );
         }
-        assert_eq!(self.counts(), [1, 1, 1], "a step ran from a damaged journal");
+        assert_eq!(
+            self.counts(),
+            [1, 1, 1],
+            "a step ran from a damaged journal"
+        );
         // The raw lines stay available for repair.
         self.drctl(&["log", id, "--json"]).success();
     }
@@ -212,10 +216,7 @@ fn an_edited_line_breaks_the_chain() {
             .success()
             .stderr_contains(&format!("line {line}: the hash chain is broken"));
     }
-    for args in [
-        vec!["resume", id],
-        vec!["run", "line", "--incident", id],
-    ] {
+    for args in [vec!["resume", id], vec!["run", "line", "--incident", id]] {
         run.drctl(&args)
             .code(1)
             .stderr_contains(&format!("fails its hash chain at line {line}"))

@@ -181,7 +181,11 @@ fn of_twenty_concurrent_resumes_exactly_one_resumes() {
     let winners: Vec<usize> = (0..outputs.len())
         .filter(|&i| codes[i] == Some(0))
         .collect();
-    assert_eq!(winners.len(), 1, "exactly one resume must succeed: {codes:?}");
+    assert_eq!(
+        winners.len(),
+        1,
+        "exactly one resume must succeed: {codes:?}"
+    );
     let winner = winners[0];
     assert_eq!(crate::support::state::count(&dir, "b.count"), 1);
     assert_eq!(crate::support::state::count(&dir, "a.count"), 1);
@@ -197,5 +201,9 @@ fn of_twenty_concurrent_resumes_exactly_one_resumes() {
         );
     }
     let journal = only_journal(&dir);
-    assert_eq!(events(&journal, "run_started", None).len(), 2, "one resumed run");
+    assert_eq!(
+        events(&journal, "run_started", None).len(),
+        2,
+        "one resumed run"
+    );
 }

@@ -214,12 +214,21 @@ fn a_secret_equal_to_the_journals_own_words_masks_values_only() {
             "{word}: the value is still masked"
         );
         let run = &events(&journal, "run_started", None)[0];
-        assert!(run["run_id"].as_str().is_some_and(|id| id.starts_with("R2026")), "{word}: {run}");
+        assert!(
+            run["run_id"]
+                .as_str()
+                .is_some_and(|id| id.starts_with("R2026")),
+            "{word}: {run}"
+        );
         let captured = crate::support::state::step_output(test.path(), "restore", "stdout");
         assert_eq!(captured, "value *** here\n", "{word}");
 
         let incident = only_incident(test.path());
-        for args in [["log", incident.as_str()], ["report", incident.as_str()], ["verify", incident.as_str()]] {
+        for args in [
+            ["log", incident.as_str()],
+            ["report", incident.as_str()],
+            ["verify", incident.as_str()],
+        ] {
             test.again().args(args).run().success();
         }
         std::fs::write(test.path().join("fixed"), "").expect("fix after");
@@ -227,10 +236,22 @@ fn a_secret_equal_to_the_journals_own_words_masks_values_only() {
             .args(["resume", incident.as_str()])
             .run()
             .success();
-        assert_eq!(crate::support::state::count(test.path(), "restore.count"), 1, "{word}");
-        assert_eq!(crate::support::state::count(test.path(), "after.count"), 2, "{word}");
+        assert_eq!(
+            crate::support::state::count(test.path(), "restore.count"),
+            1,
+            "{word}"
+        );
+        assert_eq!(
+            crate::support::state::count(test.path(), "after.count"),
+            2,
+            "{word}"
+        );
         let journal = only_journal(test.path());
-        assert_eq!(events(&journal, "run_finished", None)[1]["status"], "succeeded", "{word}");
+        assert_eq!(
+            events(&journal, "run_finished", None)[1]["status"],
+            "succeeded",
+            "{word}"
+        );
         test.again()
             .args(["verify", incident.as_str()])
             .run()
@@ -258,7 +279,12 @@ fn resume_asks_again_for_an_input_journaled_masked() {
         .stderr_contains("--set target=VALUE");
     assert_eq!(crate::support::state::count(test.path(), "after.count"), 1);
     test.again()
-        .args(["resume", incident.as_str(), "--set", "target=db-succeeded-1"])
+        .args([
+            "resume",
+            incident.as_str(),
+            "--set",
+            "target=db-succeeded-1",
+        ])
         .run()
         .success();
 }

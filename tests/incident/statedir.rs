@@ -339,3 +339,35 @@ fn the_state_directory_is_private() {
     }
     assert!(checked >= 6, "directories checked: {checked}");
 }
+
+/// A hard link is a second name `O_NOFOLLOW` cannot see: a lock or journal
+/// with more than one link is refused too.
+#[test]
+fn a_hard_linked_lock_or_journal_is_refused() {
+    let (test, incident) = first_run("flaky", FLAKY);
+    let victim = Victim::new(test.path(), b"precious\n");
+    let lock = state_dir(test.path()).join("locks/flaky.lock");
+    std::fs::remove_file(&lock).expect("remove the lock");
+    std::fs::hard_link(&victim.path, &lock).expect("hard link");
+    refused(
+        &test.again().args(["run", "flaky"]).run(),
+        &lock,
+        "2 hard links",
+    );
+    victim.unchanged();
+    std::fs::remove_file(&lock).expect("remove the link");
+
+    let journal = incident_dir(&test, &incident).join("journal.jsonl");
+    let victim = Victim::new(test.path(), &std::fs::read(&journal).expect("journal"));
+    std::fs::remove_file(&journal).expect("remove the journal");
+    std::fs::hard_link(&victim.path, &journal).expect("hard link");
+    refused(
+        &test
+            .again()
+            .args(["run", "flaky", "--incident", &incident])
+            .run(),
+        &journal,
+        "2 hard links",
+    );
+    victim.unchanged();
+}
