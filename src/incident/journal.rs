@@ -194,20 +194,19 @@ impl Journal {
             path: self.path.clone(),
             message: e.to_string(),
         };
-        let Value::Object(fields) = serde_json::to_value(record).map_err(encode_error)? else {
+        let Value::Object(mut fields) = serde_json::to_value(record).map_err(encode_error)? else {
             unreachable!("a record serializes as an object");
         };
         let mut line = Map::new();
         line.insert("v".to_owned(), Value::from(FORMAT));
-        let mut fields = fields.into_iter();
-        // `seq` and `ts` come first in a record.
-        for (key, value) in fields.by_ref().take(2) {
-            line.insert(key, value);
+        for key in ["seq", "ts"] {
+            if let Some(value) = fields.shift_remove(key) {
+                line.insert(key.to_owned(), value);
+            }
         }
         line.insert("prev".to_owned(), Value::from(prev));
-        let mut rest: Map<String, Value> = fields.collect();
-        redact_fields(&mut rest, &self.redactor);
-        line.extend(rest);
+        redact_fields(&mut fields, &self.redactor);
+        line.extend(fields);
         serde_json::to_string(&Value::Object(line)).map_err(encode_error)
     }
 
