@@ -8,7 +8,8 @@
 //!   repeated or removed is damage, named by its line;
 //! - `prev` is the SHA-256 of the previous line's exact bytes (without its
 //!   newline); the first line's `prev` is the hash of its run's frozen
-//!   runbook. The chain makes an edit anywhere visible ([`verify`]).
+//!   runbook. The chain makes an edit anywhere visible (`drctl verify`),
+//!   and `journal.head` ([`Head`]) its end.
 //!
 //! Durability rules:
 //! - each line goes to the file in one `write` call with its newline, so a
@@ -50,8 +51,26 @@ pub struct Journal {
     next_seq: u64,
     /// The hash of the last line, for the next line's `prev`; `None` while empty.
     prev: Option<String>,
+    /// The state directory, for [`Head`] updates.
+    root: PathBuf,
     redactor: Redactor,
 }
+
+/// `journal.head`: the `seq` and hash of the last line that was synced,
+/// rewritten (temporary file, rename) after each synced line. The chain
+/// alone cannot tell that lines were removed from the end, or that the last
+/// line was edited, since no later line vouches for them; the head does.
+/// It may lag behind the journal (a crash between the two writes, or lines
+/// that need no sync), never run ahead of it.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Head {
+    v: u64,
+    seq: u64,
+    sha256: String,
+}
+
+const HEAD: &str = "journal.head";
+const HEAD_TEMP: &str = ".journal.head.tmp";
 
 /// Everything a journal holds, and what was wrong with it that could be ignored.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,6 +107,7 @@ impl Journal {
                     len: 0,
                     next_seq: 1,
                     prev: None,
+                    root: root.to_owned(),
                     redactor,
                 });
             }
@@ -99,7 +119,8 @@ impl Journal {
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)
             .map_err(IncidentError::io(path))?;
-        let parsed = parse(path, &bytes)?;
+        let mut parsed = parse(path, &bytes)?;
+        check_head(root, path, &mut parsed)?;
         if let Some(broken) = parsed.contents.chain_break {
             return Err(IncidentError::ChainBroken {
                 path: path.to_owned(),
@@ -118,7 +139,8 @@ impl Journal {
             path: path.to_owned(),
             len: parsed.good_len as u64,
             next_seq: parsed.contents.records.len() as u64 + 1,
-            prev: parsed.last_hash,
+            prev: parsed.hashes.pop(),
+            root: root.to_owned(),
             redactor,
         })
     }
@@ -176,15 +198,41 @@ impl Journal {
                 len: line.len(),
             });
         }
+        let hash = sha256_hex(text.as_bytes());
+        self.len += line.len() as u64;
+        self.next_seq += 1;
+        self.prev = Some(hash.clone());
         if record.event.needs_sync() {
             self.file
                 .sync_data()
                 .map_err(IncidentError::io(&self.path))?;
+            self.write_head(record.seq, hash)?;
         }
-        self.len += line.len() as u64;
-        self.next_seq += 1;
-        self.prev = Some(sha256_hex(text.as_bytes()));
         Ok(record)
+    }
+
+    /// Records the line just synced as the journal's head. Not synced
+    /// itself: a head lost or older after a power cut only vouches for less.
+    fn write_head(&self, seq: u64, sha256: String) -> Result<(), IncidentError> {
+        let dir = self.path.parent().unwrap_or(&self.root);
+        let temp = dir.join(HEAD_TEMP);
+        let head = Head {
+            v: FORMAT,
+            seq,
+            sha256,
+        };
+        let mut text = serde_json::to_string(&head).map_err(|e| IncidentError::Encode {
+            path: temp.clone(),
+            message: e.to_string(),
+        })?;
+        text.push('\n');
+        fsafe::remove_in(&self.root, dir, Path::new(HEAD_TEMP))
+            .map_err(IncidentError::io(&temp))?;
+        fsafe::open(&self.root, &temp, Access::ReadWrite, Create::New)
+            .and_then(|mut file| file.write_all(text.as_bytes()))
+            .map_err(IncidentError::io(&temp))?;
+        fsafe::rename_in(&self.root, dir, Path::new(HEAD_TEMP), Path::new(HEAD))
+            .map_err(IncidentError::io(dir.join(HEAD)))
     }
 
     /// Serializes a record as one line: format, `seq`, `ts`, `prev`, then the
@@ -324,7 +372,9 @@ fn redact_value(value: &mut Value, redactor: &Redactor, keys_too: bool) {
 /// `drctl verify`); any other damage is an error naming the line.
 pub fn read(root: &Path, path: &Path) -> Result<JournalContents, IncidentError> {
     let bytes = fsafe::read(root, path).map_err(IncidentError::io(path))?;
-    let mut contents = parse(path, &bytes)?.contents;
+    let mut parsed = parse(path, &bytes)?;
+    check_head(root, path, &mut parsed)?;
+    let mut contents = parsed.contents;
     if let Some(broken) = &contents.chain_break {
         contents.warnings.push(format!(
             "line {}: the hash chain is broken ({}): the journal was changed after it was written; `drctl verify` checks it",
@@ -338,8 +388,59 @@ struct Parsed {
     contents: JournalContents,
     /// Bytes up to the end of the last complete line.
     good_len: usize,
-    /// The hash of the last complete line.
-    last_hash: Option<String>,
+    /// The hash of each complete line.
+    hashes: Vec<String>,
+}
+
+/// Holds the journal to its [`Head`]: a head beyond the last line, or whose
+/// hash is not its line's, breaks the chain as an edit does. A missing or
+/// unreadable head is only a warning (a power cut can lose it).
+fn check_head(root: &Path, path: &Path, parsed: &mut Parsed) -> Result<(), IncidentError> {
+    let contents = &mut parsed.contents;
+    if contents.chain_break.is_some() || contents.records.is_empty() {
+        return Ok(());
+    }
+    let head_path = path.with_file_name(HEAD);
+    let bytes = match fsafe::read(root, &head_path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            contents.warnings.push(format!(
+                "{HEAD} is missing: lines removed from the end of the journal could not be noticed"
+            ));
+            return Ok(());
+        }
+        Err(e) => return Err(IncidentError::io(head_path)(e)),
+    };
+    let Ok(head) = serde_json::from_slice::<Head>(&bytes) else {
+        contents.warnings.push(format!(
+            "{HEAD} is not readable: lines removed from the end of the journal could not be noticed"
+        ));
+        return Ok(());
+    };
+    let lines = parsed.hashes.len();
+    let Some(seq) = usize::try_from(head.seq).ok().filter(|&s| s >= 1) else {
+        contents.warnings.push(format!("{HEAD} names no line"));
+        return Ok(());
+    };
+    contents.chain_break = if seq > lines {
+        Some(ChainBreak {
+            line: lines + 1,
+            message: format!(
+                "{HEAD} vouches for line {seq}, but the journal ends at line {lines}: lines were removed from its end"
+            ),
+        })
+    } else if parsed.hashes[seq - 1] != head.sha256 {
+        Some(ChainBreak {
+            line: seq,
+            message: format!(
+                "line {seq} does not hash to {}, which {HEAD} recorded for it",
+                head.sha256
+            ),
+        })
+    } else {
+        None
+    };
+    Ok(())
 }
 
 /// Parses every complete line strictly; see the module documentation.
@@ -356,7 +457,7 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed, IncidentError> {
             chain_break: None,
         },
         good_len: 0,
-        last_hash: None,
+        hashes: Vec::new(),
     };
     for piece in bytes.split_inclusive(|&b| b == b'\n') {
         let number = parsed.contents.records.len() + 1;
@@ -405,7 +506,7 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed, IncidentError> {
                 ),
             ));
         }
-        let expected = match (&parsed.last_hash, &record.event) {
+        let expected = match (parsed.hashes.last(), &record.event) {
             (Some(hash), _) => hash.clone(),
             (None, Event::RunStarted { runbook_hash, .. }) => runbook_hash.clone(),
             (None, other) => {
@@ -428,7 +529,7 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed, IncidentError> {
                 },
             });
         }
-        parsed.last_hash = Some(sha256_hex(text));
+        parsed.hashes.push(sha256_hex(text));
         parsed.good_len += piece.len();
         parsed.contents.records.push(record);
     }
@@ -730,6 +831,62 @@ mod tests {
         write_lines(&path, &text);
         let broken = read(dir.path(), &path).unwrap().chain_break.unwrap();
         assert_eq!(broken.line, 1, "{broken:?}");
+    }
+
+    /// What the chain cannot see, the head does: lines removed from the end,
+    /// an edit of the last line.
+    #[test]
+    fn the_head_vouches_for_the_end() {
+        let (dir, path, mut journal) = fresh(Redactor::new());
+        journal.append(started("a", "x")).unwrap();
+        journal.append(finished("a", None)).unwrap();
+        drop(journal);
+        let good = lines(&path);
+        write_lines(&path, &good[..2]);
+        let broken = read(dir.path(), &path).unwrap().chain_break.unwrap();
+        assert_eq!(broken.line, 3, "{broken:?}");
+        assert!(
+            broken.message.contains("lines were removed from its end"),
+            "{broken:?}"
+        );
+        let error = Journal::open(dir.path(), &path, Redactor::new()).unwrap_err();
+        assert!(
+            matches!(error, IncidentError::ChainBroken { line: 3, .. }),
+            "{error:?}"
+        );
+
+        let mut edited = good.clone();
+        edited[2] = edited[2].replace(r#""attempts":1"#, r#""attempts":2"#);
+        write_lines(&path, &edited);
+        let broken = read(dir.path(), &path).unwrap().chain_break.unwrap();
+        assert_eq!(broken.line, 3, "{broken:?}");
+
+        // A head that lags (lines that need no sync, or a crash between the
+        // two writes) is fine; a missing one is a warning.
+        write_lines(&path, &good);
+        let head = std::fs::read_to_string(dir.path().join(HEAD)).unwrap();
+        assert!(head.contains(r#""seq":3"#), "{head}");
+        let mut journal = Journal::open(dir.path(), &path, Redactor::new()).unwrap();
+        journal
+            .append(Event::InterruptReceived {
+                signal: "SIGINT".to_owned(),
+                immediate: false,
+            })
+            .unwrap();
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join(HEAD)).unwrap(),
+            head
+        );
+        let contents = read(dir.path(), &path).unwrap();
+        assert_eq!((contents.chain_break, contents.warnings.len()), (None, 0));
+        std::fs::remove_file(dir.path().join(HEAD)).unwrap();
+        let contents = read(dir.path(), &path).unwrap();
+        assert!(contents.chain_break.is_none());
+        assert!(
+            contents.warnings[0].contains("journal.head is missing"),
+            "{:?}",
+            contents.warnings
+        );
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! ```text
 //! incidents/INC-YYYYMMDD-NNN/
 //!   journal.jsonl                      one append-only journal per incident
+//!   journal.head                       seq and hash of its last synced line
 //!   runs/<run-id>/runbook.yaml         frozen exact copy of the runbook text
 //!   runs/<run-id>/runbook.sha256       its hash, in `sha256sum` format
 //!   runs/<run-id>/output/<step>.stdout captured output, bounded and redacted

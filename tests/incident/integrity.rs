@@ -256,17 +256,20 @@ fn the_chain_is_anchored_in_the_frozen_runbook() {
         .stderr_contains("fails its hash chain at line 1");
 }
 
-/// Truncation: a cut in the middle of the last line is a crash, not
-/// damage (warned, cut off and kept aside on the next append); `resume`
-/// still runs only what is not recorded as done.
+/// A crash while writing leaves a last line without its newline: not
+/// damage (warned, cut off and kept aside on the next append), and `resume`
+/// runs only what is not recorded as done.
 #[test]
-fn a_cut_last_line_is_a_torn_write_and_resume_goes_on() {
+fn a_torn_last_line_is_a_crash_and_resume_goes_on() {
     let run = failed_run();
     let id = run.incident.as_str();
     let mut bytes = (run.lines.join("\n") + "\n").into_bytes();
-    let cut = run.lines.last().expect("last").len() / 2;
-    bytes.truncate(bytes.len() - 1 - cut);
-    std::fs::write(&run.journal, &bytes).expect("cut the journal");
+    let next = format!(
+        r#"{{"v":2,"seq":{},"ts":"2026-11-21T23:3"#,
+        run.lines.len() + 1
+    );
+    bytes.extend_from_slice(next.as_bytes());
+    std::fs::write(&run.journal, &bytes).expect("tear a last line");
     run.drctl(&["verify", id])
         .success()
         .stderr_contains("incomplete last line");
@@ -276,6 +279,49 @@ fn a_cut_last_line_is_a_torn_write_and_resume_goes_on() {
     run.drctl(&["resume", id]).success();
     assert_eq!(run.counts(), [1, 1, 2], "only c runs again");
     let torn = std::fs::read_to_string(run.journal.with_extension("jsonl.torn")).expect("torn");
-    assert!(torn.starts_with(r#"{"v":2,"seq":"#), "{torn}");
+    assert_eq!(torn, next + "\n");
     run.drctl(&["verify", id]).success();
+}
+
+/// Truncation at a line boundary leaves every remaining line valid and
+/// chained; `journal.head`, which names the last synced line, shows it. So
+/// does an edit of the last line, which no later line vouches for.
+#[test]
+fn lines_cut_from_the_end_or_an_edited_last_line_are_caught() {
+    let run = failed_run();
+    let id = run.incident.as_str();
+    let total = run.lines.len();
+    // Cut from `step_finished:c` on: a resume would take c for running.
+    let at = run.find(r#""event":"step_finished","step":"c""#);
+    let bytes = run.write(&run.lines[..at]);
+    let message =
+        format!("journal.head vouches for line {total}, but the journal ends at line {at}");
+    for args in [
+        vec!["verify", id],
+        vec!["resume", id, "--retry-interrupted"],
+        vec!["run", "line", "--incident", id],
+    ] {
+        run.drctl(&args)
+            .code(1)
+            .stderr_contains(&format!("fails its hash chain at line {}", at + 1))
+            .stderr_contains(&message);
+    }
+    run.drctl(&["log", id]).success().stderr_contains(&message);
+    assert_eq!(std::fs::read(&run.journal).expect("journal"), bytes);
+
+    let mut lines = run.lines.clone();
+    lines[total - 1] = lines[total - 1].replace(r#""status":"failed""#, r#""status":"succeeded""#);
+    assert_ne!(lines[total - 1], run.lines[total - 1]);
+    run.write(&lines);
+    run.drctl(&["verify", id])
+        .code(1)
+        .stderr_contains(&format!("fails its hash chain at line {total}"));
+    assert_eq!(run.counts(), [1, 1, 1]);
+
+    // Without its head a journal can still be read, with a warning.
+    run.write(&run.lines);
+    std::fs::remove_file(run.journal.with_file_name("journal.head")).expect("remove the head");
+    run.drctl(&["verify", id])
+        .success()
+        .stderr_contains("journal.head is missing");
 }

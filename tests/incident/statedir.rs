@@ -190,6 +190,21 @@ fn a_linked_torn_line_file_is_refused() {
 }
 
 #[test]
+fn a_linked_journal_head_is_refused() {
+    let (test, incident) = first_run("flaky", FLAKY);
+    let head = incident_dir(&test, &incident).join("journal.head");
+    let victim = Victim::new(test.path(), &std::fs::read(&head).expect("head"));
+    victim.plant(&head);
+    for args in [
+        vec!["run", "flaky", "--incident", &incident],
+        vec!["verify", &incident],
+    ] {
+        refused(&test.again().args(&args).run(), &head, LINK);
+    }
+    victim.unchanged();
+}
+
+#[test]
 fn a_linked_output_file_is_refused() {
     let test = Test::new();
     let victim = Victim::new(test.path(), b"precious\n");
