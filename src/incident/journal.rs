@@ -319,11 +319,11 @@ const STRUCTURE: &[&str] = &[
 ];
 
 /// Redacts an event's values: every field not in [`STRUCTURE`] has its
-/// string (and number) values masked, at any depth. Object keys stay: those
-/// of `inputs` and `outputs` are names from the runbook, the top-level ones
-/// of `result` are the adapter's (`stdout`, `exit_code`), which templates
-/// read back on resume. Keys deeper in `result` are data (a JSON body) and
-/// are redacted like values.
+/// string values masked, at any depth. Object keys stay: those of `inputs`
+/// and `outputs` are names from the runbook, the top-level ones of `result`
+/// are the adapter's (`stdout`, `exit_code`), which templates read back on
+/// resume. Below them `result` is data (a JSON body): its keys and numbers
+/// are redacted like its strings.
 fn redact_fields(fields: &mut Map<String, Value>, redactor: &Redactor) {
     for (key, value) in fields.iter_mut() {
         if STRUCTURE.contains(&key.as_str()) {
@@ -340,10 +340,13 @@ fn redact_fields(fields: &mut Map<String, Value>, redactor: &Redactor) {
     }
 }
 
-fn redact_value(value: &mut Value, redactor: &Redactor, keys_too: bool) {
+/// `data` is a step's `result`: free-form JSON, whose keys and numbers are
+/// masked too (a number becomes the string `***`). Elsewhere numbers are
+/// counts and pids of typed fields, and keys are field names; they stay.
+fn redact_value(value: &mut Value, redactor: &Redactor, data: bool) {
     match value {
         Value::String(text) => *text = redactor.redact(text),
-        Value::Number(number) => {
+        Value::Number(number) if data => {
             let text = number.to_string();
             let redacted = redactor.redact(&text);
             if redacted != text {
@@ -352,18 +355,18 @@ fn redact_value(value: &mut Value, redactor: &Redactor, keys_too: bool) {
         }
         Value::Array(items) => {
             for item in items {
-                redact_value(item, redactor, keys_too);
+                redact_value(item, redactor, data);
             }
         }
         Value::Object(map) => {
             let entries = std::mem::take(map);
             for (key, mut item) in entries {
-                redact_value(&mut item, redactor, keys_too);
-                let key = if keys_too { redactor.redact(&key) } else { key };
+                redact_value(&mut item, redactor, data);
+                let key = if data { redactor.redact(&key) } else { key };
                 map.insert(key, item);
             }
         }
-        Value::Null | Value::Bool(_) => {}
+        Value::Number(_) | Value::Null | Value::Bool(_) => {}
     }
 }
 
