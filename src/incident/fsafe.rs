@@ -108,10 +108,9 @@ pub(crate) fn create_dir(state_dir: &Path, path: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// Replaces `to` by `from`, both files of the directory `dir` (under `state_dir`).
-pub(crate) fn rename_in(state_dir: &Path, dir: &Path, from: &Path, to: &Path) -> io::Result<()> {
-    let handle = self::dir(state_dir, dir, false)?;
-    if let Ok(stat) = rustix::fs::statat(&handle, to, AtFlags::SYMLINK_NOFOLLOW) {
+/// Replaces `to` by `from`, both files of the directory `handle` (from [`dir`]).
+pub(crate) fn rename_in(handle: &OwnedFd, from: &Path, to: &Path) -> io::Result<()> {
+    if let Ok(stat) = rustix::fs::statat(handle, to, AtFlags::SYMLINK_NOFOLLOW) {
         // Renaming over a link replaces the link, not its target, but a link
         // there was planted: say so rather than quietly removing it.
         match FileType::from_raw_mode(stat.st_mode) {
@@ -125,34 +124,42 @@ pub(crate) fn rename_in(state_dir: &Path, dir: &Path, from: &Path, to: &Path) ->
             }
         }
     }
-    rustix::fs::renameat(&handle, from, &handle, to)?;
+    rustix::fs::renameat(handle, from, handle, to)?;
     Ok(())
 }
 
-/// Removes a file of the directory `dir`, if it is there.
-pub(crate) fn remove_in(state_dir: &Path, dir: &Path, name: &Path) -> io::Result<()> {
-    let handle = self::dir(state_dir, dir, false)?;
-    match rustix::fs::unlinkat(&handle, name, AtFlags::empty()) {
+/// Removes a file of the directory `handle` (from [`dir`]), if it is there.
+pub(crate) fn remove_in(handle: &OwnedFd, name: &Path) -> io::Result<()> {
+    match rustix::fs::unlinkat(handle, name, AtFlags::empty()) {
         Ok(()) | Err(rustix::io::Errno::NOENT) => Ok(()),
         Err(e) => Err(e.into()),
     }
 }
 
 fn subdir(parent: &OwnedFd, name: &Path, create: bool) -> io::Result<OwnedFd> {
-    if create {
-        match rustix::fs::mkdirat(parent, name, Mode::from_raw_mode(DIR_MODE)) {
-            Ok(()) | Err(rustix::io::Errno::EXIST) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
     let flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC;
-    let fd = rustix::fs::openat(parent, name, flags, Mode::empty())
-        .map_err(|e| explain(parent, name, e))?;
+    let fd = match rustix::fs::openat(parent, name, flags, Mode::empty()) {
+        Err(rustix::io::Errno::NOENT) if create => {
+            match rustix::fs::mkdirat(parent, name, Mode::from_raw_mode(DIR_MODE)) {
+                Ok(()) | Err(rustix::io::Errno::EXIST) => {}
+                Err(e) => return Err(e.into()),
+            }
+            rustix::fs::openat(parent, name, flags, Mode::empty())
+        }
+        other => other,
+    }
+    .map_err(|e| explain(parent, name, e))?;
     check(&fd, FileType::Directory)?;
     Ok(fd)
 }
 
-fn open_at(dir: &OwnedFd, name: &Path, access: Access, create: Create) -> io::Result<File> {
+/// Opens the file `name` of the directory `dir` (from [`dir`]).
+pub(crate) fn open_at(
+    dir: &OwnedFd,
+    name: &Path,
+    access: Access,
+    create: Create,
+) -> io::Result<File> {
     let mut flags = OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY;
     flags |= match access {
         Access::Read => OFlags::RDONLY,

@@ -25,6 +25,7 @@
 
 use std::fs::File;
 use std::io::{Read, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SubsecRound, Utc};
@@ -51,13 +52,14 @@ pub struct Journal {
     next_seq: u64,
     /// The hash of the last line, for the next line's `prev`; `None` while empty.
     prev: Option<String>,
-    /// The state directory, for [`Head`] updates.
-    root: PathBuf,
+    /// `journal.head`, rewritten in place after each synced line.
+    head: File,
     redactor: Redactor,
 }
 
 /// `journal.head`: the `seq` and hash of the last line that was synced,
-/// rewritten (temporary file, rename) after each synced line. The chain
+/// rewritten in place (one `pwrite`; its length never shrinks, since `seq`
+/// only grows) after each synced line. The chain
 /// alone cannot tell that lines were removed from the end, or that the last
 /// line was edited, since no later line vouches for them; the head does.
 /// It may lag behind the journal (a crash between the two writes, or lines
@@ -70,7 +72,6 @@ struct Head {
 }
 
 const HEAD: &str = "journal.head";
-const HEAD_TEMP: &str = ".journal.head.tmp";
 
 /// Everything a journal holds, and what was wrong with it that could be ignored.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,6 +97,11 @@ impl Journal {
     /// intact (format, order, chain) to be continued; a torn last line is
     /// moved aside first.
     pub fn open(root: &Path, path: &Path, redactor: Redactor) -> Result<Journal, IncidentError> {
+        let head_path = path.with_file_name(HEAD);
+        let open_head = || {
+            fsafe::open(root, &head_path, Access::ReadWrite, Create::IfMissing)
+                .map_err(IncidentError::io(&head_path))
+        };
         match fsafe::open(root, path, Access::Append, Create::New) {
             Ok(file) => {
                 if let Some(dir) = path.parent() {
@@ -107,7 +113,7 @@ impl Journal {
                     len: 0,
                     next_seq: 1,
                     prev: None,
-                    root: root.to_owned(),
+                    head: open_head()?,
                     redactor,
                 });
             }
@@ -140,7 +146,7 @@ impl Journal {
             len: parsed.good_len as u64,
             next_seq: parsed.contents.records.len() as u64 + 1,
             prev: parsed.hashes.pop(),
-            root: root.to_owned(),
+            head: open_head()?,
             redactor,
         })
     }
@@ -214,25 +220,21 @@ impl Journal {
     /// Records the line just synced as the journal's head. Not synced
     /// itself: a head lost or older after a power cut only vouches for less.
     fn write_head(&self, seq: u64, sha256: String) -> Result<(), IncidentError> {
-        let dir = self.path.parent().unwrap_or(&self.root);
-        let temp = dir.join(HEAD_TEMP);
         let head = Head {
             v: FORMAT,
             seq,
             sha256,
         };
+        let path = self.path.with_file_name(HEAD);
         let mut text = serde_json::to_string(&head).map_err(|e| IncidentError::Encode {
-            path: temp.clone(),
+            path: path.clone(),
             message: e.to_string(),
         })?;
         text.push('\n');
-        fsafe::remove_in(&self.root, dir, Path::new(HEAD_TEMP))
-            .map_err(IncidentError::io(&temp))?;
-        fsafe::open(&self.root, &temp, Access::ReadWrite, Create::New)
-            .and_then(|mut file| file.write_all(text.as_bytes()))
-            .map_err(IncidentError::io(&temp))?;
-        fsafe::rename_in(&self.root, dir, Path::new(HEAD_TEMP), Path::new(HEAD))
-            .map_err(IncidentError::io(dir.join(HEAD)))
+        self.head
+            .write_all_at(text.as_bytes(), 0)
+            .and_then(|()| self.head.set_len(text.len() as u64))
+            .map_err(IncidentError::io(path))
     }
 
     /// Serializes a record as one line: format, `seq`, `ts`, `prev`, then the

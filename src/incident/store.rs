@@ -405,20 +405,24 @@ impl Incident {
             });
         }
         let dir = self.output_dir(run_id);
-        fsafe::dir(&self.root, &dir, true).map_err(IncidentError::io(&dir))?;
+        let handle = fsafe::dir(&self.root, &dir, true).map_err(IncidentError::io(&dir))?;
         let name = format!("{step}.{stream}");
         let path = dir.join(&name);
         let temp_name = format!(".{name}.tmp");
         let temp = dir.join(&temp_name);
         // A crash may have left the temporary file; it is ours to replace.
-        fsafe::remove_in(&self.root, &dir, Path::new(&temp_name))
-            .map_err(IncidentError::io(&temp))?;
-        let mut file = fsafe::open(&self.root, &temp, Access::ReadWrite, Create::New)
-            .map_err(IncidentError::io(&temp))?;
+        fsafe::remove_in(&handle, Path::new(&temp_name)).map_err(IncidentError::io(&temp))?;
+        let mut file = fsafe::open_at(
+            &handle,
+            Path::new(&temp_name),
+            Access::ReadWrite,
+            Create::New,
+        )
+        .map_err(IncidentError::io(&temp))?;
         file.write_all(redactor.redact(text).as_bytes())
             .map_err(IncidentError::io(&temp))?;
         drop(file);
-        fsafe::rename_in(&self.root, &dir, Path::new(&temp_name), Path::new(&name))
+        fsafe::rename_in(&handle, Path::new(&temp_name), Path::new(&name))
             .map_err(IncidentError::io(&path))?;
         Ok(path)
     }
