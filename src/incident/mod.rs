@@ -17,8 +17,10 @@
 //! ```
 //!
 //! [`store`] owns the layout and ids, [`journal`] the durable event log,
-//! [`lock`] the locks, [`replay`] rebuilds runs from the journal and
-//! [`report`] renders the timeline and the post-mortem.
+//! [`lock`] the locks, [`replay`] rebuilds runs from the journal,
+//! [`report`] renders the timeline and the post-mortem and [`verify`]
+//! checks a journal's hash chain. Every file below the state directory is
+//! opened through `fsafe`, which never follows a link.
 
 mod fsafe;
 pub mod journal;
