@@ -386,3 +386,32 @@ fn a_hard_linked_lock_or_journal_is_refused() {
     );
     victim.unchanged();
 }
+
+/// `locks/` and `incidents/` themselves, planted before the first run.
+#[test]
+fn a_linked_locks_or_incidents_directory_is_refused() {
+    for sub in ["locks", "incidents"] {
+        let test = with_runbook("one", ONE);
+        let victim = victim_dir(test.path());
+        let state = state_dir(test.path());
+        std::fs::create_dir_all(&state).expect("state dir");
+        symlink(&victim, state.join(sub)).expect("plant the link");
+        refused(
+            &test.again().args(["run", "one"]).run(),
+            &state.join(sub),
+            LINK,
+        );
+        let listed = test.again().args(["incidents"]).run();
+        if sub == "incidents" {
+            refused(&listed, &state.join(sub), LINK);
+        } else {
+            listed.success();
+        }
+        dir_unchanged(&victim);
+        assert_eq!(
+            crate::support::state::count(test.path(), "a.count"),
+            0,
+            "{sub}"
+        );
+    }
+}
