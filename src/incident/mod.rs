@@ -123,9 +123,14 @@ impl IncidentError {
                 "`drctl incidents` lists the incidents (pass `--state-dir` if they live elsewhere)"
                     .to_owned(),
             ),
+            IncidentError::Corrupt { line: 1, .. } => Some(
+                "`drctl log ID --json` prints the raw lines; the journal cannot be read from its first line"
+                    .to_owned(),
+            ),
             IncidentError::Corrupt { line, .. } => Some(format!(
-                "the lines before it are intact: copy the file aside, then repair or remove line {line} \
-                 (`drctl log ID --json` prints the raw lines)"
+                "the {kept} lines before it are intact (`drctl log ID --json` prints them all): to go on from them, \
+                 move the journal aside, keep its first {kept} lines (`head -n {kept}`) and remove journal.head",
+                kept = line - 1
             )),
             IncidentError::ChainBroken { .. } => Some(
                 "`drctl verify ID` names the first line that does not match; compare the journal with a copy you trust before going on"

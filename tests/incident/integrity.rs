@@ -325,3 +325,26 @@ fn lines_cut_from_the_end_or_an_edited_last_line_are_caught() {
         .success()
         .stderr_contains("journal.head is missing");
 }
+
+/// The repair the hint describes works: keep the lines before the damage,
+/// remove the head, and the incident can be verified and resumed.
+#[test]
+fn the_documented_repair_works() {
+    let run = failed_run();
+    let id = run.incident.as_str();
+    let mut lines = run.lines.clone();
+    let at = run.find(r#""event":"step_started","step":"c""#);
+    lines[at] = lines[at][..20].to_owned();
+    run.write(&lines);
+    run.drctl(&["resume", id]).code(1).stderr_contains(&format!(
+        "keep its first {at} lines (`head -n {at}`) and remove journal.head"
+    ));
+    run.write(&run.lines[..at]);
+    std::fs::remove_file(run.journal.with_file_name("journal.head")).expect("remove the head");
+    run.drctl(&["verify", id])
+        .success()
+        .stderr_contains("journal.head is missing");
+    run.drctl(&["resume", id]).success();
+    assert_eq!(run.counts(), [1, 1, 2], "a and b stay done");
+    run.drctl(&["verify", id]).success();
+}
