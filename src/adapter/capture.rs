@@ -115,10 +115,12 @@ impl Capture {
             head.extend_from_slice(&tail);
             String::from_utf8_lossy(&head).into_owned()
         } else {
+            let skip = tail_start(&tail);
             format!(
-                "{}\n[... {omitted} bytes omitted ...]\n{}",
+                "{}\n[... {} bytes omitted ...]\n{}",
                 String::from_utf8_lossy(&head),
-                String::from_utf8_lossy(&tail)
+                omitted + skip as u64,
+                String::from_utf8_lossy(&tail[skip..])
             )
         };
         Captured {
@@ -127,6 +129,25 @@ impl Capture {
             total_bytes: self.total,
         }
     }
+}
+
+/// Where the kept tail starts: after the piece of a value that the cut
+/// split. A credential masked by its shape (`password=…`, `Authorization: …`,
+/// `user:pass@`) has no known length, so it is masked on the kept text, and a
+/// tail starting in the middle of one would keep its rest unmasked. Those
+/// values end at a line break, a space, a quote or a separator, so the tail
+/// starts after the first of these, if there is one within a few KiB (a long
+/// run of output with none of them is kept as it is).
+fn tail_start(tail: &[u8]) -> usize {
+    const LOOK: usize = 4096;
+    let window = &tail[..tail.len().min(LOOK)];
+    if let Some(newline) = window.iter().position(|&b| b == b'\n') {
+        return newline + 1;
+    }
+    window
+        .iter()
+        .position(|b| b" \t\r\"',&;".contains(b))
+        .unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -164,6 +185,27 @@ mod tests {
         // A character split between head and tail decodes whole when nothing is omitted.
         let split = captured(4, &[b"a\xc3", b"\xa9b"]);
         assert_eq!(split.text, "a\u{e9}b");
+    }
+
+    #[test]
+    fn the_tail_starts_after_a_value_the_cut_split() {
+        let redactor = Redactor::new();
+        let stream = format!(
+            "{}\npassword=hunter22-long\nAuthorization: Bearer abcdef\nend\n",
+            "x".repeat(30)
+        );
+        for limit in 20..stream.len() {
+            let kept = captured_with(limit, &[stream.as_bytes()], &redactor);
+            let text = redactor.redact(&kept.text);
+            for piece in ["er22", "long", "cdef", "arer"] {
+                assert!(!text.contains(piece), "limit {limit}: {piece} in {text:?}");
+            }
+        }
+        // With no line break, space or separator near, the tail is kept whole.
+        assert_eq!(
+            captured(4, &[b"0123456789"]).text,
+            "01\n[... 6 bytes omitted ...]\n89"
+        );
     }
 
     /// Whatever the chunking and wherever the cut falls, no 3 bytes of the
