@@ -49,7 +49,7 @@ def shapes():
         "  - id: last\n    needs: [" + ", ".join(f"s{i}" for i in range(9000)) + "]\n    manual: go\n")
     yield "dense-3000", steps(3000, lambda i: (
         f"  - id: s{i}\n    needs: [" + ", ".join(f"s{j}" for j in range(max(0, i - 30), i)) +
-        f']\n    manual: "{{{{ steps.s0.status }}}}"\n'))
+        (']\n    manual: go\n' if i == 0 else ']\n    manual: "{{ steps.s0.status }}"\n')))
     yield "steps-10000", steps(10000, lambda i: f"  - {{ id: s{i}, manual: go }}\n")
     yield "steps-over-limit", steps(35000, lambda i: f"  - {{id: s{i}, manual: x}}\n")
     yield "unknown-keys-60000", "version: 1\nname: keys\nsteps:\n  - id: a\n    manual: go\n" + "".join(
