@@ -16,6 +16,7 @@
 //! could be the start of a secret, so neither a read-chunk boundary nor the
 //! cut of a bounded capture can split a secret into two unmasked halves.
 
+use std::collections::HashSet;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
@@ -30,9 +31,10 @@ pub struct Redactor {
 
 #[derive(Debug, Default)]
 struct Inner {
-    secrets: Vec<String>,
+    secrets: HashSet<String>,
     /// Every encoding of every secret, deduplicated.
     patterns: Vec<String>,
+    known_patterns: HashSet<String>,
     /// Built from `patterns` on first use after a change.
     matcher: Option<Arc<Matcher>>,
 }
@@ -72,12 +74,11 @@ impl Redactor {
             return;
         }
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
-        if inner.secrets.iter().any(|s| s == secret) {
+        if !inner.secrets.insert(secret.to_owned()) {
             return;
         }
-        inner.secrets.push(secret.to_owned());
         for pattern in encodings(secret) {
-            if !inner.patterns.contains(&pattern) {
+            if inner.known_patterns.insert(pattern.clone()) {
                 inner.patterns.push(pattern);
             }
         }
