@@ -319,7 +319,11 @@ impl<'a> Checker<'a> {
     /// Which variables hold a value, to a fixpoint (`y=$x` after `x={{ v }}`).
     /// Flow-insensitive: a variable assigned a value anywhere holds it everywhere.
     fn taint_vars(&mut self) {
-        loop {
+        // Each pass finds at least one more variable; a long chain of
+        // assignments written backwards would take as many passes as links,
+        // so after a few every assigned variable is taken to hold a value.
+        const PASSES: usize = 16;
+        for _ in 0..PASSES {
             let before = self.vars.len();
             let mut found = Vec::new();
             self.vars_in(&self.parsed.script, None, &mut found);
@@ -328,6 +332,45 @@ impl<'a> Checker<'a> {
             }
             if self.vars.len() == before {
                 return;
+            }
+        }
+        let mut all = Vec::new();
+        self.assigned_names(&self.parsed.script, &mut all);
+        for name in all {
+            self.vars.entry(name).or_insert(self.first);
+        }
+    }
+
+    fn assigned_names(&self, script: &Script, out: &mut Vec<String>) {
+        for command in script.pipelines.iter().flat_map(|p| &p.commands) {
+            match command {
+                Command::Simple(s) => {
+                    out.extend(s.assignments.iter().map(|a| a.name.clone()));
+                    let reads = matches!(
+                        s.words.first().and_then(Word::literal).as_deref(),
+                        Some("read" | "mapfile" | "readarray")
+                    );
+                    if reads {
+                        out.extend(s.words[1..].iter().filter_map(Word::literal));
+                    }
+                }
+                Command::Compound { body, .. } => match body {
+                    Compound::Lists(lists) => lists.iter().for_each(|l| self.assigned_names(l, out)),
+                    Compound::For { name, body, .. } => {
+                        out.extend(name.literal());
+                        self.assigned_names(body, out);
+                    }
+                    Compound::Case { arms, .. } => {
+                        arms.iter().for_each(|(_, l)| self.assigned_names(l, out));
+                    }
+                    Compound::Cond(_) | Compound::Arith => {}
+                },
+                Command::Function { body, .. } => {
+                    let body = Script {
+                        pipelines: vec![super::parse::Pipeline { commands: vec![(**body).clone()] }],
+                    };
+                    self.assigned_names(&body, out);
+                }
             }
         }
     }
@@ -1660,14 +1703,26 @@ fn docker(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTempl
 /// Options of docker and kubectl are too many to list: the command may
 /// start after any literal operand, and each such reading is checked.
 fn candidates(name: &str, rest: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTemplateError> {
-    let mut found = false;
-    for k in 0..rest.len() {
-        if rest[k].lit().is_some_and(|l| !l.starts_with('-')) && k + 1 < rest.len() {
-            found = true;
+    const MAX: usize = 64;
+    let starts: Vec<usize> = (0..rest.len().saturating_sub(1))
+        .filter(|&k| rest[k].lit().is_some_and(|l| !l.starts_with('-')))
+        .collect();
+    if starts.len() > MAX
+        && let Some(t) = rest.iter().find_map(Arg::taint).or(inputs.first().map(|i| i.taint))
+    {
+        return Err(refuse(
+            t,
+            format!("a template in a `{name}` command with more than {MAX} possible starts of the command it runs"),
+            "split the command, or pass the value through `env:`",
+        ));
+    }
+    for (n, k) in starts.into_iter().enumerate() {
+        // A value right after the first operand would be the command's name;
+        // later readings start at literal command names only.
+        if n == 0 || rest[k + 1].lit().is_some() {
             invoke(&rest[k + 1..], inputs, depth + 1)?;
         }
     }
-    let _ = (found, name);
     Ok(())
 }
 
@@ -1838,15 +1893,103 @@ fn env(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTemplate
 mod tests {
     use super::*;
 
+    fn refused(script: &str) -> bool {
+        super::super::rewrite(script).is_err()
+    }
+
+    fn option(e: &Evaluator, name: &str) -> String {
+        if name.len() == 1 || e.single_dash {
+            format!("-{name}")
+        } else {
+            format!("--{name}")
+        }
+    }
+
+    /// Every channel the catalog names is refused: the code is what the
+    /// documentation says, one to one.
     #[test]
-    fn every_catalog_command_is_documented() {
+    fn every_evaluator_channel_is_refused() {
+        for e in EVALUATORS {
+            for name in e.names {
+                let mut scripts = Vec::new();
+                for o in e.code.iter().chain(e.file) {
+                    scripts.push(format!("{name} {} {{{{ x }}}}", option(e, o)));
+                }
+                for o in e.code_flag {
+                    scripts.push(format!("{name} -{o} {{{{ x }}}}"));
+                }
+                if e.stdin {
+                    scripts.push(format!("{name} <<< {{{{ x }}}}"));
+                    scripts.push(format!("printf '%s' {{{{ x }}}} | {name}"));
+                }
+                match e.first {
+                    First::Code | First::Script | First::AllCode => {
+                        scripts.push(format!("{name} {{{{ x }}}}"));
+                        scripts.push(format!("{name} \"x{{{{ x }}}}\""));
+                    }
+                    First::SecondCode => scripts.push(format!("{name} db \"x{{{{ x }}}}\"")),
+                    First::Data => {}
+                }
+                if e.permute {
+                    match (e.first, e.code.first()) {
+                        (First::Script, Some(c)) => {
+                            scripts.push(format!("{name} {} 'x' {{{{ x }}}}", option(e, c)));
+                        }
+                        (First::Script, None) => {}
+                        _ => scripts.push(format!("{name} x {{{{ x }}}}")),
+                    }
+                }
+                for script in scripts {
+                    assert!(refused(&script), "`{script}` was accepted");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_wrapper_is_looked_through() {
+        for w in WRAPPERS {
+            for name in w.names {
+                let (before, after) = match *name {
+                    "find" => ("find . -exec", " \\;"),
+                    "kubectl" | "oc" => ("kubectl exec pod --", ""),
+                    "docker" | "podman" | "nerdctl" => ("docker exec box", ""),
+                    "ssh" => continue,
+                    _ if w.operands == 1 => (&*format!("{name} 1"), ""),
+                    _ => (*name, ""),
+                };
+                let before = if before == "kubectl exec pod --" || before == "docker exec box" {
+                    before.replacen(before.split(' ').next().unwrap_or(""), name, 1)
+                } else {
+                    before.to_owned()
+                };
+                let code = format!("{before} bash -c {{{{ x }}}}{after}");
+                assert!(refused(&code), "`{code}` was accepted");
+                let data = format!("{before} printf '%s' {{{{ x }}}}{after}");
+                assert!(!refused(&data), "`{data}` was refused: {:?}", super::super::rewrite(&data));
+            }
+        }
+    }
+
+    /// docs/security.md lists exactly the catalog's commands.
+    #[test]
+    fn the_documented_catalog_is_the_code() {
         let doc = include_str!("../../../docs/security.md");
-        for name in EVALUATORS
+        let start = doc.find("#### Catalog of evaluators").expect("the catalog section");
+        let end = doc[start..].find("Not covered:").map_or(doc.len(), |e| start + e);
+        let mut documented = std::collections::BTreeSet::new();
+        for row in doc[start..end].lines().filter(|l| l.starts_with("| `")) {
+            let first = row.split(" | ").next().unwrap_or("");
+            for name in first.split('`').skip(1).step_by(2) {
+                documented.insert(name.to_owned());
+            }
+        }
+        let code: std::collections::BTreeSet<String> = EVALUATORS
             .iter()
             .flat_map(|e| e.names)
             .chain(WRAPPERS.iter().flat_map(|w| w.names))
-        {
-            assert!(doc.contains(&format!("`{name}`")), "docs/security.md does not list `{name}`");
-        }
+            .map(|n| (*n).to_owned())
+            .collect();
+        assert_eq!(documented, code, "docs/security.md and the catalog differ");
     }
 }
