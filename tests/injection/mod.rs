@@ -6,6 +6,7 @@
 //! that runs leaves a `PWNED` file behind, and any such file fails the test.
 
 mod corpus;
+mod postgres;
 mod quoting;
 
 use std::path::Path;
