@@ -1,4 +1,4 @@
-//! PostgreSQL reads `'a\'` as a complete string only with
+//! `PostgreSQL` reads `'a\'` as a complete string only with
 //! `standard_conforming_strings = on`, which is what drctl's SQL lexer
 //! assumes. A database or role may default it to off; drctl turns it on for
 //! every session it opens, so a backslash in a literal cannot shift where the
@@ -39,7 +39,12 @@ fn backslash_literals_cannot_turn_values_into_sql_when_the_database_disables_sta
         "the victim table is gone\n{}",
         output.report()
     );
-    assert_eq!(step_output(output.path(), "setting", "stdout"), "on", "{}", output.report());
+    assert_eq!(
+        step_output(output.path(), "setting", "stdout"),
+        "on",
+        "{}",
+        output.report()
+    );
     assert_eq!(
         step_output(output.path(), "lit-out", "stdout"),
         format!("a\\|{value}"),

@@ -890,7 +890,11 @@ impl Parser<'_> {
         Ok(Some(Redirect { fd, op, target }))
     }
 
-    fn heredoc_start(&mut self, open: usize, strip_tabs: bool) -> Result<usize, ShellTemplateError> {
+    fn heredoc_start(
+        &mut self,
+        open: usize,
+        strip_tabs: bool,
+    ) -> Result<usize, ShellTemplateError> {
         let mut delim = String::new();
         let mut quoted = false;
         loop {
@@ -1017,7 +1021,11 @@ impl Parser<'_> {
                     b'$' => {
                         let mut w = Word::default();
                         self.dollar(&mut w, Quote::Heredoc)?;
-                        body.extend(w.parts.into_iter().filter(|p| !matches!(p, Part::Lit { .. })));
+                        body.extend(
+                            w.parts
+                                .into_iter()
+                                .filter(|p| !matches!(p, Part::Lit { .. })),
+                        );
                     }
                     b'`' => {
                         let mut w = Word::default();
@@ -1054,14 +1062,14 @@ impl Parser<'_> {
             parts: Vec::new(),
             start: self.pos,
         };
-        loop {
-            let Some(c) = self.peek(0) else { break };
+        while let Some(c) = self.peek(0) {
             match c {
                 b' ' | b'\t' | b'\r' | b'\n' | b';' | b'&' | b'|' | b')' => break,
                 b'(' => {
                     // extglob `@(...)` and friends inside a word.
                     let prev = self.pos.checked_sub(1).map(|i| self.b[i]);
-                    if !w.parts.is_empty() && matches!(prev, Some(b'@' | b'!' | b'+' | b'*' | b'?')) {
+                    if !w.parts.is_empty() && matches!(prev, Some(b'@' | b'!' | b'+' | b'*' | b'?'))
+                    {
                         let start = self.pos;
                         self.balanced_parens()?;
                         let text = self.src[start..self.pos].to_owned();

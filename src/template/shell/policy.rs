@@ -39,7 +39,9 @@
 use std::collections::{HashMap, HashSet};
 
 use super::ShellTemplateError;
-use super::parse::{Command, Compound, Parsed, Part, Quote, RedirOp, Redirect, Script, Simple, Target, Word};
+use super::parse::{
+    Command, Compound, Parsed, Part, Quote, RedirOp, Redirect, Script, Simple, Target, Word,
+};
 
 /// The offset of the placeholder whose value flows somewhere.
 type Taint = usize;
@@ -102,7 +104,11 @@ impl Arg {
     }
 }
 
-fn refuse(offset: usize, message: impl Into<String>, hint: impl Into<String>) -> ShellTemplateError {
+fn refuse(
+    offset: usize,
+    message: impl Into<String>,
+    hint: impl Into<String>,
+) -> ShellTemplateError {
     ShellTemplateError {
         offset,
         message: message.into(),
@@ -148,7 +154,9 @@ fn lexical(offset: usize, quote: Quote) -> Result<(), ShellTemplateError> {
         Quote::QuotedHeredoc { open } => Err(refuse(
             offset,
             "a template inside a quoted heredoc (<<'EOF') is never expanded",
-            format!("use an unquoted delimiter (<<EOF, the heredoc opened at byte {open}) or {HINT_ENV}"),
+            format!(
+                "use an unquoted delimiter (<<EOF, the heredoc opened at byte {open}) or {HINT_ENV}"
+            ),
         )),
         Quote::AnsiC { open } => Err(refuse(
             offset,
@@ -179,8 +187,22 @@ fn lexical(offset: usize, quote: Quote) -> Result<(), ShellTemplateError> {
 
 /// Shell variables whose value bash (or the dynamic loader) runs or loads as code.
 pub const CODE_VARIABLES: &[&str] = &[
-    "PS0", "PS1", "PS2", "PS3", "PS4", "PROMPT_COMMAND", "BASH_ENV", "ENV", "SHELLOPTS",
-    "BASHOPTS", "PATH", "IFS", "LD_PRELOAD", "LD_LIBRARY_PATH", "LD_AUDIT", "BASH_LOADABLES_PATH",
+    "PS0",
+    "PS1",
+    "PS2",
+    "PS3",
+    "PS4",
+    "PROMPT_COMMAND",
+    "BASH_ENV",
+    "ENV",
+    "SHELLOPTS",
+    "BASHOPTS",
+    "PATH",
+    "IFS",
+    "LD_PRELOAD",
+    "LD_LIBRARY_PATH",
+    "LD_AUDIT",
+    "BASH_LOADABLES_PATH",
 ];
 
 struct Checker<'a> {
@@ -335,43 +357,9 @@ impl<'a> Checker<'a> {
             }
         }
         let mut all = Vec::new();
-        self.assigned_names(&self.parsed.script, &mut all);
+        assigned_names(&self.parsed.script, &mut all);
         for name in all {
             self.vars.entry(name).or_insert(self.first);
-        }
-    }
-
-    fn assigned_names(&self, script: &Script, out: &mut Vec<String>) {
-        for command in script.pipelines.iter().flat_map(|p| &p.commands) {
-            match command {
-                Command::Simple(s) => {
-                    out.extend(s.assignments.iter().map(|a| a.name.clone()));
-                    let reads = matches!(
-                        s.words.first().and_then(Word::literal).as_deref(),
-                        Some("read" | "mapfile" | "readarray")
-                    );
-                    if reads {
-                        out.extend(s.words[1..].iter().filter_map(Word::literal));
-                    }
-                }
-                Command::Compound { body, .. } => match body {
-                    Compound::Lists(lists) => lists.iter().for_each(|l| self.assigned_names(l, out)),
-                    Compound::For { name, body, .. } => {
-                        out.extend(name.literal());
-                        self.assigned_names(body, out);
-                    }
-                    Compound::Case { arms, .. } => {
-                        arms.iter().for_each(|(_, l)| self.assigned_names(l, out));
-                    }
-                    Compound::Cond(_) | Compound::Arith => {}
-                },
-                Command::Function { body, .. } => {
-                    let body = Script {
-                        pipelines: vec![super::parse::Pipeline { commands: vec![(**body).clone()] }],
-                    };
-                    self.assigned_names(&body, out);
-                }
-            }
         }
     }
 
@@ -391,7 +379,11 @@ impl<'a> Checker<'a> {
     }
 
     fn script_taint(&self, script: &Script) -> Option<Taint> {
-        script.pipelines.iter().flat_map(|p| &p.commands).find_map(|c| self.command_taint(c))
+        script
+            .pipelines
+            .iter()
+            .flat_map(|p| &p.commands)
+            .find_map(|c| self.command_taint(c))
     }
 
     fn command_taint(&self, command: &Command) -> Option<Taint> {
@@ -408,12 +400,13 @@ impl<'a> Checker<'a> {
                 .find_map(|r| self.redirect_taint(r))
                 .or_else(|| match body {
                     Compound::Lists(lists) => lists.iter().find_map(|l| self.script_taint(l)),
-                    Compound::For { words, body, .. } => {
-                        words.iter().find_map(|w| self.word_taint(w)).or_else(|| self.script_taint(body))
-                    }
-                    Compound::Case { word, arms } => self.word_taint(word).or_else(|| {
-                        arms.iter().find_map(|(_, l)| self.script_taint(l))
-                    }),
+                    Compound::For { words, body, .. } => words
+                        .iter()
+                        .find_map(|w| self.word_taint(w))
+                        .or_else(|| self.script_taint(body)),
+                    Compound::Case { word, arms } => self
+                        .word_taint(word)
+                        .or_else(|| arms.iter().find_map(|(_, l)| self.script_taint(l))),
                     Compound::Cond(words) => words.iter().find_map(|w| self.word_taint(w)),
                     Compound::Arith => None,
                 }),
@@ -424,7 +417,10 @@ impl<'a> Checker<'a> {
     fn redirect_taint(&self, r: &Redirect) -> Option<Taint> {
         match &r.target {
             Target::Word(w) | Target::HereString(w) => self.word_taint(w),
-            Target::Heredoc(id) => self.parsed.heredocs[*id].body.iter().find_map(|p| self.part_taint(p)),
+            Target::Heredoc(id) => self.parsed.heredocs[*id]
+                .body
+                .iter()
+                .find_map(|p| self.part_taint(p)),
         }
     }
 
@@ -438,7 +434,12 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn vars_in_command(&self, command: &Command, stdin: Option<Taint>, found: &mut Vec<(String, Taint)>) {
+    fn vars_in_command(
+        &self,
+        command: &Command,
+        stdin: Option<Taint>,
+        found: &mut Vec<(String, Taint)>,
+    ) {
         let nested = |w: &Word, found: &mut Vec<(String, Taint)>| {
             for p in &w.parts {
                 if let Part::CommandSubst(Some(s)) | Part::ProcSubst { script: s, .. } = p {
@@ -448,13 +449,17 @@ impl<'a> Checker<'a> {
         };
         match command {
             Command::Simple(s) => {
-                let input = stdin
-                    .or_else(|| s.redirects.iter().find(|r| r.op == RedirOp::Input).and_then(|r| self.redirect_taint(r)));
+                let input = stdin.or_else(|| {
+                    s.redirects
+                        .iter()
+                        .find(|r| r.op == RedirOp::Input)
+                        .and_then(|r| self.redirect_taint(r))
+                });
                 for a in &s.assignments {
                     nested(&a.word, found);
-                    let t = self.word_taint(&a.word).or_else(|| {
-                        a.array.iter().flatten().find_map(|w| self.word_taint(w))
-                    });
+                    let t = self
+                        .word_taint(&a.word)
+                        .or_else(|| a.array.iter().flatten().find_map(|w| self.word_taint(w)));
                     if let Some(t) = t {
                         found.push((a.name.clone(), t));
                     }
@@ -463,7 +468,8 @@ impl<'a> Checker<'a> {
                     nested(w, found);
                 }
                 let name = s.words.first().and_then(Word::literal);
-                if let (Some("read" | "mapfile" | "readarray"), Some(t)) = (name.as_deref(), input) {
+                if let (Some("read" | "mapfile" | "readarray"), Some(t)) = (name.as_deref(), input)
+                {
                     for w in &s.words[1..] {
                         if let Some(l) = w.literal().filter(|l| super::parse::is_name(l)) {
                             found.push((l, t));
@@ -473,17 +479,31 @@ impl<'a> Checker<'a> {
             }
             Command::Compound { body, redirects } => {
                 let input = stdin.or_else(|| {
-                    redirects.iter().find(|r| r.op == RedirOp::Input).and_then(|r| self.redirect_taint(r))
+                    redirects
+                        .iter()
+                        .find(|r| r.op == RedirOp::Input)
+                        .and_then(|r| self.redirect_taint(r))
                 });
                 match body {
-                    Compound::Lists(lists) => lists.iter().for_each(|l| self.vars_in(l, input, found)),
+                    Compound::Lists(lists) => {
+                        for l in lists {
+                            self.vars_in(l, input, found);
+                        }
+                    }
                     Compound::For { name, words, body } => {
-                        if let (Some(n), Some(t)) = (name.literal(), words.iter().find_map(|w| self.word_taint(w))) {
+                        if let (Some(n), Some(t)) = (
+                            name.literal(),
+                            words.iter().find_map(|w| self.word_taint(w)),
+                        ) {
                             found.push((n, t));
                         }
                         self.vars_in(body, input, found);
                     }
-                    Compound::Case { arms, .. } => arms.iter().for_each(|(_, l)| self.vars_in(l, input, found)),
+                    Compound::Case { arms, .. } => {
+                        for (_, l) in arms {
+                            self.vars_in(l, input, found);
+                        }
+                    }
                     Compound::Cond(_) | Compound::Arith => {}
                 }
             }
@@ -492,7 +512,11 @@ impl<'a> Checker<'a> {
     }
 
     /// Checks a list; returns whether its output may hold a value.
-    fn script(&mut self, script: &'a Script, stdin: Option<Taint>) -> Result<Option<Taint>, ShellTemplateError> {
+    fn script(
+        &mut self,
+        script: &'a Script,
+        stdin: Option<Taint>,
+    ) -> Result<Option<Taint>, ShellTemplateError> {
         let mut out = None;
         for pipeline in &script.pipelines {
             let mut input = stdin;
@@ -504,7 +528,11 @@ impl<'a> Checker<'a> {
         Ok(out)
     }
 
-    fn command(&mut self, command: &'a Command, stdin: Option<Taint>) -> Result<Option<Taint>, ShellTemplateError> {
+    fn command(
+        &mut self,
+        command: &'a Command,
+        stdin: Option<Taint>,
+    ) -> Result<Option<Taint>, ShellTemplateError> {
         let stdin = stdin.or(self.exec_stdin);
         match command {
             Command::Simple(s) => self.simple(s, stdin),
@@ -533,7 +561,11 @@ impl<'a> Checker<'a> {
                     }
                     Compound::For { name, words, body } => {
                         if let Some(t) = self.word(name, inner)?.arg.taint() {
-                            return Err(refuse(t, "a template as the variable name of `for`", HINT_NAMES));
+                            return Err(refuse(
+                                t,
+                                "a template as the variable name of `for`",
+                                HINT_NAMES,
+                            ));
                         }
                         let mut value = None;
                         for w in words {
@@ -566,7 +598,11 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn word(&mut self, word: &'a Word, stdin: Option<Taint>) -> Result<WordInfo<'a>, ShellTemplateError> {
+    fn word(
+        &mut self,
+        word: &'a Word,
+        stdin: Option<Taint>,
+    ) -> Result<WordInfo<'a>, ShellTemplateError> {
         let mut info = WordInfo::default();
         let mut first = true;
         let mut prefix_open = true;
@@ -586,11 +622,17 @@ impl<'a> Checker<'a> {
                 }
                 Part::Template(id) => Some(self.site(*id)),
                 Part::CommandSubst(Some(script)) => self.script(script, stdin)?,
-                Part::ProcSubst { input: true, script } => {
+                Part::ProcSubst {
+                    input: true,
+                    script,
+                } => {
                     info.arg.file = info.arg.file.or(self.script(script, stdin)?);
                     None
                 }
-                Part::ProcSubst { input: false, script } => {
+                Part::ProcSubst {
+                    input: false,
+                    script,
+                } => {
                     info.writes.push(script);
                     None
                 }
@@ -607,7 +649,11 @@ impl<'a> Checker<'a> {
         Ok(info)
     }
 
-    fn heredoc(&mut self, id: usize, stdin: Option<Taint>) -> Result<Option<Taint>, ShellTemplateError> {
+    fn heredoc(
+        &mut self,
+        id: usize,
+        stdin: Option<Taint>,
+    ) -> Result<Option<Taint>, ShellTemplateError> {
         let mut taint = None;
         for part in &self.parsed.heredocs[id].body {
             let t = match part {
@@ -621,7 +667,11 @@ impl<'a> Checker<'a> {
         Ok(taint)
     }
 
-    fn redirects(&mut self, redirects: &'a [Redirect], stdin: Option<Taint>) -> Result<Redirs<'a>, ShellTemplateError> {
+    fn redirects(
+        &mut self,
+        redirects: &'a [Redirect],
+        stdin: Option<Taint>,
+    ) -> Result<Redirs<'a>, ShellTemplateError> {
         let mut r = Redirs::default();
         for redirect in redirects {
             let fd = redirect
@@ -634,21 +684,37 @@ impl<'a> Checker<'a> {
                 Target::HereString(w) => {
                     let info = self.word(w, stdin)?;
                     if let Some(taint) = info.arg.taint() {
-                        r.inputs.push(Input { fd, taint, via: Via::HereString });
+                        r.inputs.push(Input {
+                            fd,
+                            taint,
+                            via: Via::HereString,
+                        });
                     }
                 }
                 Target::Heredoc(id) => {
                     if let Some(taint) = self.heredoc(*id, stdin)? {
-                        r.inputs.push(Input { fd, taint, via: Via::Heredoc });
+                        r.inputs.push(Input {
+                            fd,
+                            taint,
+                            via: Via::Heredoc,
+                        });
                     }
                 }
                 Target::Word(w) => {
                     let info = self.word(w, stdin)?;
                     if redirect.op == RedirOp::Input {
                         if let Some(taint) = info.arg.file {
-                            r.inputs.push(Input { fd, taint, via: Via::ProcSubst });
+                            r.inputs.push(Input {
+                                fd,
+                                taint,
+                                via: Via::ProcSubst,
+                            });
                         } else if let Some(taint) = info.arg.value {
-                            r.inputs.push(Input { fd, taint, via: Via::NamedFile });
+                            r.inputs.push(Input {
+                                fd,
+                                taint,
+                                via: Via::NamedFile,
+                            });
                         }
                     }
                     r.names = r.names.or(info.arg.value);
@@ -659,13 +725,21 @@ impl<'a> Checker<'a> {
         Ok(r)
     }
 
-    fn simple(&mut self, s: &'a Simple, stdin: Option<Taint>) -> Result<Option<Taint>, ShellTemplateError> {
+    fn simple(
+        &mut self,
+        s: &'a Simple,
+        stdin: Option<Taint>,
+    ) -> Result<Option<Taint>, ShellTemplateError> {
         let r = self.redirects(&s.redirects, stdin)?;
         let mut inputs = r.inputs;
         if !r.stdin_replaced
             && let Some(taint) = stdin
         {
-            inputs.push(Input { fd: 0, taint, via: Via::Pipe });
+            inputs.push(Input {
+                fd: 0,
+                taint,
+                via: Via::Pipe,
+            });
         }
         let mut assigned = None;
         for a in &s.assignments {
@@ -681,7 +755,7 @@ impl<'a> Checker<'a> {
             writes.extend(info.writes);
             args.push(info.arg);
         }
-        self.invoke(&args, &inputs, s)?;
+        invoke(&args, &inputs, 0)?;
         let out = args
             .iter()
             .find_map(Arg::taint)
@@ -704,20 +778,33 @@ impl<'a> Checker<'a> {
     }
 
     /// A prefix assignment or an assignment argument of `declare` & co.
-    fn assignment(&mut self, a: &'a super::parse::Assignment, stdin: Option<Taint>) -> Result<Option<Taint>, ShellTemplateError> {
+    fn assignment(
+        &mut self,
+        a: &'a super::parse::Assignment,
+        stdin: Option<Taint>,
+    ) -> Result<Option<Taint>, ShellTemplateError> {
         self.subscript(&a.word, false)?;
-        let mut value = if a.arg { None } else { self.word(&a.word, stdin)?.arg.taint() };
+        let mut value = if a.arg {
+            None
+        } else {
+            self.word(&a.word, stdin)?.arg.taint()
+        };
         if let Some(elements) = &a.array {
             for e in elements {
                 self.subscript(e, true)?;
                 value = value.or(self.word(e, stdin)?.arg.taint());
             }
         }
-        if !a.arg && let Some(t) = value {
+        if !a.arg
+            && let Some(t) = value
+        {
             if CODE_VARIABLES.contains(&a.name.as_str()) {
                 return Err(refuse(
                     t,
-                    format!("a template assigned to {}, which bash runs or loads as code", a.name),
+                    format!(
+                        "a template assigned to {}, which bash runs or loads as code",
+                        a.name
+                    ),
                     format!("assign it to a variable of your own; {HINT_ENV}"),
                 ));
             }
@@ -754,22 +841,60 @@ impl<'a> Checker<'a> {
     }
 
     /// `[[ ]]`, `test` and `[`: a value is only an operand of a string or file test.
-    fn cond(&mut self, words: &'a [Word], stdin: Option<Taint>, what: &str) -> Result<(), ShellTemplateError> {
+    fn cond(
+        &mut self,
+        words: &'a [Word],
+        stdin: Option<Taint>,
+        what: &str,
+    ) -> Result<(), ShellTemplateError> {
         let mut args = Vec::with_capacity(words.len());
         for w in words {
             args.push(self.word(w, stdin)?.arg);
         }
         cond_args(&args, what, true)
     }
+}
 
-    /// The command a simple command runs, resolved through wrappers, and
-    /// what it does with the values that reach it.
-    fn invoke(&mut self, args: &[Arg], inputs: &[Input], s: &'a Simple) -> Result<(), ShellTemplateError> {
-        invoke(args, inputs, 0).map_err(|e| {
-            // `test` and `[` reach `cond_args` through `invoke`; nothing else to map.
-            let _ = s;
-            e
-        })
+/// Every variable the script assigns, reads into or loops over.
+fn assigned_names(script: &Script, out: &mut Vec<String>) {
+    for command in script.pipelines.iter().flat_map(|p| &p.commands) {
+        match command {
+            Command::Simple(s) => {
+                out.extend(s.assignments.iter().map(|a| a.name.clone()));
+                let reads = matches!(
+                    s.words.first().and_then(Word::literal).as_deref(),
+                    Some("read" | "mapfile" | "readarray")
+                );
+                if reads {
+                    out.extend(s.words[1..].iter().filter_map(Word::literal));
+                }
+            }
+            Command::Compound { body, .. } => match body {
+                Compound::Lists(lists) => {
+                    for l in lists {
+                        assigned_names(l, out);
+                    }
+                }
+                Compound::For { name, body, .. } => {
+                    out.extend(name.literal());
+                    assigned_names(body, out);
+                }
+                Compound::Case { arms, .. } => {
+                    for (_, l) in arms {
+                        assigned_names(l, out);
+                    }
+                }
+                Compound::Cond(_) | Compound::Arith => {}
+            },
+            Command::Function { body, .. } => {
+                let body = Script {
+                    pipelines: vec![super::parse::Pipeline {
+                        commands: vec![(**body).clone()],
+                    }],
+                };
+                assigned_names(&body, out);
+            }
+        }
     }
 }
 
@@ -778,19 +903,18 @@ impl<'a> Checker<'a> {
 fn cond_args(args: &[Arg], what: &str, arith: bool) -> Result<(), ShellTemplateError> {
     const ARITH: &[&str] = &["-eq", "-ne", "-lt", "-le", "-gt", "-ge"];
     const NAMES: &[&str] = &["-v", "-R"];
-    const BINARY: &[&str] = &[
-        "=", "==", "!=", "<", ">", "=~", "-nt", "-ot", "-ef",
-    ];
+    const BINARY: &[&str] = &["=", "==", "!=", "<", ">", "=~", "-nt", "-ot", "-ef"];
     const UNARY: &[&str] = &[
-        "-n", "-z", "-a", "-b", "-c", "-d", "-e", "-f", "-g", "-h", "-k", "-p", "-r", "-s",
-        "-t", "-u", "-w", "-x", "-G", "-L", "-N", "-O", "-S",
+        "-n", "-z", "-a", "-b", "-c", "-d", "-e", "-f", "-g", "-h", "-k", "-p", "-r", "-s", "-t",
+        "-u", "-w", "-x", "-G", "-L", "-N", "-O", "-S",
     ];
     let operands = args.iter().filter(|a| a.lit() != Some("]")).count();
     for (i, a) in args.iter().enumerate() {
         let Some(t) = a.taint() else { continue };
         let prev = i.checked_sub(1).and_then(|p| args[p].lit());
         let next = args.get(i + 1).and_then(Arg::lit);
-        let near_arith = prev.is_some_and(|p| ARITH.contains(&p)) || next.is_some_and(|n| ARITH.contains(&n));
+        let near_arith =
+            prev.is_some_and(|p| ARITH.contains(&p)) || next.is_some_and(|n| ARITH.contains(&n));
         if near_arith && arith {
             return Err(refuse(
                 t,
@@ -803,7 +927,9 @@ fn cond_args(args: &[Arg], what: &str, arith: bool) -> Result<(), ShellTemplateE
         if prev.is_some_and(|p| NAMES.contains(&p)) {
             return Err(refuse(
                 t,
-                format!("a template after -v in {what} is a variable name, where bash evaluates a[$(cmd)] subscripts"),
+                format!(
+                    "a template after -v in {what} is a variable name, where bash evaluates a[$(cmd)] subscripts"
+                ),
                 HINT_NAMES,
             ));
         }
@@ -905,7 +1031,14 @@ pub const EVALUATORS: &[Evaluator] = &[
         data: &["o", "O"],
         stdin_flag: &["s", "i"],
         stdin: true,
-        ..ev(&["sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "yash", "posh", "rbash", "ksh93", "lksh", "pdksh"], First::Script, HINT_SHELL)
+        ..ev(
+            &[
+                "sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "yash", "posh", "rbash",
+                "ksh93", "lksh", "pdksh",
+            ],
+            First::Script,
+            HINT_SHELL,
+        )
     },
     Evaluator {
         code: &["c", "command", "C", "init-command"],
@@ -917,13 +1050,26 @@ pub const EVALUATORS: &[Evaluator] = &[
     Evaluator {
         code: &["c", "command", "session-command"],
         startup: &["s", "shell"],
-        data: &["g", "group", "G", "supp-group", "w", "whitelist-environment"],
+        data: &[
+            "g",
+            "group",
+            "G",
+            "supp-group",
+            "w",
+            "whitelist-environment",
+        ],
         stdin: true,
         ..ev(&["su", "runuser"], First::Data, HINT_SHELL)
     },
     ev(&["sg"], First::SecondCode, HINT_SHELL),
-    Evaluator { what: "the command line it runs", ..ev(&["trap"], First::Code, HINT_ENV) },
-    Evaluator { what: "an alias definition", ..ev(&["alias"], First::AllCode, HINT_ENV) },
+    Evaluator {
+        what: "the command line it runs",
+        ..ev(&["trap"], First::Code, HINT_ENV)
+    },
+    Evaluator {
+        what: "an alias definition",
+        ..ev(&["alias"], First::AllCode, HINT_ENV)
+    },
     Evaluator {
         what: "an arithmetic expression, where a[$(cmd)] runs cmd",
         ..ev(&["let"], First::AllCode, HINT_VALIDATE)
@@ -932,18 +1078,30 @@ pub const EVALUATORS: &[Evaluator] = &[
         code: &["W", "C", "F"],
         data: &["o", "A", "G", "P", "S", "X"],
         what: "a word list or command it expands and runs",
-        ..ev(&["compgen", "complete"], First::Data, "filter the candidates yourself: compgen -W 'a b c' -- \"$prefix\" with a literal word list")
+        ..ev(
+            &["compgen", "complete"],
+            First::Data,
+            "filter the candidates yourself: compgen -W 'a b c' -- \"$prefix\" with a literal word list",
+        )
     },
     Evaluator {
         code: &["a", "C", "v", "p"],
         data: &["d", "n", "N", "O", "s", "t", "u", "i", "c"],
         what: "a variable name, where bash evaluates a[$(cmd)] subscripts",
-        ..ev(&["read", "mapfile", "readarray", "unset", "getopts"], First::AllCode, HINT_NAMES)
+        ..ev(
+            &["read", "mapfile", "readarray", "unset", "getopts"],
+            First::AllCode,
+            HINT_NAMES,
+        )
     },
     Evaluator {
         code: &["v"],
         what: "a variable name, where bash evaluates a[$(cmd)] subscripts",
-        ..ev(&["printf"], First::Data, "use printf '%s' {{ ... }} and assign with x=$(printf ...)")
+        ..ev(
+            &["printf"],
+            First::Data,
+            "use printf '%s' {{ ... }} and assign with x=$(printf ...)",
+        )
     },
     Evaluator {
         code: &["p"],
@@ -955,20 +1113,31 @@ pub const EVALUATORS: &[Evaluator] = &[
         file: &["f"],
         ..ev(&["bind"], First::Data, HINT_ENV)
     },
-    Evaluator { file: &["f"], ..ev(&["enable"], First::Data, HINT_ENV) },
+    Evaluator {
+        file: &["f"],
+        ..ev(&["enable"], First::Data, HINT_ENV)
+    },
     Evaluator {
         code: &["c"],
         file: &["m"],
         data: &["W", "X", "Q"],
         stdin: true,
-        ..ev(&["python", "python2", "python3", "pypy", "pypy3"], First::Script, "pass the value as data: python3 -c '... sys.argv[1] ...' {{ ... }}, or through `env:` (os.environ)")
+        ..ev(
+            &["python", "python2", "python3", "pypy", "pypy3"],
+            First::Script,
+            "pass the value as data: python3 -c '... sys.argv[1] ...' {{ ... }}, or through `env:` (os.environ)",
+        )
     },
     Evaluator {
         code: &["e", "E", "M", "m"],
         data: &["I"],
         stdin: true,
         permute: true,
-        ..ev(&["perl"], First::Script, "pass the value as data: perl -e '... $ARGV[0] ...' {{ ... }}, or through `env:` ($ENV{NAME})")
+        ..ev(
+            &["perl"],
+            First::Script,
+            "pass the value as data: perl -e '... $ARGV[0] ...' {{ ... }}, or through `env:` ($ENV{NAME})",
+        )
     },
     Evaluator {
         code: &["e", "r", "require"],
@@ -978,10 +1147,16 @@ pub const EVALUATORS: &[Evaluator] = &[
         ..ev(&["ruby", "irb"], First::Script, HINT_INTERP)
     },
     Evaluator {
-        code: &["e", "p", "eval", "print", "r", "require", "import", "loader"],
+        code: &[
+            "e", "p", "eval", "print", "r", "require", "import", "loader",
+        ],
         stdin: true,
         permute: true,
-        ..ev(&["node", "nodejs", "bun", "deno"], First::Script, HINT_INTERP)
+        ..ev(
+            &["node", "nodejs", "bun", "deno"],
+            First::Script,
+            HINT_INTERP,
+        )
     },
     Evaluator {
         code: &["r", "B", "R", "E"],
@@ -990,41 +1165,96 @@ pub const EVALUATORS: &[Evaluator] = &[
         permute: true,
         ..ev(&["php"], First::Script, HINT_INTERP)
     },
-    Evaluator { code: &["e", "l"], stdin: true, permute: true, ..ev(&["lua", "luajit"], First::Script, HINT_INTERP) },
-    Evaluator { code: &["c"], file: &["f"], stdin: true, ..ev(&["tclsh", "wish", "expect"], First::Script, HINT_INTERP) },
-    Evaluator { code: &["e"], ..ev(&["Rscript", "R"], First::Script, HINT_INTERP) },
+    Evaluator {
+        code: &["e", "l"],
+        stdin: true,
+        permute: true,
+        ..ev(&["lua", "luajit"], First::Script, HINT_INTERP)
+    },
+    Evaluator {
+        code: &["c"],
+        file: &["f"],
+        stdin: true,
+        ..ev(&["tclsh", "wish", "expect"], First::Script, HINT_INTERP)
+    },
+    Evaluator {
+        code: &["e"],
+        ..ev(&["Rscript", "R"], First::Script, HINT_INTERP)
+    },
     Evaluator {
         code: &["e", "source", "i", "include", "l", "load"],
         file: &["f", "file", "E", "exec"],
         data: &["v", "assign", "F", "field-separator"],
-        ..ev(&["awk", "gawk", "mawk", "nawk"], First::Code, "pass the value as data: awk -v name={{ ... }} '... name ...', or through `env:` (ENVIRON[\"NAME\"])")
+        ..ev(
+            &["awk", "gawk", "mawk", "nawk"],
+            First::Code,
+            "pass the value as data: awk -v name={{ ... }} '... name ...', or through `env:` (ENVIRON[\"NAME\"])",
+        )
     },
     Evaluator {
         code: &["e", "expression"],
         file: &["f", "file"],
         data: &["l", "line-length"],
-        ..ev(&["sed", "gsed"], First::Code, "sed cannot take a value as data; use awk -v name={{ ... }} or a shell parameter expansion on a variable")
+        ..ev(
+            &["sed", "gsed"],
+            First::Code,
+            "sed cannot take a value as data; use awk -v name={{ ... }} or a shell parameter expansion on a variable",
+        )
     },
     Evaluator {
         file: &["f", "from-file", "L"],
         data: &["indent"],
         data2: &["arg", "argjson", "slurpfile", "rawfile"],
-        ..ev(&["jq", "gojq", "jaq", "yq"], First::Code, "pass the value as data: jq --arg name {{ ... }} '... $name ...'")
+        ..ev(
+            &["jq", "gojq", "jaq", "yq"],
+            First::Code,
+            "pass the value as data: jq --arg name {{ ... }} '... $name ...'",
+        )
     },
     Evaluator {
         code: &["c", "command", "v", "set", "variable"],
         file: &["f", "file"],
-        data: &["d", "dbname", "h", "host", "p", "port", "U", "username", "o", "output", "L", "log-file", "P", "pset", "T", "F", "R", "field-separator", "record-separator"],
+        data: &[
+            "d",
+            "dbname",
+            "h",
+            "host",
+            "p",
+            "port",
+            "U",
+            "username",
+            "o",
+            "output",
+            "L",
+            "log-file",
+            "P",
+            "pset",
+            "T",
+            "F",
+            "R",
+            "field-separator",
+            "record-separator",
+        ],
         stdin: true,
         what: "SQL (psql also substitutes -v variables into SQL as text)",
-        ..ev(&["psql"], First::Data, "use a `postgres:` step, whose {{ }} values are bound as query parameters")
+        ..ev(
+            &["psql"],
+            First::Data,
+            "use a `postgres:` step, whose {{ }} values are bound as query parameters",
+        )
     },
     Evaluator {
         code: &["e", "execute", "init-command"],
-        data: &["u", "user", "h", "host", "P", "port", "D", "database", "S", "socket"],
+        data: &[
+            "u", "user", "h", "host", "P", "port", "D", "database", "S", "socket",
+        ],
         stdin: true,
         what: "SQL",
-        ..ev(&["mysql", "mariadb"], First::Data, "bind the value in a prepared statement instead of the SQL text, or use a `postgres:` step for PostgreSQL")
+        ..ev(
+            &["mysql", "mariadb"],
+            First::Data,
+            "bind the value in a prepared statement instead of the SQL text, or use a `postgres:` step for PostgreSQL",
+        )
     },
     Evaluator {
         code: &["cmd"],
@@ -1033,9 +1263,16 @@ pub const EVALUATORS: &[Evaluator] = &[
         stdin: true,
         single_dash: true,
         what: "SQL",
-        ..ev(&["sqlite3"], First::SecondCode, "bind the value as a parameter (.parameter set) instead of writing it into the SQL")
+        ..ev(
+            &["sqlite3"],
+            First::SecondCode,
+            "bind the value as a parameter (.parameter set) instead of writing it into the SQL",
+        )
     },
-    Evaluator { code: &["eval"], ..ev(&["mongo", "mongosh"], First::Data, HINT_INTERP) },
+    Evaluator {
+        code: &["eval"],
+        ..ev(&["mongo", "mongosh"], First::Data, HINT_INTERP)
+    },
     Evaluator {
         code: &["ex", "eval-command", "iex", "init-eval-command"],
         file: &["x", "command"],
@@ -1048,65 +1285,218 @@ pub const EVALUATORS: &[Evaluator] = &[
         file: &["s", "u"],
         permute: true,
         what: "editor commands (which can run shell commands)",
-        ..ev(&["vim", "vi", "nvim", "ex", "view", "ed"], First::Data, "write the value to a file with printf '%s' and edit the file")
+        ..ev(
+            &["vim", "vi", "nvim", "ex", "view", "ed"],
+            First::Data,
+            "write the value to a file with printf '%s' and edit the file",
+        )
     },
     Evaluator {
         file: &["f"],
         stdin: true,
         what: "commands to schedule",
-        ..ev(&["at", "batch"], First::Data, "schedule a fixed script and pass the value through a file or the environment")
+        ..ev(
+            &["at", "batch"],
+            First::Data,
+            "schedule a fixed script and pass the value through a file or the environment",
+        )
     },
-    Evaluator { stdin: true, what: "a crontab (commands to schedule)", ..ev(&["crontab"], First::Script, "install a fixed crontab; pass the value through a file the job reads") },
-    Evaluator { code: &["e", "expression"], file: &["f", "file"], stdin: true, ..ev(&["dc", "m4"], First::Script, HINT_INTERP) },
+    Evaluator {
+        stdin: true,
+        what: "a crontab (commands to schedule)",
+        ..ev(
+            &["crontab"],
+            First::Script,
+            "install a fixed crontab; pass the value through a file the job reads",
+        )
+    },
+    Evaluator {
+        code: &["e", "expression"],
+        file: &["f", "file"],
+        stdin: true,
+        ..ev(&["dc", "m4"], First::Script, HINT_INTERP)
+    },
     Evaluator {
         code: &["eval"],
         file: &["f", "file", "makefile"],
         data: &["C", "directory", "j", "jobs", "l", "o", "W", "I"],
         what: "make arguments, where NAME=VALUE is a variable make expands ($(shell ...) runs)",
-        ..ev(&["make", "gmake"], First::AllCode, "pass the value through `env:` and read it as $(NAME) in the Makefile")
+        ..ev(
+            &["make", "gmake"],
+            First::AllCode,
+            "pass the value through `env:` and read it as $(NAME) in the Makefile",
+        )
     },
     Evaluator {
         code: &["c", "command"],
-        data: &["O", "B", "I", "T", "E", "log-out", "log-in", "log-io", "log-timing", "echo"],
+        data: &[
+            "O",
+            "B",
+            "I",
+            "T",
+            "E",
+            "log-out",
+            "log-in",
+            "log-io",
+            "log-timing",
+            "echo",
+        ],
         stdin: true,
         what: "a command line it runs with a shell",
         ..ev(&["script"], First::Data, HINT_SHELL)
     },
     Evaluator {
         what: "a command line it runs with a shell",
-        ..ev(&["watch"], First::AllCode, "run the check in a loop of your own: while sleep 2; do cmd \"$1\"; done")
+        ..ev(
+            &["watch"],
+            First::AllCode,
+            "run the check in a loop of your own: while sleep 2; do cmd \"$1\"; done",
+        )
     },
     Evaluator {
         what: "a command line it runs with a shell",
-        ..ev(&["parallel"], First::AllCode, "pass the values as arguments after ::: with a literal command")
+        ..ev(
+            &["parallel"],
+            First::AllCode,
+            "pass the values as arguments after ::: with a literal command",
+        )
     },
     Evaluator {
         code: &["o", "S", "F", "E", "i"],
         data: &["P", "l"],
         permute: true,
         what: "ssh options (-o ProxyCommand=..., -S, -F run or load commands)",
-        ..ev(&["scp", "sftp"], First::Data, "write `--` before the paths: scp -- {{ ... }} host:dir")
+        ..ev(
+            &["scp", "sftp"],
+            First::Data,
+            "write `--` before the paths: scp -- {{ ... }} host:dir",
+        )
     },
     Evaluator {
         code: &["e", "rsh", "rsync-path"],
-        data: &["exclude", "include", "exclude-from", "include-from", "files-from", "f", "filter", "chmod", "chown", "temp-dir", "T", "compare-dest", "link-dest", "copy-dest", "backup-dir", "suffix", "password-file", "log-file", "bwlimit", "timeout", "port", "out-format", "partial-dir", "max-size", "min-size", "B", "block-size"],
+        data: &[
+            "exclude",
+            "include",
+            "exclude-from",
+            "include-from",
+            "files-from",
+            "f",
+            "filter",
+            "chmod",
+            "chown",
+            "temp-dir",
+            "T",
+            "compare-dest",
+            "link-dest",
+            "copy-dest",
+            "backup-dir",
+            "suffix",
+            "password-file",
+            "log-file",
+            "bwlimit",
+            "timeout",
+            "port",
+            "out-format",
+            "partial-dir",
+            "max-size",
+            "min-size",
+            "B",
+            "block-size",
+        ],
         permute: true,
         what: "a remote shell command (-e, --rsh, --rsync-path)",
-        ..ev(&["rsync"], First::Data, "write `--` before the paths: rsync -a -- {{ ... }} dest/")
+        ..ev(
+            &["rsync"],
+            First::Data,
+            "write `--` before the paths: rsync -a -- {{ ... }} dest/",
+        )
     },
     Evaluator {
-        code: &["to-command", "checkpoint-action", "use-compress-program", "I", "rsh-command", "info-script", "F", "new-volume-script"],
-        data: &["f", "file", "C", "directory", "T", "files-from", "X", "exclude-from", "exclude", "b", "K", "N", "g", "V", "label", "newer", "after-date", "transform", "xform", "owner", "group", "mode", "mtime", "strip-components", "format", "H"],
+        code: &[
+            "to-command",
+            "checkpoint-action",
+            "use-compress-program",
+            "I",
+            "rsh-command",
+            "info-script",
+            "F",
+            "new-volume-script",
+        ],
+        data: &[
+            "f",
+            "file",
+            "C",
+            "directory",
+            "T",
+            "files-from",
+            "X",
+            "exclude-from",
+            "exclude",
+            "b",
+            "K",
+            "N",
+            "g",
+            "V",
+            "label",
+            "newer",
+            "after-date",
+            "transform",
+            "xform",
+            "owner",
+            "group",
+            "mode",
+            "mtime",
+            "strip-components",
+            "format",
+            "H",
+        ],
         permute: true,
         what: "a command it runs (--to-command, --checkpoint-action, -I ...)",
-        ..ev(&["tar"], First::Data, "write `--` before the file names: tar -czf out.tgz -- {{ ... }}")
+        ..ev(
+            &["tar"],
+            First::Data,
+            "write `--` before the file names: tar -czf out.tgz -- {{ ... }}",
+        )
     },
     Evaluator {
-        code: &["c", "config-env", "upload-pack", "receive-pack", "u", "exec"],
-        data: &["C", "m", "F", "b", "B", "o", "t", "message", "file", "branch", "work-tree", "git-dir", "namespace", "depth", "origin", "reference", "template", "author", "date", "format", "pretty"],
+        code: &[
+            "c",
+            "config-env",
+            "upload-pack",
+            "receive-pack",
+            "u",
+            "exec",
+        ],
+        data: &[
+            "C",
+            "m",
+            "F",
+            "b",
+            "B",
+            "o",
+            "t",
+            "message",
+            "file",
+            "branch",
+            "work-tree",
+            "git-dir",
+            "namespace",
+            "depth",
+            "origin",
+            "reference",
+            "template",
+            "author",
+            "date",
+            "format",
+            "pretty",
+        ],
         permute: true,
         what: "a configuration or helper command (-c core.sshCommand=..., --upload-pack ...)",
-        ..ev(&["git"], First::Data, "write `--` or --end-of-options before the value")
+        ..ev(
+            &["git"],
+            First::Data,
+            "write `--` or --end-of-options before the value",
+        )
     },
 ];
 
@@ -1142,24 +1532,125 @@ pub const WRAPPERS: &[Wrapper] = &[
     wr(&["time"], &["f", "format", "o", "output"]),
     wr(&["nohup", "setsid", "unbuffer", "coproc"], &[]),
     wr(&["nice"], &["n", "adjustment"]),
-    Wrapper { operands: 1, ..wr(&["timeout"], &["s", "signal", "k", "kill-after"]) },
+    Wrapper {
+        operands: 1,
+        ..wr(&["timeout"], &["s", "signal", "k", "kill-after"])
+    },
     Wrapper {
         shell: &["s", "i", "shell", "login"],
-        ..wr(&["sudo"], &["u", "user", "g", "group", "C", "close-from", "D", "chdir", "h", "host", "p", "prompt", "r", "role", "t", "type", "U", "other-user", "T", "command-timeout", "R", "chroot"])
+        ..wr(
+            &["sudo"],
+            &[
+                "u",
+                "user",
+                "g",
+                "group",
+                "C",
+                "close-from",
+                "D",
+                "chdir",
+                "h",
+                "host",
+                "p",
+                "prompt",
+                "r",
+                "role",
+                "t",
+                "type",
+                "U",
+                "other-user",
+                "T",
+                "command-timeout",
+                "R",
+                "chroot",
+            ],
+        )
     },
-    Wrapper { shell: &["s"], ..wr(&["doas"], &["C", "u"]) },
-    wr(&["env"], &["u", "unset", "C", "chdir", "S", "split-string", "a", "argv0"]),
-    wr(&["xargs"], &["a", "arg-file", "d", "delimiter", "E", "I", "L", "n", "max-args", "P", "max-procs", "s", "max-chars", "process-slot-var"]),
+    Wrapper {
+        shell: &["s"],
+        ..wr(&["doas"], &["C", "u"])
+    },
+    wr(
+        &["env"],
+        &[
+            "u",
+            "unset",
+            "C",
+            "chdir",
+            "S",
+            "split-string",
+            "a",
+            "argv0",
+        ],
+    ),
+    wr(
+        &["xargs"],
+        &[
+            "a",
+            "arg-file",
+            "d",
+            "delimiter",
+            "E",
+            "I",
+            "L",
+            "n",
+            "max-args",
+            "P",
+            "max-procs",
+            "s",
+            "max-chars",
+            "process-slot-var",
+        ],
+    ),
     wr(&["stdbuf"], &["i", "input", "o", "output", "e", "error"]),
-    wr(&["ionice"], &["c", "class", "n", "classdata", "p", "P", "u"]),
-    Wrapper { operands: 1, ..wr(&["chroot", "taskset", "chrt"], &["userspec", "groups"]) },
-    Wrapper { operands: 1, code: &["c", "command"], ..wr(&["flock"], &["w", "wait", "timeout", "E", "conflict-exit-code"]) },
+    wr(
+        &["ionice"],
+        &["c", "class", "n", "classdata", "p", "P", "u"],
+    ),
+    Wrapper {
+        operands: 1,
+        ..wr(&["chroot", "taskset", "chrt"], &["userspec", "groups"])
+    },
+    Wrapper {
+        operands: 1,
+        code: &["c", "command"],
+        ..wr(
+            &["flock"],
+            &["w", "wait", "timeout", "E", "conflict-exit-code"],
+        )
+    },
     wr(&["strace", "ltrace"], &["o", "e", "p", "s", "u", "E", "a"]),
-    wr(&["numactl", "cgexec", "firejail", "torsocks", "proxychains", "proxychains4", "catchsegv", "valgrind", "prlimit", "unshare", "nsenter", "systemd-run", "busybox"], &["g", "t", "N", "C", "m", "i", "n", "p", "u", "U", "S", "G", "r", "w", "e", "unit", "property", "p"]),
+    wr(
+        &[
+            "numactl",
+            "cgexec",
+            "firejail",
+            "torsocks",
+            "proxychains",
+            "proxychains4",
+            "catchsegv",
+            "valgrind",
+            "prlimit",
+            "unshare",
+            "nsenter",
+            "systemd-run",
+            "busybox",
+        ],
+        &[
+            "g", "t", "N", "C", "m", "i", "n", "p", "u", "U", "S", "G", "r", "w", "e", "unit",
+            "property", "p",
+        ],
+    ),
     wr(&["find"], &[]),
     wr(&["kubectl", "oc"], &[]),
     wr(&["docker", "podman", "nerdctl"], &[]),
-    wr(&["ssh"], &["B", "b", "c", "D", "E", "e", "I", "i", "J", "L", "l", "m", "O", "P", "p", "Q", "R", "W", "w"]),
+    wr(
+        &["ssh"],
+        &[
+            "B", "b", "c", "D", "E", "e", "I", "i", "J", "L", "l", "m", "O", "P", "p", "Q", "R",
+            "W", "w",
+        ],
+    ),
 ];
 
 fn lookup_evaluator(name: &str) -> Option<&'static Evaluator> {
@@ -1174,7 +1665,9 @@ fn lookup_wrapper(name: &str) -> Option<&'static Wrapper> {
 fn computed(t: Taint, what: &str) -> ShellTemplateError {
     refuse(
         t,
-        format!("the command name {what} is computed, so drctl cannot tell what it does with the value"),
+        format!(
+            "the command name {what} is computed, so drctl cannot tell what it does with the value"
+        ),
         "write the command name literally",
     )
 }
@@ -1201,11 +1694,17 @@ fn invoke(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTempl
         return Err(computed(any, "(an expansion)"));
     };
     if depth > 32 {
-        return Err(refuse(any, "too many nested command wrappers", "simplify the command"));
+        return Err(refuse(
+            any,
+            "too many nested command wrappers",
+            "simplify the command",
+        ));
     }
     let name = basename(full);
     match name {
-        "declare" | "typeset" | "local" | "readonly" | "export" => return declare(name, &args[1..]),
+        "declare" | "typeset" | "local" | "readonly" | "export" => {
+            return declare(name, &args[1..]);
+        }
         "test" | "[" => return cond_args(&args[1..], &format!("`{name}`"), false),
         "find" => return find(args, inputs, depth),
         "kubectl" | "oc" => return kubectl(args, inputs, depth),
@@ -1230,14 +1729,25 @@ fn invoke(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTempl
             }
         }
         "env" => return env(args, inputs, depth),
-        "watch" if args[1..].iter().any(|a| matches!(a.lit(), Some("-x" | "--exec"))) => {
+        "watch"
+            if args[1..]
+                .iter()
+                .any(|a| matches!(a.lit(), Some("-x" | "--exec"))) =>
+        {
             let start = args[1..]
                 .iter()
                 .position(|a| !a.lit().is_some_and(|l| l.starts_with('-')))
                 .map_or(args.len(), |p| p + 1);
-            return option_area(name, &args[1..start]).and_then(|()| invoke(&args[start..], inputs, depth + 1));
+            return option_area(name, &args[1..start])
+                .and_then(|()| invoke(&args[start..], inputs, depth + 1));
         }
-        "command" if args[1..].iter().any(|a| matches!(a.lit(), Some("-v" | "-V"))) => return Ok(()),
+        "command"
+            if args[1..]
+                .iter()
+                .any(|a| matches!(a.lit(), Some("-v" | "-V"))) =>
+        {
+            return Ok(());
+        }
         _ => {}
     }
     if let Some(w) = lookup_wrapper(name) {
@@ -1255,7 +1765,9 @@ fn option_area(name: &str, args: &[Arg]) -> Result<(), ShellTemplateError> {
     if let Some(t) = args.iter().find_map(Arg::taint) {
         return Err(refuse(
             t,
-            format!("a template among the options of `{name}`, where a value starting with `-` would change what runs"),
+            format!(
+                "a template among the options of `{name}`, where a value starting with `-` would change what runs"
+            ),
             format!("put the value in the arguments of the command that `{name}` runs"),
         ));
     }
@@ -1271,6 +1783,10 @@ struct Options {
     code: Option<(String, Option<Taint>)>,
 }
 
+#[expect(
+    clippy::many_single_char_names,
+    reason = "i, o, a, l, s: index, result, word, text, letter"
+)]
 fn options(args: &[Arg], takes_arg: &[&str], shell: &[&str], code: &[&str]) -> Options {
     let mut i = 0;
     let mut o = Options {
@@ -1287,7 +1803,13 @@ fn options(args: &[Arg], takes_arg: &[&str], shell: &[&str], code: &[&str]) -> O
             o.end = i + 1;
             return o;
         }
-        if !l.starts_with('-') || l == "-" || l.chars().nth(1).is_some_and(|c| c.is_ascii_digit()) && !l.starts_with("--") && l.len() > 1 && l[1..].bytes().all(|c| c.is_ascii_digit()) {
+        if !l.starts_with('-')
+            || l == "-"
+            || l.chars().nth(1).is_some_and(|c| c.is_ascii_digit())
+                && !l.starts_with("--")
+                && l.len() > 1
+                && l[1..].bytes().all(|c| c.is_ascii_digit())
+        {
             if l.starts_with('-') && l.len() > 1 {
                 // `nice -10`
                 i += 1;
@@ -1297,15 +1819,25 @@ fn options(args: &[Arg], takes_arg: &[&str], shell: &[&str], code: &[&str]) -> O
             return o;
         }
         if let Some(long) = l.strip_prefix("--") {
-            let (n, attached) = long.split_once('=').map_or((long, false), |(n, _)| (n, true));
+            let (n, attached) = long
+                .split_once('=')
+                .map_or((long, false), |(n, _)| (n, true));
             if shell.contains(&n) {
                 o.shell_flag = true;
             }
             if code.contains(&n) {
-                let t = if attached { a.value } else { args.get(i + 1).and_then(Arg::taint) };
+                let t = if attached {
+                    a.value
+                } else {
+                    args.get(i + 1).and_then(Arg::taint)
+                };
                 o.code = Some((format!("--{n}"), t));
             }
-            i += if !attached && (takes_arg.contains(&n) || code.contains(&n)) { 2 } else { 1 };
+            i += if !attached && (takes_arg.contains(&n) || code.contains(&n)) {
+                2
+            } else {
+                1
+            };
             continue;
         }
         let mut skip = 1;
@@ -1316,7 +1848,11 @@ fn options(args: &[Arg], takes_arg: &[&str], shell: &[&str], code: &[&str]) -> O
             }
             let rest = &l[1 + k + c.len_utf8()..];
             if code.contains(&s) {
-                let t = if rest.is_empty() { args.get(i + 1).and_then(Arg::taint) } else { a.value };
+                let t = if rest.is_empty() {
+                    args.get(i + 1).and_then(Arg::taint)
+                } else {
+                    a.value
+                };
                 o.code = Some((format!("-{s}"), t));
             }
             if takes_arg.contains(&s) || code.contains(&s) {
@@ -1331,14 +1867,22 @@ fn options(args: &[Arg], takes_arg: &[&str], shell: &[&str], code: &[&str]) -> O
     o
 }
 
-fn wrapper(w: &Wrapper, name: &str, args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTemplateError> {
+fn wrapper(
+    w: &Wrapper,
+    name: &str,
+    args: &[Arg],
+    inputs: &[Input],
+    depth: usize,
+) -> Result<(), ShellTemplateError> {
     let o = options(&args[1..], w.args, w.shell, w.code);
     let mut start = 1 + o.end;
     if let Some((opt, t)) = o.code {
         if let Some(t) = t {
             return Err(refuse(
                 t,
-                format!("the value is part of the command line that `{name} {opt}` runs with a shell"),
+                format!(
+                    "the value is part of the command line that `{name} {opt}` runs with a shell"
+                ),
                 HINT_SHELL,
             ));
         }
@@ -1361,10 +1905,16 @@ fn wrapper(w: &Wrapper, name: &str, args: &[Arg], inputs: &[Input], depth: usize
     }
     start = operands_end;
     if o.shell_flag {
-        if let Some(t) = args[start..].iter().find_map(Arg::taint).or(inputs.first().map(|i| i.taint)) {
+        if let Some(t) = args[start..]
+            .iter()
+            .find_map(Arg::taint)
+            .or(inputs.first().map(|i| i.taint))
+        {
             return Err(refuse(
                 t,
-                format!("`{name}` with a shell option runs its command line with a shell, so the value would be code"),
+                format!(
+                    "`{name}` with a shell option runs its command line with a shell, so the value would be code"
+                ),
                 HINT_SHELL,
             ));
         }
@@ -1373,9 +1923,22 @@ fn wrapper(w: &Wrapper, name: &str, args: &[Arg], inputs: &[Input], depth: usize
     invoke(&args[start..], inputs, depth + 1)
 }
 
-fn evaluator(e: &Evaluator, name: &str, args: &[Arg], inputs: &[Input]) -> Result<(), ShellTemplateError> {
+#[expect(
+    clippy::many_single_char_names,
+    reason = "e, a, i, l, t: the catalog entry, word, index, text, taint"
+)]
+fn evaluator(
+    e: &Evaluator,
+    name: &str,
+    args: &[Arg],
+    inputs: &[Input],
+) -> Result<(), ShellTemplateError> {
     let program = |t: Taint, how: String| {
-        refuse(t, format!("the value {how}: `{name}` takes it as {}", e.what), e.hint)
+        refuse(
+            t,
+            format!("the value {how}: `{name}` takes it as {}", e.what),
+            e.hint,
+        )
     };
     let mut program_given = false;
     let mut literal_script: Option<String> = None;
@@ -1386,15 +1949,28 @@ fn evaluator(e: &Evaluator, name: &str, args: &[Arg], inputs: &[Input]) -> Resul
     let mut ended = false;
     let matches = |set: &[&str], s: &str| set.contains(&s);
     let stdin_path = std::cell::RefCell::new(None::<String>);
-    let check_file = |path: &Arg, inputs: &[Input], how: &str| -> Result<bool, ShellTemplateError> {
+    let check_file = |path: &Arg,
+                      inputs: &[Input],
+                      how: &str|
+     -> Result<bool, ShellTemplateError> {
         // Returns true when the program comes from standard input.
         if let Some(t) = path.file {
-            return Err(program(t, format!("reaches the program file of `{name}` through a process substitution ({how})")));
+            return Err(program(
+                t,
+                format!(
+                    "reaches the program file of `{name}` through a process substitution ({how})"
+                ),
+            ));
         }
         if let Some(t) = path.value {
-            return Err(program(t, format!("names the program file of `{name}` ({how})")));
+            return Err(program(
+                t,
+                format!("names the program file of `{name}` ({how})"),
+            ));
         }
-        let Some(l) = path.lit() else { return Ok(false) };
+        let Some(l) = path.lit() else {
+            return Ok(false);
+        };
         let mut norm = String::with_capacity(l.len());
         for c in l.chars() {
             if !(c == '/' && norm.ends_with('/')) {
@@ -1406,10 +1982,17 @@ fn evaluator(e: &Evaluator, name: &str, args: &[Arg], inputs: &[Input]) -> Resul
             *stdin_path.borrow_mut() = Some(l.to_owned());
             return Ok(true);
         }
-        if (norm.starts_with("/dev/") || norm.starts_with("/proc/")) && norm != "/dev/null" {
-            if let Some(i) = inputs.first() {
-                return Err(program(i.taint, format!("reaches the program file {l} of `{name}` through {}", i.via.words())));
-            }
+        if (norm.starts_with("/dev/") || norm.starts_with("/proc/"))
+            && norm != "/dev/null"
+            && let Some(i) = inputs.first()
+        {
+            return Err(program(
+                i.taint,
+                format!(
+                    "reaches the program file {l} of `{name}` through {}",
+                    i.via.words()
+                ),
+            ));
         }
         Ok(false)
     };
@@ -1438,7 +2021,9 @@ fn evaluator(e: &Evaluator, name: &str, args: &[Arg], inputs: &[Input]) -> Resul
                 (&l[1..], false)
             };
             let items: Vec<(String, String)> = if long {
-                let (n, v) = body.split_once('=').map_or((body, None), |(n, v)| (n, Some(v)));
+                let (n, v) = body
+                    .split_once('=')
+                    .map_or((body, None), |(n, v)| (n, Some(v)));
                 vec![(n.to_owned(), v.map(str::to_owned).unwrap_or_default())]
             } else {
                 let mut v = Vec::new();
@@ -1476,11 +2061,24 @@ fn evaluator(e: &Evaluator, name: &str, args: &[Arg], inputs: &[Input]) -> Resul
                     if let Some(arg) = attached_or_next(&mut skip)
                         && let Some(t) = arg.taint()
                     {
-                        return Err(program(t, format!("is the argument of `{name} {}{opt}`", if long { "--" } else { "-" })));
+                        return Err(program(
+                            t,
+                            format!(
+                                "is the argument of `{name} {}{opt}`",
+                                if long { "--" } else { "-" }
+                            ),
+                        ));
                     }
                 } else if matches(e.file, &opt) {
                     if let Some(arg) = attached_or_next(&mut skip) {
-                        let arg = if std::ptr::eq(arg, a) { Arg { literal: Some(attached.clone()), ..a.clone() } } else { arg.clone() };
+                        let arg = if std::ptr::eq(arg, a) {
+                            Arg {
+                                literal: Some(attached.clone()),
+                                ..a.clone()
+                            }
+                        } else {
+                            arg.clone()
+                        };
                         if check_file(&arg, inputs, &format!("the argument of -{opt}"))? {
                             stdin_program = true;
                         } else {
@@ -1489,7 +2087,14 @@ fn evaluator(e: &Evaluator, name: &str, args: &[Arg], inputs: &[Input]) -> Resul
                     }
                 } else if matches(e.startup, &opt) {
                     if let Some(arg) = attached_or_next(&mut skip) {
-                        let arg = if std::ptr::eq(arg, a) { Arg { literal: Some(attached.clone()), ..a.clone() } } else { arg.clone() };
+                        let arg = if std::ptr::eq(arg, a) {
+                            Arg {
+                                literal: Some(attached.clone()),
+                                ..a.clone()
+                            }
+                        } else {
+                            arg.clone()
+                        };
                         check_file(&arg, inputs, &format!("the argument of --{opt}"))?;
                     }
                 } else if matches(e.data, &opt) {
@@ -1504,7 +2109,9 @@ fn evaluator(e: &Evaluator, name: &str, args: &[Arg], inputs: &[Input]) -> Resul
         // An operand, or a value that may be an option (bash's printf reads
         // options before its format only).
         let options_first = name == "printf" && operands == 0;
-        if a.leading && options_first && !ended
+        if a.leading
+            && options_first
+            && !ended
             && let Some(t) = a.taint()
         {
             return Err(refuse(
@@ -1513,14 +2120,23 @@ fn evaluator(e: &Evaluator, name: &str, args: &[Arg], inputs: &[Input]) -> Resul
                 "write the format literally: printf '%s' {{ ... }}",
             ));
         }
-        if a.leading && !ended && (e.permute || (!program_given && !code_flag && operands == 0 && e.first != First::Data && e.first != First::AllCode)) {
-            if let Some(t) = a.taint() {
-                return Err(refuse(
-                    t,
-                    format!("a template where `{name}` reads options: a value starting with `-` would become an option, which for `{name}` can run code"),
-                    format!("write `--` before it; {}", e.hint),
-                ));
-            }
+        if a.leading
+            && !ended
+            && (e.permute
+                || (!program_given
+                    && !code_flag
+                    && operands == 0
+                    && e.first != First::Data
+                    && e.first != First::AllCode))
+            && let Some(t) = a.taint()
+        {
+            return Err(refuse(
+                t,
+                format!(
+                    "a template where `{name}` reads options: a value starting with `-` would become an option, which for `{name}` can run code"
+                ),
+                format!("write `--` before it; {}", e.hint),
+            ));
         }
         let is_program = match e.first {
             First::AllCode => true,
@@ -1529,13 +2145,18 @@ fn evaluator(e: &Evaluator, name: &str, args: &[Arg], inputs: &[Input]) -> Resul
             First::Data => code_flag && operands == 0,
         } || (code_flag && operands == 0);
         if is_program {
-            let as_code = code_flag || matches!(e.first, First::Code | First::AllCode | First::SecondCode);
+            let as_code =
+                code_flag || matches!(e.first, First::Code | First::AllCode | First::SecondCode);
             if as_code {
                 if code_flag {
                     literal_script.clone_from(&a.literal);
                 }
                 if let Some(t) = a.taint() {
-                    let shown = if code_flag { format!("the script of `{name} -c`") } else { format!("an operand of `{name}`") };
+                    let shown = if code_flag {
+                        format!("the script of `{name} -c`")
+                    } else {
+                        format!("an operand of `{name}`")
+                    };
                     return Err(program(t, format!("is {shown}")));
                 }
                 program_given = true;
@@ -1560,8 +2181,10 @@ fn evaluator(e: &Evaluator, name: &str, args: &[Arg], inputs: &[Input]) -> Resul
     {
         nested_shell(text, input.taint, name)?;
     }
-    if (e.stdin && !program_given && !code_flag) || stdin_program {
-        if let Some(input) = inputs.iter().find(|i| i.fd == 0) {
+    if ((e.stdin && !program_given && !code_flag) || stdin_program)
+        && let Some(input) = inputs.iter().find(|i| i.fd == 0)
+    {
+        {
             let read_as = stdin_path
                 .borrow()
                 .as_ref()
@@ -1592,7 +2215,10 @@ fn nested_shell(text: &str, taint: Taint, name: &str) -> Result<(), ShellTemplat
         )
     };
     let parsed = super::parse::parse(text).map_err(|e| {
-        nested(format!("whose script drctl cannot check ({})", e.message), e.hint)
+        nested(
+            format!("whose script drctl cannot check ({})", e.message),
+            e.hint,
+        )
     })?;
     let mut checker = Checker::new(&parsed, taint);
     checker
@@ -1623,8 +2249,12 @@ fn declare(name: &str, args: &[Arg]) -> Result<(), ShellTemplateError> {
         if let Some(opt) = &bad_option {
             return Err(refuse(
                 t,
-                format!("a template in `{name}` with option `{opt}`: bash evaluates names, subscripts, -a/-i/-n values as code or arithmetic"),
-                format!("only `{name} name={{{{ ... }}}}` (options -r -x -g -l -u -t) is allowed; or assign first and declare after"),
+                format!(
+                    "a template in `{name}` with option `{opt}`: bash evaluates names, subscripts, -a/-i/-n values as code or arithmetic"
+                ),
+                format!(
+                    "only `{name} name={{{{ ... }}}}` (options -r -x -g -l -u -t) is allowed; or assign first and declare after"
+                ),
             ));
         }
         if a.leading {
@@ -1641,7 +2271,10 @@ fn declare(name: &str, args: &[Arg]) -> Result<(), ShellTemplateError> {
 fn find(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTemplateError> {
     let paths = args[1..]
         .iter()
-        .take_while(|a| !a.lit().is_some_and(|l| l.starts_with('-') || l == "(" || l == "!"))
+        .take_while(|a| {
+            !a.lit()
+                .is_some_and(|l| l.starts_with('-') || l == "(" || l == "!")
+        })
         .find_map(Arg::taint);
     let mut i = 1;
     while i < args.len() {
@@ -1660,7 +2293,10 @@ fn find(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTemplat
                     }
                 }
             }
-            if inner.first().is_some_and(|a| a.literal.is_none()) && paths.is_some() && inner[0].value == paths {
+            if inner.first().is_some_and(|a| a.literal.is_none())
+                && paths.is_some()
+                && inner[0].value == paths
+            {
                 return Err(computed(paths.unwrap_or_default(), "`{}`"));
             }
             invoke(&inner, &[], depth + 1)?;
@@ -1674,21 +2310,32 @@ fn find(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTemplat
 }
 
 fn kubectl(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTemplateError> {
-    let sub = args[1..].iter().position(|a| matches!(a.lit(), Some("exec" | "debug" | "run" | "attach")));
+    let sub = args[1..]
+        .iter()
+        .position(|a| matches!(a.lit(), Some("exec" | "debug" | "run" | "attach")));
     let Some(sub) = sub else { return Ok(()) };
     let rest = &args[sub + 2..];
     if let Some(dd) = rest.iter().position(|a| a.lit() == Some("--")) {
         return invoke(&rest[dd + 1..], inputs, depth + 1);
     }
-    candidates(&args[0].literal.clone().unwrap_or_default(), rest, inputs, depth)
+    candidates(
+        &args[0].literal.clone().unwrap_or_default(),
+        rest,
+        inputs,
+        depth,
+    )
 }
 
 fn docker(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTemplateError> {
-    let sub = args[1..].iter().position(|a| matches!(a.lit(), Some("exec" | "run" | "create")));
+    let sub = args[1..]
+        .iter()
+        .position(|a| matches!(a.lit(), Some("exec" | "run" | "create")));
     let Some(sub) = sub else { return Ok(()) };
     let rest = &args[sub + 2..];
-    if let Some(k) = rest.iter().position(|a| a.lit().is_some_and(|l| l == "--entrypoint" || l.starts_with("--entrypoint=")))
-        && let Some(t) = rest.iter().find_map(Arg::taint)
+    if let Some(k) = rest.iter().position(|a| {
+        a.lit()
+            .is_some_and(|l| l == "--entrypoint" || l.starts_with("--entrypoint="))
+    }) && let Some(t) = rest.iter().find_map(Arg::taint)
     {
         let _ = k;
         return Err(refuse(
@@ -1697,22 +2344,37 @@ fn docker(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTempl
             "drop --entrypoint and run the program as the command",
         ));
     }
-    candidates(&args[0].literal.clone().unwrap_or_default(), rest, inputs, depth)
+    candidates(
+        &args[0].literal.clone().unwrap_or_default(),
+        rest,
+        inputs,
+        depth,
+    )
 }
 
 /// Options of docker and kubectl are too many to list: the command may
 /// start after any literal operand, and each such reading is checked.
-fn candidates(name: &str, rest: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTemplateError> {
+fn candidates(
+    name: &str,
+    rest: &[Arg],
+    inputs: &[Input],
+    depth: usize,
+) -> Result<(), ShellTemplateError> {
     const MAX: usize = 64;
     let starts: Vec<usize> = (0..rest.len().saturating_sub(1))
         .filter(|&k| rest[k].lit().is_some_and(|l| !l.starts_with('-')))
         .collect();
     if starts.len() > MAX
-        && let Some(t) = rest.iter().find_map(Arg::taint).or(inputs.first().map(|i| i.taint))
+        && let Some(t) = rest
+            .iter()
+            .find_map(Arg::taint)
+            .or(inputs.first().map(|i| i.taint))
     {
         return Err(refuse(
             t,
-            format!("a template in a `{name}` command with more than {MAX} possible starts of the command it runs"),
+            format!(
+                "a template in a `{name}` command with more than {MAX} possible starts of the command it runs"
+            ),
             "split the command, or pass the value through `env:`",
         ));
     }
@@ -1755,7 +2417,9 @@ fn ssh(args: &[Arg], inputs: &[Input]) -> Result<(), ShellTemplateError> {
                     {
                         return Err(refuse(
                             t,
-                            format!("a template in ssh's -{c} option: ssh options such as ProxyCommand, LocalCommand and KnownHostsCommand run commands"),
+                            format!(
+                                "a template in ssh's -{c} option: ssh options such as ProxyCommand, LocalCommand and KnownHostsCommand run commands"
+                            ),
                             "set the option literally, or in ~/.ssh/config",
                         ));
                     }
@@ -1763,7 +2427,8 @@ fn ssh(args: &[Arg], inputs: &[Input]) -> Result<(), ShellTemplateError> {
                 i += skip;
             }
             _ => {
-                if a.leading && !ended
+                if a.leading
+                    && !ended
                     && let Some(t) = a.taint()
                 {
                     return Err(refuse(
@@ -1785,7 +2450,10 @@ fn ssh(args: &[Arg], inputs: &[Input]) -> Result<(), ShellTemplateError> {
                 {
                     return Err(refuse(
                         input.taint,
-                        format!("the value reaches ssh's standard input through {}, and without a remote command the remote shell runs it as code", input.via.words()),
+                        format!(
+                            "the value reaches ssh's standard input through {}, and without a remote command the remote shell runs it as code",
+                            input.via.words()
+                        ),
                         "give ssh a literal remote command that reads the value: ssh host 'read -r v; ...'",
                     ));
                 }
@@ -1802,7 +2470,9 @@ fn xargs(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTempla
     let start = 1 + o.end;
     option_area("xargs", &args[1..start.min(args.len())])?;
     let replace = args[1..start].iter().any(|a| {
-        a.lit().is_some_and(|l| l.starts_with("-I") || l.starts_with("-i") || l.starts_with("--replace"))
+        a.lit().is_some_and(|l| {
+            l.starts_with("-I") || l.starts_with("-i") || l.starts_with("--replace")
+        })
     });
     let mut stdin = inputs.iter().find(|i| i.fd == 0).map(|i| i.taint);
     for (k, a) in args[1..start].iter().enumerate() {
@@ -1821,11 +2491,19 @@ fn xargs(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTempla
                 a.value = a.value.or(Some(t));
             }
         }
-        inner.push(Arg { value: Some(t), leading: true, ..Arg::default() });
+        inner.push(Arg {
+            value: Some(t),
+            leading: true,
+            ..Arg::default()
+        });
     }
     invoke(&inner, &[], depth + 1)
 }
 
+#[expect(
+    clippy::many_single_char_names,
+    reason = "w, i, a, l, n, t: as in `evaluator`"
+)]
 fn env(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTemplateError> {
     let w = lookup_wrapper("env").map_or(&[][..], |w| w.args);
     let mut i = 1;
@@ -1857,20 +2535,33 @@ fn env(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTemplate
             i += 1;
             continue;
         }
-        if l == "-S" || l.starts_with("--split-string") || (l.starts_with("-S") && l.len() > 2) || (l.starts_with('-') && !l.starts_with("--") && l.contains('S')) {
+        if l == "-S"
+            || l.starts_with("--split-string")
+            || (l.starts_with("-S") && l.len() > 2)
+            || (l.starts_with('-') && !l.starts_with("--") && l.contains('S'))
+        {
             let text = if l == "-S" || l == "--split-string" {
                 i += 1;
                 args.get(i).and_then(|a| a.literal.clone())
             } else {
-                l.split_once('=').map(|(_, v)| v.to_owned()).or_else(|| l.split_once('S').map(|(_, v)| v.to_owned()))
+                l.split_once('=')
+                    .map(|(_, v)| v.to_owned())
+                    .or_else(|| l.split_once('S').map(|(_, v)| v.to_owned()))
             };
             let Some(text) = text else {
                 let t = args.get(i).and_then(Arg::taint).unwrap_or_default();
-                return Err(refuse(t, "a template in `env -S`, which splits the string into a command line", HINT_SHELL));
+                return Err(refuse(
+                    t,
+                    "a template in `env -S`, which splits the string into a command line",
+                    HINT_SHELL,
+                ));
             };
             let mut inner: Vec<Arg> = text
                 .split_whitespace()
-                .map(|s| Arg { literal: Some(s.to_owned()), ..Arg::default() })
+                .map(|s| Arg {
+                    literal: Some(s.to_owned()),
+                    ..Arg::default()
+                })
                 .collect();
             inner.extend_from_slice(&args[i + 1..]);
             return invoke(&inner, inputs, depth + 1);
@@ -1880,7 +2571,9 @@ fn env(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTemplate
             i += if w.contains(&opt) { 2 } else { 1 };
             continue;
         }
-        if let Some((n, _)) = l.split_once('=') && super::parse::is_name(n) {
+        if let Some((n, _)) = l.split_once('=')
+            && super::parse::is_name(n)
+        {
             i += 1;
             continue;
         }
@@ -1966,7 +2659,11 @@ mod tests {
                 let code = format!("{before} bash -c {{{{ x }}}}{after}");
                 assert!(refused(&code), "`{code}` was accepted");
                 let data = format!("{before} printf '%s' {{{{ x }}}}{after}");
-                assert!(!refused(&data), "`{data}` was refused: {:?}", super::super::rewrite(&data));
+                assert!(
+                    !refused(&data),
+                    "`{data}` was refused: {:?}",
+                    super::super::rewrite(&data)
+                );
             }
         }
     }
@@ -1975,8 +2672,12 @@ mod tests {
     #[test]
     fn the_documented_catalog_is_the_code() {
         let doc = include_str!("../../../docs/security.md");
-        let start = doc.find("#### Catalog of evaluators").expect("the catalog section");
-        let end = doc[start..].find("Not covered:").map_or(doc.len(), |e| start + e);
+        let start = doc
+            .find("#### Catalog of evaluators")
+            .expect("the catalog section");
+        let end = doc[start..]
+            .find("Not covered:")
+            .map_or(doc.len(), |e| start + e);
         let mut documented = std::collections::BTreeSet::new();
         for row in doc[start..end].lines().filter(|l| l.starts_with("| `")) {
             let first = row.split(" | ").next().unwrap_or("");

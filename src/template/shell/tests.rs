@@ -269,10 +269,7 @@ fn unsafe_contexts_are_rejected() {
     let e = rejected("if [[ \"{{ x }}\" -eq 1 ]]; then :; fi", "[[ ]]");
     assert!(e.hint.contains("[ \"{{ ... }}\" -eq 1 ]"));
     // `[` takes integers only: its -eq evaluates nothing.
-    assert_eq!(
-        script("[ \"{{ x }}\" -eq 1 ]"),
-        "[ \"${DRCTL_T0}\" -eq 1 ]"
-    );
+    assert_eq!(script("[ \"{{ x }}\" -eq 1 ]"), "[ \"${DRCTL_T0}\" -eq 1 ]");
     rejected("[[ -n x && $(echo {{ x }}) -eq 1 ]]", "[[ ]]");
     // A string comparison in [[ ]] takes the value as data.
     assert_eq!(
@@ -321,7 +318,10 @@ fn commands_that_evaluate_their_arguments_are_rejected() {
         "echo {{ x }} | xargs -I{} sh -c 'echo {}'",
         "the script of `sh -c`",
     );
-    rejected("bash <<EOF\necho {{ x }}\nEOF", "bash's standard input through a heredoc");
+    rejected(
+        "bash <<EOF\necho {{ x }}\nEOF",
+        "bash's standard input through a heredoc",
+    );
     rejected(
         "cat <<EOF | bash -euo pipefail\necho {{ x }}\nEOF",
         "bash's standard input through a pipe",
@@ -338,7 +338,10 @@ fn commands_that_evaluate_their_arguments_are_rejected() {
         script("bash -c 'echo \"$1\"' _ {{ a }}"),
         "bash -c 'echo \"$1\"' _ \"${DRCTL_T0}\""
     );
-    assert_eq!(script("ssh -- {{ a }} uptime"), "ssh -- \"${DRCTL_T0}\" uptime");
+    assert_eq!(
+        script("ssh -- {{ a }} uptime"),
+        "ssh -- \"${DRCTL_T0}\" uptime"
+    );
     // Without `--`, a host like -oProxyCommand=... would be an option.
     rejected("ssh {{ x }} uptime", "where ssh reads options");
     assert_eq!(

@@ -243,7 +243,11 @@ fn sql_that_changes_how_quotes_are_read_is_refused_with_placeholders() {
         "SET backslash_quote = on; SELECT {{ x | ident }}",
     ] {
         let e = parse(sql).expect_err(sql);
-        assert!(e.message.contains("must not change"), "{sql}: {}", e.message);
+        assert!(
+            e.message.contains("must not change"),
+            "{sql}: {}",
+            e.message
+        );
     }
     // Without placeholders nothing can be shifted.
     assert!(parse("SET standard_conforming_strings = on").is_ok());
