@@ -385,7 +385,10 @@ pub const REFUSED: &[(&str, &str)] = &[
     ("declare -i n; n=@V@", "declared as an integer"),
     ("f() { local -n r=@V@; }; f", "option `-n`"),
     ("declare @V@", "as the name in `declare`"),
-    ("f() { local -a a; local a=@V@; }; f", "is an array, integer or nameref"),
+    (
+        "f() { local -a a; local a=@V@; }; f",
+        "is an array, integer or nameref",
+    ),
     ("a=(); declare a=@V@", "is an array, integer or nameref"),
     ("PS4=@V@", "PS4"),
     ("BASH_ENV=@V@ bash -c true", "BASH_ENV"),

@@ -268,3 +268,65 @@ fn refused_contexts_are_refused_before_anything_runs() {
         failures.join("\n")
     );
 }
+
+/// The parse is linear: 55,000 placeholders on one line, a long pipeline,
+/// many assignments; and hostile nesting is refused, never a crash.
+#[test]
+fn huge_and_hostile_scripts_are_checked_quickly() {
+    let line = |n: usize, sep: &str, unit: &str| vec![unit; n].join(sep);
+    let cases = [
+        (
+            format!("printf '%s' {}", line(55_000, " ", "{{ inputs.x }}")),
+            0,
+            "",
+        ),
+        (
+            format!("eval {}", line(55_000, " ", "{{ inputs.x }}")),
+            2,
+            "`eval`",
+        ),
+        (
+            format!(
+                "printf '%s' {{{{ inputs.x }}}}{}",
+                line(20_000, "", " | cat")
+            ),
+            0,
+            "",
+        ),
+        (line(20_000, "; ", "x=\"{{ inputs.x }}\"; y=$x"), 0, ""),
+        (
+            format!(
+                "echo {}{{{{ inputs.x }}}}{}",
+                "$(".repeat(50_000),
+                ")".repeat(50_000)
+            ),
+            2,
+            "nests more than",
+        ),
+        (
+            format!("docker run {} {{{{ inputs.x }}}}", line(5_000, " ", "a")),
+            2,
+            "possible starts",
+        ),
+    ];
+    for (script, code, message) in cases {
+        let yaml = format!(
+            "version: 1\nname: big\ninputs:\n  x: {{ default: a }}\nsteps:\n  - id: s\n    shell:\n      run: {}\n",
+            serde_json::to_string(&script).expect("a string")
+        );
+        let started = std::time::Instant::now();
+        let output = Test::new()
+            .file("runbooks/big.yaml", yaml)
+            .args(["validate"])
+            .run();
+        let elapsed = started.elapsed();
+        assert_eq!(output.status.code(), Some(code), "{}", output.report());
+        assert!(output.stderr.contains(message), "{}", output.report());
+        // A debug build on a loaded CI machine; the release build takes a fraction of this.
+        assert!(
+            elapsed < std::time::Duration::from_secs(10),
+            "validate took {elapsed:?} for a script of {} bytes",
+            script.len()
+        );
+    }
+}

@@ -832,7 +832,10 @@ impl<'a> Checker<'a> {
         let Some(name) = args.first().and_then(Arg::lit) else {
             return Ok(());
         };
-        if !matches!(name, "declare" | "typeset" | "local" | "readonly" | "export") {
+        if !matches!(
+            name,
+            "declare" | "typeset" | "local" | "readonly" | "export"
+        ) {
             return Ok(());
         }
         for (w, a) in s.words.iter().zip(args).skip(1) {
@@ -844,7 +847,9 @@ impl<'a> Checker<'a> {
                     format!(
                         "a template in `{name} {n}=...`, where {n} is an array, integer or nameref: bash re-parses the value as code"
                     ),
-                    format!("assign it to a plain variable instead: v={{{{ ... }}}}; {n}[0]=\"$v\""),
+                    format!(
+                        "assign it to a plain variable instead: v={{{{ ... }}}}; {n}[0]=\"$v\""
+                    ),
                 ));
             }
         }
