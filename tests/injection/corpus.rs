@@ -423,4 +423,25 @@ pub const REFUSED: &[(&str, &str)] = &[
     ("docker run --rm img sh -c @V@", "`sh -c`"),
     ("docker run --name x img sh -c @V@", "`sh -c`"),
     ("exec <<< @V@; bash", "bash's standard input"),
+    ("exec 3<<< @V@; source /dev/fd/3", "/dev/fd/3"),
+    (
+        "printf '%s' @V@ > w@N@.sh; bash w@N@.sh",
+        "a file the script writes it into",
+    ),
+    (
+        "printf '%s' @V@ > ./w@N@.sh; . w@N@.sh",
+        "a file the script writes it into",
+    ),
+    (
+        "printf '%s' @V@ | tee w@N@.sh; chmod +x w@N@.sh; ./w@N@.sh",
+        "runs a file the script writes",
+    ),
+    (
+        "cat > w@N@.sh <<EOF\n@V@\nEOF\nbash < w@N@.sh",
+        "a file the script writes the value into",
+    ),
+    (
+        "mkfifo p@N@; bash < p@N@ & printf '%s' @V@ > p@N@",
+        "a file the script writes the value into",
+    ),
 ];

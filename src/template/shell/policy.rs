@@ -64,6 +64,7 @@ enum Via {
     Heredoc,
     ProcSubst,
     NamedFile,
+    WrittenFile,
 }
 
 impl Via {
@@ -74,6 +75,7 @@ impl Via {
             Via::Heredoc => "a heredoc",
             Via::ProcSubst => "a process substitution",
             Via::NamedFile => "a redirection from a file the value names",
+            Via::WrittenFile => "a file the script writes the value into",
         }
     }
 }
@@ -97,6 +99,8 @@ struct Arg {
     leading: bool,
     /// The literal text before the first expansion or value.
     prefix: String,
+    /// A literal file name the script writes a value into.
+    written: bool,
 }
 
 impl Arg {
@@ -293,7 +297,8 @@ impl<'a> Checker<'a> {
                         }
                         "exec" if s.words.len() == 1 => {
                             for r in &s.redirects {
-                                let fd0 = r.op == RedirOp::Input && r.fd.unwrap_or(0) == 0;
+                                // Any input fd: `exec 3<<< ...; source /dev/fd/3`.
+                                let fd0 = r.op == RedirOp::Input;
                                 let parts: &[Part] = match &r.target {
                                     Target::Word(w) | Target::HereString(w) => &w.parts,
                                     Target::Heredoc(id) => &self.parsed.heredocs[*id].body,
@@ -452,6 +457,21 @@ impl<'a> Checker<'a> {
                     nested(w, found);
                 }
                 let name = s.words.first().and_then(Word::literal);
+                // Files the command writes while it holds a value (`> f`, `tee f`).
+                if let Some(t) = input.or_else(|| self.command_taint(command)) {
+                    for r in &s.redirects {
+                        if let (RedirOp::Output, Target::Word(w)) = (r.op, &r.target)
+                            && let Some(path) = w.literal()
+                        {
+                            found.push((written(&path), t));
+                        }
+                    }
+                    if name.as_deref().map(basename) == Some("tee") {
+                        for path in s.words[1..].iter().filter_map(Word::literal) {
+                            found.push((written(&path), t));
+                        }
+                    }
+                }
                 if let (Some("read" | "mapfile" | "readarray"), Some(t)) = (name.as_deref(), input)
                 {
                     for w in &s.words[1..] {
@@ -630,6 +650,13 @@ impl<'a> Checker<'a> {
             info.arg.value = info.arg.value.or(taint);
         }
         info.arg.literal = word.literal();
+        if let Some(l) = &info.arg.literal
+            && let Some(&t) = self.vars.get(&written(l))
+        {
+            // A file the script writes a value into: its content holds the value.
+            info.arg.file = info.arg.file.or(Some(t));
+            info.arg.written = true;
+        }
         Ok(info)
     }
 
@@ -688,11 +715,12 @@ impl<'a> Checker<'a> {
                     let info = self.word(w, stdin)?;
                     if redirect.op == RedirOp::Input {
                         if let Some(taint) = info.arg.file {
-                            r.inputs.push(Input {
-                                fd,
-                                taint,
-                                via: Via::ProcSubst,
-                            });
+                            let via = if info.arg.written {
+                                Via::WrittenFile
+                            } else {
+                                Via::ProcSubst
+                            };
+                            r.inputs.push(Input { fd, taint, via });
                         } else if let Some(taint) = info.arg.value {
                             r.inputs.push(Input {
                                 fd,
@@ -871,6 +899,16 @@ impl<'a> Checker<'a> {
     }
 }
 
+/// The key under which [`Checker::vars`] records a file that receives a
+/// value (no variable name holds a NUL).
+fn written(path: &str) -> String {
+    let mut p = path;
+    while let Some(rest) = p.strip_prefix("./") {
+        p = rest;
+    }
+    format!("\0{p}")
+}
+
 /// Every variable the script assigns, reads into or loops over.
 fn assigned_names(script: &Script, out: &mut Vec<String>) {
     for command in script.pipelines.iter().flat_map(|p| &p.commands) {
@@ -992,6 +1030,13 @@ fn invoke(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTempl
         .find_map(Arg::taint)
         .or(inputs.iter().map(|i| i.taint).next());
     let Some(any) = any else { return Ok(()) };
+    if let (Some(t), true) = (first.file, first.written) {
+        return Err(refuse(
+            t,
+            "the command runs a file the script writes the value into",
+            "keep values out of files that are run; pass the value as an argument instead",
+        ));
+    }
     let Some(full) = first.lit() else {
         if let Some(t) = first.taint() {
             return Err(refuse(
@@ -1267,7 +1312,7 @@ fn evaluator(
             return Err(program(
                 t,
                 format!(
-                    "reaches the program file of `{name}` through a process substitution ({how})"
+                    "reaches the program file of `{name}` through a process substitution or a file the script writes it into ({how})"
                 ),
             ));
         }
