@@ -424,6 +424,16 @@ pub const REFUSED: &[(&str, &str)] = &[
     ("docker run --name x img sh -c @V@", "`sh -c`"),
     ("exec <<< @V@; bash", "bash's standard input"),
     ("exec 3<<< @V@; source /dev/fd/3", "/dev/fd/3"),
+    ("f() { eval \"$1\"; }; f @V@", "`eval`"),
+    ("f() { bash -c \"$*\"; }; f x @V@", "`bash -c`"),
+    (
+        "bash -c 'eval \"$1\"' _ @V@",
+        "the arguments of `bash -c '...'`",
+    ),
+    (
+        "sh -c 'sh -c \"$1\"' sh @V@",
+        "the arguments of `sh -c '...'`",
+    ),
     (
         "printf '%s' @V@ > w@N@.sh; bash w@N@.sh",
         "a file the script writes it into",

@@ -156,7 +156,8 @@ pub enum Part {
     Lit { text: String, quoted: bool },
     /// A placeholder: an index into [`Parsed::sites`].
     Template(usize),
-    /// `$name`, `${...}`, `$1`, `$@` ... (`name` when it is a plain name).
+    /// `$name`, `${...}`, `$1`, `$@` ... (`name` when it is a plain name or a
+    /// positional parameter: `1`, `@`, `*`).
     Param { name: Option<String> },
     /// `$( )` or backticks (`None`: not parsed).
     CommandSubst(Option<Box<Script>>),
@@ -1257,7 +1258,8 @@ impl Parser<'_> {
                     .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
                     .count();
                 let name = &self.src[self.pos..self.pos + name_end];
-                let plain = self.peek(name_end) == Some(b'}') && is_name(name);
+                let positional = !name.is_empty() && name.bytes().all(|c| c.is_ascii_digit());
+                let plain = self.peek(name_end) == Some(b'}') && (is_name(name) || positional);
                 let name = plain.then(|| name.to_owned());
                 self.param_until(open, matches!(ctx, Quote::Double | Quote::Heredoc))?;
                 w.parts.push(Part::Param { name });
@@ -1286,7 +1288,10 @@ impl Parser<'_> {
             }
             Some(c) if c.is_ascii_digit() || b"$#?!@*-".contains(&c) => {
                 self.pos += 2;
-                w.parts.push(Part::Param { name: None });
+                // Positional parameters by their name (`1`, `@`, `*`).
+                let name = (c.is_ascii_digit() || c == b'@' || c == b'*')
+                    .then(|| char::from(c).to_string());
+                w.parts.push(Part::Param { name });
             }
             Some(c) if c == b'_' || c.is_ascii_alphabetic() => {
                 self.pos += 1;

@@ -28,6 +28,10 @@
 //!   `awk -v x=V`, `jq --arg x V`, the files after a program).
 //! - **Builtins that take names or arithmetic** (`let`, `read`, `unset`,
 //!   `printf -v`, `declare -i` ...) are evaluators of their own kind.
+//! - **Variables and files carry values**, flow-insensitively: a variable
+//!   assigned a value anywhere (`x={{ v }}`, `read x` from it, `for x in`)
+//!   holds it wherever `$x` is used, and a file the script writes a value
+//!   into (`> f`, `tee f`) holds it wherever it is read or run.
 //! - **Every other command** receives its arguments as data: bash passes each
 //!   value as one argv entry, byte for byte, and the command is not known to
 //!   run its arguments as code. Its standard input is data too. This is the
@@ -457,6 +461,14 @@ impl<'a> Checker<'a> {
                     nested(w, found);
                 }
                 let name = s.words.first().and_then(Word::literal);
+                // A function called with a value: its positional parameters hold it.
+                if name
+                    .as_ref()
+                    .is_some_and(|n| self.functions.contains_key(n))
+                    && let Some(t) = s.words[1..].iter().find_map(|w| self.word_taint(w))
+                {
+                    found.extend(POSITIONAL.iter().map(|p| ((*p).to_owned(), t)));
+                }
                 // Files the command writes while it holds a value (`> f`, `tee f`).
                 if let Some(t) = input.or_else(|| self.command_taint(command)) {
                     for r in &s.redirects {
@@ -898,6 +910,9 @@ impl<'a> Checker<'a> {
         cond_args(&args, what, true)
     }
 }
+
+/// The positional parameters, as [`Part::Param`] names them.
+const POSITIONAL: &[&str] = &["1", "2", "3", "4", "5", "6", "7", "8", "9", "@", "*"];
 
 /// The key under which [`Checker::vars`] records a file that receives a
 /// value (no variable name holds a NUL).
@@ -1530,10 +1545,15 @@ fn evaluator(
         operands += 1;
         i += 1;
     }
-    if let (Some(text), Some(input)) = (&literal_script, inputs.iter().find(|i| i.fd == 0))
+    if let Some(text) = &literal_script
         && e.stdin
     {
-        nested_shell(text, input.taint, name)?;
+        // `bash -c 'LITERAL' _ {{ v }}` and `bash -c 'LITERAL' <<< {{ v }}`:
+        // the literal script is checked with its arguments or stdin holding the value.
+        let stdin = inputs.iter().find(|i| i.fd == 0).map(|i| i.taint);
+        let positional = args[i.min(args.len())..].iter().find_map(Arg::taint);
+        nested_shell(text, stdin, None, name)?;
+        nested_shell(text, None, positional, name)?;
     }
     if ((e.stdin && !program_given && !code_flag) || stdin_program)
         && let Some(input) = inputs.iter().find(|i| i.fd == 0)
@@ -1560,11 +1580,24 @@ fn evaluator(
 
 /// `bash -c 'LITERAL'` whose standard input holds a value: the literal
 /// script is checked as if its standard input were the value.
-fn nested_shell(text: &str, taint: Taint, name: &str) -> Result<(), ShellTemplateError> {
+fn nested_shell(
+    text: &str,
+    stdin: Option<Taint>,
+    positional: Option<Taint>,
+    name: &str,
+) -> Result<(), ShellTemplateError> {
+    let Some(taint) = stdin.or(positional) else {
+        return Ok(());
+    };
+    let through = if stdin.is_some() {
+        "the standard input"
+    } else {
+        "the arguments"
+    };
     let nested = |message: String, hint: String| {
         refuse(
             taint,
-            format!("the value reaches the standard input of `{name} -c '...'`, {message}"),
+            format!("the value reaches {through} of `{name} -c '...'`, {message}"),
             hint,
         )
     };
@@ -1575,8 +1608,14 @@ fn nested_shell(text: &str, taint: Taint, name: &str) -> Result<(), ShellTemplat
         )
     })?;
     let mut checker = Checker::new(&parsed, taint);
+    if let Some(t) = positional {
+        for p in POSITIONAL {
+            checker.vars.insert((*p).to_owned(), t);
+        }
+        checker.taint_vars();
+    }
     checker
-        .script(&parsed.script, Some(taint))
+        .script(&parsed.script, stdin)
         .map(|_| ())
         .map_err(|e| nested(format!("and in that script {}", e.message), e.hint))
 }
