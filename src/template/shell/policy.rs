@@ -1075,7 +1075,8 @@ fn invoke(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTempl
             return declare(name, &args[1..]);
         }
         "test" | "[" => return cond_args(&args[1..], &format!("`{name}`"), false),
-        "find" => return find(args, inputs, depth),
+        // `find -exec` commands do not read find's standard input.
+        "find" => return find(args, depth),
         "kubectl" | "oc" => return kubectl(args, inputs, depth),
         "docker" | "podman" | "nerdctl" => return docker(args, inputs, depth),
         "ssh" => return ssh(args, inputs),
@@ -1259,20 +1260,9 @@ fn wrapper(
         return Ok(());
     }
     option_area(name, &args[1..start.min(args.len())])?;
-    let operands_end = (start + w.operands).min(args.len());
-    if let Some(t) = args[start..operands_end].iter().find_map(Arg::taint) {
-        if name == "flock" || name == "chroot" {
-            // A lock file or root directory: data.
-            let _ = t;
-        } else {
-            return Err(refuse(
-                t,
-                format!("a template in an operand of `{name}` before the command it runs"),
-                format!("put the value in the arguments of the command that `{name}` runs"),
-            ));
-        }
-    }
-    start = operands_end;
+    // The operands before the command (a duration, a lock file, a root
+    // directory) are data for the wrapper.
+    start = (start + w.operands).min(args.len());
     if o.shell_flag {
         if let Some(t) = args[start..]
             .iter()
@@ -1661,7 +1651,7 @@ fn declare(name: &str, args: &[Arg]) -> Result<(), ShellTemplateError> {
     Ok(())
 }
 
-fn find(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTemplateError> {
+fn find(args: &[Arg], depth: usize) -> Result<(), ShellTemplateError> {
     let paths = args[1..]
         .iter()
         .take_while(|a| {
@@ -1698,7 +1688,6 @@ fn find(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTemplat
         }
         i += 1;
     }
-    let _ = inputs;
     Ok(())
 }
 
@@ -1725,12 +1714,11 @@ fn docker(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTempl
         .position(|a| matches!(a.lit(), Some("exec" | "run" | "create")));
     let Some(sub) = sub else { return Ok(()) };
     let rest = &args[sub + 2..];
-    if let Some(k) = rest.iter().position(|a| {
+    if rest.iter().any(|a| {
         a.lit()
             .is_some_and(|l| l == "--entrypoint" || l.starts_with("--entrypoint="))
     }) && let Some(t) = rest.iter().find_map(Arg::taint)
     {
-        let _ = k;
         return Err(refuse(
             t,
             "a template in a `docker` command with --entrypoint: drctl cannot tell which program receives the value",
