@@ -1141,9 +1141,22 @@ impl Parser<'_> {
                 b'$' => self.dollar(&mut w, Quote::Bare)?,
                 b'`' => self.backtick(&mut w)?,
                 _ => {
-                    let mut s = String::new();
-                    self.push_char(&mut s);
-                    w.push_lit(&s, false);
+                    // A run of ordinary characters at once.
+                    let start = self.pos;
+                    self.pos += 1;
+                    while self.peek(0).is_some_and(|c| {
+                        !matches!(
+                            c,
+                            b' ' | b'\t' | b'\r' | b'\n' | b';' | b'&' | b'|' | b'(' | b')' | b'<'
+                                | b'>' | b'{' | b'\\' | b'\'' | b'"' | b'$' | b'`'
+                        )
+                    }) {
+                        self.pos += 1;
+                    }
+                    while !self.src.is_char_boundary(self.pos) {
+                        self.pos += 1;
+                    }
+                    w.push_lit(&self.src[start..self.pos], false);
                 }
             }
         }
@@ -1214,9 +1227,18 @@ impl Parser<'_> {
                     w.parts.push(Part::Template(site));
                 }
                 Some(_) => {
-                    let mut s = String::new();
-                    self.push_char(&mut s);
-                    w.push_lit(&s, true);
+                    let start = self.pos;
+                    self.pos += 1;
+                    while self
+                        .peek(0)
+                        .is_some_and(|c| !matches!(c, b'"' | b'\\' | b'$' | b'`' | b'{'))
+                    {
+                        self.pos += 1;
+                    }
+                    while !self.src.is_char_boundary(self.pos) {
+                        self.pos += 1;
+                    }
+                    w.push_lit(&self.src[start..self.pos], true);
                 }
             }
         }

@@ -213,6 +213,8 @@ struct Checker<'a> {
     /// Variables assigned a value anywhere in the script (`x={{ v }}`,
     /// `read x` from a value, `for x in {{ v }}`): `$x` carries it.
     vars: HashMap<String, Taint>,
+    /// Whether any file receives a value (most scripts: none).
+    files: bool,
 }
 
 #[derive(Default)]
@@ -240,9 +242,11 @@ impl<'a> Checker<'a> {
             first,
             exec_stdin: None,
             vars: HashMap::new(),
+            files: false,
         };
         checker.collect(&parsed.script);
         checker.taint_vars();
+        checker.files = checker.vars.keys().any(|k| k.starts_with('\0'));
         checker
     }
 
@@ -663,6 +667,7 @@ impl<'a> Checker<'a> {
         }
         info.arg.literal = word.literal();
         if let Some(l) = &info.arg.literal
+            && self.files
             && let Some(&t) = self.vars.get(&written(l))
         {
             // A file the script writes a value into: its content holds the value.
