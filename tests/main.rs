@@ -13,6 +13,7 @@ mod drill;
 mod http_adapter;
 mod incident;
 mod incident_commands;
+mod injection;
 mod pg_adapter;
 mod run;
 mod runbooks;

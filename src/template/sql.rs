@@ -8,7 +8,9 @@
 //! Placeholders inside string literals, dollar-quoted bodies, quoted identifiers and comments are
 //! rejected: there a value could only be pasted as text, which is exactly the injection this module
 //! exists to prevent. The lexer assumes `standard_conforming_strings = on` (the default since
-//! Postgres 9.1): backslashes escape only inside `E'...'` strings.
+//! Postgres 9.1): backslashes escape only inside `E'...'` strings. The Postgres adapter forces the
+//! setting on for every session, and SQL with placeholders that mentions it (or `backslash_quote`)
+//! is refused, so the server always reads quotes the way this lexer does.
 //!
 //! The same lexer serves the Postgres adapter, which splits rendered scripts into statements
 //! ([`split_statements`]) and renumbers their parameters ([`renumber_params`]).
@@ -101,6 +103,22 @@ pub fn parse(sql: &str) -> Result<SqlTemplate, SqlTemplateError> {
     }
     if !text.is_empty() {
         segments.push(SqlSegment::Text(text));
+    }
+    // drctl's sessions start with standard_conforming_strings on; SQL that changes it (or
+    // backslash_quote) would make the server read quotes differently from this lexer.
+    if segments.iter().any(|s| !matches!(s, SqlSegment::Text(_))) {
+        let lower = sql.to_ascii_lowercase();
+        for setting in ["standard_conforming_strings", "backslash_quote"] {
+            if let Some(at) = lower.find(setting) {
+                return Err(SqlTemplateError {
+                    offset: at,
+                    message: format!(
+                        "sql with placeholders must not change {setting}: the server would read the quotes around them differently"
+                    ),
+                    hint: "move the setting to a step without placeholders, or drop it; drctl runs every session with standard_conforming_strings on".to_owned(),
+                });
+            }
+        }
     }
     Ok(SqlTemplate { segments })
 }

@@ -6,7 +6,6 @@
 mod confirm;
 mod dag;
 mod dry_run;
-mod injection;
 mod inputs;
 mod signals;
 mod steps;

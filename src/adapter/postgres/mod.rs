@@ -12,8 +12,10 @@
 //!
 //! Rows come back with every column in column order; values are decoded per Postgres type (see
 //! [`PgResult`]). A type that has no JSON form fails with an error telling to cast it to text.
-//! The session's output settings are pinned at connect time (`DateStyle`, `TimeZone`,
-//! `IntervalStyle`, `bytea_output`), so server, database and role defaults do not change the JSON;
+//! `standard_conforming_strings` is forced on at connect time, so the server reads quotes the way
+//! the placeholder lexer does. The session's output settings are pinned at connect time
+//! (`DateStyle`, `TimeZone`, `IntervalStyle`, `bytea_output`), so server, database and role
+//! defaults do not change the JSON;
 //! a script that `SET`s them itself gets the server's text in its chosen style for the values it
 //! returns afterwards.
 
@@ -162,7 +164,11 @@ pub async fn execute(req: &PgRequest) -> Result<PgResult, PgError> {
     // Scripts without parameters come back as the server's text output, which the settings below
     // shape; a database's or role's own defaults (`ALTER DATABASE ... SET bytea_output = 'escape'`)
     // would otherwise change the JSON. sqlx already pins DateStyle and TimeZone.
+    // `standard_conforming_strings = on` is what the placeholder lexer in `template::sql`
+    // assumes: with it off (a database or role default), `'a\'` does not end where the lexer
+    // thinks, and a spliced identifier would become SQL. Set at connect, before the step runs.
     let mut options = conn_target.options.options([
+        ("standard_conforming_strings", "on".to_owned()),
         ("statement_timeout", timeout_ms.to_string()),
         ("IntervalStyle", "postgres".to_owned()),
         ("bytea_output", "hex".to_owned()),

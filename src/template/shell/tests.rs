@@ -267,8 +267,15 @@ fn unsafe_contexts_are_rejected() {
     rejected("echo $[ {{ x }} ]", "arithmetic");
     rejected("echo $(( $(echo {{ x }}) ))", "arithmetic");
     let e = rejected("if [[ \"{{ x }}\" -eq 1 ]]; then :; fi", "[[ ]]");
-    assert!(e.hint.contains("validate"));
-    rejected("[[ -n x && $(echo {{ x }}) == y ]]", "[[ ]]");
+    assert!(e.hint.contains("[ \"{{ ... }}\" -eq 1 ]"));
+    // `[` takes integers only: its -eq evaluates nothing.
+    assert_eq!(script("[ \"{{ x }}\" -eq 1 ]"), "[ \"${DRCTL_T0}\" -eq 1 ]");
+    rejected("[[ -n x && $(echo {{ x }}) -eq 1 ]]", "[[ ]]");
+    // A string comparison in [[ ]] takes the value as data.
+    assert_eq!(
+        script("[[ -n x && $(echo {{ x }}) == y ]]"),
+        "[[ -n x && $(echo \"${DRCTL_T0}\") == y ]]"
+    );
     rejected("echo ${x:-{{ y }}}", "parameter expansion");
     rejected("echo \"${x:-'{{ y }}'}\"", "parameter expansion");
     rejected("echo ${{ x }}", "`$` right before");
@@ -295,30 +302,33 @@ fn commands_that_evaluate_their_arguments_are_rejected() {
     rejected("read {{ x }}", "`read`");
     rejected("unset {{ x }}", "`unset`");
     rejected("printf -v {{ x }} '%s' y", "`printf`");
-    rejected("[ -v {{ x }} ]", "`test -v`");
+    rejected("[ -v {{ x }} ]", "after -v in `[`");
     rejected("bash -c \"echo {{ x }}\"", "`bash -c`");
     rejected("sudo -u pg sh -ec 'echo {{ x }}'", "`sh -c`");
     rejected("find . -exec sh -c 'echo {{ x }}' \\;", "`sh -c`");
     rejected("bash -c \"$(printf '%s' {{ x }})\"", "`bash -c`");
     rejected("su postgres -c \"psql {{ x }}\"", "`su -c`");
     rejected("ssh -p 22 db1 \"pg_ctl -D {{ x }} restart\"", "`ssh`");
-    rejected("echo {{ x }} | bash", "piped into a shell");
+    rejected("echo {{ x }} | bash", "standard input through a pipe");
     rejected(
         "printf '%s\\n' \"$(echo {{ x }})\" | sudo sh -s",
-        "piped into a shell",
+        "standard input through a pipe",
     );
     rejected(
         "echo {{ x }} | xargs -I{} sh -c 'echo {}'",
-        "piped into a shell",
+        "the script of `sh -c`",
     );
-    rejected("bash <<EOF\necho {{ x }}\nEOF", "heredoc that a shell runs");
+    rejected(
+        "bash <<EOF\necho {{ x }}\nEOF",
+        "bash's standard input through a heredoc",
+    );
     rejected(
         "cat <<EOF | bash -euo pipefail\necho {{ x }}\nEOF",
-        "heredoc that a shell runs",
+        "bash's standard input through a pipe",
     );
     rejected(
         "ssh db1 <<EOF\necho {{ x }}\nEOF",
-        "heredoc that a shell runs",
+        "ssh's standard input through a heredoc",
     );
     // What stays allowed around those.
     assert_eq!(script("local x={{ a }}"), "local x=\"${DRCTL_T0}\"");
@@ -328,7 +338,12 @@ fn commands_that_evaluate_their_arguments_are_rejected() {
         script("bash -c 'echo \"$1\"' _ {{ a }}"),
         "bash -c 'echo \"$1\"' _ \"${DRCTL_T0}\""
     );
-    assert_eq!(script("ssh {{ a }} uptime"), "ssh \"${DRCTL_T0}\" uptime");
+    assert_eq!(
+        script("ssh -- {{ a }} uptime"),
+        "ssh -- \"${DRCTL_T0}\" uptime"
+    );
+    // Without `--`, a host like -oProxyCommand=... would be an option.
+    rejected("ssh {{ x }} uptime", "where ssh reads options");
     assert_eq!(
         script("read -r line < {{ a }}"),
         "read -r line < \"${DRCTL_T0}\""

@@ -234,3 +234,21 @@ fn renumber_maps_statement_params_to_the_originals() {
     );
     assert_eq!(renumber_params("SELECT 1"), ("SELECT 1".to_owned(), vec![]));
 }
+
+#[test]
+fn sql_that_changes_how_quotes_are_read_is_refused_with_placeholders() {
+    for sql in [
+        "SET standard_conforming_strings = off; SELECT 'a\\', {{ x }}",
+        "SELECT set_config('standard_conforming_strings', 'off', false), {{ x }}",
+        "SET backslash_quote = on; SELECT {{ x | ident }}",
+    ] {
+        let e = parse(sql).expect_err(sql);
+        assert!(
+            e.message.contains("must not change"),
+            "{sql}: {}",
+            e.message
+        );
+    }
+    // Without placeholders nothing can be shifted.
+    assert!(parse("SET standard_conforming_strings = on").is_ok());
+}

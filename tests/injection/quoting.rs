@@ -2,9 +2,12 @@
 //! template stands: bare, in double quotes, in single quotes. Templates in
 //! places where that cannot be guaranteed are rejected by `validate`.
 
-use super::with_runbook;
 use crate::support::Test;
 use crate::support::state::{only_journal, step_output};
+
+fn with_runbook(name: &str, yaml: &str) -> Test {
+    Test::new().file(format!("runbooks/{name}.yaml"), yaml)
+}
 
 const ECHO: &str = r#"
 version: 1

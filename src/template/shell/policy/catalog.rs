@@ -1,0 +1,733 @@
+//! The catalog of evaluators and wrappers: which commands take code, on
+//! which channel, and which run another command. docs/security.md lists the
+//! same commands (a test in [`super`] keeps the two in agreement); the rules
+//! that apply it are in [`super`].
+
+use super::{HINT_ENV, HINT_NAMES, HINT_VALIDATE};
+
+/// Shell variables whose value bash (or the dynamic loader) runs or loads as code.
+pub const CODE_VARIABLES: &[&str] = &[
+    "PS0",
+    "PS1",
+    "PS2",
+    "PS3",
+    "PS4",
+    "PROMPT_COMMAND",
+    "BASH_ENV",
+    "ENV",
+    "SHELLOPTS",
+    "BASHOPTS",
+    "PATH",
+    "IFS",
+    "LD_PRELOAD",
+    "LD_LIBRARY_PATH",
+    "LD_AUDIT",
+    "BASH_LOADABLES_PATH",
+];
+
+/// How an evaluator takes its program.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum First {
+    /// Without a program option, the first operand is the program text (awk, sed, jq).
+    Code,
+    /// Without a program option, the first operand names the program file
+    /// (bash script.sh); the operands after it are data.
+    Script,
+    /// The first operand is data (a database), the rest program text (sqlite3).
+    SecondCode,
+    /// Every operand is program text (eval, alias, let).
+    AllCode,
+    /// Operands are data; programs come from options or stdin only (psql).
+    Data,
+}
+
+/// A program that runs code it is given, and on which channels.
+#[derive(Debug)]
+pub struct Evaluator {
+    pub names: &'static [&'static str],
+    /// Options whose argument is program text (short letters or long names).
+    pub code: &'static [&'static str],
+    /// Flags after which the first operand is program text (`sh -c`).
+    pub code_flag: &'static [&'static str],
+    /// Options whose argument names a program file or module.
+    pub file: &'static [&'static str],
+    /// Options whose argument names a file run before the program (`--rcfile`).
+    pub startup: &'static [&'static str],
+    /// Options that take one data argument.
+    pub data: &'static [&'static str],
+    /// Options that take two data arguments (`jq --arg name value`).
+    pub data2: &'static [&'static str],
+    /// Flags after which the program is read from stdin (`sh -s`).
+    pub stdin_flag: &'static [&'static str],
+    pub first: First,
+    /// Reads its program from standard input when no program is given.
+    pub stdin: bool,
+    /// Options may follow operands (GNU style), so a value that may start
+    /// with `-` is refused anywhere before `--`.
+    pub permute: bool,
+    /// Long options start with a single `-` (`sqlite3 -cmd`, `gdb -ex`).
+    pub single_dash: bool,
+    /// What the program text is, for messages.
+    pub what: &'static str,
+    pub hint: &'static str,
+}
+
+const fn ev(names: &'static [&'static str], first: First, hint: &'static str) -> Evaluator {
+    Evaluator {
+        names,
+        code: &[],
+        code_flag: &[],
+        file: &[],
+        startup: &[],
+        data: &[],
+        data2: &[],
+        stdin_flag: &[],
+        first,
+        stdin: false,
+        permute: false,
+        single_dash: false,
+        what: "program text",
+        hint,
+    }
+}
+
+pub(super) const HINT_SHELL: &str = "pass the value as an argument after the script: bash -c '... \"$1\" ...' _ {{ ... }}, or through `env:` as \"$NAME\"";
+const HINT_INTERP: &str = "pass the value as data: as an argument after the program (read it from argv), or through `env:` (read it from the environment)";
+
+/// The evaluator catalog (docs/security.md lists the same commands).
+pub const EVALUATORS: &[Evaluator] = &[
+    Evaluator {
+        code_flag: &["c"],
+        startup: &["rcfile", "init-file"],
+        data: &["o", "O"],
+        stdin_flag: &["s", "i"],
+        stdin: true,
+        ..ev(
+            &[
+                "sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "yash", "posh", "rbash",
+                "ksh93", "lksh", "pdksh",
+            ],
+            First::Script,
+            HINT_SHELL,
+        )
+    },
+    Evaluator {
+        code: &["c", "command", "C", "init-command"],
+        stdin: true,
+        ..ev(&["fish"], First::Script, HINT_SHELL)
+    },
+    ev(&["eval"], First::AllCode, HINT_SHELL),
+    ev(&["source", "."], First::Script, HINT_SHELL),
+    Evaluator {
+        code: &["c", "command", "session-command"],
+        startup: &["s", "shell"],
+        data: &[
+            "g",
+            "group",
+            "G",
+            "supp-group",
+            "w",
+            "whitelist-environment",
+        ],
+        stdin: true,
+        ..ev(&["su", "runuser"], First::Data, HINT_SHELL)
+    },
+    ev(&["sg"], First::SecondCode, HINT_SHELL),
+    Evaluator {
+        what: "the command line it runs",
+        ..ev(&["trap"], First::Code, HINT_ENV)
+    },
+    Evaluator {
+        what: "an alias definition",
+        ..ev(&["alias"], First::AllCode, HINT_ENV)
+    },
+    Evaluator {
+        what: "an arithmetic expression, where a[$(cmd)] runs cmd",
+        ..ev(&["let"], First::AllCode, HINT_VALIDATE)
+    },
+    Evaluator {
+        code: &["W", "C", "F"],
+        data: &["o", "A", "G", "P", "S", "X"],
+        what: "a word list or command it expands and runs",
+        ..ev(
+            &["compgen", "complete"],
+            First::Data,
+            "filter the candidates yourself: compgen -W 'a b c' -- \"$prefix\" with a literal word list",
+        )
+    },
+    Evaluator {
+        code: &["a", "C", "v", "p"],
+        data: &["d", "n", "N", "O", "s", "t", "u", "i", "c"],
+        what: "a variable name, where bash evaluates a[$(cmd)] subscripts",
+        ..ev(
+            &["read", "mapfile", "readarray", "unset", "getopts"],
+            First::AllCode,
+            HINT_NAMES,
+        )
+    },
+    Evaluator {
+        code: &["v"],
+        what: "a variable name, where bash evaluates a[$(cmd)] subscripts",
+        ..ev(
+            &["printf"],
+            First::Data,
+            "use printf '%s' {{ ... }} and assign with x=$(printf ...)",
+        )
+    },
+    Evaluator {
+        code: &["p"],
+        what: "a variable name, where bash evaluates a[$(cmd)] subscripts",
+        ..ev(&["wait"], First::Data, HINT_NAMES)
+    },
+    Evaluator {
+        code: &["x"],
+        file: &["f"],
+        ..ev(&["bind"], First::Data, HINT_ENV)
+    },
+    Evaluator {
+        file: &["f"],
+        ..ev(&["enable"], First::Data, HINT_ENV)
+    },
+    Evaluator {
+        code: &["c"],
+        file: &["m"],
+        data: &["W", "X", "Q"],
+        stdin: true,
+        ..ev(
+            &["python", "python2", "python3", "pypy", "pypy3"],
+            First::Script,
+            "pass the value as data: python3 -c '... sys.argv[1] ...' {{ ... }}, or through `env:` (os.environ)",
+        )
+    },
+    Evaluator {
+        code: &["e", "E", "M", "m"],
+        data: &["I"],
+        stdin: true,
+        permute: true,
+        ..ev(
+            &["perl"],
+            First::Script,
+            "pass the value as data: perl -e '... $ARGV[0] ...' {{ ... }}, or through `env:` ($ENV{NAME})",
+        )
+    },
+    Evaluator {
+        code: &["e", "r", "require"],
+        data: &["I", "C", "E", "F"],
+        stdin: true,
+        permute: true,
+        ..ev(&["ruby", "irb"], First::Script, HINT_INTERP)
+    },
+    Evaluator {
+        code: &[
+            "e", "p", "eval", "print", "r", "require", "import", "loader",
+        ],
+        stdin: true,
+        permute: true,
+        ..ev(
+            &["node", "nodejs", "bun", "deno"],
+            First::Script,
+            HINT_INTERP,
+        )
+    },
+    Evaluator {
+        code: &["r", "B", "R", "E"],
+        file: &["f", "F", "c", "d"],
+        stdin: true,
+        permute: true,
+        ..ev(&["php"], First::Script, HINT_INTERP)
+    },
+    Evaluator {
+        code: &["e", "l"],
+        stdin: true,
+        permute: true,
+        ..ev(&["lua", "luajit"], First::Script, HINT_INTERP)
+    },
+    Evaluator {
+        code: &["c"],
+        file: &["f"],
+        stdin: true,
+        ..ev(&["tclsh", "wish", "expect"], First::Script, HINT_INTERP)
+    },
+    Evaluator {
+        code: &["e"],
+        ..ev(&["Rscript", "R"], First::Script, HINT_INTERP)
+    },
+    Evaluator {
+        code: &["e", "source", "i", "include", "l", "load"],
+        file: &["f", "file", "E", "exec"],
+        data: &["v", "assign", "F", "field-separator"],
+        ..ev(
+            &["awk", "gawk", "mawk", "nawk"],
+            First::Code,
+            "pass the value as data: awk -v name={{ ... }} '... name ...', or through `env:` (ENVIRON[\"NAME\"])",
+        )
+    },
+    Evaluator {
+        code: &["e", "expression"],
+        file: &["f", "file"],
+        data: &["l", "line-length"],
+        ..ev(
+            &["sed", "gsed"],
+            First::Code,
+            "sed cannot take a value as data; use awk -v name={{ ... }} or a shell parameter expansion on a variable",
+        )
+    },
+    Evaluator {
+        file: &["f", "from-file", "L"],
+        data: &["indent"],
+        data2: &["arg", "argjson", "slurpfile", "rawfile"],
+        ..ev(
+            &["jq", "gojq", "jaq", "yq"],
+            First::Code,
+            "pass the value as data: jq --arg name {{ ... }} '... $name ...'",
+        )
+    },
+    Evaluator {
+        code: &["c", "command", "v", "set", "variable"],
+        file: &["f", "file"],
+        data: &[
+            "d",
+            "dbname",
+            "h",
+            "host",
+            "p",
+            "port",
+            "U",
+            "username",
+            "o",
+            "output",
+            "L",
+            "log-file",
+            "P",
+            "pset",
+            "T",
+            "F",
+            "R",
+            "field-separator",
+            "record-separator",
+        ],
+        stdin: true,
+        what: "SQL (psql also substitutes -v variables into SQL as text)",
+        ..ev(
+            &["psql"],
+            First::Data,
+            "use a `postgres:` step, whose {{ }} values are bound as query parameters",
+        )
+    },
+    Evaluator {
+        code: &["e", "execute", "init-command"],
+        data: &[
+            "u", "user", "h", "host", "P", "port", "D", "database", "S", "socket",
+        ],
+        stdin: true,
+        what: "SQL",
+        ..ev(
+            &["mysql", "mariadb"],
+            First::Data,
+            "bind the value in a prepared statement instead of the SQL text, or use a `postgres:` step for PostgreSQL",
+        )
+    },
+    Evaluator {
+        code: &["cmd"],
+        file: &["init"],
+        data: &["separator", "nullvalue", "newline"],
+        stdin: true,
+        single_dash: true,
+        what: "SQL",
+        ..ev(
+            &["sqlite3"],
+            First::SecondCode,
+            "bind the value as a parameter (.parameter set) instead of writing it into the SQL",
+        )
+    },
+    Evaluator {
+        code: &["eval"],
+        ..ev(&["mongo", "mongosh"], First::Data, HINT_INTERP)
+    },
+    Evaluator {
+        code: &["ex", "eval-command", "iex", "init-eval-command"],
+        file: &["x", "command"],
+        stdin: true,
+        single_dash: true,
+        ..ev(&["gdb"], First::Data, HINT_INTERP)
+    },
+    Evaluator {
+        code: &["c", "cmd", "S"],
+        file: &["s", "u"],
+        permute: true,
+        what: "editor commands (which can run shell commands)",
+        ..ev(
+            &["vim", "vi", "nvim", "ex", "view", "ed"],
+            First::Data,
+            "write the value to a file with printf '%s' and edit the file",
+        )
+    },
+    Evaluator {
+        file: &["f"],
+        stdin: true,
+        what: "commands to schedule",
+        ..ev(
+            &["at", "batch"],
+            First::Data,
+            "schedule a fixed script and pass the value through a file or the environment",
+        )
+    },
+    Evaluator {
+        stdin: true,
+        what: "a crontab (commands to schedule)",
+        ..ev(
+            &["crontab"],
+            First::Script,
+            "install a fixed crontab; pass the value through a file the job reads",
+        )
+    },
+    Evaluator {
+        code: &["e", "expression"],
+        file: &["f", "file"],
+        stdin: true,
+        ..ev(&["dc", "m4"], First::Script, HINT_INTERP)
+    },
+    Evaluator {
+        code: &["eval"],
+        file: &["f", "file", "makefile"],
+        data: &["C", "directory", "j", "jobs", "l", "o", "W", "I"],
+        what: "make arguments, where NAME=VALUE is a variable make expands ($(shell ...) runs)",
+        ..ev(
+            &["make", "gmake"],
+            First::AllCode,
+            "pass the value through `env:` and read it as $(NAME) in the Makefile",
+        )
+    },
+    Evaluator {
+        code: &["c", "command"],
+        data: &[
+            "O",
+            "B",
+            "I",
+            "T",
+            "E",
+            "log-out",
+            "log-in",
+            "log-io",
+            "log-timing",
+            "echo",
+        ],
+        stdin: true,
+        what: "a command line it runs with a shell",
+        ..ev(&["script"], First::Data, HINT_SHELL)
+    },
+    Evaluator {
+        what: "a command line it runs with a shell",
+        ..ev(
+            &["watch"],
+            First::AllCode,
+            "run the check in a loop of your own: while sleep 2; do cmd \"$1\"; done",
+        )
+    },
+    Evaluator {
+        what: "a command line it runs with a shell",
+        ..ev(
+            &["parallel"],
+            First::AllCode,
+            "pass the values as arguments after ::: with a literal command",
+        )
+    },
+    Evaluator {
+        code: &["o", "S", "F", "E", "i"],
+        data: &["P", "l"],
+        permute: true,
+        what: "ssh options (-o ProxyCommand=..., -S, -F run or load commands)",
+        ..ev(
+            &["scp", "sftp"],
+            First::Data,
+            "write `--` before the paths: scp -- {{ ... }} host:dir",
+        )
+    },
+    Evaluator {
+        code: &["e", "rsh", "rsync-path"],
+        data: &[
+            "exclude",
+            "include",
+            "exclude-from",
+            "include-from",
+            "files-from",
+            "f",
+            "filter",
+            "chmod",
+            "chown",
+            "temp-dir",
+            "T",
+            "compare-dest",
+            "link-dest",
+            "copy-dest",
+            "backup-dir",
+            "suffix",
+            "password-file",
+            "log-file",
+            "bwlimit",
+            "timeout",
+            "port",
+            "out-format",
+            "partial-dir",
+            "max-size",
+            "min-size",
+            "B",
+            "block-size",
+        ],
+        permute: true,
+        what: "a remote shell command (-e, --rsh, --rsync-path)",
+        ..ev(
+            &["rsync"],
+            First::Data,
+            "write `--` before the paths: rsync -a -- {{ ... }} dest/",
+        )
+    },
+    Evaluator {
+        code: &[
+            "to-command",
+            "checkpoint-action",
+            "use-compress-program",
+            "I",
+            "rsh-command",
+            "info-script",
+            "F",
+            "new-volume-script",
+        ],
+        data: &[
+            "f",
+            "file",
+            "C",
+            "directory",
+            "T",
+            "files-from",
+            "X",
+            "exclude-from",
+            "exclude",
+            "b",
+            "K",
+            "N",
+            "g",
+            "V",
+            "label",
+            "newer",
+            "after-date",
+            "transform",
+            "xform",
+            "owner",
+            "group",
+            "mode",
+            "mtime",
+            "strip-components",
+            "format",
+            "H",
+        ],
+        permute: true,
+        what: "a command it runs (--to-command, --checkpoint-action, -I ...)",
+        ..ev(
+            &["tar"],
+            First::Data,
+            "write `--` before the file names: tar -czf out.tgz -- {{ ... }}",
+        )
+    },
+    Evaluator {
+        code: &[
+            "c",
+            "config-env",
+            "upload-pack",
+            "receive-pack",
+            "u",
+            "exec",
+        ],
+        data: &[
+            "C",
+            "m",
+            "F",
+            "b",
+            "B",
+            "o",
+            "t",
+            "message",
+            "file",
+            "branch",
+            "work-tree",
+            "git-dir",
+            "namespace",
+            "depth",
+            "origin",
+            "reference",
+            "template",
+            "author",
+            "date",
+            "format",
+            "pretty",
+        ],
+        permute: true,
+        what: "a configuration or helper command (-c core.sshCommand=..., --upload-pack ...)",
+        ..ev(
+            &["git"],
+            First::Data,
+            "write `--` or --end-of-options before the value",
+        )
+    },
+];
+
+/// Commands that run another command given in their arguments.
+#[derive(Debug)]
+pub struct Wrapper {
+    pub names: &'static [&'static str],
+    /// Options that take an argument (short letters or long names).
+    pub args: &'static [&'static str],
+    /// Operands before the command (timeout's duration, chroot's root).
+    pub operands: usize,
+    /// Flags after which the command line is run by a shell (`sudo -s`).
+    pub shell: &'static [&'static str],
+    /// Options whose argument is a command line run by a shell (`flock -c`).
+    pub code: &'static [&'static str],
+}
+
+const fn wr(names: &'static [&'static str], args: &'static [&'static str]) -> Wrapper {
+    Wrapper {
+        names,
+        args,
+        operands: 0,
+        shell: &[],
+        code: &[],
+    }
+}
+
+/// The wrapper catalog (docs/security.md lists the same commands).
+pub const WRAPPERS: &[Wrapper] = &[
+    wr(&["command"], &[]),
+    wr(&["builtin"], &[]),
+    wr(&["exec"], &["a"]),
+    wr(&["time"], &["f", "format", "o", "output"]),
+    wr(&["nohup", "setsid", "unbuffer", "coproc"], &[]),
+    wr(&["nice"], &["n", "adjustment"]),
+    Wrapper {
+        operands: 1,
+        ..wr(&["timeout"], &["s", "signal", "k", "kill-after"])
+    },
+    Wrapper {
+        shell: &["s", "i", "shell", "login"],
+        ..wr(
+            &["sudo"],
+            &[
+                "u",
+                "user",
+                "g",
+                "group",
+                "C",
+                "close-from",
+                "D",
+                "chdir",
+                "h",
+                "host",
+                "p",
+                "prompt",
+                "r",
+                "role",
+                "t",
+                "type",
+                "U",
+                "other-user",
+                "T",
+                "command-timeout",
+                "R",
+                "chroot",
+            ],
+        )
+    },
+    Wrapper {
+        shell: &["s"],
+        ..wr(&["doas"], &["C", "u"])
+    },
+    wr(
+        &["env"],
+        &[
+            "u",
+            "unset",
+            "C",
+            "chdir",
+            "S",
+            "split-string",
+            "a",
+            "argv0",
+        ],
+    ),
+    wr(
+        &["xargs"],
+        &[
+            "a",
+            "arg-file",
+            "d",
+            "delimiter",
+            "E",
+            "I",
+            "L",
+            "n",
+            "max-args",
+            "P",
+            "max-procs",
+            "s",
+            "max-chars",
+            "process-slot-var",
+        ],
+    ),
+    wr(&["stdbuf"], &["i", "input", "o", "output", "e", "error"]),
+    wr(
+        &["ionice"],
+        &["c", "class", "n", "classdata", "p", "P", "u"],
+    ),
+    Wrapper {
+        operands: 1,
+        ..wr(&["chroot", "taskset", "chrt"], &["userspec", "groups"])
+    },
+    Wrapper {
+        operands: 1,
+        code: &["c", "command"],
+        ..wr(
+            &["flock"],
+            &["w", "wait", "timeout", "E", "conflict-exit-code"],
+        )
+    },
+    wr(&["strace", "ltrace"], &["o", "e", "p", "s", "u", "E", "a"]),
+    wr(
+        &[
+            "numactl",
+            "cgexec",
+            "firejail",
+            "torsocks",
+            "proxychains",
+            "proxychains4",
+            "catchsegv",
+            "valgrind",
+            "prlimit",
+            "unshare",
+            "nsenter",
+            "systemd-run",
+            "busybox",
+        ],
+        &[
+            "g", "t", "N", "C", "m", "i", "n", "p", "u", "U", "S", "G", "r", "w", "e", "unit",
+            "property", "p",
+        ],
+    ),
+    wr(&["find"], &[]),
+    wr(&["kubectl", "oc"], &[]),
+    wr(&["docker", "podman", "nerdctl"], &[]),
+    wr(
+        &["ssh"],
+        &[
+            "B", "b", "c", "D", "E", "e", "I", "i", "J", "L", "l", "m", "O", "P", "p", "Q", "R",
+            "W", "w",
+        ],
+    ),
+];
+
+pub(super) fn lookup_evaluator(name: &str) -> Option<&'static Evaluator> {
+    EVALUATORS.iter().find(|e| e.names.contains(&name))
+}
+
+pub(super) fn lookup_wrapper(name: &str) -> Option<&'static Wrapper> {
+    WRAPPERS.iter().find(|w| w.names.contains(&name))
+}
