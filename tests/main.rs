@@ -14,6 +14,7 @@ mod http_adapter;
 mod incident;
 mod incident_commands;
 mod pg_adapter;
+mod process_adapter;
 mod run;
 mod runbooks;
 mod schema;

@@ -70,6 +70,7 @@ pub fn spec(
         timeout,
         grace,
         leak_grace: Duration::from_millis(100),
+        supervisor: super::process::SUPERVISOR.into(),
     })
 }
 
@@ -107,7 +108,7 @@ pub fn result(
         Exit::TimedOut => Some(Failure::new(
             FailureKind::TimedOut,
             format!(
-                "timed out after {}; the process group was stopped",
+                "timed out after {}; its process tree was stopped",
                 timeout.map_or_else(
                     || "its timeout".to_owned(),
                     crate::runbook::duration::format

@@ -363,6 +363,7 @@ mod tests {
             result,
             outputs: IndexMap::new(),
             continued: false,
+            left_running: Vec::new(),
         }
     }
 
