@@ -28,7 +28,10 @@ use crate::secret::Redactor;
 
 /// Runs drctl with the process arguments and returns the exit code.
 pub fn run() -> i32 {
-    if std::env::args_os().nth(1).is_some_and(|a| a == cli::SUPERVISE) {
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == cli::SUPERVISE)
+    {
         return run_supervisor();
     }
     let cli = match Cli::try_parse() {
@@ -74,7 +77,11 @@ fn run_supervisor() -> i32 {
     match supervise::run(&args) {
         Ok(()) => exit_code::OK,
         Err(error) => {
-            let printer = Printer::new(Style::new(output::style::ColorChoice::Never), false, Redactor::new());
+            let printer = Printer::new(
+                Style::new(output::style::ColorChoice::Never),
+                false,
+                Redactor::new(),
+            );
             printer.error(&error.to_string(), error.hint().as_deref());
             error.exit_code()
         }

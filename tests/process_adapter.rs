@@ -113,7 +113,10 @@ async fn applies_env_on_top_of_inherited_and_cwd() {
     let outcome = run(&spec, rx).await.unwrap();
     let lines: Vec<&str> = outcome.stdout.text.lines().collect();
     assert_eq!(lines[0], "a value with spaces");
-    assert_eq!(lines[1], dir.path().canonicalize().unwrap().to_string_lossy());
+    assert_eq!(
+        lines[1],
+        dir.path().canonicalize().unwrap().to_string_lossy()
+    );
     assert_eq!(lines[2], std::env::var("PATH").unwrap());
 }
 
@@ -168,7 +171,10 @@ async fn a_bad_working_directory_is_named() {
     let cases = [
         (dir.path().join("missing"), "does not exist"),
         (dir.path().join("missing/deeper"), "does not exist"),
-        (file.join("below"), "does not exist (a part of its path is not a directory)"),
+        (
+            file.join("below"),
+            "does not exist (a part of its path is not a directory)",
+        ),
         (file.clone(), "is not a directory"),
         (dangling, "does not exist"),
     ];
@@ -197,7 +203,9 @@ async fn a_missing_supervisor_is_a_spawn_error() {
     };
     let error = run(&spec, rx).await.unwrap_err();
     assert!(
-        error.to_string().starts_with("cannot start `/nonexistent/drctl`: "),
+        error
+            .to_string()
+            .starts_with("cannot start `/nonexistent/drctl`: "),
         "{error}"
     );
 }
@@ -250,9 +258,8 @@ async fn a_child_ignoring_sigterm_is_killed_after_the_grace() {
 async fn a_forking_loop_is_killed_to_the_last_child() {
     // A new background child every few milliseconds, some in new sessions,
     // while the tree is being killed.
-    let mut spec = bash(
-        "trap '' TERM; while true; do sleep 310.3 & setsid sleep 310.3 & sleep 0.002; done",
-    );
+    let mut spec =
+        bash("trap '' TERM; while true; do sleep 310.3 & setsid sleep 310.3 & sleep 0.002; done");
     spec.timeout = Some(Duration::from_millis(400));
     spec.grace = Duration::from_millis(200);
     let (_tx, rx) = quiet();
@@ -262,7 +269,8 @@ async fn a_forking_loop_is_killed_to_the_last_child() {
 }
 
 /// The script reports SIGTERM, which tells a graceful stop from SIGKILL.
-const TERM_AWARE: &str = "trap 'echo got-term; exit 7' TERM; setsid sleep 310.4 & sleep 310.4 & wait";
+const TERM_AWARE: &str =
+    "trap 'echo got-term; exit 7' TERM; setsid sleep 310.4 & sleep 310.4 & wait";
 
 #[tokio::test]
 async fn a_graceful_interrupt_sends_sigterm_to_the_tree() {

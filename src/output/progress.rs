@@ -111,7 +111,10 @@ impl Progress {
             out.push('\n');
             if !left_running.is_empty() {
                 let pad = "";
-                out.push_str(&format!("    {pad:<width$}  {}\n", left_running_text(left_running)));
+                out.push_str(&format!(
+                    "    {pad:<width$}  {}\n",
+                    left_running_text(left_running)
+                ));
             }
         }
         let verdict = match status {

@@ -47,6 +47,9 @@ use crate::exec::event::LeftRunning;
 
 /// At most this many processes left running are reported.
 const LEFT_RUNNING_LIMIT: usize = 32;
+/// The longest wait for the command lines of what a step left running to
+/// settle (see `Tree::left_running`).
+const SETTLE: Duration = Duration::from_millis(50);
 /// How often the tree is checked while a stopped step's last processes end.
 const POLL: Duration = Duration::from_millis(20);
 /// How long SIGKILL is repeated before a process that does not die (stuck
@@ -112,12 +115,13 @@ async fn supervise(args: &SuperviseArgs) -> Result<(), Error> {
         }
     };
     let Some(step) = step else {
-        return Err(Error::Internal("supervisor: the step has no pid".to_owned()));
+        return Err(Error::Internal(
+            "supervisor: the step has no pid".to_owned(),
+        ));
     };
     let mut tree = Tree {
         me,
         step,
-        command: tree::command_line(step),
         exit: None,
         stopped: false,
         killed: false,
@@ -184,8 +188,6 @@ async fn supervise(args: &SuperviseArgs) -> Result<(), Error> {
 struct Tree {
     me: Pid,
     step: Pid,
-    /// The step's command line, as [`tree::command_line`] gives it.
-    command: String,
     /// Set once the step's own process was reaped.
     exit: Option<StepExit>,
     /// A stop was asked for.
@@ -225,25 +227,35 @@ impl Tree {
     }
 
     fn left_running(&self) -> Vec<LeftRunning> {
-        // A background job forked just before the step ended may not have
-        // exec'd its program yet, and still shows the step's command line:
-        // give it a moment to show its own.
-        let settle = std::time::Instant::now() + Duration::from_millis(50);
-        tree::live_children(self.me)
-            .into_iter()
+        let roots = tree::live_children(self.me);
+        let mut left: Vec<LeftRunning> = roots
+            .iter()
             .take(LEFT_RUNNING_LIMIT)
-            .map(|pid| {
-                let mut command = tree::command_line(pid);
-                while command == self.command && std::time::Instant::now() < settle {
-                    std::thread::sleep(Duration::from_millis(2));
-                    command = tree::command_line(pid);
-                }
-                LeftRunning {
-                    pid: pid.as_raw_nonzero().get().cast_unsigned(),
-                    command,
-                }
+            .map(|&pid| LeftRunning {
+                pid: pid.as_raw_nonzero().get().cast_unsigned(),
+                command: tree::command_line(pid),
             })
-            .collect()
+            .collect();
+        // A job forked just before the step ended may not have exec'd its
+        // program yet (it shows the step's command line), or may be a
+        // wrapper about to exec it (`setsid sleep …`): read the command
+        // lines again until they hold still, for a moment at most.
+        let settle = std::time::Instant::now() + SETTLE;
+        while !left.is_empty() && std::time::Instant::now() < settle {
+            std::thread::sleep(Duration::from_millis(5));
+            let mut changed = false;
+            for (process, &pid) in left.iter_mut().zip(&roots) {
+                let now = tree::command_line(pid);
+                if now != process.command && !now.is_empty() {
+                    process.command = now;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        left
     }
 }
 

@@ -8,6 +8,7 @@ mod dag;
 mod dry_run;
 mod injection;
 mod inputs;
+mod processes;
 mod signals;
 mod steps;
 
