@@ -57,16 +57,25 @@ async fn run_interrupted(
 /// Every way out of the step's process group a script can take, each
 /// ending in a `sleep` with `needle` in its command line: a background job,
 /// `setsid`, a double fork, a double fork into a new session that ignores
-/// SIGTERM, and `nohup`.
+/// SIGTERM, and `nohup`. The script goes on once SIGTERM is ignored; run it
+/// in a directory of its own ([`in_tempdir`]).
 fn escapees(needle: &str) -> String {
     format!(
         "sleep {needle} & \
          setsid sleep {needle} & \
          ( sleep {needle} & ) ; \
-         ( setsid bash -c 'trap \"\" TERM; while true; do sleep {needle}; done' & ) ; \
+         ( setsid bash -c 'trap \"\" TERM; touch trapped; while true; do sleep {needle}; done' & ) ; \
          nohup sleep {needle} >/dev/null 2>&1 & \
+         until [ -e trapped ]; do sleep 0.01; done; \
          sleep {needle}"
     )
+}
+
+/// `spec` run in a new temporary directory (kept as long as the result).
+fn in_tempdir(mut spec: ProcessSpec) -> (ProcessSpec, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    spec.cwd = Some(dir.path().to_owned());
+    (spec, dir)
 }
 
 #[tokio::test]
@@ -212,7 +221,7 @@ async fn a_missing_supervisor_is_a_spawn_error() {
 
 #[tokio::test]
 async fn a_timeout_kills_every_descendant_wherever_it_went() {
-    let mut spec = bash(&escapees("310.1"));
+    let (mut spec, _dir) = in_tempdir(bash(&escapees("310.1")));
     spec.timeout = Some(Duration::from_millis(500));
     spec.grace = Duration::from_millis(500);
     let (_tx, rx) = quiet();
@@ -434,7 +443,7 @@ async fn daemons_started_on_purpose_keep_running_and_are_reported() {
 #[tokio::test]
 async fn cancelling_run_kills_the_tree() {
     let (_tx, rx) = quiet();
-    let spec = bash(&escapees("310.9"));
+    let (spec, _dir) = in_tempdir(bash(&escapees("310.9")));
     let cancelled = tokio::time::timeout(Duration::from_millis(500), run(&spec, rx)).await;
     assert!(cancelled.is_err());
     assert_none_left("sleep 310.9", SURVIVORS);

@@ -19,13 +19,15 @@ const SURVIVORS: Duration = Duration::from_secs(1);
 
 /// A script whose processes leave the step's process group every way they
 /// can, each a `sleep NEEDLE`: `setsid`, a double fork, a double fork into a
-/// new session that ignores SIGTERM, and `nohup`; then `touch started`.
+/// new session that ignores SIGTERM, and `nohup`; then, once SIGTERM is
+/// ignored, `touch started`.
 fn escaping(needle: &str) -> String {
     format!(
         "setsid sleep {needle} & \
          ( sleep {needle} & ) ; \
-         ( setsid bash -c 'trap \"\" TERM; while true; do sleep {needle}; done' & ) ; \
+         ( setsid bash -c 'trap \"\" TERM; touch trapped; while true; do sleep {needle}; done' & ) ; \
          nohup sleep {needle} >/dev/null 2>&1 & \
+         until [ -e trapped ]; do sleep 0.01; done; \
          touch started; sleep {needle}"
     )
 }
