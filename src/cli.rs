@@ -56,6 +56,8 @@ pub enum Command {
     Log(LogArgs),
     /// Write an incident's post-mortem report (Markdown).
     Report(ReportArgs),
+    /// Check an incident's journal: every line in order, its hash chain, its frozen runbooks.
+    Verify(VerifyArgs),
     /// Remove a lock left by a run on another host, after checking it is dead.
     Unlock(UnlockArgs),
     /// Print the JSON Schema of the runbook format.
@@ -192,6 +194,12 @@ pub struct ReportArgs {
     /// Write to this file instead of stdout.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Incident id.
+    pub incident: String,
 }
 
 #[derive(Debug, Args)]

@@ -6,7 +6,7 @@ use std::path::Path;
 use assert_cmd::Command;
 use chrono::{DateTime, Utc};
 use drctl::exec::event::{AnswerSource, Event, Status};
-use drctl::incident::{Journal, LockInfo, Store, lock};
+use drctl::incident::{LockInfo, Store, lock};
 use drctl::secret::Redactor;
 use indexmap::IndexMap;
 
@@ -18,7 +18,7 @@ fn at(text: &str) -> DateTime<Utc> {
 fn failed_run(state: &Path) -> String {
     let store = Store::open(state).unwrap();
     let incident = store.create_incident(at("2026-11-21T23:30:00Z")).unwrap();
-    let mut journal = Journal::open(&incident.journal_path(), Redactor::new()).unwrap();
+    let mut journal = incident.open_journal(Redactor::new()).unwrap();
     let events = [
         (
             "2026-11-21T23:30:00.000Z",
@@ -149,7 +149,7 @@ fn incidents_log_and_report() {
     let text = String::from_utf8(out).unwrap();
     assert_eq!(text.lines().count(), 5);
     assert!(
-        text.starts_with(r#"{"seq":1,"ts":"2026-11-21T23:30:00.000Z","event":"run_started""#),
+        text.starts_with(r#"{"v":2,"seq":1,"ts":"2026-11-21T23:30:00.000Z","prev":"abab"#),
         "{text}"
     );
 
@@ -223,6 +223,7 @@ fn unlock_a_lock_from_another_host() {
     std::fs::write(&path, serde_json::to_string(&holder).unwrap()).unwrap();
 
     let refused = lock::acquire(
+        &state,
         &path,
         &LockInfo::for_this_process("RUN-here", "dave", Utc::now()),
     )
@@ -244,6 +245,7 @@ fn unlock_a_lock_from_another_host() {
             "removed the lock of failover held by run RUN-far (carol on host ops-far.example",
         ));
     let acquired = lock::acquire(
+        &state,
         &path,
         &LockInfo::for_this_process("RUN-here", "dave", Utc::now()),
     )
@@ -258,6 +260,7 @@ fn unlock_refuses_a_live_lock() {
     let store = Store::open(&state).unwrap();
     let path = store.lock_path("freeze");
     let _held = lock::acquire(
+        &state,
         &path,
         &LockInfo::for_this_process("RUN-live", "erin", Utc::now()),
     )

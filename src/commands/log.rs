@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use crate::cli::LogArgs;
-use crate::error::{Error, Result};
-use crate::incident::{Store, journal, report};
+use crate::error::Result;
+use crate::incident::{Store, report};
 use crate::output::Printer;
 
 pub fn run(args: &LogArgs, state_dir: &Path, printer: &Printer) -> Result<()> {
@@ -20,11 +20,11 @@ pub fn run(args: &LogArgs, state_dir: &Path, printer: &Printer) -> Result<()> {
     }
     if args.json {
         // The lines as written, for tools; the journal is already redacted, the printer redacts again.
-        let bytes = std::fs::read(&path).map_err(Error::io(&path))?;
+        let bytes = incident.read_journal_bytes()?;
         printer.out(&String::from_utf8_lossy(&bytes));
         return Ok(());
     }
-    let contents = journal::read(&path)?;
+    let contents = incident.read_journal()?;
     for warning in &contents.warnings {
         printer.warn(&format!("{}: {warning}", path.display()));
     }

@@ -12,6 +12,7 @@ pub mod session;
 pub mod show;
 pub mod unlock;
 pub mod validate;
+pub mod verify;
 
 use std::path::Path;
 

@@ -5,14 +5,14 @@ use std::path::Path;
 
 use crate::cli::ReportArgs;
 use crate::error::{Error, Result};
-use crate::incident::{Store, journal, report};
+use crate::incident::{Store, report};
 use crate::output::Printer;
 
 pub fn run(args: &ReportArgs, state_dir: &Path, printer: &Printer) -> Result<()> {
     let incident = Store::at(state_dir).open_incident(&args.incident)?;
     let path = incident.journal_path();
     let records = if path.exists() {
-        let contents = journal::read(&path)?;
+        let contents = incident.read_journal()?;
         for warning in &contents.warnings {
             printer.warn(&format!("{}: {warning}", path.display()));
         }

@@ -9,21 +9,34 @@
 
 use std::collections::HashMap;
 
+use super::session::Claim;
 use crate::cli::{GlobalArgs, ResumeArgs};
 use crate::error::{Error, Result};
 use crate::exec::context::StepValues;
 use crate::exec::event::{Event, Status};
 use crate::exec::inputs::{self, InputSources};
 use crate::exec::scheduler::{Preset, Presets};
+use crate::incident::IncidentError;
 use crate::incident::replay::{self, StepState};
-use crate::incident::{journal, store::Store};
 use crate::output::Printer;
 use crate::runbook::{self, Runbook};
 
 pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<()> {
-    let store = Store::open(&global.state_dir)?;
-    let incident = store.open_incident(&args.incident)?;
-    let contents = journal::read(&incident.journal_path())?;
+    let operator = super::run::operator(&args.drive);
+    // The lock first: a step another live process is running looks, in its
+    // journal, exactly like a step interrupted mid-way.
+    let claim = Claim::incident(&global.state_dir, &args.incident, &operator)?;
+    let incident = claim.incident.clone();
+    let contents = incident.read_journal()?;
+    if let Some(broken) = contents.chain_break {
+        // An edited journal may claim a step succeeded that never ran.
+        return Err(IncidentError::ChainBroken {
+            path: incident.journal_path(),
+            line: broken.line,
+            message: broken.message,
+        }
+        .into());
+    }
     for warning in &contents.warnings {
         printer.warn(warning);
     }
@@ -58,6 +71,25 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
         .filter(|(name, _)| runbook.inputs.get(*name).is_some_and(|i| !i.secret))
         .map(|(name, value)| format!("{name}={value}"))
         .collect();
+    // A value that held a secret was journaled masked: running on with `***`
+    // in its place would do something else than the run did.
+    let given = |name: &str| {
+        args.set
+            .iter()
+            .any(|s| s.split_once('=').is_some_and(|(n, _)| n == name))
+    };
+    if let Some((name, _)) = last.inputs.iter().find(|(name, value)| {
+        value.contains(crate::secret::MASK)
+            && runbook.inputs.get(*name).is_some_and(|i| !i.secret)
+            && !given(name)
+    }) {
+        return Err(Error::usage(
+            format!(
+                "input `{name}` was recorded masked (its value held a secret's), so it cannot be restored"
+            ),
+            format!("pass `--set {name}=VALUE` with the value of the first run"),
+        ));
+    }
     set.extend(args.set.iter().cloned());
     let sources = InputSources {
         set,
@@ -70,7 +102,6 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
         printer.redactor(),
     )?;
 
-    let operator = super::run::operator(&args.drive);
     let merged = replay::merged_steps(&runs, &last.runbook);
     let rolled_back = replay::rolled_back(&runs, &last.runbook);
     let mut presets = Presets::new();
@@ -130,13 +161,9 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
             "only steps that were started and never finished (or whose rollback failed) can be marked done",
         ));
     }
-    let mut session = super::session::open(
-        &global.state_dir,
-        &runbook,
-        Some(&incident.id),
-        &operator,
-        printer,
-    )?;
+    let mut session = claim
+        .lock_runbook(&runbook)?
+        .open_journal(&runbook, printer)?;
     session
         .pending_events
         .extend(marked.into_iter().map(|step| Event::StepMarkedDone {

@@ -8,7 +8,6 @@ use chrono::Utc;
 
 use crate::error::Result;
 use crate::exec::event::{Event, Listener, ListenerError, Record};
-use crate::incident::journal::Journal;
 use crate::incident::lock::{self, LockGuard, LockInfo};
 use crate::incident::store::{Incident, Store};
 use crate::output::Printer;
@@ -40,34 +39,96 @@ pub fn open(
     let run_id = super::run::new_run_id();
     let info = LockInfo::for_this_process(&run_id, operator, Utc::now());
     let mut pending_events = Vec::new();
-    let runbook_lock = lock::acquire(&store.lock_path(&runbook.name), &info)?;
-    if let Some(previous) = runbook_lock.taken_over {
-        pending_events.push(taken_over(&previous));
+    let runbook_lock = lock::acquire(state_dir, &store.lock_path(&runbook.name), &info)?;
+    if let Some(previous) = &runbook_lock.taken_over {
+        pending_events.push(taken_over(previous));
     }
     let incident = match incident {
         Some(id) => store.open_incident(id)?,
         None => store.create_incident(Utc::now())?,
     };
-    let incident_lock = lock::acquire(&store.incident_lock_path(&incident.id), &info)?;
-    if let Some(previous) = incident_lock.taken_over {
-        pending_events.push(taken_over(&previous));
+    let mut claim = Claim::take(store, incident, run_id, info)?;
+    claim.pending_events.splice(0..0, pending_events);
+    claim.locks.insert(0, runbook_lock.guard);
+    claim.open_journal(runbook, printer)
+}
+
+/// An incident whose lock this run holds: what its journal says can be
+/// trusted not to change under it (`drctl resume` judges it only then).
+pub struct Claim {
+    pub incident: Incident,
+    store: Store,
+    run_id: String,
+    info: LockInfo,
+    pending_events: Vec<Event>,
+    locks: Vec<LockGuard>,
+}
+
+impl Claim {
+    /// Takes the lock of an existing incident.
+    pub fn incident(state_dir: &Path, id: &str, operator: &str) -> Result<Claim> {
+        let store = Store::open(state_dir)?;
+        let incident = store.open_incident(id)?;
+        let run_id = super::run::new_run_id();
+        let info = LockInfo::for_this_process(&run_id, operator, Utc::now());
+        Claim::take(store, incident, run_id, info)
     }
-    incident.freeze_runbook(&run_id, &runbook.source, &runbook.hash)?;
-    let journal = Journal::open(&incident.journal_path(), printer.redactor().clone())?;
-    let outputs = OutputFiles {
-        incident: incident.clone(),
-        run_id: run_id.clone(),
-        redactor: printer.redactor().clone(),
-    };
-    Ok(Session {
-        incident_id: incident.id.clone(),
-        run_dir: incident.run_dir(&run_id),
-        run_id,
-        listeners: vec![Box::new(journal), Box::new(outputs)],
-        pending_events,
-        incident,
-        locks: vec![runbook_lock.guard, incident_lock.guard],
-    })
+
+    fn take(store: Store, incident: Incident, run_id: String, info: LockInfo) -> Result<Claim> {
+        let acquired = lock::acquire(
+            store.state_dir(),
+            &store.incident_lock_path(&incident.id),
+            &info,
+        )?;
+        Ok(Claim {
+            incident,
+            store,
+            run_id,
+            info,
+            pending_events: acquired.taken_over.iter().map(taken_over).collect(),
+            locks: vec![acquired.guard],
+        })
+    }
+
+    /// Takes the runbook's lock too, for a run that resumes another.
+    pub fn lock_runbook(mut self, runbook: &Runbook) -> Result<Claim> {
+        let acquired = lock::acquire(
+            self.store.state_dir(),
+            &self.store.lock_path(&runbook.name),
+            &self.info,
+        )?;
+        self.pending_events
+            .extend(acquired.taken_over.iter().map(taken_over));
+        self.locks.push(acquired.guard);
+        Ok(self)
+    }
+
+    /// Freezes the runbook and opens the journal: the session of the run.
+    pub fn open_journal(self, runbook: &Runbook, printer: &Printer) -> Result<Session> {
+        let Claim {
+            incident,
+            run_id,
+            pending_events,
+            locks,
+            ..
+        } = self;
+        incident.freeze_runbook(&run_id, &runbook.source, &runbook.hash)?;
+        let journal = incident.open_journal(printer.redactor().clone())?;
+        let outputs = OutputFiles {
+            incident: incident.clone(),
+            run_id: run_id.clone(),
+            redactor: printer.redactor().clone(),
+        };
+        Ok(Session {
+            incident_id: incident.id.clone(),
+            run_dir: incident.run_dir(&run_id),
+            run_id,
+            listeners: vec![Box::new(journal), Box::new(outputs)],
+            pending_events,
+            incident,
+            locks,
+        })
+    }
 }
 
 fn taken_over(previous: &LockInfo) -> Event {

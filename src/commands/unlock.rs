@@ -11,7 +11,7 @@ use crate::output::Printer;
 
 pub fn run(args: &UnlockArgs, state_dir: &Path, printer: &Printer) -> Result<()> {
     let path = Store::at(state_dir).lock_path(&args.runbook);
-    let holder = lock::unlock(&path, &args.id)?;
+    let holder = lock::unlock(state_dir, &path, &args.id)?;
     printer.info(&format!(
         "removed the lock of {} held by run {} ({} on host {}, pid {}, since {})",
         args.runbook,

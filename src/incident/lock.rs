@@ -14,7 +14,8 @@
 //! would let a waiting process lock the old inode while a new one locks a
 //! fresh file at the same path.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
+use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -22,6 +23,7 @@ use std::time::Duration;
 use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::fsafe::{self, Access, Create};
 use crate::exec::event::millis_utc;
 use crate::exit_code;
 
@@ -196,18 +198,12 @@ fn lock_name(path: &Path) -> String {
     )
 }
 
-/// Takes the lock at `path` for `info`'s run.
-pub fn acquire(path: &Path, info: &LockInfo) -> Result<Acquired, LockError> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).map_err(LockError::io(parent))?;
-    }
+/// Takes the lock at `path` (under the state directory `root`) for `info`'s
+/// run. The file is created 0600 when missing; a link or a file of another
+/// user there is refused, never followed.
+pub fn acquire(root: &Path, path: &Path, info: &LockInfo) -> Result<Acquired, LockError> {
     let name = lock_name(path);
-    let file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
+    let file = fsafe::open(root, path, Access::ReadWrite, Create::IfMissing)
         .map_err(LockError::io(path))?;
     if let Some(holder) = try_lock_patiently(&file, path)? {
         return Err(match holder {
@@ -223,7 +219,7 @@ pub fn acquire(path: &Path, info: &LockInfo) -> Result<Acquired, LockError> {
     }
     // We hold the flock. Whatever the file still says was left by a holder
     // that did not release it: a crash, or another host.
-    let taken_over = match read_holder(path) {
+    let taken_over = match read_holder(&file) {
         None => None,
         Some(previous) if previous.host != hostname() => {
             return Err(LockError::OtherHost {
@@ -268,13 +264,13 @@ pub fn acquire(path: &Path, info: &LockInfo) -> Result<Acquired, LockError> {
 
 /// Removes a lock for `drctl unlock`, only when `run_id` is the one it
 /// names and no process on this host holds it.
-pub fn unlock(path: &Path, run_id: &str) -> Result<LockInfo, LockError> {
+pub fn unlock(root: &Path, path: &Path, run_id: &str) -> Result<LockInfo, LockError> {
     let name = lock_name(path);
     let not_locked = || LockError::NotLocked {
         name: name.clone(),
         path: path.to_owned(),
     };
-    let file = match OpenOptions::new().read(true).write(true).open(path) {
+    let file = match fsafe::open(root, path, Access::ReadWrite, Create::No) {
         Ok(file) => file,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(not_locked()),
         Err(e) => return Err(LockError::io(path)(e)),
@@ -291,7 +287,7 @@ pub fn unlock(path: &Path, run_id: &str) -> Result<LockInfo, LockError> {
             },
         });
     }
-    let holder = read_holder(path).ok_or_else(not_locked)?;
+    let holder = read_holder(&file).ok_or_else(not_locked)?;
     if holder.run_id != run_id {
         return Err(LockError::WrongRun {
             name,
@@ -307,8 +303,9 @@ pub fn unlock(path: &Path, run_id: &str) -> Result<LockInfo, LockError> {
 
 /// The holder recorded in a lock file, without locking it.
 #[must_use]
-pub fn peek(path: &Path) -> Option<LockInfo> {
-    read_holder(path)
+pub fn peek(root: &Path, path: &Path) -> Option<LockInfo> {
+    let file = fsafe::open(root, path, Access::Read, Create::No).ok()?;
+    read_holder(&file)
 }
 
 /// The holder is a process running on this host now (same host name, same
@@ -318,8 +315,13 @@ pub fn is_live_here(info: &LockInfo) -> bool {
     info.host == hostname() && pid_state(info.pid, info.process_start) == PidState::Alive
 }
 
-fn read_holder(path: &Path) -> Option<LockInfo> {
-    let text = std::fs::read_to_string(path).ok()?;
+/// Read through the open lock file, never by path again: the path could
+/// have been replaced since.
+fn read_holder(file: &File) -> Option<LockInfo> {
+    let mut text = String::new();
+    let mut reader = file;
+    std::io::Seek::rewind(&mut reader).ok()?;
+    reader.read_to_string(&mut text).ok()?;
     serde_json::from_str(text.trim()).ok()
 }
 
@@ -338,7 +340,7 @@ fn try_lock_patiently(file: &File, path: &Path) -> Result<Option<Option<LockInfo
         match file.try_lock() {
             Ok(()) => return Ok(None),
             Err(TryLockError::WouldBlock) => {
-                if let Some(holder) = read_holder(path) {
+                if let Some(holder) = read_holder(file) {
                     return Ok(Some(Some(holder)));
                 }
             }
@@ -456,19 +458,19 @@ mod tests {
     fn free_lock_is_taken_and_emptied_on_drop() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("locks/db-restore.lock");
-        let acquired = acquire(&path, &info("RUN-1")).unwrap();
+        let acquired = acquire(dir.path(), &path, &info("RUN-1")).unwrap();
         assert!(acquired.taken_over.is_none());
-        assert_eq!(peek(&path).unwrap().run_id, "RUN-1");
-        assert!(is_live_here(&peek(&path).unwrap()));
+        assert_eq!(peek(dir.path(), &path).unwrap().run_id, "RUN-1");
+        assert!(is_live_here(&peek(dir.path(), &path).unwrap()));
         // Another open file description of this very process is refused too.
-        let error = acquire(&path, &info("RUN-2")).unwrap_err();
+        let error = acquire(dir.path(), &path, &info("RUN-2")).unwrap_err();
         assert!(
             matches!(&error, LockError::Held { holder, .. } if holder.run_id == "RUN-1"),
             "{error:?}"
         );
         drop(acquired);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
-        let again = acquire(&path, &info("RUN-2")).unwrap();
+        let again = acquire(dir.path(), &path, &info("RUN-2")).unwrap();
         assert!(again.taken_over.is_none());
         again.guard.release().unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
@@ -498,7 +500,7 @@ mod tests {
         };
         write_holder(&path, &holder);
 
-        let error = acquire(&path, &info("RUN-mine")).unwrap_err();
+        let error = acquire(dir.path(), &path, &info("RUN-mine")).unwrap_err();
         assert_eq!(
             error.to_string(),
             format!(
@@ -508,14 +510,14 @@ mod tests {
             )
         );
         assert_eq!(error.exit_code(), exit_code::REFUSED);
-        let error = unlock(&path, &holder.run_id).unwrap_err();
+        let error = unlock(dir.path(), &path, &holder.run_id).unwrap_err();
         assert!(matches!(error, LockError::Live { .. }), "{error:?}");
 
         child.kill().unwrap();
         child.wait().unwrap();
-        let acquired = acquire(&path, &info("RUN-mine")).unwrap();
+        let acquired = acquire(dir.path(), &path, &info("RUN-mine")).unwrap();
         assert_eq!(acquired.taken_over, Some(holder));
-        assert_eq!(peek(&path).unwrap().run_id, "RUN-mine");
+        assert_eq!(peek(dir.path(), &path).unwrap().run_id, "RUN-mine");
     }
 
     /// Without the `flock` binary: the same check with the lock held through
@@ -525,7 +527,7 @@ mod tests {
         other.try_lock().unwrap();
         write_holder(path, &info("RUN-other"));
         assert!(matches!(
-            acquire(path, &info("RUN-mine")),
+            acquire(path.parent().unwrap(), path, &info("RUN-mine")),
             Err(LockError::Held { .. })
         ));
     }
@@ -541,7 +543,7 @@ mod tests {
         dead.pid = gone_pid;
         dead.process_start = Some(1);
         write_holder(&path, &dead);
-        let acquired = acquire(&path, &info("RUN-new")).unwrap();
+        let acquired = acquire(dir.path(), &path, &info("RUN-new")).unwrap();
         assert_eq!(acquired.taken_over, Some(dead));
         drop(acquired);
 
@@ -550,7 +552,7 @@ mod tests {
         reused.pid = 1;
         reused.process_start = Some(u64::MAX);
         write_holder(&path, &reused);
-        let acquired = acquire(&path, &info("RUN-new")).unwrap();
+        let acquired = acquire(dir.path(), &path, &info("RUN-new")).unwrap();
         assert_eq!(acquired.taken_over, Some(reused));
         drop(acquired);
 
@@ -559,10 +561,10 @@ mod tests {
         alive.pid = 1;
         alive.process_start = process_start(1);
         write_holder(&path, &alive);
-        let error = acquire(&path, &info("RUN-new")).unwrap_err();
+        let error = acquire(dir.path(), &path, &info("RUN-new")).unwrap_err();
         assert!(matches!(error, LockError::Orphaned { .. }), "{error:?}");
         assert_eq!(
-            peek(&path),
+            peek(dir.path(), &path),
             Some(alive),
             "a refused acquire leaves the file alone"
         );
@@ -575,7 +577,7 @@ mod tests {
         let mut remote = info("RUN-remote");
         remote.host = "db-admin-2.example".to_owned();
         write_holder(&path, &remote);
-        let error = acquire(&path, &info("RUN-mine")).unwrap_err();
+        let error = acquire(dir.path(), &path, &info("RUN-mine")).unwrap_err();
         assert!(
             matches!(&error, LockError::OtherHost { holder, .. } if **holder == remote),
             "{error:?}"
@@ -591,7 +593,7 @@ mod tests {
             "check on db-admin-2.example that the run is over, then `drctl unlock failover --id RUN-remote`"
         );
         assert_eq!(error.exit_code(), exit_code::REFUSED);
-        assert_eq!(peek(&path), Some(remote));
+        assert_eq!(peek(dir.path(), &path), Some(remote));
     }
 
     #[test]
@@ -599,22 +601,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("failover.lock");
         assert!(matches!(
-            unlock(&path, "RUN-x"),
+            unlock(dir.path(), &path, "RUN-x"),
             Err(LockError::NotLocked { .. })
         ));
         let mut remote = info("RUN-remote");
         remote.host = "db-admin-2.example".to_owned();
         write_holder(&path, &remote);
-        let error = unlock(&path, "RUN-wrong").unwrap_err();
+        let error = unlock(dir.path(), &path, "RUN-wrong").unwrap_err();
         assert!(matches!(error, LockError::WrongRun { .. }), "{error:?}");
         assert_eq!(error.exit_code(), exit_code::INVALID_INPUT);
-        assert_eq!(unlock(&path, "RUN-remote").unwrap(), remote);
+        assert_eq!(unlock(dir.path(), &path, "RUN-remote").unwrap(), remote);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
         assert!(matches!(
-            unlock(&path, "RUN-remote"),
+            unlock(dir.path(), &path, "RUN-remote"),
             Err(LockError::NotLocked { .. })
         ));
-        let acquired = acquire(&path, &info("RUN-mine")).unwrap();
+        let acquired = acquire(dir.path(), &path, &info("RUN-mine")).unwrap();
         assert!(acquired.taken_over.is_none());
     }
 
@@ -622,8 +624,8 @@ mod tests {
     fn incident_locks_name_the_incident() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("incident-INC-20261121-001.lock");
-        let _held = acquire(&path, &info("RUN-1")).unwrap();
-        let error = acquire(&path, &info("RUN-2")).unwrap_err();
+        let _held = acquire(dir.path(), &path, &info("RUN-1")).unwrap();
+        let error = acquire(dir.path(), &path, &info("RUN-2")).unwrap_err();
         assert!(
             error
                 .to_string()

@@ -7,6 +7,7 @@
 //! ```text
 //! incidents/INC-YYYYMMDD-NNN/
 //!   journal.jsonl                      one append-only journal per incident
+//!   journal.head                       seq and hash of its last synced line
 //!   runs/<run-id>/runbook.yaml         frozen exact copy of the runbook text
 //!   runs/<run-id>/runbook.sha256       its hash, in `sha256sum` format
 //!   runs/<run-id>/output/<step>.stdout captured output, bounded and redacted
@@ -16,15 +17,19 @@
 //! ```
 //!
 //! [`store`] owns the layout and ids, [`journal`] the durable event log,
-//! [`lock`] the locks, [`replay`] rebuilds runs from the journal and
-//! [`report`] renders the timeline and the post-mortem.
+//! [`lock`] the locks, [`replay`] rebuilds runs from the journal,
+//! [`report`] renders the timeline and the post-mortem and [`verify`]
+//! checks a journal's hash chain. Every file below the state directory is
+//! opened through `fsafe`, which never follows a link.
 
+mod fsafe;
 pub mod journal;
 pub mod lock;
 mod phrase;
 pub mod replay;
 pub mod report;
 pub mod store;
+pub mod verify;
 
 use std::path::PathBuf;
 
@@ -53,6 +58,24 @@ pub enum IncidentError {
         path: PathBuf,
         line: usize,
         message: String,
+    },
+    #[error(
+        "the journal {} fails its hash chain at line {line}: {message}; it was changed after it was written",
+        path.display()
+    )]
+    ChainBroken {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error(
+        "the journal {} is in format {found} at line {line}, newer than this drctl reads (format {})",
+        path.display(), journal::FORMAT
+    )]
+    NewerFormat {
+        path: PathBuf,
+        line: usize,
+        found: u64,
     },
     #[error("cannot write the journal {}: {message}", path.display())]
     Encode { path: PathBuf, message: String },
@@ -100,10 +123,22 @@ impl IncidentError {
                 "`drctl incidents` lists the incidents (pass `--state-dir` if they live elsewhere)"
                     .to_owned(),
             ),
+            IncidentError::Corrupt { line: 1, .. } => Some(
+                "`drctl log ID --json` prints the raw lines; the journal cannot be read from its first line"
+                    .to_owned(),
+            ),
             IncidentError::Corrupt { line, .. } => Some(format!(
-                "the lines before it are intact: copy the file aside, then repair or remove line {line} \
-                 (`drctl log ID --json` prints the raw lines)"
+                "the {kept} lines before it are intact (`drctl log ID --json` prints them all): to go on from them, \
+                 move the journal aside, keep its first {kept} lines (`head -n {kept}`) and remove journal.head",
+                kept = line - 1
             )),
+            IncidentError::ChainBroken { .. } => Some(
+                "`drctl verify ID` names the first line that does not match; compare the journal with a copy you trust before going on"
+                    .to_owned(),
+            ),
+            IncidentError::NewerFormat { .. } => {
+                Some("read it with the drctl that wrote it, or upgrade drctl".to_owned())
+            }
             _ => None,
         }
     }
@@ -116,9 +151,10 @@ impl IncidentError {
 
 /// Makes a directory's entries durable: after creating or renaming a file,
 /// the file's data being on disk is not enough; its name must be too.
-pub(crate) fn sync_dir(dir: &std::path::Path) -> Result<(), IncidentError> {
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
+/// `dir` is under the state directory `root` (or is it).
+pub(crate) fn sync_dir(root: &std::path::Path, dir: &std::path::Path) -> Result<(), IncidentError> {
+    fsafe::dir(root, dir, false)
+        .and_then(|fd| rustix::fs::fsync(fd).map_err(std::io::Error::from))
         .map_err(IncidentError::io(dir))
 }
 

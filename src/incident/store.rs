@@ -1,12 +1,12 @@
 //! The state directory's layout: incidents and their ids, frozen runbooks,
 //! captured output, and where the lock files live.
 
-use std::fs::OpenOptions;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::fsafe::{self, Access, Create};
 use super::replay::{self, RunView};
 use super::{IncidentError, check_component, journal, lock, sync_dir};
 use crate::exec::event::Status;
@@ -32,6 +32,8 @@ pub struct Store {
 pub struct Incident {
     pub id: String,
     pub dir: PathBuf,
+    /// The state directory it lives in: nothing below it is opened through a link.
+    pub root: PathBuf,
 }
 
 /// One line of `drctl incidents`.
@@ -78,10 +80,10 @@ impl IncidentSummary {
 }
 
 impl Store {
-    /// Opens the state directory, creating it and its subdirectories.
+    /// Opens the state directory, creating it and its subdirectories (0700).
     pub fn open(state_dir: &Path) -> Result<Store, IncidentError> {
         for dir in [state_dir.join(INCIDENTS), state_dir.join(LOCKS)] {
-            std::fs::create_dir_all(&dir).map_err(IncidentError::io(&dir))?;
+            fsafe::dir(state_dir, &dir, true).map_err(IncidentError::io(&dir))?;
         }
         Ok(Store {
             state_dir: state_dir.to_owned(),
@@ -113,7 +115,7 @@ impl Store {
     /// even when an incident's directory was deleted.
     pub fn create_incident(&self, now: DateTime<Utc>) -> Result<Incident, IncidentError> {
         let incidents = self.incidents_dir();
-        std::fs::create_dir_all(&incidents).map_err(IncidentError::io(&incidents))?;
+        fsafe::dir(&self.state_dir, &incidents, true).map_err(IncidentError::io(&incidents))?;
         let day = now.format("%Y%m%d").to_string();
         let highest = self
             .ids()?
@@ -126,10 +128,14 @@ impl Store {
         loop {
             let id = format!("INC-{day}-{number:03}");
             let dir = incidents.join(&id);
-            match std::fs::create_dir(&dir) {
+            match fsafe::create_dir(&self.state_dir, &dir) {
                 Ok(()) => {
-                    sync_dir(&incidents)?;
-                    return Ok(Incident { id, dir });
+                    sync_dir(&self.state_dir, &incidents)?;
+                    return Ok(Incident {
+                        id,
+                        dir,
+                        root: self.state_dir.clone(),
+                    });
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => number += 1,
                 Err(e) => return Err(IncidentError::io(dir)(e)),
@@ -140,15 +146,20 @@ impl Store {
     pub fn open_incident(&self, id: &str) -> Result<Incident, IncidentError> {
         parse_id(id).ok_or_else(|| IncidentError::MalformedId { id: id.to_owned() })?;
         let dir = self.incidents_dir().join(id);
-        if !dir.is_dir() {
-            return Err(IncidentError::NotFound {
-                id: id.to_owned(),
-                dir: self.incidents_dir(),
-            });
+        match fsafe::dir(&self.state_dir, &dir, false) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(IncidentError::NotFound {
+                    id: id.to_owned(),
+                    dir: self.incidents_dir(),
+                });
+            }
+            Err(e) => return Err(IncidentError::io(dir)(e)),
         }
         Ok(Incident {
             id: id.to_owned(),
             dir,
+            root: self.state_dir.clone(),
         })
     }
 
@@ -163,6 +174,7 @@ impl Store {
             let incident = Incident {
                 dir: self.incidents_dir().join(&id),
                 id,
+                root: self.state_dir.clone(),
             };
             out.push(self.summarize(&incident));
         }
@@ -186,7 +198,7 @@ impl Store {
         if !path.exists() {
             return summary;
         }
-        let records = match journal::read(&path) {
+        let records = match journal::read(&self.state_dir, &path) {
             Ok(contents) => contents.records,
             Err(e) => {
                 summary.problem = Some(e.to_string());
@@ -208,9 +220,9 @@ impl Store {
             summary.finished_at = last.finished_at;
             summary.status = last.status;
             summary.active = last.status.is_none()
-                && lock::peek(&self.incident_lock_path(&incident.id)).is_some_and(|holder| {
-                    holder.run_id == last.run_id && lock::is_live_here(&holder)
-                });
+                && lock::peek(&self.state_dir, &self.incident_lock_path(&incident.id)).is_some_and(
+                    |holder| holder.run_id == last.run_id && lock::is_live_here(&holder),
+                );
         }
         summary
     }
@@ -218,6 +230,11 @@ impl Store {
     /// `(day, number)` of every incident directory; other entries are ignored.
     fn ids(&self) -> Result<Vec<(String, u32)>, IncidentError> {
         let dir = self.incidents_dir();
+        match fsafe::dir(&self.state_dir, &dir, false) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(IncidentError::io(dir)(e)),
+        }
         let entries = match std::fs::read_dir(&dir) {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -289,6 +306,22 @@ impl Incident {
         self.dir.join(JOURNAL)
     }
 
+    /// Reads the whole journal ([`journal::read`]).
+    pub fn read_journal(&self) -> Result<journal::JournalContents, IncidentError> {
+        journal::read(&self.root, &self.journal_path())
+    }
+
+    /// The journal's bytes as they are on disk (`drctl log --json`).
+    pub fn read_journal_bytes(&self) -> Result<Vec<u8>, IncidentError> {
+        let path = self.journal_path();
+        fsafe::read(&self.root, &path).map_err(IncidentError::io(path))
+    }
+
+    /// Opens the journal to append ([`journal::Journal::open`]).
+    pub fn open_journal(&self, redactor: Redactor) -> Result<journal::Journal, IncidentError> {
+        journal::Journal::open(&self.root, &self.journal_path(), redactor)
+    }
+
     #[must_use]
     pub fn run_dir(&self, run_id: &str) -> PathBuf {
         self.dir.join(RUNS).join(run_id)
@@ -317,16 +350,17 @@ impl Incident {
             });
         }
         let run_dir = self.run_dir(run_id);
-        std::fs::create_dir_all(run_dir.join(OUTPUT)).map_err(IncidentError::io(&run_dir))?;
+        fsafe::dir(&self.root, &run_dir.join(OUTPUT), true).map_err(IncidentError::io(&run_dir))?;
         let frozen = run_dir.join(FROZEN);
-        write_once(&frozen, source_text.as_bytes())?;
+        write_once(&self.root, &frozen, source_text.as_bytes())?;
         write_once(
+            &self.root,
             &run_dir.join(FROZEN_HASH),
             format!("{hash}  {FROZEN}\n").as_bytes(),
         )?;
-        sync_dir(&run_dir)?;
-        sync_dir(&self.dir.join(RUNS))?;
-        sync_dir(&self.dir)?;
+        sync_dir(&self.root, &run_dir)?;
+        sync_dir(&self.root, &self.dir.join(RUNS))?;
+        sync_dir(&self.root, &self.dir)?;
         Ok(frozen)
     }
 
@@ -336,9 +370,8 @@ impl Incident {
         let run_dir = self.run_dir(run_id);
         let frozen = run_dir.join(FROZEN);
         let hash_path = run_dir.join(FROZEN_HASH);
-        let text = std::fs::read_to_string(&frozen).map_err(IncidentError::io(&frozen))?;
-        let hash_line =
-            std::fs::read_to_string(&hash_path).map_err(IncidentError::io(&hash_path))?;
+        let text = read_text(&self.root, &frozen)?;
+        let hash_line = read_text(&self.root, &hash_path)?;
         let hash = hash_line
             .split_whitespace()
             .next()
@@ -372,28 +405,46 @@ impl Incident {
             });
         }
         let dir = self.output_dir(run_id);
-        std::fs::create_dir_all(&dir).map_err(IncidentError::io(&dir))?;
-        let path = dir.join(format!("{step}.{stream}"));
-        let temp = dir.join(format!(".{step}.{stream}.tmp"));
-        let mut file = std::fs::File::create(&temp).map_err(IncidentError::io(&temp))?;
+        let handle = fsafe::dir(&self.root, &dir, true).map_err(IncidentError::io(&dir))?;
+        let name = format!("{step}.{stream}");
+        let path = dir.join(&name);
+        let temp_name = format!(".{name}.tmp");
+        let temp = dir.join(&temp_name);
+        // A crash may have left the temporary file; it is ours to replace.
+        fsafe::remove_in(&handle, Path::new(&temp_name)).map_err(IncidentError::io(&temp))?;
+        let mut file = fsafe::open_at(
+            &handle,
+            Path::new(&temp_name),
+            Access::ReadWrite,
+            Create::New,
+        )
+        .map_err(IncidentError::io(&temp))?;
         file.write_all(redactor.redact(text).as_bytes())
             .map_err(IncidentError::io(&temp))?;
         drop(file);
-        std::fs::rename(&temp, &path).map_err(IncidentError::io(&path))?;
+        fsafe::rename_in(&handle, Path::new(&temp_name), Path::new(&name))
+            .map_err(IncidentError::io(&path))?;
         Ok(path)
     }
 }
 
+fn read_text(root: &Path, path: &Path) -> Result<String, IncidentError> {
+    let bytes = fsafe::read(root, path).map_err(IncidentError::io(path))?;
+    String::from_utf8(bytes).map_err(|e| {
+        IncidentError::io(path)(std::io::Error::new(std::io::ErrorKind::InvalidData, e))
+    })
+}
+
 /// Creates a file with these bytes and syncs it; an existing file must
 /// already hold exactly them (a crash between two writes of a freeze).
-fn write_once(path: &Path, bytes: &[u8]) -> Result<(), IncidentError> {
-    match OpenOptions::new().write(true).create_new(true).open(path) {
+fn write_once(root: &Path, path: &Path, bytes: &[u8]) -> Result<(), IncidentError> {
+    match fsafe::open(root, path, Access::ReadWrite, Create::New) {
         Ok(mut file) => file
             .write_all(bytes)
             .and_then(|()| file.sync_all())
             .map_err(IncidentError::io(path)),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            let existing = std::fs::read(path).map_err(IncidentError::io(path))?;
+            let existing = fsafe::read(root, path).map_err(IncidentError::io(path))?;
             if existing == bytes {
                 Ok(())
             } else {

@@ -131,3 +131,79 @@ fn a_lock_naming_another_host_is_not_broken() {
         .stderr_contains("drctl unlock hold --id R-elsewhere");
     assert_eq!(crate::support::state::count(output.path(), "hold.count"), 0);
 }
+
+/// `b` fails until `fixed` exists; then it holds until `release` exists.
+const RESUMABLE: &str = r"
+version: 1
+name: resumable
+steps:
+  - id: a
+    shell: { run: echo run >> a.count }
+  - id: b
+    needs: [a]
+    timeout: 30s
+    shell:
+      run: |
+        test -e fixed || exit 1
+        echo run >> b.count
+        while [ ! -e release ]; do sleep 0.05; done
+";
+
+/// Twenty `resume`s of one incident at once: one resumes, the others are
+/// told who holds the incident. None judges the journal before it holds
+/// the lock, so none mistakes the winner's running step for one
+/// interrupted mid-way.
+#[test]
+fn of_twenty_concurrent_resumes_exactly_one_resumes() {
+    let test = with_runbook("resumable", RESUMABLE).env("DRCTL_OPERATOR", "alice");
+    let dir = test.path().to_path_buf();
+    test.again().args(["run", "resumable"]).run().code(1);
+    let incident = incident_ids(&dir).remove(0);
+    std::fs::write(dir.join("fixed"), "").expect("fix b");
+    let mut running: Vec<Running> = (0..20)
+        .map(|_| test.again().args(["resume", &incident]).spawn())
+        .collect();
+    let start = Instant::now();
+    loop {
+        let mut still = 0;
+        for r in &mut running {
+            still += usize::from(!r.has_exited());
+        }
+        if still <= 1 || start.elapsed() > Duration::from_secs(20) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::fs::write(dir.join("release"), "").expect("release the winner");
+    let pids: Vec<i32> = running.iter().map(Running::pid).collect();
+    let outputs: Vec<_> = running.into_iter().map(Running::wait).collect();
+    let codes: Vec<Option<i32>> = outputs.iter().map(|o| o.status.code()).collect();
+    let winners: Vec<usize> = (0..outputs.len())
+        .filter(|&i| codes[i] == Some(0))
+        .collect();
+    assert_eq!(
+        winners.len(),
+        1,
+        "exactly one resume must succeed: {codes:?}"
+    );
+    let winner = winners[0];
+    assert_eq!(crate::support::state::count(&dir, "b.count"), 1);
+    assert_eq!(crate::support::state::count(&dir, "a.count"), 1);
+    for (i, output) in outputs.iter().enumerate().filter(|(i, _)| *i != winner) {
+        output
+            .code(3)
+            .stderr_contains(&format!("incident {incident} is being run by alice"))
+            .stderr_contains(&format!("pid {}", pids[winner]));
+        assert!(
+            !output.stderr.contains("interrupted"),
+            "loser {i} judged a running step:\n{}",
+            output.stderr
+        );
+    }
+    let journal = only_journal(&dir);
+    assert_eq!(
+        events(&journal, "run_started", None).len(),
+        2,
+        "one resumed run"
+    );
+}

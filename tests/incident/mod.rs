@@ -3,10 +3,12 @@
 //! output, locks under contention, resuming failed runs, and the report.
 
 mod crash;
+mod integrity;
 mod locks;
 mod report;
 mod resume;
 mod secrets;
+mod statedir;
 
 use crate::support::Test;
 

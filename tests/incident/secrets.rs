@@ -168,3 +168,123 @@ fn a_secret_never_reaches_a_dry_run_or_a_resume() {
         );
     }
 }
+
+/// A secret that happens to equal one of the journal's own words.
+const WORDS: &str = r#"
+version: 1
+name: words
+inputs:
+  token:
+    secret: true
+    env: WORD_SECRET
+steps:
+  - id: restore
+    shell: { run: "echo run >> restore.count; echo 'value {{ inputs.token }} here'" }
+  - id: after
+    needs: [restore]
+    shell: { run: "echo run >> after.count; test -e fixed" }
+"#;
+
+/// Secrets equal to an enum word (`succeeded`, `failed`), part of a run id
+/// (`R2026`) or of an incident id, a step id, an event name or a path
+/// component mask the values they appear in, never the journal's structure:
+/// every journal stays readable, verifiable and resumable.
+#[test]
+fn a_secret_equal_to_the_journals_own_words_masks_values_only() {
+    for word in [
+        "succeeded",
+        "failed",
+        "R2026",
+        "INC-2026",
+        "restore",
+        "step_finished",
+        "incidents",
+        "journal",
+    ] {
+        let test = with_runbook("words", WORDS).env("WORD_SECRET", word);
+        let first = test.again().args(["run", "words"]).run();
+        first.code(1);
+        // `only_journal` fails on a line that is not JSON.
+        let journal = only_journal(test.path());
+        let finished = events(&journal, "step_finished", Some("restore"));
+        assert_eq!(finished.len(), 1, "{word}: {journal:#?}");
+        assert_eq!(finished[0]["status"], "succeeded", "{word}");
+        assert_eq!(
+            finished[0]["result"]["stdout"], "value *** here\n",
+            "{word}: the value is still masked"
+        );
+        let run = &events(&journal, "run_started", None)[0];
+        assert!(
+            run["run_id"]
+                .as_str()
+                .is_some_and(|id| id.starts_with("R2026")),
+            "{word}: {run}"
+        );
+        let captured = crate::support::state::step_output(test.path(), "restore", "stdout");
+        assert_eq!(captured, "value *** here\n", "{word}");
+
+        let incident = only_incident(test.path());
+        for args in [
+            ["log", incident.as_str()],
+            ["report", incident.as_str()],
+            ["verify", incident.as_str()],
+        ] {
+            test.again().args(args).run().success();
+        }
+        std::fs::write(test.path().join("fixed"), "").expect("fix after");
+        test.again()
+            .args(["resume", incident.as_str()])
+            .run()
+            .success();
+        assert_eq!(
+            crate::support::state::count(test.path(), "restore.count"),
+            1,
+            "{word}"
+        );
+        assert_eq!(
+            crate::support::state::count(test.path(), "after.count"),
+            2,
+            "{word}"
+        );
+        let journal = only_journal(test.path());
+        assert_eq!(
+            events(&journal, "run_finished", None)[1]["status"],
+            "succeeded",
+            "{word}"
+        );
+        test.again()
+            .args(["verify", incident.as_str()])
+            .run()
+            .success();
+    }
+}
+
+/// An ordinary input whose value held a secret was journaled masked:
+/// resume asks for it again rather than run on with `***`.
+#[test]
+fn resume_asks_again_for_an_input_journaled_masked() {
+    let yaml = WORDS.replace(
+        "steps:",
+        "  target: { default: \"db-succeeded-1\" }\nsteps:",
+    );
+    let test = with_runbook("words", &yaml).env("WORD_SECRET", "succeeded");
+    test.again().args(["run", "words"]).run().code(1);
+    let incident = only_incident(test.path());
+    std::fs::write(test.path().join("fixed"), "").expect("fix after");
+    test.again()
+        .args(["resume", incident.as_str()])
+        .run()
+        .code(2)
+        .stderr_contains("input `target` was recorded masked")
+        .stderr_contains("--set target=VALUE");
+    assert_eq!(crate::support::state::count(test.path(), "after.count"), 1);
+    test.again()
+        .args([
+            "resume",
+            incident.as_str(),
+            "--set",
+            "target=db-succeeded-1",
+        ])
+        .run()
+        .success();
+}
