@@ -110,9 +110,10 @@ impl Progress {
             }
             out.push('\n');
             if !left_running.is_empty() {
-                let pad = "";
+                // Under the step's text, past its mark and id.
                 out.push_str(&format!(
-                    "    {pad:<width$}  {}\n",
+                    "    {:width$}  {}\n",
+                    "",
                     left_running_text(left_running)
                 ));
             }
@@ -362,7 +363,7 @@ impl Listener for Progress {
 }
 
 /// What a finished step left running, in words:
-/// `left running: pg_ctl … (pid 4242), sleep 30 (pid 4250)`.
+/// `left running: postgres -D /srv/pg (pid 4242), sleep 30 (pid 4250)`.
 pub fn left_running_text(left: &[LeftRunning]) -> String {
     let each: Vec<String> = left
         .iter()

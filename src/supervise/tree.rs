@@ -7,6 +7,7 @@
 //! finds every process the step started, whatever process group or session
 //! it moved to.
 
+use std::collections::HashSet;
 use std::fs;
 
 use rustix::io::Errno;
@@ -77,11 +78,12 @@ pub fn live_children(root: Pid) -> Vec<Pid> {
 /// Every live descendant of `root`, parents before their children.
 pub fn descendants(root: Pid) -> Vec<Pid> {
     let mut found = Vec::new();
+    let mut seen = HashSet::new();
     let mut queue = vec![root];
     while let Some(parent) = queue.pop() {
         for child in children(parent) {
             // A zombie's own children were already re-parented to us.
-            if alive(child) && !found.contains(&child) {
+            if alive(child) && seen.insert(child.as_raw_nonzero()) {
                 found.push(child);
                 queue.push(child);
             }
@@ -97,6 +99,11 @@ pub fn descendants(root: Pid) -> Vec<Pid> {
 /// then signalled through the pidfd.
 pub fn signal_descendants(root: Pid, signal: Signal) -> usize {
     let tree = descendants(root);
+    // Who may be a parent of a process we signal: the root and the tree.
+    let parents: HashSet<i32> = std::iter::once(root)
+        .chain(tree.iter().copied())
+        .map(|p| p.as_raw_nonzero().get())
+        .collect();
     let mut sent = 0;
     for &pid in &tree {
         let pidfd = match pidfd_open(pid, PidfdFlags::empty()) {
@@ -109,10 +116,7 @@ pub fn signal_descendants(root: Pid, signal: Signal) -> usize {
             // Gone already.
             Err(_) => continue,
         };
-        let ours = stat(pid).is_some_and(|(_, parent)| {
-            parent == root.as_raw_nonzero().get()
-                || tree.iter().any(|p| p.as_raw_nonzero().get() == parent)
-        });
+        let ours = stat(pid).is_some_and(|(_, parent)| parents.contains(&parent));
         if ours && pidfd_send_signal(&pidfd, signal).is_ok() {
             sent += 1;
         }
