@@ -448,3 +448,28 @@ async fn cancelling_run_kills_the_tree() {
     assert!(cancelled.is_err());
     assert_none_left("sleep 310.9", SURVIVORS);
 }
+
+#[tokio::test]
+async fn a_step_signalling_its_supervisor() {
+    // SIGTERM, SIGHUP and SIGINT to the supervisor are not drctl's: ignored.
+    let (_tx, rx) = quiet();
+    let outcome = run(
+        &bash("kill -TERM $PPID; kill -HUP $PPID; kill -INT $PPID; sleep 0.2; echo still here"),
+        rx.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(outcome.exit, Exit::Code(0), "{outcome:?}");
+    assert_eq!(outcome.stdout.text, "still here\n");
+    // SIGKILL cannot be ignored: the step is reported lost, not succeeded.
+    let error = run(&bash("kill -KILL $PPID; sleep 0.2"), rx)
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ProcessError::Lost { .. }), "{error:?}");
+    assert!(
+        error
+            .to_string()
+            .starts_with("the supervisor of `bash` ended without saying how the step ended"),
+        "{error}"
+    );
+}

@@ -174,6 +174,9 @@ pub async fn run(
         // which decides what the step gets.
         .process_group(0);
     let mut child = command.spawn().map_err(spawn_error)?;
+    // The command holds the supervisor's end of the socket: without this,
+    // a supervisor that dies without a word (SIGKILL) would never close it.
+    drop(command);
     tracing::debug!(program = %spec.program, supervisor = ?child.id(), "spawned");
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();

@@ -186,3 +186,29 @@ steps:
     let error = finished[0]["error"].as_str().unwrap_or_default();
     assert!(error.contains("/no/such/dir` (its `cwd`)"), "{error}");
 }
+
+#[test]
+fn the_supervisor_subcommand_is_internal() {
+    let test = crate::support::Test::new();
+    let help = test.again().arg("--help").run();
+    help.success().stdout_not_contains("supervise");
+    for shell in ["bash", "zsh", "fish"] {
+        test.again()
+            .args(["completions", shell])
+            .run()
+            .success()
+            .stdout_not_contains("supervise");
+    }
+    // Run by hand (stdin is not drctl's control socket), it refuses and
+    // starts nothing.
+    let by_hand = test
+        .again()
+        .args(["__supervise", "--parent", "1", "--grace-ms", "10", "--"])
+        .args(["touch", "ran"])
+        .run();
+    by_hand
+        .code(2)
+        .stderr_contains("`drctl __supervise` needs drctl's control socket on stdin")
+        .stderr_contains("not by hand");
+    assert!(!by_hand.path().join("ran").exists());
+}
