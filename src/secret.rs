@@ -5,15 +5,61 @@
 //! secret outputs) with `***`, and masks credentials by shape: passwords in
 //! connection strings (`user:pass@`, `password=...`) and `Authorization` /
 //! `Cookie` header values.
+//!
+//! Each secret is also masked in the encodings a program commonly prints it
+//! in (see [`encodings`]). All of them are searched at once by one
+//! Aho-Corasick automaton, rebuilt only when a secret is added, so the cost
+//! of a pass is linear in the text whatever the number of secrets.
+//!
+//! A child's output is redacted as it is read, before it is cut to a bound:
+//! [`StreamRedactor`] holds back the few bytes at the end of each chunk that
+//! could be the start of a secret, so neither a read-chunk boundary nor the
+//! cut of a bounded capture can split a secret into two unmasked halves.
 
-use std::sync::{Arc, RwLock};
+use std::collections::HashSet;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
 pub const MASK: &str = "***";
 
 /// Shared, growing set of secret values.
 #[derive(Debug, Default, Clone)]
 pub struct Redactor {
-    secrets: Arc<RwLock<Vec<String>>>,
+    inner: Arc<RwLock<Inner>>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    secrets: HashSet<String>,
+    /// Every encoding of every secret, deduplicated.
+    patterns: Vec<String>,
+    known_patterns: HashSet<String>,
+    /// Built from `patterns` on first use after a change.
+    matcher: Option<Arc<Matcher>>,
+}
+
+/// The automaton over every pattern, and the longest pattern's length in bytes.
+#[derive(Debug)]
+struct Matcher {
+    automaton: AhoCorasick,
+    longest: usize,
+}
+
+impl Matcher {
+    /// The text with every pattern replaced by [`MASK`].
+    fn mask(&self, text: &str) -> String {
+        if !self.automaton.is_match(text) {
+            return text.to_owned();
+        }
+        let mut out = String::with_capacity(text.len());
+        self.automaton
+            .replace_all_with(text, &mut out, |_, _, out| {
+                out.push_str(MASK);
+                true
+            });
+        out
+    }
 }
 
 impl Redactor {
@@ -27,40 +73,267 @@ impl Redactor {
         if secret.chars().count() < crate::runbook::check::MIN_SECRET_LEN {
             return;
         }
-        let mut secrets = self
-            .secrets
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if !secrets.iter().any(|s| s == secret) {
-            secrets.push(secret.to_owned());
-            // Longest first, so a secret containing another is masked whole.
-            secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        if !inner.secrets.insert(secret.to_owned()) {
+            return;
         }
-        // A secret may also appear JSON-escaped (in the journal) or with its lines split.
-        let escaped = serde_json::to_string(secret).unwrap_or_default();
-        let escaped = escaped.trim_matches('"');
-        if escaped != secret && !secrets.iter().any(|s| s == escaped) {
-            secrets.push(escaped.to_owned());
-            secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        for pattern in encodings(secret) {
+            if inner.known_patterns.insert(pattern.clone()) {
+                inner.patterns.push(pattern);
+            }
         }
+        inner.matcher = None;
+    }
+
+    /// The automaton for the current secrets; `None` while there are none.
+    fn matcher(&self) -> Option<Arc<Matcher>> {
+        {
+            let inner = self.inner.read().unwrap_or_else(PoisonError::into_inner);
+            if inner.patterns.is_empty() {
+                return None;
+            }
+            if let Some(matcher) = &inner.matcher {
+                return Some(Arc::clone(matcher));
+            }
+        }
+        let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);
+        if inner.matcher.is_none() {
+            // Leftmost-longest: where a secret contains another (or one
+            // encoding is a prefix of another), the whole of it is masked.
+            let automaton = AhoCorasickBuilder::new()
+                .match_kind(MatchKind::LeftmostLongest)
+                .build(&inner.patterns)
+                // Only a pattern set too large for memory fails to build.
+                .expect("the secret patterns fit an automaton");
+            let longest = inner.patterns.iter().map(String::len).max().unwrap_or(0);
+            inner.matcher = Some(Arc::new(Matcher { automaton, longest }));
+        }
+        inner.matcher.clone()
     }
 
     /// Returns the text with every secret masked.
     pub fn redact(&self, text: &str) -> String {
-        let mut out = text.to_owned();
-        {
-            let secrets = self
-                .secrets
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            for secret in secrets.iter() {
-                if out.contains(secret.as_str()) {
-                    out = out.replace(secret.as_str(), MASK);
+        match self.matcher() {
+            Some(matcher) => mask_credentials(&matcher.mask(text)),
+            None => mask_credentials(text),
+        }
+    }
+
+    /// Masks every secret in the strings of a JSON value, in place (keys
+    /// included); shapes are left to the writers, which redact whole texts.
+    pub fn redact_json(&self, value: &mut serde_json::Value) {
+        let Some(matcher) = self.matcher() else {
+            return;
+        };
+        match value {
+            serde_json::Value::String(text) => *text = matcher.mask(text),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|i| self.redact_json(i)),
+            serde_json::Value::Object(map) => {
+                let entries = std::mem::take(map);
+                for (key, mut item) in entries {
+                    self.redact_json(&mut item);
+                    map.insert(matcher.mask(&key), item);
                 }
             }
+            _ => {}
         }
-        mask_credentials(&out)
     }
+
+    /// A redactor for one stream of bytes (a child's stdout, an HTTP body).
+    pub fn stream(&self) -> StreamRedactor {
+        StreamRedactor {
+            redactor: self.clone(),
+            pending: Vec::new(),
+        }
+    }
+}
+
+/// Masks secrets in a stream that arrives in chunks.
+///
+/// Bytes that could still be the start of a secret (fewer than the longest
+/// pattern, at the end of what arrived) are held back until the next chunk
+/// or [`StreamRedactor::finish`] decides them; everything before them is
+/// final. Only known secret values are masked here: credential shapes have no
+/// bounded length, and are masked by the writers on the whole kept text.
+#[derive(Debug)]
+pub struct StreamRedactor {
+    redactor: Redactor,
+    pending: Vec<u8>,
+}
+
+impl StreamRedactor {
+    /// Takes the next chunk; appends to `out` what is now known to be safe.
+    pub fn push(&mut self, chunk: &[u8], out: &mut Vec<u8>) {
+        self.pending.extend_from_slice(chunk);
+        self.flush(out, false);
+    }
+
+    /// The stream ended: appends the rest.
+    pub fn finish(&mut self, out: &mut Vec<u8>) {
+        self.flush(out, true);
+    }
+
+    fn flush(&mut self, out: &mut Vec<u8>, at_end: bool) {
+        // The secret set may have grown since the last chunk: look it up each time.
+        let Some(matcher) = self.redactor.matcher() else {
+            out.append(&mut self.pending);
+            return;
+        };
+        let buf = &self.pending;
+        // A match starting before `settled` lies wholly in `buf`, so it is the
+        // match the whole stream would have there; one starting later may
+        // still grow into a longer secret with the next chunk.
+        let settled = if at_end {
+            buf.len()
+        } else {
+            buf.len().saturating_sub(matcher.longest - 1)
+        };
+        let mut cursor = 0;
+        for found in matcher.automaton.find_iter(buf.as_slice()) {
+            if found.start() >= settled {
+                break;
+            }
+            out.extend_from_slice(&buf[cursor..found.start()]);
+            out.extend_from_slice(MASK.as_bytes());
+            cursor = found.end();
+        }
+        let kept_from = cursor.max(settled);
+        out.extend_from_slice(&buf[cursor..kept_from]);
+        self.pending.drain(..kept_from);
+    }
+}
+
+/// The texts a secret is masked as: itself, and the common ways a program
+/// prints it —
+/// - JSON-escaped (as serde does, and with non-ASCII as `\uXXXX`);
+/// - base64, standard and URL-safe alphabets, with and without padding;
+///   and the characters that encode it inside a longer base64 text at each of
+///   the three byte alignments (only characters that depend on the secret's
+///   bits alone, so the fragment appears whatever surrounds it);
+/// - hex, lowercase and uppercase;
+/// - percent-encoded (every byte outside `A-Za-z0-9-._~`, uppercase and
+///   lowercase hex digits, and the form encoding with `+` for a space).
+pub fn encodings(secret: &str) -> Vec<String> {
+    let bytes = secret.as_bytes();
+    let mut out = vec![secret.to_owned()];
+    let json = serde_json::to_string(secret).unwrap_or_default();
+    out.push(json.trim_matches('"').to_owned());
+    out.push(json_ascii(secret));
+    for alphabet in [BASE64_STANDARD, BASE64_URL_SAFE] {
+        let plain = base64(bytes, alphabet);
+        out.push(pad(&plain));
+        out.push(plain);
+        for shift in 0..3 {
+            let mut shifted = vec![0u8; shift];
+            shifted.extend_from_slice(bytes);
+            let encoded = base64(&shifted, alphabet);
+            // Character i covers bits [6i, 6i + 6); the secret's bits are
+            // [8 * shift, 8 * (shift + len)).
+            let first = (8 * shift).div_ceil(6);
+            let end = 8 * (shift + bytes.len()) / 6;
+            out.push(encoded[first..end].to_owned());
+        }
+    }
+    let hex = hex_lower(bytes);
+    out.push(hex.to_uppercase());
+    out.push(hex);
+    let percent = percent_encode(bytes);
+    out.push(percent.replace("%20", "+"));
+    out.push(lowercase_escapes(&percent));
+    out.push(percent);
+    let mut unique: Vec<String> = Vec::with_capacity(out.len());
+    for pattern in out {
+        if !pattern.is_empty() && !unique.contains(&pattern) {
+            unique.push(pattern);
+        }
+    }
+    unique
+}
+
+const BASE64_STANDARD: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const BASE64_URL_SAFE: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Base64 without padding.
+fn base64(bytes: &[u8], alphabet: &[u8; 64]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for group in bytes.chunks(3) {
+        let word = group
+            .iter()
+            .enumerate()
+            .fold(0u32, |word, (i, &b)| word | u32::from(b) << (16 - 8 * i));
+        for i in 0..=group.len() {
+            out.push(char::from(alphabet[(word >> (18 - 6 * i)) as usize & 63]));
+        }
+    }
+    out
+}
+
+fn hex_lower(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
+}
+
+fn pad(encoded: &str) -> String {
+    let mut padded = encoded.to_owned();
+    while !padded.len().is_multiple_of(4) {
+        padded.push('=');
+    }
+    padded
+}
+
+/// JSON string content with every non-ASCII character as `\uXXXX` (what
+/// Python's `json.dumps` and many others print by default).
+fn json_ascii(secret: &str) -> String {
+    let escaped = serde_json::to_string(secret).unwrap_or_default();
+    let mut out = String::with_capacity(escaped.len());
+    for c in escaped.trim_matches('"').chars() {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        }
+    }
+    out
+}
+
+fn percent_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() * 3);
+    for &b in bytes {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `%2F` → `%2f`, leaving the unescaped characters as they are.
+fn lowercase_escapes(percent: &str) -> String {
+    let mut out = String::with_capacity(percent.len());
+    let mut digits = 0;
+    for c in percent.chars() {
+        if c == '%' {
+            digits = 2;
+            out.push(c);
+        } else if digits > 0 {
+            digits -= 1;
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Masks passwords in URLs and key/value connection strings, and the values of
@@ -184,6 +457,105 @@ mod tests {
         );
         r.add("ab");
         assert_eq!(r.redact("abc"), "abc", "short values are not secrets");
+    }
+
+    #[test]
+    fn base64_matches_the_standard_vectors() {
+        for (plain, encoded) in [
+            ("", ""),
+            ("f", "Zg"),
+            ("fo", "Zm8"),
+            ("foo", "Zm9v"),
+            ("foob", "Zm9vYg"),
+            ("fooba", "Zm9vYmE"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
+            assert_eq!(base64(plain.as_bytes(), BASE64_STANDARD), encoded);
+        }
+        assert_eq!(pad("Zg"), "Zg==");
+        assert_eq!(base64(&[0xfb, 0xff], BASE64_STANDARD), "+/8");
+        assert_eq!(base64(&[0xfb, 0xff], BASE64_URL_SAFE), "-_8");
+    }
+
+    /// Each encoding of a secret is masked, alone and inside longer text;
+    /// base64 fragments at every alignment inside a longer base64 text.
+    #[test]
+    fn encodings_are_masked() {
+        let secret = "p@ss w/rd+é\"x";
+        let r = Redactor::new();
+        r.add(secret);
+        let hex = hex_lower(secret.as_bytes());
+        let shown = [
+            secret.to_owned(),
+            hex.clone(),
+            hex.to_uppercase(),
+            "p%40ss%20w%2Frd%2B%C3%A9%22x".to_owned(),
+            "p%40ss%20w%2frd%2b%c3%a9%22x".to_owned(),
+            "p%40ss+w%2Frd%2B%C3%A9%22x".to_owned(),
+            r#"p@ss w/rd+é\"x"#.to_owned(),
+            r#"p@ss w/rd+\u00e9\"x"#.to_owned(),
+            pad(&base64(secret.as_bytes(), BASE64_STANDARD)),
+            base64(secret.as_bytes(), BASE64_URL_SAFE),
+        ];
+        for text in shown {
+            let masked = r.redact(&format!("<{text}>"));
+            assert_eq!(masked, "<***>", "{text}");
+        }
+        for prefix in ["", "a", "ab", "abc", "abcd"] {
+            for suffix in ["", "z", "zz", "zzz"] {
+                let whole = format!("{prefix}{secret}{suffix}");
+                for alphabet in [BASE64_STANDARD, BASE64_URL_SAFE] {
+                    let encoded = pad(&base64(whole.as_bytes(), alphabet));
+                    let masked = r.redact(&encoded);
+                    assert!(masked.contains(MASK), "{whole:?}: {encoded} → {masked}");
+                    // What is left is at most the characters that mix in the neighbours' bits.
+                    let left = masked.len() - MASK.len();
+                    assert!(
+                        left <= encoded.len() - 4 * secret.len() / 3 + 2,
+                        "{encoded} → {masked}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Streaming gives what one pass over the whole text gives, however the
+    /// text is chunked.
+    #[test]
+    fn streaming_equals_one_pass() {
+        let r = Redactor::new();
+        r.add("secret-one");
+        r.add("secret-one-longer");
+        r.add("ZZZZ");
+        let text = "a secret-one-longer b secret-one c secret-on ZZZZZ secret-one";
+        let whole = r.redact(text);
+        assert_eq!(whole, "a *** b *** c secret-on ***Z ***");
+        for size in 1..=text.len() {
+            let mut stream = r.stream();
+            let mut out = Vec::new();
+            for chunk in text.as_bytes().chunks(size) {
+                stream.push(chunk, &mut out);
+            }
+            stream.finish(&mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), whole, "chunks of {size}");
+        }
+        let mut plain = Redactor::new().stream();
+        let mut out = Vec::new();
+        plain.push(b"no secrets", &mut out);
+        assert_eq!(out, b"no secrets", "nothing is held back without secrets");
+    }
+
+    #[test]
+    fn json_values_are_masked_in_place() {
+        let r = Redactor::new();
+        r.add("hunter22");
+        let mut value =
+            serde_json::json!({"a": ["x hunter22 y", 3], "hunter22": {"b": "aHVudGVyMjI="}});
+        r.redact_json(&mut value);
+        assert_eq!(
+            value,
+            serde_json::json!({"a": ["x *** y", 3], "***": {"b": "***"}})
+        );
     }
 
     #[test]

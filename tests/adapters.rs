@@ -789,3 +789,56 @@ fn database_output_settings_do_not_change_the_json() {
         );
     }
 }
+
+/// JSON over a cap is cut and so not parsed: a template reading `result.json`
+/// says that, with the cap and the size, instead of a bare `undefined value`.
+#[test]
+fn json_over_the_cap_says_so() {
+    let server = TestServer::start();
+    let url = server.url();
+    let test = runbook(
+        "big-json",
+        &format!(
+            r#"
+version: 1
+name: big-json
+steps:
+  - id: small
+    shell:
+      run: |
+        printf '{{"id": 7}}'
+    outputs:
+      id: "{{{{ result.json.id }}}}"
+  - id: shell
+    needs: [small]
+    shell:
+      run: |
+        printf '{{"id": 7, "pad": "'
+        head -c 300000 /dev/zero | tr '\0' x
+        printf '"}}'
+    outputs:
+      id: "{{{{ result.json.id }}}}"
+    continue_on_error: true
+  - id: expect
+    needs: [small]
+    shell:
+      run: head -c 300000 /dev/zero | tr '\0' 1
+      expect: ["result.json.id == 7"]
+    continue_on_error: true
+  - id: http
+    needs: [small]
+    http:
+      url: {url}/big/2000000
+    outputs:
+      x: "{{{{ result.json.x }}}}"
+"#
+        ),
+    );
+    let out = run(test, "big-json", &[]);
+    out.code(1)
+        .stderr_contains("`result.json` is not set: stdout was 300020 bytes, over the 256 KiB capture cap")
+        .stderr_contains("`result.json` is not set: stdout was 300000 bytes, over the 256 KiB capture cap")
+        .stderr_contains(
+            "`result.json` is not set: the response body was over the 1 MiB cap (2000000 bytes by its content-length)",
+        );
+}

@@ -22,6 +22,7 @@ fn request(method: &str, url: String) -> HttpRequest {
         insecure: false,
         expect_status: Vec::new(),
         body_limit: 1024 * 1024,
+        redactor: drctl::secret::Redactor::new(),
     }
 }
 
@@ -653,5 +654,37 @@ fn server_works_from_sync_tests_and_stops_promptly() {
     assert!(
         std::net::TcpStream::connect(addr).is_err(),
         "still listening"
+    );
+}
+
+#[tokio::test]
+async fn a_secret_cut_by_the_body_limit_is_masked_not_halved() {
+    let server = TestServer::start();
+    let secret = "CANARY-s3cr3t-9f2e";
+    let mut req = request("POST", format!("{}/echo", server.url()));
+    req.body = Some(HttpBody::Text(format!(
+        "{}{secret}{}",
+        "x".repeat(3000),
+        "y".repeat(100)
+    )));
+    let whole = send(&req).await.unwrap().body;
+    let at = whole.find(secret).expect("the echo holds the secret");
+    req.redactor.add(secret);
+    for cut in at..=at + secret.len() {
+        req.body_limit = cut;
+        let response = send(&req).await.unwrap();
+        assert!(response.body_truncated);
+        // Whatever the cut, not even the first 3 bytes of the secret are kept.
+        assert!(
+            !response.body.ends_with(&secret[..3]) && !response.body.contains(&secret[..4]),
+            "cut at {cut}: {:?}",
+            &response.body[at.saturating_sub(5)..]
+        );
+    }
+    req.body_limit = 1024 * 1024;
+    let response = send(&req).await.unwrap();
+    assert_eq!(
+        response.json.unwrap()["body"],
+        format!("{}***{}", "x".repeat(3000), "y".repeat(100))
     );
 }

@@ -14,6 +14,7 @@ fn request(url: &str, sql: &str, params: Vec<Value>, mode: PgMode) -> PgRequest 
         params,
         mode,
         timeout: Duration::from_secs(5),
+        redactor: drctl::secret::Redactor::new(),
     }
 }
 

@@ -26,6 +26,7 @@ fn bash(script: &str) -> ProcessSpec {
         timeout: Some(Duration::from_secs(20)),
         grace: Duration::from_secs(1),
         leak_grace: Duration::from_millis(100),
+        redactor: drctl::secret::Redactor::new(),
         supervisor: drctl_bin(),
     }
 }

@@ -49,6 +49,8 @@ pub struct HttpRequest {
     pub expect_status: Vec<u16>,
     /// Keep at most this many bytes of the response body.
     pub body_limit: usize,
+    /// Masks secrets in the response body as it is read, before it is cut.
+    pub redactor: crate::secret::Redactor,
 }
 
 /// What came back.
@@ -245,7 +247,7 @@ pub async fn send(req: &HttpRequest) -> Result<HttpResponse, HttpError> {
 
     let status = response.status().as_u16();
     let headers = collect_headers(response.headers());
-    let (bytes, body_truncated) = read_bounded(response, req.body_limit)
+    let (bytes, body_truncated) = read_bounded(response, req.body_limit, &req.redactor)
         .await
         .map_err(|e| fail(&e))?;
     let json = if body_truncated || bytes.is_empty() {
@@ -629,21 +631,26 @@ fn collect_headers(headers: &HeaderMap) -> IndexMap<String, String> {
 }
 
 /// Reads the body until `limit` bytes; past that it stops reading (dropping the connection)
-/// rather than buffering what would be thrown away.
+/// rather than buffering what would be thrown away. The body is redacted as it is read, so the
+/// cut at `limit` cannot keep the first part of a secret unmasked.
 async fn read_bounded(
     mut response: reqwest::Response,
     limit: usize,
+    redactor: &crate::secret::Redactor,
 ) -> Result<(Vec<u8>, bool), reqwest::Error> {
     let mut body = Vec::with_capacity(limit.min(64 * 1024));
+    let mut stream = redactor.stream();
     while let Some(chunk) = response.chunk().await? {
-        let room = limit - body.len();
-        if chunk.len() > room {
-            body.extend_from_slice(&chunk[..room]);
+        stream.push(&chunk, &mut body);
+        if body.len() > limit {
+            body.truncate(limit);
             return Ok((body, true));
         }
-        body.extend_from_slice(&chunk);
     }
-    Ok((body, false))
+    stream.finish(&mut body);
+    let truncated = body.len() > limit;
+    body.truncate(limit);
+    Ok((body, truncated))
 }
 
 /// Lossy UTF-8; a multi-byte character cut by truncation is dropped instead of becoming U+FFFD.

@@ -2,6 +2,7 @@
 //! (templates rendered, nothing executed) and then executed; the dry run
 //! stops after preparing and prints the description.
 
+mod capture;
 pub mod http;
 pub mod postgres;
 pub mod process;
@@ -21,6 +22,39 @@ use crate::template::{TemplateError, value_to_json};
 pub const DEFAULT_NETWORK_TIMEOUT: Duration = Duration::from_secs(30);
 /// Bytes kept of an HTTP response body.
 pub const HTTP_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Why `result.json` is missing from a result whose output may well have been
+/// JSON: it was over a cap and cut, and a cut text is not parsed. `None` when
+/// the output was whole.
+pub fn json_cut_note(result: &serde_json::Value) -> Option<String> {
+    if !result.get("json").is_none_or(serde_json::Value::is_null) {
+        return None;
+    }
+    let flag = |name: &str| result.get(name).and_then(serde_json::Value::as_bool) == Some(true);
+    if flag("stdout_truncated") {
+        let size = result
+            .get("stdout_bytes")
+            .and_then(serde_json::Value::as_u64)
+            .map_or_else(String::new, |n| format!(" was {n} bytes,"));
+        return Some(format!(
+            "`result.json` is not set: stdout{size} over the {} KiB capture cap, so it was cut and not parsed as JSON",
+            shell::CAPTURE_LIMIT / 1024
+        ));
+    }
+    if flag("body_truncated") {
+        let size = result
+            .pointer("/headers/content-length")
+            .and_then(serde_json::Value::as_str)
+            .map_or_else(String::new, |n| {
+                format!(" ({n} bytes by its content-length)")
+            });
+        return Some(format!(
+            "`result.json` is not set: the response body was over the {} MiB cap{size}, so it was cut and not parsed as JSON",
+            HTTP_BODY_LIMIT / (1024 * 1024)
+        ));
+    }
+    None
+}
 
 /// An action with every template rendered, ready to execute.
 #[derive(Debug, Clone)]
@@ -126,6 +160,7 @@ pub fn prepare(
                 insecure: a.insecure,
                 expect_status: a.expect_status.clone(),
                 body_limit: HTTP_BODY_LIMIT,
+                redactor: context.redactor().clone(),
             })
         }
         Action::Postgres(a) => {
@@ -145,6 +180,7 @@ pub fn prepare(
                     SqlMode::Script => postgres::PgMode::Script,
                 },
                 timeout: timeout.unwrap_or(DEFAULT_NETWORK_TIMEOUT),
+                redactor: context.redactor().clone(),
             })
         }
         Action::Manual(a) => Prepared::Manual(context.render(&a.instructions, None)?),
@@ -184,7 +220,15 @@ pub async fn execute(prepared: &Prepared, mut interrupt: watch::Receiver<Interru
         Prepared::Postgres(request) => {
             tokio::select! {
                 outcome = postgres::execute(request) => match outcome {
-                    Ok(result) => Outcome { result: serde_json::to_value(&result).ok(), failure: None, left_running: Vec::new() },
+                    Ok(result) => {
+                        // Rows and notices hold no known secret, so nothing that
+                        // later quotes a piece of them can quote a piece of one.
+                        let mut result = serde_json::to_value(&result).ok();
+                        if let Some(result) = &mut result {
+                            request.redactor.redact_json(result);
+                        }
+                        Outcome { result, failure: None, left_running: Vec::new() }
+                    }
                     Err(error) => {
                         let kind = if error.is_timeout() { FailureKind::TimedOut } else { FailureKind::Failed };
                         failed(kind, error.to_string())

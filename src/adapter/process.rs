@@ -10,7 +10,6 @@
 //! calls [`run`]; everything about signals, pipes and reaping lives here and
 //! in the supervisor.
 
-use std::collections::VecDeque;
 use std::future::pending;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
@@ -18,15 +17,15 @@ use std::pin::Pin;
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
-use tokio::io::{
-    AsyncBufReadExt as _, AsyncRead, AsyncReadExt as _, AsyncWriteExt as _, BufReader,
-};
+use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::UnixStream;
 use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::process::Command;
 use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until};
 
+pub use super::capture::Captured;
+use super::capture::{Capture, drain};
 use crate::exec::event::LeftRunning;
 use crate::supervise::protocol::{self, Report, StepExit};
 
@@ -50,6 +49,8 @@ pub struct ProcessSpec {
     /// How long to keep reading after the child exits while a descendant
     /// still holds the output pipes open.
     pub leak_grace: Duration,
+    /// Masks secrets in both streams as they are read, before they are cut.
+    pub redactor: crate::secret::Redactor,
     /// The drctl executable to run `__supervise` with ([`SUPERVISOR`]).
     pub supervisor: PathBuf,
 }
@@ -71,17 +72,6 @@ pub enum Exit {
     Signal(i32),
     TimedOut,
     Interrupted,
-}
-
-/// One captured output stream.
-#[derive(Debug, Clone)]
-pub struct Captured {
-    /// Head and tail of the stream, decoded lossily; a marker line stands in
-    /// for the omitted middle.
-    pub text: String,
-    pub truncated: bool,
-    /// Every byte the child wrote to the stream, kept or not.
-    pub total_bytes: u64,
 }
 
 #[derive(Debug, Clone)]
@@ -129,8 +119,8 @@ pub async fn run(
 ) -> Result<ProcessOutcome, ProcessError> {
     let started = Instant::now();
     let half = spec.capture_limit / 2;
-    let mut out = Capture::new(half, spec.capture_limit - half);
-    let mut err = Capture::new(half, spec.capture_limit - half);
+    let mut out = Capture::new(half, spec.capture_limit - half, &spec.redactor);
+    let mut err = Capture::new(half, spec.capture_limit - half, &spec.redactor);
 
     if *interrupt.borrow_and_update() != Interrupt::None {
         tracing::debug!(program = %spec.program, "interrupted before start, not spawning");
@@ -382,87 +372,3 @@ async fn sleep_opt(at: Option<Instant>) {
         None => pending().await,
     }
 }
-
-async fn drain<R: AsyncRead + Unpin>(
-    reader: Option<R>,
-    capture: &mut Capture,
-) -> std::io::Result<()> {
-    let Some(mut reader) = reader else {
-        return Ok(());
-    };
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        match reader.read(&mut buf).await {
-            Ok(0) => return Ok(()),
-            Ok(n) => capture.push(&buf[..n]),
-            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(error) => return Err(error),
-        }
-    }
-}
-
-/// Keeps the first `head_limit` and the last `tail_limit` bytes of a stream.
-struct Capture {
-    head: Vec<u8>,
-    head_limit: usize,
-    tail: VecDeque<u8>,
-    tail_limit: usize,
-    total: u64,
-}
-
-impl Capture {
-    fn new(head_limit: usize, tail_limit: usize) -> Self {
-        Self {
-            head: Vec::new(),
-            head_limit,
-            tail: VecDeque::new(),
-            tail_limit,
-            total: 0,
-        }
-    }
-
-    fn push(&mut self, mut bytes: &[u8]) {
-        self.total += bytes.len() as u64;
-        let room = self.head_limit - self.head.len();
-        if room > 0 {
-            let taken = room.min(bytes.len());
-            self.head.extend_from_slice(&bytes[..taken]);
-            bytes = &bytes[taken..];
-        }
-        if bytes.len() >= self.tail_limit {
-            self.tail.clear();
-            self.tail.extend(&bytes[bytes.len() - self.tail_limit..]);
-        } else {
-            let excess = (self.tail.len() + bytes.len()).saturating_sub(self.tail_limit);
-            self.tail.drain(..excess);
-            self.tail.extend(bytes);
-        }
-    }
-
-    fn finish(self) -> Captured {
-        let kept = (self.head.len() + self.tail.len()) as u64;
-        let omitted = self.total - kept;
-        let mut head = self.head;
-        let tail: Vec<u8> = self.tail.into();
-        let text = if omitted == 0 {
-            // Joined before decoding so a character split between head and
-            // tail survives.
-            head.extend_from_slice(&tail);
-            String::from_utf8_lossy(&head).into_owned()
-        } else {
-            format!(
-                "{}\n[... {omitted} bytes omitted ...]\n{}",
-                String::from_utf8_lossy(&head),
-                String::from_utf8_lossy(&tail)
-            )
-        };
-        Captured {
-            text,
-            truncated: omitted > 0,
-            total_bytes: self.total,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests;

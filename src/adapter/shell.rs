@@ -70,6 +70,7 @@ pub fn spec(
         timeout,
         grace,
         leak_grace: Duration::from_millis(100),
+        redactor: context.redactor().clone(),
         supervisor: super::process::SUPERVISOR.into(),
     })
 }
@@ -91,6 +92,7 @@ pub fn result(
         "json": json,
         "stdout_truncated": outcome.stdout.truncated,
         "stderr_truncated": outcome.stderr.truncated,
+        "stdout_bytes": outcome.stdout.total_bytes,
     });
     let failure = match &outcome.exit {
         Exit::Code(0) => None,

@@ -39,7 +39,11 @@ pub fn run(args: &ValidateArgs, default_dir: &Path, printer: &Printer) -> Result
         })
         .collect();
     let invalid = results.iter().filter(|(_, d)| !d.is_empty()).count();
-    let problems: usize = results.iter().map(|(_, d)| d.len()).sum();
+    let problems: usize = results
+        .iter()
+        .flat_map(|(_, d)| d)
+        .map(Diagnostic::problems)
+        .sum();
     let summary = format!(
         "{} runbook{} checked: {} valid, {invalid} invalid ({problems} problem{})",
         results.len(),

@@ -165,6 +165,11 @@ impl Context {
         })
     }
 
+    /// The run's redactor, for adapters that redact a stream as they read it.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
     /// Marks a secret output's value as secret.
     pub fn add_secret(&self, value: &str) {
         self.redactor.add(value);

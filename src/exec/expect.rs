@@ -8,6 +8,7 @@ pub fn check_expectations(
     expect: &[Expression],
     context: &minijinja::Value,
     result: Option<&serde_json::Value>,
+    redactor: &crate::secret::Redactor,
 ) -> Option<String> {
     if expect.is_empty() {
         return None;
@@ -35,12 +36,16 @@ pub fn check_expectations(
                 return Some(format!(
                     "expectation failed: `{}`{}",
                     expression.source,
-                    actual(expression, &context)
+                    actual(expression, &context, redactor)
                 ));
             }
             Err(e) => {
+                let note = result
+                    .filter(|_| expression.source.contains("result.json"))
+                    .and_then(crate::adapter::json_cut_note)
+                    .map_or_else(String::new, |note| format!("; {note}"));
                 return Some(format!(
-                    "expectation `{}` could not be evaluated: {e}",
+                    "expectation `{}` could not be evaluated: {e}{note}",
                     expression.source
                 ));
             }
@@ -52,7 +57,11 @@ pub fn check_expectations(
 /// The values of the names an expectation compares, so the failure says what was found:
 /// ` (actual result.rows[0].n = 3)`. Literals are left out (`5` in `n > 5`, `'x'` in
 /// `'x' in items`), and so are operands that cannot be evaluated.
-fn actual(expression: &Expression, context: &minijinja::Value) -> String {
+fn actual(
+    expression: &Expression,
+    context: &minijinja::Value,
+    redactor: &crate::secret::Redactor,
+) -> String {
     let mut shown: Vec<String> = Vec::new();
     for operand in operands(&expression.source) {
         if is_literal(operand)
@@ -68,7 +77,9 @@ fn actual(expression: &Expression, context: &minijinja::Value) -> String {
             } else {
                 serde_json::to_string(&value).unwrap_or_else(|_| value.to_string())
             };
-            let text: String = text.chars().take(200).collect();
+            // Redacted before it is shortened: a cut could leave a piece of a
+            // long secret (a key, a token) that no longer matches it.
+            let text: String = redactor.redact(&text).chars().take(200).collect();
             shown.push(format!("{operand} = {text}"));
         }
         if shown.len() == 4 {
@@ -223,7 +234,7 @@ mod tests {
         }));
         let explain = |source: &str| {
             let expression = Expression::compile(source, Span::default()).unwrap();
-            actual(&expression, &context)
+            actual(&expression, &context, &crate::secret::Redactor::new())
         };
         assert_eq!(explain("result.n > 5"), " (actual result.n = 3)");
         assert_eq!(explain("result.n>5"), " (actual result.n = 3)");
@@ -243,5 +254,16 @@ mod tests {
             " (actual result.missing = undefined)"
         );
         assert_eq!(explain("nothing.at.all == 1"), "");
+        let long_secret = "k".repeat(150) + &"e".repeat(150);
+        let redactor = crate::secret::Redactor::new();
+        redactor.add(&long_secret);
+        let context =
+            crate::template::to_value(&serde_json::json!({"inputs": {"key": long_secret}}));
+        let expression = Expression::compile("inputs.key == 'x'", Span::default()).unwrap();
+        assert_eq!(
+            actual(&expression, &context, &redactor),
+            " (actual inputs.key = \"***\")",
+            "a long secret is masked, not cut to a piece that no longer matches"
+        );
     }
 }

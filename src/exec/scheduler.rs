@@ -25,6 +25,7 @@ use crate::adapter::process::Interrupt;
 use crate::adapter::{self, FailureKind, Outcome, Prepared};
 use crate::runbook::Runbook;
 use crate::runbook::model::{Action, Retry, Step};
+use crate::secret::Redactor;
 use crate::template::Expression;
 
 /// How a step stands when the run starts (for resume).
@@ -102,6 +103,7 @@ impl Scheduler<'_> {
                                 self.context.value(None),
                                 self.interrupt.clone(),
                                 attempt_sender.clone(),
+                                self.context.redactor().clone(),
                             ));
                         }
                         Start::Finished(status) => {
@@ -279,7 +281,7 @@ impl Scheduler<'_> {
             let status_after = self.finish_with(step, done, Some(status))?;
             return Ok(Start::Finished(status_after));
         }
-        Ok(Start::Spawn(prepared))
+        Ok(Start::Spawn(Box::new(prepared)))
     }
 
     fn ask(
@@ -374,7 +376,22 @@ impl Scheduler<'_> {
                     }
                     Err(e) => {
                         status = Status::Failed;
-                        error = Some(format!("output `{}`: {e}", output.name));
+                        let mut message = format!("output `{}`: {e}", output.name);
+                        if output
+                            .template
+                            .refs
+                            .iter()
+                            .any(|r| r.starts_with("result.json"))
+                            && let Some(note) = done
+                                .outcome
+                                .result
+                                .as_ref()
+                                .and_then(adapter::json_cut_note)
+                        {
+                            message.push_str("; ");
+                            message.push_str(&note);
+                        }
+                        error = Some(message);
                         break;
                     }
                 }
@@ -485,7 +502,7 @@ fn settle(
 }
 
 enum Start {
-    Spawn(Prepared),
+    Spawn(Box<Prepared>),
     Finished(Status),
 }
 
@@ -521,15 +538,16 @@ pub fn millis(duration: Duration) -> u64 {
 async fn run_attempts(
     index: usize,
     step: String,
-    prepared: Prepared,
+    prepared: Box<Prepared>,
     retry: Retry,
     expect: Vec<Expression>,
     context: minijinja::Value,
     mut interrupt: watch::Receiver<Interrupt>,
     attempts_out: mpsc::UnboundedSender<Event>,
+    redactor: Redactor,
 ) -> TaskDone {
     let started = Instant::now();
-    let prepared = Arc::new(prepared);
+    let prepared = Arc::<Prepared>::from(prepared);
     let mut attempt = 1;
     // What every try left running, not only the last.
     let mut left_running = Vec::new();
@@ -537,8 +555,12 @@ async fn run_attempts(
         let mut outcome = adapter::execute(&prepared, interrupt.clone()).await;
         left_running.append(&mut outcome.left_running);
         if outcome.failure.is_none()
-            && let Some(message) =
-                super::expect::check_expectations(&expect, &context, outcome.result.as_ref())
+            && let Some(message) = super::expect::check_expectations(
+                &expect,
+                &context,
+                outcome.result.as_ref(),
+                &redactor,
+            )
         {
             outcome.failure = Some(adapter::Failure::new(FailureKind::Failed, message));
         }

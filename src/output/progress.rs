@@ -192,11 +192,14 @@ impl Listener for Progress {
                             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                     );
                     bar.set_prefix(step.clone());
-                    bar.set_message(self.printer.redactor().redact(&truncate(&first, 60)));
+                    bar.set_message(clip(self.printer.redactor(), &first, 60));
                     bar.enable_steady_tick(Duration::from_millis(120));
                     bars.running.insert(step.clone(), bar);
                 } else {
-                    self.line(record, &format!("▶ {step}  {}", truncate(&first, 100)));
+                    self.line(
+                        record,
+                        &format!("▶ {step}  {}", clip(self.printer.redactor(), &first, 100)),
+                    );
                 }
             }
             Event::AttemptFailed {
@@ -301,7 +304,7 @@ impl Listener for Progress {
                     record,
                     &format!(
                         "⟲ rolling back {step}: {}",
-                        truncate(&first_line(description), 100)
+                        clip(self.printer.redactor(), &first_line(description), 100)
                     ),
                 );
             }
@@ -393,9 +396,12 @@ fn first_line(text: &str) -> String {
         .to_owned()
 }
 
-fn truncate(text: &str, max: usize) -> String {
+/// At most `max` characters of the text, redacted first: shortening first
+/// could cut a secret to a piece the redactor no longer recognises.
+fn clip(redactor: &crate::secret::Redactor, text: &str, max: usize) -> String {
+    let text = redactor.redact(text);
     if text.chars().count() <= max {
-        text.to_owned()
+        text
     } else {
         let cut: String = text.chars().take(max.saturating_sub(1)).collect();
         format!("{cut}…")

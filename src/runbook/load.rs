@@ -102,12 +102,26 @@ pub fn read(path: &Path) -> Result<String, Problem> {
     let bytes =
         std::fs::read(path).map_err(|e| problem(format!("cannot read {}: {e}", path.display())))?;
     String::from_utf8(bytes).map_err(|e| {
-        problem(format!(
-            "file is not valid UTF-8 (byte {})",
-            e.utf8_error().valid_up_to()
-        ))
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let bad = e.as_bytes()[valid.len()];
+        Problem::new(
+            position_after(valid),
+            format!("file is not valid UTF-8: byte 0x{bad:02X} here starts no UTF-8 character"),
+        )
         .with_hint("save the runbook as UTF-8")
     })
+}
+
+/// The line and column (in characters) just after `valid`, which is UTF-8.
+fn position_after(valid: &[u8]) -> Span {
+    let line_start = valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let line = valid.split(|&b| b == b'\n').count();
+    let column = std::str::from_utf8(&valid[line_start..]).map_or(0, |l| l.chars().count()) + 1;
+    Span {
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        column: u32::try_from(column).unwrap_or(u32::MAX),
+        offset: valid.len(),
+    }
 }
 
 fn fs_metadata(path: &Path) -> std::io::Result<std::fs::Metadata> {

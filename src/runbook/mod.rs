@@ -24,19 +24,14 @@ use crate::diagnostic::Diagnostic;
 /// Loads and checks a runbook file; on failure returns every problem in it.
 pub fn load_file(path: &Path) -> Result<Runbook, Vec<Diagnostic>> {
     let display = path.display().to_string();
-    let text =
-        load::read(path).map_err(|p| vec![Diagnostic::whole_file(&display, p.message, p.hint)])?;
+    let text = load::read(path).map_err(|p| Diagnostic::from_problems(&display, "", vec![p]))?;
     load_text(path, &display, &text)
 }
 
 /// Loads and checks runbook text (`display` names it in diagnostics).
 pub fn load_text(path: &Path, display: &str, text: &str) -> Result<Runbook, Vec<Diagnostic>> {
-    let to_diagnostics = |problems: Vec<node_de::Problem>| {
-        problems
-            .into_iter()
-            .map(|p| Diagnostic::from_problem(display, text, p))
-            .collect::<Vec<_>>()
-    };
+    let to_diagnostics =
+        |problems: Vec<node_de::Problem>| Diagnostic::from_problems(display, text, problems);
     let (loaded, problems) = load::load(text).map_err(to_diagnostics)?;
     check::check(path, text, loaded, problems).map_err(to_diagnostics)
 }

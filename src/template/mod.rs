@@ -60,6 +60,50 @@ impl TemplateError {
     }
 }
 
+/// Characters in one `{{ … }}` or `{% … %}` block, or one expression. The
+/// template engine parses a chain of operators into a tree as deep as the
+/// chain is long, and walks it recursively: tens of thousands of `~` in one
+/// block overflow the stack. Real expressions are a line or two.
+pub const MAX_EXPRESSION_CHARS: usize = 4096;
+
+/// Refuses an expression (or a template's block) too long to parse safely.
+fn bounded(source: &str, whole: bool) -> Result<(), TemplateError> {
+    let too_long = |length: usize| TemplateError {
+        message: format!(
+            "a template expression of {length} characters, over the limit of {MAX_EXPRESSION_CHARS}"
+        ),
+        hint: Some(
+            "split it, or compute the value in a step and read that step's output".to_owned(),
+        ),
+    };
+    if whole {
+        return match source.len() {
+            length if length > MAX_EXPRESSION_CHARS => Err(too_long(length)),
+            _ => Ok(()),
+        };
+    }
+    let mut rest = source;
+    while let Some(open) = rest.find('{') {
+        let after = &rest[open + 1..];
+        let close = match after.as_bytes().first() {
+            Some(b'{') => "}}",
+            Some(b'%') => "%}",
+            _ => {
+                rest = after;
+                continue;
+            }
+        };
+        let body = &after[1..];
+        // An unclosed block is the engine's syntax error to report.
+        let length = body.find(close).unwrap_or(body.len());
+        if length > MAX_EXPRESSION_CHARS {
+            return Err(too_long(length));
+        }
+        rest = &body[length..];
+    }
+    Ok(())
+}
+
 /// True if the text holds template syntax at all.
 pub fn is_template(text: &str) -> bool {
     text.contains("{{") || text.contains("{%") || text.contains("{#")
@@ -77,6 +121,7 @@ pub struct Template {
 impl Template {
     pub fn compile(source: &str, span: Span) -> Result<Template, TemplateError> {
         let refs = if is_template(source) {
+            bounded(source, false)?;
             let template = environment()
                 .template_from_str(source)
                 .map_err(|e| TemplateError::from_minijinja(&e))?;
@@ -115,6 +160,7 @@ pub struct Expression {
 
 impl Expression {
     pub fn compile(source: &str, span: Span) -> Result<Expression, TemplateError> {
+        bounded(source, true)?;
         let expression = environment()
             .compile_expression(source)
             .map_err(|e| TemplateError::from_minijinja(&e))?;
@@ -135,6 +181,7 @@ impl Expression {
     /// Evaluates a single expression text (the value of `{{ expr }}` in a
     /// shell script or SQL) to a value.
     pub fn eval_text(source: &str, context: &Value) -> Result<Value, TemplateError> {
+        bounded(source, true)?;
         environment()
             .compile_expression(source)
             .and_then(|e| e.eval(context))
@@ -143,6 +190,7 @@ impl Expression {
 
     /// The names an expression text reads (for static checks of placeholders).
     pub fn refs_of(source: &str) -> Result<BTreeSet<String>, TemplateError> {
+        bounded(source, true)?;
         environment()
             .compile_expression(source)
             .map(|e| e.undeclared_variables(true).into_iter().collect())
@@ -208,6 +256,27 @@ mod tests {
         .unwrap();
         assert!(t.refs.contains("inputs.url"));
         assert!(t.refs.contains("steps.dump.outputs.path"));
+    }
+
+    #[test]
+    fn an_expression_too_long_to_parse_safely_is_refused() {
+        let long = format!("inputs.x{}", " ~ inputs.x".repeat(40_000));
+        for error in [
+            Template::compile(&format!("a {{{{ {long} }}}} b"), Span::default()).unwrap_err(),
+            Template::compile(&format!("{{% if {long} %}}x{{% endif %}}"), Span::default())
+                .unwrap_err(),
+            Expression::compile(&long, Span::default()).unwrap_err(),
+            Expression::refs_of(&long).unwrap_err(),
+        ] {
+            assert!(
+                error.message.contains("over the limit of 4096"),
+                "{}",
+                error.message
+            );
+        }
+        let many = "{{ inputs.x }} { not a block }".repeat(10_000);
+        assert!(Template::compile(&many, Span::default()).is_ok());
+        assert!(Template::compile("{{ unclosed", Span::default()).is_err());
     }
 
     #[test]

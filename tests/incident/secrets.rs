@@ -169,6 +169,253 @@ fn a_secret_never_reaches_a_dry_run_or_a_resume() {
     }
 }
 
+/// Bytes kept of each of a step's output streams: the head and the tail are
+/// half of this each.
+const CAPTURE_LIMIT: usize = 256 * 1024;
+
+/// Fails if any 8 bytes in a row of `secret` are in a file of the state
+/// directory, saying which and where.
+#[track_caller]
+fn no_piece_in_state(root: &std::path::Path, secret: &str) {
+    let files = files_under(&root.join(".drctl"));
+    assert!(files.len() > 3, "{files:?}");
+    for file in files {
+        let bytes = std::fs::read(&file).expect("read a state file");
+        for piece in secret.as_bytes().windows(8) {
+            if let Some(at) = bytes.windows(8).position(|w| w == piece) {
+                panic!(
+                    "{:?} of the secret is in {} at byte {at}: {:?}",
+                    String::from_utf8_lossy(piece),
+                    file.display(),
+                    String::from_utf8_lossy(
+                        &bytes[at.saturating_sub(40)..(at + 48).min(bytes.len())]
+                    )
+                );
+            }
+        }
+    }
+}
+
+/// The issue's case: a secret that straddles the head/tail cut of a captured
+/// stream was kept as two halves the redactor did not recognise. Here it
+/// straddles both cuts, on stdout and stderr; the head cut is also a 64 KiB
+/// read-chunk boundary. (The unit tests of `adapter::capture` try every cut
+/// and chunk size.)
+#[test]
+fn a_secret_straddling_the_capture_cut_is_masked_whole() {
+    let head = CAPTURE_LIMIT / 2;
+    let runbook = format!(
+        r#"
+version: 1
+name: cut
+inputs:
+  token:
+    secret: true
+    env: CANARY_SECRET
+steps:
+  - id: big
+    shell:
+      run: |
+        emit() {{
+          head -c $(({head} - 10)) /dev/zero | tr '\0' a
+          for i in $(seq 1 20); do printf '%s' "$CANARY_SECRET"; done
+          head -c 600000 /dev/zero | tr '\0' b
+          for i in $(seq 1 20); do printf '%s' "$CANARY_SECRET"; done
+          head -c $(({head} - 10)) /dev/zero | tr '\0' c
+        }}
+        emit
+        emit >&2
+"#
+    );
+    let output = with_runbook("cut", &runbook)
+        .env("CANARY_SECRET", CANARY)
+        .args(["run", "cut", "--yes"])
+        .run();
+    output.success();
+    clean_output(&output);
+    no_piece_in_state(output.path(), CANARY);
+    let journal = only_journal(output.path());
+    let result = &events(&journal, "step_finished", Some("big"))[0]["result"];
+    for stream in ["stdout", "stderr"] {
+        assert_eq!(result[format!("{stream}_truncated")], true, "{stream}");
+        let text = result[stream].as_str().unwrap();
+        let (kept_head, kept_tail) = text.split_once("bytes omitted ...]\n").unwrap();
+        assert!(
+            kept_head.contains("a***"),
+            "{stream}: the head ends in masks"
+        );
+        assert!(
+            kept_tail.ends_with("***cc") || kept_tail.contains("***c"),
+            "{stream}"
+        );
+    }
+    let incident = only_incident(output.path());
+    for args in [
+        vec!["log", incident.as_str()],
+        vec!["log", incident.as_str(), "--json"],
+        vec!["report", incident.as_str()],
+    ] {
+        let shown = output.again().args(&args).run();
+        shown.success();
+        for piece in CANARY.as_bytes().windows(8) {
+            let piece = std::str::from_utf8(piece).unwrap();
+            assert!(!shown.stdout.contains(piece), "{piece} in {args:?}");
+        }
+    }
+}
+
+/// A secret with characters that every encoding changes.
+const ENCODED_CANARY: &str = r#"c4n/ry+7f 3a"9c\SECRET?&x="#;
+
+/// Each common encoding of a printed secret is masked in every output: the
+/// terminal, the journal, the output files, `log`, `log --json` and the report.
+#[test]
+fn every_encoding_of_a_printed_secret_is_masked() {
+    let output = with_runbook(
+        "encoded",
+        r#"
+version: 1
+name: encoded
+inputs:
+  token:
+    secret: true
+    env: CANARY_SECRET
+steps:
+  - id: print
+    shell:
+      run: |
+        s=$CANARY_SECRET
+        b64() { printf '%s' "$1" | base64 -w0; echo; }
+        b64 "$s"
+        b64 "$s" | tr '+/' '-_' | tr -d '='
+        b64 "a$s" >&2
+        b64 "ab$s"
+        b64 "abc${s}xyz" | tr '+/' '-_'
+        printf '%s' "$s" | od -An -tx1 -v | tr -d ' \n'; echo
+        printf '%s' "$s" | od -An -tx1 -v | tr -d ' \n' | tr a-f A-F; echo
+        pct() {
+          local i c
+          for ((i = 0; i < ${#2}; i++)); do
+            c=${2:i:1}
+            case $c in
+              [a-zA-Z0-9.~_-]) printf '%s' "$c" ;;
+              *) printf "%%%02$1" "'$c" ;;
+            esac
+          done
+          echo
+        }
+        pct X "$s"
+        pct x "$s" >&2
+        j=${s//\\/\\\\}
+        printf '{"token": "%s"}\n' "${j//\"/\\\"}"
+        exit 1
+"#,
+    )
+    .env("CANARY_SECRET", ENCODED_CANARY)
+    .args(["run", "encoded", "--yes"])
+    .run();
+    output.code(1);
+    let encodings = drctl::secret::encodings(ENCODED_CANARY);
+    // The shell printed each of them (checked without the redactor, by
+    // encoding in Rust): the hex, percent and JSON forms differ from the secret.
+    assert!(encodings.len() > 10, "{encodings:?}");
+    let incident = only_incident(output.path());
+    let mut shown = vec![output];
+    for args in [
+        vec!["log", incident.as_str()],
+        vec!["log", incident.as_str(), "--json"],
+        vec!["report", incident.as_str()],
+    ] {
+        let again = shown[0].again().args(&args).run();
+        again.success();
+        shown.push(again);
+    }
+    let std_b64 = base64_of(ENCODED_CANARY.as_bytes());
+    let hex = ENCODED_CANARY.bytes().fold(String::new(), |mut hex, b| {
+        use std::fmt::Write as _;
+        let _ = write!(hex, "{b:02x}");
+        hex
+    });
+    let forms = [
+        ENCODED_CANARY.to_owned(),
+        std_b64.clone(),
+        std_b64
+            .trim_end_matches('=')
+            .replace('+', "-")
+            .replace('/', "_"),
+        hex.clone(),
+        hex.to_uppercase(),
+        "c4n%2Fry%2B7f%203a%229c%5CSECRET%3F%26x%3D".to_owned(),
+        "c4n%2fry%2b7f%203a%229c%5cSECRET%3f%26x%3d".to_owned(),
+        r#"c4n/ry+7f 3a\"9c\\SECRET?&x="#.to_owned(),
+    ];
+    for form in &forms {
+        assert!(
+            encodings.contains(form),
+            "{form} is one of the masked encodings"
+        );
+    }
+    // Inside a longer base64 text, the secret's part of it (at most the first
+    // and the last 3 characters mix in its neighbours' bits).
+    let inner: Vec<String> = ["a", "ab", "abc"]
+        .iter()
+        .map(|p| {
+            let e = base64_of(format!("{p}{ENCODED_CANARY}xyz").as_bytes());
+            e[4..e.len() - 8].to_owned()
+        })
+        .collect();
+    for out in &shown {
+        for form in forms.iter().chain(&inner) {
+            assert!(
+                !out.stdout.contains(form.as_str()),
+                "{form} in {}:\n{}",
+                out.command,
+                out.stdout
+            );
+            assert!(
+                !out.stderr.contains(form.as_str()),
+                "{form} in {}:\n{}",
+                out.command,
+                out.stderr
+            );
+        }
+    }
+    let printed = files_under(&shown[0].path().join(".drctl"))
+        .into_iter()
+        .find(|f| f.ends_with("output/print.stdout"))
+        .expect("the print step's captured stdout");
+    let printed = std::fs::read_to_string(printed).unwrap();
+    assert_eq!(printed.matches("***").count(), 8, "{printed}");
+    for file in files_under(&shown[0].path().join(".drctl")) {
+        let bytes = std::fs::read(&file).expect("read a state file");
+        let text = String::from_utf8_lossy(&bytes);
+        for form in forms.iter().chain(&inner) {
+            assert!(
+                !text.contains(form.as_str()),
+                "{form} in {}:\n{text}",
+                file.display()
+            );
+        }
+    }
+}
+
+/// Standard base64 with padding, written out here so the test does not
+/// trust the encoder it checks.
+fn base64_of(bytes: &[u8]) -> String {
+    let output = std::process::Command::new("base64")
+        .arg("-w0")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            child.stdin.take().expect("stdin").write_all(bytes)?;
+            child.wait_with_output()
+        })
+        .expect("run base64");
+    String::from_utf8(output.stdout).expect("base64 is ASCII")
+}
+
 /// A secret that happens to equal one of the journal's own words.
 const WORDS: &str = r#"
 version: 1

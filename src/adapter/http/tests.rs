@@ -83,6 +83,7 @@ fn describe_hides_credentials() {
         insecure: false,
         expect_status: vec![],
         body_limit: 1024,
+        redactor: crate::secret::Redactor::new(),
     };
     assert_eq!(
         describe(&req),

@@ -65,6 +65,8 @@ pub struct PgRequest {
     pub mode: PgMode,
     /// The connect timeout and the session's `statement_timeout`.
     pub timeout: Duration,
+    /// Masks secrets in the result (rows, notices) before anything quotes a part of it.
+    pub redactor: crate::secret::Redactor,
 }
 
 /// What a step returns.

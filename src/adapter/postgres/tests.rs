@@ -64,6 +64,7 @@ fn describe_redacts_and_lists_parameters() {
         params: vec![Value::from("hi"), Value::from(3)],
         mode: PgMode::Query,
         timeout: Duration::from_secs(30),
+        redactor: crate::secret::Redactor::new(),
     };
     assert_eq!(
         describe(&req),

@@ -17,7 +17,7 @@ use super::raw::{
     RawAction, RawDefaults, RawHttp, RawInput, RawOutput, RawPostgres, RawRetry, RawShell, RawStep,
 };
 use super::spanned::Spanned;
-use super::suggest::closest;
+use super::suggest::Suggester;
 use crate::template::{Expression, Template};
 
 use self::references::{Scope, StepTable, resolve};
@@ -27,6 +27,11 @@ mod references;
 
 /// Secret values shorter than this would redact common text everywhere.
 pub const MIN_SECRET_LEN: usize = 4;
+
+/// Steps in one runbook. Hand-written runbooks have tens; the bound keeps
+/// the dependency checks (ancestry is a bit matrix, steps × steps) within a
+/// few megabytes whatever the file holds.
+pub const MAX_STEPS: usize = 10_000;
 
 /// Checks a loaded runbook. `problems` holds what the loader already found.
 pub fn check(
@@ -91,6 +96,17 @@ impl Checker {
         }
 
         let raw_steps = loaded.steps;
+        if raw_steps.len() > MAX_STEPS {
+            self.problem(
+                top.steps.span,
+                format!(
+                    "the runbook has {} steps, over the limit of {MAX_STEPS}",
+                    raw_steps.len()
+                ),
+                "split it into several runbooks",
+            );
+            return None;
+        }
         let table = self.step_table(&raw_steps, &loaded.broken_step_ids, &inputs);
         let mut steps = Vec::with_capacity(raw_steps.len());
         for (index, (_, raw)) in raw_steps.iter().enumerate() {
@@ -281,6 +297,7 @@ impl Checker {
         broken_ids: &[Option<String>],
         inputs: &IndexMap<String, Input>,
     ) -> StepTable {
+        let suggester = Suggester::new();
         let mut ids: HashMap<String, usize> = HashMap::new();
         let mut id_spans: Vec<Span> = Vec::new();
         let mut outputs = Vec::with_capacity(raw_steps.len());
@@ -354,7 +371,8 @@ impl Checker {
                         }
                     }
                     None => {
-                        let hint = closest(&need.value, ids.keys().map(String::as_str))
+                        let hint = suggester
+                            .closest(&need.value, ids.keys().map(String::as_str))
                             .map_or_else(
                                 || "`needs` lists ids of steps in this runbook".to_owned(),
                                 |c| format!("did you mean `{c}`?"),
@@ -396,6 +414,7 @@ impl Checker {
             outputs,
             ancestors,
             inputs: inputs.keys().cloned().collect(),
+            suggester,
         }
     }
 

@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 
 use crate::runbook::graph;
-use crate::runbook::suggest::closest;
+use crate::runbook::suggest::Suggester;
 
 const RUN_FIELDS: &[&str] = &[
     "id",
@@ -35,6 +35,8 @@ pub(super) struct StepTable {
     /// `ancestors[i]` holds every step `i` transitively needs.
     pub(super) ancestors: Option<graph::Ancestry>,
     pub(super) inputs: BTreeSet<String>,
+    /// "Did you mean" for every unknown name in the file, on one budget.
+    pub(super) suggester: Suggester,
 }
 
 /// Why a dotted name cannot be resolved, as message and hint.
@@ -51,10 +53,13 @@ pub(super) fn resolve(reference: &str, scope: Scope) -> Result<(), (String, Stri
         "inputs" => match parts.get(1) {
             Some(name) if !table.inputs.contains(*name) => Err((
                 format!("unknown input `{name}`"),
-                closest(name, table.inputs.iter().map(String::as_str)).map_or_else(
-                    || "declare it under `inputs:`".to_owned(),
-                    |c| format!("did you mean `inputs.{c}`?"),
-                ),
+                table
+                    .suggester
+                    .closest(name, table.inputs.iter().map(String::as_str))
+                    .map_or_else(
+                        || "declare it under `inputs:`".to_owned(),
+                        |c| format!("did you mean `inputs.{c}`?"),
+                    ),
             )),
             _ => Ok(()),
         },
@@ -79,13 +84,16 @@ pub(super) fn resolve(reference: &str, scope: Scope) -> Result<(), (String, Stri
             let Some(&target) = table.ids.get(*id) else {
                 return Err((
                     format!("unknown step `{id}`"),
-                    closest(id, table.ids.keys().map(String::as_str)).map_or_else(
-                        || {
-                            "step ids containing `-` must be written `steps[\"my-step\"]`"
-                                .to_owned()
-                        },
-                        |c| format!("did you mean `steps.{c}`?"),
-                    ),
+                    table
+                        .suggester
+                        .closest(id, table.ids.keys().map(String::as_str))
+                        .map_or_else(
+                            || {
+                                "step ids containing `-` must be written `steps[\"my-step\"]`"
+                                    .to_owned()
+                            },
+                            |c| format!("did you mean `steps.{c}`?"),
+                        ),
                 ));
             };
             if let (Some(current), Some(ancestors)) = (scope.step, &table.ancestors)
