@@ -16,6 +16,7 @@ pub mod output;
 pub mod plan;
 pub mod runbook;
 pub mod secret;
+pub mod supervise;
 pub mod template;
 
 use clap::{CommandFactory, Parser};
@@ -27,6 +28,12 @@ use crate::secret::Redactor;
 
 /// Runs drctl with the process arguments and returns the exit code.
 pub fn run() -> i32 {
+    if std::env::args_os()
+        .nth(1)
+        .is_some_and(|a| a == cli::SUPERVISE)
+    {
+        return run_supervisor();
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -52,6 +59,30 @@ pub fn run() -> i32 {
                 Error::Invalid { .. } | Error::RunFailed | Error::Interrupted => {}
                 other => printer.error(&other.to_string(), other.hint().as_deref()),
             }
+            error.exit_code()
+        }
+    }
+}
+
+/// `drctl __supervise …` (see [`supervise`]): parsed on its own, and with
+/// no tracing, since its stderr is its step's.
+fn run_supervisor() -> i32 {
+    let args = match cli::SuperviseArgs::try_parse_from(std::env::args_os().skip(1)) {
+        Ok(args) => args,
+        Err(e) => {
+            let _ = e.print();
+            return exit_code::INVALID_INPUT;
+        }
+    };
+    match supervise::run(&args) {
+        Ok(()) => exit_code::OK,
+        Err(error) => {
+            let printer = Printer::new(
+                Style::new(output::style::ColorChoice::Never),
+                false,
+                Redactor::new(),
+            );
+            printer.error(&error.to_string(), error.hint().as_deref());
             error.exit_code()
         }
     }

@@ -70,6 +70,7 @@ fn failed_run(state: &Path) -> String {
                 result: None,
                 outputs: IndexMap::new(),
                 continued: false,
+                left_running: Vec::new(),
             },
         ),
         (

@@ -15,6 +15,7 @@ mod incident;
 mod incident_commands;
 mod injection;
 mod pg_adapter;
+mod process_adapter;
 mod run;
 mod runbooks;
 mod schema;

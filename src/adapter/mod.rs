@@ -14,6 +14,7 @@ use tokio::sync::watch;
 
 use self::process::Interrupt;
 use crate::exec::context::Context;
+use crate::exec::event::LeftRunning;
 use crate::runbook::model::{Action, HttpBodyTemplate, SqlMode};
 use crate::template::{TemplateError, value_to_json};
 
@@ -118,6 +119,8 @@ impl Failure {
 pub struct Outcome {
     pub result: Option<serde_json::Value>,
     pub failure: Option<Failure>,
+    /// Processes a shell step left running when it ended.
+    pub left_running: Vec<LeftRunning>,
 }
 
 /// Renders an action's templates. `timeout` is the step's.
@@ -193,6 +196,7 @@ pub async fn execute(prepared: &Prepared, mut interrupt: watch::Receiver<Interru
                 Outcome {
                     result: Some(result),
                     failure,
+                    left_running: outcome.left_running,
                 }
             }
             Err(e) => failed(FailureKind::Failed, e.to_string()),
@@ -200,12 +204,13 @@ pub async fn execute(prepared: &Prepared, mut interrupt: watch::Receiver<Interru
         Prepared::Http(request) => {
             tokio::select! {
                 response = http::send(request) => match response {
-                    Ok(response) => Outcome { result: serde_json::to_value(&response).ok(), failure: None },
+                    Ok(response) => Outcome { result: serde_json::to_value(&response).ok(), failure: None, left_running: Vec::new() },
                     Err(error) => {
                         let kind = if error.is_timeout() { FailureKind::TimedOut } else { FailureKind::Failed };
                         Outcome {
                             result: error.response().and_then(|r| serde_json::to_value(r).ok()),
                             failure: Some(Failure::new(kind, error.to_string())),
+                            left_running: Vec::new(),
                         }
                     }
                 },
@@ -222,7 +227,7 @@ pub async fn execute(prepared: &Prepared, mut interrupt: watch::Receiver<Interru
                         if let Some(result) = &mut result {
                             request.redactor.redact_json(result);
                         }
-                        Outcome { result, failure: None }
+                        Outcome { result, failure: None, left_running: Vec::new() }
                     }
                     Err(error) => {
                         let kind = if error.is_timeout() { FailureKind::TimedOut } else { FailureKind::Failed };
@@ -243,6 +248,7 @@ fn failed(kind: FailureKind, message: String) -> Outcome {
     Outcome {
         result: None,
         failure: Some(Failure::new(kind, message)),
+        left_running: Vec::new(),
     }
 }
 

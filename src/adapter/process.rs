@@ -1,26 +1,37 @@
-//! Runs one child process the way a runbook executor must: in its own process
-//! group, with stdin from `/dev/null`, both output streams captured with a
-//! size bound while the pipes keep draining, and a timeout or an interrupt
-//! that reaches every descendant (SIGTERM to the group, a grace period, then
-//! SIGKILL).
+//! Runs one child process the way a runbook executor must: under a
+//! supervisor of its own (`drctl __supervise`, see `crate::supervise`), in
+//! its own process group, with stdin from `/dev/null`, both output streams
+//! captured with a size bound while the pipes keep draining, and a timeout
+//! or an interrupt that reaches every descendant, wherever it moved (SIGTERM
+//! to the whole tree, a grace period, then SIGKILL). If drctl dies, the
+//! supervisor kills the tree.
 //!
 //! The shell adapter builds a [`ProcessSpec`] for each step's script and
-//! calls [`run`]; everything about signals, pipes and reaping lives here.
+//! calls [`run`]; everything about signals, pipes and reaping lives here and
+//! in the supervisor.
 
 use std::future::pending;
-use std::os::unix::process::ExitStatusExt as _;
-use std::path::PathBuf;
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
-use rustix::io::Errno;
-use rustix::process::{Pid, Signal, kill_process_group, test_kill_process_group};
-use tokio::process::{Child, Command};
+use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::net::UnixStream;
+use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::process::Command;
 use tokio::sync::watch;
-use tokio::time::{Instant, sleep, sleep_until};
+use tokio::time::{Instant, sleep_until};
 
 pub use super::capture::Captured;
 use super::capture::{Capture, drain};
+use crate::exec::event::LeftRunning;
+use crate::supervise::protocol::{self, Report, StepExit};
+
+/// The program that supervises each step: drctl itself, by the kernel's own
+/// name for it, which stays right even if the file was replaced mid-run.
+pub const SUPERVISOR: &str = "/proc/self/exe";
 
 /// What to run and how to bound it.
 #[derive(Debug, Clone)]
@@ -40,15 +51,17 @@ pub struct ProcessSpec {
     pub leak_grace: Duration,
     /// Masks secrets in both streams as they are read, before they are cut.
     pub redactor: crate::secret::Redactor,
+    /// The drctl executable to run `__supervise` with ([`SUPERVISOR`]).
+    pub supervisor: PathBuf,
 }
 
 /// A request from the operator to stop the running step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Interrupt {
     None,
-    /// SIGTERM to the group, then SIGKILL after the grace period.
+    /// SIGTERM to the tree, then SIGKILL after the grace period.
     Graceful,
-    /// SIGKILL to the group at once.
+    /// SIGKILL to the tree at once.
     Immediate,
 }
 
@@ -69,6 +82,8 @@ pub struct ProcessOutcome {
     pub duration: Duration,
     /// A descendant still held the output pipes open after the child exited.
     pub leaked: bool,
+    /// What the child left running when it ended (the roots of it).
+    pub left_running: Vec<LeftRunning>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,22 +94,16 @@ pub enum ProcessError {
         #[source]
         source: std::io::Error,
     },
+    #[error("cannot run the step in `{}` (its `cwd`): the directory {problem}", cwd.display())]
+    Cwd { cwd: PathBuf, problem: &'static str },
     #[error("cannot read output of `{program}`: {source}")]
     Io {
         program: String,
         #[source]
         source: std::io::Error,
     },
-}
-
-/// Whether any process (zombies included) is still in process group `pgid`.
-#[must_use]
-pub fn process_group_alive(pgid: i32) -> bool {
-    let Some(group) = Pid::from_raw(pgid) else {
-        return false;
-    };
-    // EPERM means the group exists but belongs to someone else.
-    matches!(test_kill_process_group(group), Ok(()) | Err(Errno::PERM))
+    #[error("the supervisor of `{program}` ended without saying how the step ended ({status})")]
+    Lost { program: String, status: ExitStatus },
 }
 
 /// Runs `spec` to completion, timeout or interrupt.
@@ -102,6 +111,8 @@ pub fn process_group_alive(pgid: i32) -> bool {
 /// Returns once the child has been reaped and its output pipes are closed,
 /// or `leak_grace` after the child exited if a descendant keeps them open
 /// (that descendant is left running: a step may start a daemon on purpose).
+/// Dropping the future (cancelling the run) kills the child's tree: the
+/// supervisor sees its control socket close.
 pub async fn run(
     spec: &ProcessSpec,
     mut interrupt: watch::Receiver<Interrupt>,
@@ -119,62 +130,59 @@ pub async fn run(
             stderr: err.finish(),
             duration: started.elapsed(),
             leaked: false,
+            left_running: Vec::new(),
         });
     }
 
-    let mut command = Command::new(&spec.program);
+    let spawn_error = |source: std::io::Error| ProcessError::Spawn {
+        program: spec.supervisor.display().to_string(),
+        source,
+    };
+    // Both ends are close-on-exec: no other step's process inherits them.
+    let (control, theirs) = std::os::unix::net::UnixStream::pair().map_err(spawn_error)?;
+    control.set_nonblocking(true).map_err(spawn_error)?;
+    let control = UnixStream::from_std(control).map_err(spawn_error)?;
+    let mut command = Command::new(&spec.supervisor);
     command
+        .arg("__supervise")
+        .arg("--parent")
+        .arg(std::process::id().to_string())
+        .arg("--grace-ms")
+        .arg(spec.grace.as_millis().to_string());
+    if let Some(cwd) = &spec.cwd {
+        command.arg("--cwd").arg(cwd);
+    }
+    command
+        .arg("--")
+        .arg(&spec.program)
         .args(&spec.args)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
+        .stdin(Stdio::from(OwnedFd::from(theirs)))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        // Out of drctl's group: a Ctrl-C at the terminal reaches drctl only,
+        // which decides what the step gets.
         .process_group(0);
-    if let Some(cwd) = &spec.cwd {
-        command.current_dir(cwd);
-    }
-    let mut child = command.spawn().map_err(|source| ProcessError::Spawn {
-        program: spec.program.clone(),
-        source,
-    })?;
-    // The pid is known until the child is reaped, which has not happened yet.
-    let Some(pgid) = child
-        .id()
-        .and_then(|id| Pid::from_raw(i32::try_from(id).ok()?))
-    else {
-        // Not reachable in practice; reap whatever was started.
-        let _ = child.start_kill();
-        let _ = child.wait().await;
-        return Err(ProcessError::Spawn {
-            program: spec.program.clone(),
-            source: std::io::Error::other("the started process has no pid"),
-        });
-    };
-    tracing::debug!(program = %spec.program, pgid = pgid.as_raw_nonzero().get(), "spawned");
-    let mut guard = GroupGuard { pgid, armed: true };
+    let mut child = command.spawn().map_err(spawn_error)?;
+    // The command holds the supervisor's end of the socket: without this,
+    // a supervisor that dies without a word (SIGKILL) would never close it.
+    drop(command);
+    tracing::debug!(program = %spec.program, supervisor = ?child.id(), "spawned");
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();
 
+    let (reader, mut control) = control.into_split();
     let watched = {
         let drain = std::pin::pin!(async {
             tokio::try_join!(drain(stdout, &mut out), drain(stderr, &mut err)).map(|_| ())
         });
-        watch_child(spec, &mut child, pgid, &mut guard, &mut interrupt, drain).await
+        let exited = std::pin::pin!(async { (read_report(reader).await, child.wait().await) });
+        watch_child(spec, &mut interrupt, &mut control, exited, drain).await
     };
-
-    let (exit, leaked) = match watched {
-        Ok(done) => done,
-        Err(source) => {
-            // The group must not outlive the error, and the child must be reaped.
-            signal_group(pgid, Signal::KILL);
-            guard.armed = false;
-            let _ = child.wait().await;
-            return Err(ProcessError::Io {
-                program: spec.program.clone(),
-                source,
-            });
-        }
-    };
+    // Only now, with the supervisor gone: closing the socket earlier would
+    // tell it that drctl is gone.
+    drop(control);
+    let (exit, leaked, left_running) = watched?;
     let duration = started.elapsed();
     tracing::debug!(program = %spec.program, ?exit, leaked, ?duration, "finished");
     Ok(ProcessOutcome {
@@ -183,42 +191,49 @@ pub async fn run(
         stderr: err.finish(),
         duration,
         leaked,
+        left_running,
     })
 }
 
-/// Waits for the child, the pipes, the timeout and the interrupt at once.
-/// Returns how the child ended and whether the pipes were abandoned.
+/// The supervisor's report: its one line, read until the socket closes.
+async fn read_report(reader: OwnedReadHalf) -> Option<Report> {
+    let mut lines = BufReader::new(reader).lines();
+    let mut report = None;
+    while let Ok(Some(line)) = lines.next_line().await {
+        report = serde_json::from_str(&line).ok().or(report);
+    }
+    report
+}
+
+/// Waits for the supervisor's report, the pipes, the timeout and the
+/// interrupt at once. Returns how the child ended, whether the pipes were
+/// abandoned, and what it left running.
 async fn watch_child(
     spec: &ProcessSpec,
-    child: &mut Child,
-    pgid: Pid,
-    guard: &mut GroupGuard,
     interrupt: &mut watch::Receiver<Interrupt>,
-    mut drain: std::pin::Pin<&mut impl Future<Output = std::io::Result<()>>>,
-) -> std::io::Result<(Exit, bool)> {
+    control: &mut OwnedWriteHalf,
+    mut exited: Pin<&mut impl Future<Output = (Option<Report>, std::io::Result<ExitStatus>)>>,
+    mut drain: Pin<&mut impl Future<Output = std::io::Result<()>>>,
+) -> Result<(Exit, bool, Vec<LeftRunning>), ProcessError> {
+    let io_error = |source| ProcessError::Io {
+        program: spec.program.clone(),
+        source,
+    };
     let deadline = spec.timeout.map(|t| Instant::now() + t);
-    let mut status: Option<ExitStatus> = None;
+    // How the child ended, once the supervisor reported and exited.
+    let mut ended: Option<(Exit, Vec<LeftRunning>)> = None;
     let mut drained = false;
-    // Set once we decided to stop the child: the reason reported as the exit.
+    // Set once we asked the supervisor to stop the child: the reason
+    // reported as the exit, if the supervisor did stop it.
     let mut stopping: Option<Exit> = None;
-    let mut kill_at: Option<Instant> = None;
-    let mut killed = false;
-    let mut group_gone = false;
+    let mut killing = false;
     let mut leak_deadline: Option<Instant> = None;
     let mut interrupt_open = true;
 
     loop {
-        // While stopping, the group is only done once SIGKILL went out or no
-        // member is left: the main child may exit on SIGTERM while a
-        // grandchild ignores it.
-        let settled = stopping.is_none() || killed || group_gone;
-        guard.armed = status.is_none() || !settled;
-        if let Some(status) = status
-            && settled
-        {
+        if let Some((exit, left_running)) = &ended {
             if drained {
-                let exit = stopping.unwrap_or_else(|| exit_of(status));
-                return Ok((exit, false));
+                return Ok((exit.clone(), false, left_running.clone()));
             }
             if leak_deadline.is_none() {
                 leak_deadline = Some(Instant::now() + spec.leak_grace);
@@ -226,31 +241,19 @@ async fn watch_child(
         }
 
         tokio::select! {
-            waited = child.wait(), if status.is_none() => {
-                status = Some(waited?);
+            (report, status) = &mut exited, if ended.is_none() => {
+                ended = Some(conclude(spec, report, status.map_err(io_error)?, stopping.clone())?);
             }
             drained_now = &mut drain, if !drained => {
-                drained_now?;
+                drained_now.map_err(io_error)?;
                 drained = true;
             }
-            () = sleep_opt(deadline), if stopping.is_none() && status.is_none() => {
-                tracing::debug!(program = %spec.program, "timed out, sending SIGTERM to the group");
-                signal_group(pgid, Signal::TERM);
+            () = sleep_opt(deadline), if stopping.is_none() && ended.is_none() => {
+                tracing::debug!(program = %spec.program, "timed out, stopping the process tree");
+                command(control, protocol::TERM).await;
                 stopping = Some(Exit::TimedOut);
-                kill_at = Some(Instant::now() + spec.grace);
             }
-            () = sleep_opt(kill_at), if !killed && !group_gone => {
-                tracing::debug!(program = %spec.program, "grace period over, sending SIGKILL to the group");
-                signal_group(pgid, Signal::KILL);
-                killed = true;
-                kill_at = None;
-            }
-            () = sleep(Duration::from_millis(20)),
-                if status.is_some() && stopping.is_some() && !killed && !group_gone =>
-            {
-                group_gone = !process_group_alive(pgid.as_raw_nonzero().get());
-            }
-            changed = interrupt.changed(), if interrupt_open => {
+            changed = interrupt.changed(), if interrupt_open && ended.is_none() => {
                 if changed.is_err() {
                     // The sender is gone: nobody can interrupt any more.
                     interrupt_open = false;
@@ -260,38 +263,106 @@ async fn watch_child(
                 match request {
                     Interrupt::None => {}
                     Interrupt::Graceful => {
-                        if stopping.is_none() && status.is_none() {
-                            tracing::debug!(program = %spec.program, "interrupted, sending SIGTERM to the group");
-                            signal_group(pgid, Signal::TERM);
+                        if stopping.is_none() {
+                            tracing::debug!(program = %spec.program, "interrupted, stopping the process tree");
+                            command(control, protocol::TERM).await;
                             stopping = Some(Exit::Interrupted);
-                            kill_at = Some(Instant::now() + spec.grace);
                         }
                     }
                     Interrupt::Immediate => {
-                        // After the child exited by itself its exit stands and
-                        // the rest of the group is not ours to kill.
-                        if status.is_none() || (stopping.is_some() && !killed && !group_gone) {
-                            tracing::debug!(program = %spec.program, "interrupted at once, sending SIGKILL to the group");
-                            signal_group(pgid, Signal::KILL);
+                        if !killing {
+                            tracing::debug!(program = %spec.program, "interrupted at once, killing the process tree");
+                            command(control, protocol::KILL).await;
                             stopping.get_or_insert(Exit::Interrupted);
-                            killed = true;
-                            kill_at = None;
+                            killing = true;
                         }
                     }
                 }
             }
             () = sleep_opt(leak_deadline), if !drained => {
-                if let Some(status) = status {
+                if let Some((exit, left_running)) = ended.take() {
                     tracing::debug!(
                         program = %spec.program,
                         "a descendant keeps the output pipes open, no longer reading them"
                     );
-                    let exit = stopping.unwrap_or_else(|| exit_of(status));
-                    return Ok((exit, true));
+                    return Ok((exit, true, left_running));
                 }
             }
         }
     }
+}
+
+/// How the child ended, from the supervisor's report. After a stop the
+/// supervisor carried out, the reason for the stop is the exit; a child that
+/// ended by itself first keeps its own.
+fn conclude(
+    spec: &ProcessSpec,
+    report: Option<Report>,
+    status: ExitStatus,
+    stopping: Option<Exit>,
+) -> Result<(Exit, Vec<LeftRunning>), ProcessError> {
+    match report {
+        Some(Report::Finished {
+            exit,
+            stopped,
+            left_running,
+        }) => {
+            let own = match exit {
+                StepExit::Code(code) => Exit::Code(code),
+                StepExit::Signal(signal) => Exit::Signal(signal),
+            };
+            let exit = stopping.filter(|_| stopped).unwrap_or(own);
+            Ok((exit, left_running))
+        }
+        Some(Report::SpawnFailed { errno, message }) => Err(spawn_failure(spec, errno, message)),
+        None => Err(ProcessError::Lost {
+            program: spec.program.clone(),
+            status,
+        }),
+    }
+}
+
+/// Why the step's program could not start, naming the working directory
+/// when it is the cause (the OS reports a missing one as the program's
+/// `No such file or directory`).
+fn spawn_failure(spec: &ProcessSpec, errno: Option<i32>, message: String) -> ProcessError {
+    if let Some(cwd) = &spec.cwd
+        && let Some(problem) = cwd_problem(cwd)
+    {
+        return ProcessError::Cwd {
+            cwd: cwd.clone(),
+            problem,
+        };
+    }
+    ProcessError::Spawn {
+        program: spec.program.clone(),
+        source: errno.map_or_else(
+            || std::io::Error::other(message),
+            std::io::Error::from_raw_os_error,
+        ),
+    }
+}
+
+/// What is wrong with `cwd` as a working directory, if anything.
+fn cwd_problem(cwd: &Path) -> Option<&'static str> {
+    match std::fs::metadata(cwd) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Some("does not exist"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
+            Some("does not exist (a part of its path is not a directory)")
+        }
+        Err(_) => Some("cannot be read"),
+        Ok(meta) if !meta.is_dir() => Some("is not a directory"),
+        Ok(_) if rustix::fs::access(cwd, rustix::fs::Access::EXEC_OK).is_err() => {
+            Some("cannot be entered (permission denied)")
+        }
+        Ok(_) => None,
+    }
+}
+
+/// Sends a command to the supervisor. If it is gone already, its report
+/// (or its absence) tells the rest.
+async fn command(control: &mut OwnedWriteHalf, line: &[u8]) {
+    let _ = control.write_all(line).await;
 }
 
 /// Sleeps until `at`, or forever when there is no deadline.
@@ -301,41 +372,3 @@ async fn sleep_opt(at: Option<Instant>) {
         None => pending().await,
     }
 }
-
-fn exit_of(status: ExitStatus) -> Exit {
-    match (status.code(), status.signal()) {
-        (Some(code), _) => Exit::Code(code),
-        (None, Some(signal)) => Exit::Signal(signal),
-        // wait() only reports exited or signalled children.
-        (None, None) => Exit::Code(-1),
-    }
-}
-
-fn signal_group(pgid: Pid, signal: Signal) {
-    match kill_process_group(pgid, signal) {
-        // Everyone in the group is already gone.
-        Ok(()) | Err(Errno::SRCH) => {}
-        Err(error) => {
-            tracing::warn!(pgid = pgid.as_raw_nonzero().get(), ?signal, %error, "cannot signal process group");
-        }
-    }
-}
-
-/// Kills the group if `run` is dropped (cancelled) while the child may still
-/// be running, since dropping a tokio `Child` would leave it and its
-/// descendants alive.
-struct GroupGuard {
-    pgid: Pid,
-    armed: bool,
-}
-
-impl Drop for GroupGuard {
-    fn drop(&mut self) {
-        if self.armed {
-            signal_group(self.pgid, Signal::KILL);
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests;

@@ -71,6 +71,7 @@ pub fn spec(
         grace,
         leak_grace: Duration::from_millis(100),
         redactor: context.redactor().clone(),
+        supervisor: super::process::SUPERVISOR.into(),
     })
 }
 
@@ -109,7 +110,7 @@ pub fn result(
         Exit::TimedOut => Some(Failure::new(
             FailureKind::TimedOut,
             format!(
-                "timed out after {}; the process group was stopped",
+                "timed out after {}; its process tree was stopped",
                 timeout.map_or_else(
                     || "its timeout".to_owned(),
                     crate::runbook::duration::format

@@ -50,6 +50,15 @@ pub enum AnswerSource {
     NoTerminal,
 }
 
+/// A process a finished step left running: the root of what it left (its
+/// own children are not listed).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeftRunning {
+    pub pid: u32,
+    /// Its command line, arguments joined by spaces, cut at 200 characters.
+    pub command: String,
+}
+
 /// One thing that happened. Serialized as `{"event": "step_started", ...}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -103,6 +112,10 @@ pub enum Event {
         outputs: IndexMap<String, String>,
         /// The step failed but `continue_on_error` let the run go on.
         continued: bool,
+        /// Processes the step started and left running when it ended (a
+        /// daemon it started on purpose, or one it forgot).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        left_running: Vec<LeftRunning>,
     },
     ConfirmationAsked {
         step: String,

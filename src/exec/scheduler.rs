@@ -273,6 +273,7 @@ impl Scheduler<'_> {
                         serde_json::json!({ "done": answer.accepted, "by": self.operator }),
                     ),
                     failure: error.map(|m| adapter::Failure::new(FailureKind::Failed, m)),
+                    left_running: Vec::new(),
                 },
                 attempts: 1,
                 duration: started.elapsed(),
@@ -335,6 +336,7 @@ impl Scheduler<'_> {
             result: None,
             outputs: IndexMap::new(),
             continued: step.continue_on_error && status == Status::Failed,
+            left_running: Vec::new(),
         })?;
         Ok(Start::Finished(status))
     }
@@ -411,6 +413,7 @@ impl Scheduler<'_> {
             outputs,
             continued: step.continue_on_error
                 && matches!(status, Status::Failed | Status::TimedOut),
+            left_running: done.outcome.left_running,
         })?;
         Ok(status)
     }
@@ -458,6 +461,7 @@ impl Scheduler<'_> {
                                 "manual rollback not done".to_owned(),
                             )
                         }),
+                        left_running: Vec::new(),
                     }
                 }
                 _ => adapter::execute(&prepared, self.interrupt.clone()).await,
@@ -545,8 +549,11 @@ async fn run_attempts(
     let started = Instant::now();
     let prepared = Arc::<Prepared>::from(prepared);
     let mut attempt = 1;
+    // What every try left running, not only the last.
+    let mut left_running = Vec::new();
     loop {
         let mut outcome = adapter::execute(&prepared, interrupt.clone()).await;
+        left_running.append(&mut outcome.left_running);
         if outcome.failure.is_none()
             && let Some(message) = super::expect::check_expectations(
                 &expect,
@@ -559,6 +566,7 @@ async fn run_attempts(
         }
         let retryable = matches!(&outcome.failure, Some(f) if f.kind != FailureKind::Interrupted);
         if !retryable || attempt >= retry.attempts || *interrupt.borrow() != Interrupt::None {
+            outcome.left_running = left_running;
             return TaskDone {
                 index,
                 outcome,
@@ -581,6 +589,7 @@ async fn run_attempts(
                     outcome: Outcome {
                         result: None,
                         failure: Some(adapter::Failure::new(FailureKind::Interrupted, "interrupted while waiting to retry".to_owned())),
+                        left_running,
                     },
                     attempts: attempt,
                     duration: started.elapsed(),

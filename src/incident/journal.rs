@@ -610,6 +610,7 @@ mod tests {
             result,
             outputs: IndexMap::new(),
             continued: false,
+            left_running: Vec::new(),
         }
     }
 

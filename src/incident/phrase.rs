@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::replay;
 use crate::exec::event::{AnswerSource, Event, Record, Status};
 use crate::output::Style;
+use crate::output::progress::left_running_text;
 use crate::runbook::duration;
 
 /// The longest an action's description gets in a timeline line.
@@ -115,6 +116,7 @@ pub fn phrase(event: &Event, code: &dyn Fn(&str) -> String) -> String {
             duration_ms,
             error,
             continued,
+            left_running,
             ..
         } => {
             let took = human_ms(*duration_ms);
@@ -141,6 +143,9 @@ pub fn phrase(event: &Event, code: &dyn Fn(&str) -> String) -> String {
             };
             if *continued {
                 text.push_str(" (continue_on_error: the run went on)");
+            }
+            if !left_running.is_empty() {
+                let _ = write!(text, "; {}", left_running_text(left_running));
             }
             text
         }

@@ -295,6 +295,7 @@ fn apply(run: &mut RunView, record: &Record) {
             result,
             outputs,
             continued,
+            ..
         } => {
             let view = step_mut(run, step);
             view.status = StepState::Finished(*status);

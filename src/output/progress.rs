@@ -12,16 +12,21 @@ use indexmap::IndexMap;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use super::Printer;
-use crate::exec::event::{AnswerSource, Event, Listener, ListenerError, Record, Status};
+use crate::exec::event::{
+    AnswerSource, Event, LeftRunning, Listener, ListenerError, Record, Status,
+};
 use crate::runbook::duration;
 
 pub struct Progress {
     printer: Printer,
     bars: Option<Bars>,
-    steps: IndexMap<String, (Option<Status>, u64, Option<String>)>,
+    steps: IndexMap<String, StepLine>,
     runbook: String,
     incident: String,
 }
+
+/// A step's row in the summary: status, duration, error, what it left running.
+type StepLine = (Option<Status>, u64, Option<String>, Vec<LeftRunning>);
 
 struct Bars {
     multi: MultiProgress,
@@ -83,7 +88,7 @@ impl Progress {
         }
         out.push('\n');
         let width = self.steps.keys().map(String::len).max().unwrap_or(4);
-        for (id, (status, ms, error)) in &self.steps {
+        for (id, (status, ms, error, left_running)) in &self.steps {
             let (mark, text) = match status {
                 Some(Status::Succeeded) if error.is_some() => {
                     (style.ok("✓"), "done in an earlier run".to_owned())
@@ -104,6 +109,14 @@ impl Progress {
                 out.push_str(&format!(": {}", first_line(error)));
             }
             out.push('\n');
+            if !left_running.is_empty() {
+                // Under the step's text, past its mark and id.
+                out.push_str(&format!(
+                    "    {:width$}  {}\n",
+                    "",
+                    left_running_text(left_running)
+                ));
+            }
         }
         let verdict = match status {
             Status::Succeeded => style.ok("Run succeeded"),
@@ -143,7 +156,10 @@ impl Listener for Progress {
             } => {
                 self.runbook.clone_from(runbook);
                 self.incident.clone_from(incident);
-                self.steps = steps.iter().map(|s| (s.clone(), (None, 0, None))).collect();
+                self.steps = steps
+                    .iter()
+                    .map(|s| (s.clone(), (None, 0, None, Vec::new())))
+                    .collect();
                 for step in already_done {
                     self.steps.insert(
                         step.clone(),
@@ -151,6 +167,7 @@ impl Listener for Progress {
                             Some(Status::Succeeded),
                             0,
                             Some("done in an earlier run".to_owned()),
+                            Vec::new(),
                         ),
                     );
                 }
@@ -206,10 +223,18 @@ impl Listener for Progress {
                 status,
                 duration_ms,
                 error,
+                left_running,
                 ..
             } => {
-                self.steps
-                    .insert(step.clone(), (Some(*status), *duration_ms, error.clone()));
+                self.steps.insert(
+                    step.clone(),
+                    (
+                        Some(*status),
+                        *duration_ms,
+                        error.clone(),
+                        left_running.clone(),
+                    ),
+                );
                 if let Some(bars) = &mut self.bars {
                     if let Some(bar) = bars.running.remove(step) {
                         bar.finish_and_clear();
@@ -233,6 +258,12 @@ impl Listener for Progress {
                     ),
                 };
                 self.line(record, &text);
+                if !left_running.is_empty() {
+                    self.line(
+                        record,
+                        &style.warn(&format!("  {step} {}", left_running_text(left_running))),
+                    );
+                }
             }
             Event::ConfirmationAnswered {
                 step,
@@ -332,6 +363,16 @@ impl Listener for Progress {
         }
         Ok(())
     }
+}
+
+/// What a finished step left running, in words:
+/// `left running: postgres -D /srv/pg (pid 4242), sleep 30 (pid 4250)`.
+pub fn left_running_text(left: &[LeftRunning]) -> String {
+    let each: Vec<String> = left
+        .iter()
+        .map(|p| format!("{} (pid {})", p.command, p.pid))
+        .collect();
+    format!("left running: {}", each.join(", "))
 }
 
 /// `850ms`, `4.2s`, `3m05s`, `1h02m`.

@@ -9,7 +9,7 @@ use rustix::process::Signal;
 
 use super::with_runbook;
 use crate::support::Output;
-use crate::support::procs::{assert_none_left, kill_all, live_with_cmdline};
+use crate::support::procs::assert_none_left;
 use crate::support::state::{count, events, kinds, only_incident, only_journal, wait_for_file};
 
 /// Three steps in a line; each counts its executions in `STEP.count`.
@@ -173,9 +173,8 @@ steps:
     running.signal(Signal::KILL);
     let output = running.wait();
     assert_eq!(output.status.signal(), Some(9));
-    // drctl died without a word to its step: the step's group lives on.
-    kill_all(&live_with_cmdline("sleep 303.3"));
-    assert_none_left("sleep 303.3", Duration::from_secs(8));
+    // The step's supervisor kills its tree when drctl dies.
+    assert_none_left("sleep 303.3", Duration::from_secs(1));
     std::fs::write(output.path().join("second"), "").expect("write a marker");
 
     let incident = only_incident(output.path());

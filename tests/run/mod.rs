@@ -7,6 +7,7 @@ mod confirm;
 mod dag;
 mod dry_run;
 mod inputs;
+mod processes;
 mod signals;
 mod steps;
 

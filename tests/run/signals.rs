@@ -1,6 +1,7 @@
-//! Timeouts and Ctrl-C stop a step's whole process group, and leave no
-//! process behind. Each test sleeps for a distinctive duration (`sleep
-//! 301.5`) so it can find its own leftovers in `/proc` while other tests run.
+//! Timeouts and Ctrl-C stop a step's whole process tree, including what left
+//! its process group or session, and leave no process behind. Each test
+//! sleeps for a distinctive duration (`sleep 301.5`) so it can find its own
+//! leftovers in `/proc` while other tests run.
 
 use std::time::{Duration, Instant};
 
@@ -10,8 +11,24 @@ use super::with_runbook;
 use crate::support::procs::assert_none_left;
 use crate::support::state::{events, only_journal, wait_for_file};
 
-/// Orphans are reaped by PID 1, slowly in some sandboxes.
-const REAP: Duration = Duration::from_secs(8);
+/// No process of a stopped tree may be left after this (the supervisor
+/// reaps them itself: PID 1's pace, slow in some sandboxes, does not matter).
+const SURVIVORS: Duration = Duration::from_secs(1);
+
+/// A script whose processes leave the step's process group every way they
+/// can, each a `sleep NEEDLE`: `setsid`, a double fork, a double fork into a
+/// new session that ignores SIGTERM, and `nohup`; then, once SIGTERM is
+/// ignored, `touch started`.
+fn escaping(needle: &str) -> String {
+    format!(
+        "setsid sleep {needle} & \
+         ( sleep {needle} & ) ; \
+         ( setsid bash -c 'trap \"\" TERM; touch trapped; while true; do sleep {needle}; done' & ) ; \
+         nohup sleep {needle} >/dev/null 2>&1 & \
+         until [ -e trapped ]; do sleep 0.01; done; \
+         touch started; sleep {needle}"
+    )
+}
 
 fn one_step(run: &str, timeout: Option<&str>) -> String {
     let timeout = timeout
@@ -36,10 +53,52 @@ fn a_timeout_stops_the_whole_process_group() {
         "took {:?}",
         output.elapsed
     );
-    assert_none_left("sleep 301.5", REAP);
+    assert_none_left("sleep 301.5", SURVIVORS);
     let journal = only_journal(output.path());
     let finished = events(&journal, "step_finished", Some("slow"));
     assert_eq!(finished[0]["status"], "timed_out", "{journal:#?}");
+}
+
+#[test]
+fn a_timeout_stops_processes_that_left_the_group_or_the_session() {
+    let output = with_runbook("slow", &one_step(&escaping("304.1"), Some("1s")))
+        .args(["run", "slow"])
+        .run();
+    output.code(1).stderr_contains("timed out after 1s");
+    // One of them ignores SIGTERM: 1s timeout + 5s grace, then SIGKILL.
+    assert!(
+        output.elapsed < Duration::from_secs(9),
+        "took {:?}",
+        output.elapsed
+    );
+    assert_none_left("sleep 304.1", SURVIVORS);
+    let journal = only_journal(output.path());
+    let finished = events(&journal, "step_finished", Some("slow"));
+    assert_eq!(finished[0]["status"], "timed_out", "{journal:#?}");
+    assert!(finished[0].get("left_running").is_none(), "{journal:#?}");
+}
+
+#[test]
+fn ctrl_c_stops_processes_that_left_the_group_or_the_session() {
+    let mut running = with_runbook("slow", &one_step(&escaping("304.2"), None))
+        .args(["run", "slow"])
+        .spawn();
+    wait_for_file(&running.path().join("started"), Duration::from_secs(10));
+    running.signal(Signal::INT);
+    // The one ignoring SIGTERM holds the stop for the grace period...
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        !running.has_exited(),
+        "drctl exited before the grace period"
+    );
+    // ...and a second Ctrl-C ends it at once.
+    running.signal(Signal::INT);
+    let output = running.wait();
+    output.code(130);
+    assert_none_left("sleep 304.2", SURVIVORS);
+    let journal = only_journal(output.path());
+    let finished = events(&journal, "step_finished", Some("slow"));
+    assert_eq!(finished[0]["status"], "interrupted", "{journal:#?}");
 }
 
 #[test]
@@ -54,7 +113,7 @@ fn a_timeout_kills_a_step_that_ignores_sigterm_after_the_grace_period() {
         "took {:?}",
         output.elapsed
     );
-    assert_none_left("sleep 301.8", REAP);
+    assert_none_left("sleep 301.8", SURVIVORS);
 }
 
 #[test]
@@ -74,7 +133,7 @@ fn ctrl_c_stops_the_step_and_exits_130() {
         "took {:?}",
         output.elapsed
     );
-    assert_none_left("sleep 301.6", REAP);
+    assert_none_left("sleep 301.6", SURVIVORS);
     let journal = only_journal(output.path());
     let interrupt = events(&journal, "interrupt_received", None);
     assert_eq!(interrupt.len(), 1, "{journal:#?}");
@@ -115,7 +174,7 @@ fn a_second_ctrl_c_kills_at_once() {
         "the second Ctrl-C took {:?}",
         second.elapsed()
     );
-    assert_none_left("sleep 301.7", REAP);
+    assert_none_left("sleep 301.7", SURVIVORS);
     let journal = only_journal(output.path());
     let interrupts = events(&journal, "interrupt_received", None);
     assert_eq!(interrupts.len(), 2, "{journal:#?}");
@@ -131,7 +190,7 @@ fn sigterm_stops_the_run_like_ctrl_c() {
     running.signal(Signal::TERM);
     let output = running.wait();
     output.code(130);
-    assert_none_left("sleep 301.9", REAP);
+    assert_none_left("sleep 301.9", SURVIVORS);
 }
 
 #[test]
@@ -185,7 +244,7 @@ steps:
     running.signal(Signal::INT);
     let output = running.wait();
     output.code(130);
-    assert_none_left("sleep 302.1", REAP);
+    assert_none_left("sleep 302.1", SURVIVORS);
     std::fs::write(output.path().join("again"), "").expect("write a marker");
     let incident = crate::support::state::only_incident(output.path());
     output

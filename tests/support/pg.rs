@@ -235,7 +235,38 @@ impl TempCluster {
         String::from_utf8_lossy(&out.stdout).trim_end().to_owned()
     }
 
-    fn data_dir(&self) -> PathBuf {
+    /// Stops the server (it can be started again with [`start_command`](Self::start_command)).
+    pub fn stop(&self) {
+        let data = self.data_dir();
+        let out = self.run_as_owner(
+            &bin("pg_ctl"),
+            &["-D", &data.to_string_lossy(), "stop", "-m", "fast", "-w"],
+        );
+        assert!(out.status.success(), "pg_ctl stop failed: {out:?}");
+    }
+
+    /// A shell command that starts this (stopped) server with `pg_ctl start`
+    /// and returns once it accepts connections, leaving it running. No word
+    /// of it needs quoting: the paths are under a `/tmp/drctl-pg-*` directory.
+    pub fn start_command(&self) -> String {
+        let mut words = Vec::new();
+        if self.as_postgres {
+            words.extend(["runuser", "-u", "postgres", "--"].map(str::to_owned));
+        }
+        words.push(bin("pg_ctl").display().to_string());
+        words.extend([
+            "-D".to_owned(),
+            self.data_dir().display().to_string(),
+            "-l".to_owned(),
+            self.log_file().display().to_string(),
+            "-w".to_owned(),
+            "start".to_owned(),
+        ]);
+        words.join(" ")
+    }
+
+    /// The server's data directory.
+    pub fn data_dir(&self) -> PathBuf {
         self.dir.join("data")
     }
 

@@ -189,6 +189,7 @@ fn finished(
         result: None,
         outputs: IndexMap::new(),
         continued: false,
+        left_running: Vec::new(),
     }
 }
 

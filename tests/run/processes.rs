@@ -1,0 +1,214 @@
+//! What a shell step's processes become: a daemon started on purpose keeps
+//! running and is recorded (journal, progress, summary, log); nothing of a
+//! step outlives a `kill -9` of drctl; a missing working directory is named.
+//! Each test sleeps for a distinctive duration (`sleep 320.1`) to find its own
+//! processes in `/proc` while other tests run.
+
+use std::os::unix::process::ExitStatusExt as _;
+use std::time::Duration;
+
+use rustix::process::Signal;
+
+use super::with_runbook;
+use crate::support::pg::TempCluster;
+use crate::support::procs::{assert_none_left, kill_all, live_with_cmdline};
+use crate::support::state::{events, only_incident, only_journal, wait_for_file};
+
+/// Nothing of a stopped step may be left after this.
+const SURVIVORS: Duration = Duration::from_secs(1);
+
+fn one_step(run: &str) -> String {
+    format!("version: 1\nname: procs\nsteps:\n  - id: work\n    shell:\n      run: {run:?}\n")
+}
+
+#[test]
+fn a_step_tree_does_not_outlive_drctl_killed_with_sigkill() {
+    // A plain child, one in a new session, a double fork, and a loop in a
+    // new session that ignores SIGTERM.
+    let script = "sleep 320.1 & setsid sleep 320.1 & ( sleep 320.1 & ) ; \
+                  ( setsid bash -c 'trap \"\" TERM; while true; do sleep 320.1; done' & ) ; \
+                  touch started; sleep 320.1";
+    let running = with_runbook("procs", &one_step(script))
+        .args(["run", "procs"])
+        .spawn();
+    wait_for_file(&running.path().join("started"), Duration::from_secs(10));
+    // Every one of them is running before drctl dies.
+    let before = std::time::Instant::now();
+    while live_with_cmdline("sleep 320.1").len() < 5 {
+        assert!(
+            before.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            live_with_cmdline("sleep 320.1")
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    running.signal(Signal::KILL);
+    let output = running.wait();
+    assert_eq!(output.status.signal(), Some(9), "{}", output.report());
+    assert_none_left("sleep 320.1", SURVIVORS);
+    // The journal's rule takes it from there: the step is interrupted.
+    let incident = only_incident(output.path());
+    output
+        .again()
+        .args(["resume", incident.as_str()])
+        .run()
+        .code(3)
+        .stderr_contains("step `work`");
+}
+
+#[test]
+fn a_daemon_a_step_starts_keeps_running_and_is_recorded() {
+    let script = "setsid sleep 320.2 >/dev/null 2>&1 < /dev/null & echo started";
+    let output = with_runbook("procs", &one_step(script))
+        .args(["run", "procs"])
+        .run();
+    // It outlives drctl, not only the step.
+    std::thread::sleep(Duration::from_millis(1500));
+    let alive = live_with_cmdline("sleep 320.2");
+    kill_all(&alive);
+    output.success();
+    assert_eq!(alive.len(), 1, "{alive:?}");
+    let journal = only_journal(output.path());
+    let finished = events(&journal, "step_finished", Some("work"));
+    let left = &finished[0]["left_running"];
+    assert_eq!(left[0]["pid"], alive[0], "{journal:#?}");
+    assert_eq!(left.as_array().map(Vec::len), Some(1), "{journal:#?}");
+    // As it was when the step ended: `setsid` may not have exec'd `sleep` yet.
+    let command = left[0]["command"].as_str().unwrap_or_default();
+    assert!(command.ends_with("sleep 320.2"), "{journal:#?}");
+    // The progress line and the summary say it too.
+    let said = format!("left running: {command} (pid {})", alive[0]);
+    assert_eq!(
+        output.stderr.matches(&said).count(),
+        2,
+        "{}",
+        output.report()
+    );
+    let incident = only_incident(output.path());
+    output
+        .again()
+        .args(["log", incident.as_str()])
+        .run()
+        .success()
+        .stdout_contains(&said);
+    // A step that leaves nothing says nothing about it.
+    let quiet = with_runbook("procs", &one_step("sleep 0.01"))
+        .args(["run", "procs"])
+        .run();
+    quiet.success().stderr_not_contains("left running");
+    let journal = only_journal(quiet.path());
+    let finished = events(&journal, "step_finished", Some("work"));
+    assert!(finished[0].get("left_running").is_none(), "{journal:#?}");
+}
+
+#[test]
+fn left_running_command_lines_are_redacted() {
+    let yaml = r#"
+version: 1
+name: procs
+inputs:
+  token: { secret: true }
+steps:
+  - id: work
+    shell:
+      run: "setsid sleep 320.3 {{ inputs.token }} >/dev/null 2>&1 < /dev/null &"
+"#;
+    let output = with_runbook("procs", yaml)
+        .args(["run", "procs", "--set", "token=77.5"])
+        .run();
+    let alive = live_with_cmdline("sleep 320.3");
+    kill_all(&alive);
+    output.success().stderr_contains("sleep 320.3 *** (pid");
+    assert!(!output.stderr.contains("77.5"), "{}", output.report());
+    let text = std::fs::read_to_string(
+        crate::support::state::state_dir(output.path())
+            .join("incidents")
+            .join(only_incident(output.path()))
+            .join("journal.jsonl"),
+    )
+    .expect("read the journal");
+    assert!(text.contains("sleep 320.3 ***"), "{text}");
+    assert!(!text.contains("77.5"), "{text}");
+}
+
+#[test]
+fn pg_ctl_start_in_a_step_leaves_postgres_running_and_recorded() {
+    let pg = TempCluster::start();
+    pg.stop();
+    let output = with_runbook("procs", &one_step(&pg.start_command()))
+        .args(["run", "procs"])
+        .run();
+    output.success();
+    // Still up after drctl and the step's supervisor are gone.
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(pg.psql("SELECT 41 + 1"), "42");
+    let data = pg.data_dir().display().to_string();
+    let journal = only_journal(output.path());
+    let finished = events(&journal, "step_finished", Some("work"));
+    let left = finished[0]["left_running"]
+        .as_array()
+        .unwrap_or_else(|| panic!("nothing recorded left running: {journal:#?}"));
+    assert_eq!(left.len(), 1, "{left:#?}");
+    let command = left[0]["command"].as_str().unwrap_or_default();
+    assert!(
+        command.contains("postgres") && command.contains(&data),
+        "{command}"
+    );
+    let postmaster =
+        std::fs::read_to_string(pg.data_dir().join("postmaster.pid")).expect("read postmaster.pid");
+    assert_eq!(
+        postmaster.lines().next(),
+        Some(left[0]["pid"].to_string().as_str()),
+        "the recorded pid is the postmaster's"
+    );
+    output.stderr_contains(&format!("left running: {command}"));
+    // Dropping the cluster stops the server the step started.
+}
+
+#[test]
+fn a_missing_working_directory_is_named() {
+    let yaml = r#"
+version: 1
+name: procs
+steps:
+  - id: work
+    shell: { run: "touch ran", cwd: "{{ run.dir }}/no/such/dir" }
+"#;
+    let output = with_runbook("procs", yaml).args(["run", "procs"]).run();
+    output
+        .code(1)
+        .stderr_contains("cannot run the step in `")
+        .stderr_contains("/no/such/dir` (its `cwd`): the directory does not exist")
+        .stderr_not_contains("cannot start");
+    assert!(!output.path().join("ran").exists());
+    let journal = only_journal(output.path());
+    let finished = events(&journal, "step_finished", Some("work"));
+    let error = finished[0]["error"].as_str().unwrap_or_default();
+    assert!(error.contains("/no/such/dir` (its `cwd`)"), "{error}");
+}
+
+#[test]
+fn the_supervisor_subcommand_is_internal() {
+    let test = crate::support::Test::new();
+    let help = test.again().arg("--help").run();
+    help.success().stdout_not_contains("supervise");
+    for shell in ["bash", "zsh", "fish"] {
+        test.again()
+            .args(["completions", shell])
+            .run()
+            .success()
+            .stdout_not_contains("supervise");
+    }
+    // Run by hand (stdin is not drctl's control socket), it refuses and
+    // starts nothing.
+    let by_hand = test
+        .again()
+        .args(["__supervise", "--parent", "1", "--grace-ms", "10", "--"])
+        .args(["touch", "ran"])
+        .run();
+    by_hand
+        .code(2)
+        .stderr_contains("`drctl __supervise` needs drctl's control socket on stdin")
+        .stderr_contains("not by hand");
+    assert!(!by_hand.path().join("ran").exists());
+}
