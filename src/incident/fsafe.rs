@@ -7,7 +7,9 @@
 //! `O_NOFOLLOW`, one component at a time, and new ones are created with
 //! `O_CREAT|O_EXCL` (files 0600, directories 0700). Whatever is opened must
 //! be owned by the current user and be of the expected type; anything else
-//! is refused with an error naming the path (docs/incident-log.md).
+//! is refused with an error naming the path (docs/incident-log.md). Files
+//! are opened `O_NONBLOCK`, so a FIFO planted where a file is expected is
+//! refused at once instead of blocking drctl until some writer comes.
 //!
 //! The state directory itself is the operator's choice (`--state-dir`) and is
 //! opened as given; only what lies below it is held to these rules.
@@ -148,7 +150,7 @@ fn subdir(parent: &OwnedFd, name: &Path, create: bool) -> io::Result<OwnedFd> {
         }
         other => other,
     }
-    .map_err(|e| explain(parent, name, e))?;
+    .map_err(|e| explain(parent, name, e, FileType::Directory))?;
     check(&fd, FileType::Directory)?;
     Ok(fd)
 }
@@ -160,7 +162,8 @@ pub(crate) fn open_at(
     access: Access,
     create: Create,
 ) -> io::Result<File> {
-    let mut flags = OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY;
+    // `NONBLOCK`: opening a FIFO would otherwise wait for a writer, forever.
+    let mut flags = OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
     flags |= match access {
         Access::Read => OFlags::RDONLY,
         Access::Append => OFlags::RDWR | OFlags::APPEND,
@@ -177,8 +180,11 @@ pub(crate) fn open_at(
             }
         }
     }
-    .map_err(|e| explain(dir, name, e))?;
+    .map_err(|e| explain(dir, name, e, FileType::RegularFile))?;
     check(&fd, FileType::RegularFile)?;
+    // A regular file: reads and writes block as usual from here on.
+    let flags = rustix::fs::fcntl_getfl(&fd)?;
+    rustix::fs::fcntl_setfl(&fd, flags - OFlags::NONBLOCK)?;
     Ok(File::from(fd))
 }
 
@@ -208,13 +214,20 @@ fn split<'a>(state_dir: &Path, path: &'a Path) -> io::Result<(&'a Path, &'a Path
     Ok((parent, name))
 }
 
-/// An `openat` failure, said plainly when a link or a foreign file caused it.
-fn explain(dir: &OwnedFd, name: &Path, errno: rustix::io::Errno) -> io::Error {
-    if matches!(errno, rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR)
-        && rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
-            .is_ok_and(|s| FileType::from_raw_mode(s.st_mode) == FileType::Symlink)
+/// An `openat` failure, said plainly when a link or a file of another kind
+/// (a socket, a directory where a file belongs) caused it.
+fn explain(dir: &OwnedFd, name: &Path, errno: rustix::io::Errno, expected: FileType) -> io::Error {
+    use rustix::io::Errno;
+    if matches!(
+        errno,
+        Errno::LOOP | Errno::NOTDIR | Errno::NXIO | Errno::ISDIR | Errno::OPNOTSUPP
+    ) && let Ok(stat) = rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
     {
-        return link_refused(name);
+        match FileType::from_raw_mode(stat.st_mode) {
+            FileType::Symlink => return link_refused(name),
+            kind if kind != expected => return wrong_kind(kind, expected),
+            _ => {}
+        }
     }
     errno.into()
 }
@@ -224,11 +237,7 @@ fn check(fd: &impl AsFd, expected: FileType) -> io::Result<()> {
     let stat = rustix::fs::fstat(fd)?;
     let kind = FileType::from_raw_mode(stat.st_mode);
     if kind != expected {
-        return Err(refused(if expected == FileType::Directory {
-            "it is not a directory"
-        } else {
-            "it is not a regular file"
-        }));
+        return Err(wrong_kind(kind, expected));
     }
     // A second name for the file is a link too, one `O_NOFOLLOW` cannot see:
     // a hard link planted here could point at a file of this user's elsewhere.
@@ -246,6 +255,22 @@ fn check(fd: &impl AsFd, expected: FileType) -> io::Result<()> {
         )));
     }
     Ok(())
+}
+
+fn wrong_kind(kind: FileType, expected: FileType) -> io::Error {
+    let found = match kind {
+        FileType::Fifo => "a FIFO",
+        FileType::Socket => "a socket",
+        FileType::Directory => "a directory",
+        FileType::CharacterDevice | FileType::BlockDevice => "a device",
+        FileType::RegularFile => "a regular file",
+        _ => "of another kind",
+    };
+    refused(&if expected == FileType::Directory {
+        format!("it is not a directory (it is {found})")
+    } else {
+        format!("it is not a regular file (it is {found})")
+    })
 }
 
 fn link_refused(name: &Path) -> io::Error {

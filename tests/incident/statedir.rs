@@ -415,3 +415,97 @@ fn a_linked_locks_or_incidents_directory_is_refused() {
         );
     }
 }
+
+/// What can stand where a regular file is expected, besides a link.
+#[derive(Debug, Clone, Copy)]
+enum Special {
+    Fifo,
+    Socket,
+    Directory,
+}
+
+impl Special {
+    fn plant(self, at: &Path) {
+        let _ = std::fs::remove_file(at);
+        match self {
+            // Opening a FIFO for reading blocks until a writer comes: none will.
+            Special::Fifo => {
+                let status = std::process::Command::new("mkfifo")
+                    .arg(at)
+                    .status()
+                    .expect("mkfifo");
+                assert!(status.success(), "mkfifo {}", at.display());
+            }
+            Special::Socket => {
+                drop(std::os::unix::net::UnixListener::bind(at).expect("bind a socket"));
+            }
+            Special::Directory => std::fs::create_dir(at).expect("plant a directory"),
+        }
+    }
+}
+
+/// A FIFO, a socket or a directory at a journal, head, lock, frozen runbook
+/// or its hash: every command refuses it at once, naming it, and never
+/// blocks waiting for a writer that will not come.
+#[test]
+fn special_files_in_place_of_state_files_are_refused_at_once() {
+    for special in [Special::Fifo, Special::Socket, Special::Directory] {
+        let (test, incident) = first_run("flaky", FLAKY);
+        let dir = incident_dir(&test, &incident);
+        let run = std::fs::read_dir(dir.join("runs"))
+            .expect("runs")
+            .flatten()
+            .next()
+            .expect("one run")
+            .path();
+        let locks = state_dir(test.path()).join("locks");
+        let resume = vec!["resume", &incident];
+        let rerun = vec!["run", "flaky", "--incident", &incident];
+        let readers = vec![
+            vec!["log", &incident],
+            vec!["log", &incident, "--json"],
+            vec!["report", &incident],
+            vec!["verify", &incident],
+            resume.clone(),
+        ];
+        let cases: Vec<(PathBuf, Vec<Vec<&str>>)> = vec![
+            (dir.join("journal.jsonl"), readers),
+            (
+                dir.join("journal.head"),
+                vec![vec!["verify", &incident], rerun.clone()],
+            ),
+            (run.join("runbook.yaml"), vec![vec!["verify", &incident]]),
+            (run.join("runbook.sha256"), vec![vec!["verify", &incident]]),
+            (locks.join("flaky.lock"), vec![vec!["run", "flaky"]]),
+            (
+                locks.join(format!("incident-{incident}.lock")),
+                vec![resume, rerun],
+            ),
+        ];
+        for (path, commands) in cases {
+            let saved = std::fs::read(&path).ok();
+            special.plant(&path);
+            for args in commands {
+                let output = test
+                    .again()
+                    .args(&args)
+                    .timeout(std::time::Duration::from_secs(10))
+                    .run();
+                refused(&output, &path, "not a regular file");
+            }
+            if path.is_dir() {
+                std::fs::remove_dir(&path).expect("remove the directory");
+            } else {
+                std::fs::remove_file(&path).expect("remove the special file");
+            }
+            if let Some(bytes) = saved {
+                std::fs::write(&path, bytes).expect("put the file back");
+            }
+        }
+        assert_eq!(
+            crate::support::state::count(test.path(), "a.count"),
+            1,
+            "{special:?}: nothing ran again"
+        );
+    }
+}
