@@ -6,13 +6,15 @@
 //! directory is opened relative to its parent's handle (`openat`) with
 //! `O_NOFOLLOW`, one component at a time, and new ones are created with
 //! `O_CREAT|O_EXCL` (files 0600, directories 0700). Whatever is opened must
-//! be owned by the current user and be of the expected type; anything else
-//! is refused with an error naming the path (docs/incident-log.md). Files
-//! are opened `O_NONBLOCK`, so a FIFO planted where a file is expected is
-//! refused at once instead of blocking drctl until some writer comes.
+//! be owned by the current user, writable by no one else, and of the
+//! expected type; anything else is refused with an error naming the path
+//! (docs/incident-log.md). Files are opened `O_NONBLOCK`, so a FIFO planted
+//! where a file is expected is refused at once instead of blocking drctl
+//! until some writer comes.
 //!
-//! The state directory itself is the operator's choice (`--state-dir`) and is
-//! opened as given; only what lies below it is held to these rules.
+//! The state directory itself is the operator's choice (`--state-dir`): its
+//! path is followed as given, links included, but the directory it leads to
+//! is held to the same owner, mode and type rules.
 
 use std::fs::File;
 use std::io;
@@ -68,7 +70,12 @@ pub(crate) fn root(state_dir: &Path, create: bool) -> io::Result<OwnedFd> {
         OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
     )?;
-    check(&fd, FileType::Directory)?;
+    check(&fd, FileType::Directory).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("the state directory {}: {e}", state_dir.display()),
+        )
+    })?;
     Ok(fd)
 }
 
@@ -151,7 +158,9 @@ fn subdir(parent: &OwnedFd, name: &Path, create: bool) -> io::Result<OwnedFd> {
         other => other,
     }
     .map_err(|e| explain(parent, name, e, FileType::Directory))?;
-    check(&fd, FileType::Directory)?;
+    // Named, since the path in the caller's error may go on below it.
+    check(&fd, FileType::Directory)
+        .map_err(|e| io::Error::new(e.kind(), format!("`{}`: {e}", name.display())))?;
     Ok(fd)
 }
 
@@ -245,6 +254,14 @@ fn check(fd: &impl AsFd, expected: FileType) -> io::Result<()> {
         return Err(refused(&format!(
             "it has {} hard links; drctl writes only files of its own",
             stat.st_nlink
+        )));
+    }
+    // drctl makes nothing its group or others may write (0600, 0700): such a
+    // file could hold anyone's lines, such a directory anyone's files.
+    let mode = stat.st_mode & 0o7777;
+    if mode & 0o022 != 0 {
+        return Err(refused(&format!(
+            "it is writable by its group or by others (mode {mode:04o}); drctl keeps its files 0600 and its directories 0700 (`chmod go-w` it if its contents are known good)"
         )));
     }
     let me = rustix::process::geteuid().as_raw();

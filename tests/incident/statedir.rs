@@ -509,3 +509,49 @@ fn special_files_in_place_of_state_files_are_refused_at_once() {
         );
     }
 }
+
+/// A file or directory of the state directory that its group or others may
+/// write to could hold anyone's lines: drctl never makes one (0600, 0700),
+/// so finding one is refused, the state directory itself included.
+#[test]
+fn group_or_world_writable_state_files_are_refused() {
+    let (test, incident) = first_run("flaky", FLAKY);
+    let state = state_dir(test.path());
+    let dir = incident_dir(&test, &incident);
+    let journal = dir.join("journal.jsonl");
+    let before = std::fs::read(&journal).expect("journal");
+    let set_mode = |path: &Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    };
+    for (path, mode, private) in [
+        (journal.clone(), 0o666, 0o600),
+        (journal.clone(), 0o620, 0o600),
+        (dir.join("journal.head"), 0o602, 0o600),
+        (state.join("locks/flaky.lock"), 0o660, 0o600),
+        (dir.clone(), 0o777, 0o700),
+        (dir.join("runs"), 0o730, 0o700),
+        (state.join("incidents"), 0o703, 0o700),
+        (state.clone(), 0o770, 0o700),
+    ] {
+        set_mode(&path, mode);
+        let args: &[&str] = if path.ends_with("flaky.lock") {
+            &["run", "flaky"]
+        } else {
+            &["run", "flaky", "--incident", &incident]
+        };
+        refused(&test.again().args(args).run(), &path, "writable by");
+        if !path.ends_with("flaky.lock") && !path.ends_with("runs") {
+            refused(
+                &test.again().args(["log", &incident]).run(),
+                &path,
+                "writable by",
+            );
+        }
+        set_mode(&path, private);
+    }
+    assert_eq!(std::fs::read(&journal).expect("journal"), before);
+    assert_eq!(crate::support::state::count(test.path(), "a.count"), 1);
+    // Read-only for others is fine: they could read, not plant.
+    set_mode(&journal, 0o644);
+    test.again().args(["log", &incident]).run().success();
+}
