@@ -32,7 +32,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{Map, Value};
 
 use super::fsafe::{self, Access, Create};
-use super::{IncidentError, sync_dir};
+use super::{IncidentError, replay, sync_dir};
 use crate::exec::event::{Event, Listener, ListenerError, Record};
 use crate::hash::sha256_hex;
 use crate::secret::Redactor;
@@ -80,6 +80,31 @@ pub struct JournalContents {
     pub warnings: Vec<String>,
     /// Where the hash chain first fails, if it does.
     pub chain_break: Option<ChainBreak>,
+    /// The first event that could not have happened where it stands
+    /// ([`replay::impossible`]); looked for only when the chain holds.
+    pub impossible: Option<replay::Impossible>,
+}
+
+impl JournalContents {
+    /// Refuses a journal to go on from: its chain is broken or it holds an
+    /// event that could not have happened.
+    pub fn trusted(&self, path: &Path) -> Result<(), IncidentError> {
+        if let Some(broken) = &self.chain_break {
+            return Err(IncidentError::ChainBroken {
+                path: path.to_owned(),
+                line: broken.line,
+                message: broken.message.clone(),
+            });
+        }
+        if let Some(impossible) = &self.impossible {
+            return Err(IncidentError::Impossible {
+                path: path.to_owned(),
+                line: impossible.line,
+                message: impossible.message.clone(),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// The first line whose `prev` is not the hash of what precedes it.
@@ -125,15 +150,8 @@ impl Journal {
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)
             .map_err(IncidentError::io(path))?;
-        let mut parsed = parse(path, &bytes)?;
-        check_head(root, path, &mut parsed)?;
-        if let Some(broken) = parsed.contents.chain_break {
-            return Err(IncidentError::ChainBroken {
-                path: path.to_owned(),
-                line: broken.line,
-                message: broken.message,
-            });
-        }
+        let mut parsed = parse_checked(root, path, &bytes)?;
+        parsed.contents.trusted(path)?;
         if parsed.good_len < bytes.len() {
             keep_torn_fragment(root, path, &bytes[parsed.good_len..])?;
             file.set_len(parsed.good_len as u64)
@@ -377,13 +395,16 @@ fn redact_value(value: &mut Value, redactor: &Redactor, data: bool) {
 /// `drctl verify`); any other damage is an error naming the line.
 pub fn read(root: &Path, path: &Path) -> Result<JournalContents, IncidentError> {
     let bytes = fsafe::read(root, path).map_err(IncidentError::io(path))?;
-    let mut parsed = parse(path, &bytes)?;
-    check_head(root, path, &mut parsed)?;
-    let mut contents = parsed.contents;
+    let mut contents = parse_checked(root, path, &bytes)?.contents;
     if let Some(broken) = &contents.chain_break {
         contents.warnings.push(format!(
             "line {}: the hash chain is broken ({}): the journal was changed after it was written; `drctl verify` checks it",
             broken.line, broken.message
+        ));
+    } else if let Some(impossible) = &contents.impossible {
+        contents.warnings.push(format!(
+            "line {}: this event could not have happened ({}): the journal was changed after it was written",
+            impossible.line, impossible.message
         ));
     }
     Ok(contents)
@@ -395,6 +416,16 @@ struct Parsed {
     good_len: usize,
     /// The hash of each complete line.
     hashes: Vec<String>,
+}
+
+/// [`parse`], then the head, then (when the chain holds) the order of events.
+fn parse_checked(root: &Path, path: &Path, bytes: &[u8]) -> Result<Parsed, IncidentError> {
+    let mut parsed = parse(path, bytes)?;
+    check_head(root, path, &mut parsed)?;
+    if parsed.contents.chain_break.is_none() {
+        parsed.contents.impossible = replay::impossible(&parsed.contents.records);
+    }
+    Ok(parsed)
 }
 
 /// Holds the journal to its [`Head`]: a head beyond the last line, or whose
@@ -460,6 +491,7 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed, IncidentError> {
             records: Vec::new(),
             warnings: Vec::new(),
             chain_break: None,
+            impossible: None,
         },
         good_len: 0,
         hashes: Vec::new(),
@@ -585,7 +617,7 @@ mod tests {
             pid: 42,
             dry_run: false,
             inputs: IndexMap::new(),
-            steps: vec!["a".to_owned()],
+            steps: ["a", "b", "restore"].map(str::to_owned).to_vec(),
             resumed_from: None,
             already_done: Vec::new(),
         }
