@@ -153,6 +153,7 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
             "only steps that were started and never finished (or whose rollback failed) can be marked done",
         ));
     }
+    masked_output_needed(&runbook, &presets, &merged)?;
     let mut session = claim
         .lock_runbook(&runbook)?
         .open_journal(&runbook, printer)?;
@@ -180,6 +181,52 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
         presets,
         Some(last.run_id.clone()),
     )
+}
+
+/// A done step's output that held a secret was journaled masked; a step
+/// still to run that needs it (a step can read only the steps it needs,
+/// directly or not) would get `***` in its place: refused, like a masked input.
+fn masked_output_needed(
+    runbook: &Runbook,
+    presets: &Presets,
+    merged: &indexmap::IndexMap<String, replay::StepView>,
+) -> Result<()> {
+    for step in runbook
+        .steps
+        .iter()
+        .filter(|s| !presets.contains_key(&s.id))
+    {
+        let mut seen = vec![false; runbook.steps.len()];
+        let mut stack = step.needs.clone();
+        while let Some(index) = stack.pop() {
+            if std::mem::replace(&mut seen[index], true) {
+                continue;
+            }
+            let need = &runbook.steps[index];
+            stack.extend(&need.needs);
+            if !presets.contains_key(&need.id) {
+                continue;
+            }
+            let masked = merged.get(&need.id).and_then(|view| {
+                view.outputs
+                    .iter()
+                    .find(|(_, value)| value.contains(crate::secret::MASK))
+            });
+            if let Some((name, _)) = masked {
+                return Err(Error::usage(
+                    format!(
+                        "output `{name}` of step `{}` was recorded masked (its value held a secret), so step `{}`, which needs it, cannot be resumed",
+                        need.id, step.id
+                    ),
+                    format!(
+                        "the journal never holds a secret: start a new run of the incident, which makes the value again (`drctl run {} --incident ID`)",
+                        runbook.name
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn done(status: Status, view: &replay::StepView) -> Preset {
