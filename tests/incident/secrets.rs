@@ -187,11 +187,16 @@ steps:
 "#;
 
 /// Secrets equal to an enum word (`succeeded`, `failed`), part of a run id
-/// (`R2026`) or of an incident id, a step id, an event name or a path
-/// component mask the values they appear in, never the journal's structure:
+/// (`R2026`) or of an incident id, the whole incident id, a step id, an
+/// event name, a path component, a JSON word (`true`, `null`), a key of
+/// `result` or a number (this year) mask the values they appear in, never the journal's structure:
 /// every journal stays readable, verifiable and resumable.
 #[test]
 fn a_secret_equal_to_the_journals_own_words_masks_values_only() {
+    let today = chrono::Utc::now();
+    let year = today.format("%Y").to_string();
+    // The whole id the run is about to get, and the values JSON itself spells.
+    let incident_id = today.format("INC-%Y%m%d-001").to_string();
     for word in [
         "succeeded",
         "failed",
@@ -201,6 +206,12 @@ fn a_secret_equal_to_the_journals_own_words_masks_values_only() {
         "step_finished",
         "incidents",
         "journal",
+        "true",
+        "null",
+        "exit_code",
+        "stdout",
+        &year,
+        &incident_id,
     ] {
         let test = with_runbook("words", WORDS).env("WORD_SECRET", word);
         let first = test.again().args(["run", "words"]).run();
