@@ -194,12 +194,9 @@ impl Store {
             active: false,
             problem: None,
         };
-        let path = incident.journal_path();
-        if !path.exists() {
-            return summary;
-        }
-        let records = match journal::read(&self.state_dir, &path) {
-            Ok(contents) => contents.records,
+        let records = match incident.read_journal_if_any() {
+            Ok(Some(contents)) => contents.records,
+            Ok(None) => return summary,
             Err(e) => {
                 summary.problem = Some(e.to_string());
                 return summary;
@@ -311,10 +308,18 @@ impl Incident {
         journal::read(&self.root, &self.journal_path())
     }
 
-    /// The journal's bytes as they are on disk (`drctl log --json`).
-    pub fn read_journal_bytes(&self) -> Result<Vec<u8>, IncidentError> {
+    /// [`Self::read_journal`], or `None` when the incident has no journal
+    /// yet. Only a missing name is none: a link there, dangling or not, is
+    /// refused like any other.
+    pub fn read_journal_if_any(&self) -> Result<Option<journal::JournalContents>, IncidentError> {
+        if_any(self.read_journal())
+    }
+
+    /// The journal's bytes as they are on disk (`drctl log --json`), or
+    /// `None` when there is no journal yet.
+    pub fn read_journal_bytes_if_any(&self) -> Result<Option<Vec<u8>>, IncidentError> {
         let path = self.journal_path();
-        fsafe::read(&self.root, &path).map_err(IncidentError::io(path))
+        if_any(fsafe::read(&self.root, &path).map_err(IncidentError::io(path)))
     }
 
     /// Opens the journal to append ([`journal::Journal::open`]).
@@ -425,6 +430,16 @@ impl Incident {
         fsafe::rename_in(&handle, Path::new(&temp_name), Path::new(&name))
             .map_err(IncidentError::io(&path))?;
         Ok(path)
+    }
+}
+
+fn if_any<T>(read: Result<T, IncidentError>) -> Result<Option<T>, IncidentError> {
+    match read {
+        Ok(value) => Ok(Some(value)),
+        Err(IncidentError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Ok(None)
+        }
+        Err(e) => Err(e),
     }
 }
 

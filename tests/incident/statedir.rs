@@ -555,3 +555,31 @@ fn group_or_world_writable_state_files_are_refused() {
     set_mode(&journal, 0o644);
     test.again().args(["log", &incident]).run().success();
 }
+
+/// A dangling link at the journal is a link all the same: it does not make
+/// the incident look empty to `log`, `report` or `incidents`.
+#[test]
+fn a_dangling_journal_link_is_refused_not_taken_for_no_journal() {
+    let (test, incident) = first_run("flaky", FLAKY);
+    let journal = incident_dir(&test, &incident).join("journal.jsonl");
+    std::fs::remove_file(&journal).expect("remove the journal");
+    symlink(test.path().join("nowhere"), &journal).expect("plant a dangling link");
+    for args in [
+        vec!["log", &incident],
+        vec!["log", &incident, "--json"],
+        vec!["report", &incident],
+        vec!["resume", &incident],
+        vec!["run", "flaky", "--incident", &incident],
+    ] {
+        refused(&test.again().args(&args).run(), &journal, LINK);
+    }
+    test.again()
+        .args(["incidents"])
+        .run()
+        .success()
+        .stdout_contains("unreadable");
+    assert!(
+        !test.path().join("nowhere").exists(),
+        "nothing was created through it"
+    );
+}
