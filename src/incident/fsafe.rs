@@ -109,6 +109,23 @@ pub(crate) fn read(state_dir: &Path, path: &Path) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// The names in the directory `path`, read through the handle that was
+/// checked (never by path again, which a link could have replaced since).
+/// Names that are not UTF-8 are left out: drctl makes none.
+pub(crate) fn list(state_dir: &Path, path: &Path) -> io::Result<Vec<String>> {
+    let handle = dir(state_dir, path, false)?;
+    let mut names = Vec::new();
+    for entry in rustix::fs::Dir::read_from(&handle)? {
+        if let Ok(name) = entry?.file_name().to_str()
+            && name != "."
+            && name != ".."
+        {
+            names.push(name.to_owned());
+        }
+    }
+    Ok(names)
+}
+
 /// Creates the directory `path` (its parents must exist); `AlreadyExists` when it does.
 pub(crate) fn create_dir(state_dir: &Path, path: &Path) -> io::Result<()> {
     let (parent, name) = split(state_dir, path)?;

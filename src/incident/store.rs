@@ -227,24 +227,12 @@ impl Store {
     /// `(day, number)` of every incident directory; other entries are ignored.
     fn ids(&self) -> Result<Vec<(String, u32)>, IncidentError> {
         let dir = self.incidents_dir();
-        match fsafe::dir(&self.state_dir, &dir, false) {
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(IncidentError::io(dir)(e)),
-        }
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
+        let names = match fsafe::list(&self.state_dir, &dir) {
+            Ok(names) => names,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(IncidentError::io(dir)(e)),
         };
-        let mut ids = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(IncidentError::io(&dir))?;
-            if let Some(id) = entry.file_name().to_str().and_then(parse_id) {
-                ids.push(id);
-            }
-        }
-        Ok(ids)
+        Ok(names.iter().filter_map(|name| parse_id(name)).collect())
     }
 
     /// The lock file of a runbook. Runbook names are `[a-z0-9-]`; anything
