@@ -237,16 +237,30 @@ enum Phase {
 ///   skipped, refused, or failed before its action) and so cannot have
 ///   succeeded, timed out or been interrupted.
 ///
+/// - every run names `incident`, when given: the journal is this incident's,
+///   not another's copied over it.
+///
 /// A run that stops without `run_finished` (a crash) is not an error: the
 /// next `run_started` begins another run.
-pub fn impossible(records: &[Record]) -> Option<Impossible> {
+pub fn impossible(records: &[Record], incident: Option<&str>) -> Option<Impossible> {
     let mut started: IndexMap<&str, usize> = IndexMap::new();
     let mut earlier_steps: Vec<&str> = Vec::new();
     let mut run: Option<(&str, IndexMap<&str, Phase>, Option<usize>)> = None;
     for (index, record) in records.iter().enumerate() {
         let line = index + 1;
         let fail = |message: String| Some(Impossible { line, message });
-        if let Event::RunStarted { run_id, steps, .. } = &record.event {
+        if let Event::RunStarted {
+            run_id,
+            steps,
+            incident: named,
+            ..
+        } = &record.event
+        {
+            if let Some(expected) = incident.filter(|expected| named != expected) {
+                return fail(format!(
+                    "run {run_id} names incident {named}, not {expected}: this journal is another incident's"
+                ));
+            }
             if let Some(first) = started.insert(run_id, line) {
                 return fail(format!(
                     "run {run_id} started twice (first at line {first})"
@@ -661,7 +675,8 @@ mod tests {
                 failed_steps: Vec::new(),
             },
         ]);
-        assert_eq!(impossible(&journal), None);
+        assert_eq!(impossible(&journal, Some("INC-20261121-001")), None);
+        assert!(impossible(&journal, Some("INC-20261121-002")).is_some());
     }
 
     #[test]
@@ -676,11 +691,11 @@ mod tests {
                 run_started("R1", &["a"]),
                 finished("a", status, attempts),
             ]);
-            let found = impossible(&journal).expect("impossible");
+            let found = impossible(&journal, None).expect("impossible");
             assert_eq!(found.line, 2, "{status:?}");
             assert!(found.message.contains("without being started"), "{found:?}");
         }
         let journal = records(vec![run_started("R1", &["a"]), started("a")]);
-        assert_eq!(impossible(&journal[1..]).map(|i| i.line), Some(1));
+        assert_eq!(impossible(&journal[1..], None).map(|i| i.line), Some(1));
     }
 }

@@ -293,7 +293,7 @@ impl Incident {
 
     /// Reads the whole journal ([`journal::read`]).
     pub fn read_journal(&self) -> Result<journal::JournalContents, IncidentError> {
-        journal::read(&self.root, &self.journal_path())
+        journal::read(&self.root, &self.journal_path(), Some(&self.id))
     }
 
     /// [`Self::read_journal`], or `None` when the incident has no journal
@@ -312,7 +312,7 @@ impl Incident {
 
     /// Opens the journal to append ([`journal::Journal::open`]).
     pub fn open_journal(&self, redactor: Redactor) -> Result<journal::Journal, IncidentError> {
-        journal::Journal::open(&self.root, &self.journal_path(), redactor)
+        journal::Journal::open(&self.root, &self.journal_path(), Some(&self.id), redactor)
     }
 
     #[must_use]

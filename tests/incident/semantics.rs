@@ -227,3 +227,42 @@ fn an_attempt_of_a_step_not_running_is_impossible() {
     events.insert(at, attempt);
     run.impossible(&events, at + 1, "step `a` is not running");
 }
+
+/// A whole incident directory copied over another one: every line, the
+/// chain, the head and the frozen runbooks are intact, but its runs name
+/// the other incident.
+#[test]
+fn an_incident_copied_over_another_is_impossible() {
+    let run = failed_run();
+    let first = run.incident.clone();
+    run.drctl(&["run", "line"]).success();
+    let incidents = state_dir(run.test.path()).join("incidents");
+    let second = crate::support::state::incident_ids(run.test.path())
+        .into_iter()
+        .find(|id| *id != first)
+        .expect("a second incident");
+    let target = incidents.join(&second);
+    std::fs::remove_dir_all(&target).expect("remove the second");
+    let copied = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(incidents.join(&first))
+        .arg(&target)
+        .status()
+        .expect("cp");
+    assert!(copied.success());
+    let said = format!("names incident {first}, not {second}");
+    for args in [
+        vec!["resume", second.as_str()],
+        vec!["run", "line", "--incident", second.as_str()],
+        vec!["verify", second.as_str()],
+    ] {
+        run.drctl(&args)
+            .code(1)
+            .stderr_contains("at line 1")
+            .stderr_contains(&said);
+    }
+    run.drctl(&["log", second.as_str()])
+        .success()
+        .stderr_contains(&said);
+    assert_eq!(run.counts(), [2, 2, 2], "nothing ran from the copy");
+}
