@@ -244,7 +244,7 @@ enum Phase {
 /// next `run_started` begins another run.
 pub fn impossible(records: &[Record], incident: Option<&str>) -> Option<Impossible> {
     let mut started: IndexMap<&str, usize> = IndexMap::new();
-    let mut earlier_steps: Vec<&str> = Vec::new();
+    let mut earlier_steps: std::collections::HashSet<&str> = std::collections::HashSet::new();
     let mut run: Option<(&str, IndexMap<&str, Phase>, Option<usize>)> = None;
     for (index, record) in records.iter().enumerate() {
         let line = index + 1;
@@ -290,7 +290,7 @@ pub fn impossible(records: &[Record], incident: Option<&str>) -> Option<Impossib
             continue;
         };
         let Some(phase) = phases.get_mut(step) else {
-            if matches!(record.event, Event::StepMarkedDone { .. }) && earlier_steps.contains(&step)
+            if matches!(record.event, Event::StepMarkedDone { .. }) && earlier_steps.contains(step)
             {
                 continue;
             }

@@ -266,3 +266,38 @@ fn an_incident_copied_over_another_is_impossible() {
         .stderr_contains(&said);
     assert_eq!(run.counts(), [2, 2, 2], "nothing ran from the copy");
 }
+
+/// 40,000 lines in 10,000 runs, each leaving steps pending: `report`,
+/// `log` and `verify`'s reading stay linear (a report once looked back
+/// through every earlier run for each pending step).
+#[test]
+fn a_journal_of_ten_thousand_runs_is_reported_in_bounded_time() {
+    let run = failed_run();
+    let find = |event: &str| run.events[run.find(event, Some("a"))].clone();
+    let (started, finished) = (find("step_started"), find("step_finished"));
+    let closing = run.events.last().expect("run_finished").clone();
+    let mut events = Vec::new();
+    for n in 0..10_000 {
+        let mut opening = run.events[0].clone();
+        opening["run_id"] = json!(format!("R-{n}"));
+        events.extend([opening, started.clone(), finished.clone(), closing.clone()]);
+    }
+    run.forge(&events);
+    for args in [
+        ["report", run.incident.as_str()],
+        ["log", run.incident.as_str()],
+    ] {
+        let output = run
+            .test
+            .again()
+            .args(args)
+            .timeout(std::time::Duration::from_secs(60))
+            .run();
+        output.success();
+        assert!(
+            output.elapsed < std::time::Duration::from_secs(10),
+            "{args:?} took {:?}",
+            output.elapsed
+        );
+    }
+}
