@@ -291,7 +291,7 @@ fn a_journal_of_ten_thousand_runs_is_reported_in_bounded_time() {
             .test
             .again()
             .args(args)
-            .timeout(std::time::Duration::from_secs(60))
+            .timeout(std::time::Duration::from_secs(50))
             .run();
         output.success();
         assert!(
