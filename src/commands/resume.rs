@@ -191,39 +191,33 @@ fn masked_output_needed(
     presets: &Presets,
     merged: &indexmap::IndexMap<String, replay::StepView>,
 ) -> Result<()> {
-    for step in runbook
-        .steps
-        .iter()
-        .filter(|s| !presets.contains_key(&s.id))
-    {
-        let mut seen = vec![false; runbook.steps.len()];
-        let mut stack = step.needs.clone();
-        while let Some(index) = stack.pop() {
-            if std::mem::replace(&mut seen[index], true) {
-                continue;
-            }
-            let need = &runbook.steps[index];
-            stack.extend(&need.needs);
-            if !presets.contains_key(&need.id) {
-                continue;
-            }
-            let masked = merged.get(&need.id).and_then(|view| {
-                view.outputs
-                    .iter()
-                    .find(|(_, value)| value.contains(crate::secret::MASK))
-            });
-            if let Some((name, _)) = masked {
-                return Err(Error::usage(
-                    format!(
-                        "output `{name}` of step `{}` was recorded masked (its value held a secret), so step `{}`, which needs it, cannot be resumed",
-                        need.id, step.id
-                    ),
-                    format!(
-                        "the journal never holds a secret: start a new run of the incident, which makes the value again (`drctl run {} --incident ID`)",
-                        runbook.name
-                    ),
-                ));
-            }
+    let masked_output = |id: &str| {
+        presets.contains_key(id).then_some(())?;
+        let view = merged.get(id)?;
+        view.outputs
+            .iter()
+            .find(|(_, value)| value.contains(crate::secret::MASK))
+            .map(|(name, _)| (id.to_owned(), name.clone()))
+    };
+    // In execution order, so each step's needs are known before it: the
+    // masked output it reaches through them, if any (linear in the graph).
+    let mut reaches: Vec<Option<(String, String)>> = vec![None; runbook.steps.len()];
+    for &index in &runbook.order {
+        let step = &runbook.steps[index];
+        reaches[index] = step.needs.iter().find_map(|&need| {
+            masked_output(&runbook.steps[need].id).or_else(|| reaches[need].clone())
+        });
+        if let (false, Some((need, name))) = (presets.contains_key(&step.id), &reaches[index]) {
+            return Err(Error::usage(
+                format!(
+                    "output `{name}` of step `{need}` was recorded masked (its value held a secret), so step `{}`, which needs it, cannot be resumed",
+                    step.id
+                ),
+                format!(
+                    "the journal never holds a secret: start a new run of the incident, which makes the value again (`drctl run {} --incident ID`)",
+                    runbook.name
+                ),
+            ));
         }
     }
     Ok(())
