@@ -267,9 +267,10 @@ fn an_incident_copied_over_another_is_impossible() {
     assert_eq!(run.counts(), [2, 2, 2], "nothing ran from the copy");
 }
 
-/// 40,000 lines in 10,000 runs, each leaving steps pending: `report`,
-/// `log` and `verify`'s reading stay linear (a report once looked back
-/// through every earlier run for each pending step).
+/// 40,000 lines in 10,000 runs, each leaving steps pending: `report` and
+/// `log` stay linear (a report once looked back through every earlier run
+/// for each pending step: 55 s here; about 2 s now, so 30 s leaves room for
+/// a loaded machine while still catching the quadratic case).
 #[test]
 fn a_journal_of_ten_thousand_runs_is_reported_in_bounded_time() {
     let run = failed_run();
@@ -295,7 +296,7 @@ fn a_journal_of_ten_thousand_runs_is_reported_in_bounded_time() {
             .run();
         output.success();
         assert!(
-            output.elapsed < std::time::Duration::from_secs(10),
+            output.elapsed < std::time::Duration::from_secs(30),
             "{args:?} took {:?}",
             output.elapsed
         );
