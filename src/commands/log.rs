@@ -10,21 +10,25 @@ use crate::output::Printer;
 pub fn run(args: &LogArgs, state_dir: &Path, printer: &Printer) -> Result<()> {
     let incident = Store::at(state_dir).open_incident(&args.incident)?;
     let path = incident.journal_path();
-    if !path.exists() {
+    let missing = || {
         printer.info(&format!(
             "incident {} has no events yet ({} is missing)",
             incident.id,
             path.display()
         ));
-        return Ok(());
-    }
+    };
     if args.json {
         // The lines as written, for tools; the journal is already redacted, the printer redacts again.
-        let bytes = incident.read_journal_bytes()?;
-        printer.out(&String::from_utf8_lossy(&bytes));
+        match incident.read_journal_bytes_if_any()? {
+            Some(bytes) => printer.out(&String::from_utf8_lossy(&bytes)),
+            None => missing(),
+        }
         return Ok(());
     }
-    let contents = incident.read_journal()?;
+    let Some(contents) = incident.read_journal_if_any()? else {
+        missing();
+        return Ok(());
+    };
     for warning in &contents.warnings {
         printer.warn(&format!("{}: {warning}", path.display()));
     }

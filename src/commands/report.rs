@@ -11,14 +11,14 @@ use crate::output::Printer;
 pub fn run(args: &ReportArgs, state_dir: &Path, printer: &Printer) -> Result<()> {
     let incident = Store::at(state_dir).open_incident(&args.incident)?;
     let path = incident.journal_path();
-    let records = if path.exists() {
-        let contents = incident.read_journal()?;
-        for warning in &contents.warnings {
-            printer.warn(&format!("{}: {warning}", path.display()));
+    let records = match incident.read_journal_if_any()? {
+        Some(contents) => {
+            for warning in &contents.warnings {
+                printer.warn(&format!("{}: {warning}", path.display()));
+            }
+            contents.records
         }
-        contents.records
-    } else {
-        Vec::new()
+        None => Vec::new(),
     };
     let text = report::markdown(&incident.id, &records);
     let Some(output) = &args.output else {

@@ -16,7 +16,6 @@ use crate::exec::context::StepValues;
 use crate::exec::event::{Event, Status};
 use crate::exec::inputs::{self, InputSources};
 use crate::exec::scheduler::{Preset, Presets};
-use crate::incident::IncidentError;
 use crate::incident::replay::{self, StepState};
 use crate::output::Printer;
 use crate::runbook::{self, Runbook};
@@ -28,15 +27,8 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
     let claim = Claim::incident(&global.state_dir, &args.incident, &operator)?;
     let incident = claim.incident.clone();
     let contents = incident.read_journal()?;
-    if let Some(broken) = contents.chain_break {
-        // An edited journal may claim a step succeeded that never ran.
-        return Err(IncidentError::ChainBroken {
-            path: incident.journal_path(),
-            line: broken.line,
-            message: broken.message,
-        }
-        .into());
-    }
+    // An edited journal may claim a step succeeded that never ran.
+    contents.trusted(&incident.journal_path())?;
     for warning in &contents.warnings {
         printer.warn(warning);
     }
@@ -161,6 +153,7 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
             "only steps that were started and never finished (or whose rollback failed) can be marked done",
         ));
     }
+    masked_output_needed(&runbook, &presets, &merged)?;
     let mut session = claim
         .lock_runbook(&runbook)?
         .open_journal(&runbook, printer)?;
@@ -188,6 +181,46 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
         presets,
         Some(last.run_id.clone()),
     )
+}
+
+/// A done step's output that held a secret was journaled masked; a step
+/// still to run that needs it (a step can read only the steps it needs,
+/// directly or not) would get `***` in its place: refused, like a masked input.
+fn masked_output_needed(
+    runbook: &Runbook,
+    presets: &Presets,
+    merged: &indexmap::IndexMap<String, replay::StepView>,
+) -> Result<()> {
+    let masked_output = |id: &str| {
+        presets.contains_key(id).then_some(())?;
+        let view = merged.get(id)?;
+        view.outputs
+            .iter()
+            .find(|(_, value)| value.contains(crate::secret::MASK))
+            .map(|(name, _)| (id.to_owned(), name.clone()))
+    };
+    // In execution order, so each step's needs are known before it: the
+    // masked output it reaches through them, if any (linear in the graph).
+    let mut reaches: Vec<Option<(String, String)>> = vec![None; runbook.steps.len()];
+    for &index in &runbook.order {
+        let step = &runbook.steps[index];
+        reaches[index] = step.needs.iter().find_map(|&need| {
+            masked_output(&runbook.steps[need].id).or_else(|| reaches[need].clone())
+        });
+        if let (false, Some((need, name))) = (presets.contains_key(&step.id), &reaches[index]) {
+            return Err(Error::usage(
+                format!(
+                    "output `{name}` of step `{need}` was recorded masked (its value held a secret), so step `{}`, which needs it, cannot be resumed",
+                    step.id
+                ),
+                format!(
+                    "the journal never holds a secret: start a new run of the incident, which makes the value again (`drctl run {} --incident ID`)",
+                    runbook.name
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn done(status: Status, view: &replay::StepView) -> Preset {

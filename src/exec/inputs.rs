@@ -9,6 +9,7 @@ use indexmap::IndexMap;
 use crate::error::Error;
 use crate::runbook::Runbook;
 use crate::runbook::check::MIN_SECRET_LEN;
+use crate::runbook::load::MAX_FILE_BYTES;
 use crate::secret::Redactor;
 
 /// Where the values come from, besides the runbook's own defaults.
@@ -144,8 +145,41 @@ pub fn for_journal(
         .collect()
 }
 
+/// Reads an inputs file of at most [`MAX_FILE_BYTES`]. Opened `O_NONBLOCK`,
+/// so a FIFO that no one writes to reads as empty instead of blocking drctl
+/// (a pipe with a writer, `--inputs <(vault …)`, reads as usual), and the
+/// limit stops a device that never ends.
+fn read_bounded(path: &Path) -> Result<String, Error> {
+    use rustix::fs::OFlags;
+    use std::io::Read;
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
+    let fd = rustix::fs::open(path, flags, rustix::fs::Mode::empty())
+        .map_err(|e| Error::io(path)(e.into()))?;
+    rustix::fs::fcntl_setfl(
+        &fd,
+        flags - OFlags::NONBLOCK - OFlags::CLOEXEC - OFlags::NOCTTY,
+    )
+    .map_err(|e| Error::io(path)(e.into()))?;
+    let mut bytes = Vec::new();
+    std::fs::File::from(fd)
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(Error::io(path))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Error::usage(
+            format!(
+                "inputs file {} is over the limit of {MAX_FILE_BYTES} bytes",
+                path.display()
+            ),
+            "an inputs file is a short YAML mapping of `name: value`",
+        ));
+    }
+    String::from_utf8(bytes)
+        .map_err(|e| Error::io(path)(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
+}
+
 fn read_inputs_file(path: &Path) -> Result<HashMap<String, String>, Error> {
-    let text = std::fs::read_to_string(path).map_err(Error::io(path))?;
+    let text = read_bounded(path)?;
     let document = crate::runbook::node::Document::parse(&text).map_err(|e| {
         Error::usage(
             format!(

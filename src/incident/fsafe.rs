@@ -6,11 +6,15 @@
 //! directory is opened relative to its parent's handle (`openat`) with
 //! `O_NOFOLLOW`, one component at a time, and new ones are created with
 //! `O_CREAT|O_EXCL` (files 0600, directories 0700). Whatever is opened must
-//! be owned by the current user and be of the expected type; anything else
-//! is refused with an error naming the path (docs/incident-log.md).
+//! be owned by the current user, writable by no one else, and of the
+//! expected type; anything else is refused with an error naming the path
+//! (docs/incident-log.md). Files are opened `O_NONBLOCK`, so a FIFO planted
+//! where a file is expected is refused at once instead of blocking drctl
+//! until some writer comes.
 //!
-//! The state directory itself is the operator's choice (`--state-dir`) and is
-//! opened as given; only what lies below it is held to these rules.
+//! The state directory itself is the operator's choice (`--state-dir`): its
+//! path is followed as given, links included, but the directory it leads to
+//! is held to the same owner, mode and type rules.
 
 use std::fs::File;
 use std::io;
@@ -66,7 +70,12 @@ pub(crate) fn root(state_dir: &Path, create: bool) -> io::Result<OwnedFd> {
         OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
         Mode::empty(),
     )?;
-    check(&fd, FileType::Directory)?;
+    check(&fd, FileType::Directory).map_err(|e| {
+        io::Error::new(
+            e.kind(),
+            format!("the state directory {}: {e}", state_dir.display()),
+        )
+    })?;
     Ok(fd)
 }
 
@@ -98,6 +107,23 @@ pub(crate) fn read(state_dir: &Path, path: &Path) -> io::Result<Vec<u8>> {
     let mut bytes = Vec::new();
     io::Read::read_to_end(&mut file, &mut bytes)?;
     Ok(bytes)
+}
+
+/// The names in the directory `path`, read through the handle that was
+/// checked (never by path again, which a link could have replaced since).
+/// Names that are not UTF-8 are left out: drctl makes none.
+pub(crate) fn list(state_dir: &Path, path: &Path) -> io::Result<Vec<String>> {
+    let handle = dir(state_dir, path, false)?;
+    let mut names = Vec::new();
+    for entry in rustix::fs::Dir::read_from(&handle)? {
+        if let Ok(name) = entry?.file_name().to_str()
+            && name != "."
+            && name != ".."
+        {
+            names.push(name.to_owned());
+        }
+    }
+    Ok(names)
 }
 
 /// Creates the directory `path` (its parents must exist); `AlreadyExists` when it does.
@@ -148,8 +174,10 @@ fn subdir(parent: &OwnedFd, name: &Path, create: bool) -> io::Result<OwnedFd> {
         }
         other => other,
     }
-    .map_err(|e| explain(parent, name, e))?;
-    check(&fd, FileType::Directory)?;
+    .map_err(|e| explain(parent, name, e, FileType::Directory))?;
+    // Named, since the path in the caller's error may go on below it.
+    check(&fd, FileType::Directory)
+        .map_err(|e| io::Error::new(e.kind(), format!("`{}`: {e}", name.display())))?;
     Ok(fd)
 }
 
@@ -160,7 +188,8 @@ pub(crate) fn open_at(
     access: Access,
     create: Create,
 ) -> io::Result<File> {
-    let mut flags = OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY;
+    // `NONBLOCK`: opening a FIFO would otherwise wait for a writer, forever.
+    let mut flags = OFlags::NOFOLLOW | OFlags::CLOEXEC | OFlags::NOCTTY | OFlags::NONBLOCK;
     flags |= match access {
         Access::Read => OFlags::RDONLY,
         Access::Append => OFlags::RDWR | OFlags::APPEND,
@@ -177,8 +206,11 @@ pub(crate) fn open_at(
             }
         }
     }
-    .map_err(|e| explain(dir, name, e))?;
+    .map_err(|e| explain(dir, name, e, FileType::RegularFile))?;
     check(&fd, FileType::RegularFile)?;
+    // A regular file: reads and writes block as usual from here on.
+    let flags = rustix::fs::fcntl_getfl(&fd)?;
+    rustix::fs::fcntl_setfl(&fd, flags - OFlags::NONBLOCK)?;
     Ok(File::from(fd))
 }
 
@@ -208,13 +240,20 @@ fn split<'a>(state_dir: &Path, path: &'a Path) -> io::Result<(&'a Path, &'a Path
     Ok((parent, name))
 }
 
-/// An `openat` failure, said plainly when a link or a foreign file caused it.
-fn explain(dir: &OwnedFd, name: &Path, errno: rustix::io::Errno) -> io::Error {
-    if matches!(errno, rustix::io::Errno::LOOP | rustix::io::Errno::NOTDIR)
-        && rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
-            .is_ok_and(|s| FileType::from_raw_mode(s.st_mode) == FileType::Symlink)
+/// An `openat` failure, said plainly when a link or a file of another kind
+/// (a socket, a directory where a file belongs) caused it.
+fn explain(dir: &OwnedFd, name: &Path, errno: rustix::io::Errno, expected: FileType) -> io::Error {
+    use rustix::io::Errno;
+    if matches!(
+        errno,
+        Errno::LOOP | Errno::NOTDIR | Errno::NXIO | Errno::ISDIR | Errno::OPNOTSUPP
+    ) && let Ok(stat) = rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW)
     {
-        return link_refused(name);
+        match FileType::from_raw_mode(stat.st_mode) {
+            FileType::Symlink => return link_refused(name),
+            kind if kind != expected => return wrong_kind(kind, expected),
+            _ => {}
+        }
     }
     errno.into()
 }
@@ -224,11 +263,7 @@ fn check(fd: &impl AsFd, expected: FileType) -> io::Result<()> {
     let stat = rustix::fs::fstat(fd)?;
     let kind = FileType::from_raw_mode(stat.st_mode);
     if kind != expected {
-        return Err(refused(if expected == FileType::Directory {
-            "it is not a directory"
-        } else {
-            "it is not a regular file"
-        }));
+        return Err(wrong_kind(kind, expected));
     }
     // A second name for the file is a link too, one `O_NOFOLLOW` cannot see:
     // a hard link planted here could point at a file of this user's elsewhere.
@@ -236,6 +271,14 @@ fn check(fd: &impl AsFd, expected: FileType) -> io::Result<()> {
         return Err(refused(&format!(
             "it has {} hard links; drctl writes only files of its own",
             stat.st_nlink
+        )));
+    }
+    // drctl makes nothing its group or others may write (0600, 0700): such a
+    // file could hold anyone's lines, such a directory anyone's files.
+    let mode = stat.st_mode & 0o7777;
+    if mode & 0o022 != 0 {
+        return Err(refused(&format!(
+            "it is writable by its group or by others (mode {mode:04o}); drctl keeps its files 0600 and its directories 0700 (`chmod go-w` it if its contents are known good)"
         )));
     }
     let me = rustix::process::geteuid().as_raw();
@@ -246,6 +289,22 @@ fn check(fd: &impl AsFd, expected: FileType) -> io::Result<()> {
         )));
     }
     Ok(())
+}
+
+fn wrong_kind(kind: FileType, expected: FileType) -> io::Error {
+    let found = match kind {
+        FileType::Fifo => "a FIFO",
+        FileType::Socket => "a socket",
+        FileType::Directory => "a directory",
+        FileType::CharacterDevice | FileType::BlockDevice => "a device",
+        FileType::RegularFile => "a regular file",
+        _ => "of another kind",
+    };
+    refused(&if expected == FileType::Directory {
+        format!("it is not a directory (it is {found})")
+    } else {
+        format!("it is not a regular file (it is {found})")
+    })
 }
 
 fn link_refused(name: &Path) -> io::Error {

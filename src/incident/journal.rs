@@ -32,7 +32,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{Map, Value};
 
 use super::fsafe::{self, Access, Create};
-use super::{IncidentError, sync_dir};
+use super::{IncidentError, replay, sync_dir};
 use crate::exec::event::{Event, Listener, ListenerError, Record};
 use crate::hash::sha256_hex;
 use crate::secret::Redactor;
@@ -80,6 +80,31 @@ pub struct JournalContents {
     pub warnings: Vec<String>,
     /// Where the hash chain first fails, if it does.
     pub chain_break: Option<ChainBreak>,
+    /// The first event that could not have happened where it stands
+    /// ([`replay::impossible`]); looked for only when the chain holds.
+    pub impossible: Option<replay::Impossible>,
+}
+
+impl JournalContents {
+    /// Refuses a journal to go on from: its chain is broken or it holds an
+    /// event that could not have happened.
+    pub fn trusted(&self, path: &Path) -> Result<(), IncidentError> {
+        if let Some(broken) = &self.chain_break {
+            return Err(IncidentError::ChainBroken {
+                path: path.to_owned(),
+                line: broken.line,
+                message: broken.message.clone(),
+            });
+        }
+        if let Some(impossible) = &self.impossible {
+            return Err(IncidentError::Impossible {
+                path: path.to_owned(),
+                line: impossible.line,
+                message: impossible.message.clone(),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// The first line whose `prev` is not the hash of what precedes it.
@@ -96,7 +121,12 @@ impl Journal {
     /// creating it if missing. An existing journal is read whole and must be
     /// intact (format, order, chain) to be continued; a torn last line is
     /// moved aside first.
-    pub fn open(root: &Path, path: &Path, redactor: Redactor) -> Result<Journal, IncidentError> {
+    pub fn open(
+        root: &Path,
+        path: &Path,
+        incident: Option<&str>,
+        redactor: Redactor,
+    ) -> Result<Journal, IncidentError> {
         let head_path = path.with_file_name(HEAD);
         let open_head = || {
             fsafe::open(root, &head_path, Access::ReadWrite, Create::IfMissing)
@@ -125,15 +155,8 @@ impl Journal {
         let mut bytes = Vec::new();
         file.read_to_end(&mut bytes)
             .map_err(IncidentError::io(path))?;
-        let mut parsed = parse(path, &bytes)?;
-        check_head(root, path, &mut parsed)?;
-        if let Some(broken) = parsed.contents.chain_break {
-            return Err(IncidentError::ChainBroken {
-                path: path.to_owned(),
-                line: broken.line,
-                message: broken.message,
-            });
-        }
+        let mut parsed = parse_checked(root, path, &bytes, incident)?;
+        parsed.contents.trusted(path)?;
         if parsed.good_len < bytes.len() {
             keep_torn_fragment(root, path, &bytes[parsed.good_len..])?;
             file.set_len(parsed.good_len as u64)
@@ -375,15 +398,22 @@ fn redact_value(value: &mut Value, redactor: &Redactor, data: bool) {
 /// Reads a whole journal. A torn last line (no newline) is ignored with a
 /// warning, and so is a broken hash chain (also in `chain_break`, for
 /// `drctl verify`); any other damage is an error naming the line.
-pub fn read(root: &Path, path: &Path) -> Result<JournalContents, IncidentError> {
+pub fn read(
+    root: &Path,
+    path: &Path,
+    incident: Option<&str>,
+) -> Result<JournalContents, IncidentError> {
     let bytes = fsafe::read(root, path).map_err(IncidentError::io(path))?;
-    let mut parsed = parse(path, &bytes)?;
-    check_head(root, path, &mut parsed)?;
-    let mut contents = parsed.contents;
+    let mut contents = parse_checked(root, path, &bytes, incident)?.contents;
     if let Some(broken) = &contents.chain_break {
         contents.warnings.push(format!(
             "line {}: the hash chain is broken ({}): the journal was changed after it was written; `drctl verify` checks it",
             broken.line, broken.message
+        ));
+    } else if let Some(impossible) = &contents.impossible {
+        contents.warnings.push(format!(
+            "line {}: this event could not have happened ({}): the journal was changed after it was written",
+            impossible.line, impossible.message
         ));
     }
     Ok(contents)
@@ -395,6 +425,22 @@ struct Parsed {
     good_len: usize,
     /// The hash of each complete line.
     hashes: Vec<String>,
+}
+
+/// [`parse`], then the head, then (when the chain holds) the order of
+/// events, and that they are `incident`'s when given.
+fn parse_checked(
+    root: &Path,
+    path: &Path,
+    bytes: &[u8],
+    incident: Option<&str>,
+) -> Result<Parsed, IncidentError> {
+    let mut parsed = parse(path, bytes)?;
+    check_head(root, path, &mut parsed)?;
+    if parsed.contents.chain_break.is_none() {
+        parsed.contents.impossible = replay::impossible(&parsed.contents.records, incident);
+    }
+    Ok(parsed)
 }
 
 /// Holds the journal to its [`Head`]: a head beyond the last line, or whose
@@ -460,6 +506,7 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Parsed, IncidentError> {
             records: Vec::new(),
             warnings: Vec::new(),
             chain_break: None,
+            impossible: None,
         },
         good_len: 0,
         hashes: Vec::new(),
@@ -585,7 +632,7 @@ mod tests {
             pid: 42,
             dry_run: false,
             inputs: IndexMap::new(),
-            steps: vec!["a".to_owned()],
+            steps: ["a", "b", "restore"].map(str::to_owned).to_vec(),
             resumed_from: None,
             already_done: Vec::new(),
         }
@@ -595,7 +642,7 @@ mod tests {
     fn fresh(redactor: Redactor) -> (tempfile::TempDir, PathBuf, Journal) {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal.jsonl");
-        let mut journal = Journal::open(dir.path(), &path, redactor).unwrap();
+        let mut journal = Journal::open(dir.path(), &path, None, redactor).unwrap();
         journal.append(run_started()).unwrap();
         (dir, path, journal)
     }
@@ -634,7 +681,7 @@ mod tests {
             .append(finished("a", Some(serde_json::json!({"exit_code": 0}))))
             .unwrap();
         assert_eq!((a.seq, b.seq), (2, 3));
-        let contents = read(dir.path(), &path).unwrap();
+        let contents = read(dir.path(), &path, None).unwrap();
         assert!(contents.warnings.is_empty(), "{:?}", contents.warnings);
         assert_eq!(contents.records[1..], [a, b]);
         let text = lines(&path);
@@ -653,10 +700,10 @@ mod tests {
         let (dir, path, mut journal) = fresh(Redactor::new());
         journal.append(started("a", "x")).unwrap();
         drop(journal);
-        let mut journal = Journal::open(dir.path(), &path, Redactor::new()).unwrap();
+        let mut journal = Journal::open(dir.path(), &path, None, Redactor::new()).unwrap();
         assert_eq!(journal.next_seq(), 3);
         assert_eq!(journal.append(started("b", "y")).unwrap().seq, 3);
-        let contents = read(dir.path(), &path).unwrap();
+        let contents = read(dir.path(), &path, None).unwrap();
         let seqs: Vec<u64> = contents.records.iter().map(|r| r.seq).collect();
         assert_eq!(seqs, vec![1, 2, 3]);
         assert_eq!(contents.chain_break, None);
@@ -666,7 +713,7 @@ mod tests {
     fn the_first_line_is_run_started() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("journal.jsonl");
-        let mut journal = Journal::open(dir.path(), &path, Redactor::new()).unwrap();
+        let mut journal = Journal::open(dir.path(), &path, None, Redactor::new()).unwrap();
         let error = journal.append(started("a", "x")).unwrap_err();
         assert!(
             error.to_string().contains("starts with run_started"),
@@ -688,13 +735,13 @@ mod tests {
             .unwrap();
         drop(file);
 
-        let contents = read(dir.path(), &path).unwrap();
+        let contents = read(dir.path(), &path, None).unwrap();
         assert_eq!(contents.records.len(), 1);
         assert_eq!(contents.warnings, vec![format!("line 2: {TORN_WARNING}")]);
 
-        let mut journal = Journal::open(dir.path(), &path, Redactor::new()).unwrap();
+        let mut journal = Journal::open(dir.path(), &path, None, Redactor::new()).unwrap();
         assert_eq!(journal.append(started("b", "y")).unwrap().seq, 2);
-        let contents = read(dir.path(), &path).unwrap();
+        let contents = read(dir.path(), &path, None).unwrap();
         assert!(contents.warnings.is_empty(), "{:?}", contents.warnings);
         assert_eq!(contents.records.len(), 2);
         let torn = std::fs::read_to_string(dir.path().join("journal.jsonl.torn")).unwrap();
@@ -768,7 +815,7 @@ mod tests {
         for (what, damaged, line, words) in cases {
             write_lines(&path, &damaged);
             let before = std::fs::read(&path).unwrap();
-            let error = read(dir.path(), &path).unwrap_err();
+            let error = read(dir.path(), &path, None).unwrap_err();
             assert!(
                 matches!(&error, IncidentError::Corrupt { line: l, .. } if *l == line),
                 "{what}: {error:?}"
@@ -780,7 +827,7 @@ mod tests {
                 "{what}: {error}"
             );
             assert!(error.to_string().contains(words), "{what}: {error}");
-            let error = Journal::open(dir.path(), &path, Redactor::new()).unwrap_err();
+            let error = Journal::open(dir.path(), &path, None, Redactor::new()).unwrap_err();
             assert!(
                 matches!(error, IncidentError::Corrupt { .. }),
                 "{what}: {error:?}"
@@ -792,7 +839,7 @@ mod tests {
             );
         }
         write_lines(&path, &[good[0].clone(), newer]);
-        let error = read(dir.path(), &path).unwrap_err();
+        let error = read(dir.path(), &path, None).unwrap_err();
         assert!(
             matches!(
                 error,
@@ -816,7 +863,7 @@ mod tests {
         let mut text = lines(&path);
         text[1] = text[1].replace("/srv/old", "/srv/new");
         write_lines(&path, &text);
-        let contents = read(dir.path(), &path).unwrap();
+        let contents = read(dir.path(), &path, None).unwrap();
         let broken = contents.chain_break.clone().unwrap();
         assert_eq!(broken.line, 3, "line 3's prev no longer matches line 2");
         assert!(
@@ -824,7 +871,7 @@ mod tests {
             "{:?}",
             contents.warnings
         );
-        let error = Journal::open(dir.path(), &path, Redactor::new()).unwrap_err();
+        let error = Journal::open(dir.path(), &path, None, Redactor::new()).unwrap_err();
         assert!(
             matches!(error, IncidentError::ChainBroken { line: 3, .. }),
             "{error:?}"
@@ -835,7 +882,7 @@ mod tests {
         text[1] = text[1].replace("/srv/new", "/srv/old");
         text[0] = text[0].replacen(&"ab".repeat(32), &"cd".repeat(32), 1);
         write_lines(&path, &text);
-        let broken = read(dir.path(), &path).unwrap().chain_break.unwrap();
+        let broken = read(dir.path(), &path, None).unwrap().chain_break.unwrap();
         assert_eq!(broken.line, 1, "{broken:?}");
     }
 
@@ -849,13 +896,13 @@ mod tests {
         drop(journal);
         let good = lines(&path);
         write_lines(&path, &good[..2]);
-        let broken = read(dir.path(), &path).unwrap().chain_break.unwrap();
+        let broken = read(dir.path(), &path, None).unwrap().chain_break.unwrap();
         assert_eq!(broken.line, 3, "{broken:?}");
         assert!(
             broken.message.contains("lines were removed from its end"),
             "{broken:?}"
         );
-        let error = Journal::open(dir.path(), &path, Redactor::new()).unwrap_err();
+        let error = Journal::open(dir.path(), &path, None, Redactor::new()).unwrap_err();
         assert!(
             matches!(error, IncidentError::ChainBroken { line: 3, .. }),
             "{error:?}"
@@ -864,7 +911,7 @@ mod tests {
         let mut edited = good.clone();
         edited[2] = edited[2].replace(r#""attempts":1"#, r#""attempts":2"#);
         write_lines(&path, &edited);
-        let broken = read(dir.path(), &path).unwrap().chain_break.unwrap();
+        let broken = read(dir.path(), &path, None).unwrap().chain_break.unwrap();
         assert_eq!(broken.line, 3, "{broken:?}");
 
         // A head that lags (lines that need no sync, or a crash between the
@@ -872,7 +919,7 @@ mod tests {
         write_lines(&path, &good);
         let head = std::fs::read_to_string(dir.path().join(HEAD)).unwrap();
         assert!(head.contains(r#""seq":3"#), "{head}");
-        let mut journal = Journal::open(dir.path(), &path, Redactor::new()).unwrap();
+        let mut journal = Journal::open(dir.path(), &path, None, Redactor::new()).unwrap();
         journal
             .append(Event::InterruptReceived {
                 signal: "SIGINT".to_owned(),
@@ -883,10 +930,10 @@ mod tests {
             std::fs::read_to_string(dir.path().join(HEAD)).unwrap(),
             head
         );
-        let contents = read(dir.path(), &path).unwrap();
+        let contents = read(dir.path(), &path, None).unwrap();
         assert_eq!((contents.chain_break, contents.warnings.len()), (None, 0));
         std::fs::remove_file(dir.path().join(HEAD)).unwrap();
-        let contents = read(dir.path(), &path).unwrap();
+        let contents = read(dir.path(), &path, None).unwrap();
         assert!(contents.chain_break.is_none());
         assert!(
             contents.warnings[0].contains("journal.head is missing"),
@@ -921,7 +968,7 @@ mod tests {
         for leaked in ["hunter2-secret", "pw0rd", "424242"] {
             assert!(!text.contains(leaked), "{leaked} leaked: {text}");
         }
-        let contents = read(dir.path(), &path).unwrap();
+        let contents = read(dir.path(), &path, None).unwrap();
         assert_eq!(contents.records.len(), 3);
         let Event::StepStarted { description, .. } = &contents.records[1].event else {
             panic!("{:?}", contents.records[1]);
@@ -954,7 +1001,7 @@ mod tests {
             ))
             .unwrap();
         drop(journal);
-        let contents = read(dir.path(), &path).unwrap();
+        let contents = read(dir.path(), &path, None).unwrap();
         assert!(contents.warnings.is_empty(), "{:?}", contents.warnings);
         let Event::RunStarted {
             run_id,
@@ -982,7 +1029,7 @@ mod tests {
         };
         assert_eq!(*status, crate::exec::event::Status::Succeeded);
         assert_eq!(result.as_ref().unwrap()["stdout"], "***\n");
-        assert!(Journal::open(dir.path(), &path, Redactor::new()).is_ok());
+        assert!(Journal::open(dir.path(), &path, None, Redactor::new()).is_ok());
     }
 
     #[test]
@@ -997,7 +1044,7 @@ mod tests {
             event: started("a", "x"),
         };
         journal.on_event(&record).unwrap();
-        let read_back = read(dir.path(), &path).unwrap().records;
+        let read_back = read(dir.path(), &path, None).unwrap().records;
         assert_eq!(read_back[1].seq, 2);
         assert_eq!(read_back[1].ts, ts);
         assert!(

@@ -69,6 +69,15 @@ pub enum IncidentError {
         message: String,
     },
     #[error(
+        "the journal {} holds at line {line} an event that could not have happened: {message}; it was changed after it was written",
+        path.display()
+    )]
+    Impossible {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error(
         "the journal {} is in format {found} at line {line}, newer than this drctl reads (format {})",
         path.display(), journal::FORMAT
     )]
@@ -132,7 +141,7 @@ impl IncidentError {
                  move the journal aside, keep its first {kept} lines (`head -n {kept}`) and remove journal.head",
                 kept = line - 1
             )),
-            IncidentError::ChainBroken { .. } => Some(
+            IncidentError::ChainBroken { .. } | IncidentError::Impossible { .. } => Some(
                 "`drctl verify ID` names the first line that does not match; compare the journal with a copy you trust before going on"
                     .to_owned(),
             ),

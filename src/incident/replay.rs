@@ -4,6 +4,10 @@
 //!
 //! Runs in one incident follow one another, so every record after a
 //! `run_started` belongs to that run until the next `run_started`.
+//!
+//! [`impossible`] holds a journal to the order in which drctl writes events,
+//! since a journal whose chain is intact may still have been written by
+//! someone else, who can recompute the chain.
 
 use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
@@ -204,6 +208,140 @@ pub fn rolled_back(runs: &[RunView], runbook: &str) -> IndexMap<String, (String,
         }
     }
     rolled_back
+}
+
+/// An event drctl could not have written where it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Impossible {
+    pub line: usize,
+    pub message: String,
+}
+
+/// Where a step is within its run, and since which line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Pending,
+    Running(usize),
+    Finished(usize),
+}
+
+/// The first event that contradicts the order drctl writes them in (line
+/// `n` is `records[n - 1]`, as `seq` guarantees):
+/// - a run starts once (its `run_id` is new) and nothing of it follows its
+///   `run_finished`;
+/// - every step event names a step of its run (`step_marked_done` may name
+///   one of an earlier run, resumed with a changed runbook);
+/// - a step starts at most once per run (retries are attempts within it)
+///   and finishes at most once; `attempt_failed` comes while it runs;
+/// - a step finishes after its start, unless it never ran (`attempts: 0`:
+///   skipped, refused, or failed before its action) and so cannot have
+///   succeeded, timed out or been interrupted.
+///
+/// - every run names `incident`, when given: the journal is this incident's,
+///   not another's copied over it.
+///
+/// A run that stops without `run_finished` (a crash) is not an error: the
+/// next `run_started` begins another run.
+pub fn impossible(records: &[Record], incident: Option<&str>) -> Option<Impossible> {
+    let mut started: IndexMap<&str, usize> = IndexMap::new();
+    let mut earlier_steps: std::collections::HashSet<&str> = std::collections::HashSet::new();
+    let mut run: Option<(&str, IndexMap<&str, Phase>, Option<usize>)> = None;
+    for (index, record) in records.iter().enumerate() {
+        let line = index + 1;
+        let fail = |message: String| Some(Impossible { line, message });
+        if let Event::RunStarted {
+            run_id,
+            steps,
+            incident: named,
+            ..
+        } = &record.event
+        {
+            if let Some(expected) = incident.filter(|expected| named != expected) {
+                return fail(format!(
+                    "run {run_id} names incident {named}, not {expected}: this journal is another incident's"
+                ));
+            }
+            if let Some(first) = started.insert(run_id, line) {
+                return fail(format!(
+                    "run {run_id} started twice (first at line {first})"
+                ));
+            }
+            if let Some((_, phases, _)) = run.take() {
+                earlier_steps.extend(phases.keys());
+            }
+            let phases = steps.iter().map(|s| (s.as_str(), Phase::Pending)).collect();
+            run = Some((run_id, phases, None));
+            continue;
+        }
+        let Some((run_id, phases, finished)) = &mut run else {
+            return fail(format!("{} before any run_started", record.event.kind()));
+        };
+        if let Some(at) = finished {
+            return fail(format!(
+                "{} in run {run_id} after its run_finished (line {at})",
+                record.event.kind()
+            ));
+        }
+        if let Event::RunFinished { .. } = record.event {
+            *finished = Some(line);
+            continue;
+        }
+        let Some(step) = record.event.step() else {
+            continue;
+        };
+        let Some(phase) = phases.get_mut(step) else {
+            if matches!(record.event, Event::StepMarkedDone { .. }) && earlier_steps.contains(step)
+            {
+                continue;
+            }
+            return fail(format!(
+                "{} of step `{step}`, which run {run_id} does not have",
+                record.event.kind()
+            ));
+        };
+        match (&record.event, *phase) {
+            (Event::StepStarted { .. }, Phase::Running(at) | Phase::Finished(at)) => {
+                return fail(format!(
+                    "step `{step}` started again in run {run_id} (it did at line {at}; retries are attempts of one start)"
+                ));
+            }
+            (Event::StepStarted { .. }, Phase::Pending) => *phase = Phase::Running(line),
+            (Event::AttemptFailed { .. } | Event::ManualAnswered { .. }, Phase::Running(_)) => {}
+            (Event::AttemptFailed { .. } | Event::ManualAnswered { .. }, _) => {
+                return fail(format!(
+                    "{} while step `{step}` is not running",
+                    record.event.kind()
+                ));
+            }
+            (Event::StepFinished { .. }, Phase::Finished(at)) => {
+                return fail(format!(
+                    "step `{step}` finished twice in run {run_id} (first at line {at})"
+                ));
+            }
+            (
+                Event::StepFinished {
+                    status, attempts, ..
+                },
+                Phase::Pending,
+            ) => {
+                let ran = *attempts > 0
+                    || matches!(
+                        status,
+                        Status::Succeeded | Status::TimedOut | Status::Interrupted
+                    );
+                if ran {
+                    return fail(format!(
+                        "step `{step}` finished without being started in run {run_id} (`{}` after {attempts} attempt(s))",
+                        status.as_str()
+                    ));
+                }
+                *phase = Phase::Finished(line);
+            }
+            (Event::StepFinished { .. }, Phase::Running(_)) => *phase = Phase::Finished(line),
+            _ => {}
+        }
+    }
+    None
 }
 
 impl RunView {
@@ -443,5 +581,122 @@ fn answer(
         };
         fill(&mut c);
         view.confirmations.push(c);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(seq: u64, event: Event) -> Record {
+        Record {
+            seq,
+            ts: Utc::now(),
+            event,
+        }
+    }
+
+    fn run_started(run_id: &str, steps: &[&str]) -> Event {
+        Event::RunStarted {
+            run_id: run_id.to_owned(),
+            incident: "INC-20261121-001".to_owned(),
+            runbook: "x".to_owned(),
+            runbook_hash: "ab".repeat(32),
+            title: None,
+            severity: None,
+            rto_ms: None,
+            rpo_ms: None,
+            operator: "alice".to_owned(),
+            host: "ops-1".to_owned(),
+            pid: 42,
+            dry_run: false,
+            inputs: IndexMap::new(),
+            steps: steps.iter().map(|s| (*s).to_owned()).collect(),
+            resumed_from: None,
+            already_done: Vec::new(),
+        }
+    }
+
+    fn started(step: &str) -> Event {
+        Event::StepStarted {
+            step: step.to_owned(),
+            action: "shell".to_owned(),
+            description: String::new(),
+        }
+    }
+
+    fn finished(step: &str, status: Status, attempts: u32) -> Event {
+        Event::StepFinished {
+            step: step.to_owned(),
+            status,
+            attempts,
+            duration_ms: 0,
+            error: None,
+            result: None,
+            outputs: IndexMap::new(),
+            continued: false,
+        }
+    }
+
+    fn records(events: Vec<Event>) -> Vec<Record> {
+        (1..).zip(events).map(|(seq, e)| record(seq, e)).collect()
+    }
+
+    /// What drctl itself writes passes: steps that never ran (skipped,
+    /// refused, failed before their action) finish without a start; a run
+    /// cut by a crash is followed by another; a step of an earlier run is
+    /// marked done in a run whose runbook no longer has it.
+    #[test]
+    fn what_drctl_writes_is_possible() {
+        let journal = records(vec![
+            run_started("R1", &["a", "b", "c", "d", "old"]),
+            finished("a", Status::Skipped, 0),
+            finished("b", Status::Refused, 0),
+            finished("c", Status::Failed, 0),
+            started("d"),
+            Event::AttemptFailed {
+                step: "d".to_owned(),
+                attempt: 1,
+                error: "x".to_owned(),
+                retry_in_ms: 0,
+            },
+            started("old"),
+            // A crash: no run_finished.
+            run_started("R2", &["a", "b", "c", "d"]),
+            Event::StepMarkedDone {
+                step: "old".to_owned(),
+                by: "alice".to_owned(),
+            },
+            started("d"),
+            finished("d", Status::Succeeded, 2),
+            Event::RunFinished {
+                status: Status::Succeeded,
+                elapsed_ms: 1,
+                rto_ms: None,
+                failed_steps: Vec::new(),
+            },
+        ]);
+        assert_eq!(impossible(&journal, Some("INC-20261121-001")), None);
+        assert!(impossible(&journal, Some("INC-20261121-002")).is_some());
+    }
+
+    #[test]
+    fn a_step_that_ran_cannot_finish_unstarted() {
+        for (status, attempts) in [
+            (Status::Succeeded, 1),
+            (Status::TimedOut, 1),
+            (Status::Interrupted, 1),
+            (Status::Failed, 3),
+        ] {
+            let journal = records(vec![
+                run_started("R1", &["a"]),
+                finished("a", status, attempts),
+            ]);
+            let found = impossible(&journal, None).expect("impossible");
+            assert_eq!(found.line, 2, "{status:?}");
+            assert!(found.message.contains("without being started"), "{found:?}");
+        }
+        let journal = records(vec![run_started("R1", &["a"]), started("a")]);
+        assert_eq!(impossible(&journal[1..], None).map(|i| i.line), Some(1));
     }
 }

@@ -4,6 +4,7 @@
 //! action items), with the parts only people can write left as empty
 //! sections to fill in.
 
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
@@ -208,7 +209,11 @@ fn what_was_run(out: &mut String, runs: &[RunView]) {
     if runs.is_empty() {
         out.push_str("Nothing.\n\n");
     }
-    for (index, run) in runs.iter().enumerate() {
+    // (runbook, step) -> the last earlier run in which the step got done,
+    // kept as the runs go by: looking back through every earlier run for
+    // each pending step would be quadratic in the number of runs.
+    let mut done_in: HashMap<(&str, &str), &str> = HashMap::new();
+    for run in runs {
         let title = run
             .title
             .as_deref()
@@ -283,10 +288,12 @@ fn what_was_run(out: &mut String, runs: &[RunView]) {
                 StepState::Finished(status) if !status.releases_dependents() => {
                     format!("**{}**", status.as_str())
                 }
-                StepState::Pending => done_earlier(&runs[..index], &run.runbook, id).map_or_else(
-                    || "not reached".to_owned(),
-                    |earlier| format!("done in run `{earlier}`"),
-                ),
+                StepState::Pending => done_in
+                    .get(&(run.runbook.as_str(), id.as_str()))
+                    .map_or_else(
+                        || "not reached".to_owned(),
+                        |earlier| format!("done in run `{earlier}`"),
+                    ),
                 StepState::Finished(status) => status.as_str().to_owned(),
             };
             let attempts = if step.attempts == 0 {
@@ -308,17 +315,14 @@ fn what_was_run(out: &mut String, runs: &[RunView]) {
             );
         }
         out.push('\n');
+        if !run.dry_run {
+            for (id, step) in &run.steps {
+                if step.status.is_done() {
+                    done_in.insert((run.runbook.as_str(), id.as_str()), run.run_id.as_str());
+                }
+            }
+        }
     }
-}
-
-/// The run (of the same runbook, before this one) in which a step got done.
-fn done_earlier<'a>(earlier: &'a [RunView], runbook: &str, step: &str) -> Option<&'a str> {
-    earlier
-        .iter()
-        .rev()
-        .filter(|r| r.runbook == runbook && !r.dry_run)
-        .find(|r| r.steps.get(step).is_some_and(|s| s.status.is_done()))
-        .map(|r| r.run_id.as_str())
 }
 
 fn decisions(out: &mut String, runs: &[RunView]) {
@@ -548,14 +552,10 @@ fn full_time(ts: DateTime<Utc>) -> String {
     ts.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
+/// In first-seen order; a set keeps it linear however many runs there are.
 fn distinct(items: impl Iterator<Item = String>) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for item in items {
-        if !out.contains(&item) {
-            out.push(item);
-        }
-    }
-    out
+    let mut seen = HashSet::new();
+    items.filter(|item| seen.insert(item.clone())).collect()
 }
 
 /// A Markdown table cell: a `|` would end it.

@@ -194,12 +194,9 @@ impl Store {
             active: false,
             problem: None,
         };
-        let path = incident.journal_path();
-        if !path.exists() {
-            return summary;
-        }
-        let records = match journal::read(&self.state_dir, &path) {
-            Ok(contents) => contents.records,
+        let records = match incident.read_journal_if_any() {
+            Ok(Some(contents)) => contents.records,
+            Ok(None) => return summary,
             Err(e) => {
                 summary.problem = Some(e.to_string());
                 return summary;
@@ -230,24 +227,12 @@ impl Store {
     /// `(day, number)` of every incident directory; other entries are ignored.
     fn ids(&self) -> Result<Vec<(String, u32)>, IncidentError> {
         let dir = self.incidents_dir();
-        match fsafe::dir(&self.state_dir, &dir, false) {
-            Ok(_) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(IncidentError::io(dir)(e)),
-        }
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
+        let names = match fsafe::list(&self.state_dir, &dir) {
+            Ok(names) => names,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(IncidentError::io(dir)(e)),
         };
-        let mut ids = Vec::new();
-        for entry in entries {
-            let entry = entry.map_err(IncidentError::io(&dir))?;
-            if let Some(id) = entry.file_name().to_str().and_then(parse_id) {
-                ids.push(id);
-            }
-        }
-        Ok(ids)
+        Ok(names.iter().filter_map(|name| parse_id(name)).collect())
     }
 
     /// The lock file of a runbook. Runbook names are `[a-z0-9-]`; anything
@@ -308,18 +293,26 @@ impl Incident {
 
     /// Reads the whole journal ([`journal::read`]).
     pub fn read_journal(&self) -> Result<journal::JournalContents, IncidentError> {
-        journal::read(&self.root, &self.journal_path())
+        journal::read(&self.root, &self.journal_path(), Some(&self.id))
     }
 
-    /// The journal's bytes as they are on disk (`drctl log --json`).
-    pub fn read_journal_bytes(&self) -> Result<Vec<u8>, IncidentError> {
+    /// [`Self::read_journal`], or `None` when the incident has no journal
+    /// yet. Only a missing name is none: a link there, dangling or not, is
+    /// refused like any other.
+    pub fn read_journal_if_any(&self) -> Result<Option<journal::JournalContents>, IncidentError> {
+        if_any(self.read_journal())
+    }
+
+    /// The journal's bytes as they are on disk (`drctl log --json`), or
+    /// `None` when there is no journal yet.
+    pub fn read_journal_bytes_if_any(&self) -> Result<Option<Vec<u8>>, IncidentError> {
         let path = self.journal_path();
-        fsafe::read(&self.root, &path).map_err(IncidentError::io(path))
+        if_any(fsafe::read(&self.root, &path).map_err(IncidentError::io(path)))
     }
 
     /// Opens the journal to append ([`journal::Journal::open`]).
     pub fn open_journal(&self, redactor: Redactor) -> Result<journal::Journal, IncidentError> {
-        journal::Journal::open(&self.root, &self.journal_path(), redactor)
+        journal::Journal::open(&self.root, &self.journal_path(), Some(&self.id), redactor)
     }
 
     #[must_use]
@@ -425,6 +418,16 @@ impl Incident {
         fsafe::rename_in(&handle, Path::new(&temp_name), Path::new(&name))
             .map_err(IncidentError::io(&path))?;
         Ok(path)
+    }
+}
+
+fn if_any<T>(read: Result<T, IncidentError>) -> Result<Option<T>, IncidentError> {
+    match read {
+        Ok(value) => Ok(Some(value)),
+        Err(IncidentError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Ok(None)
+        }
+        Err(e) => Err(e),
     }
 }
 

@@ -1,7 +1,8 @@
 //! Checks an incident's journal end to end (`drctl verify`): every line
 //! intact and in order, the hash chain unbroken from the first line to the
 //! last (and to `journal.head`), and each run's `runbook_hash` that of its
-//! frozen runbook, so the chain is anchored in the exact text that ran.
+//! frozen runbook, so the chain is anchored in the exact text that ran; and
+//! no event where drctl could not have written it ([`super::replay::impossible`]).
 
 use super::IncidentError;
 use super::store::Incident;
@@ -20,13 +21,7 @@ pub struct Verified {
 pub fn verify(incident: &Incident) -> Result<Verified, IncidentError> {
     let path = incident.journal_path();
     let contents = incident.read_journal()?;
-    if let Some(broken) = contents.chain_break {
-        return Err(IncidentError::ChainBroken {
-            path,
-            line: broken.line,
-            message: broken.message,
-        });
-    }
+    contents.trusted(&path)?;
     let mut runs = 0;
     for (index, record) in contents.records.iter().enumerate() {
         let Event::RunStarted {

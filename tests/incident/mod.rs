@@ -8,6 +8,7 @@ mod locks;
 mod report;
 mod resume;
 mod secrets;
+mod semantics;
 mod statedir;
 
 use crate::support::Test;

@@ -84,3 +84,38 @@ fn regex_quote(text: &str) -> String {
         })
         .collect()
 }
+
+/// `report -o` onto a link (live or dangling), a FIFO or an existing file:
+/// refused, nothing written through it, nothing created where it points.
+#[test]
+fn report_output_onto_a_link_or_a_fifo_is_refused() {
+    let test = with_runbook("drill", DRILL).env("DRILL_TOKEN", "s3cret-drill");
+    test.again().args(["run", "drill", "--yes"]).run().success();
+    let incident = only_incident(test.path());
+    let victim = test.path().join("victim.txt");
+    std::fs::write(&victim, "precious\n").expect("victim");
+    std::os::unix::fs::symlink(&victim, test.path().join("live.md")).expect("link");
+    std::os::unix::fs::symlink(
+        test.path().join("nowhere.md"),
+        test.path().join("dangling.md"),
+    )
+    .expect("dangling link");
+    let fifo = std::process::Command::new("mkfifo")
+        .arg(test.path().join("fifo.md"))
+        .status()
+        .expect("mkfifo");
+    assert!(fifo.success());
+    for name in ["live.md", "dangling.md", "fifo.md", "victim.txt"] {
+        test.again()
+            .args(["report", &incident, "-o", name])
+            .timeout(std::time::Duration::from_secs(10))
+            .run()
+            .code(2)
+            .stderr_contains(&format!("{name} already exists"));
+    }
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "precious\n"
+    );
+    assert!(!test.path().join("nowhere.md").exists());
+}

@@ -158,7 +158,8 @@ fn a_secret_never_reaches_a_dry_run_or_a_resume() {
         .env("CANARY_SECRET", CANARY)
         .args(["resume", incident.as_str(), "--yes"])
         .run();
-    resumed.code(1);
+    // `use-derived` needs an output journaled masked: refused, not run with `***`.
+    resumed.code(2).stderr_contains("was recorded masked");
     clean_output(&resumed);
     for file in files_under(&output.path().join(".drctl")) {
         let bytes = std::fs::read(&file).expect("read a state file");
@@ -433,11 +434,16 @@ steps:
 "#;
 
 /// Secrets equal to an enum word (`succeeded`, `failed`), part of a run id
-/// (`R2026`) or of an incident id, a step id, an event name or a path
-/// component mask the values they appear in, never the journal's structure:
+/// (`R2026`) or of an incident id, the whole incident id, a step id, an
+/// event name, a path component, a JSON word (`true`, `null`), a key of
+/// `result` or a number (this year) mask the values they appear in, never the journal's structure:
 /// every journal stays readable, verifiable and resumable.
 #[test]
 fn a_secret_equal_to_the_journals_own_words_masks_values_only() {
+    let today = chrono::Utc::now();
+    let year = today.format("%Y").to_string();
+    // The whole id the run is about to get, and the values JSON itself spells.
+    let incident_id = today.format("INC-%Y%m%d-001").to_string();
     for word in [
         "succeeded",
         "failed",
@@ -447,6 +453,12 @@ fn a_secret_equal_to_the_journals_own_words_masks_values_only() {
         "step_finished",
         "incidents",
         "journal",
+        "true",
+        "null",
+        "exit_code",
+        "stdout",
+        &year,
+        &incident_id,
     ] {
         let test = with_runbook("words", WORDS).env("WORD_SECRET", word);
         let first = test.again().args(["run", "words"]).run();
@@ -534,4 +546,73 @@ fn resume_asks_again_for_an_input_journaled_masked() {
         ])
         .run()
         .success();
+}
+
+/// A done step's output held a secret (a `secret: true` output, or one that
+/// merely equals a secret): it was journaled masked. A resume must not run
+/// a later step with `***` in its place.
+const MINT: &str = r#"
+version: 1
+name: mint
+inputs:
+  token:
+    secret: true
+    env: WORD_SECRET
+steps:
+  - id: mint
+    shell: { run: "echo run >> mint.count; echo minted-{{ inputs.token }}" }
+    outputs:
+      derived: { value: "{{ result.stdout | trim }}", secret: true }
+      flag: "true"
+  - id: side
+    shell: { run: "echo run >> side.count" }
+  - id: use
+    needs: [mint, side]
+    shell: { run: "echo run >> use.count; echo '{{ steps.mint.outputs.derived }} {{ steps.mint.outputs.flag }}' > used.txt; test -e fixed" }
+"#;
+
+#[test]
+fn resume_never_runs_a_step_with_a_masked_output() {
+    for (secret, output) in [("s3cret-mint", "derived"), ("true", "flag")] {
+        let yaml = if output == "flag" {
+            // Only `flag` ("true") holds the secret then.
+            MINT.replace("secret: true }", "secret: false }")
+                .replace("echo minted-{{ inputs.token }}", "echo minted")
+        } else {
+            MINT.to_owned()
+        };
+        let test = with_runbook("mint", &yaml).env("WORD_SECRET", secret);
+        test.again().args(["run", "mint"]).run().code(1);
+        let first = std::fs::read_to_string(test.path().join("used.txt")).expect("used.txt");
+        assert!(!first.contains("***"), "{first}");
+        let incident = only_incident(test.path());
+        std::fs::write(test.path().join("fixed"), "").expect("fix use");
+        for extra in [None, Some("--retry-interrupted")] {
+            let mut args = vec!["resume", incident.as_str()];
+            args.extend(extra);
+            test.again()
+                .args(&args)
+                .run()
+                .code(2)
+                .stderr_contains(&format!(
+                    "output `{output}` of step `mint` was recorded masked"
+                ))
+                .stderr_contains("step `use`")
+                .stderr_contains("drctl run mint --incident");
+        }
+        assert_eq!(
+            crate::support::state::count(test.path(), "use.count"),
+            1,
+            "{secret}"
+        );
+        let used = std::fs::read_to_string(test.path().join("used.txt")).expect("used.txt");
+        assert_eq!(used, first, "{secret}: `use` did not run again");
+        // The documented way on: a new run of the incident makes the value again.
+        test.again()
+            .args(["run", "mint", "--incident", incident.as_str()])
+            .run()
+            .success();
+        let used = std::fs::read_to_string(test.path().join("used.txt")).expect("used.txt");
+        assert!(!used.contains("***"), "{secret}: {used}");
+    }
 }

@@ -415,3 +415,171 @@ fn a_linked_locks_or_incidents_directory_is_refused() {
         );
     }
 }
+
+/// What can stand where a regular file is expected, besides a link.
+#[derive(Debug, Clone, Copy)]
+enum Special {
+    Fifo,
+    Socket,
+    Directory,
+}
+
+impl Special {
+    fn plant(self, at: &Path) {
+        let _ = std::fs::remove_file(at);
+        match self {
+            // Opening a FIFO for reading blocks until a writer comes: none will.
+            Special::Fifo => {
+                let status = std::process::Command::new("mkfifo")
+                    .arg(at)
+                    .status()
+                    .expect("mkfifo");
+                assert!(status.success(), "mkfifo {}", at.display());
+            }
+            Special::Socket => {
+                drop(std::os::unix::net::UnixListener::bind(at).expect("bind a socket"));
+            }
+            Special::Directory => std::fs::create_dir(at).expect("plant a directory"),
+        }
+    }
+}
+
+/// A FIFO, a socket or a directory at a journal, head, lock, frozen runbook
+/// or its hash: every command refuses it at once, naming it, and never
+/// blocks waiting for a writer that will not come.
+#[test]
+fn special_files_in_place_of_state_files_are_refused_at_once() {
+    for special in [Special::Fifo, Special::Socket, Special::Directory] {
+        let (test, incident) = first_run("flaky", FLAKY);
+        let dir = incident_dir(&test, &incident);
+        let run = std::fs::read_dir(dir.join("runs"))
+            .expect("runs")
+            .flatten()
+            .next()
+            .expect("one run")
+            .path();
+        let locks = state_dir(test.path()).join("locks");
+        let resume = vec!["resume", &incident];
+        let rerun = vec!["run", "flaky", "--incident", &incident];
+        let readers = vec![
+            vec!["log", &incident],
+            vec!["log", &incident, "--json"],
+            vec!["report", &incident],
+            vec!["verify", &incident],
+            resume.clone(),
+        ];
+        let cases: Vec<(PathBuf, Vec<Vec<&str>>)> = vec![
+            (dir.join("journal.jsonl"), readers),
+            (
+                dir.join("journal.head"),
+                vec![vec!["verify", &incident], rerun.clone()],
+            ),
+            (run.join("runbook.yaml"), vec![vec!["verify", &incident]]),
+            (run.join("runbook.sha256"), vec![vec!["verify", &incident]]),
+            (locks.join("flaky.lock"), vec![vec!["run", "flaky"]]),
+            (
+                locks.join(format!("incident-{incident}.lock")),
+                vec![resume, rerun],
+            ),
+        ];
+        for (path, commands) in cases {
+            let saved = std::fs::read(&path).ok();
+            special.plant(&path);
+            for args in commands {
+                let output = test
+                    .again()
+                    .args(&args)
+                    .timeout(std::time::Duration::from_secs(10))
+                    .run();
+                refused(&output, &path, "not a regular file");
+            }
+            if path.is_dir() {
+                std::fs::remove_dir(&path).expect("remove the directory");
+            } else {
+                std::fs::remove_file(&path).expect("remove the special file");
+            }
+            if let Some(bytes) = saved {
+                std::fs::write(&path, bytes).expect("put the file back");
+            }
+        }
+        assert_eq!(
+            crate::support::state::count(test.path(), "a.count"),
+            1,
+            "{special:?}: nothing ran again"
+        );
+    }
+}
+
+/// A file or directory of the state directory that its group or others may
+/// write to could hold anyone's lines: drctl never makes one (0600, 0700),
+/// so finding one is refused, the state directory itself included.
+#[test]
+fn group_or_world_writable_state_files_are_refused() {
+    let (test, incident) = first_run("flaky", FLAKY);
+    let state = state_dir(test.path());
+    let dir = incident_dir(&test, &incident);
+    let journal = dir.join("journal.jsonl");
+    let before = std::fs::read(&journal).expect("journal");
+    let set_mode = |path: &Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    };
+    for (path, mode, private) in [
+        (journal.clone(), 0o666, 0o600),
+        (journal.clone(), 0o620, 0o600),
+        (dir.join("journal.head"), 0o602, 0o600),
+        (state.join("locks/flaky.lock"), 0o660, 0o600),
+        (dir.clone(), 0o777, 0o700),
+        (dir.join("runs"), 0o730, 0o700),
+        (state.join("incidents"), 0o703, 0o700),
+        (state.clone(), 0o770, 0o700),
+    ] {
+        set_mode(&path, mode);
+        let args: &[&str] = if path.ends_with("flaky.lock") {
+            &["run", "flaky"]
+        } else {
+            &["run", "flaky", "--incident", &incident]
+        };
+        refused(&test.again().args(args).run(), &path, "writable by");
+        if !path.ends_with("flaky.lock") && !path.ends_with("runs") {
+            refused(
+                &test.again().args(["log", &incident]).run(),
+                &path,
+                "writable by",
+            );
+        }
+        set_mode(&path, private);
+    }
+    assert_eq!(std::fs::read(&journal).expect("journal"), before);
+    assert_eq!(crate::support::state::count(test.path(), "a.count"), 1);
+    // Read-only for others is fine: they could read, not plant.
+    set_mode(&journal, 0o644);
+    test.again().args(["log", &incident]).run().success();
+}
+
+/// A dangling link at the journal is a link all the same: it does not make
+/// the incident look empty to `log`, `report` or `incidents`.
+#[test]
+fn a_dangling_journal_link_is_refused_not_taken_for_no_journal() {
+    let (test, incident) = first_run("flaky", FLAKY);
+    let journal = incident_dir(&test, &incident).join("journal.jsonl");
+    std::fs::remove_file(&journal).expect("remove the journal");
+    symlink(test.path().join("nowhere"), &journal).expect("plant a dangling link");
+    for args in [
+        vec!["log", &incident],
+        vec!["log", &incident, "--json"],
+        vec!["report", &incident],
+        vec!["resume", &incident],
+        vec!["run", "flaky", "--incident", &incident],
+    ] {
+        refused(&test.again().args(&args).run(), &journal, LINK);
+    }
+    test.again()
+        .args(["incidents"])
+        .run()
+        .success()
+        .stdout_contains("unreadable");
+    assert!(
+        !test.path().join("nowhere").exists(),
+        "nothing was created through it"
+    );
+}

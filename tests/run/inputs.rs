@@ -120,3 +120,37 @@ fn a_secret_shorter_than_four_characters_is_refused() {
         .run();
     output.success();
 }
+
+/// An inputs file that is not a regular file: a FIFO nobody writes to reads
+/// as empty instead of blocking drctl, a device that never ends is cut at
+/// the size limit, and a pipe (`--inputs <(vault …)`, here stdin) still works.
+#[test]
+fn an_inputs_file_that_is_a_fifo_or_a_device_neither_hangs_nor_grows() {
+    let test = with_runbook("deploy", DEPLOY);
+    let fifo = test.path().join("inputs.fifo");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+    test.again()
+        .args(["run", "deploy", "--inputs", "inputs.fifo"])
+        .timeout(std::time::Duration::from_secs(10))
+        .run()
+        .code(2)
+        .stderr_contains("inputs file inputs.fifo is not a mapping");
+    test.again()
+        .args(["run", "deploy", "--inputs", "/dev/zero"])
+        .timeout(std::time::Duration::from_secs(10))
+        .run()
+        .code(2)
+        .stderr_contains("/dev/zero")
+        .stderr_contains("over the limit");
+    test.again()
+        .args(["run", "deploy", "--dry-run", "--inputs", "/dev/stdin"])
+        .stdin("backup: nightly.dump\n")
+        .run()
+        .success()
+        .stdout_contains("backup = nightly.dump  (--inputs)");
+    assert!(!test.path().join("ran-eu-west-1").exists());
+}
