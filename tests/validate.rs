@@ -691,3 +691,21 @@ fn validate_uses_the_runbook_directory_from_dir_and_env() {
         .code(2)
         .stderr_contains("elsewhere/x.yaml:4:9");
 }
+
+/// A runbook path that is a FIFO or a device is refused at once: reading it
+/// would block forever or never end.
+#[test]
+fn a_fifo_or_a_device_as_runbook_is_refused_without_waiting() {
+    let test = Test::new().timeout(std::time::Duration::from_secs(20));
+    let fifo = test.path().join("fifo.yaml");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("run mkfifo");
+    assert!(made.success());
+    test.args(["validate", "fifo.yaml", "/dev/zero"])
+        .run()
+        .code(2)
+        .stderr_contains("fifo.yaml: is not a regular file")
+        .stderr_contains("/dev/zero: is not a regular file");
+}

@@ -635,6 +635,7 @@ mod tests {
             result: None,
             outputs: IndexMap::new(),
             continued: false,
+            left_running: Vec::new(),
         }
     }
 
