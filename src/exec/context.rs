@@ -112,12 +112,12 @@ impl Context {
     ///
     /// minijinja's static reference tracking misses some forms (a slice
     /// `inputs.tok[:8]`, a subscript `inputs['tok']` reports only `inputs`),
-    /// so a template whose source names a secret as a word is a secret too:
+    /// so a template whose expressions name a secret as a word is a secret too:
     /// masking a harmless value is better than printing part of a secret.
     fn reads_secret(&self, source: &str, refs: &BTreeSet<String>) -> bool {
         self.secret_names.iter().any(|s| {
             let name = s.rsplit('.').next().unwrap_or(s);
-            names_word(source, name)
+            expressions(source).any(|expr| names_word(expr, name))
         }) || refs.iter().any(|r| {
             self.secret_names.iter().any(|s| {
                 s == r || s.starts_with(&format!("{r}.")) || r.starts_with(&format!("{s}."))
@@ -191,4 +191,15 @@ fn names_word(text: &str, word: &str) -> bool {
         !text[..at].chars().next_back().is_some_and(is_ident)
             && !text[at + word.len()..].chars().next().is_some_and(is_ident)
     })
+}
+
+/// The code inside each `{{ }}` and `{% %}` of a template (prose is not code).
+fn expressions(source: &str) -> impl Iterator<Item = &str> {
+    source
+        .match_indices("{{")
+        .chain(source.match_indices("{%"))
+        .map(|(at, _)| {
+            let code = &source[at + 2..];
+            code.split(['}', '%']).next().unwrap_or(code)
+        })
 }
