@@ -6,7 +6,10 @@ Shapes: long lines full of templates (manual text, HTTP URL, shell script,
 unknown names), thousands of bad steps, a 5,000-step `needs` chain, a
 9,000-step fan-in, 3,000 steps each needing the 30 before, 60,000 unknown
 keys, an 80,000-operator expression, a 100,000-character line with a problem
-in the middle, 10,000 steps, and a file that is not UTF-8.
+in the middle, 10,000 steps, a file that is not UTF-8, alias and merge-key
+bombs, deep flow nesting, 200,000 choices, 20,000 inputs, many documents,
+a 10,000-step cycle, a needs list of 150,000, templates in SQL, a 1 MiB
+scalar, BOM + CRLF + NUL, and a cut multibyte sequence.
 
 Runs the release binary (build it first: cargo build --release) under
 /usr/bin/time -v. Exits non-zero if any file breaks a bound.
@@ -59,6 +62,26 @@ def shapes():
     yield "long-line-problem", (
         'version: 1\nname: wide\nsteps:\n  - { id: a, manual: "' + "y" * 100_000 +
         '", bogus: 1, ' + "z" * 50_000 + " }\n")
+    yield "alias-bomb", "version: 1\nname: s\nx0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+        f"x{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 10) + "]\n" for i in range(1, 12)) + (
+        "steps:\n  - { id: a, manual: go }\n")
+    yield "merge-key-chain", "version: 1\nname: s\nsteps:\n  - &s0 { id: a, manual: go }\n" + "".join(
+        f"  - &s{i} {{ <<: *s{i - 1}, id: a{i} }}\n" for i in range(1, 30000))
+    yield "deep-flow-json", head + "    http:\n      url: 'http://h/'\n      json: " + (
+        "{a: " * 60000 + "1" + "}" * 60000 + "\n")
+    yield "choices-200000", "version: 1\nname: s\ninputs:\n  x:\n    choices: [" + ", ".join(
+        "c" for _ in range(200000)) + "]\nsteps:\n  - { id: a, manual: go }\n"
+    yield "inputs-20000", "version: 1\nname: s\ninputs:\n" + "".join(
+        f"  i{i}: {{ default: a }}\n" for i in range(20000)) + "steps:\n  - { id: a, manual: go }\n"
+    yield "documents-many", "version: 1\nname: s\nsteps:\n  - { id: a, manual: go }\n" + (
+        "---\nversion: 1\n" * 50000)
+    yield "cycle-10000", steps(10000, lambda i: f"  - {{ id: s{i}, needs: [s{(i + 1) % 10000}], manual: go }}\n")
+    yield "needs-repeated", steps(1, lambda i: "  - { id: r, manual: go }\n  - id: b\n    manual: go\n"
+                                  "    needs: [" + ", ".join(["r"] * 150000) + "]\n")
+    yield "templates-sql", head + f'    postgres:\n      url: "postgres://h/db"\n      query: "SELECT 1 {line}"\n'
+    yield "scalar-1mib", head + '    manual: "' + "y" * (LIMIT_BYTES - 200) + '"\n'
+    yield "crlf-bom-nul", ("\ufeff" + head + "    manual: go\n    bogus: 1\n").replace("\n", "\r\n") + "\0"
+    yield "mid-multibyte", (head + '    manual: "' + "é" * 10).encode() + b"\xe2\x82" + b'x"\n'
     yield "not-utf8", (head + '    manual: "' + "é" * 300_000).encode() + b"\xff\"\n"
 
 

@@ -709,3 +709,36 @@ fn a_fifo_or_a_device_as_runbook_is_refused_without_waiting() {
         .stderr_contains("fifo.yaml: is not a regular file")
         .stderr_contains("/dev/zero: is not a regular file");
 }
+
+/// Each parser budget is named in words with its own fix, at line:column,
+/// never as the parser's Rust value (`Documents { documents: 2 }`).
+#[test]
+fn a_breached_parser_budget_is_said_in_words() {
+    let documents = "version: 1\nname: a\nsteps:\n  - { id: a, manual: go }\n---\nversion: 1\n";
+    let aliases = String::from("version: 1\nname: a\nsteps:\n  - &s { id: a, manual: go }\n")
+        + &"  - *s\n".repeat(1_500);
+    let choices = format!(
+        "version: 1\nname: a\ninputs:\n  x:\n    choices: [{}]\nsteps:\n  - {{ id: a, manual: go }}\n",
+        vec!["c"; 200_001].join(", ")
+    );
+    for (name, text, words) in [
+        (
+            "docs.yaml",
+            documents.to_owned(),
+            "more than one YAML document",
+        ),
+        ("aliases.yaml", aliases, "more than 1,000 aliases"),
+        ("nodes.yaml", choices, "more than 200,000 YAML nodes"),
+    ] {
+        let output = Test::new()
+            .file(name, text)
+            .args(["validate", name])
+            .timeout(HOSTILE_TIMEOUT)
+            .run();
+        output
+            .code(2)
+            .stderr_contains(words)
+            .stderr_contains(&format!("{name}:"));
+        assert!(!output.stderr.contains(" { "), "{}", output.stderr);
+    }
+}

@@ -109,8 +109,16 @@ impl Context {
     }
 
     /// True if a template reading these names may produce a secret.
-    fn reads_secret(&self, refs: &BTreeSet<String>) -> bool {
-        refs.iter().any(|r| {
+    ///
+    /// minijinja's static reference tracking misses some forms (a slice
+    /// `inputs.tok[:8]`, a subscript `inputs['tok']` reports only `inputs`),
+    /// so a template whose expressions name a secret as a word is a secret too:
+    /// masking a harmless value is better than printing part of a secret.
+    fn reads_secret(&self, source: &str, refs: &BTreeSet<String>) -> bool {
+        self.secret_names.iter().any(|s| {
+            let name = s.rsplit('.').next().unwrap_or(s);
+            expressions(source).any(|expr| names_word(expr, name))
+        }) || refs.iter().any(|r| {
             self.secret_names.iter().any(|s| {
                 s == r || s.starts_with(&format!("{r}.")) || r.starts_with(&format!("{s}."))
             }) || r == "steps" && self.secret_names.iter().any(|s| s.starts_with("steps."))
@@ -125,7 +133,7 @@ impl Context {
         result: Option<&serde_json::Value>,
     ) -> Result<String, TemplateError> {
         let text = template.render(&self.value(result))?;
-        if self.reads_secret(&template.refs) {
+        if self.reads_secret(&template.source, &template.refs) {
             self.redactor.add(&text);
         }
         Ok(text)
@@ -134,7 +142,7 @@ impl Context {
     /// Evaluates the expression of one `{{ }}` placeholder (shell scripts, SQL).
     pub fn eval_placeholder(&self, expr: &str) -> Result<Value, TemplateError> {
         let value = Expression::eval_text(expr, &self.value(None))?;
-        if self.reads_secret(&Expression::refs_of(expr)?) {
+        if self.reads_secret(expr, &Expression::refs_of(expr)?) {
             self.redactor.add(&crate::template::value_to_text(&value));
         }
         Ok(value)
@@ -174,4 +182,24 @@ impl Context {
     pub fn add_secret(&self, value: &str) {
         self.redactor.add(value);
     }
+}
+
+/// True if `word` occurs in `text` with no identifier character on either side.
+fn names_word(text: &str, word: &str) -> bool {
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    text.match_indices(word).any(|(at, _)| {
+        !text[..at].chars().next_back().is_some_and(is_ident)
+            && !text[at + word.len()..].chars().next().is_some_and(is_ident)
+    })
+}
+
+/// The code inside each `{{ }}` and `{% %}` of a template (prose is not code).
+fn expressions(source: &str) -> impl Iterator<Item = &str> {
+    source
+        .match_indices("{{")
+        .chain(source.match_indices("{%"))
+        .map(|(at, _)| {
+            let code = &source[at + 2..];
+            code.split(['}', '%']).next().unwrap_or(code)
+        })
 }

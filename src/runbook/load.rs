@@ -175,6 +175,9 @@ fn parse_problem(error: &serde_saphyr::Error, text: &str) -> Problem {
             hint: Some("YAML does not allow tabs for indentation; indent with spaces".to_owned()),
         };
     }
+    if let Some(problem) = budget_problem(&message, span) {
+        return problem;
+    }
     let hint =
         if lowered.contains("budget") || lowered.contains("alias") || lowered.contains("depth") {
             Some("the file is too deeply nested or expands too many aliases; write it out plainly")
@@ -188,6 +191,39 @@ fn parse_problem(error: &serde_saphyr::Error, text: &str) -> Problem {
         message: lowercase_first(&message),
         hint: hint.map(str::to_owned),
     }
+}
+
+/// A breached parser budget in words, with the fix that fits it: the
+/// parser names the limit as a Rust value (`Documents { documents: 2 }`).
+fn budget_problem(message: &str, span: Option<Span>) -> Option<Problem> {
+    let kind = message.strip_prefix("budget breached: ")?;
+    let (message, hint) = match kind.split([' ', '{']).next().unwrap_or("") {
+        "Documents" => (
+            "more than one YAML document (`---`) in the file",
+            "a runbook is one document: put each runbook in its own file",
+        ),
+        "Depth" => (
+            "nesting deeper than 48 levels",
+            "flatten the structure, or write a deep JSON body as a template string",
+        ),
+        "Aliases" => (
+            "more than 1,000 aliases (`*name`)",
+            "write the repeated parts out plainly",
+        ),
+        "Nodes" => (
+            "more than 200,000 YAML nodes",
+            "split the runbook, or shorten its lists",
+        ),
+        _ => (
+            "the file is too large or complex to parse safely",
+            "simplify the file: fewer nodes, aliases and nesting levels",
+        ),
+    };
+    Some(Problem {
+        span: span.filter(|s| s.line > 0),
+        message: message.to_owned(),
+        hint: Some(hint.to_owned()),
+    })
 }
 
 /// The first tab in the leading whitespace of a line, from line `from` on.

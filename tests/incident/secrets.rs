@@ -616,3 +616,46 @@ fn resume_never_runs_a_step_with_a_masked_output() {
         assert!(!used.contains("***"), "{secret}: {used}");
     }
 }
+
+/// Templates whose static references minijinja does not track (a slice, a
+/// subscript) still make a secret of what they render: no part of the
+/// secret reaches the output files, the journal or `log --json`.
+#[test]
+fn a_slice_or_subscript_of_a_secret_is_a_secret() {
+    const SLICED: &str = r#"
+version: 1
+name: sliced
+inputs:
+  tok: { secret: true }
+steps:
+  - id: slices
+    shell:
+      run: 'echo "env $A $B $C"'
+      env: { A: "{{ inputs.tok[:8] }}", B: "{{ inputs.tok[3:] }}", C: "x{{ inputs['tok'][1:] }}" }
+"#;
+    let output = with_runbook("sliced", SLICED)
+        .args(["run", "sliced", "--yes", "--set", "tok=Zq9-SECRET-x7"])
+        .run();
+    output.code(0);
+    let incident = only_incident(output.path());
+    let log = output
+        .again()
+        .args(["log", "--json", incident.as_str()])
+        .run();
+    for part in ["Zq9-SECR", "SECRET-x7", "q9-SECRET"] {
+        assert!(
+            !log.stdout.contains(part),
+            "{part} leaked into log --json:\n{}",
+            log.stdout
+        );
+        for file in files_under(&output.path().join(".drctl")) {
+            let bytes = std::fs::read(&file).expect("read a state file");
+            assert!(
+                !String::from_utf8_lossy(&bytes).contains(part),
+                "{part} leaked into {}",
+                file.display()
+            );
+        }
+    }
+    assert!(log.stdout.contains("env *** *** ***"), "{}", log.stdout);
+}
