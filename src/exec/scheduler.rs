@@ -25,6 +25,7 @@ use crate::adapter::process::Interrupt;
 use crate::adapter::{self, FailureKind, Outcome, Prepared};
 use crate::runbook::Runbook;
 use crate::runbook::model::{Action, Retry, Step};
+use crate::runbook::check::MIN_SECRET_LEN;
 use crate::secret::Redactor;
 use crate::template::Expression;
 
@@ -369,6 +370,18 @@ impl Scheduler<'_> {
                     .render(&output.template, done.outcome.result.as_ref())
                 {
                     Ok(value) => {
+                        let length = value.chars().count();
+                        if output.secret && (1..MIN_SECRET_LEN).contains(&length) {
+                            // Too short to mask without masking everything: never keep it.
+                            status = Status::Failed;
+                            error = Some(format!(
+                                "secret output `{}` is {length} characters long; drctl masks \
+                                 secrets of at least {MIN_SECRET_LEN} characters, so it was \
+                                 not kept",
+                                output.name
+                            ));
+                            break;
+                        }
                         if output.secret {
                             self.context.add_secret(&value);
                         }

@@ -659,3 +659,36 @@ steps:
     }
     assert!(log.stdout.contains("env *** *** ***"), "{}", log.stdout);
 }
+
+/// A `secret: true` output too short to mask (under 4 characters) fails its
+/// step instead of being kept in the clear; a longer one is kept (masked).
+#[test]
+fn a_secret_output_too_short_to_mask_fails_its_step() {
+    const SHORT: &str = r#"
+version: 1
+name: short
+steps:
+  - id: mint
+    shell: { run: "true" }
+    outputs:
+      tok: { value: "{{ 'q7' ~ 'z' }}", secret: true }
+  - id: after
+    needs: [mint]
+    shell: { run: "echo after > after.txt" }
+"#;
+    let test = with_runbook("short", SHORT);
+    test.again()
+        .args(["run", "short"])
+        .run()
+        .code(1)
+        .stderr_contains("secret output `tok` is 3 characters long");
+    assert!(!test.path().join("after.txt").exists());
+    for file in files_under(&test.path().join(".drctl")) {
+        let text = std::fs::read(&file).expect("read a state file");
+        assert!(
+            !text.windows(3).any(|w| w == b"q7z"),
+            "the short secret is in {}",
+            file.display()
+        );
+    }
+}
