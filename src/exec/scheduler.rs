@@ -24,8 +24,8 @@ use super::prompt::Prompter;
 use crate::adapter::process::Interrupt;
 use crate::adapter::{self, FailureKind, Outcome, Prepared};
 use crate::runbook::Runbook;
-use crate::runbook::model::{Action, Retry, Step};
 use crate::runbook::check::MIN_SECRET_LEN;
+use crate::runbook::model::{Action, Retry, Step};
 use crate::secret::Redactor;
 use crate::template::Expression;
 

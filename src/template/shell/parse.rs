@@ -1147,8 +1147,22 @@ impl Parser<'_> {
                     while self.peek(0).is_some_and(|c| {
                         !matches!(
                             c,
-                            b' ' | b'\t' | b'\r' | b'\n' | b';' | b'&' | b'|' | b'(' | b')' | b'<'
-                                | b'>' | b'{' | b'\\' | b'\'' | b'"' | b'$' | b'`'
+                            b' ' | b'\t'
+                                | b'\r'
+                                | b'\n'
+                                | b';'
+                                | b'&'
+                                | b'|'
+                                | b'('
+                                | b')'
+                                | b'<'
+                                | b'>'
+                                | b'{'
+                                | b'\\'
+                                | b'\''
+                                | b'"'
+                                | b'$'
+                                | b'`'
                         )
                     }) {
                         self.pos += 1;
