@@ -9,56 +9,11 @@ use std::path::PathBuf;
 
 use drctl::hash::sha256_hex;
 
-use super::with_runbook;
-use crate::support::state::{count, only_incident, state_dir};
-use crate::support::{Output, Test};
+use super::{FailedLine, failed_line_run};
+use crate::support::Output;
+use crate::support::state::count;
 
-/// `a` and `b` succeed; `c` fails until `fixed` exists.
-const LINE: &str = r#"
-version: 1
-name: line
-steps:
-  - id: a
-    shell: { run: "echo run >> a.count" }
-  - id: b
-    needs: [a]
-    shell: { run: "echo run >> b.count" }
-  - id: c
-    needs: [b]
-    shell: { run: "echo run >> c.count; test -e fixed" }
-"#;
-
-struct Failed {
-    test: Test,
-    incident: String,
-    journal: PathBuf,
-    /// The lines as drctl wrote them.
-    lines: Vec<String>,
-}
-
-fn failed_run() -> Failed {
-    let test = with_runbook("line", LINE);
-    test.again().args(["run", "line"]).run().code(1);
-    let incident = only_incident(test.path());
-    let journal = state_dir(test.path())
-        .join("incidents")
-        .join(&incident)
-        .join("journal.jsonl");
-    let lines = std::fs::read_to_string(&journal)
-        .expect("journal")
-        .lines()
-        .map(str::to_owned)
-        .collect();
-    std::fs::write(test.path().join("fixed"), "").expect("fix c");
-    Failed {
-        test,
-        incident,
-        journal,
-        lines,
-    }
-}
-
-impl Failed {
+impl FailedLine {
     fn write(&self, lines: &[String]) -> Vec<u8> {
         let bytes = (lines.join("\n") + "\n").into_bytes();
         std::fs::write(&self.journal, &bytes).expect("write the journal");
@@ -119,7 +74,7 @@ impl Failed {
 /// `resume` run the succeeded steps again.
 #[test]
 fn a_moved_first_line_is_damage_and_nothing_runs_again() {
-    let run = failed_run();
+    let run = failed_line_run();
     let mut lines = run.lines.clone();
     let first = lines.remove(0);
     lines.insert(4, first);
@@ -129,7 +84,7 @@ fn a_moved_first_line_is_damage_and_nothing_runs_again() {
 
 #[test]
 fn swapped_lines_are_damage() {
-    let run = failed_run();
+    let run = failed_line_run();
     let mut lines = run.lines.clone();
     lines.swap(2, 3);
     let bytes = run.write(&lines);
@@ -138,7 +93,7 @@ fn swapped_lines_are_damage() {
 
 #[test]
 fn a_repeated_line_is_damage() {
-    let run = failed_run();
+    let run = failed_line_run();
     let mut lines = run.lines.clone();
     let at = run.find(r#""event":"step_finished","step":"a""#);
     lines.insert(at + 1, lines[at].clone());
@@ -148,7 +103,7 @@ fn a_repeated_line_is_damage() {
 
 #[test]
 fn a_removed_line_is_damage() {
-    let run = failed_run();
+    let run = failed_line_run();
     let mut lines = run.lines.clone();
     // Without b's start, b's success would look like nothing ran.
     let at = run.find(r#""event":"step_started","step":"b""#);
@@ -162,7 +117,7 @@ fn a_removed_line_is_damage() {
 /// and seq are right, so only the event is wrong.
 #[test]
 fn a_foreign_event_is_damage_not_a_torn_line() {
-    let run = failed_run();
+    let run = failed_line_run();
     let mut lines = run.lines.clone();
     let last = lines.last().expect("a last line");
     lines.push(format!(
@@ -176,7 +131,7 @@ fn a_foreign_event_is_damage_not_a_torn_line() {
 
 #[test]
 fn a_line_of_another_format_is_refused_clearly() {
-    let run = failed_run();
+    let run = failed_line_run();
     let mut lines = run.lines.clone();
     let last = lines.len() - 1;
     lines[last] = lines[last].replacen(r#""v":2"#, r#""v":7"#, 1);
@@ -194,7 +149,7 @@ fn a_line_of_another_format_is_refused_clearly() {
 /// incident with a warning, and `resume` will not trust it.
 #[test]
 fn an_edited_line_breaks_the_chain() {
-    let run = failed_run();
+    let run = failed_line_run();
     let id = run.incident.as_str();
     run.drctl(&["verify", id])
         .success()
@@ -230,7 +185,7 @@ fn an_edited_line_breaks_the_chain() {
 /// hash, or the frozen copy, is caught too.
 #[test]
 fn the_chain_is_anchored_in_the_frozen_runbook() {
-    let run = failed_run();
+    let run = failed_line_run();
     let id = run.incident.as_str();
     let runs = run.journal.parent().expect("incident dir").join("runs");
     let frozen: PathBuf = std::fs::read_dir(&runs)
@@ -261,7 +216,7 @@ fn the_chain_is_anchored_in_the_frozen_runbook() {
 /// runs only what is not recorded as done.
 #[test]
 fn a_torn_last_line_is_a_crash_and_resume_goes_on() {
-    let run = failed_run();
+    let run = failed_line_run();
     let id = run.incident.as_str();
     let mut bytes = (run.lines.join("\n") + "\n").into_bytes();
     let next = format!(
@@ -288,7 +243,7 @@ fn a_torn_last_line_is_a_crash_and_resume_goes_on() {
 /// does an edit of the last line, which no later line vouches for.
 #[test]
 fn lines_cut_from_the_end_or_an_edited_last_line_are_caught() {
-    let run = failed_run();
+    let run = failed_line_run();
     let id = run.incident.as_str();
     let total = run.lines.len();
     // Cut from `step_finished:c` on: a resume would take c for running.
@@ -330,7 +285,7 @@ fn lines_cut_from_the_end_or_an_edited_last_line_are_caught() {
 /// remove the head, and the incident can be verified and resumed.
 #[test]
 fn the_documented_repair_works() {
-    let run = failed_run();
+    let run = failed_line_run();
     let id = run.incident.as_str();
     let mut lines = run.lines.clone();
     let at = run.find(r#""event":"step_started","step":"c""#);

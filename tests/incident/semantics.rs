@@ -14,24 +14,8 @@ use std::path::PathBuf;
 use drctl::hash::sha256_hex;
 use serde_json::{Value, json};
 
-use super::with_runbook;
-use crate::support::state::{count, only_incident, state_dir};
+use crate::support::state::{count, state_dir};
 use crate::support::{Output, Test};
-
-/// `a` and `b` succeed; `c` fails.
-const LINE: &str = r#"
-version: 1
-name: line
-steps:
-  - id: a
-    shell: { run: "echo run >> a.count" }
-  - id: b
-    needs: [a]
-    shell: { run: "echo run >> b.count" }
-  - id: c
-    needs: [b]
-    shell: { run: "echo run >> c.count; test -e fixed" }
-"#;
 
 struct Failed {
     test: Test,
@@ -41,23 +25,16 @@ struct Failed {
 }
 
 fn failed_run() -> Failed {
-    let test = with_runbook("line", LINE);
-    test.again().args(["run", "line"]).run().code(1);
-    let incident = only_incident(test.path());
-    let journal = state_dir(test.path())
-        .join("incidents")
-        .join(&incident)
-        .join("journal.jsonl");
-    let events = std::fs::read_to_string(&journal)
-        .expect("journal")
-        .lines()
+    let run = super::failed_line_run();
+    let events = run
+        .lines
+        .iter()
         .map(|l| serde_json::from_str(l).expect("a JSON line"))
         .collect();
-    std::fs::write(test.path().join("fixed"), "").expect("fix c");
     Failed {
-        test,
-        incident,
-        journal,
+        test: run.test,
+        incident: run.incident,
+        journal: run.journal,
         events,
     }
 }
