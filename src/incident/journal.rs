@@ -618,24 +618,7 @@ mod tests {
     }
 
     fn run_started() -> Event {
-        Event::RunStarted {
-            run_id: "RUN-1".to_owned(),
-            incident: "INC-20261121-001".to_owned(),
-            runbook: "x".to_owned(),
-            runbook_hash: "ab".repeat(32),
-            title: None,
-            severity: None,
-            rto_ms: None,
-            rpo_ms: None,
-            operator: "alice".to_owned(),
-            host: "ops-1".to_owned(),
-            pid: 42,
-            dry_run: false,
-            inputs: IndexMap::new(),
-            steps: ["a", "b", "restore"].map(str::to_owned).to_vec(),
-            resumed_from: None,
-            already_done: Vec::new(),
-        }
+        Event::sample_run_started("RUN-1", &["a", "b", "restore"])
     }
 
     /// A journal in a fresh state directory, its first line written.

@@ -597,24 +597,7 @@ mod tests {
     }
 
     fn run_started(run_id: &str, steps: &[&str]) -> Event {
-        Event::RunStarted {
-            run_id: run_id.to_owned(),
-            incident: "INC-20261121-001".to_owned(),
-            runbook: "x".to_owned(),
-            runbook_hash: "ab".repeat(32),
-            title: None,
-            severity: None,
-            rto_ms: None,
-            rpo_ms: None,
-            operator: "alice".to_owned(),
-            host: "ops-1".to_owned(),
-            pid: 42,
-            dry_run: false,
-            inputs: IndexMap::new(),
-            steps: steps.iter().map(|s| (*s).to_owned()).collect(),
-            resumed_from: None,
-            already_done: Vec::new(),
-        }
+        Event::sample_run_started(run_id, steps)
     }
 
     fn started(step: &str) -> Event {
