@@ -541,6 +541,7 @@ pub const REFUSED: &[(&str, &str)] = &[
     ("echo @V@ | R --no-save", "R's standard input"),
     ("echo @V@ | pwsh", "pwsh's standard input"),
     ("echo @V@ | osascript", "osascript's standard input"),
+    ("echo @V@ | redis-cli", "redis-cli's standard input"),
     (
         "f=w@N@.sh; printf '%s' @V@ > $f; sh $f",
         "a file the script writes",

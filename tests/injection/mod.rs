@@ -239,7 +239,7 @@ fn refused_chunk_is_refused(
         let mut last = String::new();
         for line in output.stderr.lines() {
             if let Some(m) = line.strip_prefix("error: ") {
-                last = m.to_owned();
+                m.clone_into(&mut last);
             } else if let Some(at) = line.trim().strip_prefix("--> runbooks/bad.yaml:") {
                 let mut parts = at.split(':');
                 let l: usize = parts.next().and_then(|l| l.parse().ok()).unwrap_or(0);

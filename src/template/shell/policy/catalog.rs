@@ -369,6 +369,11 @@ pub const EVALUATORS: &[Evaluator] = &[
         ..ev(&["bc"], First::AllCode, HINT_INTERP)
     },
     Evaluator {
+        stdin: true,
+        what: "Redis commands, EVAL of Lua among them",
+        ..ev(&["redis-cli"], First::AllCode, HINT_INTERP)
+    },
+    Evaluator {
         what: "the path of the program bash runs for a command name",
         ..ev(&["hash"], First::AllCode, HINT_ENV)
     },
