@@ -278,6 +278,121 @@ pub struct Parsed {
     pub script: Script,
     pub sites: Vec<Site>,
     pub heredocs: Vec<Heredoc>,
+    /// Variables whose *value* bash evaluates where they are used: names in
+    /// arithmetic (`$(( x ))`, subscripts, `${x:off}`), indirect and prompt
+    /// expansions (`${!x}`, `${x@P}`). The policy refuses these for a
+    /// variable that holds a value.
+    pub evals: Vec<Eval>,
+}
+
+/// A variable used where bash evaluates its value as code, a name or arithmetic.
+#[derive(Debug, Clone)]
+pub struct Eval {
+    pub name: String,
+    /// Byte offset of the expansion.
+    pub offset: usize,
+    /// The construct, for messages (`$(( ))`, `${!x}` ...).
+    pub what: &'static str,
+}
+
+/// Names an arithmetic expression refers to, bare (`x`) or expanded (`$x`):
+/// bash evaluates a bare name's value as arithmetic again, recursively.
+pub fn arith_names(text: &str) -> Vec<String> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'_' || b[i].is_ascii_alphabetic() {
+            let start = i;
+            while i < b.len() && (b[i] == b'_' || b[i].is_ascii_alphanumeric()) {
+                i += 1;
+            }
+            // `0x1f`, `2#101`: digits of a number, not a name.
+            let number = start > 0 && (b[start - 1].is_ascii_digit() || b[start - 1] == b'#');
+            if !number {
+                out.push(text[start..i].to_owned());
+            }
+        } else if b[i].is_ascii_digit() && i > 0 && b[i - 1] == b'$' {
+            out.push(text[i..=i].to_owned());
+            i += 1;
+        } else {
+            if b[i] == b'$' && matches!(b.get(i + 1), Some(b'@' | b'*')) {
+                out.push(text[i + 1..i + 2].to_owned());
+            }
+            i += 1;
+        }
+    }
+    out
+}
+
+/// The shape of a `${...}` body: the variables whose values it yields as
+/// data, and the variables whose values it evaluates.
+fn param_form(body: &str) -> (Vec<String>, Vec<(String, &'static str)>) {
+    let mut evals = Vec::new();
+    let (indirect, length, rest) = match body.as_bytes() {
+        [b'!', _, ..] => (true, false, &body[1..]),
+        [b'#', c, ..] if *c != b'}' && !b":-+=?%/".contains(c) => (false, true, &body[1..]),
+        _ => (false, false, body),
+    };
+    let rb = rest.as_bytes();
+    let mut n = rb
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+        .count();
+    if n == 0 && matches!(rb.first(), Some(b'@' | b'*')) {
+        n = 1;
+    }
+    let base = &rest[..n];
+    let mut after = &rest[n..];
+    if after.starts_with('[')
+        && let Some(close) = after.find(']')
+    {
+        let sub = &after[1..close];
+        if sub != "@" && sub != "*" {
+            for name in arith_names(sub) {
+                evals.push((name, "an array subscript"));
+            }
+        }
+        after = &after[close + 1..];
+    }
+    if indirect {
+        evals.push((base.to_owned(), "an indirect expansion ${!x}"));
+    }
+    if let Some(op) = after.strip_prefix('@')
+        && !matches!(op, "Q" | "U" | "u" | "L")
+    {
+        evals.push((
+            base.to_owned(),
+            "a ${x@...} transformation (@P runs command substitutions)",
+        ));
+    }
+    if let Some(off) = after.strip_prefix(':')
+        && !off.starts_with(['-', '=', '+', '?'])
+    {
+        for name in arith_names(off) {
+            evals.push((name, "the offset or length of ${x:offset:length}"));
+        }
+    }
+    // Names in the default or replacement word carry their values too.
+    let mut carried: Vec<String> = Vec::new();
+    if !base.is_empty() && !indirect && !length {
+        carried.push(base.to_owned());
+    }
+    let ab = after.as_bytes();
+    for (i, _) in after.match_indices('$') {
+        let from = &after[i + 1..];
+        let from = from.strip_prefix('{').unwrap_or(from);
+        let k = from
+            .bytes()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
+            .count();
+        if k > 0 {
+            carried.push(from[..k].to_owned());
+        } else if matches!(ab.get(i + 1), Some(b'@' | b'*')) {
+            carried.push(after[i + 1..i + 2].to_owned());
+        }
+    }
+    (carried, evals)
 }
 
 pub fn parse(src: &str) -> Result<Parsed, ShellTemplateError> {
@@ -1289,16 +1404,35 @@ impl Parser<'_> {
                     ));
                 }
                 self.pos += 2;
-                let name_end = self.b[self.pos..]
-                    .iter()
-                    .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
-                    .count();
-                let name = &self.src[self.pos..self.pos + name_end];
-                let positional = !name.is_empty() && name.bytes().all(|c| c.is_ascii_digit());
-                let plain = self.peek(name_end) == Some(b'}') && (is_name(name) || positional);
-                let name = plain.then(|| name.to_owned());
-                self.param_until(open, matches!(ctx, Quote::Double | Quote::Heredoc))?;
-                w.parts.push(Part::Param { name });
+                let start = self.pos;
+                let mut inner = Word::default();
+                self.param_until(
+                    open,
+                    matches!(ctx, Quote::Double | Quote::Heredoc),
+                    &mut inner,
+                )?;
+                let (carried, evals) =
+                    param_form(self.src.get(start..self.pos - 1).unwrap_or_default());
+                for (name, what) in evals {
+                    self.out.evals.push(Eval {
+                        name,
+                        offset: open,
+                        what,
+                    });
+                }
+                if carried.is_empty() {
+                    w.parts.push(Part::Param { name: None });
+                }
+                for name in carried {
+                    w.parts.push(Part::Param { name: Some(name) });
+                }
+                // `${x:-$(cmd)}`: the commands inside are checked like any other.
+                w.parts.extend(
+                    inner
+                        .parts
+                        .into_iter()
+                        .filter(|p| matches!(p, Part::CommandSubst(_) | Part::ProcSubst { .. })),
+                );
             }
             Some(b'\'') if ctx == Quote::Bare => {
                 self.pos += 2;
@@ -1351,14 +1485,24 @@ impl Parser<'_> {
     }
 
     /// Skips to the end of `${` opened at `open`, recording placeholders inside.
-    fn param_until(&mut self, open: usize, in_double: bool) -> Result<(), ShellTemplateError> {
+    fn param_until(
+        &mut self,
+        open: usize,
+        in_double: bool,
+        inner: &mut Word,
+    ) -> Result<(), ShellTemplateError> {
         let first = self.out.sites.len();
-        let result = self.param_body(open, in_double);
+        let result = self.param_body(open, in_double, inner);
         self.retag_from(first, Quote::Param { open });
         result
     }
 
-    fn param_body(&mut self, open: usize, in_double: bool) -> Result<(), ShellTemplateError> {
+    fn param_body(
+        &mut self,
+        open: usize,
+        in_double: bool,
+        inner: &mut Word,
+    ) -> Result<(), ShellTemplateError> {
         let mut depth = 0usize;
         loop {
             match self.peek(0) {
@@ -1379,8 +1523,7 @@ impl Parser<'_> {
                     self.pos += 2;
                 }
                 Some(b'$') if self.peek(1) == Some(b'(') => {
-                    let mut w = Word::default();
-                    self.dollar(&mut w, Quote::Double)?;
+                    self.dollar(inner, Quote::Double)?;
                 }
                 Some(b'\\') => self.pos += 2,
                 Some(b'\'') if !in_double => {
@@ -1394,14 +1537,8 @@ impl Parser<'_> {
                     }
                     self.pos += 1;
                 }
-                Some(b'"') => {
-                    let mut w = Word::default();
-                    self.double(&mut w)?;
-                }
-                Some(b'`') => {
-                    let mut w = Word::default();
-                    self.backtick(&mut w)?;
-                }
+                Some(b'"') => self.double(inner)?,
+                Some(b'`') => self.backtick(inner)?,
                 Some(_) => self.pos += 1,
             }
         }
@@ -1424,9 +1561,18 @@ impl Parser<'_> {
         n: usize,
     ) -> Result<(), ShellTemplateError> {
         let first = self.out.sites.len();
+        let start = self.pos;
         let result = self.arith_body(open, open_c, close_c, n);
         self.retag_from(first, Quote::Arith { open });
-        result
+        result?;
+        for name in arith_names(self.src.get(start..self.pos).unwrap_or_default()) {
+            self.out.evals.push(Eval {
+                name,
+                offset: open,
+                what: "arithmetic",
+            });
+        }
+        Ok(())
     }
 
     fn arith_body(

@@ -137,6 +137,13 @@ pub fn check(parsed: &Parsed) -> Result<(), ShellTemplateError> {
         return Ok(());
     };
     let mut checker = Checker::new(parsed, first.offset);
+    let outer: Vec<(String, Taint)> = checker
+        .vars
+        .iter()
+        .filter(|(n, _)| !n.starts_with('\0'))
+        .map(|(n, t)| (n.clone(), *t))
+        .collect();
+    let _outer = Outer::set(outer);
     checker.script(&parsed.script, None)?;
     // Function bodies again, for the calls that feed them a value on stdin.
     let mut done = HashSet::new();
@@ -148,7 +155,8 @@ pub fn check(parsed: &Parsed) -> Result<(), ShellTemplateError> {
             .map(|(n, t)| (n.clone(), *t))
             .collect();
         if pending.is_empty() {
-            return Ok(());
+            // Last, so that a more specific refusal above is the one reported.
+            return checker.evaluated_vars();
         }
         for (name, taint) in pending {
             done.insert(name.clone());
@@ -215,6 +223,10 @@ struct Checker<'a> {
     vars: HashMap<String, Taint>,
     /// Whether any file receives a value (most scripts: none).
     files: bool,
+    /// Names declared `-n` (namerefs): assigning one sets the name it refers to.
+    namerefs: HashSet<String>,
+    /// The script defines an alias.
+    aliases: bool,
 }
 
 #[derive(Default)]
@@ -243,11 +255,45 @@ impl<'a> Checker<'a> {
             exec_stdin: None,
             vars: HashMap::new(),
             files: false,
+            namerefs: HashSet::new(),
+            aliases: false,
         };
         checker.collect(&parsed.script);
         checker.taint_vars();
         checker.files = checker.vars.keys().any(|k| k.starts_with('\0'));
         checker
+    }
+
+    /// Where a variable holding a value is used in a way that evaluates it,
+    /// anywhere in the script (flow-insensitive, like the taint itself).
+    fn evaluated_vars(&self) -> Result<(), ShellTemplateError> {
+        if self.aliases {
+            return Err(refuse(
+                self.first,
+                "a template in a script that defines an `alias`: with alias expansion on (shopt -s expand_aliases, set -o posix) any command name may stand for eval",
+                "use a function instead of the alias",
+            ));
+        }
+        for e in &self.parsed.evals {
+            if let Some(&t) = self.vars.get(&e.name) {
+                return Err(evaluated(t, &e.name, e.what));
+            }
+        }
+        for (name, &t) in &self.vars {
+            if self.namerefs.contains(name) {
+                return Err(refuse(
+                    t,
+                    format!(
+                        "the value is assigned to {name}, a nameref (declare -n): it becomes the name of the variable {name} refers to, and expanding it evaluates a[$(cmd)]"
+                    ),
+                    "assign it to a plain variable",
+                ));
+            }
+            if CODE_VARIABLES.contains(&name.as_str()) {
+                return Err(code_variable(t, name));
+            }
+        }
+        Ok(())
     }
 
     fn site(&self, id: usize) -> Taint {
@@ -291,11 +337,15 @@ impl<'a> Checker<'a> {
                                         if opts.contains('i') {
                                             self.integers.insert(n.clone());
                                         }
+                                        if opts.contains('n') {
+                                            self.namerefs.insert(n.clone());
+                                        }
                                         self.typed.insert(n);
                                     }
                                 }
                             }
                         }
+                        "alias" => self.aliases = true,
                         "read" | "mapfile" | "readarray" => {
                             for l in lits[1..].iter().flatten() {
                                 if super::parse::is_name(l) {
@@ -476,17 +526,61 @@ impl<'a> Checker<'a> {
                 // Files the command writes while it holds a value (`> f`, `tee f`).
                 if let Some(t) = input.or_else(|| self.command_taint(command)) {
                     for r in &s.redirects {
-                        if let (RedirOp::Output, Target::Word(w)) = (r.op, &r.target)
-                            && let Some(path) = w.literal()
-                        {
+                        if let (RedirOp::Output, Target::Word(w)) = (r.op, &r.target) {
+                            // A computed name (`> $f`): any computed name may be that file.
+                            let path = w.literal().unwrap_or_else(|| ANY_FILE.to_owned());
                             found.push((written(&path), t));
                         }
                     }
                     if name.as_deref().map(basename) == Some("tee") {
-                        for path in s.words[1..].iter().filter_map(Word::literal) {
+                        for w in s.words.iter().skip(1) {
+                            let path = w.literal().unwrap_or_else(|| ANY_FILE.to_owned());
                             found.push((written(&path), t));
                         }
                     }
+                }
+                // `cp f g`, `mv`, `ln`, `install`, `rsync` of a file holding a
+                // value: every file they name may hold it.
+                if matches!(
+                    name.as_deref().map(basename),
+                    Some("cp" | "mv" | "ln" | "install" | "rsync" | "dd")
+                ) && let Some(t) = s
+                    .words
+                    .iter()
+                    .skip(1)
+                    .filter_map(Word::literal)
+                    .find_map(|l| self.vars.get(&written(&l)).copied())
+                {
+                    for w in s.words.iter().skip(1) {
+                        let path = w.literal().unwrap_or_else(|| ANY_FILE.to_owned());
+                        found.push((written(&path), t));
+                    }
+                }
+                let arg_taint = s.words.iter().skip(1).find_map(|w| self.word_taint(w));
+                match (name.as_deref(), arg_taint) {
+                    // `export X={{ v }}`, `declare -x X=...`, `local X=...`.
+                    (Some("declare" | "typeset" | "local" | "readonly" | "export" | "env"), _) => {
+                        for w in s.words.iter().skip(1) {
+                            if let (Some(n), Some(t)) = (w.assignment_name(), self.word_taint(w)) {
+                                found.push((n, t));
+                            }
+                        }
+                    }
+                    // `set -- {{ v }}`: the positional parameters.
+                    (Some("set"), Some(t)) => {
+                        found.extend(POSITIONAL.iter().map(|p| ((*p).to_owned(), t)));
+                    }
+                    // `printf -v NAME ... {{ v }}`.
+                    (Some("printf"), Some(t)) => {
+                        for pair in s.words.windows(2) {
+                            if pair[0].literal().as_deref() == Some("-v")
+                                && let Some(n) = pair[1].literal()
+                            {
+                                found.push((n, t));
+                            }
+                        }
+                    }
+                    _ => {}
                 }
                 if let (Some("read" | "mapfile" | "readarray"), Some(t)) = (name.as_deref(), input)
                 {
@@ -666,9 +760,13 @@ impl<'a> Checker<'a> {
             info.arg.value = info.arg.value.or(taint);
         }
         info.arg.literal = word.literal();
-        if let Some(l) = &info.arg.literal
-            && self.files
-            && let Some(&t) = self.vars.get(&written(l))
+        let path = info
+            .arg
+            .literal
+            .clone()
+            .unwrap_or_else(|| ANY_FILE.to_owned());
+        if self.files
+            && let Some(&t) = self.vars.get(&written(&path))
         {
             // A file the script writes a value into: its content holds the value.
             info.arg.file = info.arg.file.or(Some(t));
@@ -730,8 +828,20 @@ impl<'a> Checker<'a> {
                 }
                 Target::Word(w) => {
                     let info = self.word(w, stdin)?;
+                    let dup = info
+                        .arg
+                        .lit()
+                        .is_some_and(|l| l.bytes().all(|c| c.is_ascii_digit()));
                     if redirect.op == RedirOp::Input {
-                        if let Some(taint) = info.arg.file {
+                        if let (true, Some(taint)) = (dup, self.exec_stdin) {
+                            // `exec 3<<< {{ v }}; bash <&3`: a descriptor the
+                            // script opened on a value (`< 3` is taken the same).
+                            r.inputs.push(Input {
+                                fd,
+                                taint,
+                                via: Via::Pipe,
+                            });
+                        } else if let Some(taint) = info.arg.file {
                             let via = if info.arg.written {
                                 Via::WrittenFile
                             } else {
@@ -786,6 +896,32 @@ impl<'a> Checker<'a> {
         }
         invoke(&args, &inputs, 0)?;
         self.typed_declaration(s, &args)?;
+        if OUTER.with_borrow(|o| !o.is_empty()) {
+            // A value may reach a `sh -c 'LITERAL'` through its environment,
+            // whatever else reaches the command.
+            for (k, pair) in args.windows(2).enumerate() {
+                if let (Some(flag), Some(text)) = (pair[0].lit(), pair[1].lit())
+                    && flag.starts_with('-')
+                    && !flag.starts_with("--")
+                    && flag.ends_with('c')
+                    && super::parse::parse(text).is_ok()
+                {
+                    let shell = args[..k]
+                        .iter()
+                        .filter_map(Arg::lit)
+                        .rfind(|l| !l.starts_with('-') && !l.contains('='))
+                        .map_or("sh", basename);
+                    nested_shell(text, None, None, shell)?;
+                }
+            }
+        }
+        if args.first().and_then(Arg::lit) == Some("let") {
+            for a in &args[1..] {
+                if let Some(l) = a.lit() {
+                    self.arith_literal(l, "`let`")?;
+                }
+            }
+        }
         let out = args
             .iter()
             .find_map(Arg::taint)
@@ -825,18 +961,23 @@ impl<'a> Checker<'a> {
                 value = value.or(self.word(e, stdin)?.arg.taint());
             }
         }
+        if a.arg
+            && let Some(t) = self.word_taint(&a.word)
+            && CODE_VARIABLES.contains(&a.name.as_str())
+        {
+            return Err(code_variable(t, &a.name));
+        }
+        if self.integers.contains(&a.name)
+            && let Some(lit) = a.word.literal()
+        {
+            // `declare -i y; y=x`: the value `x` is evaluated, and x's value with it.
+            self.arith_literal(&lit, "an assignment to an integer variable")?;
+        }
         if !a.arg
             && let Some(t) = value
         {
             if CODE_VARIABLES.contains(&a.name.as_str()) {
-                return Err(refuse(
-                    t,
-                    format!(
-                        "a template assigned to {}, which bash runs or loads as code",
-                        a.name
-                    ),
-                    format!("assign it to a variable of your own; {HINT_ENV}"),
-                ));
+                return Err(code_variable(t, &a.name));
             }
             if self.integers.contains(&a.name) {
                 return Err(refuse(
@@ -852,11 +993,34 @@ impl<'a> Checker<'a> {
         Ok(value)
     }
 
+    /// Variables named in literal arithmetic text (`let y=x`) must not hold a value.
+    fn arith_literal(&self, text: &str, what: &'static str) -> Result<(), ShellTemplateError> {
+        for name in super::parse::arith_names(text) {
+            if let Some(&t) = self.vars.get(&name) {
+                return Err(evaluated(t, &name, what));
+            }
+        }
+        Ok(())
+    }
+
     fn subscript(&mut self, word: &'a Word, element: bool) -> Result<(), ShellTemplateError> {
+        // `a[x]=1`: the literal subscript before `=` (its names are evaluated too).
+        if let Some(Part::Lit { text, .. }) = word.parts.first()
+            && let Some(open) = text.find('[')
+            && text.find('=').is_none_or(|eq| open < eq)
+        {
+            let sub = &text[open + 1..];
+            self.arith_literal(sub.split(']').next().unwrap_or(sub), "an array subscript")?;
+        }
         for k in word.subscript(element) {
             let taint = match &word.parts[k] {
                 Part::Template(id) => Some(self.site(*id)),
                 Part::CommandSubst(Some(script)) => self.script(script, None)?,
+                Part::Param { name: Some(n) } => self.vars.get(n).copied(),
+                Part::Lit { text, .. } if k > 0 => {
+                    self.arith_literal(text, "an array subscript")?;
+                    None
+                }
                 _ => None,
             };
             if let Some(t) = taint {
@@ -915,6 +1079,28 @@ impl<'a> Checker<'a> {
         cond_args(&args, what, true)
     }
 }
+
+fn evaluated(t: Taint, name: &str, what: &str) -> ShellTemplateError {
+    refuse(
+        t,
+        format!(
+            "the variable {name} holds the value and is used in {what}, where bash evaluates its value as code, a name or arithmetic (a[$(cmd)] runs cmd)"
+        ),
+        format!("expand it only as \"${name}\"; {HINT_VALIDATE}"),
+    )
+}
+
+fn code_variable(t: Taint, name: &str) -> ShellTemplateError {
+    refuse(
+        t,
+        format!("a template assigned to {name}, which bash or the programs it runs take as code"),
+        format!("assign it to a variable of your own; {HINT_ENV}"),
+    )
+}
+
+/// The file name that stands for every computed name (`> "$f"`), as
+/// [`written`] takes it: no literal path is empty.
+const ANY_FILE: &str = "";
 
 /// The positional parameters, as [`Part::Param`] names them.
 const POSITIONAL: &[&str] = &["1", "2", "3", "4", "5", "6", "7", "8", "9", "@", "*"];
@@ -1075,6 +1261,9 @@ fn invoke(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTempl
         ));
     }
     let name = basename(full);
+    if name == "perl" {
+        perl_argv(args)?;
+    }
     match name {
         "declare" | "typeset" | "local" | "readonly" | "export" => {
             return declare(name, &args[1..]);
@@ -1573,6 +1762,28 @@ fn evaluator(
     Ok(())
 }
 
+thread_local! {
+    /// The variables holding a value in the script being checked, for the
+    /// `bash -c '...'` scripts it runs (they may be exported to them).
+    static OUTER: std::cell::RefCell<Vec<(String, Taint)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Sets [`OUTER`] for the duration of one check.
+struct Outer;
+
+impl Outer {
+    fn set(vars: Vec<(String, Taint)>) -> Self {
+        OUTER.set(vars);
+        Outer
+    }
+}
+
+impl Drop for Outer {
+    fn drop(&mut self) {
+        OUTER.set(Vec::new());
+    }
+}
+
 /// `bash -c 'LITERAL'` whose standard input holds a value: the literal
 /// script is checked as if its standard input were the value.
 fn nested_shell(
@@ -1581,13 +1792,16 @@ fn nested_shell(
     positional: Option<Taint>,
     name: &str,
 ) -> Result<(), ShellTemplateError> {
-    let Some(taint) = stdin.or(positional) else {
+    let exported = OUTER.with_borrow(|outer| outer.first().map(|(_, t)| *t));
+    let Some(taint) = stdin.or(positional).or(exported) else {
         return Ok(());
     };
     let through = if stdin.is_some() {
         "the standard input"
-    } else {
+    } else if positional.is_some() {
         "the arguments"
+    } else {
+        "a variable exported to the environment"
     };
     let nested = |message: String, hint: String| {
         refuse(
@@ -1607,11 +1821,20 @@ fn nested_shell(
         for p in POSITIONAL {
             checker.vars.insert((*p).to_owned(), t);
         }
-        checker.taint_vars();
     }
+    // Variables of the outer script that hold a value may be exported to
+    // this shell (`export X={{ v }}; bash -c 'eval "$X"'`): taken as tainted.
+    OUTER.with_borrow(|outer| {
+        for (n, t) in outer {
+            if !POSITIONAL.contains(&n.as_str()) {
+                checker.vars.entry(n.clone()).or_insert(*t);
+            }
+        }
+    });
+    checker.taint_vars();
     checker
         .script(&parsed.script, stdin)
-        .map(|_| ())
+        .and_then(|_| checker.evaluated_vars())
         .map_err(|e| nested(format!("and in that script {}", e.message), e.hint))
 }
 
@@ -1654,6 +1877,24 @@ fn declare(name: &str, args: &[Arg]) -> Result<(), ShellTemplateError> {
         }
     }
     Ok(())
+}
+
+/// `perl -n`/`-p` and `<>` open each file operand with perl's two-argument
+/// `open`, where a name like `cmd|` runs cmd.
+fn perl_argv(args: &[Arg]) -> Result<(), ShellTemplateError> {
+    let loops = args[1..].iter().filter_map(Arg::lit).any(|l| {
+        (l.starts_with('-') && !l.starts_with("--") && l[1..].contains(['n', 'p']))
+            || l.contains("<>")
+            || l.contains("<ARGV>")
+    });
+    match args[1..].iter().find_map(Arg::taint) {
+        Some(t) if loops => Err(refuse(
+            t,
+            "a template as a file operand of perl -n, -p or <>: perl opens it with two-argument open, where `cmd|` runs cmd",
+            "read the file in the shell and pipe it to perl: perl -ne '...' < \"$f\"",
+        )),
+        _ => Ok(()),
+    }
 }
 
 fn find(args: &[Arg], depth: usize) -> Result<(), ShellTemplateError> {
@@ -1830,6 +2071,14 @@ fn ssh(args: &[Arg], inputs: &[Input]) -> Result<(), ShellTemplateError> {
                         "the value is part of the remote command of `ssh`, which the remote shell runs as code",
                         "send the value on stdin (printf '%s' {{ ... }} | ssh host 'read -r v; ...') or through SendEnv",
                     ));
+                }
+                let remote: Option<Vec<&str>> = args[i + 1..].iter().map(Arg::lit).collect();
+                if let (Some(remote), Some(input)) = (remote, inputs.iter().find(|i| i.fd == 0))
+                    && !remote.is_empty()
+                {
+                    // `... | ssh host bash`: the remote shell runs the remote
+                    // command with the value on its standard input.
+                    return nested_shell(&remote.join(" "), Some(input.taint), None, "ssh");
                 }
                 if i + 1 == args.len()
                     && let Some(input) = inputs.iter().find(|i| i.fd == 0)
@@ -2078,5 +2327,22 @@ mod tests {
             .map(|n| (*n).to_owned())
             .collect();
         assert_eq!(documented, code, "docs/security.md and the catalog differ");
+    }
+
+    /// docs/security.md lists exactly [`CODE_VARIABLES`].
+    #[test]
+    fn the_documented_code_variables_are_the_code() {
+        let doc = include_str!("../../../docs/security.md");
+        let start = doc
+            .find("**Variables that carry code**")
+            .expect("the code-variables paragraph");
+        let end = start + doc[start..].find("\n\n").expect("its end");
+        let documented: std::collections::BTreeSet<&str> =
+            doc[start..end].split('`').skip(1).step_by(2).collect();
+        let code: std::collections::BTreeSet<&str> = CODE_VARIABLES.iter().copied().collect();
+        assert_eq!(
+            documented, code,
+            "docs/security.md and CODE_VARIABLES differ"
+        );
     }
 }
