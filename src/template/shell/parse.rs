@@ -1436,20 +1436,7 @@ impl Parser<'_> {
             }
             Some(b'\'') if ctx == Quote::Bare => {
                 self.pos += 2;
-                loop {
-                    match self.peek(0) {
-                        None => return Err(unterminated(open, "$'...' quote", "'")),
-                        Some(b'\'') => {
-                            self.pos += 1;
-                            break;
-                        }
-                        Some(b'\\') => self.pos += 2,
-                        Some(b'{') if self.peek(1) == Some(b'{') => {
-                            self.template(Quote::AnsiC { open })?;
-                        }
-                        Some(_) => self.pos += 1,
-                    }
-                }
+                self.escaped_until(b'\'', open, "$'...' quote", Quote::AnsiC { open })?;
                 w.parts.push(Part::AnsiC);
             }
             Some(b'"') if ctx == Quote::Bare => {
@@ -1623,23 +1610,35 @@ impl Parser<'_> {
     }
 
     /// Backticks: not parsed; placeholders inside are recorded as such.
-    fn backtick(&mut self, w: &mut Word) -> Result<(), ShellTemplateError> {
-        let open = self.pos;
-        self.pos += 1;
+    /// Skips to just past `close`, stepping over backslash escapes and
+    /// recording each placeholder in `quote` (`$'...'` and backticks).
+    fn escaped_until(
+        &mut self,
+        close: u8,
+        open: usize,
+        what: &str,
+        quote: Quote,
+    ) -> Result<(), ShellTemplateError> {
         loop {
             match self.peek(0) {
-                None => return Err(unterminated(open, "backtick", "`")),
-                Some(b'`') => {
+                None => return Err(unterminated(open, what, &char::from(close).to_string())),
+                Some(c) if c == close => {
                     self.pos += 1;
-                    break;
+                    return Ok(());
                 }
                 Some(b'\\') => self.pos += 2,
                 Some(b'{') if self.peek(1) == Some(b'{') => {
-                    self.template(Quote::Backtick { open })?;
+                    self.template(quote)?;
                 }
                 Some(_) => self.pos += 1,
             }
         }
+    }
+
+    fn backtick(&mut self, w: &mut Word) -> Result<(), ShellTemplateError> {
+        let open = self.pos;
+        self.pos += 1;
+        self.escaped_until(b'`', open, "backtick", Quote::Backtick { open })?;
         w.parts.push(Part::CommandSubst(None));
         Ok(())
     }
