@@ -56,6 +56,8 @@ pub enum Command {
     Log(LogArgs),
     /// Write an incident's post-mortem report (Markdown).
     Report(ReportArgs),
+    /// Add an operator's note to an incident's journal (work done by hand, what was seen).
+    Note(NoteArgs),
     /// Check an incident's journal: every line in order, its hash chain, its frozen runbooks.
     Verify(VerifyArgs),
     /// Remove a lock left by a run on another host, after checking it is dead.
@@ -120,9 +122,18 @@ pub struct GraphArgs {
 /// How a run is driven; shared by `run` and `resume`.
 #[derive(Debug, Args, Clone)]
 pub struct DriveArgs {
-    /// Accept yes/no confirmations, manual steps and rollbacks without asking.
+    /// Accept yes/no confirmations and manual steps without asking (never
+    /// rollbacks: see --rollback).
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// After a failure, run the rollbacks of completed steps: ask each
+    /// (default on a terminal), yes (all, unasked), no (none; default without a terminal).
+    #[arg(long, value_enum, value_name = "WHEN")]
+    pub rollback: Option<crate::exec::prompt::RollbackChoice>,
+    /// When the incident was detected (RFC 3339, e.g. 2026-11-21T23:30:00Z):
+    /// the RTO is measured from it, not from the first run's start. Recorded on the incident.
+    #[arg(long, value_name = "TIME")]
+    pub detected_at: Option<String>,
     /// Accept typed confirmations that ask for this word (repeatable).
     #[arg(long = "confirm", value_name = "WORD")]
     pub confirm_words: Vec<String>,
@@ -165,9 +176,14 @@ pub struct ResumeArgs {
     /// (they may or may not have their effect).
     #[arg(long)]
     pub retry_interrupted: bool,
-    /// Treat an interrupted step (or one whose rollback failed) as done without running it (repeatable).
+    /// Treat an interrupted step (or one whose rollback failed, or whose command
+    /// succeeded and whose outputs or `expect` failed) as done without running it (repeatable).
     #[arg(long, value_name = "STEP")]
     pub mark_done: Vec<String>,
+    /// Run this step again although it succeeded (or may have had its effect),
+    /// and decide again what depends on it (repeatable).
+    #[arg(long, value_name = "STEP")]
+    pub rerun: Vec<String>,
     /// Resume even though the runbook file changed since the run started.
     #[arg(long)]
     pub allow_changed: bool,
@@ -194,6 +210,17 @@ pub struct ReportArgs {
     /// Write to this file instead of stdout.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct NoteArgs {
+    /// Incident id.
+    pub incident: String,
+    /// The note, recorded with who wrote it and when (secrets are masked).
+    pub text: String,
+    /// Who writes this. Default: the login name.
+    #[arg(long, env = "DRCTL_OPERATOR")]
+    pub operator: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -141,6 +141,7 @@ fn dispatch(cli: &Cli, printer: &Printer) -> Result<(), Error> {
         Command::Incidents => commands::incidents::run(&cli.global.state_dir, printer),
         Command::Log(args) => commands::log::run(args, &cli.global.state_dir, printer),
         Command::Report(args) => commands::report::run(args, &cli.global.state_dir, printer),
+        Command::Note(args) => commands::note::run(args, &cli.global.state_dir, printer),
         Command::Verify(args) => commands::verify::run(args, &cli.global.state_dir, printer),
         Command::Unlock(args) => commands::unlock::run(args, &cli.global.state_dir, printer),
         Command::Resume(args) => commands::resume::run(args, &cli.global, printer),

@@ -39,6 +39,7 @@ fn failed_run(state: &Path) -> String {
                 steps: vec!["restore".into()],
                 resumed_from: None,
                 already_done: Vec::new(),
+                detected_at: None,
             },
         ),
         (
@@ -71,6 +72,7 @@ fn failed_run(state: &Path) -> String {
                 outputs: IndexMap::new(),
                 continued: false,
                 left_running: Vec::new(),
+                action_succeeded: false,
             },
         ),
         (
@@ -80,6 +82,7 @@ fn failed_run(state: &Path) -> String {
                 elapsed_ms: 5100,
                 rto_ms: Some(3_600_000),
                 failed_steps: vec!["restore".into()],
+                incident_elapsed_ms: None,
             },
         ),
     ];

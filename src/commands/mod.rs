@@ -4,6 +4,7 @@ pub mod graph;
 pub mod incidents;
 pub mod list;
 pub mod log;
+pub mod note;
 pub mod report;
 pub mod resume;
 pub mod run;

@@ -1,11 +1,19 @@
 //! `drctl resume ID`: continue an incident's last run from where it stopped.
 //!
-//! Succeeded and skipped steps keep their results and are not run again.
-//! Failed steps run again, and so do steps whose rollback ran (their effect
-//! was undone). A step that was started and never finished (or was
-//! interrupted), or whose rollback failed or never finished, may or may not
-//! have its effect, so it runs again only with `--retry-interrupted`, or
-//! counts as done with `--mark-done STEP`.
+//! Load the incident's last run and its runbook, decide what stands, make
+//! the [`Plan`], open the session, execute, summarise.
+//!
+//! Succeeded and skipped steps keep their results and are not run again,
+//! unless a step they read runs again (then the plan decides them again,
+//! see [`crate::plan`]) or `--rerun STEP` says so. Failed steps run again,
+//! and so do steps whose rollback ran (their effect was undone). A step that
+//! was started and never finished (or was interrupted), or whose rollback
+//! failed or never finished, may or may not have its effect, so it runs
+//! again only with `--retry-interrupted` or `--rerun STEP`, or counts as
+//! done with `--mark-done STEP`. A step whose command succeeded and whose
+//! outputs or `expect` failed has its effect: it runs again only with
+//! `--rerun STEP`, or counts as done with `--mark-done STEP` (a `readonly`
+//! step simply runs again).
 
 use std::collections::HashMap;
 
@@ -15,9 +23,10 @@ use crate::error::{Error, Result};
 use crate::exec::context::StepValues;
 use crate::exec::event::{Event, Status};
 use crate::exec::inputs::{self, InputSources};
-use crate::exec::scheduler::{Preset, Presets};
+use crate::exec::scheduler::RunIdentity;
 use crate::incident::replay::{self, StepState};
 use crate::output::Printer;
+use crate::plan::{Done, Plan, Prior};
 use crate::runbook::{self, Runbook};
 
 pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<()> {
@@ -39,7 +48,7 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
             "start one with `drctl run NAME --incident ID`",
         ));
     };
-    if last.status == Some(Status::Succeeded) {
+    if last.status == Some(Status::Succeeded) && args.rerun.is_empty() {
         printer.info(&format!(
             "the last run of incident {} ({}) succeeded: nothing to resume",
             args.incident, last.runbook
@@ -95,92 +104,197 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
     )?;
 
     let merged = replay::merged_steps(&runs, &last.runbook);
-    let rolled_back = replay::rolled_back(&runs, &last.runbook);
-    let mut presets = Presets::new();
-    let mut marked = Vec::new();
-    for (id, view) in &merged {
-        let uncertain = match rolled_back.get(id) {
+    let decided = decide(args, &runbook, &runs, &last.run_id, &merged)?;
+    masked_output_needed(&runbook, &decided.prior, &merged)?;
+    let detected_at = super::run::detected_at(&args.drive)?;
+    let incident_started = detected_at.or_else(|| replay::incident_start(&runs));
+    let plan = Plan::resumed(&runbook, resolved, &decided.prior);
+    let session = claim
+        .lock_runbook(&runbook)?
+        .open_journal(&runbook, printer)?;
+    let by = &operator;
+    let decisions = decided
+        .marked
+        .into_iter()
+        .map(|step| Event::StepMarkedDone {
+            step,
+            by: by.clone(),
+        })
+        .chain(
+            decided
+                .rerun
+                .into_iter()
+                .map(|step| Event::StepRerunChosen {
+                    step,
+                    by: by.clone(),
+                }),
+        )
+        .collect();
+    let undecided = plan.undecided();
+    printer.info(&format!(
+        "resuming run {} of {} in incident {} ({} of {} steps already done{})",
+        last.run_id,
+        runbook.name,
+        incident.id,
+        plan.kept().len(),
+        runbook.steps.len(),
+        if undecided.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; decided again after the steps they read: {}",
+                undecided.join(", ")
+            )
+        }
+    ));
+    let identity = RunIdentity {
+        run_id: session.run_id.clone(),
+        incident: session.incident_id.clone(),
+        operator,
+        resumed_from: Some(last.run_id.clone()),
+        detected_at,
+        incident_started,
+        decisions,
+    };
+    super::run::execute(&plan, identity, session, &args.drive, printer)
+}
+
+/// What the operator decided, and what the journal says stands.
+struct Decided {
+    prior: Prior,
+    marked: Vec<String>,
+    rerun: Vec<String>,
+}
+
+/// Which steps' earlier outcomes stand. A step whose effect is uncertain
+/// (interrupted mid-way, partly rolled back, or whose command succeeded
+/// and whose outputs or `expect` failed) is refused unless the operator
+/// says what to do: `--rerun`, `--mark-done`, or (for the first two)
+/// `--retry-interrupted`.
+fn decide(
+    args: &ResumeArgs,
+    runbook: &Runbook,
+    runs: &[replay::RunView],
+    last_run: &str,
+    merged: &indexmap::IndexMap<String, replay::StepView>,
+) -> Result<Decided> {
+    let known = |id: &String| runbook.step_index(id).is_some();
+    if let Some(unknown) = args
+        .rerun
+        .iter()
+        .chain(&args.mark_done)
+        .find(|id| !known(id))
+    {
+        return Err(Error::usage(
+            format!("runbook `{}` has no step `{unknown}`", runbook.name),
+            format!(
+                "its steps: {}",
+                runbook
+                    .steps
+                    .iter()
+                    .map(|s| s.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ));
+    }
+    if let Some(both) = args.rerun.iter().find(|id| args.mark_done.contains(id)) {
+        return Err(Error::usage(
+            format!("step `{both}` is given both to --rerun and to --mark-done"),
+            "choose one: --rerun runs it again, --mark-done counts it done",
+        ));
+    }
+    let rolled_back = replay::rolled_back(runs, &runbook.name);
+    let mut decided = Decided {
+        prior: Prior::new(),
+        marked: Vec::new(),
+        rerun: Vec::new(),
+    };
+    for (id, view) in merged {
+        let rerun = args.rerun.contains(id);
+        let readonly = runbook
+            .step_index(id)
+            .is_some_and(|i| runbook.steps[i].readonly);
+        let (uncertain, retry_allowed) = match rolled_back.get(id) {
             // Its effect was undone: the step runs again like one never run.
             Some((_, Some(Status::Succeeded))) => continue,
-            Some((run_id, status)) => Some(format!(
-                "the rollback of step `{id}` {} in run {run_id}: the step may be partly undone",
-                if status.is_some() {
-                    "failed"
-                } else {
-                    "was interrupted"
-                }
-            )),
-            None => matches!(
-                view.status,
-                StepState::Running | StepState::Finished(Status::Interrupted)
-            )
-            .then(|| {
-                format!(
-                    "step `{id}` was interrupted mid-way in run {}: it may or may not have had its effect",
-                    last.run_id
-                )
-            }),
+            Some((run_id, status)) => (
+                Some(format!(
+                    "the rollback of step `{id}` {} in run {run_id}: the step may be partly undone",
+                    if status.is_some() {
+                        "failed"
+                    } else {
+                        "was interrupted"
+                    }
+                )),
+                true,
+            ),
+            None => match view.status {
+                StepState::Running | StepState::Finished(Status::Interrupted) => (
+                    Some(format!(
+                        "step `{id}` was interrupted mid-way in run {last_run}: it may or may not have had its effect"
+                    )),
+                    true,
+                ),
+                StepState::Finished(Status::Failed) if view.action_succeeded && !readonly => (
+                    Some(format!(
+                        "step `{id}`: {}; its effect is in place, and running it again would repeat it",
+                        crate::exec::event::failure_words(
+                            view.error.as_deref().unwrap_or("unknown"),
+                            true
+                        )
+                    )),
+                    false,
+                ),
+                _ => (None, false),
+            },
         };
         if let Some(message) = uncertain {
-            if args.mark_done.iter().any(|m| m == id) {
-                marked.push(id.clone());
-                presets.insert(id.clone(), done(Status::Succeeded, view));
-            } else if !args.retry_interrupted {
+            if args.mark_done.contains(id) {
+                decided.marked.push(id.clone());
+                decided
+                    .prior
+                    .insert(id.clone(), done(Status::Succeeded, view));
+            } else if rerun {
+                decided.rerun.push(id.clone());
+            } else if !(retry_allowed && args.retry_interrupted) {
+                let retry = if retry_allowed {
+                    "pass --retry-interrupted (or --rerun {id}) to run it again"
+                } else {
+                    "pass --rerun {id} to run it again"
+                };
                 return Err(Error::Refused {
                     message,
                     hint: Some(format!(
-                        "check by hand, then pass --retry-interrupted to run it again or --mark-done {id} if its effect is in place"
+                        "check by hand, then {} or --mark-done {id} if its effect is in place",
+                        retry.replace("{id}", id)
                     )),
                 });
             }
             continue;
         }
-        match &view.status {
-            StepState::Finished(status) if status.releases_dependents() => {
-                presets.insert(id.clone(), done(*status, view));
-            }
-            StepState::MarkedDone => {
-                presets.insert(id.clone(), done(Status::Succeeded, view));
-            }
-            _ => {}
+        let status = match &view.status {
+            StepState::Finished(status) if status.releases_dependents() => *status,
+            StepState::MarkedDone => Status::Succeeded,
+            _ => continue,
+        };
+        if rerun {
+            decided.rerun.push(id.clone());
+        } else {
+            decided.prior.insert(id.clone(), done(status, view));
         }
     }
     // In the order they completed, so that rollbacks are offered in reverse of it.
-    presets.sort_by_cached_key(|id, _| merged.get(id).and_then(|view| view.finished_at));
-    if let Some(unknown) = args.mark_done.iter().find(|m| !marked.contains(m)) {
+    decided
+        .prior
+        .sort_by_cached_key(|id, _| merged.get(id).and_then(|view| view.finished_at));
+    if let Some(unknown) = args.mark_done.iter().find(|m| !decided.marked.contains(m)) {
         return Err(Error::usage(
-            format!("`--mark-done {unknown}`: that step was not interrupted"),
-            "only steps that were started and never finished (or whose rollback failed) can be marked done",
+            format!("`--mark-done {unknown}`: that step's outcome is not uncertain"),
+            "only steps that were interrupted, whose rollback failed, or whose command succeeded and whose outputs failed can be marked done",
         ));
     }
-    masked_output_needed(&runbook, &presets, &merged)?;
-    let mut session = claim
-        .lock_runbook(&runbook)?
-        .open_journal(&runbook, printer)?;
-    session
-        .pending_events
-        .extend(marked.into_iter().map(|step| Event::StepMarkedDone {
-            step,
-            by: operator.clone(),
-        }));
-    printer.info(&format!(
-        "resuming run {} of {} in incident {} ({} of {} steps already done)",
-        last.run_id,
-        runbook.name,
-        incident.id,
-        presets.len(),
-        runbook.steps.len()
-    ));
-    super::run::execute(
-        &runbook,
-        &resolved,
-        session,
-        &args.drive,
-        &operator,
-        printer,
-        presets,
-        Some(last.run_id.clone()),
-    )
+    Ok(decided)
 }
 
 /// A done step's output that held a secret was journaled masked; a step
@@ -188,7 +302,7 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
 /// directly or not) would get `***` in its place: refused, like a masked input.
 fn masked_output_needed(
     runbook: &Runbook,
-    presets: &Presets,
+    presets: &Prior,
     merged: &indexmap::IndexMap<String, replay::StepView>,
 ) -> Result<()> {
     let masked_output = |id: &str| {
@@ -223,8 +337,8 @@ fn masked_output_needed(
     Ok(())
 }
 
-fn done(status: Status, view: &replay::StepView) -> Preset {
-    Preset::Done {
+fn done(status: Status, view: &replay::StepView) -> Done {
+    Done {
         status,
         values: StepValues {
             status: Some(status),

@@ -1,20 +1,21 @@
-//! `drctl run`: resolve inputs, then either print the plan (`--dry-run`) or
-//! open an incident and execute the runbook.
+//! `drctl run`: load the runbook and resolve its inputs, make the [`Plan`],
+//! then either print it (`--dry-run`) or open a session (incident, lock,
+//! journal), execute it and map how it ended to an exit code.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use crate::cli::{DriveArgs, GlobalArgs, RunArgs};
 use crate::error::{Error, Result};
 use crate::exec::context::{Context, RunFacts};
 use crate::exec::emitter::Emitter;
-use crate::exec::event::{Event, Listener, Status};
-use crate::exec::inputs::{self, InputSources, Resolved};
+use crate::exec::event::{Listener, Status};
+use crate::exec::inputs::{self, InputSources};
 use crate::exec::prompt::TerminalPrompter;
-use crate::exec::scheduler::{Presets, Scheduler};
+use crate::exec::scheduler::{RunIdentity, Scheduler};
 use crate::exec::signal;
 use crate::output::Printer;
 use crate::output::progress::Progress;
-use crate::runbook::Runbook;
+use crate::plan::Plan;
 
 pub fn run(args: &RunArgs, global: &GlobalArgs, printer: &Printer) -> Result<()> {
     let runbook = super::load_runbook(&args.runbook, &global.dir, printer)?;
@@ -26,8 +27,10 @@ pub fn run(args: &RunArgs, global: &GlobalArgs, printer: &Printer) -> Result<()>
         printer.redactor(),
     )?;
     let operator = operator(&args.drive);
+    let detected_at = detected_at(&args.drive)?;
+    let plan = Plan::new(&runbook, resolved);
     if args.dry_run {
-        dry_run(&runbook, &resolved, &operator, printer);
+        dry_run(&plan, &operator, printer);
         return Ok(());
     }
     let session = super::session::open(
@@ -37,19 +40,20 @@ pub fn run(args: &RunArgs, global: &GlobalArgs, printer: &Printer) -> Result<()>
         &operator,
         printer,
     )?;
-    execute(
-        &runbook,
-        &resolved,
-        session,
-        &args.drive,
-        &operator,
-        printer,
-        Presets::new(),
-        None,
-    )
+    let identity = RunIdentity {
+        run_id: session.run_id.clone(),
+        incident: session.incident_id.clone(),
+        operator,
+        resumed_from: None,
+        detected_at,
+        incident_started: detected_at.or(session.incident_started()?),
+        decisions: Vec::new(),
+    };
+    execute(&plan, identity, session, &args.drive, printer)
 }
 
-fn dry_run(runbook: &Runbook, resolved: &Resolved, operator: &str, printer: &Printer) {
+fn dry_run(plan: &Plan, operator: &str, printer: &Printer) {
+    let runbook = plan.runbook;
     let facts = RunFacts {
         id: "⟨run.id⟩".to_owned(),
         incident: "⟨run.incident⟩".to_owned(),
@@ -61,44 +65,40 @@ fn dry_run(runbook: &Runbook, resolved: &Resolved, operator: &str, printer: &Pri
     };
     let context = Context::new(
         runbook,
-        &resolved.values,
+        &plan.inputs.values,
         &facts,
         printer.redactor().clone(),
     )
     .with_later_steps(runbook);
-    let inputs: Vec<(String, String, &'static str)> = resolved
-        .values
-        .iter()
-        .map(|(name, value)| {
-            (
-                name.clone(),
-                value.clone(),
-                resolved.sources.get(name).copied().unwrap_or(""),
-            )
-        })
-        .collect();
-    printer.out(&crate::plan::render(
-        runbook,
-        &context,
-        &inputs,
-        &printer.style,
-    ));
+    printer.out(&crate::plan::render::render(plan, &context, &printer.style));
 }
 
-/// Runs the scheduler inside a session (incident, lock, journal) and maps the outcome to an exit.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the pieces of a run, passed once from one caller"
-)]
+/// `--detected-at TIME`: RFC 3339, not in the future.
+pub fn detected_at(drive: &DriveArgs) -> Result<Option<DateTime<Utc>>> {
+    let Some(text) = &drive.detected_at else {
+        return Ok(None);
+    };
+    let hint = "give an RFC 3339 time with its offset, e.g. --detected-at 2026-11-21T23:30:00Z";
+    let at = DateTime::parse_from_rfc3339(text.trim())
+        .map_err(|e| Error::usage(format!("`--detected-at {text}` is not a time: {e}"), hint))?
+        .with_timezone(&Utc);
+    // A clock a little ahead on the machine that noted the time is no reason to refuse.
+    if at > Utc::now() + chrono::Duration::minutes(5) {
+        return Err(Error::usage(
+            format!("`--detected-at {text}` is in the future"),
+            hint,
+        ));
+    }
+    Ok(Some(at))
+}
+
+/// Executes the plan inside a session (incident, lock, journal) and maps the outcome to an exit.
 pub fn execute(
-    runbook: &Runbook,
-    resolved: &Resolved,
+    plan: &Plan,
+    identity: RunIdentity,
     mut session: super::session::Session,
     drive: &DriveArgs,
-    operator: &str,
     printer: &Printer,
-    presets: Presets,
-    resumed_from: Option<String>,
 ) -> Result<()> {
     let fancy = !drive.plain
         && std::env::var_os("CI").is_none()
@@ -108,28 +108,32 @@ pub fn execute(
     let prompter = TerminalPrompter::new(
         drive.yes,
         drive.confirm_words.clone(),
-        progress.multi(),
+        drive.rollback,
+        progress.hold(),
         printer.redactor().clone(),
     );
-    let started_at = Utc::now();
+    let runbook = plan.runbook;
     let facts = RunFacts {
         id: session.run_id.clone(),
         incident: session.incident_id.clone(),
         runbook: runbook.name.clone(),
         dir: session.run_dir.display().to_string(),
-        operator: operator.to_owned(),
-        started_at: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        operator: identity.operator.clone(),
+        started_at: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         dry_run: false,
     };
     let context = Context::new(
         runbook,
-        &resolved.values,
+        &plan.inputs.values,
         &facts,
         printer.redactor().clone(),
     );
     let mut listeners: Vec<Box<dyn Listener>> = std::mem::take(&mut session.listeners);
     listeners.push(Box::new(progress));
-    let mut emitter = Emitter::new(listeners);
+    let mut identity = identity;
+    identity
+        .decisions
+        .splice(0..0, std::mem::take(&mut session.pending_events));
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -139,50 +143,14 @@ pub fn execute(
     let status: Status = runtime.block_on(async {
         let (interrupt, _signals) = signal::install()
             .map_err(|e| Error::Internal(format!("cannot install signal handlers: {e}")))?;
-        emitter
-            .emit(Event::RunStarted {
-                run_id: session.run_id.clone(),
-                incident: session.incident_id.clone(),
-                runbook: runbook.name.clone(),
-                runbook_hash: runbook.hash.clone(),
-                title: runbook.title.clone(),
-                severity: runbook.severity.clone(),
-                rto_ms: runbook.rto.map(crate::exec::scheduler::millis),
-                rpo_ms: runbook.rpo.map(crate::exec::scheduler::millis),
-                operator: operator.to_owned(),
-                host: crate::incident::lock::hostname(),
-                pid: std::process::id(),
-                dry_run: false,
-                inputs: inputs::for_journal(runbook, &resolved.values),
-                steps: runbook
-                    .order
-                    .iter()
-                    .map(|&i| runbook.steps[i].id.clone())
-                    .collect(),
-                resumed_from,
-                already_done: runbook
-                    .order
-                    .iter()
-                    .map(|&i| &runbook.steps[i].id)
-                    .filter(|id| presets.contains_key(*id))
-                    .cloned()
-                    .collect(),
-            })
-            .map_err(|e| Error::Internal(format!("cannot record the run: {e}")))?;
-        for event in std::mem::take(&mut session.pending_events) {
-            emitter
-                .emit(event)
-                .map_err(|e| Error::Internal(e.to_string()))?;
-        }
         let scheduler = Scheduler {
-            runbook,
+            plan,
+            identity,
             context,
-            emitter,
-            prompter: &prompter,
+            emitter: Emitter::new(listeners),
+            prompter: std::sync::Arc::new(prompter),
             interrupt,
             concurrency: usize::from(drive.concurrency),
-            operator: operator.to_owned(),
-            presets,
         };
         scheduler
             .run()
@@ -207,9 +175,13 @@ pub fn execute(
 
 /// `--operator`, else the login name.
 pub fn operator(drive: &DriveArgs) -> String {
-    drive
-        .operator
-        .clone()
+    operator_name(drive.operator.as_deref())
+}
+
+/// The name given, else the login name.
+pub fn operator_name(given: Option<&str>) -> String {
+    given
+        .map(str::to_owned)
         .or_else(|| std::env::var("USER").ok())
         .or_else(|| std::env::var("LOGNAME").ok())
         .or_else(login_name)

@@ -140,6 +140,16 @@ fn taken_over(previous: &LockInfo) -> Event {
 }
 
 impl Session {
+    /// When the incident this run joins began (see
+    /// [`crate::incident::replay::incident_start`]); `None` for a new one.
+    pub fn incident_started(&self) -> Result<Option<chrono::DateTime<Utc>>> {
+        let Some(contents) = self.incident.read_journal_if_any()? else {
+            return Ok(None);
+        };
+        let runs = crate::incident::replay::runs(&contents.records);
+        Ok(crate::incident::replay::incident_start(&runs))
+    }
+
     /// Releases the locks and says where the record is.
     pub fn finish(self, printer: &Printer) {
         for guard in self.locks {

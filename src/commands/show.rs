@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use crate::output::Style;
 use crate::runbook::duration;
-use crate::runbook::model::{Action, Runbook};
+use crate::runbook::model::Runbook;
 
 pub fn render(runbook: &Runbook, style: &Style) -> String {
     let mut out = String::new();
@@ -75,7 +75,7 @@ pub fn render(runbook: &Runbook, style: &Style) -> String {
         if !step.needs.is_empty() {
             let _ = writeln!(out, "      needs: {}", runbook.need_ids(step).join(", "));
         }
-        let _ = writeln!(out, "      {}", describe_action(&step.action));
+        let _ = writeln!(out, "      {}", crate::plan::describe_action(&step.action));
         if let Some(confirm) = &step.confirm {
             let what = match &confirm.word {
                 Some(word) => format!("operator must type `{word}`"),
@@ -109,37 +109,17 @@ pub fn render(runbook: &Runbook, style: &Style) -> String {
             let _ = writeln!(out, "      outputs: {}", names.join(", "));
         }
         if let Some(rollback) = &step.rollback {
-            let _ = writeln!(out, "      rollback: {}", describe_action(rollback));
+            let _ = writeln!(
+                out,
+                "      rollback{}: {}",
+                if step.rollback_on_failure_never {
+                    " (for manual use: never offered)"
+                } else {
+                    ""
+                },
+                crate::plan::describe_action(rollback)
+            );
         }
     }
     out
-}
-
-/// One line saying what an action does, templates unrendered.
-pub fn describe_action(action: &Action) -> String {
-    match action {
-        Action::Shell(a) => {
-            let first = a.source.lines().next().unwrap_or("");
-            let more = if a.source.trim_end().lines().count() > 1 {
-                " …"
-            } else {
-                ""
-            };
-            format!("shell: {first}{more}")
-        }
-        Action::Http(a) => format!("http: {} {}", a.method, a.url.source),
-        Action::Postgres(a) => {
-            let first = a.source.lines().next().unwrap_or("");
-            let more = if a.source.trim_end().lines().count() > 1 {
-                " …"
-            } else {
-                ""
-            };
-            format!("postgres: {first}{more}")
-        }
-        Action::Manual(a) => format!(
-            "manual: {}",
-            a.instructions.source.lines().next().unwrap_or("")
-        ),
-    }
 }

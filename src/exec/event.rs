@@ -48,6 +48,10 @@ pub enum AnswerSource {
     ConfirmFlag,
     /// No terminal and no flag: refused without asking.
     NoTerminal,
+    /// Decided by `--rollback yes|no` (or the default `no` without a terminal).
+    RollbackFlag,
+    /// The step says `rollback_on_failure: never`: its rollback is for manual use.
+    StepPolicy,
 }
 
 /// A process a finished step left running: the root of what it left (its
@@ -85,6 +89,14 @@ pub enum Event {
         /// Steps done in earlier runs of this incident, not run again.
         #[serde(default)]
         already_done: Vec<String>,
+        /// When the incident was detected (`--detected-at`): the RTO is
+        /// measured from it rather than from the incident's first run.
+        #[serde(
+            default,
+            skip_serializing_if = "Option::is_none",
+            with = "millis_utc::option"
+        )]
+        detected_at: Option<chrono::DateTime<chrono::Utc>>,
     },
     /// Written and synced before the step's action begins.
     StepStarted {
@@ -116,6 +128,11 @@ pub enum Event {
         /// daemon it started on purpose, or one it forgot).
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         left_running: Vec<LeftRunning>,
+        /// The action itself succeeded (exit 0, a response); what failed is
+        /// what followed it: its `expect` or its outputs. Its effect is in
+        /// place, so a resume does not run it again unasked.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        action_succeeded: bool,
     },
     ConfirmationAsked {
         step: String,
@@ -165,11 +182,26 @@ pub enum Event {
         step: String,
         by: String,
     },
+    /// `resume --rerun STEP`: a step that succeeded (or whose outcome is
+    /// uncertain) runs again, by the operator's choice.
+    StepRerunChosen {
+        step: String,
+        by: String,
+    },
+    /// `drctl note ID TEXT`: something the operator did or saw, between runs or during one.
+    OperatorNote {
+        text: String,
+        by: String,
+    },
     RunFinished {
         status: Status,
         elapsed_ms: u64,
         rto_ms: Option<u64>,
         failed_steps: Vec<String>,
+        /// Since the incident began (`detected_at`, else its first run's
+        /// start): what the RTO is measured against.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        incident_elapsed_ms: Option<u64>,
     },
 }
 
@@ -188,6 +220,8 @@ impl Event {
             Event::InterruptReceived { .. } => "interrupt_received",
             Event::LockTakenOver { .. } => "lock_taken_over",
             Event::StepMarkedDone { .. } => "step_marked_done",
+            Event::StepRerunChosen { .. } => "step_rerun_chosen",
+            Event::OperatorNote { .. } => "operator_note",
             Event::RunFinished { .. } => "run_finished",
         }
     }
@@ -203,7 +237,8 @@ impl Event {
             | Event::ManualAnswered { step, .. }
             | Event::RollbackStarted { step, .. }
             | Event::RollbackFinished { step, .. }
-            | Event::StepMarkedDone { step, .. } => Some(step),
+            | Event::StepMarkedDone { step, .. }
+            | Event::StepRerunChosen { step, .. } => Some(step),
             _ => None,
         }
     }
@@ -220,9 +255,26 @@ impl Event {
                 | Event::ConfirmationAnswered { .. }
                 | Event::ManualAnswered { .. }
                 | Event::StepMarkedDone { .. }
+                | Event::StepRerunChosen { .. }
+                | Event::OperatorNote { .. }
                 | Event::RunFinished { .. }
         )
     }
+}
+
+/// A step's error in words: when its action succeeded, that comes first,
+/// since it means the action's effect is in place.
+pub fn failure_words(error: &str, action_succeeded: bool) -> String {
+    if !action_succeeded {
+        return error.to_owned();
+    }
+    // The scheduler's own words for an output that failed.
+    let what = if error.starts_with("output `") || error.starts_with("secret output `") {
+        "its outputs"
+    } else {
+        "its `expect`"
+    };
+    format!("the command succeeded; {what} failed: {error}")
 }
 
 /// An event as written to the journal: sequence number and UTC timestamp
@@ -266,6 +318,30 @@ pub mod millis_utc {
             .map(|t| t.with_timezone(&Utc))
             .map_err(serde::de::Error::custom)
     }
+
+    /// The same, for an optional timestamp (absent when `None`).
+    pub mod option {
+        use chrono::{DateTime, Utc};
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(
+            ts: &Option<DateTime<Utc>>,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match ts {
+                Some(ts) => super::serialize(ts, serializer),
+                None => serializer.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Option<DateTime<Utc>>, D::Error> {
+            #[derive(Deserialize)]
+            struct Wrapped(#[serde(with = "super")] DateTime<Utc>);
+            Ok(Option::<Wrapped>::deserialize(deserializer)?.map(|Wrapped(ts)| ts))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -289,6 +365,7 @@ impl Event {
             steps: steps.iter().map(|s| (*s).to_owned()).collect(),
             resumed_from: None,
             already_done: Vec::new(),
+            detected_at: None,
         }
     }
 }

@@ -7,6 +7,7 @@
 //! (exit 3), because `echo y | drctl` must never confirm a restore.
 
 use std::io::IsTerminal;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::event::AnswerSource;
 
@@ -16,123 +17,221 @@ pub struct Answer {
     pub source: AnswerSource,
 }
 
-/// Something that can answer questions (the terminal, or a test double that
-/// reads a script — tests use a real pty instead).
+/// Whether rollbacks run after a failure (`--rollback`): never decided by `--yes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum RollbackChoice {
+    /// Ask for each rollback on a terminal; without one, run none.
+    #[default]
+    Ask,
+    /// Run every rollback without asking.
+    Yes,
+    /// Run no rollback.
+    No,
+}
+
+/// Something that can answer questions: the terminal, or the flags that
+/// answer for it. Tests use a real pty rather than another implementation.
+///
+/// The `*_unasked` methods say what a flag (or the lack of a terminal)
+/// answers, at once; only when they return `None` does the scheduler put
+/// the question to a person, off its own thread, so that the rest of the
+/// graph goes on while the question waits.
 pub trait Prompter: Send + Sync {
-    /// Ask before running. `word` is the word to type, for typed confirmations.
-    fn confirm(&self, question: &str, word: Option<&str>) -> Answer;
-    /// Show a manual step's instructions and ask whether it was done.
-    fn manual(&self, step: &str, instructions: &str) -> Answer;
+    /// The answer to a confirmation without asking, if there is one.
+    /// `word` is the word to type, for typed confirmations.
+    fn confirm_unasked(&self, word: Option<&str>) -> Option<Answer>;
+    /// The answer to a manual step without asking, if there is one.
+    fn manual_unasked(&self) -> Option<Answer>;
+    /// The answer to "roll back this step?" without asking, if there is one.
+    fn rollback_unasked(&self) -> Option<Answer>;
+    /// Asks before running (or rolling back). `running`: the steps still
+    /// running while the question waits, said above it.
+    fn ask_confirm(&self, question: &str, word: Option<&str>, running: &[String]) -> Answer;
+    /// Shows a manual step's instructions and asks whether it was done.
+    fn ask_manual(&self, step: &str, instructions: &str, running: &[String]) -> Answer;
+}
+
+/// While a question is on the terminal, progress lines wait here rather
+/// than break into it; they are printed when it is answered. The journal
+/// records the events when they happen either way.
+#[derive(Clone, Default)]
+pub struct Hold {
+    held: Arc<Mutex<Option<Vec<String>>>>,
+    progress: Option<indicatif::MultiProgress>,
+}
+
+impl Hold {
+    /// A hold over these progress bars (hidden while a question is shown).
+    pub fn new(progress: Option<indicatif::MultiProgress>) -> Self {
+        Hold {
+            held: Arc::default(),
+            progress,
+        }
+    }
+
+    /// Prints the line now, or keeps it for after the question.
+    pub fn print(&self, line: String, print: impl FnOnce(&str)) {
+        let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
+        match held.as_mut() {
+            Some(lines) => lines.push(line),
+            None => {
+                drop(held);
+                match &self.progress {
+                    Some(progress) => progress.suspend(|| print(&line)),
+                    None => print(&line),
+                }
+            }
+        }
+    }
+
+    /// Runs `ask` with progress lines held and the bars hidden, then prints what was held.
+    fn during<R>(&self, ask: impl FnOnce() -> R) -> R {
+        *self.held.lock().unwrap_or_else(PoisonError::into_inner) = Some(Vec::new());
+        if let Some(progress) = &self.progress {
+            progress.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        }
+        let answer = ask();
+        restore_cursor();
+        let lines = self
+            .held
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+            .unwrap_or_default();
+        for line in lines {
+            eprintln!("{line}");
+        }
+        if let Some(progress) = &self.progress {
+            progress.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+        answer
+    }
 }
 
 pub struct TerminalPrompter {
     interactive: bool,
     yes: bool,
     words: Vec<String>,
-    progress: Option<indicatif::MultiProgress>,
+    rollback: RollbackChoice,
+    hold: Hold,
     redactor: crate::secret::Redactor,
 }
 
 impl TerminalPrompter {
+    /// `rollback`: `None` is the default, `ask` on a terminal and `no` without one.
     pub fn new(
         yes: bool,
         words: Vec<String>,
-        progress: Option<indicatif::MultiProgress>,
+        rollback: Option<RollbackChoice>,
+        hold: Hold,
         redactor: crate::secret::Redactor,
     ) -> Self {
         let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+        let rollback = rollback.unwrap_or(if interactive {
+            RollbackChoice::Ask
+        } else {
+            RollbackChoice::No
+        });
         TerminalPrompter {
             interactive,
             yes,
             words,
-            progress,
+            rollback,
+            hold,
             redactor,
         }
     }
 
-    fn suspended<R>(&self, f: impl FnOnce() -> R) -> R {
-        match &self.progress {
-            Some(progress) => progress.suspend(f),
-            None => f(),
+    fn still_running(running: &[String]) {
+        if !running.is_empty() {
+            eprintln!("(still running while this waits: {})", running.join(", "));
         }
     }
 }
 
 impl Prompter for TerminalPrompter {
-    fn confirm(&self, question: &str, word: Option<&str>) -> Answer {
+    fn confirm_unasked(&self, word: Option<&str>) -> Option<Answer> {
         match word {
-            Some(word) if self.words.iter().any(|w| w == word) => Answer {
+            Some(word) if self.words.iter().any(|w| w == word) => Some(Answer {
                 accepted: true,
                 source: AnswerSource::ConfirmFlag,
-            },
-            None if self.yes => Answer {
+            }),
+            None if self.yes => Some(Answer {
                 accepted: true,
                 source: AnswerSource::YesFlag,
-            },
-            _ if !self.interactive => Answer {
+            }),
+            _ if !self.interactive => Some(Answer {
                 accepted: false,
                 source: AnswerSource::NoTerminal,
-            },
-            Some(word) => {
-                let question = self.redactor.redact(question);
-                let typed = self.suspended(|| {
-                    let theme = dialoguer::theme::SimpleTheme;
-                    let prompt =
-                        format!("{question}\nType `{word}` to go on (anything else stops the run)");
-                    let answer = dialoguer::Input::<String>::with_theme(&theme)
-                        .with_prompt(prompt)
-                        .allow_empty(true)
-                        .interact_text();
-                    restore_cursor();
-                    answer
-                });
-                Answer {
-                    accepted: typed.is_ok_and(|t| t.trim() == word),
-                    source: AnswerSource::Prompt,
-                }
-            }
-            None => {
-                let question = self.redactor.redact(question);
-                let accepted = self.suspended(|| {
-                    let theme = dialoguer::theme::SimpleTheme;
-                    let answer = dialoguer::Confirm::with_theme(&theme)
-                        .with_prompt(question)
-                        .default(false)
-                        .interact();
-                    restore_cursor();
-                    answer
-                });
-                Answer {
-                    accepted: accepted.unwrap_or(false),
-                    source: AnswerSource::Prompt,
-                }
-            }
+            }),
+            _ => None,
         }
     }
 
-    fn manual(&self, step: &str, instructions: &str) -> Answer {
+    fn manual_unasked(&self) -> Option<Answer> {
         if self.yes {
-            return Answer {
+            return Some(Answer {
                 accepted: true,
                 source: AnswerSource::YesFlag,
-            };
+            });
         }
-        if !self.interactive {
-            return Answer {
+        (!self.interactive).then_some(Answer {
+            accepted: false,
+            source: AnswerSource::NoTerminal,
+        })
+    }
+
+    fn rollback_unasked(&self) -> Option<Answer> {
+        match self.rollback {
+            RollbackChoice::Yes | RollbackChoice::No => Some(Answer {
+                accepted: self.rollback == RollbackChoice::Yes,
+                source: AnswerSource::RollbackFlag,
+            }),
+            RollbackChoice::Ask if !self.interactive => Some(Answer {
                 accepted: false,
                 source: AnswerSource::NoTerminal,
-            };
+            }),
+            RollbackChoice::Ask => None,
         }
+    }
+
+    fn ask_confirm(&self, question: &str, word: Option<&str>, running: &[String]) -> Answer {
+        let question = self.redactor.redact(question);
+        let theme = dialoguer::theme::SimpleTheme;
+        let accepted = self.hold.during(|| {
+            Self::still_running(running);
+            match word {
+                Some(word) => {
+                    let prompt =
+                        format!("{question}\nType `{word}` to go on (anything else stops the run)");
+                    dialoguer::Input::<String>::with_theme(&theme)
+                        .with_prompt(prompt)
+                        .allow_empty(true)
+                        .interact_text()
+                        .is_ok_and(|t| t.trim() == word)
+                }
+                None => dialoguer::Confirm::with_theme(&theme)
+                    .with_prompt(question)
+                    .default(false)
+                    .interact()
+                    .unwrap_or(false),
+            }
+        });
+        Answer {
+            accepted,
+            source: AnswerSource::Prompt,
+        }
+    }
+
+    fn ask_manual(&self, step: &str, instructions: &str, running: &[String]) -> Answer {
         let text = self.redactor.redact(instructions);
-        let done = self.suspended(|| {
+        let done = self.hold.during(|| {
             eprintln!("\nManual step `{step}`:\n{}\n", indent(text.trim_end()));
-            let theme = dialoguer::theme::SimpleTheme;
-            let answer = dialoguer::Confirm::with_theme(&theme)
+            Self::still_running(running);
+            dialoguer::Confirm::with_theme(&dialoguer::theme::SimpleTheme)
                 .with_prompt("Done? (no marks the step failed)")
                 .default(false)
-                .interact();
-            restore_cursor();
-            answer
+                .interact()
         });
         Answer {
             accepted: done.unwrap_or(false),

@@ -1,18 +1,27 @@
-//! The scheduler: runs a runbook's steps as a DAG on tokio.
+//! The scheduler: executes a [`Plan`] as a DAG on tokio, from `run_started`
+//! to `run_finished`.
 //!
 //! A step starts as soon as every step it needs has succeeded, been skipped,
 //! or failed with `continue_on_error`, with at most `concurrency` actions at
-//! once. Prompts (confirmations, manual steps) are asked one at a time from
-//! this loop. After a failure nothing new starts; running steps finish; then
-//! the rollbacks of completed steps are offered in reverse completion order.
+//! once. A step kept from an earlier run counts as done from the start; an
+//! undecided one (see [`crate::plan`]) is decided again once its needs are.
+//!
+//! Questions (confirmations, manual steps) do not stop the graph: a
+//! question a flag cannot answer is put to the operator on a thread of its
+//! own, one at a time, while independent steps go on starting and
+//! finishing. After a failure nothing new starts; running steps finish (an
+//! open question is still answered); then the rollbacks of completed steps
+//! are offered in reverse completion order, as `--rollback` decides.
 //!
 //! Every event goes through the [`Emitter`] before the run goes on: the
 //! journal has synced `step_started` before the action begins, and
 //! `step_finished` before any dependent starts.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
@@ -20,40 +29,49 @@ use tokio::task::JoinSet;
 use super::context::{Context, StepValues};
 use super::emitter::Emitter;
 use super::event::{AnswerSource, Event, ListenerError, Status};
-use super::prompt::Prompter;
+use super::prompt::{Answer, Prompter};
 use crate::adapter::process::Interrupt;
 use crate::adapter::{self, FailureKind, Outcome, Prepared};
-use crate::runbook::Runbook;
+use crate::plan::{Decision, Plan};
 use crate::runbook::check::MIN_SECRET_LEN;
 use crate::runbook::model::{Action, Retry, Step};
 use crate::secret::Redactor;
 use crate::template::Expression;
 
-/// How a step stands when the run starts (for resume).
-#[derive(Debug, Clone)]
-pub enum Preset {
-    Done { status: Status, values: StepValues },
+/// Who runs the plan, and where its record goes: the facts of `run_started`
+/// that the plan does not hold.
+pub struct RunIdentity {
+    pub run_id: String,
+    pub incident: String,
+    pub operator: String,
+    pub resumed_from: Option<String>,
+    /// `--detected-at`, recorded on the run.
+    pub detected_at: Option<DateTime<Utc>>,
+    /// Since when the incident counts against the RTO: its detection, else
+    /// its first run's start (`None`: this run is the first).
+    pub incident_started: Option<DateTime<Utc>>,
+    /// Recorded right after `run_started` (a lock taken over, `--mark-done`
+    /// and `--rerun` decisions).
+    pub decisions: Vec<Event>,
 }
 
-/// Steps already done, by id, in the order they completed (resume): a
-/// failed resumed run offers their rollbacks too, after its own.
-pub type Presets = IndexMap<String, Preset>;
-
 pub struct Scheduler<'a> {
-    pub runbook: &'a Runbook,
+    pub plan: &'a Plan<'a>,
+    pub identity: RunIdentity,
     pub context: Context,
     pub emitter: Emitter,
-    pub prompter: &'a dyn Prompter,
+    pub prompter: Arc<dyn Prompter>,
     pub interrupt: watch::Receiver<Interrupt>,
     pub concurrency: usize,
-    pub operator: String,
-    /// Steps already done in an earlier run (resume).
-    pub presets: Presets,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
     Pending,
+    /// Done before; decided again when its needs are (see [`Decision::Undecided`]).
+    Undecided,
+    /// Waiting for an answer (queued, or asked).
+    Asking,
     Running,
     Done(Status),
 }
@@ -64,26 +82,55 @@ struct TaskDone {
     outcome: Outcome,
     attempts: u32,
     duration: Duration,
+    /// The action ended well; a failure is its `expect`'s.
+    action_succeeded: bool,
+}
+
+/// A question waiting for the operator.
+enum Question {
+    Confirm {
+        message: String,
+        word: Option<String>,
+    },
+    Manual {
+        instructions: String,
+        started: Instant,
+    },
+}
+
+/// What starting a step came to.
+enum Start {
+    Spawn(Box<Prepared>),
+    Ask(Question),
+    Finished(Status),
 }
 
 impl Scheduler<'_> {
-    /// Runs the runbook; returns how the run ended (the events tell the rest).
+    /// Runs the plan; returns how the run ended (the events tell the rest).
     pub async fn run(mut self) -> Result<Status, ListenerError> {
         let started = Instant::now();
-        let steps = &self.runbook.steps;
+        let runbook = self.plan.runbook;
+        let steps = &runbook.steps;
+        self.emit_run_started()?;
+        for event in std::mem::take(&mut self.identity.decisions) {
+            self.emitter.emit(event)?;
+        }
         let mut states = vec![State::Pending; steps.len()];
-        let mut completed: Vec<usize> = Vec::new();
-        for (id, Preset::Done { status, values }) in &self.presets {
-            if let Some(index) = self.runbook.step_index(id) {
-                states[index] = State::Done(*status);
-                self.context.set_step(id, values);
-                if *status == Status::Succeeded {
-                    completed.push(index);
+        for (index, decision) in self.plan.decisions.iter().enumerate() {
+            match decision {
+                Decision::Run => {}
+                Decision::Kept(done) => {
+                    states[index] = State::Done(done.status);
+                    self.context.set_step(&steps[index].id, &done.values);
                 }
+                Decision::Undecided(_) => states[index] = State::Undecided,
             }
         }
+        let mut completed: Vec<usize> = self.plan.completed_before.clone();
         let mut tasks: JoinSet<TaskDone> = JoinSet::new();
         let (attempt_sender, mut attempt_receiver) = mpsc::unbounded_channel::<Event>();
+        let mut questions: VecDeque<(usize, Question)> = VecDeque::new();
+        let mut asking: Option<tokio::task::JoinHandle<(usize, Question, Answer)>> = None;
         let mut stopping = false;
         let mut run_status = Status::Succeeded;
         let mut interrupt = self.interrupt.clone();
@@ -92,38 +139,49 @@ impl Scheduler<'_> {
             if !stopping {
                 while let Some(index) = self.next_ready(&states, tasks.len()) {
                     let step = &steps[index];
-                    match self.start(step)? {
+                    let start = if states[index] == State::Undecided {
+                        self.redecide(step, index)?
+                    } else {
+                        self.start(step)?
+                    };
+                    let status = match start {
                         Start::Spawn(prepared) => {
                             states[index] = State::Running;
-                            tasks.spawn(run_attempts(
-                                index,
-                                step.id.clone(),
-                                prepared,
-                                step.retry,
-                                step.action.expect().to_vec(),
-                                self.context.value(None),
-                                self.interrupt.clone(),
-                                attempt_sender.clone(),
-                                self.context.redactor().clone(),
-                            ));
+                            self.spawn(&mut tasks, index, prepared, &attempt_sender);
+                            continue;
                         }
-                        Start::Finished(status) => {
-                            stopping |= settle(
-                                &mut states,
-                                &mut completed,
-                                &mut run_status,
-                                step,
-                                index,
-                                status,
-                            );
+                        Start::Ask(question) => {
+                            states[index] = State::Asking;
+                            questions.push_back((index, question));
+                            continue;
                         }
-                    }
+                        Start::Finished(status) => status,
+                    };
+                    stopping |= settle(
+                        &mut states,
+                        &mut completed,
+                        &mut run_status,
+                        step,
+                        index,
+                        status,
+                    );
                     if stopping {
                         break;
                     }
                 }
             }
-            if tasks.is_empty() {
+            if stopping {
+                // Questions not yet asked are not asked: their steps never start.
+                for (index, _) in questions.drain(..) {
+                    states[index] = State::Pending;
+                }
+            }
+            if asking.is_none()
+                && let Some((index, question)) = questions.pop_front()
+            {
+                asking = Some(self.ask_off_thread(index, question, &states)?);
+            }
+            if tasks.is_empty() && asking.is_none() {
                 break;
             }
             tokio::select! {
@@ -137,7 +195,31 @@ impl Scheduler<'_> {
                     }
                     let index = done.index;
                     let step = &steps[index];
-                    let status = self.finish(step, done)?;
+                    let status = self.finish(step, done, None)?;
+                    stopping |= settle(&mut states, &mut completed, &mut run_status, step, index, status);
+                }
+                answered = async { asking.as_mut().expect("guarded by the condition").await }, if asking.is_some() => {
+                    asking = None;
+                    let (index, question, answer) = answered.map_err(|e| ListenerError { message: format!("a question failed: {e}") })?;
+                    let step = &steps[index];
+                    let start = self.answered(step, index, question, answer, stopping)?;
+                    let status = match start {
+                        Start::Spawn(prepared) => {
+                            states[index] = State::Running;
+                            self.spawn(&mut tasks, index, prepared, &attempt_sender);
+                            continue;
+                        }
+                        Start::Ask(question) => {
+                            questions.push_front((index, question));
+                            continue;
+                        }
+                        Start::Finished(status) => status,
+                    };
+                    if status == Status::Skipped && stopping {
+                        // Answered after the run stopped: the step never started.
+                        states[index] = State::Pending;
+                        continue;
+                    }
                     stopping |= settle(&mut states, &mut completed, &mut run_status, step, index, status);
                 }
                 Some(event) = attempt_receiver.recv() => self.emitter.emit(event)?,
@@ -169,29 +251,89 @@ impl Scheduler<'_> {
             .filter(|(_, s)| matches!(s, State::Done(st) if !st.releases_dependents()))
             .map(|(step, _)| step.id.clone())
             .collect();
+        let elapsed_ms = millis(started.elapsed());
+        let incident_elapsed_ms = match self.identity.incident_started {
+            Some(since) => u64::try_from((Utc::now() - since).num_milliseconds()).unwrap_or(0),
+            None => elapsed_ms,
+        };
         self.emitter.emit(Event::RunFinished {
             status: run_status,
-            elapsed_ms: millis(started.elapsed()),
-            rto_ms: self.runbook.rto.map(millis),
+            elapsed_ms,
+            rto_ms: runbook.rto.map(millis),
             failed_steps,
+            incident_elapsed_ms: Some(incident_elapsed_ms),
         })?;
         Ok(run_status)
     }
 
-    /// The first pending step (in execution order) whose needs are all released.
+    fn emit_run_started(&mut self) -> Result<(), ListenerError> {
+        let plan = self.plan;
+        let runbook = plan.runbook;
+        let identity = &self.identity;
+        let event = Event::RunStarted {
+            run_id: identity.run_id.clone(),
+            incident: identity.incident.clone(),
+            runbook: runbook.name.clone(),
+            runbook_hash: runbook.hash.clone(),
+            title: runbook.title.clone(),
+            severity: runbook.severity.clone(),
+            rto_ms: runbook.rto.map(millis),
+            rpo_ms: runbook.rpo.map(millis),
+            operator: identity.operator.clone(),
+            host: crate::incident::lock::hostname(),
+            pid: std::process::id(),
+            dry_run: false,
+            inputs: super::inputs::for_journal(runbook, &plan.inputs.values),
+            steps: runbook
+                .order
+                .iter()
+                .map(|&i| runbook.steps[i].id.clone())
+                .collect(),
+            resumed_from: identity.resumed_from.clone(),
+            already_done: plan.kept(),
+            detected_at: identity.detected_at,
+        };
+        self.emitter.emit(event)
+    }
+
+    fn spawn(
+        &self,
+        tasks: &mut JoinSet<TaskDone>,
+        index: usize,
+        prepared: Box<Prepared>,
+        attempts: &mpsc::UnboundedSender<Event>,
+    ) {
+        let step = &self.plan.runbook.steps[index];
+        tasks.spawn(run_attempts(
+            index,
+            step.id.clone(),
+            prepared,
+            step.retry,
+            step.action.expect().to_vec(),
+            self.context.value(None),
+            self.interrupt.clone(),
+            attempts.clone(),
+            self.context.redactor().clone(),
+        ));
+    }
+
+    /// The first pending (or undecided) step, in execution order, whose needs are all released.
     fn next_ready(&self, states: &[State], running: usize) -> Option<usize> {
-        if running >= self.concurrency {
-            return None;
-        }
-        self.runbook.order.iter().copied().find(|&index| {
-            states[index] == State::Pending
-                && self.runbook.steps[index]
-                    .needs
-                    .iter()
-                    .all(|&need| match states[need] {
-                        State::Done(status) => Self::released(&self.runbook.steps[need], status),
-                        _ => false,
-                    })
+        let runbook = self.plan.runbook;
+        runbook.order.iter().copied().find(|&index| {
+            match states[index] {
+                // Deciding again starts nothing: it is not held back by `concurrency`.
+                State::Undecided => {}
+                State::Pending if running < self.concurrency => {}
+                _ => return false,
+            }
+            runbook.steps[index]
+                .needs
+                .iter()
+                .all(|&need| match states[need] {
+                    State::Done(status) => Self::released(&runbook.steps[need], status),
+                    _ => false,
+                })
         })
     }
 
@@ -200,8 +342,33 @@ impl Scheduler<'_> {
             || (step.continue_on_error && matches!(status, Status::Failed | Status::TimedOut))
     }
 
-    /// Decides whether a ready step runs: `when`, confirmation, manual answer,
-    /// rendering. Emits `step_started` before returning a spawnable action.
+    /// A step done before whose needs have now finished in this run: a
+    /// `when` that became false skips it (recorded); otherwise its earlier
+    /// outcome stands, and its values are what dependents read.
+    fn redecide(&mut self, step: &Step, index: usize) -> Result<Start, ListenerError> {
+        let Decision::Undecided(done) = &self.plan.decisions[index] else {
+            return self.start(step);
+        };
+        if let Some(when) = &step.when {
+            match when.eval(&self.context.value(None)) {
+                Ok(value) if !value.is_true() => {
+                    return self.skip(
+                        step,
+                        format!(
+                            "`when: {}` is false now (it ran in an earlier run)",
+                            when.source
+                        ),
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => return self.fail_early(step, format!("cannot evaluate `when`: {e}")),
+            }
+        }
+        self.context.set_step(&step.id, &done.values);
+        Ok(Start::Finished(done.status))
+    }
+
+    /// Decides whether a ready step runs: `when`, then its confirmation.
     fn start(&mut self, step: &Step) -> Result<Start, ListenerError> {
         if let Some(when) = &step.when {
             match when.eval(&self.context.value(None)) {
@@ -225,14 +392,42 @@ impl Scheduler<'_> {
                 },
                 None => step.default_question(),
             };
-            if !self.ask(&step.id, &message, confirm.word.as_deref(), false)? {
-                return self.finish_without_action(
-                    step,
-                    Status::Refused,
-                    Some("confirmation declined".to_owned()),
-                );
-            }
+            let word = confirm.word.clone();
+            let Some(answer) = self.prompter.confirm_unasked(word.as_deref()) else {
+                return Ok(Start::Ask(Question::Confirm { message, word }));
+            };
+            self.emit_asked(&step.id, &message, word.as_deref(), false)?;
+            return self.confirmed(step, answer, false);
         }
+        self.begin(step)
+    }
+
+    /// Records a confirmation's answer and goes on (or refuses).
+    fn confirmed(
+        &mut self,
+        step: &Step,
+        answer: Answer,
+        rollback: bool,
+    ) -> Result<Start, ListenerError> {
+        self.emitter.emit(Event::ConfirmationAnswered {
+            step: step.id.clone(),
+            accepted: answer.accepted,
+            by: self.identity.operator.clone(),
+            source: answer.source,
+            rollback,
+        })?;
+        if !answer.accepted {
+            return self.finish_without_action(
+                step,
+                Status::Refused,
+                Some("confirmation declined".to_owned()),
+            );
+        }
+        self.begin(step)
+    }
+
+    /// Renders the action, records `step_started`, and returns what to run or ask.
+    fn begin(&mut self, step: &Step) -> Result<Start, ListenerError> {
         let prepared = match adapter::prepare(&step.action, &self.context, step.timeout) {
             Ok(p) => p,
             Err(e) => return self.fail_early(step, format!("cannot render the step: {e}")),
@@ -245,68 +440,130 @@ impl Scheduler<'_> {
         })?;
         if let Prepared::Manual(instructions) = &prepared {
             let started = Instant::now();
-            let answer =
-                tokio::task::block_in_place(|| self.prompter.manual(&step.id, instructions));
-            self.emitter.emit(Event::ManualAnswered {
-                step: step.id.clone(),
-                done: answer.accepted,
-                by: self.operator.clone(),
-                source: answer.source,
-            })?;
-            let (status, error) = match (answer.accepted, answer.source) {
-                (true, _) => (Status::Succeeded, None),
-                (false, AnswerSource::NoTerminal) => (
-                    Status::Refused,
-                    Some(
-                        "manual step needs an operator: run on a terminal, or pass --yes"
-                            .to_owned(),
-                    ),
-                ),
-                (false, _) => (
-                    Status::Failed,
-                    Some("the operator reported the manual step not done".to_owned()),
-                ),
+            return match self.prompter.manual_unasked() {
+                Some(answer) => self.manual_answered(step, answer, started),
+                None => Ok(Start::Ask(Question::Manual {
+                    instructions: instructions.clone(),
+                    started,
+                })),
             };
-            let done = TaskDone {
-                index: 0,
-                outcome: Outcome {
-                    result: Some(
-                        serde_json::json!({ "done": answer.accepted, "by": self.operator }),
-                    ),
-                    failure: error.map(|m| adapter::Failure::new(FailureKind::Failed, m)),
-                    left_running: Vec::new(),
-                },
-                attempts: 1,
-                duration: started.elapsed(),
-            };
-            let status_after = self.finish_with(step, done, Some(status))?;
-            return Ok(Start::Finished(status_after));
         }
         Ok(Start::Spawn(Box::new(prepared)))
     }
 
-    fn ask(
+    /// Puts a question to the operator on a blocking thread; the answer
+    /// comes back to the loop. Records `confirmation_asked` now.
+    fn ask_off_thread(
+        &mut self,
+        index: usize,
+        question: Question,
+        states: &[State],
+    ) -> Result<tokio::task::JoinHandle<(usize, Question, Answer)>, ListenerError> {
+        let runbook = self.plan.runbook;
+        let step = &runbook.steps[index];
+        let running: Vec<String> = runbook
+            .order
+            .iter()
+            .filter(|&&i| states[i] == State::Running)
+            .map(|&i| runbook.steps[i].id.clone())
+            .collect();
+        if let Question::Confirm { message, word } = &question {
+            self.emit_asked(&step.id, message, word.as_deref(), false)?;
+        }
+        let prompter = Arc::clone(&self.prompter);
+        let id = step.id.clone();
+        Ok(tokio::task::spawn_blocking(move || {
+            let answer = match &question {
+                Question::Confirm { message, word } => {
+                    prompter.ask_confirm(message, word.as_deref(), &running)
+                }
+                Question::Manual { instructions, .. } => {
+                    prompter.ask_manual(&id, instructions, &running)
+                }
+            };
+            (index, question, answer)
+        }))
+    }
+
+    /// A question came back answered. A confirmation answered after the
+    /// run stopped starts nothing.
+    fn answered(
+        &mut self,
+        step: &Step,
+        _index: usize,
+        question: Question,
+        answer: Answer,
+        stopping: bool,
+    ) -> Result<Start, ListenerError> {
+        match question {
+            Question::Confirm { .. } if stopping => {
+                self.emitter.emit(Event::ConfirmationAnswered {
+                    step: step.id.clone(),
+                    accepted: answer.accepted,
+                    by: self.identity.operator.clone(),
+                    source: answer.source,
+                    rollback: false,
+                })?;
+                Ok(Start::Finished(Status::Skipped))
+            }
+            Question::Confirm { .. } => self.confirmed(step, answer, false),
+            Question::Manual { started, .. } => self.manual_answered(step, answer, started),
+        }
+    }
+
+    fn manual_answered(
+        &mut self,
+        step: &Step,
+        answer: Answer,
+        started: Instant,
+    ) -> Result<Start, ListenerError> {
+        self.emitter.emit(Event::ManualAnswered {
+            step: step.id.clone(),
+            done: answer.accepted,
+            by: self.identity.operator.clone(),
+            source: answer.source,
+        })?;
+        let (status, error) = match (answer.accepted, answer.source) {
+            (true, _) => (Status::Succeeded, None),
+            (false, AnswerSource::NoTerminal) => (
+                Status::Refused,
+                Some("manual step needs an operator: run on a terminal, or pass --yes".to_owned()),
+            ),
+            (false, _) => (
+                Status::Failed,
+                Some("the operator reported the manual step not done".to_owned()),
+            ),
+        };
+        let done = TaskDone {
+            index: 0,
+            outcome: Outcome {
+                result: Some(
+                    serde_json::json!({ "done": answer.accepted, "by": self.identity.operator }),
+                ),
+                failure: error.map(|m| adapter::Failure::new(FailureKind::Failed, m)),
+                left_running: Vec::new(),
+            },
+            attempts: 1,
+            duration: started.elapsed(),
+            action_succeeded: false,
+        };
+        let status = self.finish(step, done, Some(status))?;
+        Ok(Start::Finished(status))
+    }
+
+    fn emit_asked(
         &mut self,
         step: &str,
         message: &str,
         word: Option<&str>,
         rollback: bool,
-    ) -> Result<bool, ListenerError> {
+    ) -> Result<(), ListenerError> {
         self.emitter.emit(Event::ConfirmationAsked {
             step: step.to_owned(),
             message: message.to_owned(),
             word: word.map(str::to_owned),
             rollback,
-        })?;
-        let answer = tokio::task::block_in_place(|| self.prompter.confirm(message, word));
-        self.emitter.emit(Event::ConfirmationAnswered {
-            step: step.to_owned(),
-            accepted: answer.accepted,
-            by: self.operator.clone(),
-            source: answer.source,
-            rollback,
-        })?;
-        Ok(answer.accepted)
+        })
     }
 
     fn skip(&mut self, step: &Step, reason: String) -> Result<Start, ListenerError> {
@@ -338,16 +595,15 @@ impl Scheduler<'_> {
             outputs: IndexMap::new(),
             continued: step.continue_on_error && status == Status::Failed,
             left_running: Vec::new(),
+            action_succeeded: false,
         })?;
         Ok(Start::Finished(status))
     }
 
-    fn finish(&mut self, step: &Step, done: TaskDone) -> Result<Status, ListenerError> {
-        self.finish_with(step, done, None)
-    }
-
-    /// Records a step's end: outputs rendered on success, context updated, `step_finished` emitted.
-    fn finish_with(
+    /// Records a step's end: outputs rendered on success, context updated,
+    /// `step_finished` emitted. An action that succeeded and whose
+    /// `expect` or outputs failed is recorded as such (`action_succeeded`).
+    fn finish(
         &mut self,
         step: &Step,
         done: TaskDone,
@@ -361,6 +617,7 @@ impl Scheduler<'_> {
                 FailureKind::Interrupted => Status::Interrupted,
             },
         });
+        let mut action_succeeded = done.action_succeeded;
         let mut error = done.outcome.failure.map(|f| f.message);
         let mut outputs = IndexMap::new();
         if status == Status::Succeeded {
@@ -409,6 +666,12 @@ impl Scheduler<'_> {
                     }
                 }
             }
+            // The action ran to its end: whatever failed after it, its effect is in place.
+            action_succeeded =
+                status == Status::Failed && !matches!(step.action, Action::Manual(_));
+            if action_succeeded {
+                outputs.clear();
+            }
         }
         let values = StepValues {
             status: Some(status),
@@ -427,13 +690,17 @@ impl Scheduler<'_> {
             continued: step.continue_on_error
                 && matches!(status, Status::Failed | Status::TimedOut),
             left_running: done.outcome.left_running,
+            action_succeeded: action_succeeded && status == Status::Failed,
         })?;
         Ok(status)
     }
 
+    /// After a failure: each completed step's rollback, newest first, as
+    /// `--rollback` and the step's `rollback_on_failure` decide. `--yes`
+    /// never answers these.
     async fn offer_rollbacks(&mut self, completed: &[usize]) -> Result<(), ListenerError> {
         for &index in completed.iter().rev() {
-            let step = &self.runbook.steps[index];
+            let step = &self.plan.runbook.steps[index];
             let Some(rollback) = &step.rollback else {
                 continue;
             };
@@ -442,7 +709,30 @@ impl Scheduler<'_> {
                 step.id,
                 step.label()
             );
-            if !self.ask(&step.id, &question, None, true)? {
+            self.emit_asked(&step.id, &question, None, true)?;
+            let answer = if step.rollback_on_failure_never {
+                Answer {
+                    accepted: false,
+                    source: AnswerSource::StepPolicy,
+                }
+            } else if let Some(answer) = self.prompter.rollback_unasked() {
+                answer
+            } else {
+                let prompter = Arc::clone(&self.prompter);
+                tokio::task::spawn_blocking(move || prompter.ask_confirm(&question, None, &[]))
+                    .await
+                    .map_err(|e| ListenerError {
+                        message: format!("a question failed: {e}"),
+                    })?
+            };
+            self.emitter.emit(Event::ConfirmationAnswered {
+                step: step.id.clone(),
+                accepted: answer.accepted,
+                by: self.identity.operator.clone(),
+                source: answer.source,
+                rollback: true,
+            })?;
+            if !answer.accepted {
                 continue;
             }
             let started = Instant::now();
@@ -464,8 +754,20 @@ impl Scheduler<'_> {
             })?;
             let outcome = match (&prepared, rollback) {
                 (Prepared::Manual(text), Action::Manual(_)) => {
-                    let answer =
-                        tokio::task::block_in_place(|| self.prompter.manual(&step.id, text));
+                    let answer = match self.prompter.manual_unasked() {
+                        Some(answer) => answer,
+                        None => {
+                            let prompter = Arc::clone(&self.prompter);
+                            let (id, text) = (step.id.clone(), text.clone());
+                            tokio::task::spawn_blocking(move || {
+                                prompter.ask_manual(&id, &text, &[])
+                            })
+                            .await
+                            .map_err(|e| ListenerError {
+                                message: format!("a question failed: {e}"),
+                            })?
+                        }
+                    };
                     Outcome {
                         result: None,
                         failure: (!answer.accepted).then(|| {
@@ -514,11 +816,6 @@ fn settle(
     true
 }
 
-enum Start {
-    Spawn(Box<Prepared>),
-    Finished(Status),
-}
-
 /// The worse of two run statuses, for the run's own status.
 fn worse(current: Status, new: Status) -> Status {
     let rank = |s: Status| match s {
@@ -564,9 +861,12 @@ async fn run_attempts(
     let mut attempt = 1;
     // What every try left running, not only the last.
     let mut left_running = Vec::new();
+    // Any try whose action succeeded had its effect, whatever the last did.
+    let mut an_action_succeeded = false;
     loop {
         let mut outcome = adapter::execute(&prepared, interrupt.clone()).await;
         left_running.append(&mut outcome.left_running);
+        an_action_succeeded |= outcome.failure.is_none();
         if outcome.failure.is_none()
             && let Some(message) = super::expect::check_expectations(
                 &expect,
@@ -582,6 +882,7 @@ async fn run_attempts(
             outcome.left_running = left_running;
             return TaskDone {
                 index,
+                action_succeeded: an_action_succeeded && outcome.failure.is_some(),
                 outcome,
                 attempts: attempt,
                 duration: started.elapsed(),
@@ -606,6 +907,7 @@ async fn run_attempts(
                     },
                     attempts: attempt,
                     duration: started.elapsed(),
+                    action_succeeded: an_action_succeeded,
                 };
             }
         }

@@ -341,6 +341,9 @@ const STRUCTURE: &[&str] = &[
     "previous_run",
     "previous_pid",
     "previous_host",
+    "action_succeeded",
+    "incident_elapsed_ms",
+    "detected_at",
 ];
 
 /// Redacts an event's values: every field not in [`STRUCTURE`] has its
@@ -641,6 +644,7 @@ mod tests {
             outputs: IndexMap::new(),
             continued: false,
             left_running: Vec::new(),
+            action_succeeded: false,
         }
     }
 

@@ -117,6 +117,7 @@ pub fn phrase(event: &Event, code: &dyn Fn(&str) -> String) -> String {
             error,
             continued,
             left_running,
+            action_succeeded,
             ..
         } => {
             let took = human_ms(*duration_ms);
@@ -127,7 +128,12 @@ pub fn phrase(event: &Event, code: &dyn Fn(&str) -> String) -> String {
             };
             let why = error
                 .as_deref()
-                .map(|e| format!(": {}", clip(e)))
+                .map(|e| {
+                    format!(
+                        ": {}",
+                        clip(&crate::exec::event::failure_words(e, *action_succeeded))
+                    )
+                })
                 .unwrap_or_default();
             let mut text = match status {
                 Status::Succeeded => format!("Step {} succeeded in {took}{tries}", code(step)),
@@ -240,10 +246,18 @@ pub fn phrase(event: &Event, code: &dyn Fn(&str) -> String) -> String {
         Event::StepMarkedDone { step, by } => {
             format!("Step {} marked done by {by} without running it", code(step))
         }
+        Event::StepRerunChosen { step, by } => {
+            format!("Step {} chosen by {by} to run again", code(step))
+        }
+        Event::OperatorNote { text, by } => {
+            let one_line: Vec<&str> = text.lines().map(str::trim).collect();
+            format!("Note by {by}: {}", one_line.join(" / "))
+        }
         Event::RunFinished {
             status,
             elapsed_ms,
             failed_steps,
+            incident_elapsed_ms,
             ..
         } => {
             let mut text = format!(
@@ -251,6 +265,9 @@ pub fn phrase(event: &Event, code: &dyn Fn(&str) -> String) -> String {
                 status.as_str().replace('_', " "),
                 human_ms(*elapsed_ms)
             );
+            if let Some(incident) = incident_elapsed_ms.filter(|ms| ms != elapsed_ms) {
+                let _ = write!(text, " ({} since the incident began)", human_ms(incident));
+            }
             if !failed_steps.is_empty() {
                 let names: Vec<String> = failed_steps.iter().map(|s| code(s)).collect();
                 let _ = write!(text, " (failed: {})", names.join(", "));
@@ -296,6 +313,8 @@ pub(super) fn source_text(source: AnswerSource) -> &'static str {
         AnswerSource::YesFlag => "--yes",
         AnswerSource::ConfirmFlag => "--confirm",
         AnswerSource::NoTerminal => "no terminal to ask",
+        AnswerSource::RollbackFlag => "--rollback",
+        AnswerSource::StepPolicy => "rollback_on_failure: never",
     }
 }
 

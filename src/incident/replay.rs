@@ -46,6 +46,21 @@ pub struct RunView {
     pub lock_taken_over: Option<String>,
     /// When the last record of the run was written.
     pub last_event_at: DateTime<Utc>,
+    /// `--detected-at`, when this run was given it.
+    pub detected_at: Option<DateTime<Utc>>,
+    /// Since the incident began, when the run finished (format 2 journals
+    /// of drctl before it have none).
+    pub incident_elapsed_ms: Option<u64>,
+    /// Operators' notes written during or after this run, before the next.
+    pub notes: Vec<NoteView>,
+}
+
+/// `drctl note`: who wrote what, when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NoteView {
+    pub at: DateTime<Utc>,
+    pub by: String,
+    pub text: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -97,6 +112,10 @@ pub struct StepView {
     pub confirmations: Vec<ConfirmationView>,
     /// Who marked it done on resume.
     pub marked_done_by: Option<String>,
+    /// Its action succeeded; what failed is its `expect` or outputs.
+    pub action_succeeded: bool,
+    /// Who chose to run it again (`resume --rerun`).
+    pub rerun_by: Option<String>,
 }
 
 impl StepView {
@@ -116,6 +135,8 @@ impl StepView {
             continued: false,
             confirmations: Vec::new(),
             marked_done_by: None,
+            action_succeeded: false,
+            rerun_by: None,
         }
     }
 }
@@ -210,6 +231,17 @@ pub fn rolled_back(runs: &[RunView], runbook: &str) -> IndexMap<String, (String,
     rolled_back
 }
 
+/// Since when the incident counts against its RTO: the last `--detected-at`
+/// recorded, else the start of its first run (dry runs do not count).
+#[must_use]
+pub fn incident_start(runs: &[RunView]) -> Option<DateTime<Utc>> {
+    let real = || runs.iter().filter(|r| !r.dry_run);
+    real()
+        .filter_map(|r| r.detected_at)
+        .next_back()
+        .or_else(|| real().map(|r| r.started_at).next())
+}
+
 /// An event drctl could not have written where it stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Impossible {
@@ -229,8 +261,9 @@ enum Phase {
 /// `n` is `records[n - 1]`, as `seq` guarantees):
 /// - a run starts once (its `run_id` is new) and nothing of it follows its
 ///   `run_finished`;
-/// - every step event names a step of its run (`step_marked_done` may name
-///   one of an earlier run, resumed with a changed runbook);
+/// - every step event names a step of its run (`step_marked_done` and
+///   `step_rerun_chosen` may name one of an earlier run, resumed with a
+///   changed runbook), and these two come before the step starts;
 /// - a step starts at most once per run (retries are attempts within it)
 ///   and finishes at most once; `attempt_failed` comes while it runs;
 /// - a step finishes after its start, unless it never ran (`attempts: 0`:
@@ -276,6 +309,9 @@ pub fn impossible(records: &[Record], incident: Option<&str>) -> Option<Impossib
         let Some((run_id, phases, finished)) = &mut run else {
             return fail(format!("{} before any run_started", record.event.kind()));
         };
+        if let Event::OperatorNote { .. } = record.event {
+            continue;
+        }
         if let Some(at) = finished {
             return fail(format!(
                 "{} in run {run_id} after its run_finished (line {at})",
@@ -290,7 +326,10 @@ pub fn impossible(records: &[Record], incident: Option<&str>) -> Option<Impossib
             continue;
         };
         let Some(phase) = phases.get_mut(step) else {
-            if matches!(record.event, Event::StepMarkedDone { .. }) && earlier_steps.contains(step)
+            if matches!(
+                record.event,
+                Event::StepMarkedDone { .. } | Event::StepRerunChosen { .. }
+            ) && earlier_steps.contains(step)
             {
                 continue;
             }
@@ -306,6 +345,15 @@ pub fn impossible(records: &[Record], incident: Option<&str>) -> Option<Impossib
                 ));
             }
             (Event::StepStarted { .. }, Phase::Pending) => *phase = Phase::Running(line),
+            (
+                Event::StepMarkedDone { .. } | Event::StepRerunChosen { .. },
+                Phase::Running(at) | Phase::Finished(at),
+            ) => {
+                return fail(format!(
+                    "{} of step `{step}` after it started in run {run_id} (line {at}): a resume decides before it runs",
+                    record.event.kind()
+                ));
+            }
             (Event::AttemptFailed { .. } | Event::ManualAnswered { .. }, Phase::Running(_)) => {}
             (Event::AttemptFailed { .. } | Event::ManualAnswered { .. }, _) => {
                 return fail(format!(
@@ -372,6 +420,7 @@ fn start(record: &Record) -> Option<RunView> {
         inputs,
         steps,
         resumed_from,
+        detected_at,
         ..
     } = &record.event
     else {
@@ -401,6 +450,9 @@ fn start(record: &Record) -> Option<RunView> {
         interrupts: Vec::new(),
         lock_taken_over: None,
         last_event_at: record.ts,
+        detected_at: *detected_at,
+        incident_elapsed_ms: None,
+        notes: Vec::new(),
     })
 }
 
@@ -433,9 +485,11 @@ fn apply(run: &mut RunView, record: &Record) {
             result,
             outputs,
             continued,
+            action_succeeded,
             ..
         } => {
             let view = step_mut(run, step);
+            view.action_succeeded = *action_succeeded;
             view.status = StepState::Finished(*status);
             view.attempts = *attempts;
             view.finished_at = Some(ts);
@@ -527,12 +581,20 @@ fn apply(run: &mut RunView, record: &Record) {
             view.status = StepState::MarkedDone;
             view.marked_done_by = Some(by.clone());
         }
+        Event::StepRerunChosen { step, by } => step_mut(run, step).rerun_by = Some(by.clone()),
+        Event::OperatorNote { text, by } => run.notes.push(NoteView {
+            at: ts,
+            by: by.clone(),
+            text: text.clone(),
+        }),
         Event::RunFinished {
             status,
             elapsed_ms,
             failed_steps,
+            incident_elapsed_ms,
             ..
         } => {
+            run.incident_elapsed_ms = *incident_elapsed_ms;
             run.status = Some(*status);
             run.finished_at = Some(ts);
             run.elapsed_ms = Some(*elapsed_ms);
@@ -619,6 +681,7 @@ mod tests {
             outputs: IndexMap::new(),
             continued: false,
             left_running: Vec::new(),
+            action_succeeded: false,
         }
     }
 
@@ -658,6 +721,7 @@ mod tests {
                 elapsed_ms: 1,
                 rto_ms: None,
                 failed_steps: Vec::new(),
+                incident_elapsed_ms: None,
             },
         ]);
         assert_eq!(impossible(&journal, Some("INC-20261121-001")), None);

@@ -15,11 +15,14 @@ use super::Printer;
 use crate::exec::event::{
     AnswerSource, Event, LeftRunning, Listener, ListenerError, Record, Status,
 };
+use crate::exec::prompt::Hold;
 use crate::runbook::duration;
 
 pub struct Progress {
     printer: Printer,
     bars: Option<Bars>,
+    /// Lines wait here while a question is on the terminal.
+    hold: Hold,
     steps: IndexMap<String, StepLine>,
     runbook: String,
     incident: String,
@@ -50,18 +53,20 @@ impl Progress {
                 running: HashMap::new(),
             }
         });
+        let hold = Hold::new(bars.as_ref().map(|b| b.multi.clone()));
         Progress {
             printer,
             bars,
+            hold,
             steps: IndexMap::new(),
             runbook: String::new(),
             incident: String::new(),
         }
     }
 
-    /// For suspending the display while a prompt is shown.
-    pub fn multi(&self) -> Option<MultiProgress> {
-        self.bars.as_ref().map(|b| b.multi.clone())
+    /// For holding the display back while a question is shown.
+    pub fn hold(&self) -> Hold {
+        self.hold.clone()
     }
 
     fn line(&self, record: &Record, text: &str) {
@@ -70,13 +75,16 @@ impl Progress {
             "{} {text}",
             self.printer.style.dim(&time.to_string())
         ));
-        match &self.bars {
-            Some(bars) => bars.multi.suspend(|| self.printer.info(&line)),
-            None => self.printer.info(&line),
-        }
+        self.hold.print(line, |line| self.printer.info(line));
     }
 
-    fn summary(&self, status: Status, elapsed_ms: u64, rto_ms: Option<u64>) -> String {
+    fn summary(
+        &self,
+        status: Status,
+        elapsed_ms: u64,
+        rto_ms: Option<u64>,
+        incident_ms: Option<u64>,
+    ) -> String {
         let style = &self.printer.style;
         let mut out = format!(
             "\n{} {}",
@@ -125,6 +133,12 @@ impl Progress {
             _ => style.error("Run failed"),
         };
         out.push_str(&format!("{verdict} in {}", human(elapsed_ms)));
+        // The RTO counts for the incident: since its detection or its first run.
+        let incident_ms = incident_ms.unwrap_or(elapsed_ms);
+        if incident_ms != elapsed_ms {
+            out.push_str(&format!(" · incident {}", human(incident_ms)));
+        }
+        let elapsed_ms = incident_ms;
         if let Some(rto) = rto_ms {
             let rto_text = duration::format(Duration::from_millis(rto));
             if elapsed_ms <= rto {
@@ -224,8 +238,12 @@ impl Listener for Progress {
                 duration_ms,
                 error,
                 left_running,
+                action_succeeded,
                 ..
             } => {
+                let error = error
+                    .as_deref()
+                    .map(|e| crate::exec::event::failure_words(e, *action_succeeded));
                 self.steps.insert(
                     step.clone(),
                     (
@@ -278,9 +296,13 @@ impl Listener for Progress {
                     AnswerSource::YesFlag => "by --yes",
                     AnswerSource::ConfirmFlag => "by --confirm",
                     AnswerSource::NoTerminal => "without a terminal",
+                    AnswerSource::RollbackFlag => "by --rollback",
+                    AnswerSource::StepPolicy => "by `rollback_on_failure: never`",
                 };
                 let text = if *accepted {
                     format!("? {what} {step} confirmed by {by} {how}")
+                } else if *rollback && *source != AnswerSource::Prompt {
+                    format!("⟲ rollback of {step} not run ({how})")
                 } else if *source == AnswerSource::NoTerminal {
                     format!(
                         "{} {what} {step} needs confirmation and there is no terminal: pass --yes (or --confirm WORD for typed confirmations)",
@@ -346,18 +368,29 @@ impl Listener for Progress {
             Event::StepMarkedDone { step, by } => {
                 self.line(record, &format!("✓ {step} marked done by {by}"));
             }
+            Event::StepRerunChosen { step, by } => {
+                self.line(record, &format!("↻ {step} runs again, chosen by {by}"));
+            }
+            Event::OperatorNote { text, by } => {
+                self.line(record, &format!("✎ note by {by}: {}", first_line(text)));
+            }
             Event::RunFinished {
                 status,
                 elapsed_ms,
                 rto_ms,
+                incident_elapsed_ms,
                 ..
             } => {
                 if let Some(bars) = &self.bars {
                     bars.overall.finish_and_clear();
                     let _ = bars.multi.clear();
                 }
-                self.printer
-                    .info(&self.summary(*status, *elapsed_ms, *rto_ms));
+                self.printer.info(&self.summary(
+                    *status,
+                    *elapsed_ms,
+                    *rto_ms,
+                    *incident_elapsed_ms,
+                ));
             }
             Event::ConfirmationAsked { .. } => {}
         }

@@ -78,6 +78,8 @@ pub struct Step {
     pub readonly: bool,
     pub outputs: Vec<Output>,
     pub rollback: Option<Action>,
+    /// `rollback_on_failure: never`: the rollback is never offered after a failure.
+    pub rollback_on_failure_never: bool,
 }
 
 impl Step {

@@ -119,6 +119,18 @@ pub struct RawStep {
     pub outputs: Option<IndexMap<String, Spanned<RawOutput>>>,
     /// An action that undoes this step, offered when the run fails later.
     pub rollback: Option<Spanned<RawAction>>,
+    /// `never`: the rollback is for manual use only, never offered after a failure.
+    pub rollback_on_failure: Option<RollbackOnFailure>,
+}
+
+/// Whether a step's rollback is offered when the run fails later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RollbackOnFailure {
+    /// Offered (asked, or as `--rollback` says). The default.
+    Offer,
+    /// Never offered: for a rollback meant to be run by hand.
+    Never,
 }
 
 /// An action without step settings (used by `rollback`).

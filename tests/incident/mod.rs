@@ -3,8 +3,10 @@
 //! output, locks under contention, resuming failed runs, and the report.
 
 mod crash;
+mod effects;
 mod integrity;
 mod locks;
+mod redecide;
 mod report;
 mod resume;
 mod secrets;

@@ -141,7 +141,7 @@ steps:
 #[test]
 fn regression_a_rolled_back_step_runs_again_on_resume() {
     let output = with_runbook("undone", UNDONE)
-        .args(["run", "undone", "--yes"])
+        .args(["run", "undone", "--yes", "--rollback", "yes"])
         .run();
     output.code(1);
     assert!(!output.path().join("up.state").exists(), "the rollback ran");
@@ -179,7 +179,7 @@ fn a_step_whose_rollback_was_declined_stays_done_on_resume() {
 fn a_step_whose_rollback_failed_is_not_assumed_done_on_resume() {
     let yaml = UNDONE.replace("rm up.state", "rm up.state; exit 1");
     let output = with_runbook("undone", &yaml)
-        .args(["run", "undone", "--yes"])
+        .args(["run", "undone", "--yes", "--rollback", "yes"])
         .run();
     output.code(1);
     let incident = only_incident(output.path());
@@ -229,7 +229,7 @@ steps:
     std::fs::write(output.path().join("first-fixed"), "").expect("fix the first problem");
     output
         .again()
-        .args(["resume", incident.as_str(), "--yes"])
+        .args(["resume", incident.as_str(), "--yes", "--rollback", "yes"])
         .run()
         .code(1);
     assert_eq!(read(output.path(), "done"), "up\ndown");

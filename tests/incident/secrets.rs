@@ -75,7 +75,15 @@ fn clean_output(output: &Output) {
 fn a_secret_never_reaches_any_output_or_file() {
     let output = with_runbook("leaky", LEAKY)
         .env("CANARY_SECRET", CANARY)
-        .args(["run", "leaky", "--yes", "--set", "label=x"])
+        .args([
+            "run",
+            "leaky",
+            "--yes",
+            "--rollback",
+            "yes",
+            "--set",
+            "label=x",
+        ])
         .run();
     output.code(1);
     clean_output(&output);

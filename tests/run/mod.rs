@@ -8,6 +8,7 @@ mod dag;
 mod dry_run;
 mod inputs;
 mod processes;
+mod prompts;
 mod signals;
 mod steps;
 

@@ -190,7 +190,7 @@ steps:
 #[test]
 fn rollbacks_are_offered_in_reverse_completion_order() {
     let output = with_runbook("undo", ROLLBACKS)
-        .args(["run", "undo", "--yes"])
+        .args(["run", "undo", "--yes", "--rollback", "yes"])
         .run();
     output.code(1);
     assert_eq!(read(output.path(), "undone"), "undo-second\nundo-first");

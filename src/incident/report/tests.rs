@@ -38,6 +38,7 @@ fn sample() -> Vec<Record> {
             steps: steps.iter().map(|s| (*s).to_owned()).collect(),
             resumed_from: None,
             already_done: Vec::new(),
+            detected_at: None,
         }),
         (1, Event::StepStarted {
             step: "maintenance-on".into(),
@@ -110,6 +111,7 @@ fn sample() -> Vec<Record> {
             elapsed_ms: 702_000,
             rto_ms: Some(2 * 3_600_000),
             failed_steps: vec!["restore".into()],
+            incident_elapsed_ms: None,
         }),
         (3600, Event::RunStarted {
             run_id: "RUN-2".into(),
@@ -128,6 +130,7 @@ fn sample() -> Vec<Record> {
             steps: steps.iter().map(|s| (*s).to_owned()).collect(),
             resumed_from: Some("RUN-1".into()),
             already_done: Vec::new(),
+            detected_at: None,
         }),
         (3600, Event::LockTakenOver {
             previous_run: "RUN-0".into(),
@@ -190,6 +193,7 @@ fn finished(
         outputs: IndexMap::new(),
         continued: false,
         left_running: Vec::new(),
+        action_succeeded: false,
     }
 }
 

@@ -504,6 +504,8 @@ impl Checker {
             readonly: raw.readonly.unwrap_or(false),
             outputs,
             rollback,
+            rollback_on_failure_never: raw.rollback_on_failure
+                == Some(crate::runbook::raw::RollbackOnFailure::Never),
         })
     }
 

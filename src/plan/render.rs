@@ -1,4 +1,4 @@
-//! The dry run: what a run would do, in execution order, with every template
+//! The dry run of a [`super::Plan`]: what a run would do, in execution order, with every template
 //! rendered that can be (values known only at run time shown as `⟨…⟩`).
 //! Nothing is executed: no process, request or query.
 
@@ -8,14 +8,10 @@ use crate::adapter;
 use crate::exec::context::Context;
 use crate::output::Style;
 use crate::runbook::duration;
-use crate::runbook::model::{Action, Runbook};
+use crate::runbook::model::Action;
 
-pub fn render(
-    runbook: &Runbook,
-    context: &Context,
-    inputs: &[(String, String, &'static str)],
-    style: &Style,
-) -> String {
+pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
+    let runbook = plan.runbook;
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -26,9 +22,10 @@ pub fn render(
     if let Some(rto) = runbook.rto {
         let _ = writeln!(out, "RTO {}", duration::format(rto));
     }
-    if !inputs.is_empty() {
+    if !plan.inputs.values.is_empty() {
         let _ = writeln!(out, "\n{}", style.bold("Inputs"));
-        for (name, value, source) in inputs {
+        for (name, value) in &plan.inputs.values {
+            let source = plan.inputs.sources.get(name).copied().unwrap_or("");
             let _ = writeln!(out, "  {name} = {value}  ({source})");
         }
     }
@@ -106,7 +103,12 @@ pub fn render(
             let _ = writeln!(out, "      readonly: changes nothing");
         }
         if let Some(rollback) = &step.rollback {
-            let _ = writeln!(out, "      rollback (offered if the run fails later):");
+            let when = if step.rollback_on_failure_never {
+                "for manual use: never offered"
+            } else {
+                "offered if the run fails later; --rollback decides"
+            };
+            let _ = writeln!(out, "      rollback ({when}):");
             let _ = writeln!(
                 out,
                 "{}",
@@ -122,7 +124,7 @@ fn describe(action: &Action, context: &Context, timeout: Option<std::time::Durat
         Ok(prepared) => prepared.describe(action),
         Err(e) => format!(
             "{} (cannot render yet: {e})",
-            crate::commands::show::describe_action(action)
+            super::describe_action(action)
         ),
     }
 }
