@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::output::style::ColorChoice;
+use crate::style::ColorChoice;
 
 /// Runbook-as-code for disaster recovery: validate, rehearse and run YAML runbooks,
 /// with an incident log you can resume from and turn into a post-mortem timeline.
@@ -241,27 +241,4 @@ pub struct UnlockArgs {
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
-}
-
-/// The hidden subcommand drctl runs itself with to supervise a shell step
-/// (see `supervise`). It is not a variant of [`Command`], so neither `--help`
-/// nor the completions know it.
-pub const SUPERVISE: &str = "__supervise";
-
-/// `drctl __supervise`: started by drctl for each shell step; not for use by hand.
-#[derive(Debug, Parser)]
-#[command(name = "drctl __supervise")]
-pub struct SuperviseArgs {
-    /// drctl's pid: the supervisor starts nothing if its parent is another.
-    #[arg(long)]
-    pub parent: u32,
-    /// Between SIGTERM and SIGKILL when drctl asks for a stop.
-    #[arg(long)]
-    pub grace_ms: u64,
-    /// The step's working directory.
-    #[arg(long)]
-    pub cwd: Option<PathBuf>,
-    /// The step's program and its arguments, after `--`.
-    #[arg(last = true, required = true)]
-    pub command: Vec<std::ffi::OsString>,
 }

@@ -10,8 +10,41 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::runbook::node::Span;
-use crate::runbook::node_de::Problem;
+use crate::span::Span;
+
+/// A problem found while turning nodes into typed values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub span: Option<Span>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Problem {
+    pub fn new(span: Span, message: impl Into<String>) -> Self {
+        Problem {
+            span: Some(span),
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    #[must_use]
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub(crate) fn without_span(mut self) -> Self {
+        self.span = None;
+        self
+    }
+
+    pub(crate) fn or_span(mut self, span: Span) -> Self {
+        self.span.get_or_insert(span);
+        self
+    }
+}
 
 /// Problems reported per file; the rest are counted in one last diagnostic.
 pub const MAX_PER_FILE: usize = 100;
@@ -117,7 +150,7 @@ impl Diagnostic {
     }
 
     /// The human form: `error: …`, the position, the source line with a caret, the hint.
-    pub fn render(&self, style: &crate::output::Style) -> String {
+    pub fn render(&self, style: &crate::style::Style) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,

@@ -41,12 +41,18 @@ pub enum Error {
     Interrupted,
     #[error("{0}")]
     Internal(String),
-    /// The incident store: unknown incident (exit 2), damaged journal, I/O.
-    #[error(transparent)]
-    Incident(#[from] crate::incident::IncidentError),
-    /// A lock held by another run (exit 3), or a refused unlock.
-    #[error(transparent)]
-    Lock(#[from] crate::incident::LockError),
+    /// An error of a later module that knows its own exit code and hint:
+    /// the incident store (unknown incident, exit 2; damaged journal; I/O),
+    /// a lock held by another run (exit 3), a refused unlock.
+    #[error("{0}")]
+    Coded(Box<dyn Coded>),
+}
+
+/// An error that knows its exit code and hint. Later modules implement it
+/// and convert into [`Error::Coded`], so that this module names none of them.
+pub trait Coded: std::error::Error + Send + Sync + 'static {
+    fn exit_code(&self) -> i32;
+    fn hint(&self) -> Option<String>;
 }
 
 impl Error {
@@ -58,8 +64,7 @@ impl Error {
             Error::Refused { .. } => exit_code::REFUSED,
             Error::Interrupted => exit_code::INTERRUPTED,
             Error::RunFailed | Error::Io { .. } | Error::Internal(_) => exit_code::RUN_FAILED,
-            Error::Incident(e) => e.exit_code(),
-            Error::Lock(e) => e.exit_code(),
+            Error::Coded(e) => e.exit_code(),
         }
     }
 
@@ -72,8 +77,7 @@ impl Error {
                 Some("pass a path to the file, or `--dir DIR` where the runbooks are".to_owned())
             }
             Error::Usage { hint, .. } | Error::Refused { hint, .. } => hint.clone(),
-            Error::Incident(e) => e.hint(),
-            Error::Lock(e) => e.hint(),
+            Error::Coded(e) => e.hint(),
             _ => None,
         }
     }

@@ -12,10 +12,14 @@ pub mod exec;
 pub mod exit_code;
 pub mod hash;
 pub mod incident;
+pub mod outcome;
 pub mod output;
 pub mod plan;
 pub mod runbook;
 pub mod secret;
+pub mod signal;
+pub mod span;
+pub mod style;
 pub mod supervise;
 pub mod template;
 
@@ -30,7 +34,7 @@ use crate::secret::Redactor;
 pub fn run() -> i32 {
     if std::env::args_os()
         .nth(1)
-        .is_some_and(|a| a == cli::SUPERVISE)
+        .is_some_and(|a| a == supervise::SUPERVISE)
     {
         return run_supervisor();
     }
@@ -67,7 +71,7 @@ pub fn run() -> i32 {
 /// `drctl __supervise …` (see [`supervise`]): parsed on its own, and with
 /// no tracing, since its stderr is its step's.
 fn run_supervisor() -> i32 {
-    let args = match cli::SuperviseArgs::try_parse_from(std::env::args_os().skip(1)) {
+    let args = match supervise::SuperviseArgs::try_parse_from(std::env::args_os().skip(1)) {
         Ok(args) => args,
         Err(e) => {
             let _ = e.print();

@@ -21,6 +21,9 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 
+/// Secret values shorter than this would redact common text everywhere.
+pub const MIN_SECRET_LEN: usize = 4;
+
 pub const MASK: &str = "***";
 
 /// Shared, growing set of secret values.
@@ -70,7 +73,7 @@ impl Redactor {
     /// Adds a value to hide. Values shorter than 4 characters are ignored:
     /// they would mask ordinary text (the loader refuses such secrets).
     pub fn add(&self, secret: &str) {
-        if secret.chars().count() < crate::runbook::check::MIN_SECRET_LEN {
+        if secret.chars().count() < MIN_SECRET_LEN {
             return;
         }
         let mut inner = self.inner.write().unwrap_or_else(PoisonError::into_inner);

@@ -8,6 +8,7 @@
 mod support;
 
 mod adapters;
+mod architecture;
 mod commands;
 mod drill;
 mod http_adapter;

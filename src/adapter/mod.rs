@@ -13,9 +13,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use self::process::Interrupt;
-use crate::exec::context::Context;
-use crate::exec::event::LeftRunning;
+use crate::outcome::LeftRunning;
 use crate::runbook::model::{Action, HttpBodyTemplate, SqlMode};
+use crate::template::context::Context;
 use crate::template::{TemplateError, value_to_json};
 
 /// Default for HTTP and `PostgreSQL` actions without a timeout.

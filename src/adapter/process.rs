@@ -26,7 +26,7 @@ use tokio::time::{Instant, sleep_until};
 
 pub use super::capture::Captured;
 use super::capture::{Capture, drain};
-use crate::exec::event::LeftRunning;
+use crate::outcome::LeftRunning;
 use crate::supervise::protocol::{self, Report, StepExit};
 
 /// The program that supervises each step: drctl itself, by the kernel's own
@@ -55,15 +55,7 @@ pub struct ProcessSpec {
     pub supervisor: PathBuf,
 }
 
-/// A request from the operator to stop the running step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Interrupt {
-    None,
-    /// SIGTERM to the tree, then SIGKILL after the grace period.
-    Graceful,
-    /// SIGKILL to the tree at once.
-    Immediate,
-}
+pub use crate::signal::Interrupt;
 
 /// How the child ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

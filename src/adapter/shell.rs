@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use super::process::{Exit, ProcessOutcome, ProcessSpec};
 use super::{Failure, FailureKind};
-use crate::exec::context::Context;
 use crate::runbook::model::ShellAction;
+use crate::template::context::Context;
 use crate::template::{TemplateError, value_to_text};
 
 /// Bytes kept of each of stdout and stderr (head and tail).

@@ -20,14 +20,14 @@ use std::collections::HashMap;
 use super::session::Claim;
 use crate::cli::{GlobalArgs, ResumeArgs};
 use crate::error::{Error, Result};
-use crate::exec::context::StepValues;
 use crate::exec::event::{Event, Status};
-use crate::exec::inputs::{self, InputSources};
 use crate::exec::scheduler::RunIdentity;
 use crate::incident::replay::{self, StepState};
 use crate::output::Printer;
+use crate::plan::inputs::{self, InputSources};
 use crate::plan::{Done, Plan, Prior};
 use crate::runbook::{self, Runbook};
+use crate::template::context::StepValues;
 
 pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<()> {
     let operator = super::run::operator(&args.drive);
@@ -151,6 +151,7 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
         run_id: session.run_id.clone(),
         incident: session.incident_id.clone(),
         operator,
+        host: crate::incident::lock::hostname(),
         resumed_from: Some(last.run_id.clone()),
         detected_at,
         incident_started,

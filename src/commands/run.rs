@@ -6,16 +6,16 @@ use chrono::{DateTime, Utc};
 
 use crate::cli::{DriveArgs, GlobalArgs, RunArgs};
 use crate::error::{Error, Result};
-use crate::exec::context::{Context, RunFacts};
 use crate::exec::emitter::Emitter;
 use crate::exec::event::{Listener, Status};
-use crate::exec::inputs::{self, InputSources};
 use crate::exec::prompt::TerminalPrompter;
 use crate::exec::scheduler::{RunIdentity, Scheduler};
-use crate::exec::signal;
 use crate::output::Printer;
 use crate::output::progress::Progress;
 use crate::plan::Plan;
+use crate::plan::inputs::{self, InputSources};
+use crate::signal;
+use crate::template::context::{Context, RunFacts};
 
 pub fn run(args: &RunArgs, global: &GlobalArgs, printer: &Printer) -> Result<()> {
     let runbook = super::load_runbook(&args.runbook, &global.dir, printer)?;
@@ -44,6 +44,7 @@ pub fn run(args: &RunArgs, global: &GlobalArgs, printer: &Printer) -> Result<()>
         run_id: session.run_id.clone(),
         incident: session.incident_id.clone(),
         operator,
+        host: crate::incident::lock::hostname(),
         resumed_from: None,
         detected_at,
         incident_started: detected_at.or(session.incident_started()?),
@@ -64,12 +65,12 @@ fn dry_run(plan: &Plan, operator: &str, printer: &Printer) {
         dry_run: true,
     };
     let context = Context::new(
-        runbook,
+        runbook.secret_names(),
         &plan.inputs.values,
         &facts,
         printer.redactor().clone(),
     )
-    .with_later_steps(runbook);
+    .with_later_steps(runbook.steps.iter().map(|s| s.id.as_str()));
     printer.out(&crate::plan::render::render(plan, &context, &printer.style));
 }
 
@@ -123,7 +124,7 @@ pub fn execute(
         dry_run: false,
     };
     let context = Context::new(
-        runbook,
+        runbook.secret_names(),
         &plan.inputs.values,
         &facts,
         printer.redactor().clone(),

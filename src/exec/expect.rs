@@ -191,7 +191,7 @@ fn is_literal(operand: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runbook::node::Span;
+    use crate::span::Span;
 
     #[test]
     fn operands_split_at_top_level_operators_only() {

@@ -1,11 +1,9 @@
-//! Executing a runbook: inputs, the template context, events, the scheduler,
-//! prompts and signals.
+//! Executing a [`crate::plan::Plan`]: the scheduler, the events it emits
+//! and the emitter that hands them to listeners, expectations, and the
+//! questions put to the operator.
 
-pub mod context;
 pub mod emitter;
 pub mod event;
 pub mod expect;
-pub mod inputs;
 pub mod prompt;
 pub mod scheduler;
-pub mod signal;

@@ -5,6 +5,9 @@
 //! asked: `--yes` accepts yes/no questions and manual steps, `--confirm WORD`
 //! accepts a typed confirmation for that word, and anything else is refused
 //! (exit 3), because `echo y | drctl` must never confirm a restore.
+//!
+//! Rollbacks are `--rollback`'s (`ask`, `yes`, `no`), never `--yes`'s: the
+//! default is `ask` on a terminal and `no` without one.
 
 use std::io::IsTerminal;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -72,15 +75,14 @@ impl Hold {
     /// Prints the line now, or keeps it for after the question.
     pub fn print(&self, line: String, print: impl FnOnce(&str)) {
         let mut held = self.held.lock().unwrap_or_else(PoisonError::into_inner);
-        match held.as_mut() {
-            Some(lines) => lines.push(line),
-            None => {
-                drop(held);
-                match &self.progress {
-                    Some(progress) => progress.suspend(|| print(&line)),
-                    None => print(&line),
-                }
-            }
+        if let Some(lines) = held.as_mut() {
+            lines.push(line);
+            return;
+        }
+        drop(held);
+        match &self.progress {
+            Some(progress) => progress.suspend(|| print(&line)),
+            None => print(&line),
         }
     }
 

@@ -26,17 +26,17 @@ use indexmap::IndexMap;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
-use super::context::{Context, StepValues};
 use super::emitter::Emitter;
 use super::event::{AnswerSource, Event, ListenerError, Status};
 use super::prompt::{Answer, Prompter};
-use crate::adapter::process::Interrupt;
 use crate::adapter::{self, FailureKind, Outcome, Prepared};
 use crate::plan::{Decision, Plan};
-use crate::runbook::check::MIN_SECRET_LEN;
 use crate::runbook::model::{Action, Retry, Step};
+use crate::secret::MIN_SECRET_LEN;
 use crate::secret::Redactor;
+use crate::signal::Interrupt;
 use crate::template::Expression;
+use crate::template::context::{Context, StepValues};
 
 /// Who runs the plan, and where its record goes: the facts of `run_started`
 /// that the plan does not hold.
@@ -44,6 +44,8 @@ pub struct RunIdentity {
     pub run_id: String,
     pub incident: String,
     pub operator: String,
+    /// The machine it runs on.
+    pub host: String,
     pub resumed_from: Option<String>,
     /// `--detected-at`, recorded on the run.
     pub detected_at: Option<DateTime<Utc>>,
@@ -202,7 +204,11 @@ impl Scheduler<'_> {
                     asking = None;
                     let (index, question, answer) = answered.map_err(|e| ListenerError { message: format!("a question failed: {e}") })?;
                     let step = &steps[index];
-                    let start = self.answered(step, index, question, answer, stopping)?;
+                    let Some(start) = self.answered(step, &question, answer, stopping)? else {
+                        // Answered after the run stopped: the step never started.
+                        states[index] = State::Pending;
+                        continue;
+                    };
                     let status = match start {
                         Start::Spawn(prepared) => {
                             states[index] = State::Running;
@@ -215,11 +221,6 @@ impl Scheduler<'_> {
                         }
                         Start::Finished(status) => status,
                     };
-                    if status == Status::Skipped && stopping {
-                        // Answered after the run stopped: the step never started.
-                        states[index] = State::Pending;
-                        continue;
-                    }
                     stopping |= settle(&mut states, &mut completed, &mut run_status, step, index, status);
                 }
                 Some(event) = attempt_receiver.recv() => self.emitter.emit(event)?,
@@ -280,10 +281,10 @@ impl Scheduler<'_> {
             rto_ms: runbook.rto.map(millis),
             rpo_ms: runbook.rpo.map(millis),
             operator: identity.operator.clone(),
-            host: crate::incident::lock::hostname(),
+            host: identity.host.clone(),
             pid: std::process::id(),
             dry_run: false,
-            inputs: super::inputs::for_journal(runbook, &plan.inputs.values),
+            inputs: crate::plan::inputs::for_journal(runbook, &plan.inputs.values),
             steps: runbook
                 .order
                 .iter()
@@ -486,16 +487,15 @@ impl Scheduler<'_> {
     }
 
     /// A question came back answered. A confirmation answered after the
-    /// run stopped starts nothing.
+    /// run stopped is recorded and starts nothing (`None`).
     fn answered(
         &mut self,
         step: &Step,
-        _index: usize,
-        question: Question,
+        question: &Question,
         answer: Answer,
         stopping: bool,
-    ) -> Result<Start, ListenerError> {
-        match question {
+    ) -> Result<Option<Start>, ListenerError> {
+        match *question {
             Question::Confirm { .. } if stopping => {
                 self.emitter.emit(Event::ConfirmationAnswered {
                     step: step.id.clone(),
@@ -504,10 +504,12 @@ impl Scheduler<'_> {
                     source: answer.source,
                     rollback: false,
                 })?;
-                Ok(Start::Finished(Status::Skipped))
+                Ok(None)
             }
-            Question::Confirm { .. } => self.confirmed(step, answer, false),
-            Question::Manual { started, .. } => self.manual_answered(step, answer, started),
+            Question::Confirm { .. } => self.confirmed(step, answer, false).map(Some),
+            Question::Manual { started, .. } => {
+                self.manual_answered(step, answer, started).map(Some)
+            }
         }
     }
 
@@ -754,19 +756,16 @@ impl Scheduler<'_> {
             })?;
             let outcome = match (&prepared, rollback) {
                 (Prepared::Manual(text), Action::Manual(_)) => {
-                    let answer = match self.prompter.manual_unasked() {
-                        Some(answer) => answer,
-                        None => {
-                            let prompter = Arc::clone(&self.prompter);
-                            let (id, text) = (step.id.clone(), text.clone());
-                            tokio::task::spawn_blocking(move || {
-                                prompter.ask_manual(&id, &text, &[])
-                            })
+                    let answer = if let Some(answer) = self.prompter.manual_unasked() {
+                        answer
+                    } else {
+                        let prompter = Arc::clone(&self.prompter);
+                        let (id, text) = (step.id.clone(), text.clone());
+                        tokio::task::spawn_blocking(move || prompter.ask_manual(&id, &text, &[]))
                             .await
                             .map_err(|e| ListenerError {
                                 message: format!("a question failed: {e}"),
                             })?
-                        }
                     };
                     Outcome {
                         result: None,

@@ -178,3 +178,35 @@ pub(crate) fn check_component(what: &'static str, name: &str) -> Result<(), Inci
     }
     Ok(())
 }
+
+impl crate::error::Coded for IncidentError {
+    fn exit_code(&self) -> i32 {
+        IncidentError::exit_code(self)
+    }
+
+    fn hint(&self) -> Option<String> {
+        IncidentError::hint(self)
+    }
+}
+
+impl From<IncidentError> for crate::error::Error {
+    fn from(error: IncidentError) -> Self {
+        crate::error::Error::Coded(Box::new(error))
+    }
+}
+
+impl crate::error::Coded for LockError {
+    fn exit_code(&self) -> i32 {
+        LockError::exit_code(self)
+    }
+
+    fn hint(&self) -> Option<String> {
+        LockError::hint(self)
+    }
+}
+
+impl From<LockError> for crate::error::Error {
+    fn from(error: LockError) -> Self {
+        crate::error::Error::Coded(Box::new(error))
+    }
+}

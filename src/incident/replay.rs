@@ -714,6 +714,10 @@ mod tests {
                 step: "old".to_owned(),
                 by: "alice".to_owned(),
             },
+            Event::StepRerunChosen {
+                step: "a".to_owned(),
+                by: "alice".to_owned(),
+            },
             started("d"),
             finished("d", Status::Succeeded, 2),
             Event::RunFinished {
@@ -721,11 +725,39 @@ mod tests {
                 elapsed_ms: 1,
                 rto_ms: None,
                 failed_steps: Vec::new(),
-                incident_elapsed_ms: None,
+                incident_elapsed_ms: Some(5),
+            },
+            // Written by `drctl note` after the run.
+            Event::OperatorNote {
+                text: "restarted the primary by hand".to_owned(),
+                by: "bob".to_owned(),
             },
         ]);
         assert_eq!(impossible(&journal, Some("INC-20261121-001")), None);
+        let runs = runs(&journal);
+        assert_eq!(runs[1].notes.len(), 1);
+        assert_eq!(runs[1].steps["a"].rerun_by.as_deref(), Some("alice"));
         assert!(impossible(&journal, Some("INC-20261121-002")).is_some());
+    }
+
+    #[test]
+    fn a_decision_comes_before_its_step_starts() {
+        let decided_late = records(vec![
+            run_started("R1", &["a"]),
+            started("a"),
+            Event::StepRerunChosen {
+                step: "a".to_owned(),
+                by: "alice".to_owned(),
+            },
+        ]);
+        let found = impossible(&decided_late, None).expect("impossible");
+        assert_eq!(found.line, 3);
+        assert!(found.message.contains("after it started"), "{found:?}");
+        let note_first = records(vec![Event::OperatorNote {
+            text: "x".to_owned(),
+            by: "alice".to_owned(),
+        }]);
+        assert_eq!(impossible(&note_first, None).map(|i| i.line), Some(1));
     }
 
     #[test]

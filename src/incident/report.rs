@@ -434,6 +434,9 @@ fn failed_steps(out: &mut String, runs: &[RunView]) {
             if step.continued {
                 how.push_str(" `continue_on_error` let the run go on.");
             }
+            if step.action_succeeded {
+                how.push_str(" The command succeeded; its outputs failed: its effect is in place.");
+            }
             push_line(out, &how);
             out.push('\n');
             if let Some(error) = &step.error {

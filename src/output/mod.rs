@@ -2,7 +2,6 @@
 
 pub mod printer;
 pub mod progress;
-pub mod style;
 
+pub use crate::style::{self, Style};
 pub use printer::Printer;
-pub use style::Style;

@@ -12,14 +12,15 @@
 //! decision again; a step that succeeded before keeps its outcome unless
 //! its `when` is now false (it is then recorded as skipped).
 
+pub mod inputs;
 pub mod render;
 
 use indexmap::IndexMap;
 
-use crate::exec::context::StepValues;
-use crate::exec::event::Status;
-use crate::exec::inputs::Resolved;
+use crate::outcome::Status;
+use crate::plan::inputs::Resolved;
 use crate::runbook::model::{Action, Runbook, Step};
+use crate::template::context::StepValues;
 
 /// A step done in an earlier run, as the resume found it.
 #[derive(Debug, Clone)]

@@ -5,10 +5,10 @@
 use std::fmt::Write as _;
 
 use crate::adapter;
-use crate::exec::context::Context;
-use crate::output::Style;
 use crate::runbook::duration;
 use crate::runbook::model::Action;
+use crate::style::Style;
+use crate::template::context::Context;
 
 pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
     let runbook = plan.runbook;

@@ -43,6 +43,21 @@ impl Runbook {
             .collect()
     }
 
+    /// The dotted names whose values are secret, as templates read them:
+    /// `inputs.NAME` of secret inputs, `steps.ID.outputs.NAME` of secret outputs.
+    pub fn secret_names(&self) -> std::collections::BTreeSet<String> {
+        let mut names: std::collections::BTreeSet<String> = self
+            .secret_inputs()
+            .map(|n| format!("inputs.{n}"))
+            .collect();
+        for step in &self.steps {
+            for output in step.outputs.iter().filter(|o| o.secret) {
+                names.insert(format!("steps.{}.outputs.{}", step.id, output.name));
+            }
+        }
+        names
+    }
+
     /// Names of secret inputs.
     pub fn secret_inputs(&self) -> impl Iterator<Item = &str> {
         self.inputs

@@ -13,27 +13,7 @@ use serde::Deserialize;
 use serde::de::{self, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned as SaphyrSpanned;
 
-/// A position in a source file: 1-based line and column, and the byte offset.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Span {
-    pub line: u32,
-    pub column: u32,
-    pub offset: usize,
-}
-
-impl Span {
-    fn from_location(location: &serde_saphyr::Location) -> Self {
-        Span {
-            line: u32::try_from(location.line()).unwrap_or(u32::MAX),
-            column: u32::try_from(location.column()).unwrap_or(u32::MAX),
-            offset: location
-                .span()
-                .byte_offset()
-                .and_then(|o| usize::try_from(o).ok())
-                .unwrap_or(0),
-        }
-    }
-}
+pub use crate::span::Span;
 
 /// Index of a node in its [`Document`].
 pub type NodeId = usize;
@@ -169,7 +149,7 @@ impl<'de> Deserialize<'de> for Tree {
         let spanned = SaphyrSpanned::<TreeKindDe>::deserialize(deserializer)?;
         Ok(Tree {
             kind: spanned.value.0,
-            span: Span::from_location(&spanned.referenced),
+            span: span_of(&spanned.referenced),
         })
     }
 }
@@ -239,6 +219,19 @@ impl<'de> Visitor<'de> for TreeVisitor {
             entries.push((key, value));
         }
         Ok(TreeKind::Map(entries))
+    }
+}
+
+/// Where a node of the YAML parser stands.
+fn span_of(location: &serde_saphyr::Location) -> Span {
+    Span {
+        line: u32::try_from(location.line()).unwrap_or(u32::MAX),
+        column: u32::try_from(location.column()).unwrap_or(u32::MAX),
+        offset: location
+            .span()
+            .byte_offset()
+            .and_then(|o| usize::try_from(o).ok())
+            .unwrap_or(0),
     }
 }
 

@@ -20,39 +20,7 @@ use super::spanned::SPANNED_MARKER;
 /// The marker name under which [`NodeRef`] asks for the node itself.
 const NODE_REF_MARKER: &str = "$drctl::NodeRef";
 
-/// A problem found while turning nodes into typed values.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub span: Option<Span>,
-    pub message: String,
-    pub hint: Option<String>,
-}
-
-impl Problem {
-    pub fn new(span: Span, message: impl Into<String>) -> Self {
-        Problem {
-            span: Some(span),
-            message: message.into(),
-            hint: None,
-        }
-    }
-
-    #[must_use]
-    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
-        self.hint = Some(hint.into());
-        self
-    }
-
-    fn without_span(mut self) -> Self {
-        self.span = None;
-        self
-    }
-
-    fn or_span(mut self, span: Span) -> Self {
-        self.span.get_or_insert(span);
-        self
-    }
-}
+pub use crate::diagnostic::Problem;
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {

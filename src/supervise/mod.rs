@@ -21,6 +21,9 @@
 //! `fork` and `exec` (`unsafe_code` is forbidden), and because a process of
 //! its own survives drctl's `kill -9` long enough to clean up.
 
+pub mod args;
+
+pub use args::{SUPERVISE, SuperviseArgs};
 pub mod protocol;
 mod tree;
 
@@ -41,9 +44,8 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::time::{Instant, sleep, sleep_until};
 
 use self::protocol::{Report, StepExit};
-use crate::cli::SuperviseArgs;
 use crate::error::Error;
-use crate::exec::event::LeftRunning;
+use crate::outcome::LeftRunning;
 
 /// At most this many processes left running are reported.
 const LEFT_RUNNING_LIMIT: usize = 32;

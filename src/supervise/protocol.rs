@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::exec::event::LeftRunning;
+use crate::outcome::LeftRunning;
 
 /// Stop the step: SIGTERM to its tree, the grace period, then SIGKILL.
 pub const TERM: &[u8] = b"term\n";

@@ -5,6 +5,7 @@
 //! Shell scripts and SQL do not go through plain rendering: see [`shell`] and
 //! [`sql`], which keep values out of the script and the SQL text.
 
+pub mod context;
 pub mod shell;
 pub mod sql;
 
@@ -13,7 +14,7 @@ use std::sync::LazyLock;
 
 use minijinja::{Environment, UndefinedBehavior, Value};
 
-use crate::runbook::node::Span;
+use crate::span::Span;
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
     let mut env = Environment::new();

@@ -31,8 +31,10 @@ fn ts(event: &serde_json::Value) -> chrono::DateTime<chrono::Utc> {
     event["ts"]
         .as_str()
         .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-        .map(|t| t.with_timezone(&chrono::Utc))
-        .unwrap_or_else(|| panic!("no ts in {event}"))
+        .map_or_else(
+            || panic!("no ts in {event}"),
+            |t| t.with_timezone(&chrono::Utc),
+        )
 }
 
 const MANUAL_AND_CHAIN: &str = r#"

@@ -7,9 +7,9 @@ use crate::runbook::model::{
     Action, Confirm, HttpAction, HttpBodyTemplate, ManualAction, PostgresAction, ShellAction,
     SqlMode,
 };
-use crate::runbook::node::Span;
 use crate::runbook::raw::{RawConfirm, RawExpect, RawHttp, RawPostgres, RawShell, RawStatus};
 use crate::runbook::spanned::Spanned;
+use crate::span::Span;
 use crate::template::{self, Expression};
 
 impl Checker {

@@ -25,8 +25,7 @@ use self::references::{Scope, StepTable, resolve};
 mod actions;
 mod references;
 
-/// Secret values shorter than this would redact common text everywhere.
-pub const MIN_SECRET_LEN: usize = 4;
+pub use crate::secret::MIN_SECRET_LEN;
 
 /// Steps in one runbook. Hand-written runbooks have tens; the bound keeps
 /// the dependency checks (ancestry is a bit matrix, steps × steps) within a

@@ -1,4 +1,5 @@
-//! Ctrl-C and SIGTERM. Child steps run in their own process groups, so the
+//! Ctrl-C and SIGTERM, and the [`Interrupt`] level they reach (read by
+//! the adapters that stop running steps and by the scheduler). Child steps run in their own process groups, so the
 //! terminal's Ctrl-C reaches only drctl: the first signal asks running steps
 //! to stop (SIGTERM, grace, SIGKILL) and starts nothing new; a second one
 //! kills them at once.
@@ -6,7 +7,15 @@
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 
-use crate::adapter::process::Interrupt;
+/// A request from the operator to stop the running step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interrupt {
+    None,
+    /// SIGTERM to the tree, then SIGKILL after the grace period.
+    Graceful,
+    /// SIGKILL to the tree at once.
+    Immediate,
+}
 
 /// Starts listening for signals; the returned receiver reports the level reached.
 pub fn install() -> std::io::Result<(watch::Receiver<Interrupt>, tokio::task::JoinHandle<()>)> {

@@ -8,8 +8,8 @@ use indexmap::IndexMap;
 
 use crate::error::Error;
 use crate::runbook::Runbook;
-use crate::runbook::check::MIN_SECRET_LEN;
 use crate::runbook::load::MAX_FILE_BYTES;
+use crate::secret::MIN_SECRET_LEN;
 use crate::secret::Redactor;
 
 /// Where the values come from, besides the runbook's own defaults.

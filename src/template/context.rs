@@ -6,8 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use indexmap::IndexMap;
 use minijinja::Value;
 
-use crate::exec::event::Status;
-use crate::runbook::Runbook;
+use crate::outcome::Status;
 use crate::secret::Redactor;
 use crate::template::{Expression, Template, TemplateError};
 
@@ -45,22 +44,15 @@ pub struct Context {
 }
 
 impl Context {
+    /// `secret_names`: the dotted names whose values are secret
+    /// (`inputs.db_password`, `steps.gen.outputs.password`).
     pub fn new(
-        runbook: &Runbook,
+        secret_names: BTreeSet<String>,
         inputs: &IndexMap<String, String>,
         run: &RunFacts,
         redactor: Redactor,
     ) -> Self {
         let env: BTreeMap<String, String> = std::env::vars().collect();
-        let mut secret_names: BTreeSet<String> = runbook
-            .secret_inputs()
-            .map(|n| format!("inputs.{n}"))
-            .collect();
-        for step in &runbook.steps {
-            for output in step.outputs.iter().filter(|o| o.secret) {
-                secret_names.insert(format!("steps.{}.outputs.{}", step.id, output.name));
-            }
-        }
         Context {
             inputs: crate::template::to_value(inputs),
             env: crate::template::to_value(&env),
@@ -73,11 +65,11 @@ impl Context {
     }
 
     /// For dry runs: every step's values are known only at run time.
-    pub fn with_later_steps(mut self, runbook: &Runbook) -> Self {
-        for step in &runbook.steps {
+    pub fn with_later_steps<'s>(mut self, ids: impl IntoIterator<Item = &'s str>) -> Self {
+        for id in ids {
             self.steps.insert(
-                step.id.clone(),
-                Value::from_object(crate::template::Later(format!("steps.{}", step.id))),
+                id.to_owned(),
+                Value::from_object(crate::template::Later(format!("steps.{id}"))),
             );
         }
         self.steps_value = Value::from(self.steps.clone());
@@ -155,7 +147,7 @@ impl Context {
     ) -> Result<serde_json::Value, TemplateError> {
         Ok(match value {
             serde_json::Value::String(s) if crate::template::is_template(s) => {
-                let template = Template::compile(s, crate::runbook::node::Span::default())?;
+                let template = Template::compile(s, crate::span::Span::default())?;
                 serde_json::Value::String(self.render(&template, None)?)
             }
             serde_json::Value::Array(items) => serde_json::Value::Array(
