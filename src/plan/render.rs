@@ -116,6 +116,35 @@ pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
             );
         }
     }
+    let prompts = plan.prompts();
+    if !prompts.is_empty() {
+        let _ = writeln!(out, "\n{}", style.bold("Questions this run may ask"));
+        for (step, prompt) in prompts {
+            let how = match prompt {
+                super::Prompt::YesNo => "yes/no (--yes answers)".to_owned(),
+                super::Prompt::Typed => {
+                    let word = step
+                        .confirm
+                        .as_ref()
+                        .and_then(|c| c.word.as_deref())
+                        .unwrap_or("");
+                    format!("type `{word}` (--confirm {word} answers)")
+                }
+                super::Prompt::Manual => "manual step done? (--yes answers)".to_owned(),
+            };
+            let _ = writeln!(out, "  {}: {how}", step.id);
+        }
+    }
+    if runbook
+        .steps
+        .iter()
+        .any(|s| s.rollback.is_some() && !s.rollback_on_failure_never)
+    {
+        let _ = writeln!(
+            out,
+            "\nRollbacks after a failure: --rollback decides (ask on a terminal, none without one; never --yes)"
+        );
+    }
     out
 }
 

@@ -2,6 +2,7 @@
 //! and what `resume` makes of them, secrets that must never reach a byte of
 //! output, locks under contention, resuming failed runs, and the report.
 
+mod compat;
 mod crash;
 mod effects;
 mod integrity;
