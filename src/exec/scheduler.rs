@@ -96,6 +96,8 @@ enum Question {
     },
     Manual {
         instructions: String,
+        /// For `step_started`, recorded when the question is put.
+        description: String,
         started: Instant,
     },
 }
@@ -427,29 +429,37 @@ impl Scheduler<'_> {
         self.begin(step)
     }
 
-    /// Renders the action, records `step_started`, and returns what to run or ask.
+    /// Renders the action, records `step_started`, and returns what to run
+    /// or ask. A manual step that must be asked is recorded as started when
+    /// its question is put, not while it waits behind another one: a
+    /// question never asked leaves no started step behind.
     fn begin(&mut self, step: &Step) -> Result<Start, ListenerError> {
         let prepared = match adapter::prepare(&step.action, &self.context, step.timeout) {
             Ok(p) => p,
             Err(e) => return self.fail_early(step, format!("cannot render the step: {e}")),
         };
         let description = prepared.describe(&step.action);
+        if let Prepared::Manual(instructions) = &prepared {
+            let Some(answer) = self.prompter.manual_unasked() else {
+                return Ok(Start::Ask(Question::Manual {
+                    instructions: instructions.clone(),
+                    description,
+                    started: Instant::now(),
+                }));
+            };
+            self.emit_started(step, description)?;
+            return self.manual_answered(step, answer, Instant::now());
+        }
+        self.emit_started(step, description)?;
+        Ok(Start::Spawn(Box::new(prepared)))
+    }
+
+    fn emit_started(&mut self, step: &Step, description: String) -> Result<(), ListenerError> {
         self.emitter.emit(Event::StepStarted {
             step: step.id.clone(),
             action: step.action.kind().to_owned(),
             description,
-        })?;
-        if let Prepared::Manual(instructions) = &prepared {
-            let started = Instant::now();
-            return match self.prompter.manual_unasked() {
-                Some(answer) => self.manual_answered(step, answer, started),
-                None => Ok(Start::Ask(Question::Manual {
-                    instructions: instructions.clone(),
-                    started,
-                })),
-            };
-        }
-        Ok(Start::Spawn(Box::new(prepared)))
+        })
     }
 
     /// Puts a question to the operator on a blocking thread; the answer
@@ -457,7 +467,7 @@ impl Scheduler<'_> {
     fn ask_off_thread(
         &mut self,
         index: usize,
-        question: Question,
+        mut question: Question,
         states: &[State],
     ) -> Result<tokio::task::JoinHandle<(usize, Question, Answer)>, ListenerError> {
         let runbook = self.plan.runbook;
@@ -468,8 +478,18 @@ impl Scheduler<'_> {
             .filter(|&&i| states[i] == State::Running)
             .map(|&i| runbook.steps[i].id.clone())
             .collect();
-        if let Question::Confirm { message, word } = &question {
-            self.emit_asked(&step.id, message, word.as_deref(), false)?;
+        match &mut question {
+            Question::Confirm { message, word } => {
+                self.emit_asked(&step.id, message, word.as_deref(), false)?;
+            }
+            Question::Manual {
+                description,
+                started,
+                ..
+            } => {
+                self.emit_started(step, std::mem::take(description))?;
+                *started = Instant::now();
+            }
         }
         let prompter = Arc::clone(&self.prompter);
         let id = step.id.clone();

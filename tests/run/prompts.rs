@@ -124,6 +124,59 @@ fn an_independent_chain_runs_to_completion_while_a_manual_step_waits() {
     assert!(answered < finished("after-flip"));
 }
 
+/// The run fails while one question is open and another waits behind it:
+/// the open one is still answered, the waiting one is never asked and
+/// leaves no started step behind (which a resume would take for interrupted).
+#[test]
+fn a_question_waiting_behind_another_is_not_asked_after_a_failure() {
+    let yaml = r#"
+version: 1
+name: two-hands
+steps:
+  - id: first
+    manual: Check the first rack.
+  - id: second
+    manual: Check the second rack.
+  - id: breaks
+    shell: { run: "sleep 0.3; exit 1" }
+"#;
+    let test = with_runbook("two-hands", yaml).args(["run", "two-hands"]);
+    let mut session = on_a_pty(&test);
+    session
+        .exp_string("Check the first rack")
+        .expect("the first question");
+    let journal_dir = test.path().join(".drctl/incidents");
+    let limit = Instant::now() + Duration::from_secs(10);
+    while !std::fs::read_dir(&journal_dir)
+        .ok()
+        .and_then(|mut dirs| dirs.next())
+        .and_then(Result::ok)
+        .and_then(|dir| std::fs::read_to_string(dir.path().join("journal.jsonl")).ok())
+        .is_some_and(|text| text.contains(r#""status":"failed""#))
+    {
+        assert!(Instant::now() < limit, "the failing step did not finish");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    session.send("y").expect("answer");
+    session.flush().expect("flush");
+    let (code, rest) = finish(session);
+    assert_eq!(code, 1, "{rest}");
+    assert!(!rest.contains("Check the second rack"), "{rest}");
+    let journal = only_journal(test.path());
+    assert_eq!(events(&journal, "manual_answered", Some("first")).len(), 1);
+    assert!(events(&journal, "step_started", Some("second")).is_empty());
+    // The resume sees nothing interrupted: `second` simply has not run.
+    test.again()
+        .args([
+            "resume",
+            journal[0]["incident"].as_str().unwrap_or_default(),
+            "--yes",
+        ])
+        .run()
+        .code(1)
+        .stderr_not_contains("interrupted");
+}
+
 const UNDO: &str = r#"
 version: 1
 name: spike
