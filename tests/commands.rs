@@ -254,3 +254,32 @@ fn bad_arguments_exit_two() {
         .code(2)
         .stderr_contains("xml");
 }
+
+/// What `validate` of an invalid runbook prints on a pseudo-terminal, with
+/// `NO_COLOR` set to `no_color`.
+fn validate_on_a_pty(no_color: &str) -> String {
+    let test = runbooks()
+        .env("TERM", "xterm")
+        .env("NO_COLOR", no_color)
+        .args(["validate", "runbooks/broken.yaml"]);
+    let mut session = rexpect::session::spawn_command(test.command(), Some(10_000))
+        .unwrap_or_else(|e| panic!("cannot start drctl on a pty: {e}"));
+    session
+        .exp_eof()
+        .unwrap_or_else(|e| panic!("no end of output: {e}"))
+}
+
+#[test]
+fn no_color_counts_only_when_non_empty() {
+    let coloured = validate_on_a_pty("");
+    assert!(
+        coloured.contains("\u{1b}["),
+        "an empty NO_COLOR must not turn colours off (no-color.org):\n{coloured}"
+    );
+    let plain = validate_on_a_pty("1");
+    assert!(plain.contains("cycle"), "{plain}");
+    assert!(
+        !plain.contains("\u{1b}["),
+        "NO_COLOR=1 must turn colours off:\n{plain}"
+    );
+}
