@@ -20,3 +20,4 @@ mod run;
 mod runbooks;
 mod schema;
 mod validate;
+mod validate_meaning;
