@@ -1,4 +1,5 @@
-//! Colours, decided once: only on a terminal, never with `NO_COLOR` set (even empty).
+//! Colours, decided once: only on a terminal, never with `NO_COLOR` set to a
+//! non-empty value (<https://no-color.org>: an empty `NO_COLOR` does not count).
 
 use std::io::IsTerminal;
 
@@ -21,7 +22,7 @@ impl Style {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
             ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none()
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                     && std::io::stderr().is_terminal()
                     && std::env::var("TERM").map_or(true, |t| t != "dumb")
             }

@@ -254,3 +254,110 @@ fn bad_arguments_exit_two() {
         .code(2)
         .stderr_contains("xml");
 }
+
+/// What `validate` of an invalid runbook prints on a pseudo-terminal, with
+/// `NO_COLOR` set to `no_color`.
+fn validate_on_a_pty(no_color: &str) -> String {
+    let test = runbooks()
+        .env("TERM", "xterm")
+        .env("NO_COLOR", no_color)
+        .args(["validate", "runbooks/broken.yaml"]);
+    let mut session = rexpect::session::spawn_command(test.command(), Some(10_000))
+        .unwrap_or_else(|e| panic!("cannot start drctl on a pty: {e}"));
+    session
+        .exp_eof()
+        .unwrap_or_else(|e| panic!("no end of output: {e}"))
+}
+
+#[test]
+fn no_color_counts_only_when_non_empty() {
+    let coloured = validate_on_a_pty("");
+    assert!(
+        coloured.contains("\u{1b}["),
+        "an empty NO_COLOR must not turn colours off (no-color.org):\n{coloured}"
+    );
+    let plain = validate_on_a_pty("1");
+    assert!(plain.contains("cycle"), "{plain}");
+    assert!(
+        !plain.contains("\u{1b}["),
+        "NO_COLOR=1 must turn colours off:\n{plain}"
+    );
+}
+
+#[test]
+fn man_pages_are_generated_from_the_cli_definitions() {
+    // The documented command (README, docs/cli.md), as a user would run it.
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let mut command = std::process::Command::new(cargo);
+    crate::support::without_cargo_test_env(&mut command);
+    let output = command
+        .args(["run", "--quiet", "--locked", "--example", "manpages", "--"])
+        .arg(dir.path().join("man"))
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cannot run cargo");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let run = std::fs::read_to_string(dir.path().join("man/drctl-run.1")).expect("drctl-run.1");
+    assert!(run.contains(".TH"), "not roff:\n{run}");
+    // The options of `run --help` are in its page.
+    for option in ["dry\\-run", "confirm", "incident"] {
+        assert!(run.contains(option), "drctl-run.1 lacks {option}:\n{run}");
+    }
+    assert!(dir.path().join("man/drctl.1").exists());
+}
+
+/// The script of the step named `name` in `action.yml` (a `run: |` block).
+fn action_script(name: &str) -> String {
+    let action = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/action.yml"))
+        .expect("action.yml");
+    let step = action
+        .split("    - name: ")
+        .find(|s| s.starts_with(name))
+        .unwrap_or_else(|| panic!("no step {name} in action.yml"));
+    let block = step.split("      run: |\n").nth(1).expect("a run: | block");
+    let lines: Vec<&str> = block
+        .lines()
+        .take_while(|l| l.starts_with("        ") || l.is_empty())
+        .map(str::trim_start)
+        .collect();
+    lines.join("\n")
+}
+
+#[test]
+fn the_github_action_annotates_problems_and_fails() {
+    // The action's Validate step as GitHub runs it: bash, drctl installed
+    // under $RUNNER_TEMP/drctl/bin, the paths in DRCTL_PATHS.
+    let test = runbooks();
+    let bin = test.path().join("runner/drctl/bin");
+    std::fs::create_dir_all(&bin).expect("mkdir");
+    std::os::unix::fs::symlink(crate::support::drctl_bin(), bin.join("drctl")).expect("link");
+    let run = |paths: &str| {
+        std::process::Command::new("bash")
+            .arg("-c")
+            .arg(action_script("Validate"))
+            .current_dir(test.path())
+            .env("RUNNER_TEMP", test.path().join("runner"))
+            .env("DRCTL_PATHS", paths)
+            .env("NO_COLOR", "1")
+            .output()
+            .expect("bash")
+    };
+    let bad = run("runbooks/minimal.yml runbooks/broken.yaml");
+    let stdout = String::from_utf8_lossy(&bad.stdout);
+    assert_eq!(bad.status.code(), Some(2), "{stdout}");
+    assert!(
+        stdout.contains("::error file=runbooks/broken.yaml,line="),
+        "{stdout}"
+    );
+    let good = run("runbooks/minimal.yml");
+    assert!(good.status.success(), "{good:?}");
+    // A path is data, never shell text.
+    let hostile = run("'$(touch PWNED)' ;touch${IFS}PWNED");
+    assert_eq!(hostile.status.code(), Some(2), "{hostile:?}");
+    assert!(!test.path().join("PWNED").exists());
+}

@@ -135,27 +135,7 @@ fn run_drill(drill: &Drill) -> Ran {
     };
     let started = Instant::now();
     let mut command = Command::new("bash");
-    // What cargo sets for this test process would reach drill.sh's `cargo
-    // build` and change build scripts' fingerprints (ring's watches
-    // CARGO_MANIFEST_DIR): each nested build and the next `cargo test` would
-    // then rebuild half the dependencies.
-    for (key, _) in std::env::vars_os() {
-        let key = key.to_string_lossy();
-        if key.starts_with("CARGO_PKG_")
-            || key.starts_with("CARGO_MANIFEST_")
-            || [
-                "CARGO_CRATE_NAME",
-                "CARGO_BIN_NAME",
-                "CARGO_PRIMARY_PACKAGE",
-                "CARGO_TARGET_TMPDIR",
-                "CARGO_RUSTC_CURRENT_DIR",
-                "OUT_DIR",
-            ]
-            .contains(&key.as_ref())
-        {
-            command.env_remove(key.as_ref());
-        }
-    }
+    crate::support::without_cargo_test_env(&mut command);
     let mut child = command
         .arg(repo().join("examples/drill/drill.sh"))
         .arg(&drill.path)

@@ -21,3 +21,4 @@ mod run;
 mod runbooks;
 mod schema;
 mod validate;
+mod validate_meaning;

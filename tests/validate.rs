@@ -180,7 +180,7 @@ steps:
   - id: three
     needs: [nope]
     retry: { attempts: 0 }
-    manual: check
+    shell: { run: check }
 ";
     let output = Test::new()
         .file("r.yaml", runbook)

@@ -73,8 +73,8 @@ trap cleanup EXIT
 say "setting up the drill environment in $ENV_DIR"
 "$SCRIPT_DIR/env.sh" up "$ENV_DIR"
 # shellcheck disable=SC1091
+# The runbooks read every value from this environment: no --inputs needed.
 source "$ENV_DIR/env.sh"
-INPUTS="$ENV_DIR/env.yaml"
 
 as_postgres() {
 	if [[ "$(id -u)" == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -87,7 +87,7 @@ orders_checksum() {
 run_runbook() {
 	local log="$DIR/$1.log" status=0
 	"$DRCTL" --dir "$REPO_ROOT/runbooks" --state-dir "$STATE" run "$@" \
-		--inputs "$INPUTS" --yes --operator drill --plain 2>"$log" || status=$?
+		--yes --operator drill --plain 2>"$log" || status=$?
 	cat "$log" >&2
 	sed -n 's/^Incident \(INC-[0-9-]*\) .*/\1/p' "$log" | tail -n1
 	if [[ $status != 0 ]]; then

@@ -6,7 +6,8 @@
 #   examples/drill/env.sh down DIR [--purge] stop everything started under DIR; --purge also deletes DIR
 #
 # `up` writes DIR/env.yaml (a drctl --inputs file) and DIR/env.sh (the same as
-# upper-case `export` lines). Everything listens on 127.0.0.1 only, on free ports.
+# `export` lines, named as the runbooks' inputs read them: `source` it and run).
+# Everything listens on 127.0.0.1 only, on free ports.
 #
 # Environment overrides:
 #   DRILL_APP_BIN   use this drill_app binary instead of `cargo build --example drill_app`
@@ -345,6 +346,7 @@ write_inputs() {
 		[standby_port]="$STANDBY_PORT"
 		[drill_dir]="$DIR"
 	)
+	local -A env_names=([admin_token]=DRILL_ADMIN_TOKEN)
 	local key
 	(
 		umask 077
@@ -356,8 +358,10 @@ write_inputs() {
 		} >"$DIR/env.yaml"
 		{
 			printf '# drctl drill environment, written by examples/drill/env.sh; holds secrets.\n'
+			# The names the runbooks' inputs read (`env:`), so that sourcing this file is
+			# enough for `drctl run` and `drctl resume` without --inputs.
 			for key in "${keys[@]}"; do
-				printf 'export %s=%q\n' "${key^^}" "${v[$key]}"
+				printf 'export %s=%q\n' "${env_names[$key]:-${key^^}}" "${v[$key]}"
 			done
 		} >"$DIR/env.sh"
 	)

@@ -112,7 +112,7 @@ source "$DIR/drill.state"
 [[ "$(stat -c %a "$DIR/env.yaml")" == 600 ]] || fail "env.yaml must be mode 0600"
 APP_PW="$(sed -n 's|^postgres://app:\([^@]*\)@.*|\1|p' <<<"$APP_DB_URL")"
 PG_PW="$(sed -n 's|^postgres://postgres:\([^@]*\)@.*|\1|p' <<<"$PRIMARY_URL")"
-SECRETS=("$APP_PW" "$PG_PW" "$ADMIN_TOKEN")
+SECRETS=("$APP_PW" "$PG_PW" "$DRILL_ADMIN_TOKEN")
 
 step "health of the app on the primary"
 http GET /health
@@ -133,15 +133,15 @@ http POST /admin/database "{\"url\":\"$STANDBY_APP_DB_URL\"}"
 expect_status 401 "POST /admin/database without a token"
 
 step "maintenance mode refuses writes"
-http POST /admin/maintenance '{"enabled":true}' "$ADMIN_TOKEN"
+http POST /admin/maintenance '{"enabled":true}' "$DRILL_ADMIN_TOKEN"
 expect_status 200 "POST /admin/maintenance on"
 expect_body '"enabled":true'
-http GET /admin/maintenance "" "$ADMIN_TOKEN"
+http GET /admin/maintenance "" "$DRILL_ADMIN_TOKEN"
 expect_status 200 "GET /admin/maintenance"
 expect_body '"enabled":true'
 http POST /orders '{"item":"frozen"}'
 expect_status 503 "POST /orders while frozen"
-http POST /admin/maintenance '{"enabled":false}' "$ADMIN_TOKEN"
+http POST /admin/maintenance '{"enabled":false}' "$DRILL_ADMIN_TOKEN"
 expect_status 200 "POST /admin/maintenance off"
 expect_body '"enabled":false'
 
@@ -161,7 +161,7 @@ wait_sql "$STANDBY_URL" "SELECT count(*) FROM orders" 101 "the new order reached
 
 step "a bad database url is refused and the old one kept"
 bad_pw="wrong$RANDOM$RANDOM"
-http POST /admin/database "{\"url\":\"postgres://app:$bad_pw@127.0.0.1:$STANDBY_PORT/shop\"}" "$ADMIN_TOKEN"
+http POST /admin/database "{\"url\":\"postgres://app:$bad_pw@127.0.0.1:$STANDBY_PORT/shop\"}" "$DRILL_ADMIN_TOKEN"
 expect_status 400 "POST /admin/database with a wrong password"
 [[ "$BODY" != *"$bad_pw"* ]] || fail "the error repeats the password"
 http GET /health
@@ -171,7 +171,7 @@ expect_body "127.0.0.1:$PRIMARY_PORT/shop"
 step "fail over by hand: promote the standby, switch the app"
 as_pg "$PG_BIN_DIR/pg_ctl" -D "$STANDBY_DATA_DIR" -w -t 30 promote >/dev/null
 wait_sql "$STANDBY_URL" 'SELECT pg_is_in_recovery()' f "the standby is promoted"
-http POST /admin/database "{\"url\":\"$STANDBY_APP_DB_URL\"}" "$ADMIN_TOKEN"
+http POST /admin/database "{\"url\":\"$STANDBY_APP_DB_URL\"}" "$DRILL_ADMIN_TOKEN"
 expect_status 200 "POST /admin/database to the standby"
 expect_body '"reloaded":true'
 expect_body "127.0.0.1:$STANDBY_PORT/shop"
@@ -190,7 +190,7 @@ new_pw="$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 SECRETS+=("$new_pw")
 sql "$STANDBY_URL" "ALTER ROLE app PASSWORD '$new_pw'" >/dev/null
 new_url="postgres://app:$new_pw@127.0.0.1:$STANDBY_PORT/shop"
-http POST /admin/database "{\"url\":\"$new_url\"}" "$ADMIN_TOKEN"
+http POST /admin/database "{\"url\":\"$new_url\"}" "$DRILL_ADMIN_TOKEN"
 expect_status 200 "POST /admin/database with the new password"
 http GET /health
 expect_status 200 "GET /health with the new password"
@@ -214,7 +214,7 @@ for _ in $(seq 1 50); do
 done
 kill -0 "$APP_PID" 2>/dev/null && fail "the app did not stop on SIGTERM"
 # Started as env.sh does, deliberately with the ORIGINAL url: the state file must win.
-DRILL_DATABASE_URL="$APP_DB_URL" DRILL_ADMIN_TOKEN="$ADMIN_TOKEN" \
+DRILL_DATABASE_URL="$APP_DB_URL" DRILL_ADMIN_TOKEN="$DRILL_ADMIN_TOKEN" \
 	setsid "$APP_BIN" --listen "127.0.0.1:$APP_PORT" --state-file "$DIR/app/state.json" \
 	</dev/null >>"$DIR/logs/app.log" 2>&1 &
 APP_PID=$!

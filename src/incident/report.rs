@@ -507,8 +507,11 @@ fn span(runs: &[RunView]) -> (DateTime<Utc>, Option<DateTime<Utc>>) {
     (start, end)
 }
 
+/// Since the incident began (its `--detected-at`, else its first run) to
+/// its end: what the RTO is measured against.
 fn elapsed_ms(runs: &[RunView]) -> Option<u64> {
-    let (start, end) = span(runs);
+    let (first_run, end) = span(runs);
+    let start = super::replay::incident_start(runs).unwrap_or(first_run);
     let end = end.or_else(|| runs.last().map(|r| r.last_event_at))?;
     u64::try_from((end - start).num_milliseconds()).ok()
 }

@@ -305,7 +305,8 @@ fn unknown_key(span: Span, key: &str, fields: &[&str]) -> Problem {
     }
 }
 
-const YAML11_BOOLEANS: &[&str] = &[
+/// Words YAML 1.1 read as booleans; drctl (YAML 1.2) reads them as text.
+pub(crate) const YAML11_BOOLEANS: &[&str] = &[
     "yes", "no", "on", "off", "y", "n", "Yes", "No", "On", "Off", "YES", "NO", "ON", "OFF", "True",
     "False", "TRUE", "FALSE",
 ];

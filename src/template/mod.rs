@@ -5,6 +5,7 @@
 //! Shell scripts and SQL do not go through plain rendering: see [`shell`] and
 //! [`sql`], which keep values out of the script and the SQL text.
 
+mod callables;
 pub mod context;
 pub mod shell;
 pub mod sql;
@@ -126,6 +127,7 @@ impl Template {
             let template = environment()
                 .template_from_str(source)
                 .map_err(|e| TemplateError::from_minijinja(&e))?;
+            callables::check(environment(), &template)?;
             template.undeclared_variables(true).into_iter().collect()
         } else {
             BTreeSet::new()
@@ -165,6 +167,7 @@ impl Expression {
         let expression = environment()
             .compile_expression(source)
             .map_err(|e| TemplateError::from_minijinja(&e))?;
+        callables::check_expression(environment(), source)?;
         Ok(Expression {
             source: source.to_owned(),
             span,
@@ -192,10 +195,11 @@ impl Expression {
     /// The names an expression text reads (for static checks of placeholders).
     pub fn refs_of(source: &str) -> Result<BTreeSet<String>, TemplateError> {
         bounded(source, true)?;
-        environment()
+        let expression = environment()
             .compile_expression(source)
-            .map(|e| e.undeclared_variables(true).into_iter().collect())
-            .map_err(|e| TemplateError::from_minijinja(&e))
+            .map_err(|e| TemplateError::from_minijinja(&e))?;
+        callables::check_expression(environment(), source)?;
+        Ok(expression.undeclared_variables(true).into_iter().collect())
     }
 }
 

@@ -13,7 +13,7 @@ steps:
   - id: create
     shell: { run: "echo run >> issue.count; echo 'https://tracker/issues/7'" }
     outputs:
-      number: "{{ result.stdout.split('/') | last }}"
+      number: "{{ result.json.number }}"
   - id: announce
     needs: [create]
     shell: { run: "echo run >> announce.count" }
@@ -78,7 +78,7 @@ fn rerun_runs_again_a_command_whose_outputs_failed() {
         .run();
     output.code(1);
     let incident = only_incident(output.path());
-    let fixed = SIDE_EFFECT.replace("result.stdout.split('/') | last", "result.stdout | trim");
+    let fixed = SIDE_EFFECT.replace("result.json.number", "result.stdout | trim");
     std::fs::write(output.path().join("runbooks/ticket.yaml"), fixed).expect("fix");
     output
         .again()

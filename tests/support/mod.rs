@@ -466,3 +466,28 @@ impl Output {
         text
     }
 }
+
+/// Removes what cargo sets for this test process from a command that runs
+/// `cargo` again (drill.sh's `cargo build`, the man page generator). Those
+/// variables would change build scripts' fingerprints (ring's watches
+/// `CARGO_MANIFEST_DIR`): each nested build and the next `cargo test` would
+/// then rebuild half the dependencies.
+pub fn without_cargo_test_env(command: &mut Command) {
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key.starts_with("CARGO_PKG_")
+            || key.starts_with("CARGO_MANIFEST_")
+            || [
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+                "CARGO_RUSTC_CURRENT_DIR",
+                "OUT_DIR",
+            ]
+            .contains(&key.as_ref())
+        {
+            command.env_remove(key.as_ref());
+        }
+    }
+}

@@ -7,6 +7,7 @@ use crate::runbook::model::{
     Action, Confirm, HttpAction, HttpBodyTemplate, ManualAction, PostgresAction, ShellAction,
     SqlMode,
 };
+use crate::runbook::node_de::YAML11_BOOLEANS;
 use crate::runbook::raw::{RawConfirm, RawExpect, RawHttp, RawPostgres, RawShell, RawStatus};
 use crate::runbook::spanned::Spanned;
 use crate::span::Span;
@@ -85,7 +86,7 @@ impl Checker {
                     .count()
                     + 1;
                 self.problem(
-                    s.run.span,
+                    self.inside(s.run.span, &s.run.value, e.offset),
                     format!("{} (script line {line})", e.message),
                     e.hint.clone(),
                 );
@@ -94,6 +95,7 @@ impl Checker {
         };
         let mut ok = true;
         for placeholder in &rewritten.placeholders {
+            let since = self.problems.len();
             match Expression::refs_of(&placeholder.expr) {
                 Ok(refs) => ok &= self.refs(&refs, s.run.span, scope),
                 Err(e) => {
@@ -105,6 +107,7 @@ impl Checker {
                     ok = false;
                 }
             }
+            self.reposition(since, s.run.span, &s.run.value, placeholder.offset);
         }
         if !ok {
             return None;
@@ -130,12 +133,18 @@ impl Checker {
         let method = match &h.method {
             Some(m) => {
                 let upper = m.value.to_ascii_uppercase();
-                if upper.is_empty() || !upper.bytes().all(|b| b.is_ascii_alphabetic()) {
-                    self.problem(
-                        m.span,
-                        format!("invalid HTTP method `{}`", m.value),
-                        "e.g. GET, POST, PUT, DELETE",
-                    );
+                if !HTTP_METHODS.contains(&upper.as_str()) {
+                    let hint = match crate::runbook::suggest::closest(
+                        &upper,
+                        HTTP_METHODS.iter().copied(),
+                    ) {
+                        Some(near) => format!(
+                            "did you mean `{near}`? the methods are {}",
+                            HTTP_METHODS.join(", ")
+                        ),
+                        None => format!("the methods are {}", HTTP_METHODS.join(", ")),
+                    };
+                    self.problem(m.span, format!("unknown HTTP method `{}`", m.value), hint);
                     return None;
                 }
                 upper
@@ -210,12 +219,14 @@ impl Checker {
         let template = match template::sql::parse(&sql.value) {
             Ok(t) => t,
             Err(e) => {
-                self.problem(sql.span, e.message.clone(), e.hint.clone());
+                let at = self.inside(sql.span, &sql.value, e.offset);
+                self.problem(at, e.message.clone(), e.hint.clone());
                 return None;
             }
         };
         let mut ok = true;
-        for (expr, _) in template.expressions() {
+        for (expr, offset) in template.expressions() {
+            let since = self.problems.len();
             match Expression::refs_of(expr) {
                 Ok(refs) => ok &= self.refs(&refs, sql.span, scope),
                 Err(e) => {
@@ -227,6 +238,9 @@ impl Checker {
                     ok = false;
                 }
             }
+            // The offset is the expression's; the caret goes under its `{{`.
+            let open = sql.value.get(..offset).and_then(|v| v.rfind("{{"));
+            self.reposition(since, sql.span, &sql.value, open.unwrap_or(offset));
         }
         let (_, expect) = self.expect(p.expect.as_ref(), false, scope)?;
         if !ok {
@@ -248,6 +262,15 @@ impl Checker {
                 message: None,
                 word: None,
             }),
+            RawConfirm::Message(m) if YAML11_BOOLEANS.contains(&m.as_str()) => {
+                self.problem(
+                    raw.span,
+                    format!("expected true, false, a message or `{{message, type}}`, found `{m}`"),
+                    "drctl reads YAML 1.2: only `true` and `false` are booleans; \
+                     `confirm: true` asks yes/no, `confirm: false` asks nothing",
+                );
+                None
+            }
             RawConfirm::Message(m) => Some(Confirm {
                 message: Some(self.template(m, raw.span, scope)?),
                 word: None,
@@ -325,3 +348,8 @@ impl Checker {
         ok.then_some((statuses, expressions))
     }
 }
+
+/// The methods an `http` step may use (RFC 9110 and PATCH, RFC 5789).
+const HTTP_METHODS: &[&str] = &[
+    "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT",
+];

@@ -23,6 +23,7 @@ use crate::template::{Expression, Template};
 use self::references::{Scope, StepTable, resolve};
 
 mod actions;
+mod position;
 mod references;
 
 pub use crate::secret::MIN_SECRET_LEN;
@@ -39,7 +40,10 @@ pub fn check(
     loaded: Loaded,
     problems: Vec<Problem>,
 ) -> Result<Runbook, Vec<Problem>> {
-    let mut checker = Checker { problems };
+    let mut checker = Checker {
+        problems,
+        source: source.to_owned(),
+    };
     let runbook = checker.runbook(path, source, loaded);
     match runbook {
         Some(runbook) if checker.problems.is_empty() => Ok(runbook),
@@ -53,9 +57,29 @@ pub fn check(
 
 struct Checker {
     problems: Vec<Problem>,
+    /// The file's text, to place problems found inside a scalar's value.
+    source: String,
 }
 
 impl Checker {
+    /// Where byte `offset` of the value of the scalar at `scalar` is in the file.
+    fn inside(&self, scalar: Span, value: &str, offset: usize) -> Span {
+        position::inside(&self.source, scalar, value, offset)
+    }
+
+    /// Moves the problems found since the first `since` from the scalar at
+    /// `scalar` to byte `offset` of its value. Positions are computed only
+    /// for problems that will be shown: a script's many placeholders, or a
+    /// file's thousands of problems, cost nothing.
+    fn reposition(&mut self, since: usize, scalar: Span, value: &str, offset: usize) {
+        if self.problems.len() > since && since < crate::diagnostic::MAX_PER_FILE {
+            let at = self.inside(scalar, value, offset);
+            for problem in &mut self.problems[since..] {
+                problem.span = Some(at);
+            }
+        }
+    }
+
     fn problem(&mut self, span: Span, message: impl Into<String>, hint: impl Into<String>) {
         self.problems
             .push(Problem::new(span, message).with_hint(hint));
@@ -445,12 +469,30 @@ impl Checker {
         });
         let when = raw.when.as_ref().and_then(|w| self.expression(w, scope));
         let confirm = raw.confirm.as_ref().and_then(|c| self.confirm(c, scope));
+        if raw.manual.is_some() {
+            // A person answers a manual step: there is nothing to time out or retry.
+            for (key, span) in [
+                ("timeout", raw.timeout.as_ref().map(|t| t.span)),
+                ("retry", raw.retry.as_ref().map(|r| r.span)),
+            ] {
+                if let Some(span) = span {
+                    self.problem(
+                        span,
+                        format!("`{key}` has no meaning on a manual step"),
+                        "a manual step waits for the operator's answer, however long it takes; \
+                         remove the key, or put the timed work in a shell or http step after it",
+                    );
+                }
+            }
+        }
         let timeout = match &raw.timeout {
             Some(t) => Some(self.duration(Some(t), true)?),
+            None if raw.manual.is_some() => None,
             None => defaults.timeout,
         };
         let retry = match &raw.retry {
             Some(r) => self.retry(r)?,
+            None if raw.manual.is_some() => Retry::default(),
             None => defaults.retry.unwrap_or_default(),
         };
         let result_scope = Scope {

@@ -1,0 +1,171 @@
+//! What YAML accepts and would only fail at run time, after the steps before
+//! it ran: `validate` refuses it, at the line and column of the mistake.
+
+use crate::support::{Output, Test};
+
+/// `validate` of a runbook whose steps are `steps` (YAML, indented by 2).
+fn validate(steps: &str) -> Output {
+    let runbook = format!(
+        "version: 1\nname: r\ntitle: R\ninputs:\n  x: {{ default: a }}\ndefaults:\n  timeout: 5m\nsteps:\n{steps}"
+    );
+    Test::new()
+        .file("r.yaml", runbook)
+        .args(["validate", "r.yaml"])
+        .run()
+}
+
+/// The `file:line:column` of the only problem of a failed validate.
+fn location(output: &Output) -> String {
+    let lines: Vec<&str> = output
+        .stderr
+        .lines()
+        .filter(|l| l.trim_start().starts_with("--> "))
+        .collect();
+    assert_eq!(lines.len(), 1, "one problem expected:\n{}", output.stderr);
+    lines[0].trim_start().trim_start_matches("--> ").to_owned()
+}
+
+#[test]
+fn a_yaml_1_1_boolean_is_not_a_confirmation_message() {
+    for word in ["no", "yes", "on", "off", "Yes", "NO"] {
+        let output = validate(&format!(
+            "  - id: s\n    confirm: {word}\n    shell: {{ run: 'true' }}\n"
+        ));
+        output
+            .code(2)
+            .stderr_contains(&format!("found `{word}`"))
+            .stderr_contains("only `true` and `false` are booleans");
+        assert_eq!(location(&output), "r.yaml:10:14");
+    }
+    for ok in [
+        "true",
+        "false",
+        "Really wipe the database?",
+        "{ type: wipe }",
+    ] {
+        validate(&format!(
+            "  - id: s\n    confirm: {ok}\n    shell: {{ run: 'true' }}\n"
+        ))
+        .success();
+    }
+}
+
+#[test]
+fn an_unknown_http_method_is_refused_with_the_list() {
+    for (method, near) in [("FETCH", None), ("PSOT", Some("POST")), ("get2", None)] {
+        let output = validate(&format!(
+            "  - id: s\n    http: {{ method: {method}, url: 'http://127.0.0.1:9/' }}\n"
+        ));
+        output
+            .code(2)
+            .stderr_contains(&format!("unknown HTTP method `{method}`"))
+            .stderr_contains("GET, HEAD, POST, PUT, DELETE, PATCH, OPTIONS");
+        if let Some(near) = near {
+            output.stderr_contains(&format!("did you mean `{near}`?"));
+        }
+    }
+    for method in ["patch", "DELETE", "options"] {
+        validate(&format!(
+            "  - id: s\n    http: {{ method: {method}, url: 'http://127.0.0.1:9/' }}\n"
+        ))
+        .success();
+    }
+}
+
+#[test]
+fn timeout_and_retry_mean_nothing_on_a_manual_step() {
+    let output = validate("  - id: m\n    manual: Check the dashboard\n    timeout: 10m\n");
+    output
+        .code(2)
+        .stderr_contains("`timeout` has no meaning on a manual step");
+    assert_eq!(location(&output), "r.yaml:11:14");
+    validate("  - id: m\n    manual: Check\n    retry: { attempts: 3 }\n")
+        .code(2)
+        .stderr_contains("`retry` has no meaning on a manual step");
+    // The runbook's default timeout is for the steps that can time out.
+    validate("  - id: m\n    manual: Check the dashboard\n").success();
+}
+
+#[test]
+fn unknown_filters_tests_and_methods_are_found_by_validate() {
+    let cases = [
+        // (step, what the message names, line:column of the mistake)
+        (
+            "  - id: s\n    shell:\n      run: |\n        echo one\n        echo {{ inputs.x | frobnicate }}\n",
+            "unknown filter: `frobnicate`",
+            "13:14",
+        ),
+        (
+            "  - id: s\n    shell: { run: \"echo {{ inputs.x.split('/') }}\" }\n",
+            "unknown method: `.split(…)`",
+            "10:25",
+        ),
+        (
+            "  - id: s\n    http: { url: \"http://127.0.0.1:9/{{ inputs.x | nosuch }}\" }\n",
+            "unknown filter: `nosuch`",
+            "10:18",
+        ),
+        (
+            "  - id: s\n    when: inputs.x is frobbed\n    shell: { run: 'true' }\n",
+            "unknown test: `frobbed`",
+            "10:11",
+        ),
+        (
+            "  - id: s\n    shell: { run: 'true', expect: { that: [\"result.stdout | wat == ''\"] } }\n",
+            "unknown filter: `wat`",
+            "",
+        ),
+        (
+            "  - id: s\n    postgres:\n      url: postgres://127.0.0.1:9/x\n      query: |\n        SELECT 1;\n        SELECT {{ inputs.x | upper | shout }}\n",
+            "unknown filter: `shout`",
+            "14:16",
+        ),
+        (
+            "  - id: s\n    shell: { run: 'true' }\n    outputs: { v: \"{{ result.stdout.strip() }}\" }\n",
+            "unknown method: `.strip(…)`",
+            "",
+        ),
+        (
+            "  - id: s\n    confirm: \"Wipe {% for h in inputs.x | hosts %}{{ h }}{% endfor %}?\"\n    shell: { run: 'true' }\n",
+            "unknown filter: `hosts`",
+            "",
+        ),
+    ];
+    for (step, message, at) in cases {
+        let output = validate(step);
+        output.code(2).stderr_contains(message);
+        if !at.is_empty() {
+            assert_eq!(location(&output), format!("r.yaml:{at}"), "{step}");
+        }
+    }
+}
+
+#[test]
+fn builtin_filters_tests_and_loop_methods_stay_accepted() {
+    let output = validate(concat!(
+        "  - id: s\n",
+        "    when: inputs.x is defined and inputs.x is string and not (inputs.x is none)\n",
+        "    shell: { run: \"echo {{ inputs.x | default('b') | upper | replace('A', 'c') }} {{ inputs.x | split('/') | join(',') }}\" }\n",
+        "    outputs:\n",
+        "      n: \"{{ result.stdout | trim | length }}\"\n",
+        "      c: \"{% for l in result.stdout | lines %}{{ loop.cycle('a', 'b') }}{% endfor %}\"\n",
+        "      j: \"{{ {'k': inputs.x} | items | list | first | first }} {{ inputs.x | int(0) + 1 }}\"\n",
+    ));
+    output.success();
+}
+
+#[test]
+fn a_refused_flow_is_shown_on_its_script_line_under_the_template() {
+    let output = validate(
+        "  - id: s\n    shell:\n      run: |\n        echo start\n        set -e\n        bash -c {{ inputs.x }}\n",
+    );
+    output.code(2).stderr_contains("(script line 3)");
+    assert_eq!(location(&output), "r.yaml:14:17");
+    assert!(
+        output
+            .stderr
+            .contains("  14 |         bash -c {{ inputs.x }}"),
+        "{}",
+        output.stderr
+    );
+}
