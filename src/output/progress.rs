@@ -70,6 +70,10 @@ impl Progress {
     }
 
     fn line(&self, record: &Record, text: &str) {
+        // Printed only by `info`, which `--quiet` silences: nothing to hold either.
+        if self.printer.quiet {
+            return;
+        }
         let time = record.ts.format("%H:%M:%S");
         let line = self.printer.redactor().redact(&format!(
             "{} {text}",
