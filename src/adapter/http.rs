@@ -126,12 +126,12 @@ pub enum HttpError {
     Tls { target: Target, detail: String },
     #[error(
         "{target}: connect timeout: no connection within {} (connect timeout); check that the host is reachable",
-        format_duration(*.timeout)
+        crate::runbook::duration::format(*.timeout)
     )]
     ConnectTimeout { target: Target, timeout: Duration },
     #[error(
         "{target}: timed out after {} (request timeout for the whole request); raise the step's `timeout` if the service is only slow",
-        format_duration(*.timeout)
+        crate::runbook::duration::format(*.timeout)
     )]
     Timeout { target: Target, timeout: Duration },
     #[error(
@@ -718,24 +718,6 @@ fn one_line(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
-}
-
-/// "250ms", "3s", "1.5s", "2m", "1m30s".
-fn format_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms < 1000 {
-        return format!("{ms}ms");
-    }
-    if !ms.is_multiple_of(1000) {
-        let text = format!("{:.3}", d.as_secs_f64());
-        return format!("{}s", text.trim_end_matches('0').trim_end_matches('.'));
-    }
-    let secs = d.as_secs();
-    match (secs / 60, secs % 60) {
-        (0, s) => format!("{s}s"),
-        (m, 0) => format!("{m}m"),
-        (m, s) => format!("{m}m{s}s"),
-    }
 }
 
 #[cfg(test)]

@@ -92,7 +92,7 @@ pub fn render(runbook: &Runbook, style: &Style) -> String {
         if step.retry.attempts > 1 {
             let _ = writeln!(
                 out,
-                "      retry: {} attempts, delay {}, backoff {}",
+                "      retry: {} attempts, delay {}, backoff ×{}",
                 step.retry.attempts,
                 duration::format(step.retry.delay),
                 step.retry.backoff

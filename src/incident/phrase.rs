@@ -2,13 +2,12 @@
 //! `drctl log` timeline and the post-mortem's timeline table.
 
 use std::fmt::Write as _;
-use std::time::Duration;
 
 use super::replay;
 use crate::exec::event::{AnswerSource, Event, Record, Status};
 use crate::output::Style;
 use crate::output::progress::left_running_text;
-use crate::runbook::duration;
+use crate::runbook::duration::format_ms;
 
 /// The longest an action's description gets in a timeline line.
 const DESCRIPTION_WIDTH: usize = 80;
@@ -107,7 +106,7 @@ pub fn phrase(event: &Event, code: &dyn Fn(&str) -> String) -> String {
             "Step {}: attempt {attempt} failed ({}); retrying in {}",
             code(step),
             clip(error),
-            human_ms(*retry_in_ms)
+            format_ms(*retry_in_ms)
         ),
         Event::StepFinished {
             step,
@@ -120,7 +119,7 @@ pub fn phrase(event: &Event, code: &dyn Fn(&str) -> String) -> String {
             action_succeeded,
             ..
         } => {
-            let took = human_ms(*duration_ms);
+            let took = format_ms(*duration_ms);
             let tries = if *attempts > 1 {
                 format!(" after {attempts} attempts")
             } else {
@@ -225,7 +224,7 @@ pub fn phrase(event: &Event, code: &dyn Fn(&str) -> String) -> String {
                 "Rollback of {} {} in {}{why}",
                 code(step),
                 status.as_str().replace('_', " "),
-                human_ms(*duration_ms)
+                format_ms(*duration_ms)
             )
         }
         Event::InterruptReceived { signal, immediate } => {
@@ -263,10 +262,10 @@ pub fn phrase(event: &Event, code: &dyn Fn(&str) -> String) -> String {
             let mut text = format!(
                 "Run {} after {}",
                 status.as_str().replace('_', " "),
-                human_ms(*elapsed_ms)
+                format_ms(*elapsed_ms)
             );
             if let Some(incident) = incident_elapsed_ms.filter(|ms| ms != elapsed_ms) {
-                let _ = write!(text, " ({} since the incident began)", human_ms(incident));
+                let _ = write!(text, " ({} since the incident began)", format_ms(incident));
             }
             if !failed_steps.is_empty() {
                 let names: Vec<String> = failed_steps.iter().map(|s| code(s)).collect();
@@ -316,10 +315,6 @@ pub(super) fn source_text(source: AnswerSource) -> &'static str {
         AnswerSource::RollbackFlag => "--rollback",
         AnswerSource::StepPolicy => "rollback_on_failure: never",
     }
-}
-
-pub(super) fn human_ms(ms: u64) -> String {
-    duration::format(Duration::from_millis(ms))
 }
 
 /// One line, at most [`DESCRIPTION_WIDTH`] characters.

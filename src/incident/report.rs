@@ -9,10 +9,11 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use super::phrase::{clip, human_ms, inline, push_line, source_text};
+use super::phrase::{clip, inline, push_line, source_text};
 pub use super::phrase::{phrase, timeline};
 use super::replay::{self, ConfirmationKind, RunView, StepState};
 use crate::exec::event::{Record, Status};
+use crate::runbook::duration::format_ms;
 
 /// The post-mortem of an incident, in Markdown.
 #[must_use]
@@ -93,7 +94,7 @@ fn facts(out: &mut String, incident_id: &str, runs: &[RunView]) {
                 |ms| {
                     format!(
                         "{} (objective; the data actually lost is to be assessed)",
-                        human_ms(ms)
+                        format_ms(ms)
                     )
                 },
             ),
@@ -128,7 +129,7 @@ fn summary(out: &mut String, runs: &[RunView]) {
                     text,
                     ", and {} after {}",
                     status.as_str().replace('_', " "),
-                    human_ms(ms)
+                    format_ms(ms)
                 );
             }
             (Some(status), None) => {
@@ -247,7 +248,7 @@ fn what_was_run(out: &mut String, runs: &[RunView]) {
                 status.as_str().replace('_', " "),
                 full_time(at),
                 run.elapsed_ms
-                    .map(|ms| format!(" after {}{}", human_ms(ms), rto_verdict(ms, run.rto_ms)))
+                    .map(|ms| format!(" after {}{}", format_ms(ms), rto_verdict(ms, run.rto_ms)))
                     .unwrap_or_default()
             ),
             _ => format!(
@@ -301,7 +302,7 @@ fn what_was_run(out: &mut String, runs: &[RunView]) {
             } else {
                 step.attempts.to_string()
             };
-            let took = step.duration_ms.map_or_else(|| "—".to_owned(), human_ms);
+            let took = step.duration_ms.map_or_else(|| "—".to_owned(), format_ms);
             let started = step
                 .started_at
                 .map_or_else(|| "—".to_owned(), |t| t.format("%H:%M:%S").to_string());
@@ -427,7 +428,7 @@ fn failed_steps(out: &mut String, runs: &[RunView]) {
                 other => format!(
                     "{}{}{}.",
                     capitalize(&other.as_str().replace('_', " ")),
-                    step.duration_ms.map(|ms| format!(" after {}", human_ms(ms))).unwrap_or_default(),
+                    step.duration_ms.map(|ms| format!(" after {}", format_ms(ms))).unwrap_or_default(),
                     if step.attempts > 1 { format!(", {} attempts", step.attempts) } else { String::new() }
                 ),
             };
@@ -519,8 +520,8 @@ fn elapsed_ms(runs: &[RunView]) -> Option<u64> {
 fn elapsed_text(runs: &[RunView]) -> String {
     let finished = runs.last().is_some_and(|r| r.finished_at.is_some());
     match elapsed_ms(runs) {
-        Some(ms) if finished => human_ms(ms),
-        Some(ms) => format!("at least {} (to the last record)", human_ms(ms)),
+        Some(ms) if finished => format_ms(ms),
+        Some(ms) => format!("at least {} (to the last record)", format_ms(ms)),
         None => "unknown".to_owned(),
     }
 }
@@ -531,25 +532,29 @@ fn rto_text(runs: &[RunView]) -> String {
     };
     let finished = runs.last().is_some_and(|r| r.finished_at.is_some());
     match elapsed_ms(runs) {
-        Some(ms) if finished => format!("{}{}", human_ms(rto), rto_verdict(ms, Some(rto))),
+        Some(ms) if finished => format!("{}{}", format_ms(rto), rto_verdict(ms, Some(rto))),
         Some(ms) if ms > rto => {
-            format!("{} — RTO exceeded by {}", human_ms(rto), human_ms(ms - rto))
+            format!(
+                "{} — RTO exceeded by {}",
+                format_ms(rto),
+                format_ms(ms - rto)
+            )
         }
         Some(ms) => format!(
             "{} — not finished; {} elapsed at the last record",
-            human_ms(rto),
-            human_ms(ms)
+            format_ms(rto),
+            format_ms(ms)
         ),
-        None => format!("{} — not measured", human_ms(rto)),
+        None => format!("{} — not measured", format_ms(rto)),
     }
 }
 
 fn rto_verdict(elapsed: u64, rto: Option<u64>) -> String {
     match rto {
         Some(rto) if elapsed <= rto => {
-            format!(" — within RTO ({} to spare)", human_ms(rto - elapsed))
+            format!(" — within RTO ({} to spare)", format_ms(rto - elapsed))
         }
-        Some(rto) => format!(" — RTO exceeded by {}", human_ms(elapsed - rto)),
+        Some(rto) => format!(" — RTO exceeded by {}", format_ms(elapsed - rto)),
         None => String::new(),
     }
 }

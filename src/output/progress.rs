@@ -16,7 +16,7 @@ use crate::exec::event::{
     AnswerSource, Event, LeftRunning, Listener, ListenerError, Record, Status,
 };
 use crate::exec::prompt::Hold;
-use crate::runbook::duration;
+use crate::runbook::duration::{self, format_ms};
 
 pub struct Progress {
     printer: Printer,
@@ -105,11 +105,13 @@ impl Progress {
                 Some(Status::Succeeded) if error.is_some() => {
                     (style.ok("✓"), "done in an earlier run".to_owned())
                 }
-                Some(Status::Succeeded) => (style.ok("✓"), format!("succeeded in {}", human(*ms))),
+                Some(Status::Succeeded) => {
+                    (style.ok("✓"), format!("succeeded in {}", format_ms(*ms)))
+                }
                 Some(Status::Skipped) => ("↷".to_owned(), "skipped".to_owned()),
                 Some(s) => (
                     style.error("✗"),
-                    format!("{} after {}", s.as_str().replace('_', " "), human(*ms)),
+                    format!("{} after {}", s.as_str().replace('_', " "), format_ms(*ms)),
                 ),
                 None => (style.dim("·"), style.dim("not run")),
             };
@@ -136,11 +138,11 @@ impl Progress {
             Status::Refused => style.error("Run stopped: a confirmation was refused"),
             _ => style.error("Run failed"),
         };
-        out.push_str(&format!("{verdict} in {}", human(elapsed_ms)));
+        out.push_str(&format!("{verdict} in {}", format_ms(elapsed_ms)));
         // The RTO counts for the incident: since its detection or its first run.
         let incident_ms = incident_ms.unwrap_or(elapsed_ms);
         if incident_ms != elapsed_ms {
-            out.push_str(&format!(" · incident {}", human(incident_ms)));
+            out.push_str(&format!(" · incident {}", format_ms(incident_ms)));
         }
         let elapsed_ms = incident_ms;
         if let Some(rto) = rto_ms {
@@ -153,7 +155,7 @@ impl Progress {
             } else {
                 out.push_str(&format!(
                     " · RTO {rto_text} exceeded by {}",
-                    human(elapsed_ms - rto)
+                    format_ms(elapsed_ms - rto)
                 ));
             }
         }
@@ -232,7 +234,7 @@ impl Listener for Progress {
                         "{} {step} attempt {attempt} failed: {}; retrying in {}",
                         style.warn("↻"),
                         first_line(error),
-                        human(*retry_in_ms)
+                        format_ms(*retry_in_ms)
                     ),
                 );
             }
@@ -267,7 +269,7 @@ impl Listener for Progress {
                     Status::Succeeded => format!(
                         "{} {step} succeeded in {}",
                         style.ok("✓"),
-                        human(*duration_ms)
+                        format_ms(*duration_ms)
                     ),
                     Status::Skipped => {
                         format!("↷ {step} skipped: {}", error.as_deref().unwrap_or(""))
@@ -410,19 +412,6 @@ pub fn left_running_text(left: &[LeftRunning]) -> String {
         .map(|p| format!("{} (pid {})", p.command, p.pid))
         .collect();
     format!("left running: {}", each.join(", "))
-}
-
-/// `850ms`, `4.2s`, `3m05s`, `1h02m`.
-pub fn human(ms: u64) -> String {
-    if ms < 1000 {
-        format!("{ms}ms")
-    } else if ms < 60_000 {
-        format!("{}.{}s", ms / 1000, ms % 1000 / 100)
-    } else if ms < 3_600_000 {
-        format!("{}m{:02}s", ms / 60_000, ms / 1000 % 60)
-    } else {
-        format!("{}h{:02}m", ms / 3_600_000, ms / 60_000 % 60)
-    }
 }
 
 fn first_line(text: &str) -> String {

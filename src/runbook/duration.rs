@@ -61,12 +61,11 @@ pub fn parse(text: &str) -> Result<Duration, DurationError> {
     ))
 }
 
-/// Formats a duration the way runbooks write it (`1h30m`, `2.5s` for sub-minute precision).
+/// Formats a duration the way runbooks write it (`250ms`, `2.5s`, `3m5s`,
+/// `1h30m`): the one formatter of every duration drctl prints, configured
+/// (timeouts, delays) or measured (how long a step took).
 pub fn format(duration: Duration) -> String {
     let millis = duration.as_millis();
-    if millis == 0 {
-        return "0s".to_owned();
-    }
     if millis < 1_000 {
         return format!("{millis}ms");
     }
@@ -116,6 +115,11 @@ impl DurationError {
     }
 }
 
+/// [`format`] of a number of milliseconds (as events and journals hold them).
+pub fn format_ms(ms: u64) -> String {
+    format(Duration::from_millis(ms))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,5 +159,22 @@ mod tests {
             assert_eq!(parse(&format(d)).unwrap(), d, "{text}");
         }
         assert_eq!(format(Duration::from_millis(2500)), "2.5s");
+    }
+
+    #[test]
+    fn one_wording_for_every_duration() {
+        for (ms, text) in [
+            (0, "0ms"),
+            (250, "250ms"),
+            (1_500, "1.5s"),
+            (10_000, "10s"),
+            (120_000, "2m"),
+            (90_000, "1m30s"),
+            (185_400, "3m5s"),
+            (300_000, "5m"),
+            (3_725_000, "1h2m5s"),
+        ] {
+            assert_eq!(format_ms(ms), text);
+        }
     }
 }

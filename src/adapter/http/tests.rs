@@ -54,15 +54,6 @@ fn truncation_drops_a_cut_character() {
 }
 
 #[test]
-fn durations_read_naturally() {
-    assert_eq!(format_duration(Duration::from_millis(250)), "250ms");
-    assert_eq!(format_duration(Duration::from_millis(1500)), "1.5s");
-    assert_eq!(format_duration(Duration::from_secs(10)), "10s");
-    assert_eq!(format_duration(Duration::from_mins(2)), "2m");
-    assert_eq!(format_duration(Duration::from_secs(90)), "1m30s");
-}
-
-#[test]
 fn percent_decoding() {
     assert_eq!(percent_decode("p%40ss%2"), "p@ss%2");
     assert_eq!(percent_decode("%zz"), "%zz");

@@ -185,7 +185,7 @@ pub async fn execute(req: &PgRequest) -> Result<PgResult, PgError> {
             Err(_) => {
                 return Err(PgError::ConnectTimeout {
                     target: ctx.target.clone(),
-                    timeout: fmt_duration(req.timeout),
+                    timeout: crate::runbook::duration::format(req.timeout),
                 });
             }
         };
@@ -479,7 +479,7 @@ impl Ctx {
         tokio::time::timeout(limit, fut).await.unwrap_or_else(|_| {
             Err(PgError::NoAnswer {
                 target: self.target.clone(),
-                timeout: fmt_duration(limit),
+                timeout: crate::runbook::duration::format(limit),
             })
         })
     }
@@ -512,7 +512,7 @@ impl Ctx {
                 }
                 if code == "57014" && message.contains("statement timeout") {
                     return PgError::StatementTimeout {
-                        timeout: fmt_duration(self.timeout),
+                        timeout: crate::runbook::duration::format(self.timeout),
                         message,
                     };
                 }
@@ -835,7 +835,7 @@ pub fn describe(req: &PgRequest) -> String {
     let mut s = format!(
         "{what} on {} (timeout {})\n",
         redact_url(&req.url),
-        fmt_duration(req.timeout)
+        crate::runbook::duration::format(req.timeout)
     );
     for line in req.sql.trim().lines() {
         let _ = writeln!(s, "  {line}");
@@ -854,16 +854,6 @@ pub fn describe(req: &PgRequest) -> String {
     }
     s.truncate(s.trim_end().len());
     s
-}
-
-fn fmt_duration(d: Duration) -> String {
-    if d.subsec_millis() == 0 && d.as_secs() > 0 {
-        format!("{}s", d.as_secs())
-    } else if d.as_secs() == 0 {
-        format!("{}ms", d.as_millis())
-    } else {
-        format!("{:.3}s", d.as_secs_f64())
-    }
 }
 
 #[cfg(test)]
