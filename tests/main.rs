@@ -11,6 +11,7 @@ mod adapters;
 mod commands;
 mod drill;
 mod http_adapter;
+mod import;
 mod incident;
 mod incident_commands;
 mod injection;
