@@ -661,3 +661,64 @@ fn a_playbook_at_the_size_limit_imports_in_bounded_time() {
         output.elapsed
     );
 }
+
+#[test]
+fn a_value_goes_in_as_a_template_only_where_the_shell_policy_accepts_it() {
+    let markdown = "# Refused flows\n\n```bash\neval \"<command>\"\nssh admin@db.example.com 'sudo <remote-cmd>'\necho <plain> YOUR_REGION\n```\n";
+    let test = Test::new().file("flows.md", markdown);
+    let (_, runbooks) = check_import(test, "flows.md", markdown, &[]);
+    let book = &runbooks["refused-flows"];
+    let step = &book.value["steps"][0]["shell"];
+    // Code: the policy refuses `{{ }}` there, so the value comes from `env:`, as in the playbook.
+    assert_eq!(
+        step["run"],
+        "eval \"${COMMAND}\"\nssh admin@db.example.com 'sudo <remote-cmd>'\necho {{ inputs.plain }} {{ inputs.region }}\n"
+    );
+    assert_eq!(step["env"]["COMMAND"], "{{ inputs.command }}");
+    assert!(
+        book.text.contains(
+            "# `command` is passed as `$COMMAND` through `env:`: drctl refuses a template there"
+        ),
+        "{}",
+        book.text
+    );
+    assert!(
+        book.text.contains("# `remote_cmd` is left as written"),
+        "{}",
+        book.text
+    );
+    assert!(
+        book.value["inputs"].get("remote_cmd").is_none(),
+        "an input nothing reads"
+    );
+}
+
+#[test]
+fn the_before_and_after_in_the_docs_is_what_import_writes() {
+    let docs =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/import.md"))
+            .expect("docs/import.md");
+    let after = docs
+        .split_once("writes `runbooks/scenario-2-database-failure.yaml`:\n\n```yaml\n")
+        .and_then(|(_, rest)| rest.split_once("\n```\n"))
+        .map(|(yaml, _)| format!("{yaml}\n"))
+        .expect("the example in docs/import.md");
+    let markdown = fixture("import/flyio-app-dr-plan.md");
+    let output = Test::new()
+        .file("flyio-app-dr-plan.md", &markdown)
+        .args([
+            "import",
+            "flyio-app-dr-plan.md",
+            "--scenario",
+            "Scenario 2: Database Failure",
+        ])
+        .run();
+    output.success();
+    let written = std::fs::read_to_string(
+        output
+            .path()
+            .join("runbooks/scenario-2-database-failure.yaml"),
+    )
+    .expect("written");
+    assert_eq!(written, after, "docs/import.md is out of date");
+}

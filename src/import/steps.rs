@@ -504,6 +504,7 @@ impl Builder<'_> {
                 var,
                 template: true,
                 draft,
+                refused: None,
             });
         }
         let (run, used_env, notes) = place(script, &arg_names, &mut subs, &taken_vars);
@@ -531,6 +532,8 @@ struct Sub {
     /// `{{ inputs.x }}` while the policy accepts it, else a variable.
     template: bool,
     draft: InputDraft,
+    /// Why the policy refused the template here.
+    refused: Option<String>,
 }
 
 /// Writes the script with its replacements, asking the shell template policy
@@ -558,11 +561,13 @@ fn place(
                 for sub in subs.iter().filter(|s| !s.template && s.start != usize::MAX) {
                     env.push((sub.var.clone(), sub.name.clone()));
                 }
-                for sub in subs.iter().filter(|s| s.start == usize::MAX) {
-                    notes.push(format!(
-                        "`{}` is left as written: inside single quotes no variable expands",
-                        sub.name
-                    ));
+                for sub in subs.iter() {
+                    let why = sub.refused.as_deref().unwrap_or("");
+                    if sub.start == usize::MAX {
+                        notes.push(format!("`{}` is left as written: drctl refuses a template there ({why}), and inside single quotes no variable expands", sub.name));
+                    } else if !sub.template {
+                        notes.push(format!("`{}` is passed as `${}` through `env:`: drctl refuses a template there ({why})", sub.name, sub.var));
+                    }
                 }
                 return (text, env, notes);
             }
@@ -574,7 +579,7 @@ fn place(
                     .map(|(i, _)| *i);
                 match culprit {
                     Some(None) => args_as_templates = false,
-                    Some(Some(i)) => refuse(&mut subs[i]),
+                    Some(Some(i)) => refuse(&mut subs[i], &error.message),
                     None => {
                         if args_as_templates && !args.is_empty() {
                             args_as_templates = false;
@@ -582,7 +587,7 @@ fn place(
                             .iter_mut()
                             .find(|s| s.template && s.start != usize::MAX)
                         {
-                            refuse(sub);
+                            refuse(sub, &error.message);
                         } else {
                             notes.push(format!(
                                 "drctl's shell check refuses this script: {} ({})",
@@ -602,7 +607,8 @@ fn place(
     )
 }
 
-fn refuse(sub: &mut Sub) {
+fn refuse(sub: &mut Sub, why: &str) {
+    sub.refused = Some(why.to_owned());
     if sub.quote == Quote::Single {
         sub.start = usize::MAX;
     }
