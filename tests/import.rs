@@ -161,14 +161,13 @@ fn check_import(
     // Shell and SQL blocks: one step each, the right kind; other blocks kept.
     let mut step_at: BTreeMap<usize, String> = BTreeMap::new();
     for runbook in runbooks.values() {
-        for (id, kind, line) in &runbook.steps {
+        for (_, kind, line) in &runbook.steps {
             if kind != "manual" {
                 assert!(
                     step_at.insert(*line, kind.clone()).is_none(),
                     "two steps from line {line}"
                 );
             }
-            let _ = id;
         }
     }
     let comments: String = runbooks
@@ -422,7 +421,7 @@ fn shop_fixture_covers_lists_tables_parallel_sql_http_and_hostile_text() {
 fn crlf_line_endings_give_the_same_runbooks() {
     let markdown = fixture("import/shop.md");
     let crlf = markdown.replace('\n', "\r\n");
-    let (lf, lf_books) = check_import(
+    let (_, lf_books) = check_import(
         Test::new().file("shop.md", &markdown),
         "shop.md",
         &markdown,
@@ -434,7 +433,6 @@ fn crlf_line_endings_give_the_same_runbooks() {
         &crlf,
         &["--all"],
     );
-    let _ = lf;
     assert_eq!(
         lf_books.keys().collect::<Vec<_>>(),
         crlf_books.keys().collect::<Vec<_>>()
@@ -721,4 +719,17 @@ fn the_before_and_after_in_the_docs_is_what_import_writes() {
     )
     .expect("written");
     assert_eq!(written, after, "docs/import.md is out of date");
+}
+
+#[test]
+fn too_many_scenarios_are_refused_before_anything_is_written() {
+    let markdown = "## S\n\n```bash\nls\n```\n\n".repeat(501);
+    let output = Test::new()
+        .file("many.md", markdown)
+        .args(["import", "many.md", "--all", "-o", "out"])
+        .run();
+    output
+        .code(2)
+        .stderr_contains("many.md: 501 scenarios, over the limit of 500 in one import");
+    assert!(!output.path().join("out").exists());
 }

@@ -45,6 +45,12 @@ pub enum ImportError {
         count: usize,
         titles: Vec<String>,
     },
+    #[error("{file}: {count} scenarios, over the limit of {limit} in one import")]
+    TooManyScenarios {
+        file: String,
+        count: usize,
+        limit: usize,
+    },
     #[error("{file}: no scenario `{wanted}`")]
     UnknownScenario {
         file: String,
@@ -103,6 +109,9 @@ impl ImportError {
             ImportError::UnknownScenario { titles, .. } => {
                 Some(format!("the scenarios are:\n{}", list(titles)))
             }
+            ImportError::TooManyScenarios { .. } => Some(
+                "import them a few at a time with --scenario, or split the playbook".to_owned(),
+            ),
             ImportError::OutputTooLarge { .. } => Some(
                 "split the section under more headings, one scenario each".to_owned(),
             ),

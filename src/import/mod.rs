@@ -25,6 +25,10 @@ pub use source::Source;
 
 use scenario::{Part, Scenario};
 
+/// Runbooks one import writes at most: each is validated and written, so
+/// this bounds the time a playbook of only headings and one-liners can take.
+pub const MAX_SCENARIOS: usize = 500;
+
 /// Which scenarios to import.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Selection {
@@ -106,6 +110,13 @@ pub fn import(source: &Source, selection: &Selection) -> Result<Vec<Imported>, I
             found.into_iter().take(1).collect()
         }
     };
+    if chosen.len() > MAX_SCENARIOS {
+        return Err(ImportError::TooManyScenarios {
+            file: source.file.clone(),
+            count: chosen.len(),
+            limit: MAX_SCENARIOS,
+        });
+    }
     chosen
         .into_iter()
         .map(|(name, scenario)| {

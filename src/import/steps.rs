@@ -271,12 +271,11 @@ pub fn draft(scenario: Scenario, name: String, file: &str) -> Draft {
                     frontier.clone_from(before);
                 }
             }
-            (Some((list, item)), _) => {
+            (Some((list, _)), _) => {
                 if let Some((_, _, ends)) = parallel.take() {
                     frontier.extend(ends);
                 }
                 parallel = Some((list, frontier.clone(), Vec::new()));
-                let _ = item;
             }
             (None, _) => {
                 if let Some((_, _, ends)) = parallel.take() {
@@ -285,7 +284,13 @@ pub fn draft(scenario: Scenario, name: String, file: &str) -> Draft {
             }
         }
         last_item = task.parallel.map(|(_, item)| item);
-        let mut step = b.step(task);
+        let mut step = match b.step(task) {
+            Ok(step) => step,
+            Err(kept) => {
+                entries.push(Entry::Kept(kept));
+                continue;
+            }
+        };
         step.needs = std::mem::take(&mut frontier);
         step.needs.dedup();
         frontier = vec![step.id.clone()];
@@ -300,7 +305,8 @@ pub fn draft(scenario: Scenario, name: String, file: &str) -> Draft {
 }
 
 impl Builder<'_> {
-    fn step(&mut self, task: &Task) -> StepDraft {
+    /// The task's step; or, for a script drctl refuses as written, the block kept as a comment.
+    fn step(&mut self, task: &Task) -> Result<StepDraft, Kept> {
         let (action, title, notes) = match &task.body {
             Body::Shell(script) => {
                 let title = task
@@ -308,7 +314,11 @@ impl Builder<'_> {
                     .clone()
                     .or_else(|| shell::comment_title(script))
                     .unwrap_or_else(|| task.heading.clone());
-                let (action, notes) = self.shell(script, task.line);
+                let (action, notes) = self.shell(script, task.line).map_err(|why| Kept {
+                    line: task.line,
+                    what: format!("shell code block drctl refuses as written: {why}"),
+                    text: format!("```bash\n{script}```"),
+                })?;
                 (action, title, notes)
             }
             Body::Sql(sql) => {
@@ -336,7 +346,7 @@ impl Builder<'_> {
             )
         });
         let id = self.ids.unique(&slug(&title, "step"));
-        StepDraft {
+        Ok(StepDraft {
             line: task.line,
             id,
             title,
@@ -344,7 +354,7 @@ impl Builder<'_> {
             confirm,
             action,
             notes,
-        }
+        })
     }
 
     fn input(&mut self, name: &str, input: InputDraft) {
@@ -369,7 +379,8 @@ impl Builder<'_> {
         }
     }
 
-    fn shell(&mut self, script: &str, line: usize) -> (Action, Vec<String>) {
+    /// A shell step's action and notes; or why drctl refuses the script as written.
+    fn shell(&mut self, script: &str, line: usize) -> Result<(Action, Vec<String>), String> {
         let scan = shell::scan(script);
         let at = format!("{}:{line}", self.file);
         if let Some(curl) = shell::curl_check(script) {
@@ -382,13 +393,13 @@ impl Builder<'_> {
                 self.input(&name, host_draft(&host, &at));
                 url = url.replacen(&host, &format!("{{{{ inputs.{name} }}}}"), 1);
             }
-            return (
+            return Ok((
                 Action::Http {
                     method: curl.method,
                     url,
                 },
                 vec![format!("was: {}", script.trim())],
-            );
+            ));
         }
         let referenced: BTreeSet<&str> = scan
             .found
@@ -400,6 +411,8 @@ impl Builder<'_> {
             .collect();
         // Variables read and never set: inputs read from the same variable.
         let mut env = Vec::new();
+        // Added once the script is known to pass the policy.
+        let mut pending: Vec<(String, InputDraft)> = Vec::new();
         for var in &referenced {
             if scan.assigned.contains(*var)
                 || SPECIAL.contains(var)
@@ -408,8 +421,8 @@ impl Builder<'_> {
                 continue;
             }
             let name = var.to_ascii_lowercase();
-            self.input(
-                &name,
+            pending.push((
+                name.clone(),
                 InputDraft {
                     description: format!("`${var}` in the playbook's shell ({at})"),
                     env: Some((*var).to_owned()),
@@ -417,7 +430,7 @@ impl Builder<'_> {
                     required: true,
                     default: None,
                 },
-            );
+            ));
             env.push(((*var).to_owned(), format!("{{{{ inputs.{name} }}}}")));
         }
         // Text to replace, and the script's own arguments.
@@ -445,8 +458,8 @@ impl Builder<'_> {
             } else {
                 name
             };
-            self.input(
-                &name,
+            pending.push((
+                name.clone(),
                 InputDraft {
                     description: format!("the script's argument ${n} ({at})"),
                     secret: looks_secret(&name),
@@ -454,7 +467,7 @@ impl Builder<'_> {
                     required: true,
                     default: None,
                 },
-            );
+            ));
             arg_names.push(name);
         }
         for found in &scan.found {
@@ -507,17 +520,24 @@ impl Builder<'_> {
                 refused: None,
             });
         }
-        let (run, used_env, notes) = place(script, &arg_names, &mut subs, &taken_vars);
+        let Placed {
+            run,
+            env: used_env,
+            notes,
+        } = place(script, &arg_names, &mut subs, &taken_vars)?;
         for (var, name) in used_env {
             if !env.iter().any(|(v, _)| *v == var) {
                 env.push((var, format!("{{{{ inputs.{name} }}}}")));
             }
         }
+        for (name, draft) in pending {
+            self.input(&name, draft);
+        }
         // Text left as written needs no input.
         for sub in subs.into_iter().filter(|s| s.start != usize::MAX) {
             self.input(&sub.name, sub.draft);
         }
-        (Action::Shell { run, env }, notes)
+        Ok((Action::Shell { run, env }, notes))
     }
 }
 
@@ -536,75 +556,111 @@ struct Sub {
     refused: Option<String>,
 }
 
+/// How many times one script is put to the shell template policy, and how
+/// many values it may take as templates: beyond either, every value goes
+/// through `env:`, so a script with thousands of placeholders costs one
+/// check, not thousands.
+const MAX_CHECKS: usize = 16;
+const MAX_TEMPLATES: usize = 64;
+
 /// Writes the script with its replacements, asking the shell template policy
 /// about each `{{ }}`; a refused one becomes a variable from `env:` (or, in
 /// single quotes, the text as written). Returns the script, the variables to
-/// pass, and notes.
+/// pass, and notes; or why the policy refuses the script whatever is done.
 fn place(
     script: &str,
     args: &[String],
     subs: &mut [Sub],
     taken: &BTreeSet<String>,
-) -> (String, Vec<(String, String)>, Vec<String>) {
+) -> Result<Placed, String> {
     let mut args_as_templates = true;
-    let mut notes = Vec::new();
-    for _ in 0..=subs.len() + 1 {
-        let (text, spans) = render(script, args, args_as_templates, taken, subs);
-        match crate::template::shell::rewrite(&text) {
-            Ok(_) => {
-                let mut env = Vec::new();
-                if !args_as_templates {
-                    for name in args {
-                        env.push((env_name(name, taken), name.clone()));
-                    }
-                }
-                for sub in subs.iter().filter(|s| !s.template && s.start != usize::MAX) {
-                    env.push((sub.var.clone(), sub.name.clone()));
-                }
-                for sub in subs.iter() {
-                    let why = sub.refused.as_deref().unwrap_or("");
-                    if sub.start == usize::MAX {
-                        notes.push(format!("`{}` is left as written: drctl refuses a template there ({why}), and inside single quotes no variable expands", sub.name));
-                    } else if !sub.template {
-                        notes.push(format!("`{}` is passed as `${}` through `env:`: drctl refuses a template there ({why})", sub.name, sub.var));
-                    }
-                }
-                return (text, env, notes);
-            }
-            Err(error) => {
-                // The placeholder the policy refused, or else the first template still in place.
-                let culprit = spans
-                    .iter()
-                    .find(|(_, range)| range.contains(&error.offset))
-                    .map(|(i, _)| *i);
-                match culprit {
-                    Some(None) => args_as_templates = false,
-                    Some(Some(i)) => refuse(&mut subs[i], &error.message),
-                    None => {
-                        if args_as_templates && !args.is_empty() {
-                            args_as_templates = false;
-                        } else if let Some(sub) = subs
-                            .iter_mut()
-                            .find(|s| s.template && s.start != usize::MAX)
-                        {
-                            refuse(sub, &error.message);
-                        } else {
-                            notes.push(format!(
-                                "drctl's shell check refuses this script: {} ({})",
-                                error.message, error.hint
-                            ));
-                            return (text, Vec::new(), notes);
-                        }
-                    }
-                }
-            }
+    if subs.len() + args.len() > MAX_TEMPLATES {
+        args_as_templates = false;
+        let why = format!("over {MAX_TEMPLATES} values in one script");
+        for sub in subs.iter_mut() {
+            refuse(sub, &why);
         }
     }
-    (
-        render(script, args, false, taken, subs).0,
-        Vec::new(),
+    for _ in 0..MAX_CHECKS {
+        let (text, spans) = render(script, args, args_as_templates, taken, subs);
+        let Err(error) = crate::template::shell::rewrite(&text) else {
+            return Ok(finish(text, args, args_as_templates, taken, subs));
+        };
+        // The placeholder the policy refused, or else the first template still in place.
+        let culprit = spans
+            .iter()
+            .find(|(_, range)| range.contains(&error.offset))
+            .map(|(i, _)| *i);
+        match culprit {
+            Some(None) => args_as_templates = false,
+            Some(Some(i)) => refuse(&mut subs[i], &error.message),
+            None if args_as_templates && !args.is_empty() => args_as_templates = false,
+            None => match subs
+                .iter_mut()
+                .find(|s| s.template && s.start != usize::MAX)
+            {
+                Some(sub) => refuse(sub, &error.message),
+                None => return Err(format!("{} ({})", error.message, error.hint)),
+            },
+        }
+    }
+    // Still refused after as many tries: no templates of ours at all.
+    for sub in subs.iter_mut().filter(|s| s.template) {
+        refuse(
+            sub,
+            "the script was refused with templates in several places",
+        );
+    }
+    let (text, _) = render(script, args, false, taken, subs);
+    match crate::template::shell::rewrite(&text) {
+        Ok(_) => Ok(finish(text, args, false, taken, subs)),
+        Err(error) => Err(format!("{} ({})", error.message, error.hint)),
+    }
+}
+
+/// A script with its replacements in place.
+struct Placed {
+    run: String,
+    /// `(VARIABLE, input name)` to pass through `env:`.
+    env: Vec<(String, String)>,
+    notes: Vec<String>,
+}
+
+/// The variables to pass and the notes for the choices that were accepted.
+fn finish(
+    text: String,
+    args: &[String],
+    args_as_templates: bool,
+    taken: &BTreeSet<String>,
+    subs: &[Sub],
+) -> Placed {
+    let mut env = Vec::new();
+    let mut notes = Vec::new();
+    if !args_as_templates {
+        for name in args {
+            env.push((env_name(name, taken), name.clone()));
+        }
+    }
+    for sub in subs {
+        let why = sub.refused.as_deref().unwrap_or("");
+        if sub.start == usize::MAX {
+            notes.push(format!(
+                "`{}` is left as written: drctl refuses a template there ({why}), and inside single quotes no variable expands",
+                sub.name
+            ));
+        } else if !sub.template && !env.iter().any(|(var, _)| *var == sub.var) {
+            env.push((sub.var.clone(), sub.name.clone()));
+            notes.push(format!(
+                "`{}` is passed as `${}` through `env:`: drctl refuses a template there ({why})",
+                sub.name, sub.var
+            ));
+        }
+    }
+    Placed {
+        run: text,
+        env,
         notes,
-    )
+    }
 }
 
 fn refuse(sub: &mut Sub, why: &str) {
