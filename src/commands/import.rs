@@ -51,9 +51,9 @@ pub fn run(args: &ImportArgs, default_dir: &Path, printer: &Printer) -> Result<(
     for (one, path) in &planned {
         std::fs::write(path, &one.yaml).map_err(Error::io(path))?;
     }
-    let written: Vec<(Imported, &Path)> = planned
+    let written: Vec<(&Imported, &Path)> = planned
         .iter()
-        .map(|(one, path)| (one.clone(), path.as_path()))
+        .map(|(one, path)| (one, path.as_path()))
         .collect();
     printer.info(&import::summary::render(&file, &written));
     Ok(())

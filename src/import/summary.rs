@@ -8,7 +8,7 @@ use std::path::Path;
 use super::Imported;
 use super::steps::{Action, Entry};
 
-pub fn render(file: &str, imported: &[(Imported, &Path)]) -> String {
+pub fn render(file: &str, imported: &[(&Imported, &Path)]) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "imported {} scenario(s) from {file}:", imported.len());
     let mut kept = Vec::new();
