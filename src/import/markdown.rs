@@ -8,8 +8,8 @@ use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag, TagEnd};
 use super::error::ImportError;
 use super::source::Source;
 
-/// Deeper nesting than this (lists in quotes in lists …) is refused: no
-/// playbook needs it, and it keeps every later walk shallow.
+/// Deeper nesting than this (list items and quotes inside each other) is
+/// refused: no playbook needs it, and it keeps every later walk shallow.
 pub const MAX_DEPTH: usize = 32;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -101,7 +101,14 @@ pub fn parse(source: &Source) -> Result<Vec<Block>, ImportError> {
     for (event, range) in Parser::new_ext(&source.text, options).into_offset_iter() {
         let line = source.line(range.start);
         builder.event(event, line);
-        if builder.stack.len() > MAX_DEPTH {
+        // Levels are block containers: a list item or a quote (the document is not one).
+        let depth = builder
+            .stack
+            .iter()
+            .filter(|f| matches!(f, Frame::Blocks { .. }))
+            .count()
+            - 1;
+        if depth > MAX_DEPTH {
             return Err(ImportError::TooDeep {
                 file: source.file.clone(),
                 line,
@@ -449,5 +456,16 @@ mod tests {
         let text = ">".repeat(100) + " x\n";
         let e = parse(&Source::new("t.md", &text)).unwrap_err();
         assert!(matches!(e, ImportError::TooDeep { line: 1, .. }), "{e}");
+        // 32 levels of lists are fine; a 33rd is not.
+        let lists = |n: usize| {
+            let mut text = String::new();
+            for i in 0..n {
+                text.push_str(&"  ".repeat(i));
+                text.push_str("- x\n");
+            }
+            text
+        };
+        assert!(parse(&Source::new("t.md", &lists(32))).is_ok());
+        assert!(parse(&Source::new("t.md", &lists(33))).is_err());
     }
 }
