@@ -62,6 +62,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Remove a lock left by a run on another host, after checking it is dead.
     Unlock(UnlockArgs),
+    /// Turn a Markdown playbook into runbook skeletons that validate (see docs/import.md).
+    Import(ImportArgs),
     /// Print the JSON Schema of the runbook format.
     Schema,
     /// Print shell completions.
@@ -236,6 +238,24 @@ pub struct UnlockArgs {
     /// The run id recorded in the lock (shown in the "lock held" message), to prove you mean this lock.
     #[arg(long)]
     pub id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The Markdown playbook.
+    pub playbook: PathBuf,
+    /// Import the scenario with this heading (or runbook name).
+    #[arg(long, value_name = "TITLE", conflicts_with = "all")]
+    pub scenario: Option<String>,
+    /// Import every scenario, one runbook each.
+    #[arg(long)]
+    pub all: bool,
+    /// Directory to write the runbooks to (default: the runbook directory, --dir).
+    #[arg(long, short, value_name = "DIR")]
+    pub output: Option<PathBuf>,
+    /// Replace runbook files that already exist.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ pub mod error;
 pub mod exec;
 pub mod exit_code;
 pub mod hash;
+pub mod import;
 pub mod incident;
 pub mod outcome;
 pub mod output;
@@ -149,5 +150,6 @@ fn dispatch(cli: &Cli, printer: &Printer) -> Result<(), Error> {
         Command::Verify(args) => commands::verify::run(args, &cli.global.state_dir, printer),
         Command::Unlock(args) => commands::unlock::run(args, &cli.global.state_dir, printer),
         Command::Resume(args) => commands::resume::run(args, &cli.global, printer),
+        Command::Import(args) => commands::import::run(args, dir, printer),
     }
 }

@@ -12,6 +12,7 @@ mod architecture;
 mod commands;
 mod drill;
 mod http_adapter;
+mod import;
 mod incident;
 mod incident_commands;
 mod injection;
