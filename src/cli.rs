@@ -39,36 +39,72 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check runbooks without running anything (for CI).
+    #[command(after_help = EXAMPLES_VALIDATE)]
     Validate(ValidateArgs),
     /// List the runbooks in the runbook directory.
+    #[command(after_help = EXAMPLES_LIST)]
     List(ListArgs),
     /// Show a runbook: inputs, steps in execution order, confirmations.
+    #[command(after_help = EXAMPLES_SHOW)]
     Show(ShowArgs),
     /// Print the step graph as Graphviz dot or Mermaid.
+    #[command(after_help = EXAMPLES_GRAPH)]
     Graph(GraphArgs),
     /// Run a runbook (or rehearse it with --dry-run).
+    #[command(after_help = EXAMPLES_RUN)]
     Run(RunArgs),
     /// Continue a failed or interrupted run.
+    #[command(after_help = EXAMPLES_RESUME)]
     Resume(ResumeArgs),
     /// List incidents.
+    #[command(after_help = EXAMPLES_INCIDENTS)]
     Incidents,
     /// Show an incident's timeline.
+    #[command(after_help = EXAMPLES_LOG)]
     Log(LogArgs),
     /// Write an incident's post-mortem report (Markdown).
+    #[command(after_help = EXAMPLES_REPORT)]
     Report(ReportArgs),
     /// Add an operator's note to an incident's journal (work done by hand, what was seen).
+    #[command(after_help = EXAMPLES_NOTE)]
     Note(NoteArgs),
     /// Check an incident's journal: every line in order, its hash chain, its frozen runbooks.
+    #[command(after_help = EXAMPLES_VERIFY)]
     Verify(VerifyArgs),
     /// Remove a lock left by a run on another host, after checking it is dead.
+    #[command(after_help = EXAMPLES_UNLOCK)]
     Unlock(UnlockArgs),
     /// Turn a Markdown playbook into runbook skeletons that validate (see docs/import.md).
+    #[command(after_help = EXAMPLES_IMPORT)]
     Import(ImportArgs),
     /// Print the JSON Schema of the runbook format.
+    #[command(after_help = EXAMPLES_SCHEMA)]
     Schema,
     /// Print shell completions.
+    #[command(after_help = EXAMPLES_COMPLETIONS)]
     Completions(CompletionsArgs),
 }
+
+/// `--help` ends with examples and where the docs are.
+const EXAMPLES_VALIDATE: &str = "Examples:\n  drctl validate                          # every runbook in the runbook directory\n  drctl validate runbooks/ examples/      # files and directories\n  drctl validate --format github          # annotations in GitHub Actions\n\nDocs: docs/cli.md, docs/runbook-format.md";
+const EXAMPLES_LIST: &str =
+    "Examples:\n  drctl list\n  drctl list --format json\n\nDocs: docs/cli.md";
+const EXAMPLES_SHOW: &str = "Examples:\n  drctl show db-restore\n  drctl show ./runbooks/failover.yaml\n\nDocs: docs/cli.md";
+const EXAMPLES_GRAPH: &str = "Examples:\n  drctl graph db-restore | dot -Tsvg > db-restore.svg\n  drctl graph failover --format mermaid\n\nDocs: docs/cli.md";
+const EXAMPLES_RUN: &str = "Examples:\n  drctl run db-restore --dry-run --inputs prod.inputs.yaml   # rehearse: nothing runs\n  drctl run db-restore --inputs prod.inputs.yaml             # for real, with prompts\n  drctl run failover --yes --confirm promote --rollback no  # unattended\n  drctl run db-restore --incident INC-20261122-001          # join an incident\n\nDocs: docs/cli.md, docs/runbook-format.md";
+const EXAMPLES_RESUME: &str = "Examples:\n  drctl resume INC-20261122-001\n  drctl resume INC-20261122-001 --retry-interrupted\n  drctl resume INC-20261122-001 --mark-done create-ticket\n  drctl resume INC-20261122-001 --rerun verify-rows\n\nDocs: docs/cli.md, docs/incident-log.md";
+const EXAMPLES_INCIDENTS: &str =
+    "Examples:\n  drctl incidents\n  drctl --state-dir /srv/drctl incidents\n\nDocs: docs/cli.md";
+const EXAMPLES_LOG: &str = "Examples:\n  drctl log INC-20261122-001\n  drctl log INC-20261122-001 --json | jq .kind\n\nDocs: docs/incident-log.md";
+const EXAMPLES_REPORT: &str = "Examples:\n  drctl report INC-20261122-001 -o postmortem.md\n  drctl report INC-20261122-001 | less\n\nDocs: docs/incident-log.md";
+const EXAMPLES_NOTE: &str = "Examples:\n  drctl note INC-20261122-001 \"restarted the API by hand on api-2\"\n  drctl note INC-20261122-001 \"customer support informed\"\n\nDocs: docs/incident-log.md";
+const EXAMPLES_VERIFY: &str = "Examples:\n  drctl verify INC-20261122-001\n  drctl verify INC-20261122-001 && drctl report INC-20261122-001\n\nDocs: docs/incident-log.md";
+const EXAMPLES_UNLOCK: &str =
+    "Examples:\n  drctl unlock failover --id R20261122T101500Z-4242\n\nDocs: docs/cli.md";
+const EXAMPLES_IMPORT: &str = "Examples:\n  drctl import playbook.md                       # lists the scenarios\n  drctl import playbook.md --all -o runbooks/\n  drctl import playbook.md --scenario \"Database failure\"\n\nDocs: docs/import.md";
+const EXAMPLES_SCHEMA: &str =
+    "Examples:\n  drctl schema > runbook.schema.json\n\nDocs: docs/runbook-format.md";
+const EXAMPLES_COMPLETIONS: &str = "Examples:\n  mkdir -p ~/.local/share/bash-completion/completions && drctl completions bash > ~/.local/share/bash-completion/completions/drctl\n  drctl completions zsh > \"${fpath[1]}/_drctl\"\n\nDocs: docs/cli.md";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum ValidateFormat {
@@ -261,4 +297,73 @@ pub struct ImportArgs {
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::Cli;
+
+    /// The drctl command of an example line: up to a pipe, redirection,
+    /// `&&` or comment, split into words (double quotes group).
+    fn example_words(line: &str) -> Vec<String> {
+        let command = line
+            .split(['|', '>', '#'])
+            .next()
+            .unwrap_or_default()
+            .split("&&")
+            .find(|part| part.trim_start().starts_with("drctl "))
+            .unwrap_or_default();
+        let mut words = Vec::new();
+        let mut word = String::new();
+        let mut quoted = false;
+        for c in command.chars() {
+            match c {
+                '"' => quoted = !quoted,
+                c if c.is_whitespace() && !quoted => {
+                    if !word.is_empty() {
+                        words.push(std::mem::take(&mut word));
+                    }
+                }
+                c => word.push(c),
+            }
+        }
+        if !word.is_empty() {
+            words.push(word);
+        }
+        words
+    }
+
+    #[test]
+    fn every_command_help_ends_with_examples_that_parse_and_a_docs_pointer() {
+        let cli = Cli::command();
+        for sub in cli.get_subcommands().filter(|s| !s.is_hide_set()) {
+            let name = sub.get_name();
+            if name == "help" {
+                continue;
+            }
+            let after = sub
+                .get_after_help()
+                .unwrap_or_else(|| panic!("`drctl {name} --help` has no examples"))
+                .to_string();
+            assert!(after.contains("\nDocs: docs/"), "{name}: {after}");
+            let examples: Vec<&str> = after
+                .lines()
+                .filter(|l| l.trim_start().starts_with("drctl ") || l.contains("&& drctl "))
+                .collect();
+            assert!(
+                (1..=4).contains(&examples.len()),
+                "{name}: 1 to 4 examples, found {}",
+                examples.len()
+            );
+            for example in examples {
+                let words = example_words(example);
+                assert!(words.iter().any(|w| w == name), "{name}: {example}");
+                if let Err(e) = Cli::try_parse_from(&words) {
+                    panic!("`{example}` does not parse: {e}");
+                }
+            }
+        }
+    }
 }

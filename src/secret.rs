@@ -403,7 +403,13 @@ fn mask_after(text: &str, key: &str, stop: impl Fn(char) -> bool) -> String {
         let leading = tail.len() - tail.trim_start_matches(' ').len();
         out.push_str(&tail[..leading]);
         let value = &tail[leading..];
-        let end = value_end(value, &stop);
+        // Already masked (an HTTP step's description masks its credential
+        // headers itself): what follows the mask is other text, to keep.
+        let end = if value.starts_with(MASK) {
+            MASK.len()
+        } else {
+            value_end(value, &stop)
+        };
         if end > 0 && &value[..end] != MASK {
             out.push_str(MASK);
         } else {
@@ -576,6 +582,11 @@ mod tests {
             "POST http://h/admin\nAuthorization: ***\ncontent-type: application/json\n\n{\"enabled\":true}"
         );
         assert!(!masked.contains("tok"), "{masked}");
+        // Text around a mask survives (one-line log and report rows).
+        assert_eq!(
+            mask_credentials("(http: POST http://h/ Authorization: *** content-type: x) | 3 |"),
+            "(http: POST http://h/ Authorization: *** content-type: x) | 3 |"
+        );
         assert_eq!(
             Redactor::new().redact("Authorization: Basic a\\zb\nnext"),
             "Authorization: ***\nnext",

@@ -23,3 +23,4 @@ mod runbooks;
 mod schema;
 mod validate;
 mod validate_meaning;
+mod voice;

@@ -248,7 +248,14 @@ fn what_was_run(out: &mut String, runs: &[RunView]) {
                 status.as_str().replace('_', " "),
                 full_time(at),
                 run.elapsed_ms
-                    .map(|ms| format!(" after {}{}", format_ms(ms), rto_verdict(ms, run.rto_ms)))
+                    .map(|ms| {
+                        let recovered = status == Status::Succeeded;
+                        format!(
+                            " after {}{}",
+                            format_ms(ms),
+                            rto_verdict(ms, run.rto_ms, recovered)
+                        )
+                    })
                     .unwrap_or_default()
             ),
             _ => format!(
@@ -532,7 +539,14 @@ fn rto_text(runs: &[RunView]) -> String {
     };
     let finished = runs.last().is_some_and(|r| r.finished_at.is_some());
     match elapsed_ms(runs) {
-        Some(ms) if finished => format!("{}{}", format_ms(rto), rto_verdict(ms, Some(rto))),
+        Some(ms) if finished => {
+            let recovered = runs.last().and_then(|r| r.status) == Some(Status::Succeeded);
+            format!(
+                "{}{}",
+                format_ms(rto),
+                rto_verdict(ms, Some(rto), recovered)
+            )
+        }
         Some(ms) if ms > rto => {
             format!(
                 "{} — RTO exceeded by {}",
@@ -549,8 +563,16 @@ fn rto_text(runs: &[RunView]) -> String {
     }
 }
 
-fn rto_verdict(elapsed: u64, rto: Option<u64>) -> String {
+/// How the elapsed time stands against the RTO; `recovered` says whether
+/// the run (or the incident's last run) succeeded.
+fn rto_verdict(elapsed: u64, rto: Option<u64>, recovered: bool) -> String {
     match rto {
+        Some(rto) if elapsed <= rto && !recovered => {
+            format!(
+                " — not recovered; {} of the RTO left",
+                format_ms(rto - elapsed)
+            )
+        }
         Some(rto) if elapsed <= rto => {
             format!(" — within RTO ({} to spare)", format_ms(rto - elapsed))
         }

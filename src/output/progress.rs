@@ -26,6 +26,8 @@ pub struct Progress {
     steps: IndexMap<String, StepLine>,
     runbook: String,
     incident: String,
+    /// Step titles, shown on a step's line instead of what it runs.
+    titles: HashMap<String, String>,
 }
 
 /// A step's row in the summary: status, duration, error, what it left running.
@@ -47,6 +49,8 @@ impl Progress {
                 ProgressStyle::with_template("{bar:30} {pos}/{len} steps · {elapsed}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
+            // The run's clock keeps running while no step changes.
+            overall.enable_steady_tick(Duration::from_millis(500));
             Bars {
                 multi,
                 overall,
@@ -61,7 +65,16 @@ impl Progress {
             steps: IndexMap::new(),
             runbook: String::new(),
             incident: String::new(),
+            titles: HashMap::new(),
         }
+    }
+
+    /// The titles of the steps (by id): a step's line shows its title, or
+    /// its id, and never the first line of its script.
+    #[must_use]
+    pub fn with_titles(mut self, titles: impl IntoIterator<Item = (String, String)>) -> Self {
+        self.titles = titles.into_iter().collect();
+        self
     }
 
     /// For holding the display back while a question is shown.
@@ -147,7 +160,13 @@ impl Progress {
         let elapsed_ms = incident_ms;
         if let Some(rto) = rto_ms {
             let rto_text = duration::format(Duration::from_millis(rto));
-            if elapsed_ms <= rto {
+            if elapsed_ms <= rto && status != Status::Succeeded {
+                // Nothing is recovered yet: the clock is still running.
+                out.push_str(&format!(
+                    " · not recovered, {}% of RTO {rto_text} used",
+                    elapsed_ms * 100 / rto.max(1)
+                ));
+            } else if elapsed_ms <= rto {
                 out.push_str(&format!(
                     " · within RTO {rto_text} ({}% used)",
                     elapsed_ms * 100 / rto.max(1)
@@ -200,9 +219,16 @@ impl Listener for Progress {
                 );
             }
             Event::StepStarted {
-                step, description, ..
+                step,
+                action,
+                description,
             } => {
-                let first = first_line(description);
+                let first = match self.titles.get(step) {
+                    Some(title) => first_line(title),
+                    // A script's first line says little; a request or query line does.
+                    None if action == "shell" => String::new(),
+                    None => first_line(description),
+                };
                 if let Some(bars) = &mut self.bars {
                     let bar = bars
                         .multi
@@ -218,7 +244,8 @@ impl Listener for Progress {
                 } else {
                     self.line(
                         record,
-                        &format!("▶ {step}  {}", clip(self.printer.redactor(), &first, 100)),
+                        format!("▶ {step}  {}", clip(self.printer.redactor(), &first, 100))
+                            .trim_end(),
                     );
                 }
             }

@@ -222,11 +222,23 @@ fn post_mortem() {
 #[test]
 fn rto_verdicts() {
     assert_eq!(
-        rto_verdict(60_000, Some(120_000)),
+        rto_verdict(60_000, Some(120_000), true),
         " — within RTO (1m to spare)"
     );
-    assert_eq!(rto_verdict(180_000, Some(120_000)), " — RTO exceeded by 1m");
-    assert_eq!(rto_verdict(1, None), "");
+    // A run that did not recover is never "within RTO".
+    assert_eq!(
+        rto_verdict(60_000, Some(120_000), false),
+        " — not recovered; 1m of the RTO left"
+    );
+    assert_eq!(
+        rto_verdict(180_000, Some(120_000), true),
+        " — RTO exceeded by 1m"
+    );
+    assert_eq!(
+        rto_verdict(180_000, Some(120_000), false),
+        " — RTO exceeded by 1m"
+    );
+    assert_eq!(rto_verdict(1, None, true), "");
 }
 
 #[test]
