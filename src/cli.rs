@@ -58,7 +58,7 @@ pub enum Command {
     Resume(ResumeArgs),
     /// List incidents.
     #[command(after_help = EXAMPLES_INCIDENTS)]
-    Incidents,
+    Incidents(IncidentsArgs),
     /// Show an incident's timeline.
     #[command(after_help = EXAMPLES_LOG)]
     Log(LogArgs),
@@ -89,13 +89,12 @@ pub enum Command {
 const EXAMPLES_VALIDATE: &str = "Examples:\n  drctl validate                          # every runbook in the runbook directory\n  drctl validate runbooks/ examples/      # files and directories\n  drctl validate --format github          # annotations in GitHub Actions\n\nDocs: docs/cli.md, docs/runbook-format.md";
 const EXAMPLES_LIST: &str =
     "Examples:\n  drctl list\n  drctl list --format json\n\nDocs: docs/cli.md";
-const EXAMPLES_SHOW: &str = "Examples:\n  drctl show db-restore\n  drctl show ./runbooks/failover.yaml\n\nDocs: docs/cli.md";
+const EXAMPLES_SHOW: &str = "Examples:\n  drctl show db-restore\n  drctl show ./runbooks/failover.yaml --format json\n\nDocs: docs/cli.md";
 const EXAMPLES_GRAPH: &str = "Examples:\n  drctl graph db-restore | dot -Tsvg > db-restore.svg\n  drctl graph failover --format mermaid\n\nDocs: docs/cli.md";
 const EXAMPLES_RUN: &str = "Examples:\n  drctl run db-restore --dry-run --inputs prod.inputs.yaml   # rehearse: nothing runs\n  drctl run db-restore --inputs prod.inputs.yaml             # for real, with prompts\n  drctl run failover --yes --confirm promote --rollback no  # unattended\n  drctl run db-restore --incident INC-20261122-001          # join an incident\n\nDocs: docs/cli.md, docs/runbook-format.md";
 const EXAMPLES_RESUME: &str = "Examples:\n  drctl resume INC-20261122-001\n  drctl resume INC-20261122-001 --retry-interrupted\n  drctl resume INC-20261122-001 --mark-done create-ticket\n  drctl resume INC-20261122-001 --rerun verify-rows\n\nDocs: docs/cli.md, docs/incident-log.md";
-const EXAMPLES_INCIDENTS: &str =
-    "Examples:\n  drctl incidents\n  drctl --state-dir /srv/drctl incidents\n\nDocs: docs/cli.md";
-const EXAMPLES_LOG: &str = "Examples:\n  drctl log INC-20261122-001\n  drctl log INC-20261122-001 --json | jq .kind\n\nDocs: docs/incident-log.md";
+const EXAMPLES_INCIDENTS: &str = "Examples:\n  drctl incidents\n  drctl --state-dir /srv/drctl incidents --format json\n\nDocs: docs/cli.md";
+const EXAMPLES_LOG: &str = "Examples:\n  drctl log INC-20261122-001\n  drctl log INC-20261122-001 --format json | jq .kind\n\nDocs: docs/incident-log.md";
 const EXAMPLES_REPORT: &str = "Examples:\n  drctl report INC-20261122-001 -o postmortem.md\n  drctl report INC-20261122-001 | less\n\nDocs: docs/incident-log.md";
 const EXAMPLES_NOTE: &str = "Examples:\n  drctl note INC-20261122-001 \"restarted the API by hand on api-2\"\n  drctl note INC-20261122-001 \"customer support informed\"\n\nDocs: docs/incident-log.md";
 const EXAMPLES_VERIFY: &str = "Examples:\n  drctl verify INC-20261122-001\n  drctl verify INC-20261122-001 && drctl report INC-20261122-001\n\nDocs: docs/incident-log.md";
@@ -140,6 +139,16 @@ pub struct ListArgs {
 pub struct ShowArgs {
     /// Runbook name (found in the runbook directory) or path.
     pub runbook: String,
+    /// Output format (`json`: one object, see docs/cli.md).
+    #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct IncidentsArgs {
+    /// Output format (`json`: an array, newest first, see docs/cli.md).
+    #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
@@ -236,8 +245,11 @@ pub struct ResumeArgs {
 pub struct LogArgs {
     /// Incident id.
     pub incident: String,
-    /// Print the raw journal (JSON Lines).
-    #[arg(long)]
+    /// Output format: the timeline, or the raw journal (`json`: JSON Lines).
+    #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
+    /// The same as `--format json` (kept for scripts written before `--format`).
+    #[arg(long, conflicts_with = "format")]
     pub json: bool,
 }
 

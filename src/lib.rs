@@ -123,7 +123,12 @@ fn dispatch(cli: &Cli, printer: &Printer) -> Result<(), Error> {
         Command::List(args) => commands::list::run(args, dir, printer),
         Command::Show(args) => {
             let runbook = commands::load_runbook(&args.runbook, dir, printer)?;
-            printer.out(&commands::show::render(&runbook, &printer.style));
+            match args.format {
+                cli::ListFormat::Human => {
+                    printer.out(&commands::show::render(&runbook, &printer.style));
+                }
+                cli::ListFormat::Json => printer.outln(&commands::show::json(&runbook).to_string()),
+            }
             Ok(())
         }
         Command::Graph(args) => {
@@ -143,7 +148,7 @@ fn dispatch(cli: &Cli, printer: &Printer) -> Result<(), Error> {
             Ok(())
         }
         Command::Run(args) => commands::run::run(args, &cli.global, printer),
-        Command::Incidents => commands::incidents::run(&cli.global.state_dir, printer),
+        Command::Incidents(args) => commands::incidents::run(args, &cli.global.state_dir, printer),
         Command::Log(args) => commands::log::run(args, &cli.global.state_dir, printer),
         Command::Report(args) => commands::report::run(args, &cli.global.state_dir, printer),
         Command::Note(args) => commands::note::run(args, &cli.global.state_dir, printer),

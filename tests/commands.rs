@@ -361,3 +361,29 @@ fn the_github_action_annotates_problems_and_fails() {
     assert_eq!(hostile.status.code(), Some(2), "{hostile:?}");
     assert!(!test.path().join("PWNED").exists());
 }
+
+#[test]
+fn show_as_json() {
+    let output = runbooks()
+        .args(["show", "every-key", "--format", "json"])
+        .run();
+    output.success();
+    let shown = output.stdout_json();
+    assert_eq!(shown["name"], "every-key");
+    let steps = shown["steps"].as_array().expect("steps");
+    assert!(!steps.is_empty());
+    for step in steps {
+        assert!(
+            step["id"].is_string() && step["action"].is_string(),
+            "{step}"
+        );
+    }
+    for input in shown["inputs"].as_array().expect("inputs") {
+        if input["secret"] == true {
+            assert!(
+                input["default"].is_null(),
+                "a secret's default is shown: {input}"
+            );
+        }
+    }
+}

@@ -135,3 +135,30 @@ fn log_lines_and_report_rows_end_cleanly_for_every_action_kind() {
         assert!(row.ends_with(" |"), "{row}");
     }
 }
+
+#[test]
+fn incidents_and_log_take_format_json() {
+    let test = ran_every_kind();
+    let id = only_incident(test.path());
+    let output = test.again().args(["incidents", "--format", "json"]).run();
+    output.success();
+    let all = output.stdout_json();
+    let first = &all.as_array().expect("an array")[0];
+    assert_eq!(first["id"], id.as_str());
+    assert_eq!(first["status"], "failed");
+    assert_eq!(first["runbooks"][0], "kinds");
+    assert!(first["elapsed_ms"].as_u64().is_some(), "{first}");
+
+    let json = test.again().args(["log", &id, "--format", "json"]).run();
+    json.success();
+    let old = test.again().args(["log", &id, "--json"]).run();
+    assert_eq!(json.stdout, old.stdout, "--json is kept as the same thing");
+    for line in json.stdout.lines() {
+        let event: serde_json::Value = serde_json::from_str(line).expect("JSON Lines");
+        assert!(event["event"].is_string(), "{line}");
+    }
+    test.again()
+        .args(["log", &id, "--json", "--format", "human"])
+        .run()
+        .code(2);
+}

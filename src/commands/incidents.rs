@@ -3,13 +3,19 @@
 use std::path::Path;
 use std::time::Duration;
 
+use crate::cli::{IncidentsArgs, ListFormat};
 use crate::error::Result;
 use crate::incident::{IncidentSummary, Store};
 use crate::output::Printer;
 use crate::runbook::duration;
 
-pub fn run(state_dir: &Path, printer: &Printer) -> Result<()> {
+pub fn run(args: &IncidentsArgs, state_dir: &Path, printer: &Printer) -> Result<()> {
     let summaries = Store::at(state_dir).list()?;
+    if args.format == ListFormat::Json {
+        let all: Vec<serde_json::Value> = summaries.iter().map(json).collect();
+        printer.outln(&serde_json::Value::Array(all).to_string());
+        return Ok(());
+    }
     if summaries.is_empty() {
         printer.info(&format!("no incidents in {}", state_dir.display()));
         return Ok(());
@@ -84,4 +90,19 @@ fn row(summary: &IncidentSummary) -> [String; 6] {
             |ms| duration::format(Duration::from_millis(ms)),
         ),
     ]
+}
+
+/// One incident for `--format json` (documented in docs/cli.md).
+fn json(summary: &IncidentSummary) -> serde_json::Value {
+    serde_json::json!({
+        "id": summary.id,
+        "runbooks": summary.runbooks,
+        "status": summary.status_label(),
+        "started_at": summary.started_at.map(|t| t.to_rfc3339()),
+        "finished_at": summary.finished_at.map(|t| t.to_rfc3339()),
+        "operators": summary.operators,
+        "runs": summary.runs,
+        "elapsed_ms": summary.elapsed_ms(),
+        "problem": summary.problem,
+    })
 }

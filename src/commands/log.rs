@@ -1,4 +1,4 @@
-//! `drctl log ID`: an incident's timeline, or its raw journal with `--json`.
+//! `drctl log ID`: an incident's timeline, or its raw journal with `--format json`.
 
 use std::path::Path;
 
@@ -17,7 +17,7 @@ pub fn run(args: &LogArgs, state_dir: &Path, printer: &Printer) -> Result<()> {
             path.display()
         ));
     };
-    if args.json {
+    if args.json || args.format == crate::cli::ListFormat::Json {
         // The lines as written, for tools; the journal is already redacted, the printer redacts again.
         match incident.read_journal_bytes_if_any()? {
             Some(bytes) => printer.out(&String::from_utf8_lossy(&bytes)),

@@ -123,3 +123,63 @@ pub fn render(runbook: &Runbook, style: &Style) -> String {
     }
     out
 }
+
+/// `show --format json`: the runbook as one object, steps in execution order
+/// (documented in docs/cli.md). Secret inputs' defaults are never shown.
+pub fn json(runbook: &Runbook) -> serde_json::Value {
+    let millis = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+    let inputs: Vec<serde_json::Value> = runbook
+        .inputs
+        .values()
+        .map(|input| {
+            serde_json::json!({
+                "name": input.name,
+                "description": input.description,
+                "required": input.required,
+                "secret": input.secret,
+                "env": input.env,
+                "default": if input.secret { None } else { input.default.clone() },
+                "choices": input.choices,
+            })
+        })
+        .collect();
+    let steps: Vec<serde_json::Value> = runbook
+        .order
+        .iter()
+        .map(|&index| {
+            let step = &runbook.steps[index];
+            serde_json::json!({
+                "id": step.id,
+                "title": step.title,
+                "action": step.action.kind(),
+                "needs": runbook.need_ids(step),
+                "when": step.when.as_ref().map(|w| w.source.clone()),
+                "confirm": step.confirm.as_ref().map(|c| serde_json::json!({
+                    "message": c.message.as_ref().map(|m| m.source.clone()),
+                    "type": c.word,
+                })),
+                "timeout_ms": step.timeout.map(millis),
+                "retry": serde_json::json!({
+                    "attempts": step.retry.attempts,
+                    "delay_ms": millis(step.retry.delay),
+                    "backoff": step.retry.backoff,
+                }),
+                "continue_on_error": step.continue_on_error,
+                "readonly": step.readonly,
+                "outputs": step.outputs.iter().map(|o| o.name.clone()).collect::<Vec<_>>(),
+                "rollback": step.rollback.as_ref().map(crate::runbook::model::Action::kind),
+                "rollback_on_failure": if step.rollback_on_failure_never { "never" } else { "offer" },
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "name": runbook.name,
+        "title": runbook.title,
+        "description": runbook.description,
+        "severity": runbook.severity,
+        "rto_ms": runbook.rto.map(millis),
+        "rpo_ms": runbook.rpo.map(millis),
+        "inputs": inputs,
+        "steps": steps,
+    })
+}
