@@ -169,3 +169,21 @@ fn a_refused_flow_is_shown_on_its_script_line_under_the_template() {
         output.stderr
     );
 }
+
+#[test]
+fn validate_writes_people_s_output_to_stderr_and_tools_output_to_stdout() {
+    let bad = "  - id: s\n    http: { method: FETCH, url: 'http://127.0.0.1:9/' }\n";
+    let human = validate(bad);
+    human.code(2);
+    assert_eq!(human.stdout, "", "human: nothing on stdout");
+    assert!(human.stderr.contains("unknown HTTP method") && human.stderr.contains("checked"));
+    for format in ["json", "github"] {
+        let output = Test::new()
+            .file("r.yaml", format!("version: 1\nname: r\nsteps:\n{bad}"))
+            .args(["validate", "--format", format, "r.yaml"])
+            .run();
+        output.code(2);
+        assert_eq!(output.stderr, "", "{format}: nothing on stderr");
+        assert!(output.stdout.contains("unknown HTTP method"), "{format}");
+    }
+}
