@@ -52,8 +52,19 @@ pub const MAX_PER_FILE: usize = 100;
 /// Characters of the source line shown around the caret.
 pub const SNIPPET_CHARS: usize = 120;
 
+/// An error makes the file invalid; a warning points at something that is
+/// valid YAML but probably not what was meant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    #[default]
+    Error,
+    Warning,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
+    pub severity: Severity,
     pub file: String,
     pub line: Option<u32>,
     pub column: Option<u32>,
@@ -114,6 +125,7 @@ impl Diagnostic {
     fn from_problem(file: &str, lines: &LineIndex, problem: Problem) -> Self {
         let span = problem.span.filter(|s| s.line > 0);
         Diagnostic {
+            severity: Severity::Error,
             file: file.to_owned(),
             line: span.map(|s| s.line),
             column: span.map(|s| s.column),
@@ -124,6 +136,19 @@ impl Diagnostic {
         }
     }
 
+    /// The warnings of one file (never more than [`MAX_PER_FILE`] are kept).
+    pub fn warnings(file: &str, source: &str, problems: Vec<Problem>) -> Vec<Self> {
+        let lines = LineIndex::new(source);
+        problems
+            .into_iter()
+            .take(MAX_PER_FILE)
+            .map(|problem| Diagnostic {
+                severity: Severity::Warning,
+                ..Diagnostic::from_problem(file, &lines, problem)
+            })
+            .collect()
+    }
+
     /// How many problems this stands for: itself, and those it counts.
     pub fn problems(&self) -> usize {
         if self.omitted > 0 { self.omitted } else { 1 }
@@ -132,6 +157,7 @@ impl Diagnostic {
     /// A problem about the file as a whole (unreadable, too large).
     pub fn whole_file(file: &str, message: impl Into<String>, hint: Option<String>) -> Self {
         Diagnostic {
+            severity: Severity::Error,
             file: file.to_owned(),
             line: None,
             column: None,
@@ -152,10 +178,14 @@ impl Diagnostic {
     /// The human form: `error: …`, the position, the source line with a caret, the hint.
     pub fn render(&self, style: &crate::style::Style) -> String {
         let mut out = String::new();
+        let (label, paint): (&str, fn(&crate::style::Style, &str) -> String) = match self.severity {
+            Severity::Error => ("error", crate::style::Style::error),
+            Severity::Warning => ("warning", crate::style::Style::warn),
+        };
         let _ = writeln!(
             out,
             "{}: {}",
-            style.error("error"),
+            paint(style, label),
             style.bold(&self.message)
         );
         let _ = writeln!(out, "  {} {}", style.dim("-->"), self.location());
@@ -176,7 +206,7 @@ impl Diagnostic {
                 out,
                 "  {pad} {} {prefix}{}",
                 style.dim("|"),
-                style.error(&"^".repeat(width))
+                paint(style, &"^".repeat(width))
             );
         }
         if let Some(hint) = &self.hint {
@@ -185,7 +215,7 @@ impl Diagnostic {
         out
     }
 
-    /// `::error file=…,line=…,col=…::message` for GitHub Actions.
+    /// `::error file=…,line=…,col=…::message` (or `::warning`) for GitHub Actions.
     pub fn github(&self) -> String {
         let escape = |s: &str| {
             s.replace('%', "%25")
@@ -201,7 +231,11 @@ impl Diagnostic {
             Some(hint) => format!("{} (hint: {hint})", self.message),
             None => self.message.clone(),
         };
-        format!("::error {properties}::{}", escape(&message))
+        let command = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        format!("::{command} {properties}::{}", escape(&message))
     }
 }
 

@@ -187,3 +187,39 @@ fn validate_writes_people_s_output_to_stderr_and_tools_output_to_stdout() {
         assert!(output.stdout.contains("unknown HTTP method"), "{format}");
     }
 }
+
+#[test]
+fn a_hash_in_an_unquoted_title_is_a_warning_not_an_error() {
+    let runbook = "version: 1\nname: w\ntitle: Restore # the primary\nsteps:\n  - id: a\n    title: \"Keep # this\"\n    shell: { run: \"true\" }\n  - id: b\n    title: Step b   # note\n    shell: { run: \"true\" }\n  - id: c\n    title: C# build\n    shell: { run: \"true\" }\n  - id: d\n    title: 'single # kept'\n    shell: { run: \"true\" }\n";
+    let test = Test::new().file("w.yaml", runbook);
+    let human = test.again().args(["validate", "w.yaml"]).run();
+    human
+        .success()
+        .stderr_contains("warning: the title is `Restore`: the rest of the line, `# the primary`, is a YAML comment")
+        .stderr_contains("w.yaml:3:16")
+        .stderr_contains("w.yaml:9:21")
+        .stderr_contains("title: \"Restore # the primary\"")
+        .stderr_contains("1 valid, 0 invalid (0 problems, 2 warnings)");
+    assert!(!human.stderr.contains("`Keep"), "{}", human.stderr);
+    assert!(!human.stderr.contains("C#"), "{}", human.stderr);
+    assert!(!human.stderr.contains("single"), "{}", human.stderr);
+    let github = test
+        .again()
+        .args(["validate", "--format", "github", "w.yaml"])
+        .run();
+    github.success();
+    assert_eq!(
+        github.stdout.matches("::warning file=w.yaml,line=").count(),
+        2,
+        "{}",
+        github.stdout
+    );
+    let json = test
+        .again()
+        .args(["validate", "--format", "json", "w.yaml"])
+        .run();
+    json.success();
+    let report = json.stdout_json();
+    assert_eq!(report["files"][0]["valid"], true);
+    assert_eq!(report["files"][0]["diagnostics"][0]["severity"], "warning");
+}

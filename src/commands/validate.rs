@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::cli::{ValidateArgs, ValidateFormat};
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{Diagnostic, Severity};
 use crate::error::{Error, Result};
 use crate::output::Printer;
 use crate::runbook;
@@ -31,30 +31,49 @@ pub fn run(args: &ValidateArgs, default_dir: &Path, printer: &Printer) -> Result
             "runbooks are .yaml or .yml files",
         ));
     }
+    // Each file's errors, or its warnings when it is valid.
     let results: Vec<(PathBuf, Vec<Diagnostic>)> = files
         .into_iter()
         .map(|file| {
-            let diagnostics = runbook::load_file(&file).err().unwrap_or_default();
+            let diagnostics = match runbook::load_file(&file) {
+                Ok(runbook) => Diagnostic::warnings(
+                    &file.display().to_string(),
+                    &runbook.source,
+                    runbook.warnings,
+                ),
+                Err(errors) => errors,
+            };
             (file, diagnostics)
         })
         .collect();
-    let invalid = results.iter().filter(|(_, d)| !d.is_empty()).count();
+    let is_error = |d: &&Diagnostic| d.severity == Severity::Error;
+    let invalid = results
+        .iter()
+        .filter(|(_, d)| d.iter().any(|d| is_error(&d)))
+        .count();
     let problems: usize = results
         .iter()
         .flat_map(|(_, d)| d)
+        .filter(is_error)
         .map(Diagnostic::problems)
         .sum();
-    let summary = format!(
-        "{} runbook{} checked: {} valid, {invalid} invalid ({problems} problem{})",
+    let warnings = results.iter().flat_map(|(_, d)| d).count()
+        - results.iter().flat_map(|(_, d)| d).filter(is_error).count();
+    let mut summary = format!(
+        "{} runbook{} checked: {} valid, {invalid} invalid ({problems} problem{}",
         results.len(),
         plural(results.len()),
         results.len() - invalid,
         plural(problems),
     );
+    if warnings > 0 {
+        summary.push_str(&format!(", {warnings} warning{}", plural(warnings)));
+    }
+    summary.push(')');
     match args.format {
         ValidateFormat::Human => {
             for (file, diagnostics) in &results {
-                if diagnostics.is_empty() {
+                if !diagnostics.iter().any(|d| is_error(&d)) {
                     printer.info(&format!("{} {}", printer.style.ok("ok"), file.display()));
                 }
                 for d in diagnostics {
@@ -75,7 +94,7 @@ pub fn run(args: &ValidateArgs, default_dir: &Path, printer: &Printer) -> Result
                 .map(|(file, diagnostics)| {
                     serde_json::json!({
                         "file": file.display().to_string(),
-                        "valid": diagnostics.is_empty(),
+                        "valid": !diagnostics.iter().any(|d| is_error(&d)),
                         "diagnostics": diagnostics,
                     })
                 })

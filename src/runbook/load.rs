@@ -24,6 +24,8 @@ pub struct Loaded {
     /// so that other steps naming it are not reported as well.
     pub broken_step_ids: Vec<Option<String>>,
     pub inputs: Vec<(Spanned<String>, Option<RawInput>)>,
+    /// What loads but was probably not meant (see [`super::lint`]).
+    pub warnings: Vec<Problem>,
 }
 
 /// Parses runbook text. On failure returns every problem found.
@@ -66,6 +68,7 @@ pub fn load(text: &str) -> Result<(Loaded, Vec<Problem>), Vec<Problem>> {
             steps,
             broken_step_ids,
             inputs,
+            warnings: super::lint::warnings(&document, text),
         },
         loader.into_errors(),
     ))

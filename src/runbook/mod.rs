@@ -7,6 +7,7 @@ pub mod check;
 pub mod duration;
 pub mod find;
 pub mod graph;
+mod lint;
 pub mod load;
 pub mod model;
 pub mod node;

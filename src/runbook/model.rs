@@ -28,6 +28,8 @@ pub struct Runbook {
     pub steps: Vec<Step>,
     /// A topological order of the steps (file order among independent steps).
     pub order: Vec<usize>,
+    /// What loads but was probably not meant; `validate` shows them.
+    pub warnings: Vec<crate::diagnostic::Problem>,
 }
 
 impl Runbook {

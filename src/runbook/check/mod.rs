@@ -87,6 +87,7 @@ impl Checker {
 
     fn runbook(&mut self, path: &Path, source: &str, loaded: Loaded) -> Option<Runbook> {
         let top = loaded.top;
+        let warnings = loaded.warnings;
         if top.version.value != 1 {
             self.problem(
                 top.version.span,
@@ -162,6 +163,7 @@ impl Checker {
             inputs,
             steps,
             order,
+            warnings,
         })
     }
 
