@@ -363,30 +363,68 @@ pub fn mask_credentials(text: &str) -> String {
     out
 }
 
-/// `scheme://user:password@host` → `scheme://user:***@host`.
+/// Every `scheme://` URL inside free text, masked with [`mask_url`].
 fn mask_url_passwords(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(index) = rest.find("://") {
-        let (head, tail) = rest.split_at(index + 3);
-        out.push_str(head);
-        let authority_end = tail
-            .find(|c: char| {
-                c == '/' || c == '?' || c == '#' || c.is_whitespace() || c == '"' || c == '\''
-            })
-            .unwrap_or(tail.len());
-        let authority = &tail[..authority_end];
-        match (authority.rfind('@'), authority.find(':')) {
-            (Some(at), Some(colon)) if colon < at && &authority[colon + 1..at] != MASK => {
-                out.push_str(&authority[..=colon]);
-                out.push_str(MASK);
-                out.push_str(&authority[at..]);
-            }
-            _ => out.push_str(authority),
-        }
-        rest = &tail[authority_end..];
+        let start = index + 3;
+        // The URL ends where free text resumes; a '/' may be inside a password.
+        let end = rest[start..]
+            .find(|c: char| c.is_whitespace() || "\\)\"'<>".contains(c))
+            .map_or(rest.len(), |n| start + n);
+        out.push_str(&mask_url(&rest[..end]));
+        rest = &rest[end..];
     }
     out.push_str(rest);
+    out
+}
+
+/// A URL (or connection URL) with its passwords masked: the userinfo's
+/// (`user:***@host`, the user name kept) and a `password=` query parameter.
+/// The one URL masker of drctl: the http and postgres adapters and the
+/// redactor all use it. Works on strings that are not valid URLs too,
+/// erring on the side of hiding more.
+#[must_use]
+pub fn mask_url(url: &str) -> String {
+    let authority_start = url.find("://").map_or(0, |i| i + 3);
+    let rest = &url[authority_start..];
+    let authority_len = if reqwest::Url::parse(url).is_ok() {
+        rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len())
+    } else {
+        // An unparsable URL may hold a password with a '/' in it: treat everything up to the
+        // last '@' before the query as userinfo rather than risk printing part of a password.
+        let before_query = rest.find(['?', '#']).unwrap_or(rest.len());
+        match rest[..before_query].rfind('@') {
+            Some(at) => at + 1,
+            None => rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len()),
+        }
+    };
+    let authority = &rest[..authority_len];
+    let mut out = match authority
+        .rfind('@')
+        .and_then(|at| Some((at, authority[..at].find(':')?)))
+    {
+        Some((at, colon)) if &authority[colon + 1..at] != MASK => format!(
+            "{}{}:{MASK}{}",
+            &url[..authority_start],
+            &authority[..colon],
+            &url[authority_start + at..]
+        ),
+        _ => url.to_owned(),
+    };
+    // A `password=` query parameter (libpq URLs take one).
+    if let Some(query) = out.find('?') {
+        let end = out[query..].find('#').map_or(out.len(), |h| query + h);
+        let masked: Vec<String> = out[query + 1..end]
+            .split('&')
+            .map(|pair| match pair.strip_prefix("password=") {
+                Some(value) if !value.is_empty() => format!("password={MASK}"),
+                _ => pair.to_owned(),
+            })
+            .collect();
+        out.replace_range(query + 1..end, &masked.join("&"));
+    }
     out
 }
 
@@ -446,6 +484,36 @@ fn value_end(value: &str, stop: &impl Fn(char) -> bool) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masks_url_passwords_and_keeps_user_names() {
+        assert_eq!(
+            mask_url("http://user:secret@127.0.0.1:8080/x?q=1"),
+            "http://user:***@127.0.0.1:8080/x?q=1"
+        );
+        assert_eq!(mask_url("https://user@host/x"), "https://user@host/x");
+        assert_eq!(mask_url("https://host/a@b"), "https://host/a@b");
+        assert_eq!(mask_url("https://u:p%40ss@host/"), "https://u:***@host/");
+        // Unparsable: a '/' inside the password must not leak its second half.
+        assert_eq!(mask_url("http://u:pa/ss@host/x"), "http://u:***@host/x");
+        assert_eq!(mask_url("u:pw@host:1/x"), "u:***@host:1/x");
+        assert_eq!(mask_url("not a url"), "not a url");
+        assert_eq!(
+            mask_url("postgres://u:p:w@h/db?sslmode=require&password=x1y&a=b"),
+            "postgres://u:***@h/db?sslmode=require&password=***&a=b"
+        );
+        // Masking twice changes nothing.
+        assert_eq!(
+            mask_url("http://u:***@h/?password=***"),
+            "http://u:***@h/?password=***"
+        );
+        assert_eq!(
+            mask_credentials(
+                "error for url (http://a:b@h/x) and https://c:d@e, http://u:pa/ss@host/x"
+            ),
+            "error for url (http://a:***@h/x) and https://c:***@e, http://u:***@host/x"
+        );
+    }
 
     #[test]
     fn masks_values_and_shapes() {

@@ -7,9 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::support::http_server::{Recorded, TestServer};
-use drctl::adapter::http::{
-    HttpBody, HttpError, HttpRequest, HttpResponse, describe, redact_url, send,
-};
+use drctl::adapter::http::{HttpBody, HttpError, HttpRequest, HttpResponse, describe, send};
 use serde_json::json;
 
 fn request(method: &str, url: String) -> HttpRequest {
@@ -488,7 +486,7 @@ async fn url_credentials_never_appear_in_errors_or_dry_runs() {
         assert!(err.to_string().contains("admin:***@"), "{err}");
     }
     assert_eq!(
-        redact_url(&with_creds("h/p?q")),
+        drctl::secret::mask_url(&with_creds("h/p?q")),
         "http://admin:***@h/p?q".to_owned()
     );
 }

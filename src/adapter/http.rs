@@ -70,7 +70,7 @@ pub struct HttpResponse {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
     pub method: String,
-    /// Already redacted with [`redact_url`].
+    /// Already redacted with [`crate::secret::mask_url`].
     pub url: String,
 }
 
@@ -78,7 +78,7 @@ impl Target {
     fn of(req: &HttpRequest) -> Target {
         Target {
             method: one_line(&req.method),
-            url: one_line(&redact_url(&req.url)),
+            url: one_line(&crate::secret::mask_url(&req.url)),
         }
     }
 }
@@ -281,7 +281,7 @@ pub fn describe(req: &HttpRequest) -> String {
     let mut out = format!(
         "{} {}",
         one_line(&req.method),
-        one_line(&redact_url(&req.url))
+        one_line(&crate::secret::mask_url(&req.url))
     );
     for (name, value) in &req.headers {
         let shown = if is_sensitive_header(name) {
@@ -310,39 +310,6 @@ pub fn describe(req: &HttpRequest) -> String {
         None => {}
     }
     out
-}
-
-/// The URL with the password of its userinfo replaced by `***` (the user name is kept). Works on
-/// strings that are not valid URLs too, erring on the side of hiding more.
-#[must_use]
-pub fn redact_url(url: &str) -> String {
-    let authority_start = url.find("://").map_or(0, |i| i + 3);
-    let rest = &url[authority_start..];
-    let authority_len = if reqwest::Url::parse(url).is_ok() {
-        rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len())
-    } else {
-        // An unparsable URL may hold a password with a '/' in it: treat everything up to the
-        // last '@' before the query as userinfo rather than risk printing part of a password.
-        let before_query = rest.find(['?', '#']).unwrap_or(rest.len());
-        match rest[..before_query].rfind('@') {
-            Some(at) => at + 1,
-            None => rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len()),
-        }
-    };
-    let authority = &rest[..authority_len];
-    let Some(at) = authority.rfind('@') else {
-        return url.to_owned();
-    };
-    let userinfo = &authority[..at];
-    let Some(colon) = userinfo.find(':') else {
-        return url.to_owned();
-    };
-    format!(
-        "{}{}:***{}",
-        &url[..authority_start],
-        &userinfo[..colon],
-        &url[authority_start + at..]
-    )
 }
 
 fn parse_method(method: &str) -> Option<reqwest::Method> {
@@ -560,23 +527,7 @@ fn error_detail(err: &reqwest::Error, url: &str) -> String {
     } else {
         root
     };
-    scrub_password(&redact_urls_in_text(&one_line(&detail)), url)
-}
-
-/// Redacts the userinfo password of every `scheme://` URL inside free text.
-fn redact_urls_in_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find("://") {
-        let start = i + 3;
-        let end = rest[start..]
-            .find(|c: char| c.is_whitespace() || "/?#\\)\"'<>".contains(c))
-            .map_or(rest.len(), |n| start + n);
-        out.push_str(&redact_url(&rest[..end]));
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
+    scrub_password(&crate::secret::mask_credentials(&one_line(&detail)), url)
 }
 
 /// Belt and braces for messages from lower layers: hides the URL's password wherever it appears.

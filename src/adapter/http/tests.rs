@@ -1,29 +1,6 @@
 use super::*;
 
 #[test]
-fn redacts_passwords_and_keeps_user_names() {
-    assert_eq!(
-        redact_url("http://user:secret@127.0.0.1:8080/x?q=1"),
-        "http://user:***@127.0.0.1:8080/x?q=1"
-    );
-    assert_eq!(redact_url("https://user@host/x"), "https://user@host/x");
-    assert_eq!(redact_url("https://host/a@b"), "https://host/a@b");
-    assert_eq!(redact_url("https://u:p%40ss@host/"), "https://u:***@host/");
-    // Unparsable: a '/' inside the password must not leak its second half.
-    assert_eq!(redact_url("http://u:pa/ss@host/x"), "http://u:***@host/x");
-    assert_eq!(redact_url("u:pw@host:1/x"), "u:***@host:1/x");
-    assert_eq!(redact_url("not a url"), "not a url");
-}
-
-#[test]
-fn redacts_urls_inside_text() {
-    assert_eq!(
-        redact_urls_in_text("error for url (http://a:b@h/x) and https://c:d@e"),
-        "error for url (http://a:***@h/x) and https://c:***@e"
-    );
-}
-
-#[test]
 fn methods_must_be_tokens() {
     assert!(parse_method("GET").is_some());
     assert!(parse_method("PURGE").is_some());

@@ -783,27 +783,7 @@ fn parse_key_values(s: &str) -> Result<Vec<KeyValue>, String> {
 #[must_use]
 pub fn redact_url(url: &str) -> String {
     if url.contains("://") {
-        let mut out = url.to_owned();
-        // The query parameter first: its span lies after the userinfo, so replacing it keeps the
-        // userinfo span valid.
-        if let Some(q) = url.find('?') {
-            let query_end = url[q..].find('#').map_or(url.len(), |h| q + h);
-            let mut spans = Vec::new();
-            let mut at = q + 1;
-            for pair in url[q + 1..query_end].split('&') {
-                if let Some(v) = pair.strip_prefix("password=") {
-                    spans.push((at + 9, at + 9 + v.len()));
-                }
-                at += pair.len() + 1;
-            }
-            for (s, e) in spans.into_iter().rev() {
-                out.replace_range(s..e, "***");
-            }
-        }
-        if let Some((s, e)) = url_password_span(url) {
-            out.replace_range(s..e, "***");
-        }
-        out
+        crate::secret::mask_url(url)
     } else {
         match parse_key_values(url) {
             Ok(pairs) => {
