@@ -43,13 +43,18 @@
 use std::collections::{HashMap, HashSet};
 
 mod catalog;
+mod files;
+mod remote;
+mod stdin;
 
 use super::ShellTemplateError;
 use super::parse::{
     Command, Compound, Parsed, Part, Quote, RedirOp, Redirect, Script, Simple, Target, Word,
 };
-pub use catalog::{CODE_VARIABLES, EVALUATORS, Evaluator, First, WRAPPERS, Wrapper};
-use catalog::{HINT_SHELL, lookup_evaluator, lookup_wrapper};
+pub use catalog::{
+    CODE_VARIABLES, DATA_READERS, EVALUATORS, Evaluator, First, STDIN_ON_REQUEST, WRAPPERS, Wrapper,
+};
+use catalog::{HINT_SHELL, canonical, lookup_evaluator, lookup_wrapper};
 
 /// The offset of the placeholder whose value flows somewhere.
 type Taint = usize;
@@ -140,7 +145,7 @@ pub fn check(parsed: &Parsed) -> Result<(), ShellTemplateError> {
     let outer: Vec<(String, Taint)> = checker
         .vars
         .iter()
-        .filter(|(n, _)| !n.starts_with('\0'))
+        .filter(|(n, _)| !n.starts_with(['\0', '\u{1}', '\u{2}']))
         .map(|(n, t)| (n.clone(), *t))
         .collect();
     let _outer = Outer::set(outer);
@@ -156,6 +161,7 @@ pub fn check(parsed: &Parsed) -> Result<(), ShellTemplateError> {
             .collect();
         if pending.is_empty() {
             // Last, so that a more specific refusal above is the one reported.
+            files::check(&checker.vars, &parsed.script)?;
             return checker.evaluated_vars();
         }
         for (name, taint) in pending {
@@ -523,39 +529,7 @@ impl<'a> Checker<'a> {
                 {
                     found.extend(POSITIONAL.iter().map(|p| ((*p).to_owned(), t)));
                 }
-                // Files the command writes while it holds a value (`> f`, `tee f`).
-                if let Some(t) = input.or_else(|| self.command_taint(command)) {
-                    for r in &s.redirects {
-                        if let (RedirOp::Output, Target::Word(w)) = (r.op, &r.target) {
-                            // A computed name (`> $f`): any computed name may be that file.
-                            let path = w.literal().unwrap_or_else(|| ANY_FILE.to_owned());
-                            found.push((written(&path), t));
-                        }
-                    }
-                    if name.as_deref().map(basename) == Some("tee") {
-                        for w in s.words.iter().skip(1) {
-                            let path = w.literal().unwrap_or_else(|| ANY_FILE.to_owned());
-                            found.push((written(&path), t));
-                        }
-                    }
-                }
-                // `cp f g`, `mv`, `ln`, `install`, `rsync` of a file holding a
-                // value: every file they name may hold it.
-                if matches!(
-                    name.as_deref().map(basename),
-                    Some("cp" | "mv" | "ln" | "install" | "rsync" | "dd")
-                ) && let Some(t) = s
-                    .words
-                    .iter()
-                    .skip(1)
-                    .filter_map(Word::literal)
-                    .find_map(|l| self.vars.get(&written(&l)).copied())
-                {
-                    for w in s.words.iter().skip(1) {
-                        let path = w.literal().unwrap_or_else(|| ANY_FILE.to_owned());
-                        found.push((written(&path), t));
-                    }
-                }
+                self.writes_in(s, input, found);
                 let arg_taint = s.words.iter().skip(1).find_map(|w| self.word_taint(w));
                 match (name.as_deref(), arg_taint) {
                     // `export X={{ v }}`, `declare -x X=...`, `local X=...`.
@@ -605,10 +579,13 @@ impl<'a> Checker<'a> {
                         }
                     }
                     Compound::For { name, words, body } => {
-                        if let (Some(n), Some(t)) = (
-                            name.literal(),
-                            words.iter().find_map(|w| self.word_taint(w)),
-                        ) {
+                        // `for a; do` loops over "$@".
+                        let t = if words.is_empty() {
+                            self.vars.get("@").copied()
+                        } else {
+                            words.iter().find_map(|w| self.word_taint(w))
+                        };
+                        if let (Some(n), Some(t)) = (name.literal(), t) {
                             found.push((n, t));
                         }
                         self.vars_in(body, input, found);
@@ -623,6 +600,126 @@ impl<'a> Checker<'a> {
             }
             Command::Function { body, .. } => self.vars_in_command(body, None, found),
         }
+    }
+
+    /// Files a simple command writes a value into, or whose name a value
+    /// chooses ([`files`]): `> f`, `tee f`, `dd of=f`, `curl -o f`, and the
+    /// operands of `cp`, `mv`, `ln`, `install`, `rsync`, `dd`.
+    fn writes_in(&self, s: &Simple, input: Option<Taint>, found: &mut Vec<(String, Taint)>) {
+        let content = input.or_else(|| self.command_taint_simple(s));
+        let write = |w: &Word, t: Taint, found: &mut Vec<(String, Taint)>| {
+            // A computed name (`> $f`): any computed name may be that file.
+            let path = w.literal().unwrap_or_else(|| ANY_FILE.to_owned());
+            found.push((written(&path), t));
+            found.push((files::target(&files::path_text(w)), t));
+        };
+        for r in &s.redirects {
+            if let (RedirOp::Output, Target::Word(w)) = (r.op, &r.target) {
+                if let Some(t) = self.word_taint(w) {
+                    found.push((files::PATH_FLOW.to_owned(), t));
+                    found.push((files::target(&files::path_text(w)), t));
+                }
+                if let Some(t) = content {
+                    write(w, t, found);
+                }
+            }
+        }
+        let Some(k) = files::effective(&s.words) else {
+            return;
+        };
+        let Some(name) = s.words[k].literal() else {
+            return;
+        };
+        let name = canonical(basename(&name));
+        let operands = &s.words[k + 1..];
+        match name {
+            "tee" | "sponge" => {
+                for w in operands
+                    .iter()
+                    .filter(|w| !w.literal().is_some_and(|l| l.starts_with('-')))
+                {
+                    if let Some(t) = self.word_taint(w) {
+                        found.push((files::PATH_FLOW.to_owned(), t));
+                    }
+                    if let Some(t) = input.or_else(|| self.word_taint(w)) {
+                        write(w, t, found);
+                    }
+                }
+            }
+            "curl" | "wget" => {
+                // `curl -o f URL`, `wget -O f URL`: f holds what the URL serves.
+                let Some(t) = content else { return };
+                for (i, w) in operands.iter().enumerate() {
+                    let Some(l) = w.literal() else { continue };
+                    let next = operands.get(i + 1);
+                    let flag = if name == "curl" {
+                        matches!(l.as_str(), "-o" | "--output")
+                    } else {
+                        matches!(l.as_str(), "-O" | "--output-document")
+                    };
+                    if flag && let Some(f) = next {
+                        write(f, t, found);
+                    } else if (name == "curl"
+                        && matches!(l.as_str(), "-O" | "--remote-name" | "--remote-name-all"))
+                        || (name == "wget" && !l.starts_with('-'))
+                        || l.starts_with("--output")
+                        || (l.starts_with("-o") || l.starts_with("-O")) && l.len() > 2
+                    {
+                        // A file named after the URL, or by attached text.
+                        found.push((written(ANY_FILE), t));
+                        found.push((files::PATH_FLOW.to_owned(), t));
+                    }
+                }
+            }
+            "cp" | "mv" | "ln" | "install" | "rsync" | "dd" | "tar" | "unzip" | "scp" => {
+                // A value in an operand, a file holding one, or stdin read
+                // as a file: every file named may hold it.
+                let t = operands.iter().find_map(|w| {
+                    self.word_taint(w).or_else(|| {
+                        let l = w.literal()?;
+                        let l = l.strip_prefix("if=").unwrap_or(&l);
+                        if l == "-" || l.contains("/dev/stdin") || l.ends_with("/fd/0") {
+                            return input;
+                        }
+                        self.vars.get(&written(l)).copied()
+                    })
+                });
+                let t = t.or(if name == "dd" || name == "tar" {
+                    input
+                } else {
+                    None
+                });
+                if let Some(t) = t {
+                    found.push((files::PATH_FLOW.to_owned(), t));
+                    for w in operands {
+                        if let Some(l) = w.literal() {
+                            if l.starts_with('-') {
+                                continue;
+                            }
+                            let path = l.strip_prefix("of=").unwrap_or(&l);
+                            found.push((written(path), t));
+                            found.push((files::target(path), t));
+                        } else {
+                            write(w, t, found);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn command_taint_simple(&self, s: &Simple) -> Option<Taint> {
+        s.words
+            .iter()
+            .chain(s.assignments.iter().map(|a| &a.word))
+            .find_map(|w| self.word_taint(w))
+            .or_else(|| {
+                s.redirects
+                    .iter()
+                    .filter(|r| r.op == RedirOp::Input)
+                    .find_map(|r| self.redirect_taint(r))
+            })
     }
 
     /// Checks a list; returns whether its output may hold a value.
@@ -681,7 +778,11 @@ impl<'a> Checker<'a> {
                                 HINT_NAMES,
                             ));
                         }
-                        let mut value = None;
+                        let mut value = if words.is_empty() {
+                            self.vars.get("@").copied()
+                        } else {
+                            None
+                        };
                         for w in words {
                             value = value.or(self.word(w, inner)?.arg.taint());
                         }
@@ -894,7 +995,13 @@ impl<'a> Checker<'a> {
             writes.extend(info.writes);
             args.push(info.arg);
         }
-        invoke(&args, &inputs, 0)?;
+        let function = args
+            .first()
+            .and_then(Arg::lit)
+            .is_some_and(|n| self.functions.contains_key(n));
+        // A function's standard input reaches the commands of its body,
+        // checked with it below (`stdin_calls`).
+        invoke(&args, if function { &[] } else { &inputs }, 0)?;
         self.typed_declaration(s, &args)?;
         if OUTER.with_borrow(|o| !o.is_empty()) {
             // A value may reach a `sh -c 'LITERAL'` through its environment,
@@ -1260,10 +1367,35 @@ fn invoke(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTempl
             "simplify the command",
         ));
     }
-    let name = basename(full);
+    let name = canonical(basename(full));
     if name == "perl" {
         perl_argv(args)?;
     }
+    if matches!(name, "deno" | "bun")
+        && let Some(sub) = args.get(1).and_then(Arg::lit)
+    {
+        // `deno run FILE`, `deno eval CODE`, `bun x PACKAGE`: the node-like
+        // command line after the subcommand.
+        let (head, program): (&str, Option<&str>) = match sub {
+            "run" | "test" | "serve" | "task" | "repl" | "bench" => (name, None),
+            "eval" => (name, Some("-e")),
+            "x" | "exec" => ("bunx", None),
+            _ => ("", None),
+        };
+        if !head.is_empty() {
+            let mut inner = vec![Arg {
+                literal: Some(head.to_owned()),
+                ..Arg::default()
+            }];
+            inner.extend(program.map(|p| Arg {
+                literal: Some(p.to_owned()),
+                ..Arg::default()
+            }));
+            inner.extend_from_slice(&args[2..]);
+            return invoke(&inner, inputs, depth + 1);
+        }
+    }
+    remote::check(name, args)?;
     match name {
         "declare" | "typeset" | "local" | "readonly" | "export" => {
             return declare(name, &args[1..]);
@@ -1320,8 +1452,9 @@ fn invoke(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTempl
     if let Some(e) = lookup_evaluator(name) {
         return evaluator(e, name, args, inputs);
     }
-    // Not in the catalog: arguments and standard input are data.
-    Ok(())
+    // Not in the catalog: arguments are data; standard input and files
+    // only for the known data readers.
+    stdin::check(name, args, inputs)
 }
 
 /// A value among a wrapper's options could become an option itself.
@@ -1611,16 +1744,29 @@ fn evaluator(
                     stdin_program = true;
                 } else if matches(e.code, &opt) {
                     program_given = true;
-                    if let Some(arg) = attached_or_next(&mut skip)
-                        && let Some(t) = arg.taint()
-                    {
-                        return Err(program(
-                            t,
-                            format!(
-                                "is the argument of `{name} {}{opt}`",
-                                if long { "--" } else { "-" }
-                            ),
-                        ));
+                    if let Some(arg) = attached_or_next(&mut skip) {
+                        if let Some(t) = arg.taint() {
+                            return Err(program(
+                                t,
+                                format!(
+                                    "is the argument of `{name} {}{opt}`",
+                                    if long { "--" } else { "-" }
+                                ),
+                            ));
+                        }
+                        if e.shell_lines {
+                            // `script -qc 'sh'`: the command line reads
+                            // script's standard input.
+                            let text = if std::ptr::eq(arg, a) {
+                                Some(attached.clone())
+                            } else {
+                                arg.literal.clone()
+                            };
+                            let stdin = inputs.iter().find(|i| i.fd == 0).map(|i| i.taint);
+                            if let Some(text) = text.filter(|t| !t.is_empty()) {
+                                nested_shell(&text, stdin, None, name)?;
+                            }
+                        }
                     }
                 } else if matches(e.file, &opt) {
                     if let Some(arg) = attached_or_next(&mut skip) {
@@ -1704,6 +1850,10 @@ fn evaluator(
                 if code_flag {
                     literal_script.clone_from(&a.literal);
                 }
+                if !code_flag && matches!(a.lit(), Some("-" | "/dev/stdin")) {
+                    // `deno run -`, `redis-cli --eval /dev/stdin`: the program is stdin.
+                    stdin_program = true;
+                }
                 if let Some(t) = a.taint() {
                     let shown = if code_flag {
                         format!("the script of `{name} -c`")
@@ -1739,7 +1889,7 @@ fn evaluator(
         nested_shell(text, stdin, None, name)?;
         nested_shell(text, None, positional, name)?;
     }
-    if ((e.stdin && !program_given && !code_flag) || stdin_program)
+    if ((e.stdin && !program_given && !code_flag) || stdin_program || e.stdin_code)
         && let Some(input) = inputs.iter().find(|i| i.fd == 0)
     {
         {
@@ -1751,7 +1901,7 @@ fn evaluator(
             return Err(refuse(
                 input.taint,
                 format!(
-                    "the value reaches {name}'s standard input{read_as} through {}, and {name} runs its standard input as {}",
+                    "the value reaches {name}'s standard input{read_as} through {}, and {name} reads its standard input as {}",
                     input.via.words(),
                     e.what
                 ),
@@ -1834,6 +1984,7 @@ fn nested_shell(
     checker.taint_vars();
     checker
         .script(&parsed.script, stdin)
+        .and_then(|_| files::check(&checker.vars, &parsed.script))
         .and_then(|_| checker.evaluated_vars())
         .map_err(|e| nested(format!("and in that script {}", e.message), e.hint))
 }
@@ -1941,7 +2092,9 @@ fn kubectl(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTemp
     let sub = args[1..]
         .iter()
         .position(|a| matches!(a.lit(), Some("exec" | "debug" | "run" | "attach")));
-    let Some(sub) = sub else { return Ok(()) };
+    let Some(sub) = sub else {
+        return stdin::check("kubectl", args, inputs);
+    };
     let rest = &args[sub + 2..];
     if let Some(dd) = rest.iter().position(|a| a.lit() == Some("--")) {
         return invoke(&rest[dd + 1..], inputs, depth + 1);
@@ -1958,7 +2111,9 @@ fn docker(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTempl
     let sub = args[1..]
         .iter()
         .position(|a| matches!(a.lit(), Some("exec" | "run" | "create")));
-    let Some(sub) = sub else { return Ok(()) };
+    let Some(sub) = sub else {
+        return stdin::check("docker", args, inputs);
+    };
     let rest = &args[sub + 2..];
     if rest.iter().any(|a| {
         a.lit()
@@ -2003,6 +2158,18 @@ fn candidates(
                 "a template in a `{name}` command with more than {MAX} possible starts of the command it runs"
             ),
             "split the command, or pass the value through `env:`",
+        ));
+    }
+    if starts.is_empty()
+        && let Some(i) = inputs.first()
+    {
+        return Err(refuse(
+            i.taint,
+            format!(
+                "the value reaches the standard input of the command `{name}` runs through {}, and no command is given: the image's entrypoint may be a shell",
+                i.via.words()
+            ),
+            "give the command literally (`-- cat`) and make it a known data reader, or pass the value as an argument",
         ));
     }
     for (n, k) in starts.into_iter().enumerate() {
@@ -2324,9 +2491,41 @@ mod tests {
             .iter()
             .flat_map(|e| e.names)
             .chain(WRAPPERS.iter().flat_map(|w| w.names))
+            .chain(remote::REMOTE_CODE.iter().map(|(n, _)| n))
+            .chain(remote::SALT)
             .map(|n| (*n).to_owned())
             .collect();
         assert_eq!(documented, code, "docs/security.md and the catalog differ");
+    }
+
+    /// The backticked words of the docs/security.md paragraph that starts with `marker`.
+    fn documented(marker: &str) -> std::collections::BTreeSet<&'static str> {
+        let doc = include_str!("../../../docs/security.md");
+        let start = doc.find(marker).expect("the paragraph");
+        let end = start + doc[start..].find("\n\n").expect("its end");
+        doc[start..end].split('`').skip(1).step_by(2).collect()
+    }
+
+    /// docs/security.md lists exactly the data readers, the clients reading
+    /// stdin on request and their sessions, and the code locations.
+    #[test]
+    fn the_documented_readers_and_locations_are_the_code() {
+        let set = |l: &[&'static str]| l.iter().copied().collect::<std::collections::BTreeSet<_>>();
+        assert_eq!(documented("**Known data readers**"), set(DATA_READERS));
+        let clients = documented("**Clients that read standard input on request**");
+        for name in STDIN_ON_REQUEST.iter().chain(catalog::SESSIONS) {
+            assert!(clients.contains(name), "{name} is not documented");
+        }
+        assert_eq!(
+            documented("refused when it is written into one of the **code locations**")
+                .into_iter()
+                .collect::<Vec<_>>(),
+            {
+                let mut v = files::CODE_LOCATIONS.to_vec();
+                v.sort_unstable();
+                v
+            }
+        );
     }
 
     /// docs/security.md lists exactly [`CODE_VARIABLES`].
