@@ -145,7 +145,7 @@ pub fn check(parsed: &Parsed) -> Result<(), ShellTemplateError> {
     let outer: Vec<(String, Taint)> = checker
         .vars
         .iter()
-        .filter(|(n, _)| !n.starts_with(['\0', '\u{1}', '\u{2}']))
+        .filter(|(n, _)| is_var(n))
         .map(|(n, t)| (n.clone(), *t))
         .collect();
     let _outer = Outer::set(outer);
@@ -233,6 +233,8 @@ struct Checker<'a> {
     namerefs: HashSet<String>,
     /// The script defines an alias.
     aliases: bool,
+    /// The standard input of the whole script (`bash -c '...' <<< {{ v }}`).
+    stdin: Option<Taint>,
 }
 
 #[derive(Default)]
@@ -263,6 +265,7 @@ impl<'a> Checker<'a> {
             files: false,
             namerefs: HashSet::new(),
             aliases: false,
+            stdin: None,
         };
         checker.collect(&parsed.script);
         checker.taint_vars();
@@ -401,7 +404,7 @@ impl<'a> Checker<'a> {
         for _ in 0..PASSES {
             let before = self.vars.len();
             let mut found = Vec::new();
-            self.vars_in(&self.parsed.script, None, &mut found);
+            self.vars_in(&self.parsed.script, self.stdin, &mut found);
             for (name, taint) in found {
                 self.vars.entry(name).or_insert(taint);
             }
@@ -447,7 +450,8 @@ impl<'a> Checker<'a> {
                 .chain(s.assignments.iter().map(|a| &a.word))
                 .chain(s.assignments.iter().flat_map(|a| a.array.iter().flatten()))
                 .find_map(|w| self.word_taint(w))
-                .or_else(|| s.redirects.iter().find_map(|r| self.redirect_taint(r))),
+                .or_else(|| s.redirects.iter().find_map(|r| self.redirect_taint(r)))
+                .or_else(|| self.substituted(s)),
             Command::Compound { body, redirects } => redirects
                 .iter()
                 .find_map(|r| self.redirect_taint(r))
@@ -707,6 +711,19 @@ impl<'a> Checker<'a> {
             }
             _ => {}
         }
+    }
+
+    /// `envsubst` prints the values of the (exported) variables it is given.
+    fn substituted(&self, s: &Simple) -> Option<Taint> {
+        let name = s.words.first().and_then(Word::literal)?;
+        if basename(&name) != "envsubst" {
+            return None;
+        }
+        self.vars
+            .iter()
+            .filter(|(n, _)| is_var(n))
+            .map(|(_, t)| *t)
+            .min()
     }
 
     fn command_taint_simple(&self, s: &Simple) -> Option<Taint> {
@@ -1029,12 +1046,14 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+        let substituted = self.substituted(s);
         let out = args
             .iter()
             .find_map(Arg::taint)
             .or(inputs.first().map(|i| i.taint))
             .or(assigned)
-            .or(r.names);
+            .or(r.names)
+            .or(substituted);
         let exec_only = s.words.len() == 1 && args[0].lit() == Some("exec");
         for w in writes {
             // `exec > >(cmd)`: everything the script prints from here on.
@@ -1203,6 +1222,11 @@ fn code_variable(t: Taint, name: &str) -> ShellTemplateError {
         format!("a template assigned to {name}, which bash or the programs it runs take as code"),
         format!("assign it to a variable of your own; {HINT_ENV}"),
     )
+}
+
+/// Whether a [`Checker::vars`] key is a variable (not a file or a flow).
+fn is_var(key: &str) -> bool {
+    !key.starts_with(['\0', '\u{1}', '\u{2}'])
 }
 
 /// The file name that stands for every computed name (`> "$f"`), as
@@ -1627,6 +1651,8 @@ fn evaluator(
         )
     };
     let mut program_given = false;
+    // The literal programs given (`awk '{ system($0) }'`), for [`runs_data`].
+    let mut programs: Vec<String> = Vec::new();
     let mut literal_script: Option<String> = None;
     let mut code_flag = false;
     let mut stdin_program = false;
@@ -1754,6 +1780,11 @@ fn evaluator(
                                 ),
                             ));
                         }
+                        programs.extend(if std::ptr::eq(arg, a) {
+                            Some(attached.clone())
+                        } else {
+                            arg.literal.clone()
+                        });
                         if e.shell_lines {
                             // `script -qc 'sh'`: the command line reads
                             // script's standard input.
@@ -1850,6 +1881,7 @@ fn evaluator(
                 if code_flag {
                     literal_script.clone_from(&a.literal);
                 }
+                programs.extend(a.literal.clone());
                 if !code_flag && matches!(a.lit(), Some("-" | "/dev/stdin")) {
                     // `deno run -`, `redis-cli --eval /dev/stdin`: the program is stdin.
                     stdin_program = true;
@@ -1878,6 +1910,21 @@ fn evaluator(
         }
         operands += 1;
         i += 1;
+    }
+    let data = args[1..]
+        .iter()
+        .find_map(Arg::taint)
+        .or(inputs.first().map(|i| i.taint));
+    if let Some(t) = data
+        && let Some(p) = programs.iter().find(|p| runs_data(name, p))
+    {
+        return Err(refuse(
+            t,
+            format!(
+                "the value reaches `{name}` as data, and its program `{p}` runs what it reads as code (system, eval, exec, a pipe to a command ...)"
+            ),
+            "keep values away from programs that run their input; check the value first with a case pattern",
+        ));
     }
     if let Some(text) = &literal_script
         && e.stdin
@@ -1910,6 +1957,137 @@ fn evaluator(
         }
     }
     Ok(())
+}
+
+/// Whether a literal `program` of the interpreter `name` runs its data as
+/// code: a call that evaluates or runs a command, by name. A heuristic on
+/// the script author's own program, erring on the side of refusing.
+fn runs_data(name: &str, program: &str) -> bool {
+    let words: &[&str] = match name {
+        "awk" | "gawk" | "mawk" | "nawk" => &[
+            "system", "getline", "|\"", "| \"", "|&", "print |", "printf |",
+        ],
+        "sed" | "gsed" => return sed_runs(program),
+        "perl" => &[
+            "system", "exec", "eval", "qx", "`", "open", "readpipe", "require", "do ",
+        ],
+        "python" | "python2" | "python3" | "pypy" | "pypy3" => &[
+            "exec",
+            "eval",
+            "system",
+            "popen",
+            "subprocess",
+            "spawn",
+            "__import__",
+            "compile",
+            "pickle",
+            "marshal",
+            "runpy",
+            "importlib",
+            "pty",
+        ],
+        "ruby" | "irb" => &[
+            "system", "exec", "eval", "`", "%x", "spawn", "popen", "open(", "send", "load",
+            "require",
+        ],
+        "node" | "nodejs" | "bun" | "deno" => &[
+            "eval",
+            "Function",
+            "child_process",
+            "exec",
+            "spawn",
+            "vm",
+            "import(",
+            "require(",
+        ],
+        "php" => &[
+            "eval",
+            "system",
+            "exec",
+            "passthru",
+            "popen",
+            "proc_open",
+            "`",
+            "assert",
+            "include",
+            "require",
+            "create_function",
+            "preg_replace",
+        ],
+        "lua" | "luajit" => &["load", "dofile", "os.execute", "io.popen", "require"],
+        "tclsh" | "wish" | "expect" => &["eval", "exec", "source", "uplevel", "subst", "open"],
+        "Rscript" | "R" => &["system", "eval", "parse", "source", "shell"],
+        _ => return false,
+    };
+    words.iter().any(|w| program.contains(w))
+}
+
+/// sed's `e` command and the `e` flag of `s` run a command (the `w` flag
+/// and command write a file, `r`/`R` read one: harmless here).
+fn sed_runs(program: &str) -> bool {
+    let b = program.as_bytes();
+    let mut i = 0;
+    // At the start of a command: skip blanks, an address and `!`.
+    let mut at_command = true;
+    while i < b.len() {
+        let c = b[i];
+        if at_command {
+            match c {
+                b' ' | b'\t' | b'\n' | b';' | b'{' | b'}' | b'!' | b',' | b'$' | b'0'..=b'9' => {
+                    i += 1;
+                    continue;
+                }
+                b'/' | b'\\' => {
+                    // A regex address: up to the closing delimiter.
+                    let d = if c == b'\\' {
+                        i += 1;
+                        b.get(i).copied().unwrap_or(b'/')
+                    } else {
+                        c
+                    };
+                    i += 1;
+                    while i < b.len() && b[i] != d {
+                        i += if b[i] == b'\\' { 2 } else { 1 };
+                    }
+                    i += 1;
+                    continue;
+                }
+                b'e' => return true,
+                b's' | b'y' if i + 1 < b.len() => {
+                    let d = b[i + 1];
+                    let mut k = i + 2;
+                    let mut seen = 0;
+                    while k < b.len() && seen < 2 {
+                        if b[k] == b'\\' {
+                            k += 2;
+                            continue;
+                        }
+                        if b[k] == d {
+                            seen += 1;
+                        }
+                        k += 1;
+                    }
+                    let flags_end = b[k.min(b.len())..]
+                        .iter()
+                        .position(|c| !c.is_ascii_alphanumeric())
+                        .map_or(b.len(), |p| k + p);
+                    if c == b's' && b[k.min(b.len())..flags_end].contains(&b'e') {
+                        return true;
+                    }
+                    i = flags_end;
+                    at_command = false;
+                    continue;
+                }
+                _ => at_command = false,
+            }
+        }
+        // The rest of a command, to its end.
+        if matches!(b[i], b';' | b'\n' | b'}' | b'{') {
+            at_command = true;
+        }
+        i += 1;
+    }
+    false
 }
 
 thread_local! {
@@ -1967,6 +2145,7 @@ fn nested_shell(
         )
     })?;
     let mut checker = Checker::new(&parsed, taint);
+    checker.stdin = stdin;
     if let Some(t) = positional {
         for p in POSITIONAL {
             checker.vars.insert((*p).to_owned(), t);
@@ -1982,6 +2161,7 @@ fn nested_shell(
         }
     });
     checker.taint_vars();
+    checker.files = checker.vars.keys().any(|k| k.starts_with('\0'));
     checker
         .script(&parsed.script, stdin)
         .and_then(|_| files::check(&checker.vars, &parsed.script))
@@ -2049,13 +2229,33 @@ fn perl_argv(args: &[Arg]) -> Result<(), ShellTemplateError> {
 }
 
 fn find(args: &[Arg], depth: usize) -> Result<(), ShellTemplateError> {
-    let paths = args[1..]
+    let starts: Vec<&Arg> = args[1..]
         .iter()
         .take_while(|a| {
             !a.lit()
                 .is_some_and(|l| l.starts_with('-') || l == "(" || l == "!")
         })
-        .find_map(Arg::taint);
+        .collect();
+    let paths = starts.iter().find_map(|a| a.taint());
+    // A start point may be an expression (`-exec`, `-delete`) when it starts
+    // with `-`: several such values, or one before an `-exec`, could join
+    // into `-exec cmd ;`.
+    let leading = starts
+        .iter()
+        .filter(|a| a.leading && a.taint().is_some())
+        .count();
+    let runs = args[1..]
+        .iter()
+        .any(|a| matches!(a.lit(), Some("-exec" | "-execdir" | "-ok" | "-okdir")));
+    if let Some(t) = paths
+        && (leading > 1 || (leading == 1 && runs))
+    {
+        return Err(refuse(
+            t,
+            "a template where `find` reads its start points: a value starting with `-` is an expression, such as -exec",
+            "put `./` or another literal before the value: find ./{{ ... }} ...",
+        ));
+    }
     let mut i = 1;
     while i < args.len() {
         if matches!(args[i].lit(), Some("-exec" | "-execdir" | "-ok" | "-okdir")) {

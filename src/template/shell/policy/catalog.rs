@@ -533,10 +533,22 @@ pub const EVALUATORS: &[Evaluator] = &[
         code: &["c", "cmd", "S"],
         file: &["s", "u"],
         stdin: true,
+        stdin_code: true,
         permute: true,
         what: "editor commands (which can run shell commands)",
         ..ev(
-            &["vim", "vi", "nvim", "ex", "view", "ed"],
+            &["vim", "vi", "nvim", "ex", "view"],
+            First::Data,
+            "write the value to a file with printf '%s' and edit the file",
+        )
+    },
+    Evaluator {
+        data: &["p"],
+        stdin: true,
+        stdin_code: true,
+        what: "editor commands (`!cmd` runs a shell command)",
+        ..ev(
+            &["ed", "red"],
             First::Data,
             "write the value to a file with printf '%s' and edit the file",
         )
@@ -846,7 +858,7 @@ pub const EVALUATORS: &[Evaluator] = &[
         what: "a playbook, extra variables (templated with Jinja) or ssh options",
         ..ev(
             &["ansible-playbook", "ansible-pull"],
-            First::Script,
+            First::AllCode,
             "read the value in the playbook from the environment: lookup('env', 'NAME')",
         )
     },

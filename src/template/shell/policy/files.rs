@@ -217,6 +217,11 @@ fn command_runs(command: &Command) -> Option<String> {
             if nested.is_some() {
                 return nested;
             }
+            if s.words.first().and_then(Word::literal).as_deref() == Some("coproc") {
+                return Some(
+                    "a coprocess, which reads what the script writes to its descriptor".to_owned(),
+                );
+            }
             let k = effective(&s.words)?;
             let Some(full) = s.words[k].literal() else {
                 return Some("a command whose name is computed".to_owned());

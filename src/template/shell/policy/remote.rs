@@ -54,13 +54,33 @@ pub const REMOTE_CODE: &[(&str, &[&str])] = &[
     ("oc", &["patch", "p", "overrides"]),
     ("helm", &["set", "set-string", "set-json"]),
     ("gh", &["shell"]),
+    ("curl", &["K", "config"]),
+    ("terraform", &["chdir"]),
 ];
 
 /// The salt clients: `salt TARGET FUNCTION ARGS...`.
 pub const SALT: &[&str] = &["salt", "salt-call", "salt-ssh"];
 
 /// Salt functions whose arguments are command lines or code.
-const SALT_CODE: &[&str] = &["cmd.", "state.single", "state.template_str", "file.managed"];
+const SALT_CODE: &[&str] = &[
+    "cmd.",
+    "state.",
+    "pkg.install",
+    "pkg.upgrade",
+    "pip.",
+    "npm.",
+    "gem.",
+    "file.",
+    "cron.",
+    "ssh.",
+    "archive.",
+    "cp.",
+    "git.",
+    "saltutil.",
+    "event.",
+    "schedule.",
+    "grains.set",
+];
 
 fn code_option<'a>(args: &'a [Arg], options: &[&str]) -> Option<(String, Taint)> {
     let mut i = 1;
