@@ -2343,9 +2343,40 @@ fn candidates(
     depth: usize,
 ) -> Result<(), ShellTemplateError> {
     const MAX: usize = 64;
-    let starts: Vec<usize> = (0..rest.len().saturating_sub(1))
-        .filter(|&k| rest[k].lit().is_some_and(|l| !l.starts_with('-')))
-        .collect();
+    // Flags known to take no argument: after only these (and `--x=y`), the
+    // first operand is the container or image for sure.
+    const NO_ARG: &[&str] = &[
+        "-i",
+        "-t",
+        "-it",
+        "-ti",
+        "--rm",
+        "-d",
+        "--detach",
+        "--interactive",
+        "--tty",
+        "--privileged",
+        "--init",
+        "-q",
+        "--quiet",
+        "--read-only",
+    ];
+    let first = rest
+        .iter()
+        .position(|a| a.lit().is_some_and(|l| !l.starts_with('-')))
+        .filter(|&k| {
+            rest[..k].iter().all(|a| {
+                a.lit().is_some_and(|l| {
+                    NO_ARG.contains(&l) || (l.starts_with("--") && l.contains('='))
+                })
+            })
+        });
+    let starts: Vec<usize> = match first {
+        Some(k) => (k + 1 < rest.len()).then_some(k).into_iter().collect(),
+        None => (0..rest.len().saturating_sub(1))
+            .filter(|&k| rest[k].lit().is_some_and(|l| !l.starts_with('-')))
+            .collect(),
+    };
     if starts.len() > MAX
         && let Some(t) = rest
             .iter()
