@@ -261,7 +261,7 @@ pub const ACCEPTED: &[(&str, Expected)] = &[
     ),
     (
         "while IFS= read -r l; do printf '<%s>' \"$l\"; done < <(printf '%s\\n' @V@)",
-        |p| p.split('\n').map(|l| format!("<{l}>")).collect(),
+        |p| p.split('\n').map(|l| ["<", l, ">"].concat()).collect(),
     ),
     ("x=@V@; printf '%s' \"${x^^}\"", |p| p.to_ascii_uppercase()),
     ("x=@V@; printf '%s' \"${#x}\"", |p| p.len().to_string()),

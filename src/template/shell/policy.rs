@@ -2025,12 +2025,12 @@ fn runs_data(name: &str, program: &str) -> bool {
 /// sed's `e` command and the `e` flag of `s` run a command (the `w` flag
 /// and command write a file, `r`/`R` read one: harmless here).
 fn sed_runs(program: &str) -> bool {
-    let b = program.as_bytes();
+    let bytes = program.as_bytes();
     let mut i = 0;
     // At the start of a command: skip blanks, an address and `!`.
     let mut at_command = true;
-    while i < b.len() {
-        let c = b[i];
+    while i < bytes.len() {
+        let c = bytes[i];
         if at_command {
             match c {
                 b' ' | b'\t' | b'\n' | b';' | b'{' | b'}' | b'!' | b',' | b'$' | b'0'..=b'9' => {
@@ -2041,37 +2041,37 @@ fn sed_runs(program: &str) -> bool {
                     // A regex address: up to the closing delimiter.
                     let d = if c == b'\\' {
                         i += 1;
-                        b.get(i).copied().unwrap_or(b'/')
+                        bytes.get(i).copied().unwrap_or(b'/')
                     } else {
                         c
                     };
                     i += 1;
-                    while i < b.len() && b[i] != d {
-                        i += if b[i] == b'\\' { 2 } else { 1 };
+                    while i < bytes.len() && bytes[i] != d {
+                        i += if bytes[i] == b'\\' { 2 } else { 1 };
                     }
                     i += 1;
                     continue;
                 }
                 b'e' => return true,
-                b's' | b'y' if i + 1 < b.len() => {
-                    let d = b[i + 1];
+                b's' | b'y' if i + 1 < bytes.len() => {
+                    let d = bytes[i + 1];
                     let mut k = i + 2;
                     let mut seen = 0;
-                    while k < b.len() && seen < 2 {
-                        if b[k] == b'\\' {
+                    while k < bytes.len() && seen < 2 {
+                        if bytes[k] == b'\\' {
                             k += 2;
                             continue;
                         }
-                        if b[k] == d {
+                        if bytes[k] == d {
                             seen += 1;
                         }
                         k += 1;
                     }
-                    let flags_end = b[k.min(b.len())..]
+                    let flags_end = bytes[k.min(bytes.len())..]
                         .iter()
                         .position(|c| !c.is_ascii_alphanumeric())
-                        .map_or(b.len(), |p| k + p);
-                    if c == b's' && b[k.min(b.len())..flags_end].contains(&b'e') {
+                        .map_or(bytes.len(), |p| k + p);
+                    if c == b's' && bytes[k.min(bytes.len())..flags_end].contains(&b'e') {
                         return true;
                     }
                     i = flags_end;
@@ -2082,7 +2082,7 @@ fn sed_runs(program: &str) -> bool {
             }
         }
         // The rest of a command, to its end.
-        if matches!(b[i], b';' | b'\n' | b'}' | b'{') {
+        if matches!(bytes[i], b';' | b'\n' | b'}' | b'{') {
             at_command = true;
         }
         i += 1;
@@ -2165,7 +2165,7 @@ fn nested_shell(
     checker
         .script(&parsed.script, stdin)
         .and_then(|_| files::check(&checker.vars, &parsed.script))
-        .and_then(|_| checker.evaluated_vars())
+        .and_then(|()| checker.evaluated_vars())
         .map_err(|e| nested(format!("and in that script {}", e.message), e.hint))
 }
 

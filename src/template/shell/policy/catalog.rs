@@ -141,6 +141,10 @@ pub enum First {
 
 /// A program that runs code it is given, and on which channels.
 #[derive(Debug)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent facts about each program, read one by one in the catalog"
+)]
 pub struct Evaluator {
     pub names: &'static [&'static str],
     /// Options whose argument is program text (short letters or long names).

@@ -82,7 +82,7 @@ const SALT_CODE: &[&str] = &[
     "grains.set",
 ];
 
-fn code_option<'a>(args: &'a [Arg], options: &[&str]) -> Option<(String, Taint)> {
+fn code_option(args: &[Arg], options: &[&str]) -> Option<(String, Taint)> {
     let mut i = 1;
     while i < args.len() {
         let a = &args[i];
