@@ -1650,6 +1650,66 @@ pub const REFUSED: &[(&str, &str)] = &[
         "printf '%s' @V@ | bash -c 'source <(cat)'",
         "the value reaches the standard input of `bash -c '...'`",
     ),
+    (
+        "printf '%s\\n' @V@ >> ~/.bash_aliases",
+        "the value is written into ~/.bash_aliases, a file the system runs or loads as code (shell ",
+    ),
+    (
+        "cd /etc/cron.d && printf '%s\\n' @V@ > job",
+        "the value is written into /etc/cron.d/job, a file the system runs or loads as code (shell ",
+    ),
+    (
+        "cd /etc; printf '%s\\n' @V@ > cron.d/job",
+        "the value is written into /etc/cron.d/job, a file the system runs or loads as code (shell ",
+    ),
+    (
+        "cd @V@; printf '%s\\n' @V@ > job",
+        "the value is written into a file in a script that changes into a computed directory (`cd \"",
+    ),
+    (
+        "cd \"$(mktemp -d)\"; printf '%s' @V@ > out.txt",
+        "the value is written into a file in a script that changes into a computed directory (`cd \"",
+    ),
+    (
+        "cd \"$HOME\"; printf '%s' @V@ >> .bashrc",
+        "the value is written into $HOME/.bashrc, a file the system runs or loads as code (shell st",
+    ),
+    (
+        "tar -xf @V@ -C /etc/cron.d",
+        "the value is written into /etc/cron.d, a file the system runs or loads as code (shell star",
+    ),
+    (
+        "printf '%s' @V@ > /usr/lib/python3/dist-packages/x.pth",
+        "the value is written into /usr/lib/python3/dist-packages/x.pth, a file the system runs or ",
+    ),
+    (
+        "git config core.fsmonitor \"x@V@\"",
+        "a template in `git ... config` of the setting `core.fsmonitor`",
+    ),
+    (
+        "git config --global core.hooksPath \"/tmp/@V@\"",
+        "a template in `git ... config` of the setting `core.hooksPath`",
+    ),
+    (
+        "aws configure set credential_process \"x@V@\"",
+        "a template in `aws ... set` of the setting `credential_process`",
+    ),
+    (
+        "helm plugin install @V@",
+        "a template in `helm`'s plugin or extension install",
+    ),
+    (
+        "gh extension install @V@",
+        "a template in `gh`'s plugin or extension install",
+    ),
+    (
+        "kubectl krew install @V@",
+        "a template in `kubectl`'s plugin or extension install",
+    ),
+    (
+        "kubectl config set-credentials u --exec-command=@V@",
+        "the value is in `kubectl --exec-command`, whose argument is code, a script or settings par",
+    ),
 ];
 
 /// Contexts accepted by `validate` whose programs are not run here (cloud
@@ -1807,4 +1867,8 @@ pub const VALIDATED: &[&str] = &[
     "flock /tmp/l printf '%s' @V@",
     "env X=@V@ printenv X",
     "zip -r out.zip ./@V@",
+    "cd /tmp; printf '%s' @V@ > out.txt; cat out.txt",
+    "git config user.email \"ops+@V@@example.com\"",
+    "aws configure set region @V@",
+    "kubectl logs -p @V@",
 ];

@@ -25,6 +25,10 @@ use crate::template::shell::parse::{Command, Compound, Part, Script, Word};
 /// A path is matched after `~/`, `$HOME/` and `./` are taken away.
 pub const CODE_LOCATIONS: &[&str] = &[
     ".bashrc",
+    ".bash_aliases",
+    ".bashrc.d/",
+    ".local/bin/",
+    ".config/environment.d/",
     ".bash_profile",
     ".bash_login",
     ".bash_logout",
@@ -92,6 +96,12 @@ pub const CODE_LOCATIONS: &[&str] = &[
     "/etc/NetworkManager/dispatcher.d/",
     "/etc/dhcp/dhclient-exit-hooks.d/",
     "/etc/git",
+    "/etc/bash_completion.d/",
+    "/usr/share/bash-completion/",
+    "/etc/rc.d/",
+    "/etc/init/",
+    "site-packages/",
+    "dist-packages/",
     "/usr/local/bin/",
     "/usr/local/sbin/",
     "/usr/bin/",
@@ -277,15 +287,76 @@ fn command_runs(command: &Command) -> Option<String> {
     }
 }
 
+/// The directories the script changes into (`cd`, `pushd`), as path texts.
+fn directories(script: &Script, out: &mut Vec<String>) {
+    for command in script.pipelines.iter().flat_map(|p| &p.commands) {
+        match command {
+            Command::Simple(s) => {
+                if let Some(k) = effective(&s.words)
+                    && matches!(s.words[k].literal().as_deref(), Some("cd" | "pushd"))
+                {
+                    out.extend(
+                        s.words[k + 1..]
+                            .iter()
+                            .map(path_text)
+                            .filter(|p| !p.starts_with('-')),
+                    );
+                }
+            }
+            Command::Compound { body, .. } => match body {
+                Compound::Lists(lists) => lists.iter().for_each(|l| directories(l, out)),
+                Compound::For { body, .. } => directories(body, out),
+                Compound::Case { arms, .. } => arms.iter().for_each(|(_, l)| directories(l, out)),
+                Compound::Cond(_) | Compound::Arith => {}
+            },
+            Command::Function { body, .. } => {
+                let body = Script {
+                    pipelines: vec![crate::template::shell::parse::Pipeline {
+                        commands: vec![(**body).clone()],
+                    }],
+                };
+                directories(&body, out);
+            }
+        }
+    }
+}
+
 /// The file rules, once the taint of every variable and file is known.
 pub(super) fn check(
     vars: &HashMap<String, Taint>,
     script: &Script,
 ) -> Result<(), ShellTemplateError> {
-    let mut targets: Vec<(&str, Taint)> = vars
+    let mut targets: Vec<(String, Taint)> = vars
         .iter()
-        .filter_map(|(k, t)| k.strip_prefix('\u{1}').map(|p| (p, *t)))
+        .filter_map(|(k, t)| k.strip_prefix('\u{1}').map(|p| (p.to_owned(), *t)))
         .collect();
+    if !targets.is_empty() {
+        // `cd /etc/cron.d; printf ... > job`: relative names under each
+        // directory the script changes into.
+        let mut dirs = Vec::new();
+        directories(script, &mut dirs);
+        let relative: Vec<(String, Taint)> = targets
+            .iter()
+            .filter(|(p, _)| !p.starts_with(['/', '~', '$']))
+            .flat_map(|(p, t)| dirs.iter().map(move |d| (format!("{d}/{p}"), *t)))
+            .collect();
+        targets.extend(relative);
+        if let Some(t) = targets.first().map(|(_, t)| *t)
+            && dirs.iter().any(|d| {
+                let rest = ["$HOME", "${HOME}", "~"]
+                    .iter()
+                    .find_map(|h| d.strip_prefix(h))
+                    .unwrap_or(d);
+                rest.contains('?') || rest.contains('$')
+            })
+        {
+            return Err(refuse(
+                t,
+                "the value is written into a file in a script that changes into a computed directory (`cd \"$dir\"`): the file may be a shell startup file, a cron job or another file the system runs",
+                "write the file with an absolute, literal path",
+            ));
+        }
+    }
     targets.sort_unstable();
     if let Some((path, t)) = targets.iter().find(|(p, _)| code_location(p)) {
         return Err(refuse(

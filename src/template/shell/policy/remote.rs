@@ -50,13 +50,47 @@ pub const REMOTE_CODE: &[(&str, &[&str])] = &[
             "payload",
         ],
     ),
-    ("kubectl", &["patch", "p", "overrides"]),
-    ("oc", &["patch", "p", "overrides"]),
+    (
+        "kubectl",
+        &[
+            "patch",
+            "p",
+            "overrides",
+            "exec-command",
+            "exec-arg",
+            "auth-provider-arg",
+        ],
+    ),
+    (
+        "oc",
+        &[
+            "patch",
+            "p",
+            "overrides",
+            "exec-command",
+            "exec-arg",
+            "auth-provider-arg",
+        ],
+    ),
     ("helm", &["set", "set-string", "set-json"]),
     ("gh", &["shell"]),
     ("curl", &["K", "config"]),
     ("terraform", &["chdir"]),
 ];
+
+/// `git config` keys that hold plain data.
+const GIT_DATA_KEYS: &[&str] = &[
+    "user.name",
+    "user.email",
+    "init.defaultbranch",
+    "pull.rebase",
+    "push.default",
+    "core.autocrlf",
+    "color.ui",
+];
+
+/// `aws configure set` keys that hold plain data.
+const AWS_DATA_KEYS: &[&str] = &["region", "output"];
 
 /// The salt clients: `salt TARGET FUNCTION ARGS...`.
 pub const SALT: &[&str] = &["salt", "salt-call", "salt-ssh"];
@@ -127,17 +161,61 @@ pub(super) fn check(name: &str, args: &[Arg]) -> Result<(), ShellTemplateError> 
             "define the alias literally",
         ));
     }
+    let lits: Vec<Option<&str>> = args.iter().map(Arg::lit).collect();
+    let has = |w: &str| lits.contains(&Some(w));
+    // `helm plugin install V`, `gh extension install V`, `kubectl krew install V`.
+    if (has("plugin") || has("plugins") || has("extension") || has("krew"))
+        && (has("install") || has("add") || has("upgrade"))
+        && let Some(t) = args[1..].iter().find_map(Arg::taint)
+    {
+        return Err(refuse(
+            t,
+            format!(
+                "a template in `{name}`'s plugin or extension install: it installs code that runs"
+            ),
+            "install plugins with a literal name or URL",
+        ));
+    }
+    // `git config core.fsmonitor V`, `aws configure set credential_process V`:
+    // settings that name commands. Only plain data keys take a value.
+    let setting = match name {
+        "git" if has("config") => Some(("config", GIT_DATA_KEYS)),
+        "aws" if has("configure") => Some(("set", AWS_DATA_KEYS)),
+        _ => None,
+    };
+    if let Some((sub, keys)) = setting
+        && let Some(k) = lits.iter().position(|l| *l == Some(sub))
+        && let Some(t) = args[k + 1..].iter().find_map(Arg::taint)
+    {
+        let key = args[k + 1..]
+            .iter()
+            .find(|a| !a.lit().is_some_and(|l| l.starts_with('-')))
+            .and_then(Arg::lit)
+            .unwrap_or("");
+        let lower = key.to_ascii_lowercase();
+        if !keys
+            .iter()
+            .any(|d| lower == *d || lower.ends_with(&format!(".{d}")))
+        {
+            return Err(refuse(
+                t,
+                format!(
+                    "a template in `{name} ... {sub}` of the setting `{key}`: settings such as core.fsmonitor, core.pager, alias.*, credential_process name commands to run"
+                ),
+                format!("only these settings take a value: {}", keys.join(", ")),
+            ));
+        }
+    }
     let Some((_, options)) = REMOTE_CODE.iter().find(|(n, _)| *n == name) else {
         return Ok(());
     };
-    if matches!(name, "kubectl" | "oc")
-        && !args
-            .iter()
-            .any(|a| matches!(a.lit(), Some("patch" | "run" | "debug")))
-    {
-        return Ok(());
-    }
-    if let Some((opt, t)) = code_option(args, options) {
+    // `-p` is a patch only for `patch` (`kubectl logs -p` is --previous).
+    let options: Vec<&str> = options
+        .iter()
+        .copied()
+        .filter(|o| *o != "p" || !matches!(name, "kubectl" | "oc") || has("patch"))
+        .collect();
+    if let Some((opt, t)) = code_option(args, &options) {
         return Err(refuse(
             t,
             format!(
