@@ -956,11 +956,11 @@ pub const REFUSED: &[(&str, &str)] = &[
     ),
     (
         "git config core.pager @V@",
-        "a template where `git` reads options",
+        "a template in `git ... config` of the setting `core.pager`",
     ),
     (
         "git config alias.x @V@",
-        "a template where `git` reads options",
+        "a template in `git ... config` of the setting `alias.x`",
     ),
     (
         "echo @V@ > .git/hooks/pre-commit",
