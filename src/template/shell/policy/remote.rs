@@ -161,6 +161,11 @@ pub(super) fn check(name: &str, args: &[Arg]) -> Result<(), ShellTemplateError> 
             "define the alias literally",
         ));
     }
+    let plugin = |a: &Arg| matches!(a.lit(), Some("plugin" | "plugins" | "extension" | "krew"));
+    if name != "git" && !REMOTE_CODE.iter().any(|(n, _)| *n == name) && !args.iter().any(plugin) {
+        // Most commands: nothing here to check.
+        return Ok(());
+    }
     let lits: Vec<Option<&str>> = args.iter().map(Arg::lit).collect();
     let has = |w: &str| lits.contains(&Some(w));
     // `helm plugin install V`, `gh extension install V`, `kubectl krew install V`.
