@@ -225,6 +225,83 @@ pub const ACCEPTED: &[(&str, Expected)] = &[
         "printf '%s' @V@ > w@N@.txt; cp w@N@.txt v@N@.txt; cat v@N@.txt",
         same,
     ),
+    // Issue 9, third round: data readers on stdin, positional parameters,
+    // files that are written but never run.
+    ("printf '%s' @V@ | base64 | base64 -d", same),
+    ("printf '%s' @V@ | gzip | gzip -dc", same),
+    ("printf '%s' @V@ | xxd -p | xxd -r -p", same),
+    ("printf '%s' @V@ | dd status=none", same),
+    ("printf '%s' @V@ | head -c 100000 | cat", same),
+    ("printf '%s' @V@ | wc -c", |p| format!("{}\n", p.len())),
+    ("printf '%s\\n' @V@ | grep -c ''", |p| {
+        format!("{}\n", p.matches('\n').count() + 1)
+    }),
+    ("printf '%s' @V@ | tr a-z A-Z", |p| p.to_ascii_uppercase()),
+    ("printf '%s' @V@ | sed 's/e/E/g'", |p| p.replace('e', "E")),
+    ("printf '%s' @V@ | perl -pe 's/a/b/g'", |p| {
+        p.replace('a', "b")
+    }),
+    (
+        "printf '%s' @V@ | python3 -c 'import sys; sys.stdout.write(sys.stdin.read().upper())'",
+        |p| p.to_ascii_uppercase(),
+    ),
+    ("printf '%s' @V@ | jq -Rj .", joined),
+    ("printf '%s' @V@ | tee t@N@a.txt | cat", same),
+    (
+        "printf '%s' @V@ | cp /dev/stdin c@N@.txt; cat c@N@.txt",
+        same,
+    ),
+    (
+        "mkdir -p m@N@ && printf '%s' @V@ > m@N@/f && cat m@N@/f",
+        same,
+    ),
+    (
+        "printf '%s' @V@ | { IFS= read -r -d '' x || true; printf '%s' \"$x\"; }",
+        same,
+    ),
+    (
+        "while IFS= read -r l; do printf '<%s>' \"$l\"; done < <(printf '%s\\n' @V@)",
+        |p| p.split('\n').map(|l| ["<", l, ">"].concat()).collect(),
+    ),
+    ("x=@V@; printf '%s' \"${x^^}\"", |p| p.to_ascii_uppercase()),
+    ("x=@V@; printf '%s' \"${#x}\"", |p| p.len().to_string()),
+    ("x=@V@; [[ $x == \"$x\" ]] && printf '%s' \"$x\"", same),
+    ("printf -v out '%s' @V@; printf '%s' \"$out\"", same),
+    (
+        "a=(@V@); for e in \"${a[@]}\"; do printf '%s' \"$e\"; done",
+        same,
+    ),
+    ("declare -A m=([k]=@V@); printf '%s' \"${m[k]}\"", same),
+    ("f() { printf '%s' \"$1\"; }; f @V@", same),
+    ("f() { for a; do printf '%s' \"$a\"; done; }; f @V@", same),
+    (
+        "f() { for a in \"$@\"; do printf '[%s]' \"$a\"; done; }; f @V@ @V@",
+        |p| format!("[{p}][{p}]"),
+    ),
+    (
+        "f() { local x=$1; shift; printf '%s' \"$x\"; }; f @V@",
+        same,
+    ),
+    ("g() { printf '%s' \"${@:2}\"; }; g a @V@", same),
+    (
+        "log() { printf '%s' \"$*\" >> l@N@.txt; }; log @V@; cat l@N@.txt",
+        same,
+    ),
+    ("timeout 5 printf '%s' @V@", same),
+    ("nice -n 5 printf '%s' @V@", same),
+    ("flock l@N@.lock printf '%s' @V@", same),
+    ("env X=@V@ printenv X", line),
+    ("f() { cat; }; printf '%s' @V@ | f", same),
+    (
+        "printf '%s' @V@ | awk '$1 == \"x\" || $2 == \"y\" { n++ } END { printf \"%d\", NR }'",
+        |p| {
+            if p.is_empty() {
+                "0".to_owned()
+            } else {
+                (p.matches('\n').count() + 1).to_string()
+            }
+        },
+    ),
 ];
 
 /// Contexts that would run the value as code: refused, naming the flow.
@@ -550,4 +627,1248 @@ pub const REFUSED: &[(&str, &str)] = &[
         "printf '%s' @V@ > w@N@.sh; cp w@N@.sh v@N@.sh; sh v@N@.sh",
         "a file the script writes",
     ),
+    // Issue 9, third round: stdin of unknown programs, positional
+    // parameters, remote runners, files that run, programs that run their
+    // data (the new on-call engineer's and the attacker's scripts).
+    (
+        "printf '%s' @V@ | dd of=s.sh; bash s.sh",
+        "the value reaches the program file of `bash` through a process substitution or a file the ",
+    ),
+    (
+        "echo @V@ | install /dev/stdin s.sh; bash s.sh",
+        "the value reaches the program file of `bash` through a process substitution or a file the ",
+    ),
+    (
+        "g() { for a; do eval \"$a\"; done; }; g @V@",
+        "the value is an operand of `eval`",
+    ),
+    (
+        "echo @V@ | parallel",
+        "the value reaches parallel's standard input through a pipe",
+    ),
+    (
+        "echo @V@ | script -qc sh",
+        "the value reaches the standard input of `script -c '...'`",
+    ),
+    (
+        "echo @V@ | tcsh",
+        "the value reaches tcsh's standard input through a pipe",
+    ),
+    (
+        "echo @V@ | csh",
+        "the value reaches csh's standard input through a pipe",
+    ),
+    (
+        "echo @V@ | rc",
+        "the value reaches rc's standard input through a pipe",
+    ),
+    (
+        "echo @V@ | nu",
+        "the value reaches nu's standard input through a pipe",
+    ),
+    (
+        "echo @V@ | elvish",
+        "the value reaches elvish's standard input through a pipe",
+    ),
+    (
+        "echo @V@ | xonsh",
+        "the value reaches xonsh's standard input through a pipe",
+    ),
+    (
+        "echo @V@ | python3.11",
+        "the value reaches python3's standard input through a pipe",
+    ),
+    (
+        "echo @V@ | deno run -",
+        "the value reaches deno's standard input (read as the program file -) through a pipe",
+    ),
+    (
+        "echo @V@ | bun run -",
+        "the value reaches bun's standard input (read as the program file -) through a pipe",
+    ),
+    (
+        "echo @V@ | julia",
+        "the value reaches julia's standard input through a pipe",
+    ),
+    (
+        "echo @V@ | ghci",
+        "the value reaches ghci's standard input through a pipe",
+    ),
+    (
+        "echo @V@ | guile",
+        "the value reaches guile's standard input through a pipe",
+    ),
+    (
+        "echo @V@ | sbcl",
+        "the value reaches sbcl's standard input through a pipe",
+    ),
+    (
+        "echo @V@ | clisp",
+        "the value reaches clisp's standard input through a pipe",
+    ),
+    (
+        "echo @V@ | racket",
+        "the value reaches racket's standard input through a pipe",
+    ),
+    (
+        "echo @V@ | ed",
+        "the value reaches ed's standard input through a pipe",
+    ),
+    (
+        "echo @V@ | ex",
+        "the value reaches ex's standard input through a pipe",
+    ),
+    (
+        "echo @V@ | sqlplus",
+        "the value reaches sqlplus's standard input through a pipe",
+    ),
+    (
+        "echo @V@ | cqlsh",
+        "the value reaches cqlsh's standard input through a pipe",
+    ),
+    (
+        "echo @V@ | mongosh",
+        "the value reaches mongosh's standard input through a pipe",
+    ),
+    (
+        "echo @V@ | redis-cli --eval /dev/stdin",
+        "the value reaches redis-cli's standard input (read as the program file /dev/stdin) through",
+    ),
+    (
+        "echo @V@ | kubectl apply -f -",
+        "the value reaches kubectl's standard input through a pipe",
+    ),
+    (
+        "echo @V@ | gcloud compute ssh vm",
+        "the value reaches gcloud's standard input through a pipe",
+    ),
+    (
+        "echo @V@ | aws ssm start-session",
+        "the value reaches aws's standard input through a pipe",
+    ),
+    (
+        "ansible all -m shell -a @V@",
+        "the value is the argument of `ansible -a`",
+    ),
+    (
+        "salt '*' cmd.run @V@",
+        "the value is an argument of `salt ... cmd.run`",
+    ),
+    (
+        "curl --config <(echo @V@) http://x",
+        "the value is in `curl --config`, whose argument is code, a script or settings parsed from ",
+    ),
+    (
+        "wget -e @V@ http://x",
+        "the value is the argument of `wget -e`",
+    ),
+    (
+        "zip x.zip f -TT @V@",
+        "a template where `zip` reads options",
+    ),
+    ("psql @V@", "a template where `psql` reads options"),
+    (
+        "openssl req -config <(echo @V@)",
+        "the value reaches a file that openssl reads",
+    ),
+    (
+        "ln -s @V@ f; bash f",
+        "the value reaches the program file of `bash` through a process substitution or a file the ",
+    ),
+    (
+        "cp @V@ s.sh; bash s.sh",
+        "the value reaches the program file of `bash` through a process substitution or a file the ",
+    ),
+    (
+        "install @V@ s.sh; sh s.sh",
+        "the value reaches the program file of `sh` through a process substitution or a file the sc",
+    ),
+    (
+        "curl -o s.sh @V@; sh s.sh",
+        "the value reaches the program file of `sh` through a process substitution or a file the sc",
+    ),
+    (
+        "kubectl exec -i pod -- sh <<< @V@",
+        "the value reaches sh's standard input through a here-string",
+    ),
+    (
+        "kubectl exec pod -- sh -c @V@",
+        "the value is the script of `sh -c`",
+    ),
+    (
+        "kubectl exec pod -- psql -c @V@",
+        "the value is the argument of `psql -c`",
+    ),
+    (
+        "kubectl patch deploy app -p \"{\\\"spec\\\":{\\\"replicas\\\":@V@}}\"",
+        "the value is in `kubectl -p`, whose argument is code, a script or settings parsed from tex",
+    ),
+    (
+        "kubectl run tmp --image=busybox --restart=Never -- sh -c @V@",
+        "the value is the script of `sh -c`",
+    ),
+    (
+        "kubectl run tmp --image=busybox --overrides=@V@",
+        "the value is in `kubectl --overrides`, whose argument is code, a script or settings parsed",
+    ),
+    (
+        "kubectl apply -f - <<EOF\napiVersion: v1\nkind: ConfigMap\ndata:\n  k: @V@\nEOF",
+        "the value reaches kubectl's standard input through a heredoc",
+    ),
+    (
+        "printf '%s' @V@ | kubectl create secret generic s --from-file=p=/dev/stdin",
+        "the value reaches kubectl's standard input through a pipe",
+    ),
+    (
+        "kubectl debug node/n -it --image=busybox -- chroot /host sh -c @V@",
+        "the value is the script of `sh -c`",
+    ),
+    (
+        "aws ssm send-command --document-name AWS-RunShellScript --parameters commands=@V@ --targets Key=tag:x,Values=y",
+        "the value is in `aws --parameters`, whose argument is code, a script or settings parsed fr",
+    ),
+    (
+        "aws ssm send-command --document-name AWS-RunShellScript --parameters \"commands=[\\\"@V@\\\"]\"",
+        "the value is in `aws --parameters`, whose argument is code, a script or settings parsed fr",
+    ),
+    (
+        "aws ec2 run-instances --image-id ami-1 --user-data @V@",
+        "the value is in `aws --user-data`, whose argument is code, a script or settings parsed fro",
+    ),
+    (
+        "aws ecs run-task --cluster c --task-definition t --overrides @V@",
+        "the value is in `aws --overrides`, whose argument is code, a script or settings parsed fro",
+    ),
+    (
+        "aws ecs execute-command --cluster c --task t --command @V@ --interactive",
+        "the value is in `aws --command`, whose argument is code, a script or settings parsed from ",
+    ),
+    (
+        "aws lambda invoke --function-name f --payload @V@ out.json",
+        "the value is in `aws --payload`, whose argument is code, a script or settings parsed from ",
+    ),
+    (
+        "printf '%s' @V@ | aws s3 cp - s3://b/k",
+        "the value reaches aws's standard input through a pipe",
+    ),
+    (
+        "gcloud compute ssh vm --command @V@",
+        "the value is in `gcloud --command`, whose argument is code, a script or settings parsed fr",
+    ),
+    (
+        "gcloud compute ssh vm --command=\"@V@\"",
+        "the value is in `gcloud --command`, whose argument is code, a script or settings parsed fr",
+    ),
+    (
+        "gcloud compute ssh @V@",
+        "a template where `gcloud ... ssh` reads options",
+    ),
+    (
+        "gcloud compute ssh vm -- @V@",
+        "the value is after `--` of `gcloud ... ssh`: ssh options or the remote command line",
+    ),
+    (
+        "gcloud compute instances add-metadata vm --metadata startup-script=@V@",
+        "the value is in `gcloud --metadata`, whose argument is code, a script or settings parsed f",
+    ),
+    (
+        "az vm run-command invoke -g rg -n vm --command-id RunShellScript --scripts @V@",
+        "the value is in `az --scripts`, whose argument is code, a script or settings parsed from t",
+    ),
+    (
+        "az ssh vm -n vm -- @V@",
+        "the value is after `--` of `az ... ssh`: ssh options or the remote command line",
+    ),
+    (
+        "az aks command invoke -g rg -n aks --command @V@",
+        "the value is in `az --command`, whose argument is code, a script or settings parsed from t",
+    ),
+    (
+        "psql -v v=@V@ -f q.sql",
+        "the value is the argument of `psql -v`",
+    ),
+    (
+        "psql -c \"select '@V@'\"",
+        "the value is the argument of `psql -c`",
+    ),
+    (
+        "psql <<EOF\nselect '@V@';\nEOF",
+        "the value reaches psql's standard input through a heredoc",
+    ),
+    (
+        "mysql -e \"select '@V@'\"",
+        "the value is the argument of `mysql -e`",
+    ),
+    ("mysql @V@", "a template where `mysql` reads options"),
+    (
+        "echo @V@ | mysql app",
+        "the value reaches mysql's standard input through a pipe",
+    ),
+    (
+        "redis-cli GET @V@",
+        "the value is an operand of `redis-cli`",
+    ),
+    (
+        "redis-cli EVAL \"return 1\" 0 @V@",
+        "the value is an operand of `redis-cli`",
+    ),
+    (
+        "systemd-run --unit x -p ExecStartPre=@V@ true",
+        "a template among the options of `systemd-run`, where a value starting with `-` would chang",
+    ),
+    (
+        "systemd-run --unit x sh -c @V@",
+        "the value is the script of `sh -c`",
+    ),
+    (
+        "docker exec box sh -c @V@",
+        "the value is the script of `sh -c`",
+    ),
+    (
+        "docker exec -i box sh <<< @V@",
+        "the value reaches sh's standard input through a here-string",
+    ),
+    (
+        "printf '%s' @V@ | docker run -i --rm alpine",
+        "the value reaches the standard input of the command `docker` runs through a pipe",
+    ),
+    (
+        "docker build -t img - <<< @V@",
+        "the value reaches docker's standard input through a here-string",
+    ),
+    (
+        "docker run --rm --entrypoint sh alpine -c @V@",
+        "a template in a `docker` command with --entrypoint",
+    ),
+    (
+        "docker compose exec app sh -c @V@",
+        "the value is the script of `sh -c`",
+    ),
+    ("git checkout @V@", "a template where `git` reads options"),
+    (
+        "git -c core.sshCommand=@V@ fetch",
+        "the value is the argument of `git -c`",
+    ),
+    ("git clone @V@", "a template where `git` reads options"),
+    (
+        "git config user.name @V@",
+        "a template where `git` reads options",
+    ),
+    (
+        "git config core.pager @V@",
+        "a template in `git ... config` of the setting `core.pager`",
+    ),
+    (
+        "git config alias.x @V@",
+        "a template in `git ... config` of the setting `alias.x`",
+    ),
+    (
+        "echo @V@ > .git/hooks/pre-commit",
+        "the value is written into .git/hooks/pre-commit, a file the system runs or loads as code (",
+    ),
+    (
+        "rsync -a @V@ backup/",
+        "a template where `rsync` reads options",
+    ),
+    (
+        "rsync -e @V@ -a src host:dst",
+        "the value is the argument of `rsync -e`",
+    ),
+    (
+        "rsync --rsync-path=@V@ -a src host:dst",
+        "the value is the argument of `rsync --rsync-path`",
+    ),
+    (
+        "tar --to-command=@V@ -xf a.tar",
+        "the value is the argument of `tar --to-command`",
+    ),
+    (
+        "tar -I @V@ -cf a.tar dir",
+        "the value is the argument of `tar -I`",
+    ),
+    (
+        "printf '%s' @V@ | tar -x",
+        "the value reaches tar's standard input through a pipe",
+    ),
+    (
+        "jq -r \".items[] | select(.name == \\\"@V@\\\")\" data.json",
+        "the value is an operand of `jq`",
+    ),
+    (
+        "yq -i \".a = \\\"@V@\\\"\" f.yaml",
+        "the value is an operand of `yq`",
+    ),
+    (
+        "sed -i \"s/old/@V@/\" f.conf",
+        "the value is an operand of `sed`",
+    ),
+    ("awk \"/@V@/\" f.txt", "the value is an operand of `awk`"),
+    (
+        "printf '%s' @V@ | base64 -d | sh",
+        "the value reaches sh's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | base64 -d > run.sh; bash run.sh",
+        "the value reaches the program file of `bash` through a process substitution or a file the ",
+    ),
+    (
+        "echo @V@ >> ~/.bashrc",
+        "the value is written into ~/.bashrc, a file the system runs or loads as code (shell startu",
+    ),
+    (
+        "echo @V@ >> \"$HOME/.bashrc\"",
+        "the value is written into $HOME/.bashrc, a file the system runs or loads as code (shell st",
+    ),
+    (
+        "echo @V@ | sudo tee -a /etc/sudoers.d/x",
+        "the value is written into /etc/sudoers.d/x, a file the system runs or loads as code (shell",
+    ),
+    (
+        "echo @V@ | sudo tee /etc/cron.d/job",
+        "the value is written into /etc/cron.d/job, a file the system runs or loads as code (shell ",
+    ),
+    (
+        "echo @V@ > /etc/systemd/system/x.service",
+        "the value is written into /etc/systemd/system/x.service, a file the system runs or loads a",
+    ),
+    (
+        "echo @V@ >> ~/.ssh/authorized_keys",
+        "the value is written into ~/.ssh/authorized_keys, a file the system runs or loads as code ",
+    ),
+    (
+        "printf '%s\n' @V@ > /tmp/report.txt; mail -s report ops < /tmp/report.txt",
+        "the value reaches mail's standard input through a file the script writes the value into",
+    ),
+    (
+        "printf '%s\n' @V@ > /tmp/msg.txt; ./notify.sh /tmp/msg.txt",
+        "the value reaches a file that notify.sh reads",
+    ),
+    (
+        "printf '%s\n' @V@ > ./vars.env; . ./vars.env",
+        "the value reaches the program file of `.` through a process substitution or a file the scr",
+    ),
+    (
+        "printf 'X=%s\n' @V@ > /tmp/env; set -a; source /tmp/env",
+        "the value reaches the program file of `source` through a process substitution or a file th",
+    ),
+    (
+        "curl -K @V@ http://x",
+        "the value is in `curl -K`, whose argument is code, a script or settings parsed from text t",
+    ),
+    (
+        "curl -o out.bin @V@; chmod +x out.bin",
+        "the value is written into a file or chooses the name of one",
+    ),
+    (
+        "curl -fsSL @V@ | bash",
+        "the value reaches bash's standard input through a pipe",
+    ),
+    (
+        "curl -fsSL @V@ | sh -s -- --yes",
+        "the value reaches sh's standard input through a pipe",
+    ),
+    (
+        "wget -qO- @V@ | sh",
+        "a template where `wget` reads options",
+    ),
+    ("wget @V@", "a template where `wget` reads options"),
+    (
+        "ssh host \"systemctl restart @V@\"",
+        "the value is part of the remote command of `ssh`",
+    ),
+    (
+        "printf '%s' @V@ | ssh host sh",
+        "the value reaches the standard input of `ssh -c '...'`",
+    ),
+    (
+        "ssh -o ProxyJump=@V@ host",
+        "a template in ssh's -o option: ssh options such as ProxyCommand, LocalCommand and KnownHos",
+    ),
+    ("scp @V@ host:/tmp/", "a template where `scp` reads options"),
+    (
+        "ansible @V@ -m ping",
+        "a template where `ansible` reads options",
+    ),
+    (
+        "ansible all -i hosts -m copy -a \"content=@V@ dest=/tmp/x\"",
+        "the value is the argument of `ansible -a`",
+    ),
+    (
+        "ansible all -m ping -e x=@V@",
+        "the value is the argument of `ansible -e`",
+    ),
+    (
+        "ansible-playbook site.yml -e \"version=@V@\"",
+        "the value is the argument of `ansible-playbook -e`",
+    ),
+    (
+        "ansible-playbook @V@",
+        "a template where `ansible-playbook` reads options",
+    ),
+    (
+        "ansible all -m ping --ssh-common-args=@V@",
+        "the value is the argument of `ansible --ssh-common-args`",
+    ),
+    (
+        "salt '*' pkg.install @V@",
+        "the value is an argument of `salt ... pkg.install`",
+    ),
+    (
+        "salt '*' cmd.shell @V@",
+        "the value is an argument of `salt ... cmd.shell`",
+    ),
+    (
+        "salt-call state.apply @V@",
+        "the value is an argument of `salt-call ... state.apply`",
+    ),
+    (
+        "helm upgrade app chart --set image.tag=@V@",
+        "the value is in `helm --set`, whose argument is code, a script or settings parsed from tex",
+    ),
+    (
+        "helm upgrade app chart --set-string image.tag=@V@",
+        "the value is in `helm --set-string`, whose argument is code, a script or settings parsed f",
+    ),
+    (
+        "terraform -chdir=@V@ plan",
+        "the value is in `terraform -chdir`, whose argument is code, a script or settings parsed fr",
+    ),
+    (
+        "printf '%s' @V@ | vault kv put secret/x v=-",
+        "the value reaches vault's standard input through a pipe",
+    ),
+    (
+        "gh alias set x @V@",
+        "a template in `gh alias set`: an alias starting with `!` is a shell command line",
+    ),
+    (
+        "find @V@ -exec rm {} \\;",
+        "a template where `find` reads its start points",
+    ),
+    (
+        "find /tmp -name x -exec sh -c @V@ \\;",
+        "the value is the script of `sh -c`",
+    ),
+    (
+        "find @V@ @V@ -print",
+        "a template where `find` reads its start points",
+    ),
+    (
+        "xargs -I{} sh -c @V@ <<< a",
+        "the value is the script of `sh -c`",
+    ),
+    (
+        "printf '%s\n' @V@ | xargs -I{} sh -c 'echo {}'",
+        "the value is the script of `sh -c`",
+    ),
+    (
+        "printf '%s\n' @V@ | parallel echo",
+        "the value reaches parallel's standard input through a pipe",
+    ),
+    (
+        "printf '%s\n' @V@ | while read -r h; do ssh \"$h\" uptime; done",
+        "a template where ssh reads options",
+    ),
+    (
+        "run() { \"$@\"; }; run printf '%s' @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "run() { \"$@\"; }; run bash -c @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "retry() { local n=$1; shift; for i in $(seq \"$n\"); do \"$@\" && return; done; }; retry 3 curl -sf @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "f() { local cmd=$1; eval \"$cmd\"; }; f @V@",
+        "the value is an operand of `eval`",
+    ),
+    (
+        "f() { sh -c \"$1\"; }; f @V@",
+        "the value is the script of `sh -c`",
+    ),
+    (
+        "f() { set -- \"${@:2}\"; eval \"$1\"; }; f a @V@",
+        "the value is an operand of `eval`",
+    ),
+    (
+        "f() { while [ $# -gt 0 ]; do eval \"$1\"; shift; done; }; f @V@",
+        "the value is an operand of `eval`",
+    ),
+    (
+        "f() { for a in \"$@\"; do bash -c \"$a\"; done; }; f @V@",
+        "the value is the script of `bash -c`",
+    ),
+    (
+        "f() { printf '%s' \"$1\" | bash; }; f @V@",
+        "the value reaches bash's standard input through a pipe",
+    ),
+    (
+        "f() { sh; }; f <<< @V@",
+        "the value reaches sh's standard input through a pipe",
+    ),
+    (
+        "f() { tcsh; }; printf '%s' @V@ | f",
+        "the value reaches tcsh's standard input through a pipe",
+    ),
+    ("timeout 10 sh -c @V@", "the value is the script of `sh -c`"),
+    ("nohup sh -c @V@ &", "the value is the script of `sh -c`"),
+    (
+        "sudo -u postgres psql -c @V@",
+        "the value is the argument of `psql -c`",
+    ),
+    ("sudo sh -c @V@", "the value is the script of `sh -c`"),
+    (
+        "sudo -s @V@",
+        "`sudo` with a shell option runs its command line with a shell, so the value would be code",
+    ),
+    (
+        "chroot /mnt sh -c @V@",
+        "the value is the script of `sh -c`",
+    ),
+    (
+        "nsenter -t 1 -m -- sh -c @V@",
+        "the value is the script of `sh -c`",
+    ),
+    ("stdbuf -oL sh -c @V@", "the value is the script of `sh -c`"),
+    ("ionice -c3 sh -c @V@", "the value is the script of `sh -c`"),
+    (
+        "taskset -c 0 sh -c @V@",
+        "the value is the script of `sh -c`",
+    ),
+    ("setsid sh -c @V@", "the value is the script of `sh -c`"),
+    (
+        "unshare -r sh -c @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    ("firejail sh -c @V@", "the value is the script of `sh -c`"),
+    (
+        "echo @V@ | crontab -",
+        "the value reaches crontab's standard input (read as the program file -) through a pipe",
+    ),
+    (
+        "echo @V@ | at now",
+        "the value reaches at's standard input through a pipe",
+    ),
+    (
+        "echo @V@ | batch",
+        "the value reaches batch's standard input through a pipe",
+    ),
+    ("at -f @V@ now", "the value names the program file of `at`"),
+    (
+        "make deploy VERSION=@V@",
+        "the value is an operand of `make`",
+    ),
+    (
+        "make -f - <<< @V@",
+        "the value reaches make's standard input (read as the program file -) through a here-string",
+    ),
+    ("vim -c @V@ f", "the value is the argument of `vim -c`"),
+    (
+        "emacs --batch --eval @V@",
+        "the value is the argument of `emacs --eval`",
+    ),
+    (
+        "emacs -batch -l @V@",
+        "the value names the program file of `emacs`",
+    ),
+    ("less @V@", "the value is an operand of `less`"),
+    (
+        "printf '%s' @V@ | openssl dgst -sha256",
+        "the value reaches openssl's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | gpg --batch --import",
+        "the value reaches gpg's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | nc host 9999",
+        "the value reaches nc's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | socat - TCP:host:9999",
+        "the value reaches socat's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | sqlite3 db.sqlite",
+        "the value reaches sqlite3's standard input through a pipe",
+    ),
+    (
+        "sqlite3 db.sqlite \".param set :x @V@\"",
+        "the value is an operand of `sqlite3`",
+    ),
+    (
+        "sqlite3 db.sqlite \"select * from t where k='@V@'\"",
+        "the value is an operand of `sqlite3`",
+    ),
+    (
+        "printf '%s' @V@ | /usr/bin/python3.12",
+        "the value reaches python3's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | perl5.36",
+        "the value reaches perl's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | ruby3.1",
+        "the value reaches ruby's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | node18",
+        "the value reaches node's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | /usr/local/bin/lua5.4",
+        "the value reaches lua's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | php8.2",
+        "the value reaches php's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | tclsh8.6",
+        "the value reaches tclsh's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | pypy3",
+        "the value reaches pypy3's standard input through a pipe",
+    ),
+    (
+        "python3.11 -c @V@",
+        "the value is the argument of `python3 -c`",
+    ),
+    (
+        "/opt/py/bin/python3.12 -c @V@",
+        "the value is the argument of `python3 -c`",
+    ),
+    ("perl5.36 -e @V@", "the value is the argument of `perl -e`"),
+    ("node20 -e @V@", "the value is the argument of `node -e`"),
+    ("bash5 -c @V@", "the value is the script of `bash -c`"),
+    ("/bin/sh -c @V@", "the value is the script of `sh -c`"),
+    (
+        "printf '%s' @V@ | /bin/busybox sh",
+        "the value reaches sh's standard input through a pipe",
+    ),
+    ("busybox sh -c @V@", "the value is the script of `sh -c`"),
+    (
+        "printf '%s' @V@ | env -i bash",
+        "the value reaches bash's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | command bash",
+        "the value reaches bash's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | exec bash",
+        "the value reaches bash's standard input through a pipe",
+    ),
+    (
+        "exec 3<<< @V@; tcsh <&3",
+        "the value reaches tcsh's standard input through a pipe",
+    ),
+    (
+        "tcsh < <(printf '%s' @V@)",
+        "the value reaches tcsh's standard input through a process substitution",
+    ),
+    (
+        "tcsh <(printf '%s' @V@)",
+        "the value reaches a file that tcsh reads",
+    ),
+    (
+        "zsh /dev/stdin <<< @V@",
+        "the value reaches zsh's standard input (read as the program file /dev/stdin) through a her",
+    ),
+    (
+        "printf '%s' @V@ > /dev/shm/x; tcsh /dev/shm/x",
+        "the value reaches a file that tcsh reads",
+    ),
+    (
+        "printf '%s' @V@ > x.sh; tcsh x.sh",
+        "the value reaches a file that tcsh reads",
+    ),
+    (
+        "printf '%s' @V@ > x.sh; sudo bash x.sh",
+        "the value reaches the program file of `bash` through a process substitution or a file the ",
+    ),
+    (
+        "printf '%s' @V@ > x.sh; chmod 755 x.sh",
+        "the value is written into a file or chooses the name of one",
+    ),
+    (
+        "printf '%s' @V@ > x.sh; cp x.sh y.sh; ./y.sh",
+        "the command runs a file the script writes the value into",
+    ),
+    (
+        "printf '%s' @V@ > x.txt; mv x.txt y.sh; bash y.sh",
+        "the value reaches the program file of `bash` through a process substitution or a file the ",
+    ),
+    (
+        "printf '%s' @V@ | dd of=/etc/cron.d/x",
+        "the value is written into /etc/cron.d/x, a file the system runs or loads as code (shell st",
+    ),
+    (
+        "printf '%s' @V@ | sponge ~/.profile",
+        "the value is written into ~/.profile, a file the system runs or loads as code (shell start",
+    ),
+    (
+        "cp @V@ ~/.ssh/authorized_keys",
+        "the value is written into ~/.ssh/authorized_keys, a file the system runs or loads as code ",
+    ),
+    (
+        "ln -sf @V@ /etc/profile.d/x.sh",
+        "the value is written into /etc/profile.d/x.sh, a file the system runs or loads as code (sh",
+    ),
+    (
+        "install -m 755 @V@ /usr/local/bin/tool",
+        "the value is written into /usr/local/bin/tool, a file the system runs or loads as code (sh",
+    ),
+    (
+        "curl -o /etc/profile.d/x.sh @V@",
+        "the value is written into /etc/profile.d/x.sh, a file the system runs or loads as code (sh",
+    ),
+    (
+        "wget -O ~/.bashrc @V@",
+        "a template where `wget` reads options",
+    ),
+    (
+        "export TAG=@V@; envsubst < tmpl.yaml | kubectl apply -f -",
+        "the value reaches kubectl's standard input through a pipe",
+    ),
+    (
+        "printf 'tag: %s\n' @V@ > values.yaml; helm upgrade app chart -f values.yaml",
+        "the value reaches a file that helm reads",
+    ),
+    (
+        "printf '%s' @V@ > m.yaml; kubectl apply -f m.yaml",
+        "the value reaches a file that kubectl reads",
+    ),
+    (
+        "cat <<EOF > /tmp/job.sh\n@V@\nEOF\nbash /tmp/job.sh",
+        "the value reaches the program file of `bash` through a process substitution or a file the ",
+    ),
+    (
+        "printf '%s' @V@ | head -c 100 | bash",
+        "the value reaches bash's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | cat | cat | sh",
+        "the value reaches sh's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | tee /dev/stderr | bash",
+        "the value reaches bash's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | tee >(tcsh) >/dev/null",
+        "the value reaches tcsh's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ > >(tcsh)",
+        "the value reaches tcsh's standard input through a pipe",
+    ),
+    (
+        "coproc tcsh; printf '%s' @V@ >&\"${COPROC[1]}\"",
+        "the value is written into a file or chooses the name of one",
+    ),
+    (
+        "{ printf '%s' @V@; } | tcsh",
+        "the value reaches tcsh's standard input through a pipe",
+    ),
+    (
+        "( printf '%s' @V@ ) | zsh",
+        "the value reaches zsh's standard input through a pipe",
+    ),
+    (
+        "if true; then printf '%s' @V@; fi | ksh",
+        "the value reaches ksh's standard input through a pipe",
+    ),
+    (
+        "watch -n 5 kubectl get pod @V@",
+        "the value is an operand of `watch`",
+    ),
+    (
+        "script -q -c @V@ /dev/null",
+        "the value is the argument of `script -c`",
+    ),
+    ("su -c @V@ postgres", "the value is the argument of `su -c`"),
+    (
+        "su postgres -c 'psql' <<< @V@",
+        "the value reaches the standard input of `su -c '...'`",
+    ),
+    (
+        "flock /tmp/l -c @V@",
+        "the value is part of the command line that `flock -c` runs with a shell",
+    ),
+    ("env -S @V@", "a template in `env -S`"),
+    (
+        "pdsh -w host1,host2 @V@",
+        "a template where `pdsh` reads options",
+    ),
+    (
+        "pssh -h hosts.txt -i @V@",
+        "a template where `pssh` reads options",
+    ),
+    (
+        "clush -w @all @V@",
+        "a template where `clush` reads options",
+    ),
+    (
+        "unzip -o @V@ -d /tmp/x",
+        "the value reaches a file that unzip reads",
+    ),
+    (
+        "gzip -dc @V@ | tar -x",
+        "the value reaches tar's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | base64 -d | tar -xz -C /tmp",
+        "the value reaches tar's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | ed -s f.txt",
+        "the value reaches ed's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | vim -es f.txt",
+        "the value reaches vim's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | sftp host",
+        "the value reaches sftp's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | telnet host 23",
+        "the value reaches telnet's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | expect",
+        "the value reaches expect's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | gdb -batch",
+        "the value reaches gdb's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | R --no-save",
+        "the value reaches R's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | Rscript -",
+        "the value reaches Rscript's standard input (read as the program file -) through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | osascript",
+        "the value reaches osascript's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | pwsh -",
+        "the value reaches pwsh's standard input (read as the program file -) through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | dotnet fsi",
+        "the value reaches dotnet's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | java -jar tool.jar",
+        "the value reaches java's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | jshell",
+        "the value reaches jshell's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | scala",
+        "the value reaches scala's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | groovy",
+        "the value reaches groovy's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | ocaml",
+        "the value reaches ocaml's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | erl",
+        "the value reaches erl's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | iex",
+        "the value reaches iex's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | swipl",
+        "the value reaches swipl's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | gnuplot",
+        "the value reaches gnuplot's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | octave",
+        "the value reaches octave's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | maxima",
+        "the value reaches maxima's standard input through a pipe",
+    ),
+    (
+        "printf '%s' @V@ | awk '{ system($0) }'",
+        "the value reaches `awk` as data",
+    ),
+    (
+        "printf '%s' @V@ | sed 'e'",
+        "the value reaches `sed` as data",
+    ),
+    (
+        "printf '%s' @V@ | perl -ne 'system $_'",
+        "the value reaches `perl` as data",
+    ),
+    (
+        "printf '%s' @V@ | xargs -0 sh -c",
+        "the value is the script of `sh -c`",
+    ),
+    (
+        "printf '%s' @V@ | xargs -0 -I{} bash -c {}",
+        "the value is the script of `bash -c`",
+    ),
+    (
+        "printf '%s' @V@ | xargs -0 eval",
+        "the value is an operand of `eval`",
+    ),
+    (
+        "printf '%s' @V@ | bash -c 'read -r x; eval \"$x\"'",
+        "the value reaches the standard input of `bash -c '...'`",
+    ),
+    (
+        "printf '%s' @V@ | sh -c 'cat > /tmp/x; . /tmp/x'",
+        "the value reaches the standard input of `sh -c '...'`",
+    ),
+    (
+        "printf '%s' @V@ | bash -c 'source <(cat)'",
+        "the value reaches the standard input of `bash -c '...'`",
+    ),
+    (
+        "printf '%s\\n' @V@ >> ~/.bash_aliases",
+        "the value is written into ~/.bash_aliases, a file the system runs or loads as code (shell ",
+    ),
+    (
+        "cd /etc/cron.d && printf '%s\\n' @V@ > job",
+        "the value is written into /etc/cron.d/job, a file the system runs or loads as code (shell ",
+    ),
+    (
+        "cd /etc; printf '%s\\n' @V@ > cron.d/job",
+        "the value is written into /etc/cron.d/job, a file the system runs or loads as code (shell ",
+    ),
+    (
+        "cd @V@; printf '%s\\n' @V@ > job",
+        "the value is written into a file in a script that changes into a computed directory (`cd \"",
+    ),
+    (
+        "cd \"$(mktemp -d)\"; printf '%s' @V@ > out.txt",
+        "the value is written into a file in a script that changes into a computed directory (`cd \"",
+    ),
+    (
+        "cd \"$HOME\"; printf '%s' @V@ >> .bashrc",
+        "the value is written into $HOME/.bashrc, a file the system runs or loads as code (shell st",
+    ),
+    (
+        "tar -xf @V@ -C /etc/cron.d",
+        "the value is written into /etc/cron.d, a file the system runs or loads as code (shell star",
+    ),
+    (
+        "printf '%s' @V@ > /usr/lib/python3/dist-packages/x.pth",
+        "the value is written into /usr/lib/python3/dist-packages/x.pth, a file the system runs or ",
+    ),
+    (
+        "git config core.fsmonitor \"x@V@\"",
+        "a template in `git ... config` of the setting `core.fsmonitor`",
+    ),
+    (
+        "git config --global core.hooksPath \"/tmp/@V@\"",
+        "a template in `git ... config` of the setting `core.hooksPath`",
+    ),
+    (
+        "aws configure set credential_process \"x@V@\"",
+        "a template in `aws ... set` of the setting `credential_process`",
+    ),
+    (
+        "helm plugin install @V@",
+        "a template in `helm`'s plugin or extension install",
+    ),
+    (
+        "gh extension install @V@",
+        "a template in `gh`'s plugin or extension install",
+    ),
+    (
+        "kubectl krew install @V@",
+        "a template in `kubectl`'s plugin or extension install",
+    ),
+    (
+        "kubectl config set-credentials u --exec-command=@V@",
+        "the value is in `kubectl --exec-command`, whose argument is code, a script or settings par",
+    ),
+];
+
+/// Contexts accepted by `validate` whose programs are not run here (cloud
+/// and cluster clients, remote hosts): each passes the value as data. Some
+/// are judgement calls, explained in docs/security.md: `curl -d`/`-H`, `gh
+/// --title`, `terraform -var`, `helm --set-file`/`--set-literal`, `find V`,
+/// `pg_dump -d`, `psql -- V` take the value as one argument of data, and a
+/// value written into a file is accepted in a script that runs no file.
+pub const VALIDATED: &[&str] = &[
+    "mv <(echo @V@) s.sh",
+    "echo @V@ | ansible all -m shell -a",
+    "helm install x --set-file a=@V@",
+    "terraform apply -var x=@V@",
+    "gh api -f x=@V@",
+    "gh issue create --title @V@",
+    "curl -d @V@ http://x",
+    "curl -H \"X: @V@\" http://x",
+    "find @V@",
+    "find . -newer @V@ -delete",
+    "pg_dump -d @V@",
+    "kubectl get pod @V@ -o json",
+    "kubectl delete pod -- @V@",
+    "kubectl -n @V@ get pods",
+    "kubectl logs deploy/app --since=@V@",
+    "kubectl scale deploy app --replicas=@V@",
+    "kubectl set image deploy/app app=@V@",
+    "kubectl annotate pod p note=@V@",
+    "printf '%s' @V@ | kubectl exec -i pod -- cat > /tmp/o",
+    "kubectl create configmap c --from-literal=k=@V@",
+    "kubectl create secret generic s --from-literal=p=@V@",
+    "kubectl cp @V@ pod:/tmp/x",
+    "aws s3 cp s3://bucket/@V@ ./out",
+    "aws s3 ls s3://@V@",
+    "aws ec2 describe-instances --instance-ids @V@",
+    "aws secretsmanager get-secret-value --secret-id @V@",
+    "aws sts assume-role --role-arn @V@ --role-session-name drctl",
+    "gcloud compute instances describe @V@ --zone us-east1-b",
+    "gcloud sql instances patch db --tier=@V@",
+    "gcloud config set project @V@",
+    "az vm show -g rg -n @V@",
+    "az keyvault secret show --vault-name v --name @V@",
+    "psql -d @V@ -c 'select 1'",
+    "psql -- @V@",
+    "psql \"host=@V@ dbname=app\" -c 'select 1'",
+    "mysql -h @V@ -e 'select 1'",
+    "mysqldump -h @V@ app",
+    "redis-cli -h @V@ ping",
+    "redis-cli -x SET k <<< @V@",
+    "systemctl restart @V@",
+    "systemctl status -- @V@",
+    "systemctl set-environment X=@V@",
+    "systemd-run --unit x printf '%s' @V@",
+    "journalctl -u @V@ --since today",
+    "journalctl --grep @V@",
+    "docker logs @V@",
+    "docker exec box printf '%s' @V@",
+    "printf '%s' @V@ | docker exec -i box tee /tmp/x",
+    "docker run --rm alpine echo @V@",
+    "docker run --rm -e X=@V@ alpine env",
+    "printf '%s' @V@ | docker login -u u --password-stdin registry",
+    "git commit -m @V@",
+    "git checkout -- @V@",
+    "git clone -- @V@ repo",
+    "git log --grep=@V@",
+    "git tag -a v1 -m @V@",
+    "rsync -a -- @V@ backup/",
+    "tar -czf out.tgz -- @V@",
+    "tar -xzf @V@",
+    "jq -r --arg n @V@ '.items[] | select(.name == $n)' data.json",
+    "printf '%s' @V@ | jq -R .",
+    "yq e '.a' @V@",
+    "sed -n p @V@",
+    "sed -n '/start/,/end/p' -- @V@",
+    "awk -v n=@V@ '$1 == n' f.txt",
+    "awk '{print}' @V@",
+    "grep -F -- @V@ /var/log/syslog",
+    "grep -r @V@ /etc",
+    "printf '%s\n' @V@ | grep -c .",
+    "printf '%s\n' @V@ | sort -u | head -n 3",
+    "printf '%s' @V@ | sha256sum",
+    "printf '%s' @V@ | tee -a notes.txt",
+    "printf '%s' @V@ > payload.json; curl -d @payload.json http://x",
+    "printf '%s' @V@ | curl --data-binary @- http://x",
+    "curl -sf \"http://127.0.0.1:8080/health?svc=@V@\"",
+    "wget -O - -- @V@",
+    "ssh -- @V@ uptime",
+    "printf '%s' @V@ | ssh host 'cat > /tmp/x'",
+    "scp -- @V@ host:/tmp/",
+    "ansible -- @V@ -m ping",
+    "salt @V@ test.ping",
+    "helm upgrade app chart --set-literal image.tag=@V@",
+    "helm rollback app @V@",
+    "terraform plan -var \"region=@V@\"",
+    "terraform import aws_instance.x @V@",
+    "vault kv get secret/@V@",
+    "gh pr comment 1 --body @V@",
+    "gh api repos/o/r/issues -f title=@V@",
+    "gh secret set TOKEN <<< @V@",
+    "find /var/log -name @V@ -mtime +7 -delete",
+    "find /var/log -name \"*.log\" -exec grep -l @V@ {} +",
+    "find /tmp -newer @V@ -print",
+    "printf '%s\n' @V@ | xargs -n1 echo",
+    "printf '%s\n' @V@ | xargs kubectl delete pod",
+    "printf '%s\n' @V@ | while read -r p; do kubectl delete pod \"$p\"; done",
+    "printf '%s\n' @V@ | while read -r l; do echo \"$l\"; done",
+    "for h in @V@; do ping -c1 \"$h\"; done",
+    "for s in @V@; do systemctl restart \"$s\"; done",
+    "log() { printf '%s\n' \"$*\" >> /tmp/drctl.log; }; log @V@",
+    "f() { cat; }; printf '%s' @V@ | f",
+    "timeout 10 curl -sf @V@",
+    "nice -n 10 tar -czf b.tgz -- @V@",
+    "sudo -u postgres psql -d @V@ -c 'select 1'",
+    "sudo systemctl restart @V@",
+    "sudo -E env X=@V@ printenv X",
+    "echo @V@ | less",
+    "cat @V@",
+    "cat -- @V@",
+    "head -n 5 -- @V@",
+    "tail -f @V@",
+    "wc -l < @V@",
+    "sort -o sorted.txt @V@",
+    "diff @V@ expected.txt",
+    "cmp <(printf '%s' @V@) expected.txt",
+    "openssl x509 -in @V@ -noout -subject",
+    "openssl s_client -connect @V@:443 </dev/null",
+    "openssl enc -d -aes-256-cbc -pass pass:@V@ -in f",
+    "date -d @V@",
+    "sleep @V@",
+    "logger -t drctl @V@",
+    "printf '%s' @V@ | logger -t drctl",
+    "printf '%s' @V@ | python3 -m json.tool",
+    "printf '%s' @V@ | python3 -c 'import sys,json; print(json.load(sys.stdin))'",
+    "printf '%s' @V@ > \"$(mktemp)\"",
+    "printf '%s' @V@ > /tmp/@V@.txt",
+    "touch /tmp/@V@",
+    "mkdir -p /srv/backups/@V@",
+    "rm -f -- /tmp/@V@",
+    "x=@V@; [ -n \"$x\" ] && printf '%s' \"$x\"",
+    "x=@V@; case $x in ''|*[!0-9]*) exit 1;; esac; sleep \"$x\"",
+    "x=@V@; printf '%s' \"${x^^}\"",
+    "x=@V@; printf '%s' \"${x//\\//_}\"",
+    "x=@V@; y=${x%%.*}; printf '%s' \"$y\"",
+    "read -r a b <<< @V@; printf '%s|%s' \"$a\" \"$b\"",
+    "IFS=, read -ra parts <<< @V@; printf '%s' \"${parts[0]}\"",
+    "mapfile -t lines < <(printf '%s\n' @V@); printf '%s' \"${#lines[@]}\"",
+    "export TAG=@V@; envsubst < tmpl.yaml",
+    "cat > /tmp/cfg.json <<EOF\n{\"name\": \"@V@\"}\nEOF\njq . /tmp/cfg.json",
+    "echo \"@V@\" | column -t",
+    "printf '%s' @V@ | iconv -f utf-8 -t ascii//TRANSLIT",
+    "printf '%s' @V@ | gzip > out.gz",
+    "printf '%s' @V@ | xxd -p",
+    "printf '%s' @V@ | tr -d '\n' | wc -c",
+    "printf '%s' @V@ | watch -n1 cat",
+    "watch -x kubectl get pod @V@",
+    "flock /tmp/l printf '%s' @V@",
+    "env X=@V@ printenv X",
+    "zip -r out.zip ./@V@",
+    "cd /tmp; printf '%s' @V@ > out.txt; cat out.txt",
+    "git config user.email \"ops+@V@@example.com\"",
+    "aws configure set region @V@",
+    "kubectl logs -p @V@",
 ];

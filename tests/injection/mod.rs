@@ -14,7 +14,7 @@ use std::path::Path;
 use crate::support::Test;
 use crate::support::state::{files_under, step_output};
 
-use corpus::{ACCEPTED, REFUSED};
+use corpus::{ACCEPTED, REFUSED, VALIDATED};
 
 /// Each tries to create `PWNED` in the working directory if it runs as code.
 pub const PAYLOADS: &[&str] = &[
@@ -124,7 +124,7 @@ fn canaries(dir: &Path) -> Vec<String> {
 
 #[test]
 fn the_corpus_is_big_enough() {
-    assert!(ACCEPTED.len() + REFUSED.len() >= 120);
+    assert!(ACCEPTED.len() + REFUSED.len() + VALIDATED.len() >= 120);
     assert!(PAYLOADS.len() >= 12);
 }
 
@@ -193,6 +193,27 @@ fn accepted_contexts_keep_every_value_as_data() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+/// Contexts of programs not run here are accepted by `validate` from every
+/// source (and hold no payload that could run: `validate` runs nothing).
+#[test]
+fn validated_contexts_are_accepted_from_every_source() {
+    let scripts: Vec<String> = VALIDATED.iter().map(|s| (*s).to_owned()).collect();
+    for source in SOURCES {
+        let (yaml, _) = runbook("ok", *source, &scripts);
+        let output = Test::new()
+            .file("runbooks/ok.yaml", &yaml)
+            .args(["validate"])
+            .run();
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}: validate refused\n{}",
+            source.name,
+            output.report()
+        );
+    }
 }
 
 /// Refused contexts are refused by `validate` from every source, each at its
@@ -318,7 +339,7 @@ fn huge_and_hostile_scripts_are_checked_quickly() {
             "nests more than",
         ),
         (
-            format!("docker run {} {{{{ inputs.x }}}}", line(5_000, " ", "a")),
+            format!("docker run {} {{{{ inputs.x }}}}", line(5_000, " ", "-v a")),
             2,
             "possible starts",
         ),

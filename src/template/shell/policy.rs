@@ -43,13 +43,18 @@
 use std::collections::{HashMap, HashSet};
 
 mod catalog;
+mod files;
+mod remote;
+mod stdin;
 
 use super::ShellTemplateError;
 use super::parse::{
     Command, Compound, Parsed, Part, Quote, RedirOp, Redirect, Script, Simple, Target, Word,
 };
-pub use catalog::{CODE_VARIABLES, EVALUATORS, Evaluator, First, WRAPPERS, Wrapper};
-use catalog::{HINT_SHELL, lookup_evaluator, lookup_wrapper};
+pub use catalog::{
+    CODE_VARIABLES, DATA_READERS, EVALUATORS, Evaluator, First, STDIN_ON_REQUEST, WRAPPERS, Wrapper,
+};
+use catalog::{HINT_SHELL, canonical, lookup_evaluator, lookup_wrapper};
 
 /// The offset of the placeholder whose value flows somewhere.
 type Taint = usize;
@@ -140,7 +145,7 @@ pub fn check(parsed: &Parsed) -> Result<(), ShellTemplateError> {
     let outer: Vec<(String, Taint)> = checker
         .vars
         .iter()
-        .filter(|(n, _)| !n.starts_with('\0'))
+        .filter(|(n, _)| is_var(n))
         .map(|(n, t)| (n.clone(), *t))
         .collect();
     let _outer = Outer::set(outer);
@@ -156,6 +161,7 @@ pub fn check(parsed: &Parsed) -> Result<(), ShellTemplateError> {
             .collect();
         if pending.is_empty() {
             // Last, so that a more specific refusal above is the one reported.
+            files::check(&checker.vars, &parsed.script)?;
             return checker.evaluated_vars();
         }
         for (name, taint) in pending {
@@ -227,6 +233,8 @@ struct Checker<'a> {
     namerefs: HashSet<String>,
     /// The script defines an alias.
     aliases: bool,
+    /// The standard input of the whole script (`bash -c '...' <<< {{ v }}`).
+    stdin: Option<Taint>,
 }
 
 #[derive(Default)]
@@ -257,6 +265,7 @@ impl<'a> Checker<'a> {
             files: false,
             namerefs: HashSet::new(),
             aliases: false,
+            stdin: None,
         };
         checker.collect(&parsed.script);
         checker.taint_vars();
@@ -395,7 +404,7 @@ impl<'a> Checker<'a> {
         for _ in 0..PASSES {
             let before = self.vars.len();
             let mut found = Vec::new();
-            self.vars_in(&self.parsed.script, None, &mut found);
+            self.vars_in(&self.parsed.script, self.stdin, &mut found);
             for (name, taint) in found {
                 self.vars.entry(name).or_insert(taint);
             }
@@ -441,7 +450,8 @@ impl<'a> Checker<'a> {
                 .chain(s.assignments.iter().map(|a| &a.word))
                 .chain(s.assignments.iter().flat_map(|a| a.array.iter().flatten()))
                 .find_map(|w| self.word_taint(w))
-                .or_else(|| s.redirects.iter().find_map(|r| self.redirect_taint(r))),
+                .or_else(|| s.redirects.iter().find_map(|r| self.redirect_taint(r)))
+                .or_else(|| self.substituted(s)),
             Command::Compound { body, redirects } => redirects
                 .iter()
                 .find_map(|r| self.redirect_taint(r))
@@ -523,39 +533,7 @@ impl<'a> Checker<'a> {
                 {
                     found.extend(POSITIONAL.iter().map(|p| ((*p).to_owned(), t)));
                 }
-                // Files the command writes while it holds a value (`> f`, `tee f`).
-                if let Some(t) = input.or_else(|| self.command_taint(command)) {
-                    for r in &s.redirects {
-                        if let (RedirOp::Output, Target::Word(w)) = (r.op, &r.target) {
-                            // A computed name (`> $f`): any computed name may be that file.
-                            let path = w.literal().unwrap_or_else(|| ANY_FILE.to_owned());
-                            found.push((written(&path), t));
-                        }
-                    }
-                    if name.as_deref().map(basename) == Some("tee") {
-                        for w in s.words.iter().skip(1) {
-                            let path = w.literal().unwrap_or_else(|| ANY_FILE.to_owned());
-                            found.push((written(&path), t));
-                        }
-                    }
-                }
-                // `cp f g`, `mv`, `ln`, `install`, `rsync` of a file holding a
-                // value: every file they name may hold it.
-                if matches!(
-                    name.as_deref().map(basename),
-                    Some("cp" | "mv" | "ln" | "install" | "rsync" | "dd")
-                ) && let Some(t) = s
-                    .words
-                    .iter()
-                    .skip(1)
-                    .filter_map(Word::literal)
-                    .find_map(|l| self.vars.get(&written(&l)).copied())
-                {
-                    for w in s.words.iter().skip(1) {
-                        let path = w.literal().unwrap_or_else(|| ANY_FILE.to_owned());
-                        found.push((written(&path), t));
-                    }
-                }
+                self.writes_in(s, input, found);
                 let arg_taint = s.words.iter().skip(1).find_map(|w| self.word_taint(w));
                 match (name.as_deref(), arg_taint) {
                     // `export X={{ v }}`, `declare -x X=...`, `local X=...`.
@@ -605,10 +583,13 @@ impl<'a> Checker<'a> {
                         }
                     }
                     Compound::For { name, words, body } => {
-                        if let (Some(n), Some(t)) = (
-                            name.literal(),
-                            words.iter().find_map(|w| self.word_taint(w)),
-                        ) {
+                        // `for a; do` loops over "$@".
+                        let t = if words.is_empty() {
+                            self.vars.get("@").copied()
+                        } else {
+                            words.iter().find_map(|w| self.word_taint(w))
+                        };
+                        if let (Some(n), Some(t)) = (name.literal(), t) {
                             found.push((n, t));
                         }
                         self.vars_in(body, input, found);
@@ -623,6 +604,139 @@ impl<'a> Checker<'a> {
             }
             Command::Function { body, .. } => self.vars_in_command(body, None, found),
         }
+    }
+
+    /// Files a simple command writes a value into, or whose name a value
+    /// chooses ([`files`]): `> f`, `tee f`, `dd of=f`, `curl -o f`, and the
+    /// operands of `cp`, `mv`, `ln`, `install`, `rsync`, `dd`.
+    fn writes_in(&self, s: &Simple, input: Option<Taint>, found: &mut Vec<(String, Taint)>) {
+        let content = input.or_else(|| self.command_taint_simple(s));
+        let write = |w: &Word, t: Taint, found: &mut Vec<(String, Taint)>| {
+            // A computed name (`> $f`): any computed name may be that file.
+            let path = w.literal().unwrap_or_else(|| ANY_FILE.to_owned());
+            found.push((written(&path), t));
+            found.push((files::target(&files::path_text(w)), t));
+        };
+        for r in &s.redirects {
+            if let (RedirOp::Output, Target::Word(w)) = (r.op, &r.target) {
+                if let Some(t) = self.word_taint(w) {
+                    found.push((files::PATH_FLOW.to_owned(), t));
+                    found.push((files::target(&files::path_text(w)), t));
+                }
+                if let Some(t) = content {
+                    write(w, t, found);
+                }
+            }
+        }
+        let Some(k) = files::effective(&s.words) else {
+            return;
+        };
+        let Some(name) = s.words[k].literal() else {
+            return;
+        };
+        let name = canonical(basename(&name));
+        let operands = &s.words[k + 1..];
+        match name {
+            "tee" | "sponge" => {
+                for w in operands
+                    .iter()
+                    .filter(|w| !w.literal().is_some_and(|l| l.starts_with('-')))
+                {
+                    if let Some(t) = self.word_taint(w) {
+                        found.push((files::PATH_FLOW.to_owned(), t));
+                    }
+                    if let Some(t) = input.or_else(|| self.word_taint(w)) {
+                        write(w, t, found);
+                    }
+                }
+            }
+            "curl" | "wget" => {
+                // `curl -o f URL`, `wget -O f URL`: f holds what the URL serves.
+                let Some(t) = content else { return };
+                for (i, w) in operands.iter().enumerate() {
+                    let Some(l) = w.literal() else { continue };
+                    let next = operands.get(i + 1);
+                    let flag = if name == "curl" {
+                        matches!(l.as_str(), "-o" | "--output")
+                    } else {
+                        matches!(l.as_str(), "-O" | "--output-document")
+                    };
+                    if flag && let Some(f) = next {
+                        write(f, t, found);
+                    } else if (name == "curl"
+                        && matches!(l.as_str(), "-O" | "--remote-name" | "--remote-name-all"))
+                        || (name == "wget" && !l.starts_with('-'))
+                        || l.starts_with("--output")
+                        || (l.starts_with("-o") || l.starts_with("-O")) && l.len() > 2
+                    {
+                        // A file named after the URL, or by attached text.
+                        found.push((written(ANY_FILE), t));
+                        found.push((files::PATH_FLOW.to_owned(), t));
+                    }
+                }
+            }
+            "cp" | "mv" | "ln" | "install" | "rsync" | "dd" | "tar" | "unzip" | "scp" => {
+                // A value in an operand, a file holding one, or stdin read
+                // as a file: every file named may hold it.
+                let t = operands.iter().find_map(|w| {
+                    self.word_taint(w).or_else(|| {
+                        let l = w.literal()?;
+                        let l = l.strip_prefix("if=").unwrap_or(&l);
+                        if l == "-" || l.contains("/dev/stdin") || l.ends_with("/fd/0") {
+                            return input;
+                        }
+                        self.vars.get(&written(l)).copied()
+                    })
+                });
+                let t = t.or(if name == "dd" || name == "tar" {
+                    input
+                } else {
+                    None
+                });
+                if let Some(t) = t {
+                    found.push((files::PATH_FLOW.to_owned(), t));
+                    for w in operands {
+                        if let Some(l) = w.literal() {
+                            if l.starts_with('-') {
+                                continue;
+                            }
+                            let path = l.strip_prefix("of=").unwrap_or(&l);
+                            found.push((written(path), t));
+                            found.push((files::target(path), t));
+                        } else {
+                            write(w, t, found);
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `envsubst` prints the values of the (exported) variables it is given.
+    fn substituted(&self, s: &Simple) -> Option<Taint> {
+        let name = s.words.first().and_then(Word::literal)?;
+        if basename(&name) != "envsubst" {
+            return None;
+        }
+        self.vars
+            .iter()
+            .filter(|(n, _)| is_var(n))
+            .map(|(_, t)| *t)
+            .min()
+    }
+
+    fn command_taint_simple(&self, s: &Simple) -> Option<Taint> {
+        s.words
+            .iter()
+            .chain(s.assignments.iter().map(|a| &a.word))
+            .find_map(|w| self.word_taint(w))
+            .or_else(|| {
+                s.redirects
+                    .iter()
+                    .filter(|r| r.op == RedirOp::Input)
+                    .find_map(|r| self.redirect_taint(r))
+            })
     }
 
     /// Checks a list; returns whether its output may hold a value.
@@ -681,7 +795,11 @@ impl<'a> Checker<'a> {
                                 HINT_NAMES,
                             ));
                         }
-                        let mut value = None;
+                        let mut value = if words.is_empty() {
+                            self.vars.get("@").copied()
+                        } else {
+                            None
+                        };
                         for w in words {
                             value = value.or(self.word(w, inner)?.arg.taint());
                         }
@@ -894,7 +1012,13 @@ impl<'a> Checker<'a> {
             writes.extend(info.writes);
             args.push(info.arg);
         }
-        invoke(&args, &inputs, 0)?;
+        let function = args
+            .first()
+            .and_then(Arg::lit)
+            .is_some_and(|n| self.functions.contains_key(n));
+        // A function's standard input reaches the commands of its body,
+        // checked with it below (`stdin_calls`).
+        invoke(&args, if function { &[] } else { &inputs }, 0)?;
         self.typed_declaration(s, &args)?;
         if OUTER.with_borrow(|o| !o.is_empty()) {
             // A value may reach a `sh -c 'LITERAL'` through its environment,
@@ -922,12 +1046,14 @@ impl<'a> Checker<'a> {
                 }
             }
         }
+        let substituted = self.substituted(s);
         let out = args
             .iter()
             .find_map(Arg::taint)
             .or(inputs.first().map(|i| i.taint))
             .or(assigned)
-            .or(r.names);
+            .or(r.names)
+            .or(substituted);
         let exec_only = s.words.len() == 1 && args[0].lit() == Some("exec");
         for w in writes {
             // `exec > >(cmd)`: everything the script prints from here on.
@@ -1098,6 +1224,11 @@ fn code_variable(t: Taint, name: &str) -> ShellTemplateError {
     )
 }
 
+/// Whether a [`Checker::vars`] key is a variable (not a file or a flow).
+fn is_var(key: &str) -> bool {
+    !key.starts_with(['\0', '\u{1}', '\u{2}'])
+}
+
 /// The file name that stands for every computed name (`> "$f"`), as
 /// [`written`] takes it: no literal path is empty.
 const ANY_FILE: &str = "";
@@ -1260,10 +1391,35 @@ fn invoke(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTempl
             "simplify the command",
         ));
     }
-    let name = basename(full);
+    let name = canonical(basename(full));
     if name == "perl" {
         perl_argv(args)?;
     }
+    if matches!(name, "deno" | "bun")
+        && let Some(sub) = args.get(1).and_then(Arg::lit)
+    {
+        // `deno run FILE`, `deno eval CODE`, `bun x PACKAGE`: the node-like
+        // command line after the subcommand.
+        let (head, program): (&str, Option<&str>) = match sub {
+            "run" | "test" | "serve" | "task" | "repl" | "bench" => (name, None),
+            "eval" => (name, Some("-e")),
+            "x" | "exec" => ("bunx", None),
+            _ => ("", None),
+        };
+        if !head.is_empty() {
+            let mut inner = vec![Arg {
+                literal: Some(head.to_owned()),
+                ..Arg::default()
+            }];
+            inner.extend(program.map(|p| Arg {
+                literal: Some(p.to_owned()),
+                ..Arg::default()
+            }));
+            inner.extend_from_slice(&args[2..]);
+            return invoke(&inner, inputs, depth + 1);
+        }
+    }
+    remote::check(name, args)?;
     match name {
         "declare" | "typeset" | "local" | "readonly" | "export" => {
             return declare(name, &args[1..]);
@@ -1320,8 +1476,9 @@ fn invoke(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTempl
     if let Some(e) = lookup_evaluator(name) {
         return evaluator(e, name, args, inputs);
     }
-    // Not in the catalog: arguments and standard input are data.
-    Ok(())
+    // Not in the catalog: arguments are data; standard input and files
+    // only for the known data readers.
+    stdin::check(name, args, inputs)
 }
 
 /// A value among a wrapper's options could become an option itself.
@@ -1494,6 +1651,8 @@ fn evaluator(
         )
     };
     let mut program_given = false;
+    // The literal programs given (`awk '{ system($0) }'`), for [`runs_data`].
+    let mut programs: Vec<String> = Vec::new();
     let mut literal_script: Option<String> = None;
     let mut code_flag = false;
     let mut stdin_program = false;
@@ -1611,16 +1770,34 @@ fn evaluator(
                     stdin_program = true;
                 } else if matches(e.code, &opt) {
                     program_given = true;
-                    if let Some(arg) = attached_or_next(&mut skip)
-                        && let Some(t) = arg.taint()
-                    {
-                        return Err(program(
-                            t,
-                            format!(
-                                "is the argument of `{name} {}{opt}`",
-                                if long { "--" } else { "-" }
-                            ),
-                        ));
+                    if let Some(arg) = attached_or_next(&mut skip) {
+                        if let Some(t) = arg.taint() {
+                            return Err(program(
+                                t,
+                                format!(
+                                    "is the argument of `{name} {}{opt}`",
+                                    if long { "--" } else { "-" }
+                                ),
+                            ));
+                        }
+                        programs.extend(if std::ptr::eq(arg, a) {
+                            Some(attached.clone())
+                        } else {
+                            arg.literal.clone()
+                        });
+                        if e.shell_lines {
+                            // `script -qc 'sh'`: the command line reads
+                            // script's standard input.
+                            let text = if std::ptr::eq(arg, a) {
+                                Some(attached.clone())
+                            } else {
+                                arg.literal.clone()
+                            };
+                            let stdin = inputs.iter().find(|i| i.fd == 0).map(|i| i.taint);
+                            if let Some(text) = text.filter(|t| !t.is_empty()) {
+                                nested_shell(&text, stdin, None, name)?;
+                            }
+                        }
                     }
                 } else if matches(e.file, &opt) {
                     if let Some(arg) = attached_or_next(&mut skip) {
@@ -1704,6 +1881,11 @@ fn evaluator(
                 if code_flag {
                     literal_script.clone_from(&a.literal);
                 }
+                programs.extend(a.literal.clone());
+                if !code_flag && matches!(a.lit(), Some("-" | "/dev/stdin")) {
+                    // `deno run -`, `redis-cli --eval /dev/stdin`: the program is stdin.
+                    stdin_program = true;
+                }
                 if let Some(t) = a.taint() {
                     let shown = if code_flag {
                         format!("the script of `{name} -c`")
@@ -1729,6 +1911,21 @@ fn evaluator(
         operands += 1;
         i += 1;
     }
+    let data = args[1..]
+        .iter()
+        .find_map(Arg::taint)
+        .or(inputs.first().map(|i| i.taint));
+    if let Some(t) = data
+        && let Some(p) = programs.iter().find(|p| runs_data(name, p))
+    {
+        return Err(refuse(
+            t,
+            format!(
+                "the value reaches `{name}` as data, and its program `{p}` runs what it reads as code (system, eval, exec, a pipe to a command ...)"
+            ),
+            "keep values away from programs that run their input; check the value first with a case pattern",
+        ));
+    }
     if let Some(text) = &literal_script
         && e.stdin
     {
@@ -1739,7 +1936,7 @@ fn evaluator(
         nested_shell(text, stdin, None, name)?;
         nested_shell(text, None, positional, name)?;
     }
-    if ((e.stdin && !program_given && !code_flag) || stdin_program)
+    if ((e.stdin && !program_given && !code_flag) || stdin_program || e.stdin_code)
         && let Some(input) = inputs.iter().find(|i| i.fd == 0)
     {
         {
@@ -1751,7 +1948,7 @@ fn evaluator(
             return Err(refuse(
                 input.taint,
                 format!(
-                    "the value reaches {name}'s standard input{read_as} through {}, and {name} runs its standard input as {}",
+                    "the value reaches {name}'s standard input{read_as} through {}, and {name} reads its standard input as {}",
                     input.via.words(),
                     e.what
                 ),
@@ -1760,6 +1957,137 @@ fn evaluator(
         }
     }
     Ok(())
+}
+
+/// Whether a literal `program` of the interpreter `name` runs its data as
+/// code: a call that evaluates or runs a command, by name. A heuristic on
+/// the script author's own program, erring on the side of refusing.
+fn runs_data(name: &str, program: &str) -> bool {
+    let words: &[&str] = match name {
+        "awk" | "gawk" | "mawk" | "nawk" => &[
+            "system", "getline", "|\"", "| \"", "|&", "print |", "printf |",
+        ],
+        "sed" | "gsed" => return sed_runs(program),
+        "perl" => &[
+            "system", "exec", "eval", "qx", "`", "open", "readpipe", "require", "do ",
+        ],
+        "python" | "python2" | "python3" | "pypy" | "pypy3" => &[
+            "exec",
+            "eval",
+            "system",
+            "popen",
+            "subprocess",
+            "spawn",
+            "__import__",
+            "compile",
+            "pickle",
+            "marshal",
+            "runpy",
+            "importlib",
+            "pty",
+        ],
+        "ruby" | "irb" => &[
+            "system", "exec", "eval", "`", "%x", "spawn", "popen", "open(", "send", "load",
+            "require",
+        ],
+        "node" | "nodejs" | "bun" | "deno" => &[
+            "eval",
+            "Function",
+            "child_process",
+            "exec",
+            "spawn",
+            "vm",
+            "import(",
+            "require(",
+        ],
+        "php" => &[
+            "eval",
+            "system",
+            "exec",
+            "passthru",
+            "popen",
+            "proc_open",
+            "`",
+            "assert",
+            "include",
+            "require",
+            "create_function",
+            "preg_replace",
+        ],
+        "lua" | "luajit" => &["load", "dofile", "os.execute", "io.popen", "require"],
+        "tclsh" | "wish" | "expect" => &["eval", "exec", "source", "uplevel", "subst", "open"],
+        "Rscript" | "R" => &["system", "eval", "parse", "source", "shell"],
+        _ => return false,
+    };
+    words.iter().any(|w| program.contains(w))
+}
+
+/// sed's `e` command and the `e` flag of `s` run a command (the `w` flag
+/// and command write a file, `r`/`R` read one: harmless here).
+fn sed_runs(program: &str) -> bool {
+    let bytes = program.as_bytes();
+    let mut i = 0;
+    // At the start of a command: skip blanks, an address and `!`.
+    let mut at_command = true;
+    while i < bytes.len() {
+        let c = bytes[i];
+        if at_command {
+            match c {
+                b' ' | b'\t' | b'\n' | b';' | b'{' | b'}' | b'!' | b',' | b'$' | b'0'..=b'9' => {
+                    i += 1;
+                    continue;
+                }
+                b'/' | b'\\' => {
+                    // A regex address: up to the closing delimiter.
+                    let d = if c == b'\\' {
+                        i += 1;
+                        bytes.get(i).copied().unwrap_or(b'/')
+                    } else {
+                        c
+                    };
+                    i += 1;
+                    while i < bytes.len() && bytes[i] != d {
+                        i += if bytes[i] == b'\\' { 2 } else { 1 };
+                    }
+                    i += 1;
+                    continue;
+                }
+                b'e' => return true,
+                b's' | b'y' if i + 1 < bytes.len() => {
+                    let d = bytes[i + 1];
+                    let mut k = i + 2;
+                    let mut seen = 0;
+                    while k < bytes.len() && seen < 2 {
+                        if bytes[k] == b'\\' {
+                            k += 2;
+                            continue;
+                        }
+                        if bytes[k] == d {
+                            seen += 1;
+                        }
+                        k += 1;
+                    }
+                    let flags_end = bytes[k.min(bytes.len())..]
+                        .iter()
+                        .position(|c| !c.is_ascii_alphanumeric())
+                        .map_or(bytes.len(), |p| k + p);
+                    if c == b's' && bytes[k.min(bytes.len())..flags_end].contains(&b'e') {
+                        return true;
+                    }
+                    i = flags_end;
+                    at_command = false;
+                    continue;
+                }
+                _ => at_command = false,
+            }
+        }
+        // The rest of a command, to its end.
+        if matches!(bytes[i], b';' | b'\n' | b'}' | b'{') {
+            at_command = true;
+        }
+        i += 1;
+    }
+    false
 }
 
 thread_local! {
@@ -1817,6 +2145,7 @@ fn nested_shell(
         )
     })?;
     let mut checker = Checker::new(&parsed, taint);
+    checker.stdin = stdin;
     if let Some(t) = positional {
         for p in POSITIONAL {
             checker.vars.insert((*p).to_owned(), t);
@@ -1832,9 +2161,11 @@ fn nested_shell(
         }
     });
     checker.taint_vars();
+    checker.files = checker.vars.keys().any(|k| k.starts_with('\0'));
     checker
         .script(&parsed.script, stdin)
-        .and_then(|_| checker.evaluated_vars())
+        .and_then(|_| files::check(&checker.vars, &parsed.script))
+        .and_then(|()| checker.evaluated_vars())
         .map_err(|e| nested(format!("and in that script {}", e.message), e.hint))
 }
 
@@ -1898,13 +2229,33 @@ fn perl_argv(args: &[Arg]) -> Result<(), ShellTemplateError> {
 }
 
 fn find(args: &[Arg], depth: usize) -> Result<(), ShellTemplateError> {
-    let paths = args[1..]
+    let starts: Vec<&Arg> = args[1..]
         .iter()
         .take_while(|a| {
             !a.lit()
                 .is_some_and(|l| l.starts_with('-') || l == "(" || l == "!")
         })
-        .find_map(Arg::taint);
+        .collect();
+    let paths = starts.iter().find_map(|a| a.taint());
+    // A start point may be an expression (`-exec`, `-delete`) when it starts
+    // with `-`: several such values, or one before an `-exec`, could join
+    // into `-exec cmd ;`.
+    let leading = starts
+        .iter()
+        .filter(|a| a.leading && a.taint().is_some())
+        .count();
+    let runs = args[1..]
+        .iter()
+        .any(|a| matches!(a.lit(), Some("-exec" | "-execdir" | "-ok" | "-okdir")));
+    if let Some(t) = paths
+        && (leading > 1 || (leading == 1 && runs))
+    {
+        return Err(refuse(
+            t,
+            "a template where `find` reads its start points: a value starting with `-` is an expression, such as -exec",
+            "put `./` or another literal before the value: find ./{{ ... }} ...",
+        ));
+    }
     let mut i = 1;
     while i < args.len() {
         if matches!(args[i].lit(), Some("-exec" | "-execdir" | "-ok" | "-okdir")) {
@@ -1941,7 +2292,9 @@ fn kubectl(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTemp
     let sub = args[1..]
         .iter()
         .position(|a| matches!(a.lit(), Some("exec" | "debug" | "run" | "attach")));
-    let Some(sub) = sub else { return Ok(()) };
+    let Some(sub) = sub else {
+        return stdin::check("kubectl", args, inputs);
+    };
     let rest = &args[sub + 2..];
     if let Some(dd) = rest.iter().position(|a| a.lit() == Some("--")) {
         return invoke(&rest[dd + 1..], inputs, depth + 1);
@@ -1958,7 +2311,9 @@ fn docker(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTempl
     let sub = args[1..]
         .iter()
         .position(|a| matches!(a.lit(), Some("exec" | "run" | "create")));
-    let Some(sub) = sub else { return Ok(()) };
+    let Some(sub) = sub else {
+        return stdin::check("docker", args, inputs);
+    };
     let rest = &args[sub + 2..];
     if rest.iter().any(|a| {
         a.lit()
@@ -1988,9 +2343,40 @@ fn candidates(
     depth: usize,
 ) -> Result<(), ShellTemplateError> {
     const MAX: usize = 64;
-    let starts: Vec<usize> = (0..rest.len().saturating_sub(1))
-        .filter(|&k| rest[k].lit().is_some_and(|l| !l.starts_with('-')))
-        .collect();
+    // Flags known to take no argument: after only these (and `--x=y`), the
+    // first operand is the container or image for sure.
+    const NO_ARG: &[&str] = &[
+        "-i",
+        "-t",
+        "-it",
+        "-ti",
+        "--rm",
+        "-d",
+        "--detach",
+        "--interactive",
+        "--tty",
+        "--privileged",
+        "--init",
+        "-q",
+        "--quiet",
+        "--read-only",
+    ];
+    let first = rest
+        .iter()
+        .position(|a| a.lit().is_some_and(|l| !l.starts_with('-')))
+        .filter(|&k| {
+            rest[..k].iter().all(|a| {
+                a.lit().is_some_and(|l| {
+                    NO_ARG.contains(&l) || (l.starts_with("--") && l.contains('='))
+                })
+            })
+        });
+    let starts: Vec<usize> = match first {
+        Some(k) => (k + 1 < rest.len()).then_some(k).into_iter().collect(),
+        None => (0..rest.len().saturating_sub(1))
+            .filter(|&k| rest[k].lit().is_some_and(|l| !l.starts_with('-')))
+            .collect(),
+    };
     if starts.len() > MAX
         && let Some(t) = rest
             .iter()
@@ -2003,6 +2389,18 @@ fn candidates(
                 "a template in a `{name}` command with more than {MAX} possible starts of the command it runs"
             ),
             "split the command, or pass the value through `env:`",
+        ));
+    }
+    if starts.is_empty()
+        && let Some(i) = inputs.first()
+    {
+        return Err(refuse(
+            i.taint,
+            format!(
+                "the value reaches the standard input of the command `{name}` runs through {}, and no command is given: the image's entrypoint may be a shell",
+                i.via.words()
+            ),
+            "give the command literally (`-- cat`) and make it a known data reader, or pass the value as an argument",
         ));
     }
     for (n, k) in starts.into_iter().enumerate() {
@@ -2324,9 +2722,41 @@ mod tests {
             .iter()
             .flat_map(|e| e.names)
             .chain(WRAPPERS.iter().flat_map(|w| w.names))
+            .chain(remote::REMOTE_CODE.iter().map(|(n, _)| n))
+            .chain(remote::SALT)
             .map(|n| (*n).to_owned())
             .collect();
         assert_eq!(documented, code, "docs/security.md and the catalog differ");
+    }
+
+    /// The backticked words of the docs/security.md paragraph that starts with `marker`.
+    fn documented(marker: &str) -> std::collections::BTreeSet<&'static str> {
+        let doc = include_str!("../../../docs/security.md");
+        let start = doc.find(marker).expect("the paragraph");
+        let end = start + doc[start..].find("\n\n").expect("its end");
+        doc[start..end].split('`').skip(1).step_by(2).collect()
+    }
+
+    /// docs/security.md lists exactly the data readers, the clients reading
+    /// stdin on request and their sessions, and the code locations.
+    #[test]
+    fn the_documented_readers_and_locations_are_the_code() {
+        let set = |l: &[&'static str]| l.iter().copied().collect::<std::collections::BTreeSet<_>>();
+        assert_eq!(documented("**Known data readers**"), set(DATA_READERS));
+        let clients = documented("**Clients that read standard input on request**");
+        for name in STDIN_ON_REQUEST.iter().chain(catalog::SESSIONS) {
+            assert!(clients.contains(name), "{name} is not documented");
+        }
+        assert_eq!(
+            documented("refused when it is written into one of the **code locations**")
+                .into_iter()
+                .collect::<Vec<_>>(),
+            {
+                let mut v = files::CODE_LOCATIONS.to_vec();
+                v.sort_unstable();
+                v
+            }
+        );
     }
 
     /// docs/security.md lists exactly [`CODE_VARIABLES`].

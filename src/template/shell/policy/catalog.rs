@@ -141,6 +141,10 @@ pub enum First {
 
 /// A program that runs code it is given, and on which channels.
 #[derive(Debug)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent facts about each program, read one by one in the catalog"
+)]
 pub struct Evaluator {
     pub names: &'static [&'static str],
     /// Options whose argument is program text (short letters or long names).
@@ -165,6 +169,12 @@ pub struct Evaluator {
     pub permute: bool,
     /// Long options start with a single `-` (`sqlite3 -cmd`, `gdb -ex`).
     pub single_dash: bool,
+    /// Its standard input is program text even when a program is given
+    /// (`parallel` runs each line it reads as part of a command line).
+    pub stdin_code: bool,
+    /// The argument of a `code` option is a command line run by a shell
+    /// (`script -c`, `su -c`): a literal one is checked like `sh -c`.
+    pub shell_lines: bool,
     /// What the program text is, for messages.
     pub what: &'static str,
     pub hint: &'static str,
@@ -184,6 +194,8 @@ const fn ev(names: &'static [&'static str], first: First, hint: &'static str) ->
         stdin: false,
         permute: false,
         single_dash: false,
+        stdin_code: false,
+        shell_lines: false,
         what: "program text",
         hint,
     }
@@ -228,9 +240,13 @@ pub const EVALUATORS: &[Evaluator] = &[
             "whitelist-environment",
         ],
         stdin: true,
+        shell_lines: true,
         ..ev(&["su", "runuser"], First::Data, HINT_SHELL)
     },
-    ev(&["sg"], First::SecondCode, HINT_SHELL),
+    Evaluator {
+        stdin: true,
+        ..ev(&["sg"], First::SecondCode, HINT_SHELL)
+    },
     Evaluator {
         what: "the command line it runs",
         ..ev(&["trap"], First::Code, HINT_ENV)
@@ -369,6 +385,10 @@ pub const EVALUATORS: &[Evaluator] = &[
         ..ev(&["bc"], First::AllCode, HINT_INTERP)
     },
     Evaluator {
+        file: &["eval"],
+        data: &[
+            "h", "p", "a", "u", "n", "user", "pass", "askpass", "tls", "cacert", "sni",
+        ],
         stdin: true,
         what: "Redis commands, EVAL of Lua among them",
         ..ev(&["redis-cli"], First::AllCode, HINT_INTERP)
@@ -451,6 +471,7 @@ pub const EVALUATORS: &[Evaluator] = &[
             "record-separator",
         ],
         stdin: true,
+        permute: true,
         what: "SQL (psql also substitutes -v variables into SQL as text)",
         ..ev(
             &["psql"],
@@ -464,6 +485,7 @@ pub const EVALUATORS: &[Evaluator] = &[
             "u", "user", "h", "host", "P", "port", "D", "database", "S", "socket",
         ],
         stdin: true,
+        permute: true,
         what: "SQL",
         ..ev(
             &["mysql", "mariadb"],
@@ -476,6 +498,7 @@ pub const EVALUATORS: &[Evaluator] = &[
         file: &["init"],
         data: &["separator", "nullvalue", "newline"],
         stdin: true,
+        permute: true,
         single_dash: true,
         what: "SQL",
         ..ev(
@@ -486,7 +509,22 @@ pub const EVALUATORS: &[Evaluator] = &[
     },
     Evaluator {
         code: &["eval"],
+        file: &["file", "f"],
+        stdin: true,
+        permute: true,
         ..ev(&["mongo", "mongosh"], First::Data, HINT_INTERP)
+    },
+    Evaluator {
+        code: &["e", "execute"],
+        file: &["f", "file"],
+        stdin: true,
+        what: "CQL",
+        ..ev(&["cqlsh"], First::Data, HINT_INTERP)
+    },
+    Evaluator {
+        stdin: true,
+        what: "SQL and SQL*Plus commands (HOST runs shell commands)",
+        ..ev(&["sqlplus"], First::Data, HINT_INTERP)
     },
     Evaluator {
         code: &["ex", "eval-command", "iex", "init-eval-command"],
@@ -498,10 +536,23 @@ pub const EVALUATORS: &[Evaluator] = &[
     Evaluator {
         code: &["c", "cmd", "S"],
         file: &["s", "u"],
+        stdin: true,
+        stdin_code: true,
         permute: true,
         what: "editor commands (which can run shell commands)",
         ..ev(
-            &["vim", "vi", "nvim", "ex", "view", "ed"],
+            &["vim", "vi", "nvim", "ex", "view"],
+            First::Data,
+            "write the value to a file with printf '%s' and edit the file",
+        )
+    },
+    Evaluator {
+        data: &["p"],
+        stdin: true,
+        stdin_code: true,
+        what: "editor commands (`!cmd` runs a shell command)",
+        ..ev(
+            &["ed", "red"],
             First::Data,
             "write the value to a file with printf '%s' and edit the file",
         )
@@ -557,6 +608,7 @@ pub const EVALUATORS: &[Evaluator] = &[
             "echo",
         ],
         stdin: true,
+        shell_lines: true,
         what: "a command line it runs with a shell",
         ..ev(&["script"], First::Data, HINT_SHELL)
     },
@@ -569,9 +621,11 @@ pub const EVALUATORS: &[Evaluator] = &[
         )
     },
     Evaluator {
+        stdin: true,
+        stdin_code: true,
         what: "a command line it runs with a shell",
         ..ev(
-            &["parallel"],
+            &["parallel", "sem"],
             First::AllCode,
             "pass the values as arguments after ::: with a literal command",
         )
@@ -582,9 +636,22 @@ pub const EVALUATORS: &[Evaluator] = &[
         permute: true,
         what: "ssh options (-o ProxyCommand=..., -S, -F run or load commands)",
         ..ev(
-            &["scp", "sftp"],
+            &["scp"],
             First::Data,
             "write `--` before the paths: scp -- {{ ... }} host:dir",
+        )
+    },
+    Evaluator {
+        code: &["o", "S", "F", "i", "D"],
+        file: &["b"],
+        data: &["P", "l", "B", "R", "s"],
+        stdin: true,
+        permute: true,
+        what: "sftp commands (`!cmd` runs a shell command) or ssh options",
+        ..ev(
+            &["sftp"],
+            First::Data,
+            "use scp with `--` before the paths, or a literal batch file",
         )
     },
     Evaluator {
@@ -665,8 +732,9 @@ pub const EVALUATORS: &[Evaluator] = &[
             "format",
             "H",
         ],
+        stdin: true,
         permute: true,
-        what: "a command it runs (--to-command, --checkpoint-action, -I ...)",
+        what: "an archive whose files it writes anywhere, or a command it runs (--to-command, --checkpoint-action, -I ...)",
         ..ev(
             &["tar"],
             First::Data,
@@ -711,6 +779,193 @@ pub const EVALUATORS: &[Evaluator] = &[
             &["git"],
             First::Data,
             "write `--` or --end-of-options before the value",
+        )
+    },
+    Evaluator {
+        code: &[
+            "a",
+            "args",
+            "e",
+            "extra-vars",
+            "m",
+            "module-name",
+            "M",
+            "module-path",
+            "ssh-common-args",
+            "ssh-extra-args",
+            "scp-extra-args",
+            "sftp-extra-args",
+        ],
+        file: &["i", "inventory", "vault-password-file", "vault-id"],
+        data: &[
+            "u",
+            "user",
+            "l",
+            "limit",
+            "f",
+            "forks",
+            "become-user",
+            "T",
+            "timeout",
+            "c",
+            "connection",
+            "t",
+            "tags",
+            "skip-tags",
+            "B",
+            "background",
+            "P",
+            "poll",
+            "private-key",
+            "key-file",
+        ],
+        stdin: true,
+        permute: true,
+        what: "module arguments, extra variables (templated with Jinja) or ssh options run on the hosts",
+        ..ev(
+            &["ansible", "ansible-console"],
+            First::Data,
+            "write a playbook that reads the value from a literal vars file or the environment (lookup('env', 'NAME'))",
+        )
+    },
+    Evaluator {
+        code: &[
+            "e",
+            "extra-vars",
+            "M",
+            "module-path",
+            "ssh-common-args",
+            "ssh-extra-args",
+            "scp-extra-args",
+            "sftp-extra-args",
+        ],
+        file: &["i", "inventory", "vault-password-file", "vault-id"],
+        data: &[
+            "u",
+            "user",
+            "l",
+            "limit",
+            "f",
+            "forks",
+            "become-user",
+            "T",
+            "timeout",
+            "c",
+            "connection",
+            "t",
+            "tags",
+            "skip-tags",
+            "private-key",
+            "key-file",
+        ],
+        permute: true,
+        what: "a playbook, extra variables (templated with Jinja) or ssh options",
+        ..ev(
+            &["ansible-playbook", "ansible-pull"],
+            First::AllCode,
+            "read the value in the playbook from the environment: lookup('env', 'NAME')",
+        )
+    },
+    Evaluator {
+        code: &["x", "X", "O", "o", "R"],
+        data: &[
+            "h", "hosts", "H", "host", "l", "user", "p", "par", "t", "timeout", "w", "g", "u", "f",
+            "b", "B", "F",
+        ],
+        stdin: true,
+        permute: true,
+        what: "the command line the remote shell runs on every host",
+        ..ev(
+            &["pssh", "parallel-ssh", "pdsh", "clush", "pscp"],
+            First::AllCode,
+            "run a literal remote command that reads the value on its standard input",
+        )
+    },
+    Evaluator {
+        code: &["TT", "unzip-command"],
+        data: &[
+            "b", "n", "t", "tt", "i", "O", "out", "Z", "s", "P", "password",
+        ],
+        permute: true,
+        what: "the command it runs to test the archive (-TT, --unzip-command)",
+        ..ev(
+            &["zip"],
+            First::Data,
+            "put `./` before a file name value: zip out.zip ./{{ ... }}",
+        )
+    },
+    Evaluator {
+        code: &["e", "execute", "use-askpass"],
+        file: &["config"],
+        data: &[
+            "O",
+            "output-document",
+            "o",
+            "output-file",
+            "a",
+            "append-output",
+            "P",
+            "directory-prefix",
+            "U",
+            "user-agent",
+            "t",
+            "tries",
+            "T",
+            "timeout",
+            "w",
+            "wait",
+            "Q",
+            "quota",
+            "i",
+            "input-file",
+            "B",
+            "base",
+            "header",
+            "user",
+            "password",
+            "http-user",
+            "http-password",
+            "post-data",
+            "post-file",
+            "body-data",
+            "body-file",
+            "method",
+            "referer",
+            "l",
+            "level",
+            "A",
+            "accept",
+            "R",
+            "reject",
+            "D",
+            "domains",
+        ],
+        permute: true,
+        what: "wgetrc commands (use_askpass runs a command)",
+        ..ev(
+            &["wget"],
+            First::Data,
+            "write `--` before a URL value: wget -- {{ ... }}",
+        )
+    },
+    Evaluator {
+        code: &["eval", "f", "funcall", "execute"],
+        file: &["l", "load", "script", "x"],
+        permute: true,
+        single_dash: true,
+        what: "Emacs Lisp",
+        ..ev(&["emacs"], First::Data, HINT_INTERP)
+    },
+    Evaluator {
+        what: "Emacs Lisp (with -e every operand is an expression) or a file to visit",
+        ..ev(&["emacsclient"], First::AllCode, HINT_INTERP)
+    },
+    Evaluator {
+        what: "a file name it hands to the LESSOPEN shell command",
+        ..ev(
+            &["less", "more", "most"],
+            First::AllCode,
+            "print the file with cat instead: a step's output is not a terminal",
         )
     },
 ];
@@ -868,10 +1123,197 @@ pub const WRAPPERS: &[Wrapper] = &[
     ),
 ];
 
+/// Programs that read their standard input, and the files they are given,
+/// as data only: the one list of programs a value may reach on standard
+/// input or through a file (`<( )`, `/dev/stdin`, a file the script writes).
+/// Programs that never read their input are here too. Evaluators take data
+/// on these channels only as their catalog entry says.
+pub const DATA_READERS: &[&str] = &[
+    "cat",
+    "tac",
+    "grep",
+    "egrep",
+    "fgrep",
+    "zgrep",
+    "rg",
+    "tee",
+    "wc",
+    "sort",
+    "uniq",
+    "head",
+    "tail",
+    "cut",
+    "tr",
+    "base64",
+    "base32",
+    "basenc",
+    "sha1sum",
+    "sha224sum",
+    "sha256sum",
+    "sha384sum",
+    "sha512sum",
+    "md5sum",
+    "b2sum",
+    "cksum",
+    "od",
+    "xxd",
+    "hexdump",
+    "strings",
+    "column",
+    "fold",
+    "fmt",
+    "nl",
+    "paste",
+    "rev",
+    "expand",
+    "unexpand",
+    "iconv",
+    "gzip",
+    "gunzip",
+    "zcat",
+    "bzip2",
+    "bunzip2",
+    "bzcat",
+    "xz",
+    "unxz",
+    "xzcat",
+    "zstd",
+    "unzstd",
+    "zstdcat",
+    "diff",
+    "cmp",
+    "comm",
+    "join",
+    "shuf",
+    "dd",
+    "sponge",
+    "logger",
+    "cp",
+    "mv",
+    "install",
+    "ln",
+    "echo",
+    "true",
+    "false",
+    ":",
+    "sleep",
+    "mkdir",
+    "rm",
+    "rmdir",
+    "touch",
+    "ls",
+    "stat",
+    "date",
+    "pwd",
+    "cd",
+    "exit",
+    "return",
+    "break",
+    "continue",
+    "shift",
+    "kill",
+    "chmod",
+    "chown",
+    "chgrp",
+    "realpath",
+    "readlink",
+    "dirname",
+    "basename",
+    "id",
+    "whoami",
+    "hostname",
+    "uname",
+    "printenv",
+    "seq",
+    "nproc",
+    "df",
+    "du",
+    "free",
+    "uptime",
+    "ps",
+    "pgrep",
+    "pkill",
+    "mkfifo",
+    "mknod",
+    "set",
+    "shopt",
+    "wait",
+    "umask",
+    "ulimit",
+    "type",
+];
+
+/// Command-line clients that read standard input only where an argument
+/// names it (`-f -`, `/dev/stdin`, `--password-stdin` counts as data), and
+/// whose sessions ([`SESSIONS`]) hand it to a remote shell.
+pub const STDIN_ON_REQUEST: &[&str] = &[
+    "kubectl",
+    "oc",
+    "helm",
+    "aws",
+    "gcloud",
+    "az",
+    "gh",
+    "glab",
+    "docker",
+    "podman",
+    "nerdctl",
+    "systemctl",
+    "journalctl",
+    "curl",
+    "terraform",
+    "vault",
+    "consul",
+    "nomad",
+];
+
+/// Subcommands of [`STDIN_ON_REQUEST`] clients that connect standard input
+/// to a shell or a console.
+pub const SESSIONS: &[&str] = &[
+    "ssh",
+    "start-session",
+    "execute-command",
+    "attach",
+    "exec",
+    "run-command",
+    "console",
+    "serial-console",
+    "connect-to-serial-port",
+];
+
+/// Strips what tells versions apart from a program name: `python3.11`,
+/// `perl5.36`, `ruby3.1`, `node18`, `lua5.4` are looked up as `python3`,
+/// `perl`, `ruby`, `node`, `lua` when the full name is not in the catalog.
+fn unversioned(name: &str) -> impl Iterator<Item = &str> {
+    let no_dots = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.' || c == '-');
+    let major = name
+        .split_once('.')
+        .map(|(m, _)| m)
+        .filter(|m| m.len() < name.len());
+    [Some(name), major, Some(no_dots)]
+        .into_iter()
+        .flatten()
+        .filter(|n| !n.is_empty())
+}
+
 pub(super) fn lookup_evaluator(name: &str) -> Option<&'static Evaluator> {
-    EVALUATORS.iter().find(|e| e.names.contains(&name))
+    unversioned(name).find_map(|n| EVALUATORS.iter().find(|e| e.names.contains(&n)))
 }
 
 pub(super) fn lookup_wrapper(name: &str) -> Option<&'static Wrapper> {
-    WRAPPERS.iter().find(|w| w.names.contains(&name))
+    unversioned(name).find_map(|n| WRAPPERS.iter().find(|w| w.names.contains(&n)))
+}
+
+/// The catalog's name for a program: `python3.11` is `python3`.
+pub(super) fn canonical(name: &str) -> &str {
+    if DATA_READERS.contains(&name) || STDIN_ON_REQUEST.contains(&name) {
+        return name;
+    }
+    unversioned(name)
+        .find(|n| {
+            EVALUATORS.iter().any(|e| e.names.contains(n))
+                || WRAPPERS.iter().any(|w| w.names.contains(n))
+                || STDIN_ON_REQUEST.contains(n)
+        })
+        .unwrap_or(name)
 }
