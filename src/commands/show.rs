@@ -86,23 +86,8 @@ pub fn render(runbook: &Runbook, style: &Style) -> String {
         if let Some(when) = &step.when {
             let _ = writeln!(out, "      when: {}", when.source);
         }
-        if let Some(timeout) = step.timeout {
-            let _ = writeln!(out, "      timeout: {}", duration::format(timeout));
-        }
-        if step.retry.attempts > 1 {
-            let _ = writeln!(
-                out,
-                "      retry: {} attempts, delay {}, backoff ×{}",
-                step.retry.attempts,
-                duration::format(step.retry.delay),
-                step.retry.backoff
-            );
-        }
-        if step.continue_on_error {
-            let _ = writeln!(out, "      continue_on_error: true");
-        }
-        if step.readonly {
-            let _ = writeln!(out, "      readonly: true");
+        for fact in crate::plan::render::step_facts(step) {
+            let _ = writeln!(out, "      {fact}");
         }
         if !step.outputs.is_empty() {
             let names: Vec<&str> = step.outputs.iter().map(|o| o.name.as_str()).collect();

@@ -78,29 +78,11 @@ pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
             "{}",
             indent(&describe(&step.action, context, step.timeout), 6)
         );
-        if let Some(timeout) = step.timeout {
-            let _ = writeln!(out, "      timeout: {}", duration::format(timeout));
-        }
-        if step.retry.attempts > 1 {
-            let _ = writeln!(
-                out,
-                "      retry: {} attempts, delay {}, backoff ×{}",
-                step.retry.attempts,
-                duration::format(step.retry.delay),
-                step.retry.backoff
-            );
+        for fact in step_facts(step) {
+            let _ = writeln!(out, "      {fact}");
         }
         for expression in step.action.expect() {
             let _ = writeln!(out, "      expect: {}", expression.source);
-        }
-        if step.continue_on_error {
-            let _ = writeln!(
-                out,
-                "      continue_on_error: the run goes on if this fails"
-            );
-        }
-        if step.readonly {
-            let _ = writeln!(out, "      readonly: changes nothing");
         }
         if let Some(rollback) = &step.rollback {
             let when = if step.rollback_on_failure_never {
@@ -164,4 +146,29 @@ fn indent(text: &str, by: usize) -> String {
         .map(|l| format!("{pad}{l}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// How a step is run, one line a fact, in the words both the dry run and
+/// `show` use: `timeout: 5m`, `retry: 3 attempts, delay 2s, backoff ×1.5`,
+/// `continue_on_error: …`, `readonly: …`.
+pub fn step_facts(step: &crate::runbook::model::Step) -> Vec<String> {
+    let mut facts = Vec::new();
+    if let Some(timeout) = step.timeout {
+        facts.push(format!("timeout: {}", duration::format(timeout)));
+    }
+    if step.retry.attempts > 1 {
+        facts.push(format!(
+            "retry: {} attempts, delay {}, backoff ×{}",
+            step.retry.attempts,
+            duration::format(step.retry.delay),
+            step.retry.backoff
+        ));
+    }
+    if step.continue_on_error {
+        facts.push("continue_on_error: the run goes on if this fails".to_owned());
+    }
+    if step.readonly {
+        facts.push("readonly: changes nothing".to_owned());
+    }
+    facts
 }

@@ -52,6 +52,8 @@ const LEFT_RUNNING_LIMIT: usize = 32;
 /// The longest wait for the command lines of what a step left running to
 /// settle (see `Tree::left_running`).
 const SETTLE: Duration = Duration::from_millis(50);
+/// The longest wait for a process forked by the step to exec its program.
+const FORK_SETTLE: Duration = Duration::from_secs(1);
 /// How often the tree is checked while a stopped step's last processes end.
 const POLL: Duration = Duration::from_millis(20);
 /// How long SIGKILL is repeated before a process that does not die (stuck
@@ -121,9 +123,15 @@ async fn supervise(args: &SuperviseArgs) -> Result<(), Error> {
             "supervisor: the step has no pid".to_owned(),
         ));
     };
+    let step_words: Vec<String> = args
+        .command
+        .iter()
+        .map(|w| w.to_string_lossy().into_owned())
+        .collect();
     let mut tree = Tree {
         me,
         step,
+        step_line: tree::joined(step_words.iter().map(String::as_str)),
         exit: None,
         stopped: false,
         killed: false,
@@ -190,6 +198,8 @@ async fn supervise(args: &SuperviseArgs) -> Result<(), Error> {
 struct Tree {
     me: Pid,
     step: Pid,
+    /// The step's command line as `/proc` shows it once it exec'd.
+    step_line: String,
     /// Set once the step's own process was reaped.
     exit: Option<StepExit>,
     /// A stop was asked for.
@@ -242,8 +252,15 @@ impl Tree {
         // program yet (it shows the step's command line), or may be a
         // wrapper about to exec it (`setsid sleep …`): read the command
         // lines again until they hold still, for a moment at most.
-        let settle = std::time::Instant::now() + SETTLE;
-        while !left.is_empty() && std::time::Instant::now() < settle {
+        // A fork that still shows the step's own command line has not
+        // exec'd at all: on a loaded machine that can take a while, so it is
+        // waited for longer than a command line that merely changed.
+        let started = std::time::Instant::now();
+        let not_execd = |left: &[LeftRunning]| {
+            left.iter()
+                .any(|p| p.command.is_empty() || p.command == self.step_line)
+        };
+        while !left.is_empty() {
             std::thread::sleep(Duration::from_millis(5));
             let mut changed = false;
             for (process, &pid) in left.iter_mut().zip(&roots) {
@@ -253,10 +270,20 @@ impl Tree {
                     changed = true;
                 }
             }
-            if !changed {
+            // A stopped tree was killed: nothing in it is about to exec.
+            let waiting = !self.stopped && not_execd(&left);
+            let limit = if waiting { FORK_SETTLE } else { SETTLE };
+            if (!changed && !waiting) || started.elapsed() >= limit {
                 break;
             }
         }
+        // What ended while its command line settled did not stay running.
+        let alive = tree::live_children(self.me);
+        left.retain(|p| {
+            alive
+                .iter()
+                .any(|pid| pid.as_raw_nonzero().get().cast_unsigned() == p.pid)
+        });
         left
     }
 }

@@ -128,7 +128,12 @@ pub fn signal_descendants(root: Pid, signal: Signal) -> usize {
 pub fn command_line(pid: Pid) -> String {
     let raw = fs::read(format!("/proc/{}/cmdline", pid.as_raw_nonzero())).unwrap_or_default();
     let text = String::from_utf8_lossy(&raw);
-    let words: Vec<&str> = text.split('\0').filter(|w| !w.is_empty()).collect();
+    joined(text.split('\0'))
+}
+
+/// Words as [`command_line`] shows them: joined by spaces, cut to a width.
+pub fn joined<'a>(words: impl Iterator<Item = &'a str>) -> String {
+    let words: Vec<&str> = words.filter(|w| !w.is_empty()).collect();
     let line = words.join(" ");
     if line.chars().count() <= COMMAND_WIDTH {
         line
