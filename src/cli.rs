@@ -192,6 +192,10 @@ pub struct ResumeArgs {
     /// Set an input again (secret inputs are never stored and are read again from their source).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
+    /// Read inputs from a YAML file of `name: value` pairs, as `run` does
+    /// (the values recorded by the run come first, then this file; --set wins).
+    #[arg(long, value_name = "FILE")]
+    pub inputs: Option<PathBuf>,
     #[command(flatten)]
     pub drive: DriveArgs,
 }

@@ -74,6 +74,8 @@ pub fn resolve(
         }
     }
     let mut resolved = Resolved::default();
+    // Every missing value in one message: the operator fixes them all at once.
+    let mut missing: Vec<String> = Vec::new();
     for (name, input) in &runbook.inputs {
         let value = set
             .get(name)
@@ -89,14 +91,11 @@ pub fn resolve(
             .or_else(|| input.default.clone().map(|v| (v, "default")));
         let Some((value, source)) = value else {
             if input.required {
-                let mut hint = format!("pass --set {name}=VALUE");
+                let mut how = format!("`--set {name}=VALUE`, or `{name}:` in an --inputs file");
                 if let Some(env) = &input.env {
-                    hint.push_str(&format!(" or set the environment variable {env}"));
+                    how.push_str(&format!(", or the environment variable {env}"));
                 }
-                return Err(Error::usage(
-                    format!("input `{name}` is required and has no value"),
-                    hint,
-                ));
+                missing.push(format!("  {name}: pass {how}"));
             }
             continue;
         };
@@ -120,6 +119,17 @@ pub fn resolve(
         }
         resolved.values.insert(name.clone(), value);
         resolved.sources.insert(name.clone(), source);
+    }
+    if !missing.is_empty() {
+        let names = if missing.len() == 1 { "input is" } else { "inputs are" };
+        return Err(Error::usage(
+            format!(
+                "{} required {names} missing (each is required and has no value):\n{}",
+                missing.len(),
+                missing.join("\n")
+            ),
+            "give every value above, then run again",
+        ));
     }
     Ok(resolved)
 }
@@ -154,17 +164,17 @@ fn read_bounded(path: &Path) -> Result<String, Error> {
     use std::io::Read;
     let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
     let fd = rustix::fs::open(path, flags, rustix::fs::Mode::empty())
-        .map_err(|e| Error::io(path)(e.into()))?;
+        .map_err(|e| unreadable(path, &e))?;
     rustix::fs::fcntl_setfl(
         &fd,
         flags - OFlags::NONBLOCK - OFlags::CLOEXEC - OFlags::NOCTTY,
     )
-    .map_err(|e| Error::io(path)(e.into()))?;
+    .map_err(|e| unreadable(path, &e))?;
     let mut bytes = Vec::new();
     std::fs::File::from(fd)
         .take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
-        .map_err(Error::io(path))?;
+        .map_err(|e| unreadable(path, &e))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(Error::usage(
             format!(
@@ -175,7 +185,15 @@ fn read_bounded(path: &Path) -> Result<String, Error> {
         ));
     }
     String::from_utf8(bytes)
-        .map_err(|e| Error::io(path)(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
+        .map_err(|_| unreadable(path, &"it is not UTF-8 text"))
+}
+
+/// A missing or unreadable `--inputs` file is bad usage (exit 2), not a failed run.
+fn unreadable(path: &Path, error: &dyn std::fmt::Display) -> Error {
+    Error::usage(
+        format!("cannot read inputs file {}: {error}", path.display()),
+        "check the path given to --inputs",
+    )
 }
 
 fn read_inputs_file(path: &Path) -> Result<HashMap<String, String>, Error> {

@@ -37,7 +37,8 @@ fn a_missing_required_input_stops_before_anything_runs() {
     let output = with_runbook("deploy", DEPLOY).args(["run", "deploy"]).run();
     output
         .code(2)
-        .stderr_contains("input `backup` is required")
+        .stderr_contains("1 required input is missing")
+        .stderr_contains("  backup: pass")
         .stderr_contains("--set backup=");
     nothing_happened(&output);
 }
@@ -153,4 +154,106 @@ fn an_inputs_file_that_is_a_fifo_or_a_device_neither_hangs_nor_grows() {
         .success()
         .stdout_contains("backup = nightly.dump  (--inputs)");
     assert!(!test.path().join("ran-eu-west-1").exists());
+}
+
+const THREE_REQUIRED: &str = r#"
+version: 1
+name: three
+inputs:
+  backup:
+    required: true
+  region:
+    required: true
+    env: THREE_REGION
+  ticket:
+    required: true
+  note:
+    default: none
+steps:
+  - id: touch
+    shell: { run: "touch ran" }
+"#;
+
+/// All missing values in one message, each with every way to give it.
+#[test]
+fn every_missing_input_is_reported_at_once_with_how_to_pass_it() {
+    let output = with_runbook("three", THREE_REQUIRED)
+        .env_remove("THREE_REGION")
+        .args(["run", "three", "--set", "ticket=T-1"])
+        .run();
+    output
+        .code(2)
+        .stderr_contains("2 required inputs are missing")
+        .stderr_contains("backup: pass `--set backup=VALUE`, or `backup:` in an --inputs file")
+        .stderr_contains(
+            "region: pass `--set region=VALUE`, or `region:` in an --inputs file, or the environment variable THREE_REGION",
+        )
+        .stderr_not_contains("ticket:")
+        .stderr_not_contains("note:");
+    nothing_happened(&output);
+    // Nothing given: all three, still in one message.
+    with_runbook("three", THREE_REQUIRED)
+        .env_remove("THREE_REGION")
+        .args(["run", "three", "--dry-run"])
+        .run()
+        .code(2)
+        .stderr_contains("3 required inputs are missing")
+        .stderr_contains("  backup:")
+        .stderr_contains("  region:")
+        .stderr_contains("  ticket:");
+}
+
+/// A missing, unreadable or non-UTF-8 inputs file is bad usage (2), named.
+#[test]
+fn an_inputs_file_that_cannot_be_read_exits_2_naming_it() {
+    let test = with_runbook("deploy", DEPLOY)
+        .file("binary.yml", [0xff_u8, 0xfe, 0x00])
+        .dir("a-directory");
+    for file in ["no-such-inputs.yml", "a-directory", "binary.yml"] {
+        let output = test.again().args(["run", "deploy", "--inputs", file]).run();
+        output
+            .code(2)
+            .stderr_contains(&format!("cannot read inputs file {file}"));
+    }
+    assert!(!test.path().join("ran-eu-west-1").exists());
+}
+
+const FAILS_UNTIL: &str = r#"
+version: 1
+name: until
+inputs:
+  marker:
+    required: true
+  region:
+    default: eu-west-1
+steps:
+  - id: gate
+    shell: { run: "test -e {{ inputs.marker }}" }
+  - id: after
+    needs: [gate]
+    shell: { run: "echo {{ inputs.region }} > region-was" }
+"#;
+
+/// `resume` takes `--inputs` like `run`; a missing file there exits 2 too.
+#[test]
+fn resume_reads_an_inputs_file() {
+    let test = with_runbook("until", FAILS_UNTIL);
+    test.again()
+        .args(["run", "until", "--set", "marker=go"])
+        .run()
+        .code(1);
+    let id = crate::support::state::only_incident(test.path());
+    test.again()
+        .args(["resume", &id, "--inputs", "missing.yml"])
+        .run()
+        .code(2)
+        .stderr_contains("cannot read inputs file missing.yml");
+    std::fs::write(test.path().join("go"), "").expect("marker");
+    std::fs::write(test.path().join("values.yml"), "region: us-east-1\n").expect("inputs file");
+    test.again()
+        .args(["resume", &id, "--inputs", "values.yml"])
+        .run()
+        .success();
+    let region = std::fs::read_to_string(test.path().join("region-was")).expect("after ran");
+    assert_eq!(region.trim(), "us-east-1");
 }
