@@ -15,7 +15,6 @@
 //! `--rerun STEP`, or counts as done with `--mark-done STEP` (a `readonly`
 //! step simply runs again).
 
-
 use super::session::Claim;
 use crate::cli::{GlobalArgs, ResumeArgs};
 use crate::error::{Error, Result};

@@ -112,6 +112,7 @@ pub fn execute(
         drive.rollback,
         progress.hold(),
         printer.redactor().clone(),
+        printer.style,
     );
     let runbook = plan.runbook;
     let facts = RunFacts {

@@ -496,7 +496,7 @@ impl Scheduler<'_> {
         Ok(tokio::task::spawn_blocking(move || {
             let answer = match &question {
                 Question::Confirm { message, word } => {
-                    prompter.ask_confirm(message, word.as_deref(), &running)
+                    prompter.ask_confirm(&id, message, word.as_deref(), &running)
                 }
                 Question::Manual { instructions, .. } => {
                     prompter.ask_manual(&id, instructions, &running)
@@ -741,7 +741,8 @@ impl Scheduler<'_> {
                 answer
             } else {
                 let prompter = Arc::clone(&self.prompter);
-                tokio::task::spawn_blocking(move || prompter.ask_confirm(&question, None, &[]))
+                let id = step.id.clone();
+                tokio::task::spawn_blocking(move || prompter.ask_confirm(&id, &question, None, &[]))
                     .await
                     .map_err(|e| ListenerError {
                         message: format!("a question failed: {e}"),

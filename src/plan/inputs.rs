@@ -121,7 +121,11 @@ pub fn resolve(
         resolved.sources.insert(name.clone(), source);
     }
     if !missing.is_empty() {
-        let names = if missing.len() == 1 { "input is" } else { "inputs are" };
+        let names = if missing.len() == 1 {
+            "input is"
+        } else {
+            "inputs are"
+        };
         return Err(Error::usage(
             format!(
                 "{} required {names} missing (each is required and has no value):\n{}",
@@ -184,8 +188,7 @@ fn read_bounded(path: &Path) -> Result<String, Error> {
             "an inputs file is a short YAML mapping of `name: value`",
         ));
     }
-    String::from_utf8(bytes)
-        .map_err(|_| unreadable(path, &"it is not UTF-8 text"))
+    String::from_utf8(bytes).map_err(|_| unreadable(path, &"it is not UTF-8 text"))
 }
 
 /// A missing or unreadable `--inputs` file is bad usage (exit 2), not a failed run.

@@ -101,7 +101,7 @@ fn on_a_terminal_answering_y_runs_the_step() {
     let mut session = on_a_pty(&test);
     session.exp_string("Run step `wipe`").expect("the question");
     session.exp_string("[y/N]").expect("the default");
-    session.send("y").expect("answer");
+    session.send_line("y").expect("answer");
     session.flush().expect("flush");
     let (code, rest) = finish(session);
     assert_eq!(code, 0, "{rest}");
@@ -113,7 +113,7 @@ fn on_a_terminal_answering_n_refuses() {
     let test = with_runbook("wipe", YES_NO).args(["run", "wipe"]);
     let mut session = on_a_pty(&test);
     session.exp_string("[y/N]").expect("the question");
-    session.send("n").expect("answer");
+    session.send_line("n").expect("answer");
     session.flush().expect("flush");
     let (code, rest) = finish(session);
     assert_eq!(code, 3, "{rest}");
@@ -134,13 +134,129 @@ fn on_a_terminal_typing_the_word_runs_the_step() {
     assert!(test.path().join("restored").exists(), "{rest}");
 }
 
+/// A typo asks again, showing what was typed; the right word then runs the step.
 #[test]
-fn on_a_terminal_typing_another_word_refuses() {
+fn on_a_terminal_a_typo_asks_again() {
     let test = with_runbook("restore", TYPED).args(["run", "restore"]);
     let mut session = on_a_pty(&test);
+    session
+        .exp_string("Step `restore` asks")
+        .expect("the step named");
     session.exp_string("Type `restore`").expect("the word");
-    session.send_line("yes").expect("answer");
+    session.send_line("restor").expect("answer");
+    session
+        .exp_string("`restor` is not `restore` (2 tries left)")
+        .expect("the typo shown");
+    session.exp_string("Type `restore`").expect("asked again");
+    session.send_line("restore").expect("answer");
     let (code, rest) = finish(session);
-    assert_eq!(code, 3, "{rest}");
-    assert!(!test.path().join("restored").exists(), "{rest}");
+    assert_eq!(code, 0, "{rest}");
+    assert!(test.path().join("restored").exists(), "{rest}");
+}
+
+/// Three wrong answers decline, and so does an empty answer or Ctrl-D at
+/// once; each is recorded as declined by the operator, not as a refusal.
+#[test]
+fn on_a_terminal_three_wrong_words_an_empty_answer_or_ctrl_d_decline() {
+    for answers in [&["yes", "restre", "RESTORE"][..], &[""][..], &["\x04"][..]] {
+        let test = with_runbook("restore", TYPED).args(["run", "restore", "--operator", "dana"]);
+        let mut session = on_a_pty(&test);
+        for answer in answers {
+            session.exp_string("Type `restore`").expect("the word");
+            if *answer == "\x04" {
+                session.send_control('d').expect("ctrl-d");
+            } else {
+                session.send_line(answer).expect("answer");
+            }
+            if *answer == "restre" {
+                session
+                    .exp_string("`restre` is not `restore` (1 try left)")
+                    .expect("the second typo shown");
+            }
+        }
+        let (code, rest) = finish(session);
+        assert_eq!(code, 3, "{answers:?}: {rest}");
+        assert!(rest.contains("declined by dana"), "{answers:?}: {rest}");
+        assert!(!rest.contains("no terminal"), "{answers:?}: {rest}");
+        if answers.len() == 3 {
+            assert!(rest.contains("declined after 3 tries"), "{rest}");
+        }
+        assert!(
+            !test.path().join("restored").exists(),
+            "{answers:?}: {rest}"
+        );
+    }
+}
+
+const TWO_YES_NO: &str = r"
+version: 1
+name: two
+steps:
+  - id: first
+    confirm: true
+    shell: { run: touch first }
+  - id: second
+    needs: [first]
+    confirm: true
+    shell: { run: touch second }
+";
+
+/// A `y` alone answers nothing: the step waits for Enter. An Enter typed
+/// ahead (here right after the first answer) is discarded before the next
+/// question, so it cannot answer it "no".
+#[test]
+fn on_a_terminal_yes_no_needs_enter_and_typed_ahead_input_is_discarded() {
+    let test = with_runbook("two", TWO_YES_NO).args(["run", "two"]);
+    let mut session = on_a_pty(&test);
+    session
+        .exp_string("Step `first` asks")
+        .expect("the step named");
+    session.exp_string("[y/N]").expect("the question");
+    session.send("y").expect("a y without Enter");
+    session.flush().expect("flush");
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    assert!(!test.path().join("first").exists(), "a single key answered");
+    session
+        .send("\r\r\r")
+        .expect("Enter, and two more typed ahead");
+    session.flush().expect("flush");
+    session
+        .exp_string("Step `second` asks")
+        .expect("the second question");
+    session.exp_string("[y/N]").expect("the second question");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        !test.path().join("second").exists(),
+        "typed-ahead Enter answered"
+    );
+    session.send_line("y").expect("answer");
+    let (code, rest) = finish(session);
+    assert_eq!(code, 0, "{rest}");
+    assert!(test.path().join("second").exists(), "{rest}");
+}
+
+/// The prompt stands out in bold on a terminal, and never under `NO_COLOR`.
+#[test]
+fn on_a_terminal_the_prompt_is_bold_unless_no_color() {
+    for no_color in [false, true] {
+        let mut test = with_runbook("wipe", YES_NO)
+            .args(["run", "wipe"])
+            .env_remove("NO_COLOR")
+            .env("TERM", "xterm");
+        if no_color {
+            test = test.env("NO_COLOR", "1");
+        }
+        let mut session = on_a_pty(&test);
+        let before = session.exp_string("[y/N]").expect("the question");
+        session.send_line("n").expect("answer");
+        let (code, rest) = finish(session);
+        assert_eq!(code, 3, "{rest}");
+        let bold = "\x1b[1mStep `wipe` asks for a confirmation";
+        if no_color {
+            assert!(!before.contains("\x1b[1"), "{before:?}");
+            assert!(before.contains("Step `wipe` asks"), "{before:?}");
+        } else {
+            assert!(before.contains(bold), "{before:?}");
+        }
+    }
 }
