@@ -165,11 +165,8 @@ pub fn execute(
         Status::Succeeded | Status::Skipped => Ok(()),
         Status::Interrupted => Err(Error::Interrupted),
         Status::Refused => Err(Error::Refused {
-            message: "the run stopped: a step needed a confirmation or an operator that it did not get".to_owned(),
-            hint: Some(
-                "on a terminal, answer the prompt; in automation pass --yes (yes/no and manual steps) or --confirm WORD (typed confirmations)"
-                    .to_owned(),
-            ),
+            message: "the run stopped: a step was not confirmed (why is said above)".to_owned(),
+            hint: None,
         }),
         Status::Failed | Status::TimedOut => Err(Error::RunFailed),
     }

@@ -176,6 +176,10 @@ impl Prompter for TerminalPrompter {
                 accepted: true,
                 source: AnswerSource::YesFlag,
             }),
+            Some(_) if self.yes && !self.interactive => Some(Answer {
+                accepted: false,
+                source: AnswerSource::YesNotTyped,
+            }),
             _ if !self.interactive => Some(Answer {
                 accepted: false,
                 source: AnswerSource::NoTerminal,

@@ -400,7 +400,7 @@ impl Scheduler<'_> {
                 return Ok(Start::Ask(Question::Confirm { message, word }));
             };
             self.emit_asked(&step.id, &message, word.as_deref(), false)?;
-            return self.confirmed(step, answer, false);
+            return self.confirmed(step, answer, word);
         }
         self.begin(step)
     }
@@ -410,21 +410,20 @@ impl Scheduler<'_> {
         &mut self,
         step: &Step,
         answer: Answer,
-        rollback: bool,
+        word: Option<String>,
     ) -> Result<Start, ListenerError> {
+        let by = self.identity.operator.clone();
+        let refusal = answer.source.not_accepted(&by, word.as_deref());
         self.emitter.emit(Event::ConfirmationAnswered {
             step: step.id.clone(),
             accepted: answer.accepted,
-            by: self.identity.operator.clone(),
+            by,
             source: answer.source,
-            rollback,
+            rollback: false,
+            word,
         })?;
         if !answer.accepted {
-            return self.finish_without_action(
-                step,
-                Status::Refused,
-                Some("confirmation declined".to_owned()),
-            );
+            return self.finish_without_action(step, Status::Refused, Some(refusal));
         }
         self.begin(step)
     }
@@ -515,19 +514,20 @@ impl Scheduler<'_> {
         answer: Answer,
         stopping: bool,
     ) -> Result<Option<Start>, ListenerError> {
-        match *question {
-            Question::Confirm { .. } if stopping => {
+        match question {
+            Question::Confirm { word, .. } if stopping => {
                 self.emitter.emit(Event::ConfirmationAnswered {
                     step: step.id.clone(),
                     accepted: answer.accepted,
                     by: self.identity.operator.clone(),
                     source: answer.source,
                     rollback: false,
+                    word: word.clone(),
                 })?;
                 Ok(None)
             }
-            Question::Confirm { .. } => self.confirmed(step, answer, false).map(Some),
-            Question::Manual { started, .. } => {
+            Question::Confirm { word, .. } => self.confirmed(step, answer, word.clone()).map(Some),
+            &Question::Manual { started, .. } => {
                 self.manual_answered(step, answer, started).map(Some)
             }
         }
@@ -549,7 +549,7 @@ impl Scheduler<'_> {
             (true, _) => (Status::Succeeded, None),
             (false, AnswerSource::NoTerminal) => (
                 Status::Refused,
-                Some("manual step needs an operator: run on a terminal, or pass --yes".to_owned()),
+                Some(answer.source.not_accepted(&self.identity.operator, None)),
             ),
             (false, _) => (
                 Status::Failed,
@@ -754,6 +754,7 @@ impl Scheduler<'_> {
                 by: self.identity.operator.clone(),
                 source: answer.source,
                 rollback: true,
+                word: None,
             })?;
             if !answer.accepted {
                 continue;

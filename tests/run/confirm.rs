@@ -260,3 +260,65 @@ fn on_a_terminal_the_prompt_is_bold_unless_no_color() {
         }
     }
 }
+
+/// The three ways a confirmation is not accepted are never confused, and
+/// each says the same in the progress, the summary, `log` and the report:
+/// who declined, or why it was refused and which flag would accept it.
+#[test]
+fn declined_refused_without_a_terminal_and_refused_by_yes_are_three_wordings() {
+    let cases: [(&str, &str, &[&str], &str); 3] = [
+        ("wipe", YES_NO, &[], "refused: no terminal (pass `--yes`)"),
+        (
+            "restore",
+            TYPED,
+            &[],
+            "refused: no terminal (pass `--confirm restore`)",
+        ),
+        (
+            "restore",
+            TYPED,
+            &["--yes"],
+            "refused: `--yes` does not accept typed confirmations (pass `--confirm restore`)",
+        ),
+    ];
+    for (name, runbook, flags, wording) in cases {
+        let test = with_runbook(name, runbook);
+        let output = test.again().args(["run", name]).args(flags).run();
+        output
+            .code(3)
+            .stderr_contains(wording)
+            .stderr_not_contains("declined");
+        let id = crate::support::state::only_incident(test.path());
+        test.again()
+            .args(["log", &id])
+            .run()
+            .success()
+            .stdout_contains(wording)
+            .stdout_not_contains("declined");
+        test.again()
+            .args(["report", &id])
+            .run()
+            .success()
+            .stdout_contains(wording)
+            .stdout_not_contains("declined");
+    }
+    // Declined at the prompt: by whom, in the log and the report too.
+    let test = with_runbook("wipe", YES_NO).args(["run", "wipe", "--operator", "dana"]);
+    let mut session = on_a_pty(&test);
+    session.exp_string("[y/N]").expect("the question");
+    session.send_line("n").expect("answer");
+    let (code, rest) = finish(session);
+    assert_eq!(code, 3, "{rest}");
+    assert!(rest.contains(" step wipe declined by dana"), "{rest}");
+    assert!(!rest.contains("refused:"), "{rest}");
+    let id = crate::support::state::only_incident(test.path());
+    for command in ["log", "report"] {
+        test.again()
+            .args([command, &id])
+            .run()
+            .success()
+            .stdout_contains("declined by dana")
+            .stdout_not_contains("refused:")
+            .stdout_not_contains("no terminal");
+    }
+}
