@@ -17,13 +17,16 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The state directory when neither `--state-dir` nor `DRCTL_STATE_DIR` says another.
+pub const DEFAULT_STATE_DIR: &str = ".drctl";
+
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Directory where runbooks are found by name.
     #[arg(long, global = true, default_value = crate::runbook::find::DEFAULT_DIR, env = "DRCTL_DIR")]
     pub dir: PathBuf,
     /// Directory of incidents and locks.
-    #[arg(long, global = true, default_value = ".drctl", env = "DRCTL_STATE_DIR")]
+    #[arg(long, global = true, default_value = DEFAULT_STATE_DIR, env = "DRCTL_STATE_DIR")]
     pub state_dir: PathBuf,
     /// When to use colours.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]

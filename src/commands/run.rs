@@ -160,6 +160,9 @@ pub fn execute(
             .map_err(|e| Error::Internal(format!("the run stopped: cannot record events: {e}")))
     })?;
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    if !matches!(status, Status::Succeeded | Status::Skipped) {
+        super::stopped::say(printer, session.incident(), runbook);
+    }
     session.finish(printer);
     match status {
         Status::Succeeded | Status::Skipped => Ok(()),

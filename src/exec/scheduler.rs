@@ -9,9 +9,10 @@
 //! Questions (confirmations, manual steps) do not stop the graph: a
 //! question a flag cannot answer is put to the operator on a thread of its
 //! own, one at a time, while independent steps go on starting and
-//! finishing. After a failure nothing new starts; running steps finish (an
-//! open question is still answered); then the rollbacks of completed steps
-//! are offered in reverse completion order, as `--rollback` decides.
+//! finishing. After a failure or a refusal nothing new starts; running steps
+//! finish (an open question is still answered); then the rollbacks of
+//! completed steps are offered in reverse completion order, as `--rollback`
+//! decides.
 //!
 //! Every event goes through the [`Emitter`] before the run goes on: the
 //! journal has synced `step_started` before the action begins, and
@@ -245,7 +246,9 @@ impl Scheduler<'_> {
         if *self.interrupt.borrow() != Interrupt::None {
             run_status = Status::Interrupted;
         }
-        if run_status == Status::Failed {
+        // A run stopped by a failure or a refusal offers its rollbacks (as
+        // `--rollback` says); an interrupted one does not: Ctrl-C means stop now.
+        if matches!(run_status, Status::Failed | Status::Refused) {
             self.offer_rollbacks(&completed).await?;
         }
         let failed_steps = steps
@@ -717,7 +720,7 @@ impl Scheduler<'_> {
         Ok(status)
     }
 
-    /// After a failure: each completed step's rollback, newest first, as
+    /// After a failure or a refusal: each completed step's rollback, newest first, as
     /// `--rollback` and the step's `rollback_on_failure` decide. `--yes`
     /// never answers these.
     async fn offer_rollbacks(&mut self, completed: &[usize]) -> Result<(), ListenerError> {
@@ -727,7 +730,7 @@ impl Scheduler<'_> {
                 continue;
             };
             let question = format!(
-                "The run failed. Roll back step `{}` ({})?",
+                "The run stopped. Roll back step `{}` ({})?",
                 step.id,
                 step.label()
             );

@@ -322,3 +322,83 @@ fn declined_refused_without_a_terminal_and_refused_by_yes_are_three_wordings() {
             .stdout_not_contains("no terminal");
     }
 }
+
+const MAINTENANCE_THEN_RESTORE: &str = r"
+version: 1
+name: restore
+steps:
+  - id: maintenance-on
+    title: Maintenance mode on
+    shell: { run: touch maintenance }
+    rollback:
+      shell: { run: rm maintenance }
+  - id: restore
+    needs: [maintenance-on]
+    confirm:
+      message: This overwrites every table.
+      type: restore
+    shell: { run: touch restored }
+";
+
+/// A refused run says what it leaves changed, offers its rollbacks under
+/// `--rollback`, and prints a resume command that works when pasted, with
+/// `--state-dir` when the state directory is not the default.
+#[test]
+fn a_stopped_run_says_what_is_left_changed_and_how_to_resume() {
+    for (state_dir, by_env) in [
+        (None, false),
+        (Some("elsewhere/state"), false),
+        (Some("st"), true),
+    ] {
+        let mut test = with_runbook("restore", MAINTENANCE_THEN_RESTORE);
+        let mut args = vec!["run", "restore", "--rollback", "no"];
+        if let Some(dir) = state_dir {
+            if by_env {
+                test = test.env("DRCTL_STATE_DIR", dir);
+            } else {
+                args.splice(0..0, ["--state-dir", dir]);
+            }
+        }
+        let output = test.again().args(&args).run();
+        output
+            .code(3)
+            .stderr_contains("Left changed (succeeded, with a rollback):")
+            .stderr_contains("  maintenance-on (Maintenance mode on): its rollback not run");
+        assert!(test.path().join("maintenance").exists());
+        let stderr = output.stderr.clone();
+        let command = stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("Continue the run with: "))
+            .unwrap_or_else(|| panic!("no resume command\n{stderr}"));
+        let expected_dir = state_dir
+            .map(|d| format!("--state-dir {d} "))
+            .unwrap_or_default();
+        assert!(
+            command.starts_with(&format!("drctl {expected_dir}resume INC-")),
+            "{command}"
+        );
+        // Pasted as printed (in a shell without DRCTL_STATE_DIR), it continues the run.
+        let words: Vec<&str> = command.split_whitespace().skip(1).collect();
+        test.again()
+            .env_remove("DRCTL_STATE_DIR")
+            .args(&words)
+            .args(["--confirm", "restore"])
+            .run()
+            .success();
+        assert!(test.path().join("restored").exists());
+    }
+
+    // Under `--rollback yes` the refusal runs the rollback: nothing is left changed.
+    let output = with_runbook("restore", MAINTENANCE_THEN_RESTORE)
+        .args(["run", "restore", "--rollback", "yes"])
+        .run();
+    output
+        .code(3)
+        .stderr_contains("No step with a rollback is left changed.")
+        .stderr_contains("Continue the run with: drctl resume INC-");
+    assert!(
+        !output.path().join("maintenance").exists(),
+        "{}",
+        output.report()
+    );
+}
