@@ -66,7 +66,7 @@ fn dry_run(plan: &Plan, operator: &str, printer: &Printer) {
     };
     let context = Context::new(
         runbook.secret_names(),
-        &plan.inputs.values,
+        &inputs::typed(runbook, &plan.inputs.values),
         &facts,
         printer.redactor().clone(),
     )
@@ -126,7 +126,7 @@ pub fn execute(
     };
     let context = Context::new(
         runbook.secret_names(),
-        &plan.inputs.values,
+        &inputs::typed(runbook, &plan.inputs.values),
         &facts,
         printer.redactor().clone(),
     );

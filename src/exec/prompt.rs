@@ -338,10 +338,8 @@ impl TerminalPrompter {
                     line.push(c);
                     eprint!("{c}");
                 }
-                console::Key::Backspace => {
-                    if line.pop().is_some() {
-                        let _ = term.clear_chars(1);
-                    }
+                console::Key::Backspace if line.pop().is_some() => {
+                    let _ = term.clear_chars(1);
                 }
                 _ => {}
             }
