@@ -143,7 +143,7 @@ pub fn resolve(
         };
         return Err(Error::usage(
             format!(
-                "{} required {names} missing (each is required and has no value):\n{}",
+                "{} required {names} missing:\n{}",
                 missing.len(),
                 missing.join("\n")
             ),
