@@ -17,13 +17,16 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The state directory when neither `--state-dir` nor `DRCTL_STATE_DIR` says another.
+pub const DEFAULT_STATE_DIR: &str = ".drctl";
+
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
     /// Directory where runbooks are found by name.
     #[arg(long, global = true, default_value = crate::runbook::find::DEFAULT_DIR, env = "DRCTL_DIR")]
     pub dir: PathBuf,
     /// Directory of incidents and locks.
-    #[arg(long, global = true, default_value = ".drctl", env = "DRCTL_STATE_DIR")]
+    #[arg(long, global = true, default_value = DEFAULT_STATE_DIR, env = "DRCTL_STATE_DIR")]
     pub state_dir: PathBuf,
     /// When to use colours.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
@@ -237,6 +240,10 @@ pub struct ResumeArgs {
     /// Set an input again (secret inputs are never stored and are read again from their source).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
+    /// Read inputs from a YAML file of `name: value` pairs, as `run` does
+    /// (the values recorded by the run come first, then this file; --set wins).
+    #[arg(long, value_name = "FILE")]
+    pub inputs: Option<PathBuf>,
     #[command(flatten)]
     pub drive: DriveArgs,
 }

@@ -50,6 +50,7 @@ fn failed_run(state: &Path) -> String {
                 by: "alice".into(),
                 source: AnswerSource::ConfirmFlag,
                 rollback: false,
+                word: None,
             },
         ),
         (

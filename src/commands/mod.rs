@@ -12,6 +12,7 @@ pub mod run;
 pub mod schema;
 pub mod session;
 pub mod show;
+pub mod stopped;
 pub mod unlock;
 pub mod validate;
 pub mod verify;

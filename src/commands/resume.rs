@@ -15,8 +15,6 @@
 //! `--rerun STEP`, or counts as done with `--mark-done STEP` (a `readonly`
 //! step simply runs again).
 
-use std::collections::HashMap;
-
 use super::session::Claim;
 use crate::cli::{GlobalArgs, ResumeArgs};
 use crate::error::{Error, Result};
@@ -74,10 +72,13 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
         .collect();
     // A value that held a secret was journaled masked: running on with `***`
     // in its place would do something else than the run did.
+    let mut sources = InputSources::new(&args.set, args.inputs.as_deref())?;
     let given = |name: &str| {
-        args.set
-            .iter()
-            .any(|s| s.split_once('=').is_some_and(|(n, _)| n == name))
+        sources.file.contains_key(name)
+            || args
+                .set
+                .iter()
+                .any(|s| s.split_once('=').is_some_and(|(n, _)| n == name))
     };
     if let Some((name, _)) = last.inputs.iter().find(|(name, value)| {
         value.contains(crate::secret::MASK)
@@ -91,11 +92,13 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
             format!("pass `--set {name}=VALUE` with the value of the first run"),
         ));
     }
-    set.extend(args.set.iter().cloned());
-    let sources = InputSources {
-        set,
-        file: HashMap::new(),
-    };
+    // The file's values win over the recorded ones: drop those it gives.
+    set.retain(|pair| {
+        pair.split_once('=')
+            .is_none_or(|(name, _)| !sources.file.contains_key(name))
+    });
+    set.append(&mut sources.set);
+    sources.set = set;
     let resolved = inputs::resolve(
         &runbook,
         &sources,

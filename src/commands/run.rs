@@ -66,7 +66,7 @@ fn dry_run(plan: &Plan, operator: &str, printer: &Printer) {
     };
     let context = Context::new(
         runbook.secret_names(),
-        &plan.inputs.values,
+        &inputs::typed(runbook, &plan.inputs.values),
         &facts,
         printer.redactor().clone(),
     )
@@ -117,6 +117,7 @@ pub fn execute(
         drive.rollback,
         progress.hold(),
         printer.redactor().clone(),
+        printer.style,
     );
     let runbook = plan.runbook;
     let facts = RunFacts {
@@ -130,7 +131,7 @@ pub fn execute(
     };
     let context = Context::new(
         runbook.secret_names(),
-        &plan.inputs.values,
+        &inputs::typed(runbook, &plan.inputs.values),
         &facts,
         printer.redactor().clone(),
     );
@@ -164,16 +165,16 @@ pub fn execute(
             .map_err(|e| Error::Internal(format!("the run stopped: cannot record events: {e}")))
     })?;
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    if !matches!(status, Status::Succeeded | Status::Skipped) {
+        super::stopped::say(printer, session.incident(), runbook);
+    }
     session.finish(printer);
     match status {
         Status::Succeeded | Status::Skipped => Ok(()),
         Status::Interrupted => Err(Error::Interrupted),
         Status::Refused => Err(Error::Refused {
-            message: "the run stopped: a step needed a confirmation or an operator that it did not get".to_owned(),
-            hint: Some(
-                "on a terminal, answer the prompt; in automation pass --yes (yes/no and manual steps) or --confirm WORD (typed confirmations)"
-                    .to_owned(),
-            ),
+            message: "the run stopped: a step was not confirmed (why is said above)".to_owned(),
+            hint: None,
         }),
         Status::Failed | Status::TimedOut => Err(Error::RunFailed),
     }

@@ -151,6 +151,11 @@ impl Session {
     }
 
     /// Releases the locks and says where the record is.
+    /// The incident this run is recorded in.
+    pub fn incident(&self) -> &Incident {
+        &self.incident
+    }
+
     pub fn finish(self, printer: &Printer) {
         for guard in self.locks {
             let _ = guard.release();

@@ -19,10 +19,37 @@ pub enum AnswerSource {
     ConfirmFlag,
     /// No terminal and no flag: refused without asking.
     NoTerminal,
+    /// `--yes` was given for a typed confirmation, which it never accepts:
+    /// refused without asking (only `--confirm WORD` or the terminal can).
+    YesNotTyped,
     /// Decided by `--rollback yes|no` (or the default `no` without a terminal).
     RollbackFlag,
     /// The step says `rollback_on_failure: never`: its rollback is for manual use.
     StepPolicy,
+}
+
+impl AnswerSource {
+    /// How a confirmation (or manual step) that was not accepted is said,
+    /// the same in the progress, the summary, `log` and the report: a person
+    /// who declined is never confused with a refusal for want of a terminal
+    /// or of the right flag. `word`: the word to type, for typed confirmations.
+    pub fn not_accepted(self, by: &str, word: Option<&str>) -> String {
+        match (self, word) {
+            (AnswerSource::NoTerminal, Some(word)) => {
+                format!("refused: no terminal (pass `--confirm {word}`)")
+            }
+            (AnswerSource::NoTerminal, None) => "refused: no terminal (pass `--yes`)".to_owned(),
+            (AnswerSource::YesNotTyped, word) => format!(
+                "refused: `--yes` does not accept typed confirmations (pass `--confirm {}`)",
+                word.unwrap_or("WORD")
+            ),
+            (AnswerSource::Prompt | AnswerSource::YesFlag | AnswerSource::ConfirmFlag, _) => {
+                format!("declined by {by}")
+            }
+            (AnswerSource::RollbackFlag, _) => "not run (--rollback)".to_owned(),
+            (AnswerSource::StepPolicy, _) => "not run (rollback_on_failure: never)".to_owned(),
+        }
+    }
 }
 
 /// One thing that happened. Serialized as `{"event": "step_started", ...}`.
@@ -109,6 +136,10 @@ pub enum Event {
         by: String,
         source: AnswerSource,
         rollback: bool,
+        /// The word that was to be typed, for typed confirmations (so that a
+        /// refusal can name the `--confirm WORD` that would have accepted it).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        word: Option<String>,
     },
     /// The operator reported a manual step done (or failed).
     ManualAnswered {

@@ -1,7 +1,12 @@
 //! Asking the operator: confirmations before destructive steps and rollbacks,
 //! and "done?" for manual steps.
 //!
-//! On a terminal the question is asked with dialoguer. Without one, nothing is
+//! On a terminal the question names its step, stands out (bold, unless
+//! `NO_COLOR`), and is answered with a line and Enter: what was typed before
+//! the question appeared is discarded first (`tcflush`), so an Enter meant
+//! for one question never answers the next. A typed confirmation forgives a
+//! typo: three tries, each wrong answer shown back; an empty answer or Ctrl-D
+//! declines. Without a terminal, nothing is
 //! asked: `--yes` accepts yes/no questions and manual steps, `--confirm WORD`
 //! accepts a typed confirmation for that word, and anything else is refused
 //! (exit 3), because `echo y | drctl` must never confirm a restore.
@@ -49,7 +54,13 @@ pub trait Prompter: Send + Sync {
     fn rollback_unasked(&self) -> Option<Answer>;
     /// Asks before running (or rolling back). `running`: the steps still
     /// running while the question waits, said above it.
-    fn ask_confirm(&self, question: &str, word: Option<&str>, running: &[String]) -> Answer;
+    fn ask_confirm(
+        &self,
+        step: &str,
+        question: &str,
+        word: Option<&str>,
+        running: &[String],
+    ) -> Answer;
     /// Shows a manual step's instructions and asks whether it was done.
     fn ask_manual(&self, step: &str, instructions: &str, running: &[String]) -> Answer;
 }
@@ -117,6 +128,7 @@ pub struct TerminalPrompter {
     rollback: RollbackChoice,
     hold: Hold,
     redactor: crate::secret::Redactor,
+    style: crate::style::Style,
 }
 
 impl TerminalPrompter {
@@ -127,6 +139,7 @@ impl TerminalPrompter {
         rollback: Option<RollbackChoice>,
         hold: Hold,
         redactor: crate::secret::Redactor,
+        style: crate::style::Style,
     ) -> Self {
         let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
         let rollback = rollback.unwrap_or(if interactive {
@@ -141,6 +154,7 @@ impl TerminalPrompter {
             rollback,
             hold,
             redactor,
+            style,
         }
     }
 
@@ -161,6 +175,10 @@ impl Prompter for TerminalPrompter {
             None if self.yes => Some(Answer {
                 accepted: true,
                 source: AnswerSource::YesFlag,
+            }),
+            Some(_) if self.yes && !self.interactive => Some(Answer {
+                accepted: false,
+                source: AnswerSource::YesNotTyped,
             }),
             _ if !self.interactive => Some(Answer {
                 accepted: false,
@@ -197,26 +215,26 @@ impl Prompter for TerminalPrompter {
         }
     }
 
-    fn ask_confirm(&self, question: &str, word: Option<&str>, running: &[String]) -> Answer {
+    fn ask_confirm(
+        &self,
+        step: &str,
+        question: &str,
+        word: Option<&str>,
+        running: &[String],
+    ) -> Answer {
         let question = self.redactor.redact(question);
-        let theme = dialoguer::theme::SimpleTheme;
         let accepted = self.hold.during(|| {
+            eprintln!(
+                "\n{} {}",
+                self.style.warn("?"),
+                self.style
+                    .bold(&format!("Step `{step}` asks for a confirmation"))
+            );
+            eprintln!("{}", indent(question.trim_end()));
             Self::still_running(running);
             match word {
-                Some(word) => {
-                    let prompt =
-                        format!("{question}\nType `{word}` to go on (anything else stops the run)");
-                    dialoguer::Input::<String>::with_theme(&theme)
-                        .with_prompt(prompt)
-                        .allow_empty(true)
-                        .interact_text()
-                        .is_ok_and(|t| t.trim() == word)
-                }
-                None => dialoguer::Confirm::with_theme(&theme)
-                    .with_prompt(question)
-                    .default(false)
-                    .interact()
-                    .unwrap_or(false),
+                Some(word) => self.typed(word),
+                None => self.yes_no("Go on? [y/N] (Enter to answer)"),
             }
         });
         Answer {
@@ -228,19 +246,109 @@ impl Prompter for TerminalPrompter {
     fn ask_manual(&self, step: &str, instructions: &str, running: &[String]) -> Answer {
         let text = self.redactor.redact(instructions);
         let done = self.hold.during(|| {
-            eprintln!("\nManual step `{step}`:\n{}\n", indent(text.trim_end()));
+            eprintln!(
+                "\n{} {}",
+                self.style.warn("?"),
+                self.style.bold(&format!("Manual step `{step}`"))
+            );
+            eprintln!("{}", indent(text.trim_end()));
             Self::still_running(running);
-            dialoguer::Confirm::with_theme(&dialoguer::theme::SimpleTheme)
-                .with_prompt("Done? (no marks the step failed)")
-                .default(false)
-                .interact()
+            self.yes_no("Done? [y/N] (no marks the step failed)")
         });
         Answer {
-            accepted: done.unwrap_or(false),
+            accepted: done,
             source: AnswerSource::Prompt,
         }
     }
 }
+
+impl TerminalPrompter {
+    /// A typed confirmation: [`TYPED_TRIES`] tries, each wrong answer shown
+    /// back; an empty answer, Ctrl-D or Ctrl-C declines at once.
+    fn typed(&self, word: &str) -> bool {
+        for left in (0..TYPED_TRIES).rev() {
+            let Some(answer) = self.read_answer(&format!(
+                "Type `{word}` to go on (empty or Ctrl-D declines)"
+            )) else {
+                return false;
+            };
+            let answer = answer.trim();
+            if answer.is_empty() {
+                return false;
+            }
+            if answer == word {
+                return true;
+            }
+            let shown = self.redactor.redact(answer);
+            if left == 0 {
+                eprintln!(
+                    "{}",
+                    self.style.error(&format!(
+                        "`{shown}` is not `{word}`: declined after {TYPED_TRIES} tries"
+                    ))
+                );
+            } else {
+                eprintln!(
+                    "{}",
+                    self.style.warn(&format!(
+                        "`{shown}` is not `{word}` ({left} {} left)",
+                        if left == 1 { "try" } else { "tries" }
+                    ))
+                );
+            }
+        }
+        false
+    }
+
+    /// A yes/no question, answered with Enter: `y`/`yes` accepts; empty,
+    /// `n`/`no`, Ctrl-D or Ctrl-C declines; anything else asks again.
+    fn yes_no(&self, prompt: &str) -> bool {
+        for _ in 0..TYPED_TRIES {
+            let Some(answer) = self.read_answer(prompt) else {
+                return false;
+            };
+            match answer.trim().to_ascii_lowercase().as_str() {
+                "y" | "yes" => return true,
+                "" | "n" | "no" => return false,
+                _ => eprintln!("{}", self.style.warn("answer y or n, then Enter")),
+            }
+        }
+        false
+    }
+
+    /// Reads one line from the terminal, after discarding whatever was typed
+    /// before the question was shown (an Enter meant for an earlier question
+    /// must not answer this one). `None`: Ctrl-D, Ctrl-C, or the terminal went away.
+    fn read_answer(&self, prompt: &str) -> Option<String> {
+        let _ = rustix::termios::tcflush(std::io::stdin(), rustix::termios::QueueSelector::IFlush);
+        let term = console::Term::stderr();
+        eprint!("{} ", self.style.bold(&format!("{prompt}:")));
+        let mut line = String::new();
+        loop {
+            match term.read_key().ok()? {
+                console::Key::Enter => {
+                    eprintln!();
+                    return Some(line);
+                }
+                console::Key::Char('\x04') => {
+                    eprintln!();
+                    return None;
+                }
+                console::Key::Char(c) if !c.is_control() => {
+                    line.push(c);
+                    eprint!("{c}");
+                }
+                console::Key::Backspace if line.pop().is_some() => {
+                    let _ = term.clear_chars(1);
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// How many answers a typed confirmation (or an unclear yes/no) gets.
+const TYPED_TRIES: usize = 3;
 
 fn indent(text: &str) -> String {
     text.lines()

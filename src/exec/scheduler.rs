@@ -9,9 +9,10 @@
 //! Questions (confirmations, manual steps) do not stop the graph: a
 //! question a flag cannot answer is put to the operator on a thread of its
 //! own, one at a time, while independent steps go on starting and
-//! finishing. After a failure nothing new starts; running steps finish (an
-//! open question is still answered); then the rollbacks of completed steps
-//! are offered in reverse completion order, as `--rollback` decides.
+//! finishing. After a failure or a refusal nothing new starts; running steps
+//! finish (an open question is still answered); then the rollbacks of
+//! completed steps are offered in reverse completion order, as `--rollback`
+//! decides.
 //!
 //! Every event goes through the [`Emitter`] before the run goes on: the
 //! journal has synced `step_started` before the action begins, and
@@ -245,7 +246,9 @@ impl Scheduler<'_> {
         if *self.interrupt.borrow() != Interrupt::None {
             run_status = Status::Interrupted;
         }
-        if run_status == Status::Failed {
+        // A run stopped by a failure or a refusal offers its rollbacks (as
+        // `--rollback` says); an interrupted one does not: Ctrl-C means stop now.
+        if matches!(run_status, Status::Failed | Status::Refused) {
             self.offer_rollbacks(&completed).await?;
         }
         let failed_steps = steps
@@ -400,7 +403,7 @@ impl Scheduler<'_> {
                 return Ok(Start::Ask(Question::Confirm { message, word }));
             };
             self.emit_asked(&step.id, &message, word.as_deref(), false)?;
-            return self.confirmed(step, answer, false);
+            return self.confirmed(step, answer, word);
         }
         self.begin(step)
     }
@@ -410,21 +413,20 @@ impl Scheduler<'_> {
         &mut self,
         step: &Step,
         answer: Answer,
-        rollback: bool,
+        word: Option<String>,
     ) -> Result<Start, ListenerError> {
+        let by = self.identity.operator.clone();
+        let refusal = answer.source.not_accepted(&by, word.as_deref());
         self.emitter.emit(Event::ConfirmationAnswered {
             step: step.id.clone(),
             accepted: answer.accepted,
-            by: self.identity.operator.clone(),
+            by,
             source: answer.source,
-            rollback,
+            rollback: false,
+            word,
         })?;
         if !answer.accepted {
-            return self.finish_without_action(
-                step,
-                Status::Refused,
-                Some("confirmation declined".to_owned()),
-            );
+            return self.finish_without_action(step, Status::Refused, Some(refusal));
         }
         self.begin(step)
     }
@@ -496,7 +498,7 @@ impl Scheduler<'_> {
         Ok(tokio::task::spawn_blocking(move || {
             let answer = match &question {
                 Question::Confirm { message, word } => {
-                    prompter.ask_confirm(message, word.as_deref(), &running)
+                    prompter.ask_confirm(&id, message, word.as_deref(), &running)
                 }
                 Question::Manual { instructions, .. } => {
                     prompter.ask_manual(&id, instructions, &running)
@@ -515,19 +517,20 @@ impl Scheduler<'_> {
         answer: Answer,
         stopping: bool,
     ) -> Result<Option<Start>, ListenerError> {
-        match *question {
-            Question::Confirm { .. } if stopping => {
+        match question {
+            Question::Confirm { word, .. } if stopping => {
                 self.emitter.emit(Event::ConfirmationAnswered {
                     step: step.id.clone(),
                     accepted: answer.accepted,
                     by: self.identity.operator.clone(),
                     source: answer.source,
                     rollback: false,
+                    word: word.clone(),
                 })?;
                 Ok(None)
             }
-            Question::Confirm { .. } => self.confirmed(step, answer, false).map(Some),
-            Question::Manual { started, .. } => {
+            Question::Confirm { word, .. } => self.confirmed(step, answer, word.clone()).map(Some),
+            &Question::Manual { started, .. } => {
                 self.manual_answered(step, answer, started).map(Some)
             }
         }
@@ -549,7 +552,7 @@ impl Scheduler<'_> {
             (true, _) => (Status::Succeeded, None),
             (false, AnswerSource::NoTerminal) => (
                 Status::Refused,
-                Some("manual step needs an operator: run on a terminal, or pass --yes".to_owned()),
+                Some(answer.source.not_accepted(&self.identity.operator, None)),
             ),
             (false, _) => (
                 Status::Failed,
@@ -717,7 +720,7 @@ impl Scheduler<'_> {
         Ok(status)
     }
 
-    /// After a failure: each completed step's rollback, newest first, as
+    /// After a failure or a refusal: each completed step's rollback, newest first, as
     /// `--rollback` and the step's `rollback_on_failure` decide. `--yes`
     /// never answers these.
     async fn offer_rollbacks(&mut self, completed: &[usize]) -> Result<(), ListenerError> {
@@ -727,7 +730,7 @@ impl Scheduler<'_> {
                 continue;
             };
             let question = format!(
-                "The run failed. Roll back step `{}` ({})?",
+                "The run stopped. Roll back step `{}` ({})?",
                 step.id,
                 step.label()
             );
@@ -741,7 +744,8 @@ impl Scheduler<'_> {
                 answer
             } else {
                 let prompter = Arc::clone(&self.prompter);
-                tokio::task::spawn_blocking(move || prompter.ask_confirm(&question, None, &[]))
+                let id = step.id.clone();
+                tokio::task::spawn_blocking(move || prompter.ask_confirm(&id, &question, None, &[]))
                     .await
                     .map_err(|e| ListenerError {
                         message: format!("a question failed: {e}"),
@@ -753,6 +757,7 @@ impl Scheduler<'_> {
                 by: self.identity.operator.clone(),
                 source: answer.source,
                 rollback: true,
+                word: None,
             })?;
             if !answer.accepted {
                 continue;

@@ -143,7 +143,7 @@ pub fn phrase(event: &Event, code: &dyn Fn(&str) -> String) -> String {
                 Status::Skipped => format!("Step {} skipped{why}", code(step)),
                 Status::Interrupted => format!("Step {} interrupted after {took}{why}", code(step)),
                 Status::Refused => {
-                    format!("Step {} not run: confirmation refused{why}", code(step))
+                    format!("Step {} not run{why}", code(step))
                 }
             };
             if *continued {
@@ -177,12 +177,20 @@ pub fn phrase(event: &Event, code: &dyn Fn(&str) -> String) -> String {
             by,
             source,
             rollback,
+            word,
         } => {
             let what = if *rollback {
                 "Rollback"
             } else {
                 "Confirmation"
             };
+            if !*accepted && !*rollback {
+                return format!(
+                    "{what} for {} {}",
+                    code(step),
+                    source.not_accepted(by, word.as_deref())
+                );
+            }
             let verdict = if *accepted { "accepted" } else { "declined" };
             format!(
                 "{what} for {} {verdict} by {by} ({})",
@@ -309,7 +317,7 @@ fn tone(event: &Event) -> Tone {
 pub(super) fn source_text(source: AnswerSource) -> &'static str {
     match source {
         AnswerSource::Prompt => "typed at prompt",
-        AnswerSource::YesFlag => "--yes",
+        AnswerSource::YesFlag | AnswerSource::YesNotTyped => "--yes",
         AnswerSource::ConfirmFlag => "--confirm",
         AnswerSource::NoTerminal => "no terminal to ask",
         AnswerSource::RollbackFlag => "--rollback",

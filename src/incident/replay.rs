@@ -524,6 +524,7 @@ fn apply(run: &mut RunView, record: &Record) {
             by,
             source,
             rollback,
+            ..
         } => {
             let kind = if *rollback {
                 ConfirmationKind::Rollback

@@ -345,7 +345,15 @@ fn decisions(out: &mut String, runs: &[RunView]) {
                     ConfirmationKind::Rollback => format!("Rollback of `{id}`"),
                     ConfirmationKind::Manual => format!("Manual step `{id}`"),
                 };
+                // A refusal says itself: declined by whom, or refused and why.
+                let refused_step = c.kind == ConfirmationKind::Step && c.accepted == Some(false);
                 let verdict = match (c.kind, c.accepted) {
+                    (ConfirmationKind::Step, Some(false)) => match (&c.by, c.source) {
+                        (Some(by), Some(source)) => {
+                            format!("**{}**", source.not_accepted(by, c.word.as_deref()))
+                        }
+                        _ => "**declined**".to_owned(),
+                    },
                     (_, None) => "asked, never answered (the run stopped at the prompt)".to_owned(),
                     (ConfirmationKind::Manual, Some(true)) => "reported done".to_owned(),
                     (ConfirmationKind::Manual, Some(false)) => "reported **not** done".to_owned(),
@@ -353,6 +361,7 @@ fn decisions(out: &mut String, runs: &[RunView]) {
                     (_, Some(false)) => "**declined**".to_owned(),
                 };
                 let by = match (&c.by, c.source) {
+                    (Some(_), Some(_)) if refused_step => String::new(),
                     (Some(by), Some(source)) => format!(" by {by} ({})", source_text(source)),
                     _ => String::new(),
                 };

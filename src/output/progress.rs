@@ -122,6 +122,8 @@ impl Progress {
                     (style.ok("✓"), format!("succeeded in {}", format_ms(*ms)))
                 }
                 Some(Status::Skipped) => ("↷".to_owned(), "skipped".to_owned()),
+                // Its error says why: declined by whom, or refused and why.
+                Some(Status::Refused) => (style.error("✗"), "not run".to_owned()),
                 Some(s) => (
                     style.error("✗"),
                     format!("{} after {}", s.as_str().replace('_', " "), format_ms(*ms)),
@@ -148,7 +150,7 @@ impl Progress {
         let verdict = match status {
             Status::Succeeded => style.ok("Run succeeded"),
             Status::Interrupted => style.error("Run interrupted"),
-            Status::Refused => style.error("Run stopped: a confirmation was refused"),
+            Status::Refused => style.error("Run stopped: a step was not confirmed"),
             _ => style.error("Run failed"),
         };
         out.push_str(&format!("{verdict} in {}", format_ms(elapsed_ms)));
@@ -301,6 +303,11 @@ impl Listener for Progress {
                     Status::Skipped => {
                         format!("↷ {step} skipped: {}", error.as_deref().unwrap_or(""))
                     }
+                    Status::Refused => format!(
+                        "{} {step} not run: {}",
+                        style.error("✗"),
+                        error.as_deref().map(first_line).unwrap_or_default()
+                    ),
                     other => format!(
                         "{} {step} {}: {}",
                         style.error("✗"),
@@ -322,11 +329,12 @@ impl Listener for Progress {
                 by,
                 source,
                 rollback,
+                word,
             } => {
                 let what = if *rollback { "rollback of" } else { "step" };
                 let how = match source {
                     AnswerSource::Prompt => "at the prompt",
-                    AnswerSource::YesFlag => "by --yes",
+                    AnswerSource::YesFlag | AnswerSource::YesNotTyped => "by --yes",
                     AnswerSource::ConfirmFlag => "by --confirm",
                     AnswerSource::NoTerminal => "without a terminal",
                     AnswerSource::RollbackFlag => "by --rollback",
@@ -336,13 +344,12 @@ impl Listener for Progress {
                     format!("? {what} {step} confirmed by {by} {how}")
                 } else if *rollback && *source != AnswerSource::Prompt {
                     format!("⟲ rollback of {step} not run ({how})")
-                } else if *source == AnswerSource::NoTerminal {
-                    format!(
-                        "{} {what} {step} needs confirmation and there is no terminal: pass --yes (or --confirm WORD for typed confirmations)",
-                        style.error("✗")
-                    )
                 } else {
-                    format!("{} {what} {step} declined by {by} {how}", style.error("✗"))
+                    format!(
+                        "{} {what} {step} {}",
+                        style.error("✗"),
+                        source.not_accepted(by, word.as_deref())
+                    )
                 };
                 self.line(record, &text);
             }

@@ -74,6 +74,9 @@ pub fn resolve(
         }
     }
     let mut resolved = Resolved::default();
+    // Every missing value in one message: the operator fixes them all at once.
+    let mut missing: Vec<String> = Vec::new();
+    let mut invalid: Vec<String> = Vec::new();
     for (name, input) in &runbook.inputs {
         let value = set
             .get(name)
@@ -89,25 +92,17 @@ pub fn resolve(
             .or_else(|| input.default.clone().map(|v| (v, "default")));
         let Some((value, source)) = value else {
             if input.required {
-                let mut hint = format!("pass --set {name}=VALUE");
+                let mut how = format!("`--set {name}=VALUE`, or `{name}:` in an --inputs file");
                 if let Some(env) = &input.env {
-                    hint.push_str(&format!(" or set the environment variable {env}"));
+                    how.push_str(&format!(", or the environment variable {env}"));
                 }
-                return Err(Error::usage(
-                    format!("input `{name}` is required and has no value"),
-                    hint,
-                ));
+                missing.push(format!("  {name}: pass {how}"));
             }
             continue;
         };
-        if !input.choices.is_empty() && !input.choices.contains(&value) {
-            return Err(Error::usage(
-                format!(
-                    "input `{name}` is `{}`, which is not one of its choices",
-                    if input.secret { "***" } else { &value }
-                ),
-                format!("choose one of: {}", input.choices.join(", ")),
-            ));
+        if let Err(e) = input.check(&value) {
+            invalid.push(format!("  {name} (from {source}): {e}"));
+            continue;
         }
         if input.secret {
             if value.chars().count() < MIN_SECRET_LEN {
@@ -121,7 +116,60 @@ pub fn resolve(
         resolved.values.insert(name.clone(), value);
         resolved.sources.insert(name.clone(), source);
     }
+    if !invalid.is_empty() {
+        let names = if invalid.len() == 1 {
+            "input is"
+        } else {
+            "inputs are"
+        };
+        let mut message = format!(
+            "{} {names} not valid:\n{}",
+            invalid.len(),
+            invalid.join("\n")
+        );
+        if !missing.is_empty() {
+            message.push_str(&format!("\nand missing:\n{}", missing.join("\n")));
+        }
+        return Err(Error::usage(
+            message,
+            "fix every value above, then run again",
+        ));
+    }
+    if !missing.is_empty() {
+        let names = if missing.len() == 1 {
+            "input is"
+        } else {
+            "inputs are"
+        };
+        return Err(Error::usage(
+            format!(
+                "{} required {names} missing:\n{}",
+                missing.len(),
+                missing.join("\n")
+            ),
+            "give every value above, then run again",
+        ));
+    }
     Ok(resolved)
+}
+
+/// Input values as templates see them: an `integer` is a number (so that
+/// `inputs.count > 9` compares numbers), a `boolean` a boolean, a `list` a
+/// list; every other type, and every secret, the string.
+pub fn typed(
+    runbook: &Runbook,
+    values: &IndexMap<String, String>,
+) -> IndexMap<String, serde_json::Value> {
+    values
+        .iter()
+        .map(|(name, value)| {
+            let typed = match runbook.inputs.get(name) {
+                Some(input) if !input.secret => input.kind.typed(value),
+                _ => serde_json::Value::from(value.as_str()),
+            };
+            (name.clone(), typed)
+        })
+        .collect()
 }
 
 /// Input values for the journal: secret ones masked, never stored.
@@ -154,17 +202,17 @@ fn read_bounded(path: &Path) -> Result<String, Error> {
     use std::io::Read;
     let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC | OFlags::NOCTTY;
     let fd = rustix::fs::open(path, flags, rustix::fs::Mode::empty())
-        .map_err(|e| Error::io(path)(e.into()))?;
+        .map_err(|e| unreadable(path, &e))?;
     rustix::fs::fcntl_setfl(
         &fd,
         flags - OFlags::NONBLOCK - OFlags::CLOEXEC - OFlags::NOCTTY,
     )
-    .map_err(|e| Error::io(path)(e.into()))?;
+    .map_err(|e| unreadable(path, &e))?;
     let mut bytes = Vec::new();
     std::fs::File::from(fd)
         .take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
-        .map_err(Error::io(path))?;
+        .map_err(|e| unreadable(path, &e))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(Error::usage(
             format!(
@@ -174,8 +222,15 @@ fn read_bounded(path: &Path) -> Result<String, Error> {
             "an inputs file is a short YAML mapping of `name: value`",
         ));
     }
-    String::from_utf8(bytes)
-        .map_err(|e| Error::io(path)(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
+    String::from_utf8(bytes).map_err(|_| unreadable(path, &"it is not UTF-8 text"))
+}
+
+/// A missing or unreadable `--inputs` file is bad usage (exit 2), not a failed run.
+fn unreadable(path: &Path, error: &dyn std::fmt::Display) -> Error {
+    Error::usage(
+        format!("cannot read inputs file {}: {error}", path.display()),
+        "check the path given to --inputs",
+    )
 }
 
 fn read_inputs_file(path: &Path) -> Result<HashMap<String, String>, Error> {
@@ -201,8 +256,23 @@ fn read_inputs_file(path: &Path) -> Result<HashMap<String, String>, Error> {
     for &(key, value) in entries {
         let key_node = document.node(key);
         let value_node = document.node(value);
-        let (Some(name), Some(text)) = (key_node.kind.scalar_text(), value_node.kind.scalar_text())
-        else {
+        // A YAML list is a `list` input's items, kept as its comma-separated form.
+        let list = match &value_node.kind {
+            crate::runbook::node::NodeKind::Seq(items) => {
+                let items: Option<Vec<String>> = items
+                    .iter()
+                    .map(|&i| document.node(i).kind.scalar_text())
+                    .map(|item| item.filter(|t| !t.contains(',')))
+                    .collect();
+                Some(items.map(|items| items.join(",")))
+            }
+            _ => None,
+        };
+        let text = match list {
+            Some(joined) => joined,
+            None => value_node.kind.scalar_text(),
+        };
+        let (Some(name), Some(text)) = (key_node.kind.scalar_text(), text) else {
             return Err(Error::usage(
                 format!(
                     "{}:{}:{}: input values must be strings, numbers or booleans",
@@ -210,7 +280,7 @@ fn read_inputs_file(path: &Path) -> Result<HashMap<String, String>, Error> {
                     value_node.span.line,
                     value_node.span.column
                 ),
-                "write `name: value` pairs",
+                "write `name: value` pairs (a list input takes a YAML list of strings without commas)",
             ));
         };
         if values.insert(name.clone(), text).is_some() {

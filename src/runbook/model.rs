@@ -78,6 +78,40 @@ pub struct Input {
     pub env: Option<String>,
     pub secret: bool,
     pub choices: Vec<String>,
+    pub kind: super::raw::InputType,
+    /// Matched against the whole value (`^(?:…)$`).
+    pub pattern: Option<regex::Regex>,
+}
+
+impl Input {
+    /// Checks a value against the input's type, pattern and choices; the
+    /// error says what is wrong (the value itself shown only when not secret).
+    pub fn check(&self, value: &str) -> Result<(), String> {
+        let shown = if self.secret { "***" } else { value };
+        if let Err(expected) = self.kind.check(value) {
+            return Err(format!(
+                "`{shown}` is not {expected} (type: {})",
+                self.kind.as_str()
+            ));
+        }
+        if let Some(pattern) = &self.pattern
+            && !pattern.is_match(value)
+        {
+            let source = pattern.as_str();
+            let source = source
+                .strip_prefix("^(?:")
+                .and_then(|p| p.strip_suffix(")$"))
+                .unwrap_or(source);
+            return Err(format!("`{shown}` does not match the pattern `{source}`"));
+        }
+        if !self.choices.is_empty() && !self.choices.iter().any(|c| c == value) {
+            return Err(format!(
+                "`{shown}` is not one of its choices ({})",
+                self.choices.join(", ")
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -71,6 +71,105 @@ pub struct RawInput {
     pub secret: Option<bool>,
     /// The allowed values.
     pub choices: Option<Spanned<Vec<Spanned<String>>>>,
+    /// What the value must be (default `string`), checked before anything runs.
+    #[serde(rename = "type")]
+    pub kind: Option<InputType>,
+    /// A regular expression the whole value must match (for `string` inputs).
+    pub pattern: Option<Spanned<String>>,
+}
+
+/// The type of an input's value: checked before anything runs, and how
+/// templates see it (an `integer` compares as a number in `when` and `expect`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum InputType {
+    /// Any text (the default).
+    #[default]
+    String,
+    /// A whole number, e.g. `42` or `-3`.
+    Integer,
+    /// A number, e.g. `0.5` or `12`.
+    Number,
+    /// `true` or `false`.
+    Boolean,
+    /// An absolute URL with a scheme and a host, e.g. `https://shop.example.com/health`.
+    Url,
+    /// A duration, e.g. `90s`, `5m`, `1h30m`.
+    Duration,
+    /// A file system path: not empty, no NUL byte.
+    Path,
+    /// A list of strings: a YAML list in an inputs file, or comma-separated with `--set`.
+    List,
+}
+
+impl InputType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InputType::String => "string",
+            InputType::Integer => "integer",
+            InputType::Number => "number",
+            InputType::Boolean => "boolean",
+            InputType::Url => "url",
+            InputType::Duration => "duration",
+            InputType::Path => "path",
+            InputType::List => "list",
+        }
+    }
+
+    /// Checks a value; the error says what was expected.
+    pub fn check(self, value: &str) -> Result<(), String> {
+        let ok = match self {
+            InputType::String | InputType::List => true,
+            InputType::Integer => value.trim().parse::<i64>().is_ok(),
+            InputType::Number => value.trim().parse::<f64>().is_ok_and(f64::is_finite),
+            InputType::Boolean => matches!(value.trim(), "true" | "false"),
+            InputType::Url => reqwest::Url::parse(value.trim()).is_ok_and(|u| u.has_host()),
+            InputType::Duration => super::duration::parse(value.trim()).is_ok(),
+            InputType::Path => !value.is_empty() && !value.contains('\0'),
+        };
+        if ok {
+            return Ok(());
+        }
+        Err(match self {
+            InputType::Integer => "a whole number, e.g. 42".to_owned(),
+            InputType::Number => "a number, e.g. 0.5".to_owned(),
+            InputType::Boolean => "`true` or `false`".to_owned(),
+            InputType::Url => "an absolute URL, e.g. https://shop.example.com".to_owned(),
+            InputType::Duration => "a duration, e.g. 90s, 5m or 1h30m".to_owned(),
+            _ => "a non-empty path".to_owned(),
+        })
+    }
+
+    /// The value as templates see it: a number, a boolean or a list where
+    /// the type says so (checked already), else the string.
+    pub fn typed(self, value: &str) -> serde_json::Value {
+        let parsed = match self {
+            InputType::Integer => value
+                .trim()
+                .parse::<i64>()
+                .ok()
+                .map(serde_json::Value::from),
+            InputType::Number => value
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .map(serde_json::Value::from),
+            InputType::Boolean => Some(serde_json::Value::Bool(value.trim() == "true")),
+            InputType::List => Some(serde_json::Value::from(split_list(value))),
+            _ => None,
+        };
+        parsed.unwrap_or_else(|| serde_json::Value::from(value))
+    }
+}
+
+/// A `list` input's items: comma-separated, each trimmed, empty ones dropped.
+fn split_list(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Settings for every step.

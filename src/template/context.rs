@@ -48,7 +48,7 @@ impl Context {
     /// (`inputs.db_password`, `steps.gen.outputs.password`).
     pub fn new(
         secret_names: BTreeSet<String>,
-        inputs: &IndexMap<String, String>,
+        inputs: &IndexMap<String, serde_json::Value>,
         run: &RunFacts,
         redactor: Redactor,
     ) -> Self {

@@ -37,7 +37,8 @@ fn a_missing_required_input_stops_before_anything_runs() {
     let output = with_runbook("deploy", DEPLOY).args(["run", "deploy"]).run();
     output
         .code(2)
-        .stderr_contains("input `backup` is required")
+        .stderr_contains("1 required input is missing")
+        .stderr_contains("  backup: pass")
         .stderr_contains("--set backup=");
     nothing_happened(&output);
 }
@@ -153,4 +154,256 @@ fn an_inputs_file_that_is_a_fifo_or_a_device_neither_hangs_nor_grows() {
         .success()
         .stdout_contains("backup = nightly.dump  (--inputs)");
     assert!(!test.path().join("ran-eu-west-1").exists());
+}
+
+const THREE_REQUIRED: &str = r#"
+version: 1
+name: three
+inputs:
+  backup:
+    required: true
+  region:
+    required: true
+    env: THREE_REGION
+  ticket:
+    required: true
+  note:
+    default: none
+steps:
+  - id: touch
+    shell: { run: "touch ran" }
+"#;
+
+/// All missing values in one message, each with every way to give it.
+#[test]
+fn every_missing_input_is_reported_at_once_with_how_to_pass_it() {
+    let output = with_runbook("three", THREE_REQUIRED)
+        .env_remove("THREE_REGION")
+        .args(["run", "three", "--set", "ticket=T-1"])
+        .run();
+    output
+        .code(2)
+        .stderr_contains("2 required inputs are missing")
+        .stderr_contains("backup: pass `--set backup=VALUE`, or `backup:` in an --inputs file")
+        .stderr_contains(
+            "region: pass `--set region=VALUE`, or `region:` in an --inputs file, or the environment variable THREE_REGION",
+        )
+        .stderr_not_contains("ticket:")
+        .stderr_not_contains("note:");
+    nothing_happened(&output);
+    // Nothing given: all three, still in one message.
+    with_runbook("three", THREE_REQUIRED)
+        .env_remove("THREE_REGION")
+        .args(["run", "three", "--dry-run"])
+        .run()
+        .code(2)
+        .stderr_contains("3 required inputs are missing")
+        .stderr_contains("  backup:")
+        .stderr_contains("  region:")
+        .stderr_contains("  ticket:");
+}
+
+/// A missing, unreadable or non-UTF-8 inputs file is bad usage (2), named.
+#[test]
+fn an_inputs_file_that_cannot_be_read_exits_2_naming_it() {
+    let test = with_runbook("deploy", DEPLOY)
+        .file("binary.yml", [0xff_u8, 0xfe, 0x00])
+        .dir("a-directory");
+    for file in ["no-such-inputs.yml", "a-directory", "binary.yml"] {
+        let output = test.again().args(["run", "deploy", "--inputs", file]).run();
+        output
+            .code(2)
+            .stderr_contains(&format!("cannot read inputs file {file}"));
+    }
+    assert!(!test.path().join("ran-eu-west-1").exists());
+}
+
+const FAILS_UNTIL: &str = r#"
+version: 1
+name: until
+inputs:
+  marker:
+    required: true
+  region:
+    default: eu-west-1
+steps:
+  - id: gate
+    shell: { run: "test -e {{ inputs.marker }}" }
+  - id: after
+    needs: [gate]
+    shell: { run: "echo {{ inputs.region }} > region-was" }
+"#;
+
+/// `resume` takes `--inputs` like `run`; a missing file there exits 2 too.
+#[test]
+fn resume_reads_an_inputs_file() {
+    let test = with_runbook("until", FAILS_UNTIL);
+    test.again()
+        .args(["run", "until", "--set", "marker=go"])
+        .run()
+        .code(1);
+    let id = crate::support::state::only_incident(test.path());
+    test.again()
+        .args(["resume", &id, "--inputs", "missing.yml"])
+        .run()
+        .code(2)
+        .stderr_contains("cannot read inputs file missing.yml");
+    std::fs::write(test.path().join("go"), "").expect("marker");
+    std::fs::write(test.path().join("values.yml"), "region: us-east-1\n").expect("inputs file");
+    test.again()
+        .args(["resume", &id, "--inputs", "values.yml"])
+        .run()
+        .success();
+    let region = std::fs::read_to_string(test.path().join("region-was")).expect("after ran");
+    assert_eq!(region.trim(), "us-east-1");
+}
+
+const TYPED: &str = r#"
+version: 1
+name: typed
+inputs:
+  expected_orders:
+    type: integer
+    required: true
+  ratio:
+    type: number
+    default: 0.5
+  dry:
+    type: boolean
+    default: "false"
+  health:
+    type: url
+    default: https://shop.example.com/health
+  wait:
+    type: duration
+    default: 5m
+  dump:
+    type: path
+    default: /backups/x.dump
+  ticket:
+    pattern: "INC-[0-9]+"
+    default: INC-1
+  regions:
+    type: list
+    default: "eu-west-1,us-east-1"
+steps:
+  - id: big
+    when: "inputs.expected_orders > 9"
+    shell: { run: "touch big" }
+  - id: regions
+    shell: { run: "echo {{ inputs.regions | length }} {{ inputs.regions[1] }} > regions" }
+"#;
+
+/// Every value is checked against its type and pattern before anything
+/// runs, all the bad ones in one message; nothing ran.
+#[test]
+fn typed_inputs_are_all_checked_before_anything_runs() {
+    let output = with_runbook("typed", TYPED)
+        .args(["run", "typed", "--dry-run"])
+        .args(["--set", "expected_orders=abc", "--set", "ratio=half"])
+        .args(["--set", "dry=yes", "--set", "health=shop.example.com"])
+        .args(["--set", "wait=soon", "--set", "dump="])
+        .args(["--set", "ticket=INC-12; rm -rf /", "--set", "regions=a"])
+        .run();
+    output
+        .code(2)
+        .stderr_contains("7 inputs are not valid")
+        .stderr_contains("expected_orders (from --set): `abc` is not a whole number")
+        .stderr_contains("ratio (from --set): `half` is not a number")
+        .stderr_contains("dry (from --set): `yes` is not `true` or `false`")
+        .stderr_contains("health (from --set): `shop.example.com` is not an absolute URL")
+        .stderr_contains("wait (from --set): `soon` is not a duration")
+        .stderr_contains("dump (from --set): `` is not a non-empty path")
+        .stderr_contains(
+            "ticket (from --set): `INC-12; rm -rf /` does not match the pattern `INC-[0-9]+`",
+        )
+        .stderr_not_contains("regions (");
+    nothing_happened(&output);
+    // A pattern matches the whole value, not a part of it.
+    with_runbook("typed", TYPED)
+        .args([
+            "run",
+            "typed",
+            "--set",
+            "expected_orders=3",
+            "--set",
+            "ticket=xINC-1",
+        ])
+        .run()
+        .code(2)
+        .stderr_contains("does not match the pattern");
+}
+
+/// An integer compares as a number in `when` (`12 > 9`, where the strings
+/// `"12" < "9"`), and a list is a list in templates, from `--set` or a file.
+#[test]
+fn typed_inputs_are_typed_in_templates() {
+    let test = with_runbook("typed", TYPED);
+    test.again()
+        .args([
+            "run",
+            "typed",
+            "--set",
+            "expected_orders=12",
+            "--set",
+            "regions=a, b,c",
+        ])
+        .run()
+        .success();
+    assert!(test.path().join("big").exists(), "12 > 9 compared as text");
+    let regions = std::fs::read_to_string(test.path().join("regions")).expect("regions");
+    assert_eq!(regions.trim(), "3 b");
+
+    let test =
+        with_runbook("typed", TYPED).file("in.yml", "expected_orders: 3\nregions: [eu, us]\n");
+    test.again()
+        .args(["run", "typed", "--inputs", "in.yml"])
+        .run()
+        .success();
+    assert!(!test.path().join("big").exists(), "3 > 9");
+    let regions = std::fs::read_to_string(test.path().join("regions")).expect("regions");
+    assert_eq!(regions.trim(), "2 us");
+}
+
+/// `validate` checks defaults against their type and pattern, the pattern
+/// itself, and every choice, each problem at its position.
+#[test]
+fn validate_checks_typed_defaults_patterns_and_choices() {
+    let runbook = r#"
+version: 1
+name: bad
+inputs:
+  count:
+    type: integer
+    default: many
+  ticket:
+    pattern: "INC-[0-9]+"
+    default: TICKET-1
+  broken:
+    pattern: "([a-z]"
+  wrong_kind:
+    type: integer
+    pattern: "[0-9]+"
+  level:
+    type: integer
+    choices: ["1", "two"]
+  kind:
+    type: colour
+steps:
+  - id: s
+    shell: { run: "true" }
+"#;
+    let output = crate::support::Test::new()
+        .file("bad.yaml", runbook)
+        .args(["validate", "bad.yaml"])
+        .run();
+    output
+        .code(2)
+        .stderr_contains("bad.yaml:7:14")
+        .stderr_contains("default `many` is not a whole number")
+        .stderr_contains("default `TICKET-1` does not match the pattern `INC-[0-9]+`")
+        .stderr_contains("`pattern` is not a valid regular expression")
+        .stderr_contains("`pattern` is for string inputs")
+        .stderr_contains("choice `two` is not a whole number")
+        .stderr_contains("colour");
 }

@@ -96,7 +96,7 @@ fn an_independent_chain_runs_to_completion_while_a_manual_step_waits() {
         "a dependent of the manual step ran"
     );
     std::thread::sleep(Duration::from_millis(500));
-    session.send("y").expect("answer");
+    session.send_line("y").expect("answer");
     session.flush().expect("flush");
     let (code, rest) = finish(session);
     assert_eq!(code, 0, "{rest}");
@@ -157,7 +157,7 @@ steps:
         assert!(Instant::now() < limit, "the failing step did not finish");
         std::thread::sleep(Duration::from_millis(50));
     }
-    session.send("y").expect("answer");
+    session.send_line("y").expect("answer");
     session.flush().expect("flush");
     let (code, rest) = finish(session);
     assert_eq!(code, 1, "{rest}");
@@ -260,7 +260,7 @@ fn yes_on_a_terminal_asks_before_a_rollback() {
         .exp_string("Roll back step `queue-mode`")
         .expect("the rollback is asked, not run");
     assert!(test.path().join("queue.on").exists());
-    session.send("n").expect("answer");
+    session.send_line("n").expect("answer");
     session.flush().expect("flush");
     let (code, rest) = finish(session);
     assert_eq!(code, 1, "{rest}");

@@ -70,6 +70,7 @@ fn sample() -> Vec<Record> {
             by: "alice".into(),
             source: AnswerSource::Prompt,
             rollback: false,
+            word: None,
         }),
         (90, Event::StepStarted {
             step: "restore".into(),
@@ -95,6 +96,7 @@ fn sample() -> Vec<Record> {
             by: "alice".into(),
             source: AnswerSource::YesFlag,
             rollback: true,
+            word: None,
         }),
         (700, Event::RollbackStarted {
             step: "maintenance-on".into(),

@@ -13,6 +13,7 @@ use super::load::Loaded;
 use super::model::{Input, Output, Retry, Runbook, Step};
 use super::node::Span;
 use super::node_de::Problem;
+use super::raw::InputType;
 use super::raw::{
     RawAction, RawDefaults, RawHttp, RawInput, RawOutput, RawPostgres, RawRetry, RawShell, RawStep,
 };
@@ -300,18 +301,71 @@ impl Checker {
                     "use letters, digits and `_`, not starting with a digit",
                 );
             }
-            inputs.insert(
-                name.value.clone(),
-                Input {
-                    name: name.value,
-                    description: input.description,
-                    default: input.default.map(|d| d.value),
-                    required: input.required.unwrap_or(false),
-                    env: input.env.map(|e| e.value),
-                    secret,
-                    choices,
-                },
-            );
+            let kind = input.kind.unwrap_or_default();
+            let pattern = input.pattern.as_ref().and_then(|pattern| {
+                if kind != InputType::String {
+                    self.problem(
+                        pattern.span,
+                        format!(
+                            "`pattern` is for string inputs, and this one is `type: {}`",
+                            kind.as_str()
+                        ),
+                        "remove `pattern`, or make the input `type: string`",
+                    );
+                    return None;
+                }
+                // Anchored: the whole value must match, not a part of it.
+                match regex::Regex::new(&format!("^(?:{})$", pattern.value)) {
+                    Ok(regex) => Some(regex),
+                    Err(e) => {
+                        let detail = e.to_string();
+                        let last = detail.lines().last().unwrap_or_default().trim().to_owned();
+                        self.problem(
+                            pattern.span,
+                            format!("`pattern` is not a valid regular expression: {last}"),
+                            "write a regular expression (Rust regex syntax), e.g. '^INC-[0-9]+$'",
+                        );
+                        None
+                    }
+                }
+            });
+            let checked = Input {
+                name: name.value.clone(),
+                description: input.description,
+                default: input.default.as_ref().map(|d| d.value.clone()),
+                required: input.required.unwrap_or(false),
+                env: input.env.map(|e| e.value),
+                secret,
+                choices,
+                kind,
+                pattern,
+            };
+            // A default must be a value the input accepts (choices are said above).
+            if let Some(default) = &input.default
+                && (checked.choices.is_empty() || checked.choices.contains(&default.value))
+                && let Err(e) = checked.check(&default.value)
+            {
+                self.problem(
+                    default.span,
+                    format!("default {e}"),
+                    format!("give a default of type `{}`, or remove it", kind.as_str()),
+                );
+            }
+            if let Some(raw) = &input.choices {
+                for choice in &raw.value {
+                    if let Err(expected) = kind.check(&choice.value) {
+                        self.problem(
+                            choice.span,
+                            format!("choice `{}` is not {expected}", choice.value),
+                            format!(
+                                "every choice must be of the input's type `{}`",
+                                kind.as_str()
+                            ),
+                        );
+                    }
+                }
+            }
+            inputs.insert(name.value, checked);
         }
         inputs
     }
