@@ -196,6 +196,10 @@ pub struct DriveArgs {
     /// Plain timestamped lines instead of spinners, even on a terminal.
     #[arg(long)]
     pub plain: bool,
+    /// The end-of-run summary: words on stderr (human), or also one JSON
+    /// object on stdout (`json`, see docs/cli.md).
+    #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+    pub format: ListFormat,
 }
 
 #[derive(Debug, Args)]

@@ -162,3 +162,47 @@ fn incidents_and_log_take_format_json() {
         .run()
         .code(2);
 }
+
+#[test]
+fn the_end_of_run_summary_takes_format_json() {
+    let test = Test::new().file("kinds.yaml", EVERY_KIND);
+    let output = test
+        .again()
+        .args([
+            "run",
+            "./kinds.yaml",
+            "--yes",
+            "--plain",
+            "--format",
+            "json",
+        ])
+        .run();
+    output.code(1);
+    let summary: serde_json::Value =
+        serde_json::from_str(output.stdout.trim()).expect("one JSON object on stdout");
+    assert_eq!(summary["runbook"], "kinds");
+    assert_eq!(summary["status"], "failed");
+    assert_eq!(summary["rto_ms"], 600_000);
+    assert_eq!(
+        summary["within_rto"], false,
+        "a failed run never counts as within RTO"
+    );
+    let steps = summary["steps"].as_array().expect("steps");
+    let ids: Vec<&str> = steps.iter().filter_map(|s| s["id"].as_str()).collect();
+    assert_eq!(ids, ["ask", "script", "titled", "api", "db"]);
+    assert_eq!(steps[0]["status"], "succeeded");
+    assert!(
+        steps[3]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("connection refused"))
+    );
+    assert!(
+        !output.stdout.contains("tok-0123456789"),
+        "{}",
+        output.stdout
+    );
+    // The words are still there for people, on stderr.
+    output.stderr_contains("Summary of kinds");
+    let incident = only_incident(test.path());
+    assert_eq!(summary["incident"], incident.as_str());
+}

@@ -105,12 +105,14 @@ pub fn execute(
         && std::env::var_os("CI").is_none()
         && std::io::IsTerminal::is_terminal(&std::io::stderr())
         && !printer.quiet;
-    let progress = Progress::new(printer.clone(), fancy).with_titles(
-        plan.runbook
-            .steps
-            .iter()
-            .filter_map(|s| Some((s.id.clone(), s.title.clone()?))),
-    );
+    let progress = Progress::new(printer.clone(), fancy)
+        .with_titles(
+            plan.runbook
+                .steps
+                .iter()
+                .filter_map(|s| Some((s.id.clone(), s.title.clone()?))),
+        )
+        .with_json_summary(drive.format == crate::cli::ListFormat::Json);
     let prompter = TerminalPrompter::new(
         drive.yes,
         drive.confirm_words.clone(),

@@ -32,6 +32,12 @@ pub fn render(runbook: &Runbook, style: &Style) -> String {
         let _ = writeln!(out, "\n{}", style.bold("Inputs"));
         for input in runbook.inputs.values() {
             let mut tags = Vec::new();
+            if input.kind != crate::runbook::raw::InputType::String {
+                tags.push(input.kind.as_str().to_owned());
+            }
+            if let Some(pattern) = &input.pattern {
+                tags.push(format!("matching {}", shown_pattern(pattern)));
+            }
             if input.required {
                 tags.push("required".to_owned());
             }
@@ -125,6 +131,8 @@ pub fn json(runbook: &Runbook) -> serde_json::Value {
                 "env": input.env,
                 "default": if input.secret { None } else { input.default.clone() },
                 "choices": input.choices,
+                "type": input.kind.as_str(),
+                "pattern": input.pattern.as_ref().map(shown_pattern),
             })
         })
         .collect();
@@ -167,4 +175,13 @@ pub fn json(runbook: &Runbook) -> serde_json::Value {
         "inputs": inputs,
         "steps": steps,
     })
+}
+
+/// The pattern as the runbook wrote it, without the anchors drctl adds.
+fn shown_pattern(pattern: &regex::Regex) -> String {
+    let text = pattern.as_str();
+    text.strip_prefix("^(?:")
+        .and_then(|t| t.strip_suffix(")$"))
+        .unwrap_or(text)
+        .to_owned()
 }

@@ -28,6 +28,8 @@ pub struct Progress {
     incident: String,
     /// Step titles, shown on a step's line instead of what it runs.
     titles: HashMap<String, String>,
+    /// Also print the summary as JSON on stdout.
+    json_summary: bool,
 }
 
 /// A step's row in the summary: status, duration, error, what it left running.
@@ -66,7 +68,15 @@ impl Progress {
             runbook: String::new(),
             incident: String::new(),
             titles: HashMap::new(),
+            json_summary: false,
         }
+    }
+
+    /// The end-of-run summary also as one JSON object on stdout.
+    #[must_use]
+    pub fn with_json_summary(mut self, json: bool) -> Self {
+        self.json_summary = json;
+        self
     }
 
     /// The titles of the steps (by id): a step's line shows its title, or
@@ -93,6 +103,43 @@ impl Progress {
             self.printer.style.dim(&time.to_string())
         ));
         self.hold.print(line, |line| self.printer.info(line));
+    }
+
+    /// The summary for `--format json` (documented in docs/cli.md).
+    fn json(
+        &self,
+        status: Status,
+        elapsed_ms: u64,
+        rto_ms: Option<u64>,
+        incident_ms: Option<u64>,
+    ) -> serde_json::Value {
+        let incident_ms = incident_ms.unwrap_or(elapsed_ms);
+        let steps: Vec<serde_json::Value> = self
+            .steps
+            .iter()
+            .map(|(id, (status, ms, error, left))| {
+                serde_json::json!({
+                    "id": id,
+                    "status": status.map_or("not_run", Status::as_str),
+                    "duration_ms": status.map(|_| *ms),
+                    "error": error.as_deref().map(|e| self.printer.redactor().redact(e)),
+                    "left_running": left.iter().map(|p| serde_json::json!({
+                        "pid": p.pid,
+                        "command": self.printer.redactor().redact(&p.command),
+                    })).collect::<Vec<_>>(),
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "runbook": self.runbook,
+            "incident": self.incident,
+            "status": status.as_str(),
+            "elapsed_ms": elapsed_ms,
+            "incident_elapsed_ms": incident_ms,
+            "rto_ms": rto_ms,
+            "within_rto": rto_ms.map(|rto| status == Status::Succeeded && incident_ms <= rto),
+            "steps": steps,
+        })
     }
 
     fn summary(
@@ -431,6 +478,10 @@ impl Listener for Progress {
                     *rto_ms,
                     *incident_elapsed_ms,
                 ));
+                if self.json_summary {
+                    let summary = self.json(*status, *elapsed_ms, *rto_ms, *incident_elapsed_ms);
+                    self.printer.outln(&summary.to_string());
+                }
             }
             Event::ConfirmationAsked { .. } => {}
         }
