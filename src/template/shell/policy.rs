@@ -44,6 +44,7 @@ use std::collections::{HashMap, HashSet};
 
 mod catalog;
 mod files;
+mod options;
 mod remote;
 mod stdin;
 
@@ -1420,6 +1421,7 @@ fn invoke(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTempl
         }
     }
     remote::check(name, args)?;
+    options::check(name, args)?;
     match name {
         "declare" | "typeset" | "local" | "readonly" | "export" => {
             return declare(name, &args[1..]);
@@ -2237,19 +2239,10 @@ fn find(args: &[Arg], depth: usize) -> Result<(), ShellTemplateError> {
         })
         .collect();
     let paths = starts.iter().find_map(|a| a.taint());
-    // A start point may be an expression (`-exec`, `-delete`) when it starts
-    // with `-`: several such values, or one before an `-exec`, could join
-    // into `-exec cmd ;`.
-    let leading = starts
-        .iter()
-        .filter(|a| a.leading && a.taint().is_some())
-        .count();
-    let runs = args[1..]
-        .iter()
-        .any(|a| matches!(a.lit(), Some("-exec" | "-execdir" | "-ok" | "-okdir")));
-    if let Some(t) = paths
-        && (leading > 1 || (leading == 1 && runs))
-    {
+    // A start point may be an expression when it starts with `-`: several
+    // such values could join into `-exec cmd ;`, and one alone may be
+    // `-delete`, `-fprint FILE` with the next word, or complete an `-exec`.
+    if let Some(t) = starts.iter().find(|a| a.leading).and_then(|a| a.taint()) {
         return Err(refuse(
             t,
             "a template where `find` reads its start points: a value starting with `-` is an expression, such as -exec",
@@ -2724,6 +2717,7 @@ mod tests {
             .chain(WRAPPERS.iter().flat_map(|w| w.names))
             .chain(remote::REMOTE_CODE.iter().map(|(n, _)| n))
             .chain(remote::SALT)
+            .chain(options::OPTION_RUNNERS.iter().flat_map(|r| r.names))
             .map(|n| (*n).to_owned())
             .collect();
         assert_eq!(documented, code, "docs/security.md and the catalog differ");
