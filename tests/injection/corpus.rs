@@ -1899,6 +1899,119 @@ pub const REFUSED: &[(&str, &str)] = &[
         "find /a @V@ -type f",
         "a template where `find` reads its start points",
     ),
+    (
+        "runuser -u nobody -- @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "runuser -u nobody @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    ("capsh -- -c @V@", "the value is the script of `bash -c`"),
+    (
+        "faketime now @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "xvfb-run @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "xvfb-run -a -- @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "dbus-run-session -- @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "perf record @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "perf stat -e cycles @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "perf trace -- @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "ip netns exec ns @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "ip vrf exec v @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "lxc exec c -- @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "incus exec c -- sh -c @V@",
+        "the value is the script of `sh -c`",
+    ),
+    (
+        "systemd-nspawn -D /r @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "bwrap --ro-bind / / @V@",
+        "a template in the arguments of `bwrap`",
+    ),
+    (
+        "bwrap --ro-bind / / sh -c 'echo \"$1\"' _ @V@",
+        "a template in the arguments of `bwrap`",
+    ),
+    (
+        "proot -r /r @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "gosu nobody @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "su-exec nobody @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "fakeroot @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "fakeroot -- sh -c @V@",
+        "the value is the script of `sh -c`",
+    ),
+    (
+        "lxc-attach -n c -- @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "ssh-agent @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "sshpass -p pw @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "eatmydata @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "chpst -u nobody @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "setpriv --reuid=1 @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "faketime -f +1d sh -c @V@",
+        "the value is the script of `sh -c`",
+    ),
 ];
 
 /// Contexts accepted by `validate` whose programs are not run here (cloud
@@ -2081,4 +2194,12 @@ pub const VALIDATED: &[&str] = &[
     "rpm -q -- @V@",
     "dnf install -y -- @V@",
     "sendmail -f @V@ -- root < msg",
+    "runuser -u nobody -- printf '%s' @V@",
+    "faketime now printf '%s' @V@",
+    "perf stat -e cycles printf '%s' @V@",
+    "ip netns exec ns printf '%s' @V@",
+    "lxc exec c -- printf '%s' @V@",
+    "systemd-nspawn -D /r printf '%s' @V@",
+    "capsh -- -c 'printf \"%s\" \"$1\"' _ @V@",
+    "xvfb-run -a printf '%s' @V@",
 ];

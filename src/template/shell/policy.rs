@@ -1472,6 +1472,51 @@ fn invoke(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTempl
         }
         _ => {}
     }
+    if name == "runuser"
+        && args[1..].iter().any(|a| {
+            a.lit()
+                .is_some_and(|l| l == "-u" || l == "--user" || l.starts_with("--user="))
+        })
+    {
+        return wrapper(&catalog::RUNUSER_USER, name, args, inputs, depth);
+    }
+    if name == "capsh"
+        && let Some(dd) = args.iter().position(|a| a.lit() == Some("--"))
+    {
+        // `capsh [options] -- ARGS` runs `bash ARGS` (`capsh -- -c V` is `bash -c V`).
+        option_area(name, &args[1..dd])?;
+        let mut inner = vec![Arg {
+            literal: Some("bash".to_owned()),
+            ..Arg::default()
+        }];
+        inner.extend_from_slice(&args[dd + 1..]);
+        return invoke(&inner, inputs, depth + 1);
+    }
+    if name == "bwrap"
+        && let Some(t) = args[1..].iter().find_map(Arg::taint)
+    {
+        return Err(refuse(
+            t,
+            "a template in the arguments of `bwrap`, whose options take one to three arguments before the command it runs: the value may be that command or one of its options",
+            "pass the value through `env:` and read it in the sandboxed command as \"$NAME\"",
+        ));
+    }
+    // `perf record CMD`, `ip netns exec NS CMD`: subcommands that run a command.
+    for n in [1, 2] {
+        let Some(words) = args
+            .get(1..=n)
+            .and_then(|w| w.iter().map(Arg::lit).collect::<Option<Vec<_>>>())
+        else {
+            break;
+        };
+        let sub = format!("{name} {}", words.join(" "));
+        if let Some(w) = catalog::WRAPPERS
+            .iter()
+            .find(|w| w.names.contains(&sub.as_str()))
+        {
+            return wrapper(w, &sub, &args[n..], inputs, depth);
+        }
+    }
     if let Some(w) = lookup_wrapper(name) {
         return wrapper(w, name, args, inputs, depth);
     }
@@ -1616,6 +1661,10 @@ fn wrapper(
     // The operands before the command (a duration, a lock file, a root
     // directory) are data for the wrapper.
     start = (start + w.operands).min(args.len());
+    if w.operands > 0 && args.get(start).and_then(Arg::lit) == Some("--") {
+        // `lxc exec c -- CMD`
+        start += 1;
+    }
     if o.shell_flag {
         if let Some(t) = args[start..]
             .iter()
