@@ -2012,6 +2012,62 @@ pub const REFUSED: &[(&str, &str)] = &[
         "faketime -f +1d sh -c @V@",
         "the value is the script of `sh -c`",
     ),
+    ("yq eval .a\"@V@\" f.yaml", "an operand of `yq`"),
+    ("yq eval @V@ f.yaml", "a template where `yq` reads options"),
+    ("yq e @V@ f.yaml", "a template where `yq` reads options"),
+    (
+        "yq eval-all @V@ a.yaml b.yaml",
+        "a template where `yq` reads options",
+    ),
+    (
+        "dasel -f f.json @V@",
+        "a template in the arguments of `dasel`",
+    ),
+    (
+        "mlr --icsv --ojson put @V@ f.csv",
+        "a template in the arguments of `mlr`",
+    ),
+    (
+        "mlr --prepipe @V@ cat f.csv",
+        "a template in the arguments of `mlr`",
+    ),
+    (
+        "mlr -n put 'end{print 1}' @V@",
+        "a template in the arguments of `mlr`",
+    ),
+    ("gnuplot -e @V@", "the argument of `gnuplot -e`"),
+    (
+        "printf '%s' @V@ | gnuplot",
+        "gnuplot reads its standard input",
+    ),
+    ("octave --eval @V@", "the argument of `octave --eval`"),
+    ("guile -c @V@", "the argument of `guile -c`"),
+    ("julia -e @V@", "the argument of `julia -e`"),
+    ("racket -e @V@", "the argument of `racket -e`"),
+    ("sbcl --eval @V@", "the argument of `sbcl --eval`"),
+    ("ghc -e @V@", "the argument of `ghc -e`"),
+    ("elixir -e @V@", "the argument of `elixir -e`"),
+    ("erl -noshell -eval @V@", "the argument of `erl"),
+    ("ocaml @V@", "a template where `ocaml` reads options"),
+    ("swipl -g @V@", "the argument of `swipl -g`"),
+    ("nft @V@", "an operand of `nft`"),
+    (
+        "nft add rule inet t c ip saddr @V@ drop",
+        "an operand of `nft`",
+    ),
+    ("duckdb -c @V@", "the argument of `duckdb -c`"),
+    (
+        "duckdb db.duckdb \"@V@\"",
+        "a template where `duckdb` reads options",
+    ),
+    (
+        "clickhouse-client -q @V@",
+        "the argument of `clickhouse-client -q`",
+    ),
+    (
+        "printf '%s' @V@ | duckdb",
+        "duckdb reads its standard input",
+    ),
 ];
 
 /// Contexts accepted by `validate` whose programs are not run here (cloud
@@ -2202,4 +2258,8 @@ pub const VALIDATED: &[&str] = &[
     "systemd-nspawn -D /r printf '%s' @V@",
     "capsh -- -c 'printf \"%s\" \"$1\"' _ @V@",
     "xvfb-run -a printf '%s' @V@",
+    "yq eval '.a' @V@",
+    "yq '.a' -- @V@",
+    "julia -e 'println(ARGS[1])' @V@",
+    "gnuplot -e 'print ARGV[1]' script.gp",
 ];

@@ -1420,6 +1420,30 @@ fn invoke(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTempl
             return invoke(&inner, inputs, depth + 1);
         }
     }
+    if name == "yq"
+        && matches!(
+            args.get(1).and_then(Arg::lit),
+            Some("eval" | "e" | "eval-all" | "ea")
+        )
+    {
+        // `yq eval PROGRAM FILE`: the jq-like command line after the subcommand.
+        let mut inner = vec![args[0].clone()];
+        inner.extend_from_slice(&args[2..]);
+        return invoke(&inner, inputs, depth + 1);
+    }
+    if matches!(name, "mlr" | "miller" | "dasel")
+        && let Some(t) = args[1..].iter().find_map(Arg::taint)
+    {
+        // Miller's `put`/`filter` DSL has system() and exec(), its
+        // `--prepipe` runs a command; dasel's selectors are its programs.
+        return Err(refuse(
+            t,
+            format!(
+                "a template in the arguments of `{name}`, which takes a program (its DSL or selector) and options that run commands among them"
+            ),
+            "pass the value through `env:` and read it in the program (ENV[\"NAME\"] in Miller)",
+        ));
+    }
     remote::check(name, args)?;
     options::check(name, args)?;
     match name {

@@ -494,6 +494,66 @@ pub const EVALUATORS: &[Evaluator] = &[
         )
     },
     Evaluator {
+        code: &["e"],
+        stdin: true,
+        what: "a gnuplot script (system() and `!` run commands)",
+        ..ev(&["gnuplot"], First::Script, HINT_INTERP)
+    },
+    Evaluator {
+        code: &["eval"],
+        stdin: true,
+        ..ev(&["octave", "octave-cli"], First::Script, HINT_INTERP)
+    },
+    Evaluator {
+        code: &["c", "e", "eval", "E", "print", "p", "g", "goal", "t"],
+        file: &["l", "load", "f", "script", "r", "require-script"],
+        stdin: true,
+        ..ev(
+            &[
+                "guile", "racket", "julia", "scala", "groovy", "kotlin", "elixir", "iex", "swipl",
+                "ocaml", "gforth", "clisp", "ecl", "chicken", "csi", "gosh", "chez", "scheme",
+                "picolisp", "hy", "janet", "crystal", "nim",
+            ],
+            First::Script,
+            HINT_INTERP,
+        )
+    },
+    Evaluator {
+        code: &["eval", "e"],
+        file: &["load", "script"],
+        stdin: true,
+        ..ev(&["sbcl", "ghc", "ghci", "runghc"], First::Data, HINT_INTERP)
+    },
+    Evaluator {
+        code: &["eval", "s", "run"],
+        stdin: true,
+        single_dash: true,
+        ..ev(&["erl"], First::Data, HINT_INTERP)
+    },
+    Evaluator {
+        file: &["f", "file"],
+        data: &["I", "includepath"],
+        stdin: true,
+        what: "nftables commands (the firewall it sets)",
+        ..ev(
+            &["nft"],
+            First::AllCode,
+            "write the rules literally; check a value with a case pattern before it names a table or set",
+        )
+    },
+    Evaluator {
+        code: &["c", "cmd", "s", "q", "query"],
+        file: &["init", "queries-file"],
+        stdin: true,
+        permute: true,
+        what: "SQL",
+        ..ev(
+            &["duckdb", "clickhouse-client", "clickhouse"],
+            First::SecondCode,
+            "bind the value in a prepared statement instead of the SQL text",
+        )
+    },
+    Evaluator {
         code: &["cmd"],
         file: &["init"],
         data: &["separator", "nullvalue", "newline"],
