@@ -1393,7 +1393,7 @@ pub const REFUSED: &[(&str, &str)] = &[
         "the value reaches the program file of `bash` through a process substitution or a file the ",
     ),
     (
-        "printf '%s' @V@ > x.sh; chmod 755 x.sh",
+        "printf '%s' @V@ > x.bin; chmod 755 x.bin",
         "the value is written into a file or chooses the name of one",
     ),
     (
@@ -2068,6 +2068,89 @@ pub const REFUSED: &[(&str, &str)] = &[
         "printf '%s' @V@ | duckdb",
         "duckdb reads its standard input",
     ),
+    (
+        "mv <(echo @V@) s.sh",
+        "a file whose name says it holds code",
+    ),
+    (
+        "echo @V@ > Makefile; make",
+        "a file whose name says it holds code",
+    ),
+    (
+        "echo @V@ > package.json; npm install",
+        "a file whose name says it holds code",
+    ),
+    ("echo @V@ > .envrc", "a file whose name says it holds code"),
+    (
+        "printf '%s' @V@ > Dockerfile; docker build .",
+        "a file whose name says it holds code",
+    ),
+    (
+        "echo @V@ >> Justfile",
+        "a file whose name says it holds code",
+    ),
+    (
+        "echo @V@ > Taskfile.yml",
+        "a file whose name says it holds code",
+    ),
+    (
+        "echo @V@ > Rakefile",
+        "a file whose name says it holds code",
+    ),
+    (
+        "echo @V@ > setup.py",
+        "a file whose name says it holds code",
+    ),
+    (
+        "echo @V@ > tests/conftest.py",
+        "a file whose name says it holds code",
+    ),
+    (
+        "echo @V@ > build.rs",
+        "a file whose name says it holds code",
+    ),
+    (
+        "echo @V@ | tee deploy.sh",
+        "a file whose name says it holds code",
+    ),
+    (
+        "echo @V@ | base64 -d > s.sh",
+        "a file whose name says it holds code",
+    ),
+    (
+        "echo @V@ > /srv/app/hook.py",
+        "a file whose name says it holds code",
+    ),
+    (
+        "echo @V@ > x.service",
+        "a file whose name says it holds code",
+    ),
+    (
+        "cat > app.desktop <<EOF
+@V@
+EOF",
+        "a file whose name says it holds code",
+    ),
+    (
+        "echo @V@ > GNUmakefile",
+        "a file whose name says it holds code",
+    ),
+    (
+        "printf '%s' @V@ > run.ps1",
+        "a file whose name says it holds code",
+    ),
+    (
+        "cp <(echo @V@) job.pl",
+        "a file whose name says it holds code",
+    ),
+    (
+        "echo @V@ > .git/config",
+        "a file the system runs or loads as code",
+    ),
+    (
+        "echo @V@ > ./.npmrc",
+        "a file the system runs or loads as code",
+    ),
 ];
 
 /// Contexts accepted by `validate` whose programs are not run here (cloud
@@ -2077,7 +2160,7 @@ pub const REFUSED: &[(&str, &str)] = &[
 /// `pg_dump -d`, `psql -- V` take the value as one argument of data, and a
 /// value written into a file is accepted in a script that runs no file.
 pub const VALIDATED: &[&str] = &[
-    "mv <(echo @V@) s.sh",
+    "mv <(echo @V@) s.bin",
     "echo @V@ | ansible all -m shell -a",
     "helm install x --set-file a=@V@",
     "terraform apply -var x=@V@",
@@ -2262,4 +2345,9 @@ pub const VALIDATED: &[&str] = &[
     "yq '.a' -- @V@",
     "julia -e 'println(ARGS[1])' @V@",
     "gnuplot -e 'print ARGV[1]' script.gp",
+    "echo @V@ > notes.txt",
+    "echo @V@ > out.json",
+    "echo @V@ | tee f",
+    "printf '%s' @V@ > Makefile.txt",
+    "printf '%s' @V@ > .sh",
 ];

@@ -2826,6 +2826,16 @@ mod tests {
         );
     }
 
+    /// docs/security.md lists exactly the files that hold code by name.
+    #[test]
+    fn the_documented_code_files_are_the_code() {
+        let set = |l: &[&'static str]| l.iter().copied().collect::<std::collections::BTreeSet<_>>();
+        assert_eq!(
+            documented("**Files that hold code by name**"),
+            set(files::CODE_FILES)
+        );
+    }
+
     /// docs/security.md lists exactly [`CODE_VARIABLES`].
     #[test]
     fn the_documented_code_variables_are_the_code() {
