@@ -28,6 +28,14 @@ type Expected = fn(&str) -> String;
 /// Contexts that take the value as data: each prints what `expected` says.
 pub const ACCEPTED: &[(&str, Expected)] = &[
     ("printf '%s' @V@", same),
+    ("runuser -u root -- printf '%s' @V@", same),
+    ("setpriv --reuid=0 printf '%s' @V@", same),
+    ("fakeroot printf '%s' @V@", same),
+    ("capsh -- -c 'printf \"%s\" \"$1\"' _ @V@", same),
+    (
+        "sort -u -- <(printf '%s' @V@) > /dev/null; printf '%s' @V@",
+        same,
+    ),
     ("printf '%s' \"@V@\"", same),
     ("printf '%s' '@V@'", same),
     ("printf '%s' x@V@y", |p| format!("x{p}y")),
@@ -2072,6 +2080,20 @@ pub const REFUSED: &[(&str, &str)] = &[
         "mv <(echo @V@) s.sh",
         "a file whose name says it holds code",
     ),
+    ("git diff --output=@V@", "the argument of `git --output`"),
+    ("git log -p --output @V@", "the argument of `git --output`"),
+    (
+        "x=@V@; sort \"$x\" f",
+        "a template where `sort` reads options",
+    ),
+    (
+        "env LC_ALL=C sort @V@",
+        "a template where `sort` reads options",
+    ),
+    (
+        "nice apt-get install \"$(echo @V@)\"",
+        "a template where `apt-get` reads options",
+    ),
     (
         "echo @V@ > Makefile; make",
         "a file whose name says it holds code",
@@ -2333,13 +2355,11 @@ pub const VALIDATED: &[&str] = &[
     "rpm -q -- @V@",
     "dnf install -y -- @V@",
     "sendmail -f @V@ -- root < msg",
-    "runuser -u nobody -- printf '%s' @V@",
     "faketime now printf '%s' @V@",
     "perf stat -e cycles printf '%s' @V@",
     "ip netns exec ns printf '%s' @V@",
     "lxc exec c -- printf '%s' @V@",
     "systemd-nspawn -D /r printf '%s' @V@",
-    "capsh -- -c 'printf \"%s\" \"$1\"' _ @V@",
     "xvfb-run -a printf '%s' @V@",
     "yq eval '.a' @V@",
     "yq '.a' -- @V@",

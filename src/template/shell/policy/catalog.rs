@@ -809,6 +809,7 @@ pub const EVALUATORS: &[Evaluator] = &[
             "receive-pack",
             "u",
             "exec",
+            "output",
         ],
         data: &[
             "C",
