@@ -28,6 +28,14 @@ type Expected = fn(&str) -> String;
 /// Contexts that take the value as data: each prints what `expected` says.
 pub const ACCEPTED: &[(&str, Expected)] = &[
     ("printf '%s' @V@", same),
+    ("runuser -u root -- printf '%s' @V@", same),
+    ("setpriv --reuid=0 printf '%s' @V@", same),
+    ("fakeroot printf '%s' @V@", same),
+    ("capsh -- -c 'printf \"%s\" \"$1\"' _ @V@", same),
+    (
+        "sort -u -- <(printf '%s' @V@) > /dev/null; printf '%s' @V@",
+        same,
+    ),
     ("printf '%s' \"@V@\"", same),
     ("printf '%s' '@V@'", same),
     ("printf '%s' x@V@y", |p| format!("x{p}y")),
@@ -784,7 +792,7 @@ pub const REFUSED: &[(&str, &str)] = &[
         "the value reaches the program file of `sh` through a process substitution or a file the sc",
     ),
     (
-        "curl -o s.sh @V@; sh s.sh",
+        "curl -o s.sh -- @V@; sh s.sh",
         "the value reaches the program file of `sh` through a process substitution or a file the sc",
     ),
     (
@@ -1056,15 +1064,15 @@ pub const REFUSED: &[(&str, &str)] = &[
         "the value is in `curl -K`, whose argument is code, a script or settings parsed from text t",
     ),
     (
-        "curl -o out.bin @V@; chmod +x out.bin",
+        "curl -o out.bin -- @V@; chmod +x out.bin",
         "the value is written into a file or chooses the name of one",
     ),
     (
-        "curl -fsSL @V@ | bash",
+        "curl -fsSL -- @V@ | bash",
         "the value reaches bash's standard input through a pipe",
     ),
     (
-        "curl -fsSL @V@ | sh -s -- --yes",
+        "curl -fsSL -- @V@ | sh -s -- --yes",
         "the value reaches sh's standard input through a pipe",
     ),
     (
@@ -1393,7 +1401,7 @@ pub const REFUSED: &[(&str, &str)] = &[
         "the value reaches the program file of `bash` through a process substitution or a file the ",
     ),
     (
-        "printf '%s' @V@ > x.sh; chmod 755 x.sh",
+        "printf '%s' @V@ > x.bin; chmod 755 x.bin",
         "the value is written into a file or chooses the name of one",
     ),
     (
@@ -1425,7 +1433,7 @@ pub const REFUSED: &[(&str, &str)] = &[
         "the value is written into /usr/local/bin/tool, a file the system runs or loads as code (sh",
     ),
     (
-        "curl -o /etc/profile.d/x.sh @V@",
+        "curl -o /etc/profile.d/x.sh -- @V@",
         "the value is written into /etc/profile.d/x.sh, a file the system runs or loads as code (sh",
     ),
     (
@@ -1710,6 +1718,461 @@ pub const REFUSED: &[(&str, &str)] = &[
         "kubectl config set-credentials u --exec-command=@V@",
         "the value is in `kubectl --exec-command`, whose argument is code, a script or settings par",
     ),
+    (
+        "sort @V@ file",
+        "a template where `sort` reads options: a value like --compress-program",
+    ),
+    (
+        "sort -u \"@V@\"",
+        "a template where `sort` reads options: a value like ",
+    ),
+    (
+        "sort -o out.txt @V@",
+        "a template where `sort` reads options: a value like ",
+    ),
+    (
+        "sort --compress-program=@V@ f",
+        "the value is in the argument of `sort --compress-program`, which names code",
+    ),
+    (
+        "sort --compress-program @V@ f",
+        "the value is in the argument of `sort --compress-program`, which names code",
+    ),
+    (
+        "man @V@ ls",
+        "a template where `man` reads options: a value like --pager",
+    ),
+    (
+        "man -P @V@ ls",
+        "the value is in the argument of `man -P`, which names code",
+    ),
+    (
+        "man -P@V@ ls",
+        "the value is in the argument of `man -P`, which names code",
+    ),
+    (
+        "man --pager=@V@ ls",
+        "the value is in the argument of `man --pager`, which names code",
+    ),
+    (
+        "apt-get install -y @V@",
+        "a template where `apt-get` reads options: a value like -oAPT::Update::Pre-Invoke::=",
+    ),
+    (
+        "apt install \"@V@\"",
+        "a template where `apt` reads options: a value like ",
+    ),
+    (
+        "aptitude install @V@",
+        "a template where `aptitude` reads options: a value like ",
+    ),
+    (
+        "apt-get -o @V@ update",
+        "the value is in the argument of `apt-get -o`, which names code",
+    ),
+    (
+        "apt-get -o@V@ update",
+        "the value is in the argument of `apt-get -o`, which names code",
+    ),
+    (
+        "apt-get -o \"DPkg::Pre-Invoke::=@V@\" update",
+        "the value is in the argument of `apt-get -o`, which names code",
+    ),
+    (
+        "sudo apt-get install @V@",
+        "a template where `apt-get` reads options: a value like ",
+    ),
+    (
+        "dpkg @V@ -l",
+        "a template where `dpkg` reads options: a value like ",
+    ),
+    (
+        "dpkg --pre-invoke=@V@ -i x.deb",
+        "the value is in the argument of `dpkg --pre-invoke`, which names code",
+    ),
+    (
+        "rpm -q @V@",
+        "a template where `rpm` reads options: a value like ",
+    ),
+    (
+        "rpm -E @V@",
+        "the value is in the argument of `rpm -E`, which names code",
+    ),
+    (
+        "rpm --eval=@V@",
+        "the value is in the argument of `rpm --eval`, which names code",
+    ),
+    (
+        "dnf install @V@",
+        "a template where `dnf` reads options: a value like ",
+    ),
+    (
+        "tcpdump -w f @V@",
+        "a template where `tcpdump` reads options: a value like ",
+    ),
+    (
+        "tcpdump -z @V@ -w f",
+        "the value is in the argument of `tcpdump -z`, which names code",
+    ),
+    (
+        "exiftool -if @V@ f",
+        "the value is in the argument of `exiftool -if`, which names code",
+    ),
+    (
+        "exiftool @V@ f",
+        "a template where `exiftool` reads options: a value like ",
+    ),
+    (
+        "nmap @V@",
+        "a template where `nmap` reads options: a value like --script",
+    ),
+    (
+        "nmap --script @V@ h",
+        "the value is in the argument of `nmap --script`, which names code",
+    ),
+    (
+        "openssl @V@",
+        "a template where `openssl` reads options: a value like ",
+    ),
+    (
+        "openssl x509 @V@ -in f",
+        "a template where `openssl` reads options: a value like ",
+    ),
+    (
+        "openssl req -engine @V@ -new",
+        "the value is in the argument of `openssl -engine`, which names code",
+    ),
+    (
+        "gpg --photo-viewer @V@ --list-keys",
+        "the value is in the argument of `gpg --photo-viewer`, which names code",
+    ),
+    (
+        "gpg --decrypt @V@",
+        "a template where `gpg` reads options: a value like ",
+    ),
+    (
+        "mailx @V@",
+        "a template where `mailx` reads options: a value like ",
+    ),
+    (
+        "mail -s subj @V@",
+        "a template where `mail` reads options: a value like ",
+    ),
+    (
+        "mail -S sendmail=@V@ root",
+        "the value is in the argument of `mail -S`, which names code",
+    ),
+    (
+        "sendmail @V@ < msg",
+        "a template where `sendmail` reads options: a value like ",
+    ),
+    (
+        "curl @V@",
+        "a template where `curl` reads options: a value like ",
+    ),
+    (
+        "curl -s @V@ https://example.com/",
+        "a template where `curl` reads options: a value like ",
+    ),
+    (
+        "curl --engine @V@ https://example.com/",
+        "the value is in the argument of `curl --engine`, which names code",
+    ),
+    (
+        "helm upgrade --install @V@ chart",
+        "a template where `helm` reads options: a value like ",
+    ),
+    (
+        "helm install x --post-renderer @V@",
+        "the value is in the argument of `helm --post-renderer`, which names code",
+    ),
+    (
+        "helm install x --post-renderer=@V@",
+        "the value is in the argument of `helm --post-renderer`, which names code",
+    ),
+    ("find @V@", "a template where `find` reads its start points"),
+    (
+        "helm rollback app @V@",
+        "a template where `helm` reads options",
+    ),
+    (
+        "timeout 10 curl -sf @V@",
+        "a template where `curl` reads options",
+    ),
+    (
+        "find @V@ -name x",
+        "a template where `find` reads its start points",
+    ),
+    (
+        "find /a @V@ -type f",
+        "a template where `find` reads its start points",
+    ),
+    (
+        "runuser -u nobody -- @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "runuser -u nobody @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    ("capsh -- -c @V@", "the value is the script of `bash -c`"),
+    (
+        "faketime now @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "xvfb-run @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "xvfb-run -a -- @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "dbus-run-session -- @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "perf record @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "perf stat -e cycles @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "perf trace -- @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "ip netns exec ns @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "ip vrf exec v @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "lxc exec c -- @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "incus exec c -- sh -c @V@",
+        "the value is the script of `sh -c`",
+    ),
+    (
+        "systemd-nspawn -D /r @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "bwrap --ro-bind / / @V@",
+        "a template in the arguments of `bwrap`",
+    ),
+    (
+        "bwrap --ro-bind / / sh -c 'echo \"$1\"' _ @V@",
+        "a template in the arguments of `bwrap`",
+    ),
+    (
+        "proot -r /r @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "gosu nobody @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "su-exec nobody @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "fakeroot @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "fakeroot -- sh -c @V@",
+        "the value is the script of `sh -c`",
+    ),
+    (
+        "lxc-attach -n c -- @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "ssh-agent @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "sshpass -p pw @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "eatmydata @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "chpst -u nobody @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "setpriv --reuid=1 @V@",
+        "a template as the command name runs the value as a program",
+    ),
+    (
+        "faketime -f +1d sh -c @V@",
+        "the value is the script of `sh -c`",
+    ),
+    ("yq eval .a\"@V@\" f.yaml", "an operand of `yq`"),
+    ("yq eval @V@ f.yaml", "a template where `yq` reads options"),
+    ("yq e @V@ f.yaml", "a template where `yq` reads options"),
+    (
+        "yq eval-all @V@ a.yaml b.yaml",
+        "a template where `yq` reads options",
+    ),
+    (
+        "dasel -f f.json @V@",
+        "a template in the arguments of `dasel`",
+    ),
+    (
+        "mlr --icsv --ojson put @V@ f.csv",
+        "a template in the arguments of `mlr`",
+    ),
+    (
+        "mlr --prepipe @V@ cat f.csv",
+        "a template in the arguments of `mlr`",
+    ),
+    (
+        "mlr -n put 'end{print 1}' @V@",
+        "a template in the arguments of `mlr`",
+    ),
+    ("gnuplot -e @V@", "the argument of `gnuplot -e`"),
+    (
+        "printf '%s' @V@ | gnuplot",
+        "gnuplot reads its standard input",
+    ),
+    ("octave --eval @V@", "the argument of `octave --eval`"),
+    ("guile -c @V@", "the argument of `guile -c`"),
+    ("julia -e @V@", "the argument of `julia -e`"),
+    ("racket -e @V@", "the argument of `racket -e`"),
+    ("sbcl --eval @V@", "the argument of `sbcl --eval`"),
+    ("ghc -e @V@", "the argument of `ghc -e`"),
+    ("elixir -e @V@", "the argument of `elixir -e`"),
+    ("erl -noshell -eval @V@", "the argument of `erl"),
+    ("ocaml @V@", "a template where `ocaml` reads options"),
+    ("swipl -g @V@", "the argument of `swipl -g`"),
+    ("nft @V@", "an operand of `nft`"),
+    (
+        "nft add rule inet t c ip saddr @V@ drop",
+        "an operand of `nft`",
+    ),
+    ("duckdb -c @V@", "the argument of `duckdb -c`"),
+    (
+        "duckdb db.duckdb \"@V@\"",
+        "a template where `duckdb` reads options",
+    ),
+    (
+        "clickhouse-client -q @V@",
+        "the argument of `clickhouse-client -q`",
+    ),
+    (
+        "printf '%s' @V@ | duckdb",
+        "duckdb reads its standard input",
+    ),
+    (
+        "mv <(echo @V@) s.sh",
+        "a file whose name says it holds code",
+    ),
+    ("git diff --output=@V@", "the argument of `git --output`"),
+    ("git log -p --output @V@", "the argument of `git --output`"),
+    (
+        "x=@V@; sort \"$x\" f",
+        "a template where `sort` reads options",
+    ),
+    (
+        "env LC_ALL=C sort @V@",
+        "a template where `sort` reads options",
+    ),
+    (
+        "nice apt-get install \"$(echo @V@)\"",
+        "a template where `apt-get` reads options",
+    ),
+    (
+        "echo @V@ > Makefile; make",
+        "a file whose name says it holds code",
+    ),
+    (
+        "echo @V@ > package.json; npm install",
+        "a file whose name says it holds code",
+    ),
+    ("echo @V@ > .envrc", "a file whose name says it holds code"),
+    (
+        "printf '%s' @V@ > Dockerfile; docker build .",
+        "a file whose name says it holds code",
+    ),
+    (
+        "echo @V@ >> Justfile",
+        "a file whose name says it holds code",
+    ),
+    (
+        "echo @V@ > Taskfile.yml",
+        "a file whose name says it holds code",
+    ),
+    (
+        "echo @V@ > Rakefile",
+        "a file whose name says it holds code",
+    ),
+    (
+        "echo @V@ > setup.py",
+        "a file whose name says it holds code",
+    ),
+    (
+        "echo @V@ > tests/conftest.py",
+        "a file whose name says it holds code",
+    ),
+    (
+        "echo @V@ > build.rs",
+        "a file whose name says it holds code",
+    ),
+    (
+        "echo @V@ | tee deploy.sh",
+        "a file whose name says it holds code",
+    ),
+    (
+        "echo @V@ | base64 -d > s.sh",
+        "a file whose name says it holds code",
+    ),
+    (
+        "echo @V@ > /srv/app/hook.py",
+        "a file whose name says it holds code",
+    ),
+    (
+        "echo @V@ > x.service",
+        "a file whose name says it holds code",
+    ),
+    (
+        "cat > app.desktop <<EOF
+@V@
+EOF",
+        "a file whose name says it holds code",
+    ),
+    (
+        "echo @V@ > GNUmakefile",
+        "a file whose name says it holds code",
+    ),
+    (
+        "printf '%s' @V@ > run.ps1",
+        "a file whose name says it holds code",
+    ),
+    (
+        "cp <(echo @V@) job.pl",
+        "a file whose name says it holds code",
+    ),
+    (
+        "echo @V@ > .git/config",
+        "a file the system runs or loads as code",
+    ),
+    (
+        "echo @V@ > ./.npmrc",
+        "a file the system runs or loads as code",
+    ),
 ];
 
 /// Contexts accepted by `validate` whose programs are not run here (cloud
@@ -1719,7 +2182,7 @@ pub const REFUSED: &[(&str, &str)] = &[
 /// `pg_dump -d`, `psql -- V` take the value as one argument of data, and a
 /// value written into a file is accepted in a script that runs no file.
 pub const VALIDATED: &[&str] = &[
-    "mv <(echo @V@) s.sh",
+    "mv <(echo @V@) s.bin",
     "echo @V@ | ansible all -m shell -a",
     "helm install x --set-file a=@V@",
     "terraform apply -var x=@V@",
@@ -1727,7 +2190,7 @@ pub const VALIDATED: &[&str] = &[
     "gh issue create --title @V@",
     "curl -d @V@ http://x",
     "curl -H \"X: @V@\" http://x",
-    "find @V@",
+    "find ./@V@",
     "find . -newer @V@ -delete",
     "pg_dump -d @V@",
     "kubectl get pod @V@ -o json",
@@ -1801,7 +2264,7 @@ pub const VALIDATED: &[&str] = &[
     "ansible -- @V@ -m ping",
     "salt @V@ test.ping",
     "helm upgrade app chart --set-literal image.tag=@V@",
-    "helm rollback app @V@",
+    "helm rollback app -- @V@",
     "terraform plan -var \"region=@V@\"",
     "terraform import aws_instance.x @V@",
     "vault kv get secret/@V@",
@@ -1819,7 +2282,7 @@ pub const VALIDATED: &[&str] = &[
     "for s in @V@; do systemctl restart \"$s\"; done",
     "log() { printf '%s\n' \"$*\" >> /tmp/drctl.log; }; log @V@",
     "f() { cat; }; printf '%s' @V@ | f",
-    "timeout 10 curl -sf @V@",
+    "timeout 10 curl -sf -- @V@",
     "nice -n 10 tar -czf b.tgz -- @V@",
     "sudo -u postgres psql -d @V@ -c 'select 1'",
     "sudo systemctl restart @V@",
@@ -1830,7 +2293,7 @@ pub const VALIDATED: &[&str] = &[
     "head -n 5 -- @V@",
     "tail -f @V@",
     "wc -l < @V@",
-    "sort -o sorted.txt @V@",
+    "sort -o sorted.txt -- @V@",
     "diff @V@ expected.txt",
     "cmp <(printf '%s' @V@) expected.txt",
     "openssl x509 -in @V@ -noout -subject",
@@ -1871,4 +2334,40 @@ pub const VALIDATED: &[&str] = &[
     "git config user.email \"ops+@V@@example.com\"",
     "aws configure set region @V@",
     "kubectl logs -p @V@",
+    "sort -- @V@",
+    "sort -u -- @V@",
+    "sort -o @V@ file",
+    "man -- @V@",
+    "apt-get install -y -- @V@",
+    "apt-get install -y pkg-@V@",
+    "curl -- @V@",
+    "curl \"https://h/@V@\"",
+    "curl -H \"X: @V@\" https://h/",
+    "helm install x -n @V@ chart",
+    "openssl x509 -in @V@ -noout",
+    "openssl s_client -connect @V@:443 -servername @V@",
+    "gpg -r @V@ -e f",
+    "mail -s @V@ root",
+    "tcpdump -i @V@ -c 1",
+    "find ./@V@ -name x",
+    "find . -name @V@",
+    "nmap -p 443 -- @V@",
+    "rpm -q -- @V@",
+    "dnf install -y -- @V@",
+    "sendmail -f @V@ -- root < msg",
+    "faketime now printf '%s' @V@",
+    "perf stat -e cycles printf '%s' @V@",
+    "ip netns exec ns printf '%s' @V@",
+    "lxc exec c -- printf '%s' @V@",
+    "systemd-nspawn -D /r printf '%s' @V@",
+    "xvfb-run -a printf '%s' @V@",
+    "yq eval '.a' @V@",
+    "yq '.a' -- @V@",
+    "julia -e 'println(ARGS[1])' @V@",
+    "gnuplot -e 'print ARGV[1]' script.gp",
+    "echo @V@ > notes.txt",
+    "echo @V@ > out.json",
+    "echo @V@ | tee f",
+    "printf '%s' @V@ > Makefile.txt",
+    "printf '%s' @V@ > .sh",
 ];

@@ -44,6 +44,7 @@ use std::collections::{HashMap, HashSet};
 
 mod catalog;
 mod files;
+mod options;
 mod remote;
 mod stdin;
 
@@ -1419,7 +1420,32 @@ fn invoke(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTempl
             return invoke(&inner, inputs, depth + 1);
         }
     }
+    if name == "yq"
+        && matches!(
+            args.get(1).and_then(Arg::lit),
+            Some("eval" | "e" | "eval-all" | "ea")
+        )
+    {
+        // `yq eval PROGRAM FILE`: the jq-like command line after the subcommand.
+        let mut inner = vec![args[0].clone()];
+        inner.extend_from_slice(&args[2..]);
+        return invoke(&inner, inputs, depth + 1);
+    }
+    if matches!(name, "mlr" | "miller" | "dasel")
+        && let Some(t) = args[1..].iter().find_map(Arg::taint)
+    {
+        // Miller's `put`/`filter` DSL has system() and exec(), its
+        // `--prepipe` runs a command; dasel's selectors are its programs.
+        return Err(refuse(
+            t,
+            format!(
+                "a template in the arguments of `{name}`, which takes a program (its DSL or selector) and options that run commands among them"
+            ),
+            "pass the value through `env:` and read it in the program (ENV[\"NAME\"] in Miller)",
+        ));
+    }
     remote::check(name, args)?;
+    options::check(name, args)?;
     match name {
         "declare" | "typeset" | "local" | "readonly" | "export" => {
             return declare(name, &args[1..]);
@@ -1469,6 +1495,51 @@ fn invoke(args: &[Arg], inputs: &[Input], depth: usize) -> Result<(), ShellTempl
             return Ok(());
         }
         _ => {}
+    }
+    if name == "runuser"
+        && args[1..].iter().any(|a| {
+            a.lit()
+                .is_some_and(|l| l == "-u" || l == "--user" || l.starts_with("--user="))
+        })
+    {
+        return wrapper(&catalog::RUNUSER_USER, name, args, inputs, depth);
+    }
+    if name == "capsh"
+        && let Some(dd) = args.iter().position(|a| a.lit() == Some("--"))
+    {
+        // `capsh [options] -- ARGS` runs `bash ARGS` (`capsh -- -c V` is `bash -c V`).
+        option_area(name, &args[1..dd])?;
+        let mut inner = vec![Arg {
+            literal: Some("bash".to_owned()),
+            ..Arg::default()
+        }];
+        inner.extend_from_slice(&args[dd + 1..]);
+        return invoke(&inner, inputs, depth + 1);
+    }
+    if name == "bwrap"
+        && let Some(t) = args[1..].iter().find_map(Arg::taint)
+    {
+        return Err(refuse(
+            t,
+            "a template in the arguments of `bwrap`, whose options take one to three arguments before the command it runs: the value may be that command or one of its options",
+            "pass the value through `env:` and read it in the sandboxed command as \"$NAME\"",
+        ));
+    }
+    // `perf record CMD`, `ip netns exec NS CMD`: subcommands that run a command.
+    for n in [1, 2] {
+        let Some(words) = args
+            .get(1..=n)
+            .and_then(|w| w.iter().map(Arg::lit).collect::<Option<Vec<_>>>())
+        else {
+            break;
+        };
+        let sub = format!("{name} {}", words.join(" "));
+        if let Some(w) = catalog::WRAPPERS
+            .iter()
+            .find(|w| w.names.contains(&sub.as_str()))
+        {
+            return wrapper(w, &sub, &args[n..], inputs, depth);
+        }
     }
     if let Some(w) = lookup_wrapper(name) {
         return wrapper(w, name, args, inputs, depth);
@@ -1614,6 +1685,10 @@ fn wrapper(
     // The operands before the command (a duration, a lock file, a root
     // directory) are data for the wrapper.
     start = (start + w.operands).min(args.len());
+    if w.operands > 0 && args.get(start).and_then(Arg::lit) == Some("--") {
+        // `lxc exec c -- CMD`
+        start += 1;
+    }
     if o.shell_flag {
         if let Some(t) = args[start..]
             .iter()
@@ -2237,19 +2312,10 @@ fn find(args: &[Arg], depth: usize) -> Result<(), ShellTemplateError> {
         })
         .collect();
     let paths = starts.iter().find_map(|a| a.taint());
-    // A start point may be an expression (`-exec`, `-delete`) when it starts
-    // with `-`: several such values, or one before an `-exec`, could join
-    // into `-exec cmd ;`.
-    let leading = starts
-        .iter()
-        .filter(|a| a.leading && a.taint().is_some())
-        .count();
-    let runs = args[1..]
-        .iter()
-        .any(|a| matches!(a.lit(), Some("-exec" | "-execdir" | "-ok" | "-okdir")));
-    if let Some(t) = paths
-        && (leading > 1 || (leading == 1 && runs))
-    {
+    // A start point may be an expression when it starts with `-`: several
+    // such values could join into `-exec cmd ;`, and one alone may be
+    // `-delete`, `-fprint FILE` with the next word, or complete an `-exec`.
+    if let Some(t) = starts.iter().find(|a| a.leading).and_then(|a| a.taint()) {
         return Err(refuse(
             t,
             "a template where `find` reads its start points: a value starting with `-` is an expression, such as -exec",
@@ -2724,6 +2790,7 @@ mod tests {
             .chain(WRAPPERS.iter().flat_map(|w| w.names))
             .chain(remote::REMOTE_CODE.iter().map(|(n, _)| n))
             .chain(remote::SALT)
+            .chain(options::OPTION_RUNNERS.iter().flat_map(|r| r.names))
             .map(|n| (*n).to_owned())
             .collect();
         assert_eq!(documented, code, "docs/security.md and the catalog differ");
@@ -2756,6 +2823,16 @@ mod tests {
                 v.sort_unstable();
                 v
             }
+        );
+    }
+
+    /// docs/security.md lists exactly the files that hold code by name.
+    #[test]
+    fn the_documented_code_files_are_the_code() {
+        let set = |l: &[&'static str]| l.iter().copied().collect::<std::collections::BTreeSet<_>>();
+        assert_eq!(
+            documented("**Files that hold code by name**"),
+            set(files::CODE_FILES)
         );
     }
 

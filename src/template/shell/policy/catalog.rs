@@ -494,6 +494,66 @@ pub const EVALUATORS: &[Evaluator] = &[
         )
     },
     Evaluator {
+        code: &["e"],
+        stdin: true,
+        what: "a gnuplot script (system() and `!` run commands)",
+        ..ev(&["gnuplot"], First::Script, HINT_INTERP)
+    },
+    Evaluator {
+        code: &["eval"],
+        stdin: true,
+        ..ev(&["octave", "octave-cli"], First::Script, HINT_INTERP)
+    },
+    Evaluator {
+        code: &["c", "e", "eval", "E", "print", "p", "g", "goal", "t"],
+        file: &["l", "load", "f", "script", "r", "require-script"],
+        stdin: true,
+        ..ev(
+            &[
+                "guile", "racket", "julia", "scala", "groovy", "kotlin", "elixir", "iex", "swipl",
+                "ocaml", "gforth", "clisp", "ecl", "chicken", "csi", "gosh", "chez", "scheme",
+                "picolisp", "hy", "janet", "crystal", "nim",
+            ],
+            First::Script,
+            HINT_INTERP,
+        )
+    },
+    Evaluator {
+        code: &["eval", "e"],
+        file: &["load", "script"],
+        stdin: true,
+        ..ev(&["sbcl", "ghc", "ghci", "runghc"], First::Data, HINT_INTERP)
+    },
+    Evaluator {
+        code: &["eval", "s", "run"],
+        stdin: true,
+        single_dash: true,
+        ..ev(&["erl"], First::Data, HINT_INTERP)
+    },
+    Evaluator {
+        file: &["f", "file"],
+        data: &["I", "includepath"],
+        stdin: true,
+        what: "nftables commands (the firewall it sets)",
+        ..ev(
+            &["nft"],
+            First::AllCode,
+            "write the rules literally; check a value with a case pattern before it names a table or set",
+        )
+    },
+    Evaluator {
+        code: &["c", "cmd", "s", "q", "query"],
+        file: &["init", "queries-file"],
+        stdin: true,
+        permute: true,
+        what: "SQL",
+        ..ev(
+            &["duckdb", "clickhouse-client", "clickhouse"],
+            First::SecondCode,
+            "bind the value in a prepared statement instead of the SQL text",
+        )
+    },
+    Evaluator {
         code: &["cmd"],
         file: &["init"],
         data: &["separator", "nullvalue", "newline"],
@@ -749,6 +809,7 @@ pub const EVALUATORS: &[Evaluator] = &[
             "receive-pack",
             "u",
             "exec",
+            "output",
         ],
         data: &[
             "C",
@@ -994,6 +1055,22 @@ const fn wr(names: &'static [&'static str], args: &'static [&'static str]) -> Wr
     }
 }
 
+/// `runuser -u USER [--] COMMAND`: with `-u`, runuser runs a command, not a
+/// shell command line.
+pub(super) const RUNUSER_USER: Wrapper = wr(
+    &["runuser -u"],
+    &[
+        "u",
+        "user",
+        "g",
+        "group",
+        "G",
+        "supp-group",
+        "w",
+        "whitelist-environment",
+    ],
+);
+
 /// The wrapper catalog (docs/security.md lists the same commands).
 pub const WRAPPERS: &[Wrapper] = &[
     wr(&["command"], &[]),
@@ -1111,6 +1188,196 @@ pub const WRAPPERS: &[Wrapper] = &[
             "property", "p",
         ],
     ),
+    Wrapper {
+        operands: 1,
+        ..wr(&["faketime"], &["p", "date-prog"])
+    },
+    wr(
+        &["xvfb-run"],
+        &[
+            "e",
+            "f",
+            "n",
+            "p",
+            "s",
+            "w",
+            "error-file",
+            "auth-file",
+            "server-num",
+            "xauth-protocol",
+            "server-args",
+            "wait",
+        ],
+    ),
+    wr(
+        &[
+            "dbus-run-session",
+            "dbus-launch",
+            "fakeroot",
+            "fakechroot",
+            "eatmydata",
+            "nocache",
+            "chronic",
+            "ifne",
+            "tini",
+            "dumb-init",
+            "pkexec",
+            "ssh-agent",
+            "sshpass",
+            "setpriv",
+            "aa-exec",
+            "trickle",
+            "chpst",
+        ],
+        &[
+            "config-file",
+            "dbus-daemon",
+            "l",
+            "lib",
+            "faked",
+            "s",
+            "i",
+            "user",
+            "a",
+            "E",
+            "t",
+            "P",
+            "O",
+            "p",
+            "f",
+            "d",
+            "n",
+            "namespace",
+            "profile",
+            "u",
+            "w",
+            "U",
+            "b",
+            "e",
+            "m",
+            "o",
+            "c",
+            "r",
+        ],
+    ),
+    Wrapper {
+        operands: 1,
+        ..wr(
+            &["gosu", "su-exec", "setuidgid", "envdir", "envuidgid"],
+            &[],
+        )
+    },
+    wr(
+        &["systemd-nspawn"],
+        &[
+            "D",
+            "directory",
+            "M",
+            "machine",
+            "u",
+            "user",
+            "i",
+            "image",
+            "bind",
+            "bind-ro",
+            "E",
+            "setenv",
+            "chdir",
+            "network-interface",
+            "p",
+            "property",
+            "S",
+            "slice",
+            "capability",
+            "drop-capability",
+            "template",
+            "overlay",
+            "tmpfs",
+        ],
+    ),
+    wr(
+        &["proot"],
+        &[
+            "r",
+            "rootfs",
+            "b",
+            "bind",
+            "m",
+            "mount",
+            "w",
+            "cwd",
+            "q",
+            "qemu",
+            "k",
+            "kernel-release",
+        ],
+    ),
+    wr(
+        &["perf record", "perf stat", "perf trace"],
+        &[
+            "e",
+            "event",
+            "o",
+            "output",
+            "p",
+            "pid",
+            "t",
+            "tid",
+            "F",
+            "freq",
+            "c",
+            "count",
+            "C",
+            "cpu",
+            "u",
+            "uid",
+            "G",
+            "cgroup",
+            "m",
+            "mmap-pages",
+            "r",
+            "realtime",
+            "x",
+            "field-separator",
+            "I",
+            "interval-print",
+            "call-graph",
+            "filter",
+            "D",
+            "delay",
+        ],
+    ),
+    Wrapper {
+        operands: 1,
+        ..wr(&["ip netns exec", "ip vrf exec"], &[])
+    },
+    Wrapper {
+        operands: 1,
+        ..wr(
+            &["lxc exec", "incus exec"],
+            &["env", "mode", "user", "group", "cwd", "project"],
+        )
+    },
+    Wrapper {
+        operands: 0,
+        ..wr(
+            &["lxc-attach", "lxc-execute"],
+            &[
+                "n",
+                "name",
+                "P",
+                "lxcpath",
+                "v",
+                "set-var",
+                "e",
+                "elevated-privileges",
+                "s",
+                "namespaces",
+                "f",
+                "rcfile",
+            ],
+        )
+    },
     wr(&["find"], &[]),
     wr(&["kubectl", "oc"], &[]),
     wr(&["docker", "podman", "nerdctl"], &[]),

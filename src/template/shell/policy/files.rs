@@ -110,6 +110,94 @@ pub const CODE_LOCATIONS: &[&str] = &[
     "/sbin/",
 ];
 
+/// File names, and `*.ext` extensions, that say a file holds code: build
+/// tools, package managers, direnv and service managers run them by
+/// convention (`make` reads `Makefile`, `npm install` runs the scripts of
+/// `package.json`, direnv loads `.envrc`), whatever the script does next.
+pub const CODE_FILES: &[&str] = &[
+    "Makefile",
+    "makefile",
+    "GNUmakefile",
+    "package.json",
+    ".envrc",
+    ".env.sh",
+    "Dockerfile",
+    "Containerfile",
+    "docker-compose.yml",
+    "docker-compose.yaml",
+    "compose.yml",
+    "compose.yaml",
+    "Justfile",
+    "justfile",
+    "Taskfile.yml",
+    "Taskfile.yaml",
+    "Rakefile",
+    "Gemfile",
+    "Vagrantfile",
+    "Jenkinsfile",
+    "Procfile",
+    "Tiltfile",
+    "Earthfile",
+    "setup.py",
+    "setup.cfg",
+    "pyproject.toml",
+    "tox.ini",
+    "build.rs",
+    "Cargo.toml",
+    "build.gradle",
+    "pom.xml",
+    "CMakeLists.txt",
+    "meson.build",
+    ".pre-commit-config.yaml",
+    ".gitlab-ci.yml",
+    ".gitattributes",
+    ".gitmodules",
+    ".npmrc",
+    ".yarnrc",
+    ".yarnrc.yml",
+    ".bazelrc",
+    ".lesskey",
+    "*.sh",
+    "*.bash",
+    "*.zsh",
+    "*.ksh",
+    "*.fish",
+    "*.py",
+    "*.pth",
+    "*.pl",
+    "*.pm",
+    "*.rb",
+    "*.js",
+    "*.mjs",
+    "*.cjs",
+    "*.ts",
+    "*.php",
+    "*.lua",
+    "*.tcl",
+    "*.awk",
+    "*.ps1",
+    "*.psm1",
+    "*.bat",
+    "*.cmd",
+    "*.mk",
+    "*.service",
+    "*.timer",
+    "*.socket",
+    "*.path",
+    "*.desktop",
+    "*.rules",
+];
+
+/// Whether the last component of a path is one of the [`CODE_FILES`].
+fn code_file(text: &str) -> bool {
+    let name = text.rsplit('/').next().unwrap_or(text);
+    CODE_FILES.iter().any(|f| {
+        f.strip_prefix('*').map_or(name == *f, |ext| {
+            name.len() > ext.len() && name.ends_with(ext)
+        })
+    })
+}
+
 /// Whether the path text (literal, or with `$NAME` where it expands a
 /// variable) is one of the [`CODE_LOCATIONS`].
 fn code_location(text: &str) -> bool {
@@ -365,6 +453,15 @@ pub(super) fn check(
                 "the value is written into {path}, a file the system runs or loads as code (shell startup files, cron, systemd, sudoers, ssh, git hooks, the loader)"
             ),
             "write the value to a data file of your own and have a fixed script read it",
+        ));
+    }
+    if let Some((path, t)) = targets.iter().find(|(p, _)| code_file(p)) {
+        return Err(refuse(
+            *t,
+            format!(
+                "the value is written into {path}, a file whose name says it holds code (build files, package manifests, scripts, units) that tools run by convention"
+            ),
+            "write the value to a data file (.txt, .json of your own) and have a fixed script read it",
         ));
     }
     let written = vars
