@@ -357,9 +357,10 @@ fn huge_and_hostile_scripts_are_checked_quickly() {
         let elapsed = started.elapsed();
         assert_eq!(output.status.code(), Some(code), "{}", output.report());
         assert!(output.stderr.contains(message), "{}", output.report());
-        // A debug build on a loaded CI machine; the release build takes a fraction of this.
+        // A bound, not a benchmark: a debug build on a loaded 2-core machine takes
+        // under a second a case; a quadratic parse of these sizes would take minutes.
         assert!(
-            elapsed < std::time::Duration::from_secs(10),
+            elapsed < std::time::Duration::from_secs(30),
             "validate took {elapsed:?} for a script of {} bytes",
             script.len()
         );
