@@ -2,11 +2,7 @@
 //! (`--yes` for yes/no, `--confirm WORD` for typed ones), and asked on a
 //! real terminal (a pty driven by rexpect).
 
-use rexpect::process::WaitStatus;
-use rexpect::session::PtySession;
-
-use super::with_runbook;
-use crate::support::Test;
+use super::{finish, on_a_pty, with_runbook};
 
 const YES_NO: &str = r"
 version: 1
@@ -76,23 +72,6 @@ fn confirm_word_accepts_a_typed_confirmation() {
         .run();
     output.code(3);
     assert!(!output.path().join("restored").exists(), "the step ran");
-}
-
-/// drctl on a pseudo-terminal, so that it asks.
-fn on_a_pty(test: &Test) -> PtySession {
-    rexpect::session::spawn_command(test.command(), Some(10_000))
-        .unwrap_or_else(|e| panic!("cannot start drctl on a pty: {e}"))
-}
-
-/// Reads everything up to the end and returns drctl's exit code.
-fn finish(mut session: PtySession) -> (i32, String) {
-    let rest = session
-        .exp_eof()
-        .unwrap_or_else(|e| panic!("no end of output: {e}"));
-    match session.process().wait() {
-        Ok(WaitStatus::Exited(_, code)) => (code, rest),
-        other => panic!("drctl did not exit normally: {other:?}\n{rest}"),
-    }
 }
 
 #[test]

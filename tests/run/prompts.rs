@@ -5,27 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use rexpect::process::WaitStatus;
-use rexpect::session::PtySession;
-
-use super::with_runbook;
-use crate::support::Test;
+use super::{finish, on_a_pty, with_runbook};
 use crate::support::state::{events, only_journal};
-
-fn on_a_pty(test: &Test) -> PtySession {
-    rexpect::session::spawn_command(test.command(), Some(15_000))
-        .unwrap_or_else(|e| panic!("cannot start drctl on a pty: {e}"))
-}
-
-fn finish(mut session: PtySession) -> (i32, String) {
-    let rest = session
-        .exp_eof()
-        .unwrap_or_else(|e| panic!("no end of output: {e}"));
-    match session.process().wait() {
-        Ok(WaitStatus::Exited(_, code)) => (code, rest),
-        other => panic!("drctl did not exit normally: {other:?}\n{rest}"),
-    }
-}
 
 fn ts(event: &serde_json::Value) -> chrono::DateTime<chrono::Utc> {
     event["ts"]
