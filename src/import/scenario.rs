@@ -149,17 +149,27 @@ pub fn parts(blocks: Vec<Block>, file_title: &str) -> Vec<Part> {
 }
 
 fn all_tables(blocks: &[Block]) -> Vec<&Vec<Vec<String>>> {
+    flattened(blocks)
+        .into_iter()
+        .filter_map(|block| match &block.kind {
+            Kind::Table(rows) => Some(rows),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every block in document order, those inside quotes and list items too.
+fn flattened(blocks: &[Block]) -> Vec<&Block> {
     let mut out = Vec::new();
     for block in blocks {
         match &block.kind {
-            Kind::Table(rows) => out.push(rows),
-            Kind::Quote(inner) => out.extend(all_tables(inner)),
+            Kind::Quote(inner) => out.extend(flattened(inner)),
             Kind::List { items, .. } => {
                 for item in items {
-                    out.extend(all_tables(&item.blocks));
+                    out.extend(flattened(&item.blocks));
                 }
             }
-            _ => {}
+            _ => out.push(block),
         }
     }
     out
@@ -332,20 +342,10 @@ fn has_code(blocks: &[Block]) -> bool {
 
 /// Every code block, at any depth, in order.
 fn codes(blocks: &[Block]) -> Vec<&Block> {
-    let mut out = Vec::new();
-    for block in blocks {
-        match &block.kind {
-            Kind::Code { .. } => out.push(block),
-            Kind::Quote(inner) => out.extend(codes(inner)),
-            Kind::List { items, .. } => {
-                for item in items {
-                    out.extend(codes(&item.blocks));
-                }
-            }
-            _ => {}
-        }
-    }
-    out
+    flattened(blocks)
+        .into_iter()
+        .filter(|block| matches!(block.kind, Kind::Code { .. }))
+        .collect()
 }
 
 const LABELS: &[&str] = &[
