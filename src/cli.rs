@@ -65,7 +65,7 @@ pub enum Command {
     /// Show an incident's timeline.
     #[command(after_help = EXAMPLES_LOG)]
     Log(LogArgs),
-    /// Write an incident's post-mortem report (Markdown).
+    /// Write an incident's post-mortem report (Markdown, or one HTML page with a chart).
     #[command(after_help = EXAMPLES_REPORT)]
     Report(ReportArgs),
     /// Add an operator's note to an incident's journal (work done by hand, what was seen).
@@ -98,7 +98,7 @@ const EXAMPLES_RUN: &str = "Examples:\n  drctl run db-restore --dry-run --inputs
 const EXAMPLES_RESUME: &str = "Examples:\n  drctl resume INC-20261122-001\n  drctl resume INC-20261122-001 --retry-interrupted\n  drctl resume INC-20261122-001 --mark-done create-ticket\n  drctl resume INC-20261122-001 --rerun verify-rows\n\nDocs: docs/cli.md, docs/incident-log.md";
 const EXAMPLES_INCIDENTS: &str = "Examples:\n  drctl incidents\n  drctl --state-dir /srv/drctl incidents --format json\n\nDocs: docs/cli.md";
 const EXAMPLES_LOG: &str = "Examples:\n  drctl log INC-20261122-001\n  drctl log INC-20261122-001 --format json | jq .kind\n\nDocs: docs/incident-log.md";
-const EXAMPLES_REPORT: &str = "Examples:\n  drctl report INC-20261122-001 -o postmortem.md\n  drctl report INC-20261122-001 | less\n\nDocs: docs/incident-log.md";
+const EXAMPLES_REPORT: &str = "Examples:\n  drctl report INC-20261122-001 -o postmortem.md\n  drctl report INC-20261122-001 --format html -o postmortem.html\n  drctl report INC-20261122-001 | less\n\nDocs: docs/incident-log.md";
 const EXAMPLES_NOTE: &str = "Examples:\n  drctl note INC-20261122-001 \"restarted the API by hand on api-2\"\n  drctl note INC-20261122-001 \"customer support informed\"\n\nDocs: docs/incident-log.md";
 const EXAMPLES_VERIFY: &str = "Examples:\n  drctl verify INC-20261122-001\n  drctl verify INC-20261122-001 && drctl report INC-20261122-001\n\nDocs: docs/incident-log.md";
 const EXAMPLES_UNLOCK: &str =
@@ -268,9 +268,20 @@ pub struct LogArgs {
 pub struct ReportArgs {
     /// Incident id.
     pub incident: String,
-    /// Write to this file instead of stdout.
+    /// Write to this file instead of stdout (never over an existing file).
     #[arg(long, short)]
     pub output: Option<PathBuf>,
+    /// `markdown`, or `html`: one self-contained page (inline CSS and an SVG
+    /// chart of the steps against the RTO; no script, nothing loaded).
+    #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+    pub format: ReportFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ReportFormat {
+    #[default]
+    Markdown,
+    Html,
 }
 
 #[derive(Debug, Args)]

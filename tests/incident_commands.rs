@@ -40,6 +40,7 @@ fn failed_run(state: &Path) -> String {
                 resumed_from: None,
                 already_done: Vec::new(),
                 detected_at: None,
+                post_mortem: Default::default(),
             },
         ),
         (
@@ -59,6 +60,7 @@ fn failed_run(state: &Path) -> String {
                 step: "restore".into(),
                 action: "shell".into(),
                 description: "pg_restore /backups/x.dump".into(),
+                command: None,
             },
         ),
         (

@@ -154,4 +154,21 @@ fn every_key_of_the_format_is_in_the_schema() {
         properties(&schema, Some("RawObjectives")),
         "objectives"
     );
+    for (key, definition) in [("roles", "RawRoles"), ("impact", "RawImpact")] {
+        assert_eq!(
+            keys(&runbook[key]),
+            properties(&schema, Some(definition)),
+            "{key}"
+        );
+    }
+    let detailed_output: BTreeSet<String> = steps
+        .iter()
+        .filter_map(|s| s["outputs"].as_object())
+        .flat_map(|outputs| outputs.values().flat_map(keys))
+        .collect();
+    assert_eq!(
+        detailed_output,
+        properties(&schema, Some("RawDetailedOutput")),
+        "output keys"
+    );
 }

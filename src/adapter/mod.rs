@@ -93,6 +93,32 @@ impl Prepared {
             _ => action.kind().to_owned(),
         }
     }
+
+    /// A shell step's script as rendered, each placeholder's value written
+    /// where it stands: what the post-mortem shows as the command run. For
+    /// people only; the shell received the values in environment variables.
+    /// `None` for other actions, whose description is already rendered, and
+    /// for a script without placeholders (its description is the script).
+    pub fn command(&self, action: &Action) -> Option<String> {
+        let (Prepared::Shell(spec), Action::Shell(a)) = (self, action) else {
+            return None;
+        };
+        if a.placeholders.is_empty() {
+            return None;
+        }
+        let values: Vec<String> = a
+            .placeholders
+            .iter()
+            .map(|(var, _)| {
+                spec.env
+                    .iter()
+                    .find(|(name, _)| name == var)
+                    .map(|(_, value)| value.clone())
+                    .unwrap_or_default()
+            })
+            .collect();
+        crate::template::shell::fill(&a.source, &values).map(|text| text.trim().to_owned())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,9 +1,11 @@
-//! `drctl report ID`: the incident's post-mortem in Markdown, on stdout or
-//! in a file.
+//! `drctl report ID`: the incident's post-mortem in Markdown (or, with
+//! `--format html`, one self-contained HTML page), on stdout or in a file.
+//! What it writes is redacted first: the journal holds no secret, and the
+//! secrets this environment knows are masked again.
 
 use std::path::Path;
 
-use crate::cli::ReportArgs;
+use crate::cli::{ReportArgs, ReportFormat};
 use crate::error::{Error, Result};
 use crate::incident::{Store, report};
 use crate::output::Printer;
@@ -20,7 +22,15 @@ pub fn run(args: &ReportArgs, state_dir: &Path, printer: &Printer) -> Result<()>
         }
         None => Vec::new(),
     };
-    let text = report::markdown(&incident.id, &records);
+    let redactor = printer.redactor();
+    let markdown = redactor.redact(&report::markdown(&incident.id, &records));
+    let text = match args.format {
+        ReportFormat::Markdown => markdown,
+        ReportFormat::Html => redactor.redact(
+            &report::html(&incident.id, &records, &markdown)
+                .map_err(|e| Error::Internal(e.to_string()))?,
+        ),
+    };
     let Some(output) = &args.output else {
         printer.out(&text);
         return Ok(());
@@ -40,8 +50,7 @@ pub fn run(args: &ReportArgs, state_dir: &Path, printer: &Printer) -> Result<()>
         }
         Err(e) => return Err(Error::io(output)(e)),
     };
-    std::io::Write::write_all(&mut file, printer.redactor().redact(&text).as_bytes())
-        .map_err(Error::io(output))?;
+    std::io::Write::write_all(&mut file, text.as_bytes()).map_err(Error::io(output))?;
     printer.info(&format!(
         "wrote the post-mortem of {} to {}",
         incident.id,

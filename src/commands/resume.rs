@@ -72,7 +72,8 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
         .collect();
     // A value that held a secret was journaled masked: running on with `***`
     // in its place would do something else than the run did.
-    let mut sources = InputSources::new(&args.set, args.inputs.as_deref())?;
+    let (given_set, post_mortem) = crate::plan::post_mortem::split_set(&args.set)?;
+    let mut sources = InputSources::new(&given_set, args.inputs.as_deref())?;
     let given = |name: &str| {
         sources.file.contains_key(name)
             || args
@@ -159,6 +160,7 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
         detected_at,
         incident_started,
         decisions,
+        post_mortem: crate::plan::post_mortem::facts(&runbook, &post_mortem),
     };
     super::run::execute(&plan, identity, session, &args.drive, printer)
 }

@@ -19,7 +19,8 @@ use crate::template::context::{Context, RunFacts};
 
 pub fn run(args: &RunArgs, global: &GlobalArgs, printer: &Printer) -> Result<()> {
     let runbook = super::load_runbook(&args.runbook, &global.dir, printer)?;
-    let sources = InputSources::new(&args.set, args.inputs.as_deref())?;
+    let (set, post_mortem) = crate::plan::post_mortem::split_set(&args.set)?;
+    let sources = InputSources::new(&set, args.inputs.as_deref())?;
     let resolved = inputs::resolve(
         &runbook,
         &sources,
@@ -49,6 +50,7 @@ pub fn run(args: &RunArgs, global: &GlobalArgs, printer: &Printer) -> Result<()>
         detected_at,
         incident_started: detected_at.or(session.incident_started()?),
         decisions: Vec::new(),
+        post_mortem: crate::plan::post_mortem::facts(&runbook, &post_mortem),
     };
     execute(&plan, identity, session, &args.drive, printer)
 }

@@ -52,6 +52,41 @@ impl AnswerSource {
     }
 }
 
+/// What a run records for its post-mortem besides its steps: the roles and
+/// impact (from the runbook's `roles:` and `impact:`, or `--set roles.…` and
+/// `--set impact.…`), and which steps and outputs the report features.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostMortemFacts {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commander: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approvers: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<String>,
+    /// When the impact began (`--set impact.began=TIME`): the time to
+    /// detect runs from it to `detected_at`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "millis_utc::option"
+    )]
+    pub impact_began: Option<chrono::DateTime<chrono::Utc>>,
+    /// Steps marked `comms: true`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comms_steps: Vec<String>,
+    /// Outputs marked `report: true`, as `STEP.OUTPUT`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub report_outputs: Vec<String>,
+}
+
+impl PostMortemFacts {
+    pub fn is_empty(&self) -> bool {
+        *self == PostMortemFacts::default()
+    }
+}
+
 /// One thing that happened. Serialized as `{"event": "step_started", ...}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -86,6 +121,9 @@ pub enum Event {
             with = "millis_utc::option"
         )]
         detected_at: Option<chrono::DateTime<chrono::Utc>>,
+        /// Roles, impact, and the steps and outputs the post-mortem features.
+        #[serde(default, skip_serializing_if = "PostMortemFacts::is_empty")]
+        post_mortem: PostMortemFacts,
     },
     /// Written and synced before the step's action begins.
     StepStarted {
@@ -93,6 +131,11 @@ pub enum Event {
         action: String,
         /// What the action does, rendered and redacted (`POST http://…`).
         description: String,
+        /// Shell steps: the script with each `{{ }}` value written where it
+        /// stands (redacted), for people to read. The shell itself received
+        /// the values in environment variables, never in its text.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        command: Option<String>,
     },
     /// A try failed and another will follow after `retry_in_ms`.
     AttemptFailed {
@@ -359,6 +402,7 @@ impl Event {
             resumed_from: None,
             already_done: Vec::new(),
             detected_at: None,
+            post_mortem: PostMortemFacts::default(),
         }
     }
 }

@@ -28,7 +28,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
 use super::emitter::Emitter;
-use super::event::{AnswerSource, Event, ListenerError, Status};
+use super::event::{AnswerSource, Event, ListenerError, PostMortemFacts, Status};
 use super::prompt::{Answer, Prompter};
 use crate::adapter::{self, FailureKind, Outcome, Prepared};
 use crate::plan::{Decision, Plan};
@@ -56,6 +56,8 @@ pub struct RunIdentity {
     /// Recorded right after `run_started` (a lock taken over, `--mark-done`
     /// and `--rerun` decisions).
     pub decisions: Vec<Event>,
+    /// Roles, impact and what the post-mortem features, recorded on `run_started`.
+    pub post_mortem: PostMortemFacts,
 }
 
 pub struct Scheduler<'a> {
@@ -298,6 +300,7 @@ impl Scheduler<'_> {
             resumed_from: identity.resumed_from.clone(),
             already_done: plan.kept(),
             detected_at: identity.detected_at,
+            post_mortem: identity.post_mortem.clone(),
         };
         self.emitter.emit(event)
     }
@@ -449,18 +452,25 @@ impl Scheduler<'_> {
                     started: Instant::now(),
                 }));
             };
-            self.emit_started(step, description)?;
+            self.emit_started(step, description, None)?;
             return self.manual_answered(step, answer, Instant::now());
         }
-        self.emit_started(step, description)?;
+        let command = prepared.command(&step.action);
+        self.emit_started(step, description, command)?;
         Ok(Start::Spawn(Box::new(prepared)))
     }
 
-    fn emit_started(&mut self, step: &Step, description: String) -> Result<(), ListenerError> {
+    fn emit_started(
+        &mut self,
+        step: &Step,
+        description: String,
+        command: Option<String>,
+    ) -> Result<(), ListenerError> {
         self.emitter.emit(Event::StepStarted {
             step: step.id.clone(),
             action: step.action.kind().to_owned(),
             description,
+            command,
         })
     }
 
@@ -489,7 +499,7 @@ impl Scheduler<'_> {
                 started,
                 ..
             } => {
-                self.emit_started(step, std::mem::take(description))?;
+                self.emit_started(step, std::mem::take(description), None)?;
                 *started = Instant::now();
             }
         }

@@ -617,6 +617,7 @@ mod tests {
             step: step.to_owned(),
             action: "shell".to_owned(),
             description: description.to_owned(),
+            command: None,
         }
     }
 

@@ -92,6 +92,7 @@ pub fn phrase(event: &Event, code: &dyn Fn(&str) -> String) -> String {
             step,
             action,
             description,
+            ..
         } => format!(
             "Step {} started ({action}: {})",
             code(step),

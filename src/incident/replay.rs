@@ -12,7 +12,7 @@
 use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 
-use crate::exec::event::{AnswerSource, Event, Record, Status};
+use crate::exec::event::{AnswerSource, Event, PostMortemFacts, Record, Status};
 
 /// One run as the journal tells it.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +53,8 @@ pub struct RunView {
     pub incident_elapsed_ms: Option<u64>,
     /// Operators' notes written during or after this run, before the next.
     pub notes: Vec<NoteView>,
+    /// Roles, impact, and the steps and outputs the post-mortem features.
+    pub post_mortem: PostMortemFacts,
 }
 
 /// `drctl note`: who wrote what, when.
@@ -99,6 +101,8 @@ pub struct StepView {
     pub attempts: u32,
     pub action: Option<String>,
     pub description: Option<String>,
+    /// A shell step's script with its values written in (redacted).
+    pub command: Option<String>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub duration_ms: Option<u64>,
@@ -125,6 +129,7 @@ impl StepView {
             attempts: 0,
             action: None,
             description: None,
+            command: None,
             started_at: None,
             finished_at: None,
             duration_ms: None,
@@ -421,6 +426,7 @@ fn start(record: &Record) -> Option<RunView> {
         steps,
         resumed_from,
         detected_at,
+        post_mortem,
         ..
     } = &record.event
     else {
@@ -453,6 +459,7 @@ fn start(record: &Record) -> Option<RunView> {
         detected_at: *detected_at,
         incident_elapsed_ms: None,
         notes: Vec::new(),
+        post_mortem: post_mortem.clone(),
     })
 }
 
@@ -465,11 +472,13 @@ fn apply(run: &mut RunView, record: &Record) {
             step,
             action,
             description,
+            command,
         } => {
             let view = step_mut(run, step);
             view.status = StepState::Running;
             view.action = Some(action.clone());
             view.description = Some(description.clone());
+            view.command.clone_from(command);
             view.started_at = Some(ts);
             view.finished_at = None;
         }
@@ -668,6 +677,7 @@ mod tests {
             step: step.to_owned(),
             action: "shell".to_owned(),
             description: String::new(),
+            command: None,
         }
     }
 

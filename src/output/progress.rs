@@ -271,6 +271,7 @@ impl Listener for Progress {
                 step,
                 action,
                 description,
+                ..
             } => {
                 let first = match self.titles.get(step) {
                     Some(title) => first_line(title),

@@ -23,6 +23,10 @@ pub struct Runbook {
     pub severity: Option<String>,
     pub rto: Option<Duration>,
     pub rpo: Option<Duration>,
+    /// `roles:` — who commands and who approves, for the post-mortem.
+    pub roles: Roles,
+    /// `impact:` — what an incident of this runbook affects.
+    pub impact: Impact,
     pub inputs: IndexMap<String, Input>,
     /// Steps in file order; `needs` and `order` hold indexes into it.
     pub steps: Vec<Step>,
@@ -67,6 +71,20 @@ impl Runbook {
             .filter(|i| i.secret)
             .map(|i| i.name.as_str())
     }
+}
+
+/// The roles a runbook declares (each may be set again at run time).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Roles {
+    pub commander: Option<String>,
+    pub approvers: Vec<String>,
+}
+
+/// What the runbook says an incident affects.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Impact {
+    pub services: Vec<String>,
+    pub summary: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -131,6 +149,8 @@ pub struct Step {
     pub rollback: Option<Action>,
     /// `rollback_on_failure: never`: the rollback is never offered after a failure.
     pub rollback_on_failure_never: bool,
+    /// `comms: true`: a communication step, listed under the post-mortem's Communications.
+    pub comms: bool,
 }
 
 impl Step {
@@ -267,4 +287,6 @@ pub struct Output {
     pub name: String,
     pub template: Template,
     pub secret: bool,
+    /// `report: true`: shown in the post-mortem's Results.
+    pub report: bool,
 }

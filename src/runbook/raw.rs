@@ -37,6 +37,13 @@ pub struct RawRunbook<Step = RawStep, Inputs = IndexMap<String, RawInput>> {
     pub severity: Option<String>,
     /// Recovery objectives the run is measured against.
     pub objectives: Option<RawObjectives>,
+    /// Who holds which role in an incident run with this runbook, for the
+    /// post-mortem; `--set roles.commander=NAME` and `--set roles.approvers=A,B`
+    /// set them at run time.
+    pub roles: Option<RawRoles>,
+    /// What an incident run with this runbook affects, for the post-mortem;
+    /// `--set impact.services=A,B` and `--set impact.summary=TEXT` set it at run time.
+    pub impact: Option<RawImpact>,
     /// Named parameters of the runbook.
     pub inputs: Option<Inputs>,
     /// Settings applied to every step unless the step sets its own.
@@ -53,6 +60,27 @@ pub struct RawObjectives {
     pub rto: Option<Spanned<String>>,
     /// Recovery point objective, a duration such as `15m`; recorded with the incident.
     pub rpo: Option<Spanned<String>>,
+}
+
+/// The roles of an incident, named in its post-mortem. (The operator is
+/// whoever runs drctl: `--operator`, recorded with every run and answer.)
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRoles {
+    /// The incident commander: a person, or a role such as `on-call SRE lead`.
+    pub commander: Option<Spanned<String>>,
+    /// Who approves the destructive steps, e.g. `[DBA on call, engineering manager]`.
+    pub approvers: Option<Vec<Spanned<String>>>,
+}
+
+/// What an incident affects.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawImpact {
+    /// The services affected, e.g. `[shop-api, orders-db]`.
+    pub services: Option<Vec<Spanned<String>>>,
+    /// Who and what is affected while the incident lasts, in a sentence.
+    pub summary: Option<Spanned<String>>,
 }
 
 /// A named parameter. Values come from `--set`, then `--inputs FILE`, then `env`, then `default`.
@@ -220,6 +248,9 @@ pub struct RawStep {
     pub rollback: Option<Spanned<RawAction>>,
     /// `never`: the rollback is for manual use only, never offered after a failure.
     pub rollback_on_failure: Option<RollbackOnFailure>,
+    /// A communication step (a status page update, a Slack message): the
+    /// post-mortem lists it under Communications.
+    pub comms: Option<bool>,
 }
 
 /// Whether a step's rollback is offered when the run fails later.
@@ -346,7 +377,8 @@ pub struct RawRetry {
     pub backoff: Option<Spanned<f64>>,
 }
 
-/// An output: a template, or `{value, secret}` to keep it out of every log.
+/// An output: a template, or `{value, secret, report}` to keep it out of
+/// every log or to show it in the post-mortem.
 #[derive(Debug, JsonSchema)]
 #[schemars(untagged)]
 pub enum RawOutput {
@@ -360,6 +392,9 @@ pub struct RawDetailedOutput {
     pub value: Spanned<String>,
     /// Redact this value everywhere drctl writes.
     pub secret: Option<bool>,
+    /// Show this value in the post-mortem's Results (a restored row count,
+    /// an issue URL); never together with `secret: true`.
+    pub report: Option<bool>,
 }
 
 impl<'de> Deserialize<'de> for RawOutput {
@@ -368,7 +403,7 @@ impl<'de> Deserialize<'de> for RawOutput {
         impl<'de> Visitor<'de> for OutputVisitor {
             type Value = RawOutput;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a template string or a mapping with `value` and `secret`")
+                f.write_str("a template string or a mapping with `value`, `secret` and `report`")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<RawOutput, E> {
                 Ok(RawOutput::Template(v.to_owned()))

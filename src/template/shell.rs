@@ -97,5 +97,22 @@ pub fn rewrite(script: &str) -> Result<ShellTemplate, ShellTemplateError> {
     })
 }
 
+/// The script with the value of its `i`-th placeholder written in place of
+/// that `{{ }}`: for people to read in the journal and the post-mortem,
+/// never to run (the shell gets the values in environment variables).
+/// `None` when the script does not parse (it did when it was checked).
+pub fn fill(script: &str, values: &[String]) -> Option<String> {
+    let parsed = parse::parse(script).ok()?;
+    let mut out = String::with_capacity(script.len());
+    let mut at = 0;
+    for (site, value) in parsed.sites.iter().zip(values) {
+        out.push_str(&script[at..site.offset]);
+        out.push_str(value);
+        at = site.end;
+    }
+    out.push_str(&script[at..]);
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests;

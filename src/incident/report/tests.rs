@@ -1,6 +1,8 @@
+use super::times::rto_verdict;
 use super::*;
-use crate::exec::event::{AnswerSource, Event};
+use crate::exec::event::{AnswerSource, Event, Status};
 use crate::output::Style;
+use chrono::DateTime;
 use indexmap::IndexMap;
 
 /// A db-restore incident: a retried health check, a typed confirmation,
@@ -39,11 +41,13 @@ fn sample() -> Vec<Record> {
             resumed_from: None,
             already_done: Vec::new(),
             detected_at: None,
+            post_mortem: Default::default(),
         }),
         (1, Event::StepStarted {
             step: "maintenance-on".into(),
             action: "http".into(),
             description: "POST http://127.0.0.1:8080/admin/maintenance".into(),
+            command: None,
         }),
         (2, Event::AttemptFailed {
             step: "maintenance-on".into(),
@@ -56,6 +60,7 @@ fn sample() -> Vec<Record> {
             step: "emergency-dump".into(),
             action: "shell".into(),
             description: "pg_dump --format=custom --file /state/emergency.dump \"$DATABASE_URL\"".into(),
+            command: None,
         }),
         (67, finished("emergency-dump", Status::Succeeded, 1, 60_000, None)),
         (68, Event::ConfirmationAsked {
@@ -76,6 +81,7 @@ fn sample() -> Vec<Record> {
             step: "restore".into(),
             action: "shell".into(),
             description: "pg_restore --clean --if-exists --dbname \"$DATABASE_URL\" /backups/nightly.dump".into(),
+            command: None,
         }),
         (690, finished(
             "restore",
@@ -133,6 +139,7 @@ fn sample() -> Vec<Record> {
             resumed_from: Some("RUN-1".into()),
             already_done: Vec::new(),
             detected_at: None,
+            post_mortem: Default::default(),
         }),
         (3600, Event::LockTakenOver {
             previous_run: "RUN-0".into(),
@@ -143,12 +150,14 @@ fn sample() -> Vec<Record> {
             step: "restore".into(),
             action: "shell".into(),
             description: "pg_restore --clean --if-exists --dbname \"$DATABASE_URL\" /backups/nightly.dump".into(),
+            command: None,
         }),
         (4000, finished("restore", Status::Succeeded, 1, 399_000, None)),
         (4000, Event::StepStarted {
             step: "spot-check".into(),
             action: "manual".into(),
             description: "Open the admin dashboard and check that the newest orders look right.".into(),
+            command: None,
         }),
         (4001, Event::ManualAnswered {
             step: "spot-check".into(),
@@ -165,6 +174,7 @@ fn sample() -> Vec<Record> {
             step: "verify".into(),
             action: "postgres".into(),
             description: "SELECT count(*) AS users FROM users".into(),
+            command: None,
         }),
     ];
     events

@@ -10,12 +10,13 @@ use indexmap::IndexMap;
 use super::duration;
 use super::graph;
 use super::load::Loaded;
-use super::model::{Input, Output, Retry, Runbook, Step};
+use super::model::{Impact, Input, Output, Retry, Roles, Runbook, Step};
 use super::node::Span;
 use super::node_de::Problem;
 use super::raw::InputType;
 use super::raw::{
-    RawAction, RawDefaults, RawHttp, RawInput, RawOutput, RawPostgres, RawRetry, RawShell, RawStep,
+    RawAction, RawDefaults, RawHttp, RawImpact, RawInput, RawOutput, RawPostgres, RawRetry,
+    RawRoles, RawShell, RawStep,
 };
 use super::spanned::Spanned;
 use super::suggest::Suggester;
@@ -111,6 +112,7 @@ impl Checker {
             None => (None, None),
         };
         let defaults = self.defaults(top.defaults.as_ref());
+        let (roles, impact) = self.post_mortem(top.roles.as_ref(), top.impact.as_ref());
         let inputs = self.inputs(loaded.inputs);
         if top.steps.value.is_empty() {
             self.problem(
@@ -161,11 +163,64 @@ impl Checker {
             severity: top.severity,
             rto,
             rpo,
+            roles,
+            impact,
             inputs,
             steps,
             order,
             warnings,
         })
+    }
+
+    /// `roles:` and `impact:`: plain text for people, each entry on one line.
+    fn post_mortem(
+        &mut self,
+        roles: Option<&RawRoles>,
+        impact: Option<&RawImpact>,
+    ) -> (Roles, Impact) {
+        let mut line = |value: &Spanned<String>, what: &str| {
+            let text = value.value.trim();
+            if text.is_empty() || text.contains(['\n', '\r']) {
+                self.problem(
+                    value.span,
+                    format!("{what} must be one line of text"),
+                    "write a name or a short phrase on one line",
+                );
+                return None;
+            }
+            Some(text.to_owned())
+        };
+        let mut roles_out = Roles::default();
+        let mut impact_out = Impact::default();
+        if let Some(roles) = roles {
+            roles_out.commander = roles
+                .commander
+                .as_ref()
+                .and_then(|c| line(c, "`roles.commander`"));
+            roles_out.approvers = roles
+                .approvers
+                .iter()
+                .flatten()
+                .filter_map(|a| line(a, "each of `roles.approvers`"))
+                .collect();
+        }
+        if let Some(impact) = impact {
+            impact_out.services = impact
+                .services
+                .iter()
+                .flatten()
+                .filter_map(|s| line(s, "each of `impact.services`"))
+                .collect();
+            impact_out.summary = impact.summary.as_ref().and_then(|s| {
+                let text = s.value.trim();
+                if text.is_empty() {
+                    line(s, "`impact.summary`")
+                } else {
+                    Some(text.to_owned())
+                }
+            });
+        }
+        (roles_out, impact_out)
     }
 
     fn duration(&mut self, value: Option<&Spanned<String>>, non_zero: bool) -> Option<Duration> {
@@ -565,19 +620,29 @@ impl Checker {
                 );
                 continue;
             }
-            let (text, secret, span) = match &output.value {
-                RawOutput::Template(t) => (t.as_str(), false, output.span),
+            let (text, secret, report, span) = match &output.value {
+                RawOutput::Template(t) => (t.as_str(), false, false, output.span),
                 RawOutput::Detailed(d) => (
                     d.value.value.as_str(),
                     d.secret.unwrap_or(false),
+                    d.report.unwrap_or(false),
                     d.value.span,
                 ),
             };
+            if secret && report {
+                self.problem(
+                    output.span,
+                    format!("output `{name}` is both `secret: true` and `report: true`"),
+                    "a secret is never shown, in the post-mortem either: drop one of the two",
+                );
+                continue;
+            }
             if let Some(template) = self.template(text, span, result_scope) {
                 outputs.push(Output {
                     name: name.clone(),
                     template,
                     secret,
+                    report,
                 });
             }
         }
@@ -603,6 +668,7 @@ impl Checker {
             rollback,
             rollback_on_failure_never: raw.rollback_on_failure
                 == Some(crate::runbook::raw::RollbackOnFailure::Never),
+            comms: raw.comms.unwrap_or(false),
         })
     }
 
