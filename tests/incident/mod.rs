@@ -7,6 +7,7 @@ mod crash;
 mod effects;
 mod integrity;
 mod locks;
+mod post_mortem;
 mod redecide;
 mod report;
 mod resume;

@@ -75,13 +75,32 @@ pub(super) fn rows(records: &[Record]) -> Vec<Row> {
         }
         rows.push(Row {
             at: record.ts,
-            text: phrase(&record.event, &code),
+            text: phrase(&rendered(&record.event), &code),
         });
     }
     for (step, r) in retried.drain() {
         rows[r.row].text = retry_text(step, &r, None, None);
     }
     rows
+}
+
+/// The event as the report tells it: a shell step's start shows its script
+/// with the values written in, not the template and its bindings.
+fn rendered(event: &Event) -> std::borrow::Cow<'_, Event> {
+    match event {
+        Event::StepStarted {
+            step,
+            action,
+            command: Some(command),
+            ..
+        } => std::borrow::Cow::Owned(Event::StepStarted {
+            step: step.clone(),
+            action: action.clone(),
+            description: command.clone(),
+            command: None,
+        }),
+        other => std::borrow::Cow::Borrowed(other),
+    }
 }
 
 /// `finished`: the attempts counted by `step_finished` and when it came;
