@@ -3,7 +3,9 @@
 //! A tiny HTTP service backed by `PostgreSQL`: it reports real database health, takes
 //! orders, can be frozen (maintenance mode) and can be pointed at another database or
 //! credential at run time, which is what the freeze, db-restore, rotate-secrets and
-//! failover runbooks do to it. `examples/drill/env.sh` builds and starts it.
+//! failover runbooks do to it. It also keeps a one-line public status page
+//! (`GET /status`, set with `POST /admin/status {"state", "message"}`), which the
+//! runbooks' communication steps update. `examples/drill/env.sh` builds and starts it.
 //!
 //! Configuration (flag or environment variable; secrets are best passed by environment
 //! so they do not show in `ps`):
@@ -364,6 +366,18 @@ struct AppState {
     state_file: PathBuf,
     /// Serialises switch-and-persist so two admin calls cannot interleave their writes.
     persist_lock: tokio::sync::Mutex<()>,
+    /// The public status page: what the last communication step posted.
+    status: std::sync::Mutex<StatusPage>,
+}
+
+/// The status page's one entry (in memory: a restart shows "operational").
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatusPage {
+    state: String,
+    message: String,
+    #[serde(default)]
+    updates: u64,
 }
 
 impl AppState {
@@ -477,6 +491,31 @@ async fn health(State(app): State<Shared>) -> Response {
 #[serde(deny_unknown_fields)]
 struct MaintenanceRequest {
     enabled: bool,
+}
+
+async fn get_status(State(app): State<Shared>) -> Response {
+    let page = app
+        .status
+        .lock()
+        .map_or_else(|p| p.into_inner().clone(), |p| p.clone());
+    Json(page).into_response()
+}
+
+async fn set_status(
+    State(app): State<Shared>,
+    body: Result<Json<StatusPage>, JsonRejection>,
+) -> Response {
+    let Json(mut request) = match body {
+        Ok(body) => body,
+        Err(rejection) => return bad_json(&rejection),
+    };
+    let mut page = match app.status.lock() {
+        Ok(page) => page,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    request.updates = page.updates + 1;
+    *page = request.clone();
+    Json(request).into_response()
 }
 
 async fn get_maintenance(State(app): State<Shared>) -> Response {
@@ -701,12 +740,14 @@ fn router(app: Shared) -> Router {
             get(get_maintenance).post(set_maintenance),
         )
         .route("/admin/database", post(set_database))
+        .route("/admin/status", post(set_status))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&app),
             require_admin,
         ));
     Router::new()
         .route("/health", get(health))
+        .route("/status", get(get_status))
         .route("/orders", post(create_order))
         .route("/orders/count", get(count_orders))
         .merge(admin)
@@ -751,6 +792,11 @@ async fn run() -> Result<(), ConfigError> {
         admin_token: config.admin_token,
         state_file: config.state_file,
         persist_lock: tokio::sync::Mutex::new(()),
+        status: std::sync::Mutex::new(StatusPage {
+            state: "operational".to_owned(),
+            message: String::new(),
+            updates: 0,
+        }),
     });
     app.persist()?;
 

@@ -528,6 +528,27 @@ fn the_drill_recovers_real_targets_and_leaves_nothing_behind() {
             dir.join("reports").join(format!("{incident}.md")).is_file(),
             "no post-mortem report for {incident}"
         );
+        let html = std::fs::read_to_string(dir.join("reports").join(format!("{incident}.html")))
+            .expect("an HTML post-mortem");
+        assert!(
+            html.contains("<svg") && !html.contains("<script"),
+            "{incident}"
+        );
+    }
+    // db-restore's post-mortem features its row count and its status-page updates.
+    let restore_report =
+        std::fs::read_to_string(dir.join("reports").join(format!("{}.md", incidents[0])))
+            .expect("report");
+    for expected in [
+        "| `verify-rows` → `orders` | `100` |",
+        "| `status-restoring` | succeeded |",
+        "| `status-resolved` | succeeded |",
+        "| Incident commander | On-call SRE lead |",
+    ] {
+        assert!(
+            restore_report.contains(expected),
+            "{expected:?} not in\n{restore_report}"
+        );
     }
 
     // The restore brought back exactly the backup, and the standby, promoted,

@@ -13,7 +13,7 @@
 # 5. rotate-secrets    new database password for the application
 # 6. (the incident)    the primary dies
 # 7. failover          promote the standby, repoint the application
-# 8. a post-mortem report per incident, then env.sh down.
+# 8. a post-mortem report per incident (Markdown and HTML), then env.sh down.
 #
 # Confirmations are answered by flags (--yes, --confirm WORD) as automation
 # must; run a runbook by hand on a terminal to see the prompts.
@@ -128,6 +128,7 @@ failover=$(run_runbook failover --confirm promote)
 say "post-mortem reports"
 for id in "$incident" "$rotation" "$failover"; do
 	"$DRCTL" --state-dir "$STATE" report "$id" --output "$REPORTS/$id.md" >/dev/null
+	"$DRCTL" --state-dir "$STATE" report "$id" --format html --output "$REPORTS/$id.html" >/dev/null
 done
 "$DRCTL" --state-dir "$STATE" incidents
 cat >&2 <<EOF
