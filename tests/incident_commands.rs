@@ -40,7 +40,7 @@ fn failed_run(state: &Path) -> String {
                 resumed_from: None,
                 already_done: Vec::new(),
                 detected_at: None,
-                post_mortem: Default::default(),
+                post_mortem: Box::default(),
             },
         ),
         (

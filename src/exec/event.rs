@@ -81,10 +81,8 @@ pub struct PostMortemFacts {
     pub report_outputs: Vec<String>,
 }
 
-impl PostMortemFacts {
-    pub fn is_empty(&self) -> bool {
-        *self == PostMortemFacts::default()
-    }
+fn no_facts(facts: &PostMortemFacts) -> bool {
+    *facts == PostMortemFacts::default()
 }
 
 /// One thing that happened. Serialized as `{"event": "step_started", ...}`.
@@ -122,8 +120,9 @@ pub enum Event {
         )]
         detected_at: Option<chrono::DateTime<chrono::Utc>>,
         /// Roles, impact, and the steps and outputs the post-mortem features.
-        #[serde(default, skip_serializing_if = "PostMortemFacts::is_empty")]
-        post_mortem: PostMortemFacts,
+        /// (Boxed: the other events are much smaller.)
+        #[serde(default, skip_serializing_if = "no_facts")]
+        post_mortem: Box<PostMortemFacts>,
     },
     /// Written and synced before the step's action begins.
     StepStarted {
@@ -402,7 +401,7 @@ impl Event {
             resumed_from: None,
             already_done: Vec::new(),
             detected_at: None,
-            post_mortem: PostMortemFacts::default(),
+            post_mortem: Box::default(),
         }
     }
 }

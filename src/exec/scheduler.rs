@@ -300,7 +300,7 @@ impl Scheduler<'_> {
             resumed_from: identity.resumed_from.clone(),
             already_done: plan.kept(),
             detected_at: identity.detected_at,
-            post_mortem: identity.post_mortem.clone(),
+            post_mortem: Box::new(identity.post_mortem.clone()),
         };
         self.emitter.emit(event)
     }

@@ -459,7 +459,7 @@ fn start(record: &Record) -> Option<RunView> {
         detected_at: *detected_at,
         incident_elapsed_ms: None,
         notes: Vec::new(),
-        post_mortem: post_mortem.clone(),
+        post_mortem: PostMortemFacts::clone(post_mortem),
     })
 }
 

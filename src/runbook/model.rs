@@ -133,6 +133,10 @@ impl Input {
 }
 
 #[derive(Debug, Clone)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent yes/no keys of the format, each its own field"
+)]
 pub struct Step {
     pub id: String,
     pub title: Option<String>,

@@ -47,6 +47,15 @@ pub(super) struct Bar {
     pub tooltip: String,
 }
 
+/// A started step, before it is placed.
+struct StepSpan {
+    label: String,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    class: &'static str,
+    tooltip: String,
+}
+
 #[derive(Debug, Serialize)]
 pub(super) struct Tick {
     pub x: f64,
@@ -65,8 +74,7 @@ impl Chart {
             .or_else(|| runs.first().map(|r| r.started_at))
             .unwrap_or_else(Utc::now);
         let rto = runs.iter().filter_map(|r| r.rto_ms).max();
-        let mut spans: Vec<(String, DateTime<Utc>, DateTime<Utc>, &'static str, String)> =
-            Vec::new();
+        let mut spans: Vec<StepSpan> = Vec::new();
         let many_runs = runs.len() > 1;
         for (n, run) in runs.iter().enumerate() {
             for (id, step) in &run.steps {
@@ -97,12 +105,18 @@ impl Chart {
                     format_ms(ms_between(origin, start)),
                     format_ms(took)
                 );
-                spans.push((label, start, end, class, tooltip));
+                spans.push(StepSpan {
+                    label,
+                    start,
+                    end,
+                    class,
+                    tooltip,
+                });
             }
         }
         let last = spans
             .iter()
-            .map(|s| s.2)
+            .map(|s| s.end)
             .chain(runs.last().map(|r| r.last_event_at))
             .max()
             .unwrap_or(origin);
@@ -122,19 +136,19 @@ impl Chart {
         let bars: Vec<Bar> = spans
             .into_iter()
             .enumerate()
-            .map(|(i, (label, start, end, class, tooltip))| {
+            .map(|(i, span)| {
                 #[expect(clippy::cast_precision_loss, reason = "a handful of rows")]
                 let y = TOP + i as f64 * ROW;
-                let x = x_of(ms_between(origin, start));
+                let x = x_of(ms_between(origin, span.start));
                 Bar {
-                    label,
+                    label: span.label,
                     x,
                     y,
-                    w: (x_of(ms_between(origin, end)) - x).max(MIN_BAR),
+                    w: (x_of(ms_between(origin, span.end)) - x).max(MIN_BAR),
                     h: BAR,
                     label_y: y + BAR - 3.0,
-                    class,
-                    tooltip,
+                    class: span.class,
+                    tooltip: span.tooltip,
                 }
             })
             .collect();

@@ -322,7 +322,7 @@ pub(super) fn clock(out: &mut String, runs: &[RunView]) {
         &format!(
             "| Detected | {} | {} |",
             at(moments.detected, "not recorded (`--detected-at TIME`)"),
-            since(moments.to_detect(), "time to detect:")
+            since(moments.detect_ms(), "time to detect:")
         ),
     );
     push_line(
@@ -330,7 +330,7 @@ pub(super) fn clock(out: &mut String, runs: &[RunView]) {
         &format!(
             "| Response began (first run) | {} | {} |",
             at(moments.responded, "no run"),
-            since(moments.to_respond(), "time to respond:")
+            since(moments.respond_ms(), "time to respond:")
         ),
     );
     let not_recovered = match runs.last().map(|r| r.status) {
@@ -350,7 +350,7 @@ pub(super) fn clock(out: &mut String, runs: &[RunView]) {
         &format!(
             "| Recovered | {} | {} |",
             at(moments.recovered, not_recovered),
-            since(moments.to_recover(), from)
+            since(moments.recover_ms(), from)
         ),
     );
     out.push('\n');

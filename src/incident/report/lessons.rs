@@ -65,7 +65,7 @@ pub(super) fn findings(runs: &[RunView]) -> Vec<String> {
                 ));
             }
         }
-        for rollback in run.rollbacks.iter() {
+        for rollback in &run.rollbacks {
             found.push(format!(
                 "The rollback of `{}` ran in run `{}` ({}).",
                 rollback.step,
@@ -115,7 +115,7 @@ pub(super) fn action_items(out: &mut String, runs: &[RunView]) {
                     immediate.push(format!(
                         "Find out why `{id}` {} and fix it",
                         status.as_str().replace('_', " ")
-                    ))
+                    ));
                 }
                 StepState::Running => {
                     immediate.push(format!("Check by hand what the interrupted `{id}` left"));

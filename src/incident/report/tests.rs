@@ -41,7 +41,7 @@ fn sample() -> Vec<Record> {
             resumed_from: None,
             already_done: Vec::new(),
             detected_at: None,
-            post_mortem: Default::default(),
+            post_mortem: Box::default(),
         }),
         (1, Event::StepStarted {
             step: "maintenance-on".into(),
@@ -139,7 +139,7 @@ fn sample() -> Vec<Record> {
             resumed_from: Some("RUN-1".into()),
             already_done: Vec::new(),
             detected_at: None,
-            post_mortem: Default::default(),
+            post_mortem: Box::default(),
         }),
         (3600, Event::LockTakenOver {
             previous_run: "RUN-0".into(),

@@ -34,16 +34,16 @@ impl Moments {
         }
     }
 
-    pub fn to_detect(&self) -> Option<u64> {
+    pub fn detect_ms(&self) -> Option<u64> {
         between(self.impact_began?, self.detected?)
     }
 
-    pub fn to_respond(&self) -> Option<u64> {
+    pub fn respond_ms(&self) -> Option<u64> {
         between(self.detected?, self.responded?)
     }
 
     /// From detection (else from the response's start) to recovery.
-    pub fn to_recover(&self) -> Option<u64> {
+    pub fn recover_ms(&self) -> Option<u64> {
         between(self.detected.or(self.responded)?, self.recovered?)
     }
 }
