@@ -206,7 +206,9 @@ pub struct DriveArgs {
 pub struct RunArgs {
     /// Runbook name or path.
     pub runbook: String,
-    /// Set an input: NAME=VALUE (repeatable; highest precedence).
+    /// Set an input: NAME=VALUE (repeatable; highest precedence). Dotted
+    /// keys set the post-mortem's roles and impact: roles.commander,
+    /// roles.approvers, impact.services, impact.summary, impact.began.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
     /// Read inputs from a YAML file of `name: value` pairs.
@@ -241,7 +243,8 @@ pub struct ResumeArgs {
     /// Resume even though the runbook file changed since the run started.
     #[arg(long)]
     pub allow_changed: bool,
-    /// Set an input again (secret inputs are never stored and are read again from their source).
+    /// Set an input again (secret inputs are never stored and are read again
+    /// from their source), or a post-mortem field (roles.commander, …, as `run`).
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub set: Vec<String>,
     /// Read inputs from a YAML file of `name: value` pairs, as `run` does
