@@ -290,3 +290,94 @@ steps:
         .code(2)
         .stderr_contains("is not a time");
 }
+
+/// A failed run, then a resume that sets the commander: the report takes
+/// the latest value, says the first run did not recover, and suggests
+/// fixing the failed step first.
+#[test]
+fn a_resume_can_set_the_roles_and_the_report_tells_the_failure() {
+    let failed = super::failed_line_run();
+    let test = &failed.test;
+    let report = test.again().args(["report", &failed.incident]).run();
+    report
+        .success()
+        .stdout_contains("| Recovered | _not recovered: the last run did not succeed_ |")
+        .stdout_contains("- [ ] Find out why `c` failed and fix it (suggested)")
+        .stdout_contains("- `c` failed in run ");
+    test.again()
+        .args([
+            "resume",
+            &failed.incident,
+            "--set",
+            "roles.commander=Dave",
+            "--set",
+            "roles.approvers=Erin,Frank",
+        ])
+        .run()
+        .success();
+    let report = test.again().args(["report", &failed.incident]).run();
+    report
+        .success()
+        .stdout_contains("| **Incident commander** | Dave |")
+        .stdout_contains("| Approvers | Erin, Frank |")
+        .stdout_contains("time to recover (from the first run): ");
+}
+
+/// A secret whose characters HTML escapes (`&`, `<`, `"`) is masked in the
+/// journal already, so neither it nor its escaped form reaches either format.
+#[test]
+fn a_secret_with_markup_characters_never_reaches_the_report() {
+    let secret = "p&ss<w\"rd>-4471";
+    let runbook = r#"
+version: 1
+name: tricky
+inputs:
+  key: { secret: true, env: TRICKY_KEY }
+steps:
+  - id: use
+    shell: { run: "echo 'using {{ inputs.key }}'; echo {{ inputs.key }} >&2; exit 3" }
+"#;
+    let test = with_runbook("tricky", runbook).env("TRICKY_KEY", secret);
+    test.again().args(["run", "tricky"]).run().code(1);
+    let incident = only_incident(test.path());
+    for format in ["markdown", "html"] {
+        let report = test
+            .again()
+            .args(["report", &incident, "--format", format])
+            .run();
+        report.success();
+        for form in [
+            secret,
+            "p&amp;ss&lt;w&quot;rd&gt;-4471",
+            "p&ss&lt;w",
+            "ss<w",
+        ] {
+            assert!(!report.stdout.contains(form), "{format} holds {form:?}");
+        }
+        // The command and its error are there, masked: the secret was used.
+        assert!(report.stdout.contains("using ***"), "{format}");
+    }
+}
+
+#[test]
+fn roles_and_services_are_one_line_each() {
+    let runbook = r#"
+version: 1
+name: bad
+roles:
+  commander: |
+    two
+    lines
+impact:
+  services: ["", api]
+steps:
+  - id: a
+    shell: { run: "true" }
+"#;
+    with_runbook("bad", runbook)
+        .args(["validate"])
+        .run()
+        .code(2)
+        .stderr_contains("`roles.commander` must be one line of text")
+        .stderr_contains("each of `impact.services` must be one line of text");
+}

@@ -9,6 +9,9 @@ use super::text::{capitalize, fenced, text};
 use crate::exec::event::Status;
 use crate::runbook::duration::format_ms;
 
+/// The failed tries listed under a failed step.
+const EARLIER_ATTEMPTS_SHOWN: usize = 5;
+
 pub(super) fn decisions(out: &mut String, runs: &[RunView]) {
     out.push_str("## Decisions taken\n\n");
     let mut lines: Vec<(DateTime<Utc>, String)> = Vec::new();
@@ -138,9 +141,20 @@ pub(super) fn failed_steps(out: &mut String, runs: &[RunView]) {
                 fenced(out, error);
             }
             if !step.attempt_errors.is_empty() {
+                // The last few say what changed; a hundred would bury the rest.
+                let errors = &step.attempt_errors;
+                let skipped = errors.len().saturating_sub(EARLIER_ATTEMPTS_SHOWN);
                 out.push_str("Earlier attempts:\n\n");
-                for (n, error) in step.attempt_errors.iter().enumerate() {
-                    push_line(out, &format!("{}. {}", n + 1, text(error)));
+                if skipped > 0 {
+                    push_line(
+                        out,
+                        &format!(
+                            "- … {skipped} earlier attempt(s) not shown (`drctl log` has each)"
+                        ),
+                    );
+                }
+                for (n, error) in errors.iter().enumerate().skip(skipped) {
+                    push_line(out, &format!("- attempt {}: {}", n + 1, text(error)));
                 }
                 out.push('\n');
             }

@@ -265,3 +265,51 @@ fn an_empty_journal_still_renders() {
     assert!(report.contains("no run recorded"));
     assert!(report.contains("## Action items"));
 }
+
+/// One bar a started step (both runs), inside the plot, on one clock with
+/// the RTO line; an unfinished step is drawn to the last record.
+#[test]
+fn the_chart_places_steps_on_the_incident_clock() {
+    let chart = chart::Chart::of(&replay::runs(&sample()));
+    let labels: Vec<&str> = chart.bars.iter().map(|b| b.label.as_str()).collect();
+    assert_eq!(
+        labels,
+        [
+            "maintenance-on (run 1)",
+            "emergency-dump (run 1)",
+            "restore (run 1)",
+            "restore (run 2)",
+            "spot-check (run 2)",
+            "verify (run 2)"
+        ]
+    );
+    let classes: Vec<&str> = chart.bars.iter().map(|b| b.class).collect();
+    assert_eq!(
+        classes,
+        [
+            "succeeded",
+            "succeeded",
+            "failed",
+            "succeeded",
+            "succeeded",
+            "interrupted"
+        ]
+    );
+    let rto = chart.rto.as_ref().expect("an RTO line");
+    assert_eq!(rto.label, "RTO 2h");
+    for bar in &chart.bars {
+        assert!(
+            bar.x >= chart.label_width && bar.x + bar.w <= chart.plot_right,
+            "{bar:?}"
+        );
+        assert!(bar.w >= 2.0, "{bar:?}");
+    }
+    // The second run started an hour in: past half the 2h RTO line.
+    let second = &chart.bars[3];
+    assert!(
+        second.x > (chart.label_width + rto.x) / 2.0,
+        "{second:?} vs {:?}",
+        rto.x
+    );
+    assert!(chart.bars.windows(2).all(|w| w[0].y < w[1].y));
+}

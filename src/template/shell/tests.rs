@@ -556,3 +556,19 @@ fn rejected_contexts_really_run_code_in_bash() {
         assert!(x, "bash no longer runs code from the value in {script:?}");
     }
 }
+
+/// What the report shows: each value where its `{{ }}` stood, in every
+/// quoting context the policy allows, and nothing else of the script changed.
+#[test]
+fn fill_writes_values_where_the_placeholders_stood() {
+    let source = "echo {{ a }} \"in {{ b }}\" 'x{{ c }}y'\ncat <<EOF\n{{ a }}\nEOF\n";
+    let filled = fill(
+        source,
+        &["1".into(), "two words".into(), "3".into(), "1".into()],
+    );
+    assert_eq!(
+        filled.as_deref(),
+        Some("echo 1 \"in two words\" 'x3y'\ncat <<EOF\n1\nEOF\n")
+    );
+    assert_eq!(fill("true", &[]).as_deref(), Some("true"));
+}
