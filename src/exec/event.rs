@@ -6,6 +6,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 pub use crate::outcome::{LeftRunning, Status};
+pub use crate::plan::post_mortem::PostMortemFacts;
 
 /// Who answered a confirmation and how.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,35 +51,6 @@ impl AnswerSource {
             (AnswerSource::StepPolicy, _) => "not run (rollback_on_failure: never)".to_owned(),
         }
     }
-}
-
-/// What a run records for its post-mortem besides its steps: the roles and
-/// impact (from the runbook's `roles:` and `impact:`, or `--set roles.…` and
-/// `--set impact.…`), and which steps and outputs the report features.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PostMortemFacts {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub commander: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub approvers: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub services: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub impact: Option<String>,
-    /// When the impact began (`--set impact.began=TIME`): the time to
-    /// detect runs from it to `detected_at`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "millis_utc::option"
-    )]
-    pub impact_began: Option<chrono::DateTime<chrono::Utc>>,
-    /// Steps marked `comms: true`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub comms_steps: Vec<String>,
-    /// Outputs marked `report: true`, as `STEP.OUTPUT`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub report_outputs: Vec<String>,
 }
 
 fn no_facts(facts: &PostMortemFacts) -> bool {

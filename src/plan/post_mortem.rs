@@ -6,11 +6,37 @@
 //! Input names cannot hold a dot, so a dotted `--set` key is one of these
 //! fields and never an input.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound as _, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
-use crate::exec::event::PostMortemFacts;
 use crate::runbook::Runbook;
+
+/// What a run records for its post-mortem besides its steps: the roles and
+/// impact (from the runbook's `roles:` and `impact:`, or `--set roles.…` and
+/// `--set impact.…`), and which steps and outputs the report features.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PostMortemFacts {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commander: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub approvers: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact: Option<String>,
+    /// When the impact began (`--set impact.began=TIME`): the time to
+    /// detect runs from it to `detected_at`.
+    /// (RFC 3339, as given.)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub impact_began: Option<chrono::DateTime<chrono::Utc>>,
+    /// Steps marked `comms: true`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub comms_steps: Vec<String>,
+    /// Outputs marked `report: true`, as `STEP.OUTPUT`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub report_outputs: Vec<String>,
+}
 
 /// The dotted `--set` keys, with what each takes (for the docs and the error).
 pub const KEYS: [(&str, &str); 5] = [
@@ -132,7 +158,9 @@ fn time(text: &str) -> Result<DateTime<Utc>, Error> {
                 hint,
             )
         })?
-        .with_timezone(&Utc);
+        .with_timezone(&Utc)
+        // Milliseconds, as every time in the journal.
+        .trunc_subsecs(3);
     if at > Utc::now() + chrono::Duration::minutes(5) {
         return Err(Error::usage(
             format!("`--set impact.began={text}` is in the future"),

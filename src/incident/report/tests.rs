@@ -307,7 +307,7 @@ fn the_chart_places_steps_on_the_incident_clock() {
     // The second run started an hour in: past half the 2h RTO line.
     let second = &chart.bars[3];
     assert!(
-        second.x > (chart.label_width + rto.x) / 2.0,
+        second.x > f64::midpoint(chart.label_width, rto.x),
         "{second:?} vs {:?}",
         rto.x
     );
