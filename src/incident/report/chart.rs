@@ -123,11 +123,12 @@ impl Chart {
         let total = ms_between(origin, last).max(rto.unwrap_or(0)).max(1);
         // A little room past the last bar or the RTO line.
         let total = total + total / 20;
+        // Room on the right for the last tick's label, centred on its line.
         #[expect(
             clippy::cast_precision_loss,
             reason = "milliseconds of an incident fit an f64 exactly"
         )]
-        let scale = (WIDTH - LABEL_WIDTH - 16.0) / total as f64;
+        let scale = (WIDTH - LABEL_WIDTH - 40.0) / total as f64;
         #[expect(
             clippy::cast_precision_loss,
             reason = "milliseconds of an incident fit an f64 exactly"
@@ -177,7 +178,7 @@ impl Chart {
             width: WIDTH,
             height: axis_y + BOTTOM,
             label_width: LABEL_WIDTH,
-            plot_right: WIDTH - 8.0,
+            plot_right: WIDTH - 32.0,
             axis_y,
             bars,
             ticks,
