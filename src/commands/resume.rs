@@ -243,7 +243,7 @@ fn decide(
                 StepState::Finished(Status::Failed) if view.action_succeeded && !readonly => (
                     Some(format!(
                         "step `{id}`: {}; its effect is in place, and running it again would repeat it",
-                        crate::exec::event::failure_words(
+                        crate::output::words::failure(
                             view.error.as_deref().unwrap_or("unknown"),
                             true
                         )

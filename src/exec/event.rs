@@ -255,21 +255,6 @@ impl Event {
     }
 }
 
-/// A step's error in words: when its action succeeded, that comes first,
-/// since it means the action's effect is in place.
-pub fn failure_words(error: &str, action_succeeded: bool) -> String {
-    if !action_succeeded {
-        return error.to_owned();
-    }
-    // The scheduler's own words for an output that failed.
-    let what = if error.starts_with("output `") || error.starts_with("secret output `") {
-        "its outputs"
-    } else {
-        "its `expect`"
-    };
-    format!("the command succeeded; {what} failed: {error}")
-}
-
 /// An event as written to the journal: sequence number and UTC timestamp
 /// (RFC 3339, milliseconds) first, then the event's own fields.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

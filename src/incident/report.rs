@@ -9,10 +9,11 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use super::phrase::{clip, inline, push_line, source_text};
-pub use super::phrase::{phrase, timeline};
+use super::phrase::push_line;
+pub use super::phrase::timeline;
 use super::replay::{self, ConfirmationKind, RunView, StepState};
 use crate::exec::event::{Record, Status};
+use crate::output::words::{self, capitalize, clip, inline};
 use crate::runbook::duration::format_ms;
 
 /// The post-mortem of an incident, in Markdown.
@@ -128,12 +129,12 @@ fn summary(out: &mut String, runs: &[RunView]) {
                 let _ = write!(
                     text,
                     ", and {} after {}",
-                    status.as_str().replace('_', " "),
+                    words::status(status),
                     format_ms(ms)
                 );
             }
             (Some(status), None) => {
-                let _ = write!(text, ", and {}", status.as_str().replace('_', " "));
+                let _ = write!(text, ", and {}", words::status(status));
             }
             (None, _) => text.push_str(
                 ", and never finished: drctl stopped mid-run (a crash, or the machine went down)",
@@ -199,7 +200,7 @@ fn timeline_table(out: &mut String, records: &[Record]) {
             day = Some(today);
             record.ts.format("%Y-%m-%d %H:%M:%S").to_string()
         };
-        let text = phrase(&record.event, &|name| format!("`{name}`"));
+        let text = words::event(&record.event, &|name| format!("`{name}`"));
         push_line(out, &format!("| {time} | {} |", cell(&text)));
     }
     out.push('\n');
@@ -245,15 +246,16 @@ fn what_was_run(out: &mut String, runs: &[RunView]) {
         let ended = match (run.status, run.finished_at) {
             (Some(status), Some(at)) => format!(
                 "- Ended {} at {}{}",
-                status.as_str().replace('_', " "),
+                words::status(status),
                 full_time(at),
                 run.elapsed_ms
                     .map(|ms| {
                         let recovered = status == Status::Succeeded;
+                        let against = run.incident_elapsed_ms.unwrap_or(ms);
                         format!(
                             " after {}{}",
                             format_ms(ms),
-                            rto_verdict(ms, run.rto_ms, recovered)
+                            rto_verdict(against, run.rto_ms, recovered)
                         )
                     })
                     .unwrap_or_default()
@@ -294,7 +296,7 @@ fn what_was_run(out: &mut String, runs: &[RunView]) {
                 ),
                 StepState::Running => "**interrupted** (started, never finished)".to_owned(),
                 StepState::Finished(status) if !status.releases_dependents() => {
-                    format!("**{}**", status.as_str())
+                    format!("**{}**", words::status(*status))
                 }
                 StepState::Pending => done_in
                     .get(&(run.runbook.as_str(), id.as_str()))
@@ -302,7 +304,7 @@ fn what_was_run(out: &mut String, runs: &[RunView]) {
                         || "not reached".to_owned(),
                         |earlier| format!("done in run `{earlier}`"),
                     ),
-                StepState::Finished(status) => status.as_str().to_owned(),
+                StepState::Finished(status) => words::status(*status).to_owned(),
             };
             let attempts = if step.attempts == 0 {
                 "—".to_owned()
@@ -335,70 +337,63 @@ fn what_was_run(out: &mut String, runs: &[RunView]) {
 
 fn decisions(out: &mut String, runs: &[RunView]) {
     out.push_str("## Decisions taken\n\n");
+    let code = |name: &str| format!("`{name}`");
     let mut lines: Vec<(DateTime<Utc>, String)> = Vec::new();
     for run in runs {
         for (id, step) in &run.steps {
             for c in &step.confirmations {
                 let at = c.answered_at.or(c.asked_at).unwrap_or(run.started_at);
-                let what = match c.kind {
-                    ConfirmationKind::Step => format!("Confirmation for `{id}`"),
-                    ConfirmationKind::Rollback => format!("Rollback of `{id}`"),
-                    ConfirmationKind::Manual => format!("Manual step `{id}`"),
+                let question = match c.kind {
+                    ConfirmationKind::Step => words::Question::Step,
+                    ConfirmationKind::Rollback => words::Question::Rollback,
+                    ConfirmationKind::Manual => words::Question::Manual,
                 };
-                // A refusal says itself: declined by whom, or refused and why.
-                let refused_step = c.kind == ConfirmationKind::Step && c.accepted == Some(false);
-                let verdict = match (c.kind, c.accepted) {
-                    (ConfirmationKind::Step, Some(false)) => match (&c.by, c.source) {
-                        (Some(by), Some(source)) => {
-                            format!("**{}**", source.not_accepted(by, c.word.as_deref()))
+                let said = match (c.accepted, &c.by, c.source) {
+                    (Some(accepted), Some(by), Some(source)) => {
+                        words::answer(question, id, accepted, by, source, c.word.as_deref(), &code)
+                    }
+                    _ => format!(
+                        "{} asked, never answered (the run stopped at the prompt)",
+                        match c.kind {
+                            ConfirmationKind::Step => format!("Confirmation for `{id}`"),
+                            ConfirmationKind::Rollback => format!("Rollback of `{id}`"),
+                            ConfirmationKind::Manual => format!("Manual step `{id}`"),
                         }
-                        _ => "**declined**".to_owned(),
-                    },
-                    (_, None) => "asked, never answered (the run stopped at the prompt)".to_owned(),
-                    (ConfirmationKind::Manual, Some(true)) => "reported done".to_owned(),
-                    (ConfirmationKind::Manual, Some(false)) => "reported **not** done".to_owned(),
-                    (_, Some(true)) => "accepted".to_owned(),
-                    (_, Some(false)) => "**declined**".to_owned(),
-                };
-                let by = match (&c.by, c.source) {
-                    (Some(_), Some(_)) if refused_step => String::new(),
-                    (Some(by), Some(source)) => format!(" by {by} ({})", source_text(source)),
-                    _ => String::new(),
+                    ),
                 };
                 let message = c
                     .message
                     .as_deref()
                     .map(|m| format!(": \"{}\"", clip(m)))
                     .unwrap_or_default();
-                lines.push((at, format!("{what} {verdict}{by}{message}")));
+                lines.push((at, format!("{said}{message}")));
             }
             if let (StepState::MarkedDone, Some(by)) = (&step.status, &step.marked_done_by) {
                 let at = step
                     .finished_at
                     .or(step.started_at)
                     .unwrap_or(run.last_event_at);
-                lines.push((
-                    at,
-                    format!("Step `{id}` marked done by {by} without running it again"),
-                ));
+                lines.push((at, words::marked_done(id, by, &code)));
             }
         }
         for rollback in &run.rollbacks {
-            let result = match rollback.status {
-                Some(status) => status.as_str().replace('_', " "),
-                None => "started, never finished".to_owned(),
+            let said = match (rollback.status, rollback.duration_ms) {
+                (Some(status), Some(duration_ms)) => words::rollback_finished(
+                    &rollback.step,
+                    status,
+                    duration_ms,
+                    rollback.error.as_deref(),
+                    &code,
+                ),
+                _ => format!("Rollback of `{}` started, never finished", rollback.step),
             };
             lines.push((
                 rollback.started_at,
-                format!(
-                    "Rollback of `{}` run ({}): {result}",
-                    rollback.step,
-                    clip(&rollback.description)
-                ),
+                format!("{said} ({})", clip(&rollback.description)),
             ));
         }
-        for (at, signal) in &run.interrupts {
-            lines.push((*at, format!("Run `{}` interrupted by {signal}", run.run_id)));
+        for (at, signal, immediate) in &run.interrupts {
+            lines.push((*at, words::interrupt(signal, *immediate)));
         }
         if let Some(previous) = &run.lock_taken_over {
             lines.push((
@@ -441,12 +436,11 @@ fn failed_steps(out: &mut String, runs: &[RunView]) {
                     "Started and never finished: drctl stopped while it ran, so whether it had its effect is unknown."
                         .to_owned()
                 }
-                other => format!(
-                    "{}{}{}.",
-                    capitalize(&other.as_str().replace('_', " ")),
-                    step.duration_ms.map(|ms| format!(" after {}", format_ms(ms))).unwrap_or_default(),
-                    if step.attempts > 1 { format!(", {} attempts", step.attempts) } else { String::new() }
+                StepState::Finished(status) => format!(
+                    "{}.",
+                    capitalize(&words::step_outcome(*status, step.duration_ms.unwrap_or(0), step.attempts, None))
                 ),
+                other => format!("{}.", capitalize(other.as_str())),
             };
             if step.continued {
                 how.push_str(" `continue_on_error` let the run go on.");
@@ -480,8 +474,8 @@ fn failed_steps(out: &mut String, runs: &[RunView]) {
             out.push('\n');
             let state = rollback
                 .status
-                .map_or("started, never finished", |s| s.as_str());
-            push_line(out, &format!("{}.", capitalize(&state.replace('_', " "))));
+                .map_or("started, never finished", words::status);
+            push_line(out, &format!("{}.", capitalize(state)));
             out.push('\n');
             if let Some(error) = &rollback.error {
                 fenced(out, error);
@@ -498,7 +492,7 @@ fn incident_status(runs: &[RunView]) -> String {
         return "no run recorded".to_owned();
     };
     let mut text = match last.status {
-        Some(status) => status.as_str().replace('_', " "),
+        Some(status) => words::status(status).to_owned(),
         None => "never finished (drctl stopped mid-run)".to_owned(),
     };
     if runs.len() > 1 {
@@ -508,7 +502,7 @@ fn incident_status(runs: &[RunView]) -> String {
                 format!(
                     "`{}` {}",
                     r.run_id,
-                    r.status.map_or("never finished", Status::as_str)
+                    r.status.map_or("never finished", words::status)
                 )
             })
             .collect();
@@ -550,19 +544,9 @@ fn rto_text(runs: &[RunView]) -> String {
     match elapsed_ms(runs) {
         Some(ms) if finished => {
             let recovered = runs.last().and_then(|r| r.status) == Some(Status::Succeeded);
-            format!(
-                "{}{}",
-                format_ms(rto),
-                rto_verdict(ms, Some(rto), recovered)
-            )
+            words::rto(ms, rto, recovered)
         }
-        Some(ms) if ms > rto => {
-            format!(
-                "{} — RTO exceeded by {}",
-                format_ms(rto),
-                format_ms(ms - rto)
-            )
-        }
+        Some(ms) if ms > rto => words::rto(ms, rto, false),
         Some(ms) => format!(
             "{} — not finished; {} elapsed at the last record",
             format_ms(rto),
@@ -575,19 +559,8 @@ fn rto_text(runs: &[RunView]) -> String {
 /// How the elapsed time stands against the RTO; `recovered` says whether
 /// the run (or the incident's last run) succeeded.
 fn rto_verdict(elapsed: u64, rto: Option<u64>, recovered: bool) -> String {
-    match rto {
-        Some(rto) if elapsed <= rto && !recovered => {
-            format!(
-                " — not recovered; {} of the RTO left",
-                format_ms(rto - elapsed)
-            )
-        }
-        Some(rto) if elapsed <= rto => {
-            format!(" — within RTO ({} to spare)", format_ms(rto - elapsed))
-        }
-        Some(rto) => format!(" — RTO exceeded by {}", format_ms(elapsed - rto)),
-        None => String::new(),
-    }
+    rto.map(|rto| format!(" — {}", words::rto(elapsed, rto, recovered)))
+        .unwrap_or_default()
 }
 
 fn full_time(ts: DateTime<Utc>) -> String {
@@ -610,14 +583,6 @@ fn fenced(out: &mut String, text: &str) {
     let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
     let fence = "`".repeat(longest.max(2) + 1);
     let _ = writeln!(out, "{fence}text\n{}\n{fence}\n", text.trim_end());
-}
-
-fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 #[cfg(test)]

@@ -267,6 +267,22 @@ fn declined_refused_without_a_terminal_and_refused_by_yes_are_three_wordings() {
             .code(3)
             .stderr_contains(wording)
             .stderr_not_contains("declined");
+        // One progress line for the refusal, then its row in the summary:
+        // never a second line that the step was not run.
+        let lines: Vec<&str> = output
+            .stderr
+            .lines()
+            .filter(|l| l.contains(wording))
+            .collect();
+        assert_eq!(lines.len(), 2, "{}", output.stderr);
+        assert!(
+            lines[0].ends_with(&format!("✗ Confirmation for {name} {wording}")),
+            "{lines:?}"
+        );
+        assert!(
+            lines[1].trim_start().starts_with(&format!("✗ {name}")),
+            "{lines:?}"
+        );
         let id = crate::support::state::only_incident(test.path());
         test.again()
             .args(["log", &id])
@@ -288,7 +304,10 @@ fn declined_refused_without_a_terminal_and_refused_by_yes_are_three_wordings() {
     session.send_line("n").expect("answer");
     let (code, rest) = finish(session);
     assert_eq!(code, 3, "{rest}");
-    assert!(rest.contains(" step wipe declined by dana"), "{rest}");
+    assert!(
+        rest.contains("Confirmation for wipe declined by dana"),
+        "{rest}"
+    );
     assert!(!rest.contains("refused:"), "{rest}");
     let id = crate::support::state::only_incident(test.path());
     for command in ["log", "report"] {
