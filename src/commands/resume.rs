@@ -63,15 +63,8 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
         &last.runbook_hash,
     )?;
 
-    // Non-secret inputs come back from the journal; secret ones from their source again.
-    let mut set: Vec<String> = last
-        .inputs
-        .iter()
-        .filter(|(name, _)| runbook.inputs.get(*name).is_some_and(|i| !i.secret))
-        .map(|(name, value)| format!("{name}={value}"))
-        .collect();
-    // A value that held a secret was journaled masked: running on with `***`
-    // in its place would do something else than the run did.
+    // Non-secret inputs come back from the journal (a list as its items);
+    // secret ones from their source again. What is given now wins.
     let mut sources = InputSources::new(&args.set, args.inputs.as_deref())?;
     let given = |name: &str| {
         sources.file.contains_key(name)
@@ -80,8 +73,13 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
                 .iter()
                 .any(|s| s.split_once('=').is_some_and(|(n, _)| n == name))
     };
+    // A value that held a secret was journaled masked: running on with `***`
+    // in its place would do something else than the run did.
     if let Some((name, _)) = last.inputs.iter().find(|(name, value)| {
-        value.contains(crate::secret::MASK)
+        value
+            .texts()
+            .iter()
+            .any(|t| t.contains(crate::secret::MASK))
             && runbook.inputs.get(*name).is_some_and(|i| !i.secret)
             && !given(name)
     }) {
@@ -92,13 +90,12 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
             format!("pass `--set {name}=VALUE` with the value of the first run"),
         ));
     }
-    // The file's values win over the recorded ones: drop those it gives.
-    set.retain(|pair| {
-        pair.split_once('=')
-            .is_none_or(|(name, _)| !sources.file.contains_key(name))
-    });
-    set.append(&mut sources.set);
-    sources.set = set;
+    sources.recorded = last
+        .inputs
+        .iter()
+        .filter(|(name, _)| runbook.inputs.get(*name).is_some_and(|i| !i.secret))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
     let resolved = inputs::resolve(
         &runbook,
         &sources,

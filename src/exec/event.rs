@@ -69,8 +69,9 @@ pub enum Event {
         host: String,
         pid: u32,
         dry_run: bool,
-        /// Input values; secret ones are `***` and never stored.
-        inputs: IndexMap<String, String>,
+        /// Input values (a list input's as an array); secret ones are `***`
+        /// and never stored.
+        inputs: IndexMap<String, crate::runbook::model::InputValue>,
         /// Step ids in execution order.
         steps: Vec<String>,
         /// Set when this run resumes an earlier one.

@@ -35,7 +35,7 @@ pub struct RunView {
     pub status: Option<Status>,
     pub elapsed_ms: Option<u64>,
     pub failed_steps: Vec<String>,
-    pub inputs: IndexMap<String, String>,
+    pub inputs: IndexMap<String, crate::runbook::model::InputValue>,
     /// Every step of the runbook, in execution order, then any step seen
     /// only in events.
     pub steps: IndexMap<String, StepView>,

@@ -32,8 +32,8 @@ fn sample() -> Vec<Record> {
             pid: 4242,
             dry_run: false,
             inputs: IndexMap::from([
-                ("database_url".to_owned(), "***".to_owned()),
-                ("backup_file".to_owned(), "/backups/nightly.dump".to_owned()),
+                ("database_url".to_owned(), "***".into()),
+                ("backup_file".to_owned(), "/backups/nightly.dump".into()),
             ]),
             steps: steps.iter().map(|s| (*s).to_owned()).collect(),
             resumed_from: None,
