@@ -384,6 +384,22 @@ fn a_stopped_run_says_what_is_left_changed_and_how_to_resume() {
             .run()
             .success();
         assert!(test.path().join("restored").exists());
+        // So does the post-mortem command printed at the end.
+        let report = stderr
+            .lines()
+            .find_map(|l| l.split_once("post-mortem: ").map(|(_, c)| c))
+            .unwrap_or_else(|| panic!("no report command\n{stderr}"));
+        assert!(
+            report.starts_with(&format!("drctl {expected_dir}report INC-")),
+            "{report}"
+        );
+        let words: Vec<&str> = report.split_whitespace().skip(1).collect();
+        test.again()
+            .env_remove("DRCTL_STATE_DIR")
+            .args(&words)
+            .run()
+            .success()
+            .stdout_contains("# Post-mortem: INC-");
     }
 
     // Under `--rollback yes` the refusal runs the rollback: nothing is left changed.
