@@ -377,6 +377,7 @@ fn decisions(out: &mut String, runs: &[RunView]) {
             }
         }
         for rollback in &run.rollbacks {
+            // What it ran is in the timeline; here, how it ended.
             let said = match (rollback.status, rollback.duration_ms) {
                 (Some(status), Some(duration_ms)) => words::rollback_finished(
                     &rollback.step,
@@ -385,12 +386,13 @@ fn decisions(out: &mut String, runs: &[RunView]) {
                     rollback.error.as_deref(),
                     &code,
                 ),
-                _ => format!("Rollback of `{}` started, never finished", rollback.step),
+                _ => format!(
+                    "Rollback of `{}` started ({}), never finished",
+                    rollback.step,
+                    clip(&rollback.description)
+                ),
             };
-            lines.push((
-                rollback.started_at,
-                format!("{said} ({})", clip(&rollback.description)),
-            ));
+            lines.push((rollback.started_at, said));
         }
         for (at, signal, immediate) in &run.interrupts {
             lines.push((*at, words::interrupt(signal, *immediate)));
