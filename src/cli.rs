@@ -176,8 +176,9 @@ pub struct DriveArgs {
     /// rollbacks: see --rollback).
     #[arg(long, short = 'y')]
     pub yes: bool,
-    /// After a failure, run the rollbacks of completed steps: ask each
-    /// (default on a terminal), yes (all, unasked), no (none; default without a terminal).
+    /// When a run stops (failure, refusal, Ctrl-C), run the rollbacks of
+    /// completed steps: ask (each; once for all after Ctrl-C; default on a
+    /// terminal), yes (all, unasked), no (none; default without a terminal).
     #[arg(long, value_enum, value_name = "WHEN")]
     pub rollback: Option<crate::exec::prompt::RollbackChoice>,
     /// When the incident was detected (RFC 3339, e.g. 2026-11-21T23:30:00Z):

@@ -168,7 +168,7 @@ fn incidents_log_and_report() {
         .stderr(predicates::str::contains("wrote the post-mortem of"));
     let report = std::fs::read_to_string(&file).unwrap();
     assert!(
-        report.contains("| **RTO** | 1h — not recovered; 59m54s of the RTO left |"),
+        report.contains("| **RTO** | not recovered, 0% of RTO 1h used (59m54s left) |"),
         "{report}"
     );
     // A second report never overwrites the first (it may have been edited).

@@ -63,15 +63,8 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
         &last.runbook_hash,
     )?;
 
-    // Non-secret inputs come back from the journal; secret ones from their source again.
-    let mut set: Vec<String> = last
-        .inputs
-        .iter()
-        .filter(|(name, _)| runbook.inputs.get(*name).is_some_and(|i| !i.secret))
-        .map(|(name, value)| format!("{name}={value}"))
-        .collect();
-    // A value that held a secret was journaled masked: running on with `***`
-    // in its place would do something else than the run did.
+    // Non-secret inputs come back from the journal (a list as its items);
+    // secret ones from their source again. What is given now wins.
     let (given_set, post_mortem) = crate::plan::post_mortem::split_set(&args.set)?;
     let mut sources = InputSources::new(&given_set, args.inputs.as_deref())?;
     let given = |name: &str| {
@@ -81,8 +74,13 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
                 .iter()
                 .any(|s| s.split_once('=').is_some_and(|(n, _)| n == name))
     };
+    // A value that held a secret was journaled masked: running on with `***`
+    // in its place would do something else than the run did.
     if let Some((name, _)) = last.inputs.iter().find(|(name, value)| {
-        value.contains(crate::secret::MASK)
+        value
+            .texts()
+            .iter()
+            .any(|t| t.contains(crate::secret::MASK))
             && runbook.inputs.get(*name).is_some_and(|i| !i.secret)
             && !given(name)
     }) {
@@ -93,13 +91,12 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
             format!("pass `--set {name}=VALUE` with the value of the first run"),
         ));
     }
-    // The file's values win over the recorded ones: drop those it gives.
-    set.retain(|pair| {
-        pair.split_once('=')
-            .is_none_or(|(name, _)| !sources.file.contains_key(name))
-    });
-    set.append(&mut sources.set);
-    sources.set = set;
+    sources.recorded = last
+        .inputs
+        .iter()
+        .filter(|(name, _)| runbook.inputs.get(*name).is_some_and(|i| !i.secret))
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
     let resolved = inputs::resolve(
         &runbook,
         &sources,
@@ -245,7 +242,7 @@ fn decide(
                 StepState::Finished(Status::Failed) if view.action_succeeded && !readonly => (
                     Some(format!(
                         "step `{id}`: {}; its effect is in place, and running it again would repeat it",
-                        crate::exec::event::failure_words(
+                        crate::output::words::failure(
                             view.error.as_deref().unwrap_or("unknown"),
                             true
                         )

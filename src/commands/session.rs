@@ -161,10 +161,10 @@ impl Session {
             let _ = guard.release();
         }
         printer.info(&format!(
-            "Incident {} · journal {} · post-mortem: drctl report {}",
+            "Incident {} · journal {} · post-mortem: {}",
             self.incident_id,
             self.incident.journal_path().display(),
-            self.incident_id
+            super::stopped::command(&self.incident.root, &["report", &self.incident_id])
         ));
     }
 }

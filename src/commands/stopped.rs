@@ -54,13 +54,21 @@ pub fn say(printer: &Printer, incident: &Incident, runbook: &Runbook) {
 /// `drctl [--state-dir DIR] resume ID`, with the state directory when it is
 /// not the default (given by `--state-dir` or `DRCTL_STATE_DIR`).
 pub fn resume_command(incident: &str, state_dir: &Path) -> String {
+    command(state_dir, &["resume", incident])
+}
+
+/// `drctl [--state-dir DIR] WORDS…`, to paste as printed: the state
+/// directory when it is not the default, every word quoted for the shell.
+pub fn command(state_dir: &Path, words: &[&str]) -> String {
     let mut command = "drctl".to_owned();
     if state_dir != Path::new(DEFAULT_STATE_DIR) {
         command.push_str(" --state-dir ");
         command.push_str(&shell_word(&state_dir.display().to_string()));
     }
-    command.push_str(" resume ");
-    command.push_str(&shell_word(incident));
+    for word in words {
+        command.push(' ');
+        command.push_str(&shell_word(word));
+    }
     command
 }
 

@@ -74,8 +74,9 @@ pub enum Event {
         host: String,
         pid: u32,
         dry_run: bool,
-        /// Input values; secret ones are `***` and never stored.
-        inputs: IndexMap<String, String>,
+        /// Input values (a list input's as an array); secret ones are `***`
+        /// and never stored.
+        inputs: IndexMap<String, crate::runbook::model::InputValue>,
         /// Step ids in execution order.
         steps: Vec<String>,
         /// Set when this run resumes an earlier one.
@@ -267,21 +268,6 @@ impl Event {
                 | Event::RunFinished { .. }
         )
     }
-}
-
-/// A step's error in words: when its action succeeded, that comes first,
-/// since it means the action's effect is in place.
-pub fn failure_words(error: &str, action_succeeded: bool) -> String {
-    if !action_succeeded {
-        return error.to_owned();
-    }
-    // The scheduler's own words for an output that failed.
-    let what = if error.starts_with("output `") || error.starts_with("secret output `") {
-        "its outputs"
-    } else {
-        "its `expect`"
-    };
-    format!("the command succeeded; {what} failed: {error}")
 }
 
 /// An event as written to the journal: sequence number and UTC timestamp

@@ -25,7 +25,7 @@ pub struct Answer {
     pub source: AnswerSource,
 }
 
-/// Whether rollbacks run after a failure (`--rollback`): never decided by `--yes`.
+/// Whether rollbacks run when a run stops (`--rollback`): never decided by `--yes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum RollbackChoice {
     /// Ask for each rollback on a terminal; without one, run none.
@@ -63,6 +63,8 @@ pub trait Prompter: Send + Sync {
     ) -> Answer;
     /// Shows a manual step's instructions and asks whether it was done.
     fn ask_manual(&self, step: &str, instructions: &str, running: &[String]) -> Answer;
+    /// After Ctrl-C: one question for every rollback the run could run.
+    fn ask_rollbacks(&self, question: &str) -> Answer;
 }
 
 /// While a question is on the terminal, progress lines wait here rather
@@ -260,9 +262,29 @@ impl Prompter for TerminalPrompter {
             source: AnswerSource::Prompt,
         }
     }
+
+    fn ask_rollbacks(&self, question: &str) -> Answer {
+        Answer {
+            accepted: self.ask_rollbacks_now(question),
+            source: AnswerSource::Prompt,
+        }
+    }
 }
 
 impl TerminalPrompter {
+    fn ask_rollbacks_now(&self, question: &str) -> bool {
+        let question = self.redactor.redact(question);
+        self.hold.during(|| {
+            eprintln!(
+                "\n{} {}",
+                self.style.warn("?"),
+                self.style.bold("The run was interrupted")
+            );
+            eprintln!("{}", indent(question.trim_end()));
+            self.yes_no("Roll them back? [y/N] (Enter to answer; Ctrl-C or Ctrl-D is no)")
+        })
+    }
+
     /// A typed confirmation: [`TYPED_TRIES`] tries, each wrong answer shown
     /// back; an empty answer, Ctrl-D or Ctrl-C declines at once.
     fn typed(&self, word: &str) -> bool {

@@ -12,7 +12,8 @@
 //! finishing. After a failure or a refusal nothing new starts; running steps
 //! finish (an open question is still answered); then the rollbacks of
 //! completed steps are offered in reverse completion order, as `--rollback`
-//! decides.
+//! decides. After Ctrl-C running steps are stopped, and the rollbacks are
+//! offered too, in one question.
 //!
 //! Every event goes through the [`Emitter`] before the run goes on: the
 //! journal has synced `step_started` before the action begins, and
@@ -248,10 +249,14 @@ impl Scheduler<'_> {
         if *self.interrupt.borrow() != Interrupt::None {
             run_status = Status::Interrupted;
         }
-        // A run stopped by a failure or a refusal offers its rollbacks (as
-        // `--rollback` says); an interrupted one does not: Ctrl-C means stop now.
-        if matches!(run_status, Status::Failed | Status::Refused) {
-            self.offer_rollbacks(&completed).await?;
+        // A run that stopped offers its rollbacks, as `--rollback` says: after
+        // a failure or a refusal one by one, after Ctrl-C in one question.
+        if matches!(
+            run_status,
+            Status::Failed | Status::Refused | Status::Interrupted
+        ) {
+            self.offer_rollbacks(&completed, run_status == Status::Interrupted)
+                .await?;
         }
         let failed_steps = steps
             .iter()
@@ -730,45 +735,77 @@ impl Scheduler<'_> {
         Ok(status)
     }
 
-    /// After a failure or a refusal: each completed step's rollback, newest first, as
-    /// `--rollback` and the step's `rollback_on_failure` decide. `--yes`
-    /// never answers these.
-    async fn offer_rollbacks(&mut self, completed: &[usize]) -> Result<(), ListenerError> {
-        for &index in completed.iter().rev() {
+    /// After a failure, a refusal or an interruption: each completed step's
+    /// rollback, newest first, as `--rollback` and the step's
+    /// `rollback_on_failure` decide. `--yes` never answers these.
+    ///
+    /// After a failure or a refusal, `ask` asks for each rollback. After an
+    /// interruption it asks once for all of them (Ctrl-C again, Ctrl-D or no
+    /// declines at once): the operator wanted the run to stop, not a series
+    /// of questions. A signal while rollbacks run stops them; the one it cut
+    /// is recorded `interrupted`, the rest are not started.
+    async fn offer_rollbacks(
+        &mut self,
+        completed: &[usize],
+        interrupted: bool,
+    ) -> Result<(), ListenerError> {
+        let steps = &self.plan.runbook.steps;
+        let mut stop = signals_from_now(self.interrupt.clone());
+        let candidates: Vec<usize> = completed
+            .iter()
+            .rev()
+            .copied()
+            .filter(|&i| steps[i].rollback.is_some())
+            .collect();
+        // Steps whose rollback was decided by the one question after Ctrl-C.
+        let mut decided: IndexMap<usize, Answer> = IndexMap::new();
+        let asked: Vec<usize> = candidates
+            .iter()
+            .copied()
+            .filter(|&i| !steps[i].rollback_on_failure_never)
+            .collect();
+        if interrupted && !asked.is_empty() && self.prompter.rollback_unasked().is_none() {
+            let list: Vec<String> = asked
+                .iter()
+                .map(|&i| format!("  - {} ({})", steps[i].id, steps[i].label()))
+                .collect();
+            let question = format!(
+                "The run was interrupted. Roll back what it changed, newest first?\n{}",
+                list.join("\n")
+            );
+            for &index in &asked {
+                self.emit_asked(&steps[index].id, &question, None, true)?;
+            }
+            let prompter = Arc::clone(&self.prompter);
+            let asking = tokio::task::spawn_blocking(move || prompter.ask_rollbacks(&question));
+            let answer = tokio::select! {
+                answer = asking => answer.map_err(|e| ListenerError {
+                    message: format!("a question failed: {e}"),
+                })?,
+                // Ctrl-C again while the question is up: no.
+                Ok(()) = stop.changed() => Answer { accepted: false, source: AnswerSource::Prompt },
+            };
+            for &index in &asked {
+                self.emit_answered_rollback(&steps[index].id, answer)?;
+                decided.insert(index, answer);
+            }
+        }
+        for index in candidates {
+            if *stop.borrow() != Interrupt::None {
+                // Stopped by a signal: the rest are left as they are (and listed).
+                break;
+            }
             let step = &self.plan.runbook.steps[index];
             let Some(rollback) = &step.rollback else {
                 continue;
             };
-            let question = format!(
-                "The run stopped. Roll back step `{}` ({})?",
-                step.id,
-                step.label()
-            );
-            self.emit_asked(&step.id, &question, None, true)?;
-            let answer = if step.rollback_on_failure_never {
-                Answer {
-                    accepted: false,
-                    source: AnswerSource::StepPolicy,
-                }
-            } else if let Some(answer) = self.prompter.rollback_unasked() {
-                answer
+            let answer = if let Some(answer) = decided.get(&index) {
+                *answer
             } else {
-                let prompter = Arc::clone(&self.prompter);
-                let id = step.id.clone();
-                tokio::task::spawn_blocking(move || prompter.ask_confirm(&id, &question, None, &[]))
-                    .await
-                    .map_err(|e| ListenerError {
-                        message: format!("a question failed: {e}"),
-                    })?
+                let answer = self.rollback_answer(step, &mut stop).await?;
+                self.emit_answered_rollback(&step.id, answer)?;
+                answer
             };
-            self.emitter.emit(Event::ConfirmationAnswered {
-                step: step.id.clone(),
-                accepted: answer.accepted,
-                by: self.identity.operator.clone(),
-                source: answer.source,
-                rollback: true,
-                word: None,
-            })?;
             if !answer.accepted {
                 continue;
             }
@@ -813,14 +850,21 @@ impl Scheduler<'_> {
                         left_running: Vec::new(),
                     }
                 }
-                _ => adapter::execute(&prepared, self.interrupt.clone()).await,
+                _ => adapter::execute(&prepared, stop.clone()).await,
             };
+            let level = *stop.borrow();
+            if level != Interrupt::None {
+                self.emitter.emit(Event::InterruptReceived {
+                    signal: "interrupt".to_owned(),
+                    immediate: level == Interrupt::Immediate,
+                })?;
+            }
             self.emitter.emit(Event::RollbackFinished {
                 step: step.id.clone(),
-                status: if outcome.failure.is_none() {
-                    Status::Succeeded
-                } else {
-                    Status::Failed
+                status: match &outcome.failure {
+                    None => Status::Succeeded,
+                    Some(f) if f.kind == FailureKind::Interrupted => Status::Interrupted,
+                    Some(_) => Status::Failed,
                 },
                 duration_ms: millis(started.elapsed()),
                 error: outcome.failure.map(|f| f.message),
@@ -828,6 +872,71 @@ impl Scheduler<'_> {
         }
         Ok(())
     }
+
+    /// One rollback's answer: the step's policy, `--rollback`, or the
+    /// operator (a signal while the question is up declines it).
+    async fn rollback_answer(
+        &mut self,
+        step: &Step,
+        stop: &mut watch::Receiver<Interrupt>,
+    ) -> Result<Answer, ListenerError> {
+        let question = format!(
+            "The run stopped. Roll back step `{}` ({})?",
+            step.id,
+            step.label()
+        );
+        self.emit_asked(&step.id, &question, None, true)?;
+        if step.rollback_on_failure_never {
+            return Ok(Answer {
+                accepted: false,
+                source: AnswerSource::StepPolicy,
+            });
+        }
+        if let Some(answer) = self.prompter.rollback_unasked() {
+            return Ok(answer);
+        }
+        let prompter = Arc::clone(&self.prompter);
+        let id = step.id.clone();
+        let asking =
+            tokio::task::spawn_blocking(move || prompter.ask_confirm(&id, &question, None, &[]));
+        Ok(tokio::select! {
+            answer = asking => answer.map_err(|e| ListenerError {
+                message: format!("a question failed: {e}"),
+            })?,
+            Ok(()) = stop.changed() => Answer { accepted: false, source: AnswerSource::Prompt },
+        })
+    }
+
+    fn emit_answered_rollback(&mut self, step: &str, answer: Answer) -> Result<(), ListenerError> {
+        self.emitter.emit(Event::ConfirmationAnswered {
+            step: step.to_owned(),
+            accepted: answer.accepted,
+            by: self.identity.operator.clone(),
+            source: answer.source,
+            rollback: true,
+            word: None,
+        })
+    }
+}
+
+/// The signals that arrive from now on, as their own levels: the first
+/// stops (SIGTERM, grace, SIGKILL), a second kills at once. Rollbacks run
+/// after the run stopped, perhaps because of a signal; only a new one stops them.
+fn signals_from_now(mut signals: watch::Receiver<Interrupt>) -> watch::Receiver<Interrupt> {
+    signals.borrow_and_update();
+    let (sender, receiver) = watch::channel(Interrupt::None);
+    tokio::spawn(async move {
+        while signals.changed().await.is_ok() {
+            let next = match *sender.borrow() {
+                Interrupt::None => Interrupt::Graceful,
+                Interrupt::Graceful | Interrupt::Immediate => Interrupt::Immediate,
+            };
+            if sender.send(next).is_err() {
+                return;
+            }
+        }
+    });
+    receiver
 }
 
 /// Records how a step ended; true when nothing new may start after it.

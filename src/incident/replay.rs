@@ -35,13 +35,13 @@ pub struct RunView {
     pub status: Option<Status>,
     pub elapsed_ms: Option<u64>,
     pub failed_steps: Vec<String>,
-    pub inputs: IndexMap<String, String>,
+    pub inputs: IndexMap<String, crate::runbook::model::InputValue>,
     /// Every step of the runbook, in execution order, then any step seen
     /// only in events.
     pub steps: IndexMap<String, StepView>,
     pub rollbacks: Vec<RollbackView>,
-    /// Signals received, with when.
-    pub interrupts: Vec<(DateTime<Utc>, String)>,
+    /// Signals received: when, which, and whether it was the second (kill at once).
+    pub interrupts: Vec<(DateTime<Utc>, String, bool)>,
     /// A stale lock this run took over.
     pub lock_taken_over: Option<String>,
     /// When the last record of the run was written.
@@ -179,6 +179,7 @@ pub struct RollbackView {
     pub finished_at: Option<DateTime<Utc>>,
     /// `None`: started, never finished.
     pub status: Option<Status>,
+    pub duration_ms: Option<u64>,
     pub error: Option<String>,
 }
 
@@ -563,13 +564,14 @@ fn apply(run: &mut RunView, record: &Record) {
             started_at: ts,
             finished_at: None,
             status: None,
+            duration_ms: None,
             error: None,
         }),
         Event::RollbackFinished {
             step,
             status,
+            duration_ms,
             error,
-            ..
         } => {
             if let Some(rollback) = run
                 .rollbacks
@@ -579,10 +581,13 @@ fn apply(run: &mut RunView, record: &Record) {
             {
                 rollback.finished_at = Some(ts);
                 rollback.status = Some(*status);
+                rollback.duration_ms = Some(*duration_ms);
                 rollback.error.clone_from(error);
             }
         }
-        Event::InterruptReceived { signal, .. } => run.interrupts.push((ts, signal.clone())),
+        Event::InterruptReceived { signal, immediate } => {
+            run.interrupts.push((ts, signal.clone(), *immediate));
+        }
         Event::LockTakenOver { previous_run, .. } => {
             run.lock_taken_over = Some(previous_run.clone());
         }

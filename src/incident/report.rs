@@ -20,7 +20,7 @@ mod text;
 mod timeline;
 mod times;
 
-pub use super::phrase::{phrase, timeline};
+pub use super::phrase::timeline;
 use super::replay;
 use crate::exec::event::Record;
 pub use html::HtmlError;

@@ -5,18 +5,15 @@
 //! On a terminal, running steps get a spinner with their elapsed time under an
 //! overall bar; elsewhere (pipes, CI, `--plain`) plain timestamped lines.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use indexmap::IndexMap;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::Printer;
-use crate::exec::event::{
-    AnswerSource, Event, LeftRunning, Listener, ListenerError, Record, Status,
-};
+use super::{Printer, words};
+use crate::exec::event::{Event, LeftRunning, Listener, ListenerError, Record, Status};
 use crate::exec::prompt::Hold;
-use crate::runbook::duration::{self, format_ms};
 
 pub struct Progress {
     printer: Printer,
@@ -24,6 +21,10 @@ pub struct Progress {
     /// Lines wait here while a question is on the terminal.
     hold: Hold,
     steps: IndexMap<String, StepLine>,
+    /// Steps whose answer was their line: the manual steps answered, and
+    /// the steps whose confirmation was not accepted. Their end is not
+    /// said again (it is in the summary).
+    answered: HashSet<String>,
     runbook: String,
     incident: String,
     /// Step titles, shown on a step's line instead of what it runs.
@@ -32,8 +33,18 @@ pub struct Progress {
     json_summary: bool,
 }
 
-/// A step's row in the summary: status, duration, error, what it left running.
-type StepLine = (Option<Status>, u64, Option<String>, Vec<LeftRunning>);
+/// A step's row in the summary.
+#[derive(Default)]
+struct StepLine {
+    /// `None`: not run (yet).
+    status: Option<Status>,
+    /// Done in an earlier run of the incident.
+    earlier: bool,
+    duration_ms: u64,
+    attempts: u32,
+    error: Option<String>,
+    left_running: Vec<LeftRunning>,
+}
 
 struct Bars {
     multi: MultiProgress,
@@ -65,6 +76,7 @@ impl Progress {
             bars,
             hold,
             steps: IndexMap::new(),
+            answered: HashSet::new(),
             runbook: String::new(),
             incident: String::new(),
             titles: HashMap::new(),
@@ -117,13 +129,13 @@ impl Progress {
         let steps: Vec<serde_json::Value> = self
             .steps
             .iter()
-            .map(|(id, (status, ms, error, left))| {
+            .map(|(id, line)| {
                 serde_json::json!({
                     "id": id,
-                    "status": status.map_or("not_run", Status::as_str),
-                    "duration_ms": status.map(|_| *ms),
-                    "error": error.as_deref().map(|e| self.printer.redactor().redact(e)),
-                    "left_running": left.iter().map(|p| serde_json::json!({
+                    "status": line.status.map_or("not_run", Status::as_str),
+                    "duration_ms": line.status.map(|_| line.duration_ms),
+                    "error": line.error.as_deref().map(|e| self.printer.redactor().redact(e)),
+                    "left_running": line.left_running.iter().map(|p| serde_json::json!({
                         "pid": p.pid,
                         "command": self.printer.redactor().redact(&p.command),
                     })).collect::<Vec<_>>(),
@@ -148,6 +160,7 @@ impl Progress {
         elapsed_ms: u64,
         rto_ms: Option<u64>,
         incident_ms: Option<u64>,
+        failed_steps: &[String],
     ) -> String {
         let style = &self.printer.style;
         let mut out = format!(
@@ -160,73 +173,43 @@ impl Progress {
         }
         out.push('\n');
         let width = self.steps.keys().map(String::len).max().unwrap_or(4);
-        for (id, (status, ms, error, left_running)) in &self.steps {
-            let (mark, text) = match status {
-                Some(Status::Succeeded) if error.is_some() => {
+        for (id, line) in &self.steps {
+            let error = line.error.as_deref();
+            let (mark, text) = match line.status {
+                Some(Status::Succeeded) if line.earlier => {
                     (style.ok("✓"), "done in an earlier run".to_owned())
                 }
-                Some(Status::Succeeded) => {
-                    (style.ok("✓"), format!("succeeded in {}", format_ms(*ms)))
-                }
+                // The summary says that it was skipped; the line above said why.
                 Some(Status::Skipped) => ("↷".to_owned(), "skipped".to_owned()),
-                // Its error says why: declined by whom, or refused and why.
-                Some(Status::Refused) => (style.error("✗"), "not run".to_owned()),
-                Some(s) => (
-                    style.error("✗"),
-                    format!("{} after {}", s.as_str().replace('_', " "), format_ms(*ms)),
+                Some(status) => (
+                    mark(*style, status),
+                    words::step_outcome(status, line.duration_ms, line.attempts, error),
                 ),
                 None => (style.dim("·"), style.dim("not run")),
             };
-            out.push_str(&format!("  {mark} {id:<width$}  {text}"));
-            if let Some(error) = error
-                .as_ref()
-                .filter(|_| !matches!(status, Some(Status::Skipped | Status::Succeeded)))
-            {
-                out.push_str(&format!(": {}", first_line(error)));
-            }
-            out.push('\n');
-            if !left_running.is_empty() {
+            out.push_str(&format!("  {mark} {id:<width$}  {text}\n"));
+            if !line.left_running.is_empty() {
                 // Under the step's text, past its mark and id.
                 out.push_str(&format!(
                     "    {:width$}  {}\n",
                     "",
-                    left_running_text(left_running)
+                    words::left_running(&line.left_running)
                 ));
             }
         }
-        let verdict = match status {
-            Status::Succeeded => style.ok("Run succeeded"),
-            Status::Interrupted => style.error("Run interrupted"),
-            Status::Refused => style.error("Run stopped: a step was not confirmed"),
-            _ => style.error("Run failed"),
-        };
-        out.push_str(&format!("{verdict} in {}", format_ms(elapsed_ms)));
-        // The RTO counts for the incident: since its detection or its first run.
-        let incident_ms = incident_ms.unwrap_or(elapsed_ms);
-        if incident_ms != elapsed_ms {
-            out.push_str(&format!(" · incident {}", format_ms(incident_ms)));
-        }
-        let elapsed_ms = incident_ms;
-        if let Some(rto) = rto_ms {
-            let rto_text = duration::format(Duration::from_millis(rto));
-            if elapsed_ms <= rto && status != Status::Succeeded {
-                // Nothing is recovered yet: the clock is still running.
-                out.push_str(&format!(
-                    " · not recovered, {}% of RTO {rto_text} used",
-                    elapsed_ms * 100 / rto.max(1)
-                ));
-            } else if elapsed_ms <= rto {
-                out.push_str(&format!(
-                    " · within RTO {rto_text} ({}% used)",
-                    elapsed_ms * 100 / rto.max(1)
-                ));
-            } else {
-                out.push_str(&format!(
-                    " · RTO {rto_text} exceeded by {}",
-                    format_ms(elapsed_ms - rto)
-                ));
-            }
-        }
+        let end = words::run_end(
+            status,
+            elapsed_ms,
+            incident_ms,
+            rto_ms,
+            failed_steps,
+            &words::plain,
+        );
+        out.push_str(&if status == Status::Succeeded {
+            style.ok(&end)
+        } else {
+            style.error(&end)
+        });
         out
     }
 }
@@ -234,10 +217,12 @@ impl Progress {
 impl Listener for Progress {
     fn on_event(&mut self, record: &Record) -> Result<(), ListenerError> {
         let style = self.printer.style;
-        match &record.event {
+        let event = redacted(&record.event, self.printer.redactor());
+        let said = || words::event(&event, &words::plain);
+        match &event {
             Event::RunStarted {
-                runbook,
                 incident,
+                runbook,
                 steps,
                 already_done,
                 ..
@@ -246,26 +231,23 @@ impl Listener for Progress {
                 self.incident.clone_from(incident);
                 self.steps = steps
                     .iter()
-                    .map(|s| (s.clone(), (None, 0, None, Vec::new())))
+                    .map(|s| (s.clone(), StepLine::default()))
                     .collect();
                 for step in already_done {
                     self.steps.insert(
                         step.clone(),
-                        (
-                            Some(Status::Succeeded),
-                            0,
-                            Some("done in an earlier run".to_owned()),
-                            Vec::new(),
-                        ),
+                        StepLine {
+                            status: Some(Status::Succeeded),
+                            earlier: true,
+                            error: Some("done in an earlier run".to_owned()),
+                            ..StepLine::default()
+                        },
                     );
                 }
                 if let Some(bars) = &self.bars {
                     bars.overall.set_length(steps.len() as u64);
                 }
-                self.line(
-                    record,
-                    &format!("{} {runbook} ({incident})", style.bold("run started:")),
-                );
+                self.line(record, &format!("{} · incident {incident}", said()));
             }
             Event::StepStarted {
                 step,
@@ -273,11 +255,11 @@ impl Listener for Progress {
                 description,
                 ..
             } => {
-                let first = match self.titles.get(step) {
-                    Some(title) => first_line(title),
+                let what = match self.titles.get(step) {
+                    Some(title) => words::clip(&first_line(title)),
                     // A script's first line says little; a request or query line does.
                     None if action == "shell" => String::new(),
-                    None => first_line(description),
+                    None => format!("{action}: {}", words::clip(&first_line(description))),
                 };
                 if let Some(bars) = &mut self.bars {
                     let bar = bars
@@ -288,53 +270,39 @@ impl Listener for Progress {
                             .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                     );
                     bar.set_prefix(step.clone());
-                    bar.set_message(clip(self.printer.redactor(), &first, 60));
+                    bar.set_message(what.clone());
                     bar.enable_steady_tick(Duration::from_millis(120));
                     bars.running.insert(step.clone(), bar);
                 } else {
-                    self.line(
-                        record,
-                        format!("▶ {step}  {}", clip(self.printer.redactor(), &first, 100))
-                            .trim_end(),
-                    );
+                    let text = words::step_started(step, &what, &words::plain);
+                    self.line(record, &format!("▶ {text}"));
                 }
             }
-            Event::AttemptFailed {
-                step,
-                attempt,
-                error,
-                retry_in_ms,
-            } => {
-                self.line(
-                    record,
-                    &format!(
-                        "{} {step} attempt {attempt} failed: {}; retrying in {}",
-                        style.warn("↻"),
-                        first_line(error),
-                        format_ms(*retry_in_ms)
-                    ),
-                );
+            Event::AttemptFailed { .. } => {
+                self.line(record, &format!("{} {}", style.warn("↻"), said()));
             }
             Event::StepFinished {
                 step,
                 status,
+                attempts,
                 duration_ms,
                 error,
                 left_running,
                 action_succeeded,
                 ..
             } => {
-                let error = error
-                    .as_deref()
-                    .map(|e| crate::exec::event::failure_words(e, *action_succeeded));
                 self.steps.insert(
                     step.clone(),
-                    (
-                        Some(*status),
-                        *duration_ms,
-                        error.clone(),
-                        left_running.clone(),
-                    ),
+                    StepLine {
+                        status: Some(*status),
+                        earlier: false,
+                        duration_ms: *duration_ms,
+                        attempts: *attempts,
+                        error: error
+                            .as_deref()
+                            .map(|e| words::failure(e, *action_succeeded)),
+                        left_running: left_running.clone(),
+                    },
                 );
                 if let Some(bars) = &mut self.bars {
                     if let Some(bar) = bars.running.remove(step) {
@@ -342,132 +310,62 @@ impl Listener for Progress {
                     }
                     bars.overall.inc(1);
                 }
-                let text = match status {
-                    Status::Succeeded => format!(
-                        "{} {step} succeeded in {}",
-                        style.ok("✓"),
-                        format_ms(*duration_ms)
-                    ),
-                    Status::Skipped => {
-                        format!("↷ {step} skipped: {}", error.as_deref().unwrap_or(""))
-                    }
-                    Status::Refused => format!(
-                        "{} {step} not run: {}",
-                        style.error("✗"),
-                        error.as_deref().map(first_line).unwrap_or_default()
-                    ),
-                    other => format!(
-                        "{} {step} {}: {}",
-                        style.error("✗"),
-                        other.as_str().replace('_', " "),
-                        error.as_deref().map(first_line).unwrap_or_default()
-                    ),
-                };
-                self.line(record, &text);
-                if !left_running.is_empty() {
-                    self.line(
-                        record,
-                        &style.warn(&format!("  {step} {}", left_running_text(left_running))),
-                    );
+                // An answer that ended its step was the step's line.
+                if !self.answered.remove(step) {
+                    self.line(record, &format!("{} {}", mark(style, *status), said()));
                 }
             }
             Event::ConfirmationAnswered {
                 step,
                 accepted,
-                by,
-                source,
                 rollback,
-                word,
-            } => {
-                let what = if *rollback { "rollback of" } else { "step" };
-                let how = match source {
-                    AnswerSource::Prompt => "at the prompt",
-                    AnswerSource::YesFlag | AnswerSource::YesNotTyped => "by --yes",
-                    AnswerSource::ConfirmFlag => "by --confirm",
-                    AnswerSource::NoTerminal => "without a terminal",
-                    AnswerSource::RollbackFlag => "by --rollback",
-                    AnswerSource::StepPolicy => "by `rollback_on_failure: never`",
-                };
-                let text = if *accepted {
-                    format!("? {what} {step} confirmed by {by} {how}")
-                } else if *rollback && *source != AnswerSource::Prompt {
-                    format!("⟲ rollback of {step} not run ({how})")
-                } else {
-                    format!(
-                        "{} {what} {step} {}",
-                        style.error("✗"),
-                        source.not_accepted(by, word.as_deref())
-                    )
-                };
-                self.line(record, &text);
-            }
-            Event::ManualAnswered { step, done, by, .. } => {
-                let text = if *done {
-                    format!("✓ manual step {step} done, says {by}")
-                } else {
-                    format!("{} manual step {step} not done", style.error("✗"))
-                };
-                self.line(record, &text);
-            }
-            Event::RollbackStarted { step, description } => {
-                self.line(
-                    record,
-                    &format!(
-                        "⟲ rolling back {step}: {}",
-                        clip(self.printer.redactor(), &first_line(description), 100)
-                    ),
-                );
-            }
-            Event::RollbackFinished {
-                step,
-                status,
-                error,
                 ..
             } => {
-                let text = match error {
-                    None => format!("⟲ rollback of {step} {}", status.as_str()),
-                    Some(e) => format!(
-                        "{} rollback of {step} {}: {}",
-                        style.error("✗"),
-                        status.as_str(),
-                        first_line(e)
-                    ),
+                let mark = match (accepted, rollback) {
+                    (_, true) => "⟲".to_owned(),
+                    (true, false) => style.ok("✓"),
+                    (false, false) => {
+                        self.answered.insert(step.clone());
+                        style.error("✗")
+                    }
                 };
-                self.line(record, &text);
+                self.line(record, &format!("{mark} {}", said()));
+            }
+            Event::ManualAnswered { step, done, .. } => {
+                self.answered.insert(step.clone());
+                let mark = if *done {
+                    style.ok("✓")
+                } else {
+                    style.error("✗")
+                };
+                self.line(record, &format!("{mark} {}", said()));
+            }
+            Event::RollbackStarted { .. } => self.line(record, &format!("⟲ {}", said())),
+            Event::RollbackFinished { status, .. } => {
+                let mark = if *status == Status::Succeeded {
+                    "⟲".to_owned()
+                } else {
+                    style.error("✗")
+                };
+                self.line(record, &format!("{mark} {}", said()));
             }
             Event::InterruptReceived { immediate, .. } => {
-                let text = if *immediate {
-                    "interrupted again: killing running steps now"
-                } else {
-                    "interrupted: stopping running steps (Ctrl-C again to kill them now)"
-                };
-                self.line(record, &style.warn(text));
+                let mut text = said();
+                if !*immediate {
+                    text.push_str(" (Ctrl-C again to kill them now)");
+                }
+                self.line(record, &style.warn(&text));
             }
-            Event::LockTakenOver {
-                previous_run,
-                previous_pid,
-                previous_host,
-            } => {
-                self.line(
-                    record,
-                    &format!("took over a stale lock of run {previous_run} (pid {previous_pid} on {previous_host} is gone)"),
-                );
-            }
-            Event::StepMarkedDone { step, by } => {
-                self.line(record, &format!("✓ {step} marked done by {by}"));
-            }
-            Event::StepRerunChosen { step, by } => {
-                self.line(record, &format!("↻ {step} runs again, chosen by {by}"));
-            }
-            Event::OperatorNote { text, by } => {
-                self.line(record, &format!("✎ note by {by}: {}", first_line(text)));
-            }
+            Event::LockTakenOver { .. }
+            | Event::StepMarkedDone { .. }
+            | Event::StepRerunChosen { .. }
+            | Event::OperatorNote { .. } => self.line(record, &said()),
             Event::RunFinished {
                 status,
                 elapsed_ms,
                 rto_ms,
                 incident_elapsed_ms,
-                ..
+                failed_steps,
             } => {
                 if let Some(bars) = &self.bars {
                     bars.overall.finish_and_clear();
@@ -478,6 +376,7 @@ impl Listener for Progress {
                     *elapsed_ms,
                     *rto_ms,
                     *incident_elapsed_ms,
+                    failed_steps,
                 ));
                 if self.json_summary {
                     let summary = self.json(*status, *elapsed_ms, *rto_ms, *incident_elapsed_ms);
@@ -490,14 +389,45 @@ impl Listener for Progress {
     }
 }
 
-/// What a finished step left running, in words:
-/// `left running: postgres -D /srv/pg (pid 4242), sleep 30 (pid 4250)`.
-pub fn left_running_text(left: &[LeftRunning]) -> String {
-    let each: Vec<String> = left
-        .iter()
-        .map(|p| format!("{} (pid {})", p.command, p.pid))
-        .collect();
-    format!("left running: {}", each.join(", "))
+/// A step's mark by how it ended.
+fn mark(style: crate::style::Style, status: Status) -> String {
+    match status {
+        Status::Succeeded => style.ok("✓"),
+        Status::Skipped => "↷".to_owned(),
+        Status::Interrupted => style.warn("✗"),
+        Status::Failed | Status::TimedOut | Status::Refused => style.error("✗"),
+    }
+}
+
+/// The event with its free text redacted, before it is worded: a sentence
+/// clips long text, and a clipped secret is one the redactor no longer knows.
+fn redacted(event: &Event, redactor: &crate::secret::Redactor) -> Event {
+    let mut event = event.clone();
+    match &mut event {
+        Event::StepStarted { description, .. } | Event::RollbackStarted { description, .. } => {
+            *description = redactor.redact(description);
+        }
+        Event::AttemptFailed { error, .. }
+        | Event::RollbackFinished {
+            error: Some(error), ..
+        } => *error = redactor.redact(error),
+        Event::StepFinished {
+            error,
+            left_running,
+            ..
+        } => {
+            if let Some(error) = error {
+                *error = redactor.redact(error);
+            }
+            for process in left_running {
+                process.command = redactor.redact(&process.command);
+            }
+        }
+        Event::ConfirmationAsked { message, .. } => *message = redactor.redact(message),
+        Event::OperatorNote { text, .. } => *text = redactor.redact(text),
+        _ => {}
+    }
+    event
 }
 
 fn first_line(text: &str) -> String {
@@ -506,16 +436,4 @@ fn first_line(text: &str) -> String {
         .unwrap_or("")
         .trim()
         .to_owned()
-}
-
-/// At most `max` characters of the text, redacted first: shortening first
-/// could cut a secret to a piece the redactor no longer recognises.
-fn clip(redactor: &crate::secret::Redactor, text: &str, max: usize) -> String {
-    let text = redactor.redact(text);
-    if text.chars().count() <= max {
-        text
-    } else {
-        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
-        format!("{cut}…")
-    }
 }

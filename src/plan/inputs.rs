@@ -9,6 +9,8 @@ use indexmap::IndexMap;
 use crate::error::Error;
 use crate::runbook::Runbook;
 use crate::runbook::load::MAX_FILE_BYTES;
+use crate::runbook::model::InputValue;
+use crate::runbook::raw::{InputType, split_list};
 use crate::secret::MIN_SECRET_LEN;
 use crate::secret::Redactor;
 
@@ -18,7 +20,10 @@ pub struct InputSources {
     /// `--set NAME=VALUE`, in order (later wins).
     pub set: Vec<String>,
     /// Values read from `--inputs FILE`.
-    pub file: HashMap<String, String>,
+    pub file: HashMap<String, InputValue>,
+    /// Values recorded by an earlier run (`resume`): after `--set` and the
+    /// file, before the environment and the default.
+    pub recorded: IndexMap<String, InputValue>,
 }
 
 impl InputSources {
@@ -30,6 +35,7 @@ impl InputSources {
         Ok(InputSources {
             set: set.to_vec(),
             file,
+            recorded: IndexMap::new(),
         })
     }
 }
@@ -37,7 +43,7 @@ impl InputSources {
 /// Resolved values, and where each came from (`--set`, `--inputs`, `env NAME`, `default`).
 #[derive(Debug, Default)]
 pub struct Resolved {
-    pub values: IndexMap<String, String>,
+    pub values: IndexMap<String, InputValue>,
     pub sources: IndexMap<String, &'static str>,
 }
 
@@ -80,16 +86,27 @@ pub fn resolve(
     for (name, input) in &runbook.inputs {
         let value = set
             .get(name)
-            .map(|v| (v.clone(), "--set"))
+            .map(|v| (InputValue::Text(v.clone()), "--set"))
             .or_else(|| sources.file.get(name).map(|v| (v.clone(), "--inputs")))
+            .or_else(|| {
+                sources
+                    .recorded
+                    .get(name)
+                    .map(|v| (v.clone(), "the earlier run"))
+            })
             .or_else(|| {
                 input
                     .env
                     .as_deref()
                     .and_then(environment)
-                    .map(|v| (v, "environment"))
+                    .map(|v| (InputValue::Text(v), "environment"))
             })
-            .or_else(|| input.default.clone().map(|v| (v, "default")));
+            .or_else(|| {
+                input
+                    .default
+                    .clone()
+                    .map(|v| (InputValue::Text(v), "default"))
+            });
         let Some((value, source)) = value else {
             if input.required {
                 let mut how = format!("`--set {name}=VALUE`, or `{name}:` in an --inputs file");
@@ -100,18 +117,35 @@ pub fn resolve(
             }
             continue;
         };
-        if let Err(e) = input.check(&value) {
+        // One string (`--set`, the environment, a default) is a list's
+        // items, comma-separated; a YAML list is one only where a list is taken.
+        let value = match (input.kind, value) {
+            (InputType::List, InputValue::Text(text)) => InputValue::List(split_list(&text)),
+            (InputType::List, list) | (_, list @ InputValue::Text(_)) => list,
+            (kind, InputValue::List(_)) => {
+                invalid.push(format!(
+                    "  {name} (from {source}): a list, but the input is of type {}",
+                    kind.as_str()
+                ));
+                continue;
+            }
+        };
+        if let Err(e) = input.check_value(&value) {
             invalid.push(format!("  {name} (from {source}): {e}"));
             continue;
         }
         if input.secret {
-            if value.chars().count() < MIN_SECRET_LEN {
-                return Err(Error::usage(
-                    format!("secret input `{name}` is shorter than {MIN_SECRET_LEN} characters"),
-                    "a value that short would be masked wherever it appears by chance; use a real secret",
-                ));
+            for text in value.texts() {
+                if text.chars().count() < MIN_SECRET_LEN {
+                    return Err(Error::usage(
+                        format!(
+                            "secret input `{name}` is shorter than {MIN_SECRET_LEN} characters"
+                        ),
+                        "a value that short would be masked wherever it appears by chance; use a real secret",
+                    ));
+                }
+                redactor.add(text);
             }
-            redactor.add(&value);
         }
         resolved.values.insert(name.clone(), value);
         resolved.sources.insert(name.clone(), source);
@@ -158,14 +192,15 @@ pub fn resolve(
 /// list; every other type, and every secret, the string.
 pub fn typed(
     runbook: &Runbook,
-    values: &IndexMap<String, String>,
+    values: &IndexMap<String, InputValue>,
 ) -> IndexMap<String, serde_json::Value> {
     values
         .iter()
         .map(|(name, value)| {
-            let typed = match runbook.inputs.get(name) {
-                Some(input) if !input.secret => input.kind.typed(value),
-                _ => serde_json::Value::from(value.as_str()),
+            let typed = match (value, runbook.inputs.get(name)) {
+                (InputValue::List(items), _) => serde_json::Value::from(items.clone()),
+                (InputValue::Text(text), Some(input)) if !input.secret => input.kind.typed(text),
+                (InputValue::Text(text), _) => serde_json::Value::from(text.as_str()),
             };
             (name.clone(), typed)
         })
@@ -175,8 +210,8 @@ pub fn typed(
 /// Input values for the journal: secret ones masked, never stored.
 pub fn for_journal(
     runbook: &Runbook,
-    values: &IndexMap<String, String>,
-) -> IndexMap<String, String> {
+    values: &IndexMap<String, InputValue>,
+) -> IndexMap<String, InputValue> {
     values
         .iter()
         .map(|(name, value)| {
@@ -184,7 +219,7 @@ pub fn for_journal(
             (
                 name.clone(),
                 if secret {
-                    crate::secret::MASK.to_owned()
+                    InputValue::Text(crate::secret::MASK.to_owned())
                 } else {
                     value.clone()
                 },
@@ -233,7 +268,7 @@ fn unreadable(path: &Path, error: &dyn std::fmt::Display) -> Error {
     )
 }
 
-fn read_inputs_file(path: &Path) -> Result<HashMap<String, String>, Error> {
+fn read_inputs_file(path: &Path) -> Result<HashMap<String, InputValue>, Error> {
     let text = read_bounded(path)?;
     let document = crate::runbook::node::Document::parse(&text).map_err(|e| {
         Error::usage(
@@ -256,23 +291,16 @@ fn read_inputs_file(path: &Path) -> Result<HashMap<String, String>, Error> {
     for &(key, value) in entries {
         let key_node = document.node(key);
         let value_node = document.node(value);
-        // A YAML list is a `list` input's items, kept as its comma-separated form.
-        let list = match &value_node.kind {
-            crate::runbook::node::NodeKind::Seq(items) => {
-                let items: Option<Vec<String>> = items
-                    .iter()
-                    .map(|&i| document.node(i).kind.scalar_text())
-                    .map(|item| item.filter(|t| !t.contains(',')))
-                    .collect();
-                Some(items.map(|items| items.join(",")))
-            }
-            _ => None,
+        // A YAML list is a `list` input's items, each kept whole.
+        let value = match &value_node.kind {
+            crate::runbook::node::NodeKind::Seq(items) => items
+                .iter()
+                .map(|&i| document.node(i).kind.scalar_text())
+                .collect::<Option<Vec<String>>>()
+                .map(InputValue::List),
+            kind => kind.scalar_text().map(InputValue::Text),
         };
-        let text = match list {
-            Some(joined) => joined,
-            None => value_node.kind.scalar_text(),
-        };
-        let (Some(name), Some(text)) = (key_node.kind.scalar_text(), text) else {
+        let (Some(name), Some(value)) = (key_node.kind.scalar_text(), value) else {
             return Err(Error::usage(
                 format!(
                     "{}:{}:{}: input values must be strings, numbers or booleans",
@@ -280,10 +308,10 @@ fn read_inputs_file(path: &Path) -> Result<HashMap<String, String>, Error> {
                     value_node.span.line,
                     value_node.span.column
                 ),
-                "write `name: value` pairs (a list input takes a YAML list of strings without commas)",
+                "write `name: value` pairs (a list input takes a YAML list of strings)",
             ));
         };
-        if values.insert(name.clone(), text).is_some() {
+        if values.insert(name.clone(), value).is_some() {
             return Err(Error::usage(
                 format!(
                     "{}:{}: duplicate input `{name}`",

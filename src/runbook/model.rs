@@ -101,10 +101,84 @@ pub struct Input {
     pub pattern: Option<regex::Regex>,
 }
 
+/// An input's value: text, or the items of a `list` input. A list stays a
+/// list from the inputs file to the journal, a resume and the templates, so
+/// an item may hold any character, a comma included. (Only `--set`, the
+/// environment and a default, which are one string, give a list as
+/// comma-separated text.) In the journal a list is a JSON array, text a
+/// string, as in journals written before lists were kept.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum InputValue {
+    Text(String),
+    List(Vec<String>),
+}
+
+impl InputValue {
+    /// The texts it holds: itself, or each item.
+    #[must_use]
+    pub fn texts(&self) -> Vec<&str> {
+        match self {
+            InputValue::Text(text) => vec![text.as_str()],
+            InputValue::List(items) => items.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+impl From<&str> for InputValue {
+    fn from(text: &str) -> Self {
+        InputValue::Text(text.to_owned())
+    }
+}
+
+/// Text as it is; a list as a JSON array (`["a,b", "c"]`), so that where an
+/// item ends is never in doubt.
+impl std::fmt::Display for InputValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InputValue::Text(text) => f.write_str(text),
+            InputValue::List(items) => {
+                f.write_str(&serde_json::to_string(items).map_err(|_| std::fmt::Error)?)
+            }
+        }
+    }
+}
+
 impl Input {
+    /// Checks a value (text, or each item of a list) against the input's
+    /// type, pattern and choices.
+    pub fn check_value(&self, value: &InputValue) -> Result<(), String> {
+        match value {
+            InputValue::Text(text) => self.check(text),
+            InputValue::List(items) => {
+                for (n, item) in items.iter().enumerate() {
+                    self.check_item(item)
+                        .map_err(|e| format!("item {} of the list: {e}", n + 1))?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// A list item: its choices (`pattern` is for strings only).
+    fn check_item(&self, item: &str) -> Result<(), String> {
+        if !self.choices.is_empty() && !self.choices.iter().any(|c| c == item) {
+            let shown = if self.secret { "***" } else { item };
+            return Err(format!(
+                "`{shown}` is not one of its choices ({})",
+                self.choices.join(", ")
+            ));
+        }
+        Ok(())
+    }
+
     /// Checks a value against the input's type, pattern and choices; the
     /// error says what is wrong (the value itself shown only when not secret).
     pub fn check(&self, value: &str) -> Result<(), String> {
+        if self.kind == super::raw::InputType::List {
+            // One string (a default, `--set`): comma-separated items.
+            return self.check_value(&InputValue::List(super::raw::split_list(value)));
+        }
         let shown = if self.secret { "***" } else { value };
         if let Err(expected) = self.kind.check(value) {
             return Err(format!(
@@ -115,12 +189,10 @@ impl Input {
         if let Some(pattern) = &self.pattern
             && !pattern.is_match(value)
         {
-            let source = pattern.as_str();
-            let source = source
-                .strip_prefix("^(?:")
-                .and_then(|p| p.strip_suffix(")$"))
-                .unwrap_or(source);
-            return Err(format!("`{shown}` does not match the pattern `{source}`"));
+            return Err(format!(
+                "`{shown}` does not match the pattern `{}`",
+                pattern_source(pattern)
+            ));
         }
         if !self.choices.is_empty() && !self.choices.iter().any(|c| c == value) {
             return Err(format!(
@@ -130,6 +202,15 @@ impl Input {
         }
         Ok(())
     }
+}
+
+/// A pattern as the runbook wrote it, without the anchors drctl added.
+fn pattern_source(pattern: &regex::Regex) -> &str {
+    let source = pattern.as_str();
+    source
+        .strip_prefix("^(?:")
+        .and_then(|p| p.strip_suffix(")$"))
+        .unwrap_or(source)
 }
 
 #[derive(Debug, Clone)]

@@ -191,7 +191,7 @@ impl InputType {
 }
 
 /// A `list` input's items: comma-separated, each trimmed, empty ones dropped.
-fn split_list(value: &str) -> Vec<String> {
+pub fn split_list(value: &str) -> Vec<String> {
     value
         .split(',')
         .map(str::trim)

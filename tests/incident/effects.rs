@@ -160,7 +160,7 @@ fn the_rto_of_a_resumed_incident_counts_from_its_first_run() {
     assert!(incident_ms >= 1500, "{incident_ms}");
     let percent = incident_ms * 100 / 10_000;
     resumed
-        .stderr_contains(&format!("within RTO 10s ({percent}% used)"))
+        .stderr_contains(&format!("within RTO 10s ({percent}% used,"))
         .stderr_contains(" · incident ");
     assert!(percent >= 15, "{percent}");
 }
@@ -175,7 +175,7 @@ fn detected_at_moves_the_start_of_the_rto() {
         .run();
     output
         .success()
-        .stderr_contains("within RTO 10m (20% used)");
+        .stderr_contains("within RTO 10m (20% used,");
     let journal = only_journal(output.path());
     assert_eq!(
         events(&journal, "run_started", None)[0]["detected_at"]

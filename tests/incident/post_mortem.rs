@@ -142,6 +142,7 @@ fn a_post_mortem_with_every_section_filled() {
             (r"\d{2}:\d{2}:\d{2}", "[TIME]"),
             // 82ms, 2m0s, 7m59s, 10m, 1h30m
             (r"\b\d[\d.hms]*[hms]\b", "[DURATION]"),
+            (r"\d+% used", "[N]% used"),
             (r"pid \d+", "pid [PID]"),
             (&format!(r"\b{}\b", regex::escape(&host)), "[HOST]"),
         ],

@@ -267,6 +267,22 @@ fn declined_refused_without_a_terminal_and_refused_by_yes_are_three_wordings() {
             .code(3)
             .stderr_contains(wording)
             .stderr_not_contains("declined");
+        // One progress line for the refusal, then its row in the summary:
+        // never a second line that the step was not run.
+        let lines: Vec<&str> = output
+            .stderr
+            .lines()
+            .filter(|l| l.contains(wording))
+            .collect();
+        assert_eq!(lines.len(), 2, "{}", output.stderr);
+        assert!(
+            lines[0].ends_with(&format!("✗ Confirmation for {name} {wording}")),
+            "{lines:?}"
+        );
+        assert!(
+            lines[1].trim_start().starts_with(&format!("✗ {name}")),
+            "{lines:?}"
+        );
         let id = crate::support::state::only_incident(test.path());
         test.again()
             .args(["log", &id])
@@ -288,7 +304,10 @@ fn declined_refused_without_a_terminal_and_refused_by_yes_are_three_wordings() {
     session.send_line("n").expect("answer");
     let (code, rest) = finish(session);
     assert_eq!(code, 3, "{rest}");
-    assert!(rest.contains(" step wipe declined by dana"), "{rest}");
+    assert!(
+        rest.contains("Confirmation for wipe declined by dana"),
+        "{rest}"
+    );
     assert!(!rest.contains("refused:"), "{rest}");
     let id = crate::support::state::only_incident(test.path());
     for command in ["log", "report"] {
@@ -365,6 +384,22 @@ fn a_stopped_run_says_what_is_left_changed_and_how_to_resume() {
             .run()
             .success();
         assert!(test.path().join("restored").exists());
+        // So does the post-mortem command printed at the end.
+        let report = stderr
+            .lines()
+            .find_map(|l| l.split_once("post-mortem: ").map(|(_, c)| c))
+            .unwrap_or_else(|| panic!("no report command\n{stderr}"));
+        assert!(
+            report.starts_with(&format!("drctl {expected_dir}report INC-")),
+            "{report}"
+        );
+        let words: Vec<&str> = report.split_whitespace().skip(1).collect();
+        test.again()
+            .env_remove("DRCTL_STATE_DIR")
+            .args(&words)
+            .run()
+            .success()
+            .stdout_contains("# Post-mortem: INC-");
     }
 
     // Under `--rollback yes` the refusal runs the rollback: nothing is left changed.

@@ -407,3 +407,147 @@ steps:
         .stderr_contains("choice `two` is not a whole number")
         .stderr_contains("colour");
 }
+
+/// A list input whose items are written out (each followed by the unit
+/// separator, U+001F) by two steps, with a
+/// step between them that fails until the file `go` exists.
+const LISTS: &str = r#"
+version: 1
+name: lists
+inputs:
+  items:
+    type: list
+    required: true
+  hosts:
+    type: list
+    choices: [a.example, b.example, ok.example]
+    default: "a.example,b.example"
+  one:
+    default: x
+steps:
+  - id: first
+    shell:
+      run: 'printf "%s" "$ITEMS" > first.items'
+      env: { ITEMS: "{% for item in inputs.items %}{{ item }}\u001F{% endfor %}" }
+  - id: gate
+    needs: [first]
+    shell: { run: "[ -e go ]" }
+  - id: after
+    needs: [gate]
+    shell:
+      run: 'printf "%s" "$ITEMS" > after.items'
+      env: { ITEMS: "{% for item in inputs.items %}{{ item }}\u001F{% endfor %}" }
+"#;
+
+/// Items with commas, quotes, newlines and shell syntax, each kept whole
+/// from the inputs file through the run, the journal and a resume.
+const HOSTILE_ITEMS: &str = r#"items:
+  - "a,b"
+  - 'say "hi", then go'
+  - "it's"
+  - "two\nlines, and a comma"
+  - "$(touch pwned); `touch pwned`"
+  - ",,"
+  - ""
+"#;
+
+fn items_in(path: &std::path::Path, file: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(path.join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let items = text
+        .strip_suffix('\u{1f}')
+        .unwrap_or_else(|| panic!("{file} does not end with a separator: {text:?}"));
+    items.split('\u{1f}').map(str::to_owned).collect()
+}
+
+#[test]
+fn a_list_from_an_inputs_file_keeps_its_items_whole_through_run_and_resume() {
+    let expected: Vec<String> = [
+        "a,b",
+        "say \"hi\", then go",
+        "it's",
+        "two\nlines, and a comma",
+        "$(touch pwned); `touch pwned`",
+        ",,",
+        "",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let test = with_runbook("lists", LISTS).file("in.yml", HOSTILE_ITEMS);
+    test.again()
+        .args(["run", "lists", "--inputs", "in.yml"])
+        .run()
+        .code(1);
+    assert_eq!(items_in(test.path(), "first.items"), expected);
+    let journal = crate::support::state::only_journal(test.path());
+    let started = crate::support::state::events(&journal, "run_started", None);
+    assert_eq!(started[0]["inputs"]["items"], serde_json::json!(expected));
+    assert_eq!(
+        started[0]["inputs"]["hosts"],
+        serde_json::json!(["a.example", "b.example"]),
+        "a default's commas still separate items"
+    );
+    assert_eq!(started[0]["inputs"]["one"], "x", "text stays text");
+
+    // The resume takes the list back from the journal, with no inputs given.
+    std::fs::write(test.path().join("go"), "").expect("marker");
+    let id = crate::support::state::only_incident(test.path());
+    test.again().args(["resume", &id]).run().success();
+    assert_eq!(items_in(test.path(), "after.items"), expected);
+    assert!(!test.path().join("pwned").exists(), "an item ran as code");
+    // The report shows where each item ends.
+    test.again()
+        .args(["report", &id])
+        .run()
+        .success()
+        .stdout_contains(r#"["a,b","say \"hi\", then go","it's""#);
+}
+
+/// `--set` stays comma-separated, items trimmed; and a value given to
+/// resume replaces the recorded list.
+#[test]
+fn a_list_from_set_is_comma_separated_and_resume_can_replace_it() {
+    let test = with_runbook("lists", LISTS);
+    test.again()
+        .args(["run", "lists", "--set", "items=a, b,c"])
+        .run()
+        .code(1);
+    assert_eq!(items_in(test.path(), "first.items"), ["a", "b", "c"]);
+    std::fs::write(test.path().join("go"), "").expect("marker");
+    std::fs::write(test.path().join("new.yml"), "items: [\"x,y\"]\n").expect("inputs");
+    let id = crate::support::state::only_incident(test.path());
+    test.again()
+        .args(["resume", &id, "--inputs", "new.yml"])
+        .run()
+        .success();
+    assert_eq!(items_in(test.path(), "after.items"), ["x,y"]);
+}
+
+/// A list where one value is taken, and an item that does not match the
+/// pattern, are refused before anything runs, each named.
+#[test]
+fn a_list_is_checked_item_by_item_and_only_where_a_list_is_taken() {
+    let output = with_runbook("lists", LISTS)
+        .file(
+            "in.yml",
+            "items: [a]\none: [x, y]\nhosts: [ok.example, \"bad host, with a comma\"]\n",
+        )
+        .args(["run", "lists", "--inputs", "in.yml"])
+        .run();
+    output
+        .code(2)
+        .stderr_contains("2 inputs are not valid")
+        .stderr_contains("one (from --inputs): a list, but the input is of type string")
+        .stderr_contains(
+            "hosts (from --inputs): item 2 of the list: `bad host, with a comma` is not one of its choices",
+        );
+    assert!(
+        !output.path().join(".drctl").exists() && !output.path().join("first.items").exists(),
+        "something ran"
+    );
+    with_runbook("lists", LISTS)
+        .file("in.yml", "items: [a, [nested]]\n")
+        .args(["run", "lists", "--inputs", "in.yml"])
+        .run()
+        .code(2)
+        .stderr_contains("input values must be strings, numbers or booleans");
+}

@@ -192,7 +192,7 @@ fn yes_without_rollback_yes_never_runs_a_rollback_off_a_terminal() {
         .run();
     output
         .code(1)
-        .stderr_contains("rollback of queue-mode not run (by --rollback)");
+        .stderr_contains("Rollback of queue-mode not run (--rollback)");
     assert!(
         output.path().join("queue.on").exists(),
         "the rollback ran under --yes"

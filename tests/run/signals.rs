@@ -262,3 +262,197 @@ steps:
     let count = |f: &str| crate::support::state::count(output.path(), f);
     assert_eq!((count("long.count"), count("after.count")), (2, 1));
 }
+
+/// Two steps that change something and can undo it, then one that runs
+/// until it is interrupted. The second rollback (`b`'s, the newest, so the
+/// first to run) waits for `slow-undo` when that file exists, to be
+/// interrupted itself.
+const UNDOABLE: &str = r#"
+version: 1
+name: undoable
+steps:
+  - id: a
+    title: Maintenance on
+    shell: { run: "touch did.a" }
+    rollback: { shell: { run: "touch undone.a" } }
+  - id: b
+    needs: [a]
+    shell: { run: "touch did.b" }
+    rollback: { shell: { run: "if [ -e slow-undo ]; then touch undoing.b; sleep 303.2; fi; touch undone.b" } }
+  - id: long
+    needs: [b]
+    shell: { run: "touch started; sleep 303.1" }
+"#;
+
+fn rollback_statuses(path: &std::path::Path) -> Vec<(String, String)> {
+    events(&only_journal(path), "rollback_finished", None)
+        .iter()
+        .map(|e| {
+            (
+                e["step"].as_str().unwrap_or("").to_owned(),
+                e["status"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Ctrl-C, on a terminal under `--rollback ask` (the default there): one
+/// question for every rollback, newest first; yes runs them all.
+#[test]
+fn ctrl_c_on_a_terminal_asks_once_and_yes_runs_every_rollback() {
+    let test = with_runbook("undoable", UNDOABLE).args(["run", "undoable"]);
+    let mut session = super::on_a_pty(&test);
+    wait_for_file(&test.path().join("started"), Duration::from_secs(10));
+    session.send_control('c').expect("Ctrl-C");
+    session
+        .exp_string("Roll back what it changed, newest first?")
+        .expect("one question");
+    session.exp_string("- b (b)").expect("b first");
+    session.exp_string("- a (Maintenance on)").expect("then a");
+    session.exp_string("[y/N]").expect("a yes/no question");
+    session.send_line("y").expect("answer");
+    let (code, rest) = super::finish(session);
+    assert_eq!(code, 130, "{rest}");
+    assert!(rest.contains("Rollback of b succeeded"), "{rest}");
+    assert!(
+        rest.contains("No step with a rollback is left changed."),
+        "{rest}"
+    );
+    assert_eq!(rest.matches("[y/N]").count(), 0, "asked once: {rest}");
+    assert!(test.path().join("undone.a").exists() && test.path().join("undone.b").exists());
+    assert_eq!(
+        rollback_statuses(test.path()),
+        [
+            ("b".to_owned(), "succeeded".to_owned()),
+            ("a".to_owned(), "succeeded".to_owned())
+        ]
+    );
+    assert_none_left("sleep 303.1", SURVIVORS);
+    let id = crate::support::state::only_incident(test.path());
+    test.again()
+        .args(["log", &id])
+        .run()
+        .success()
+        .stdout_contains("Rollback of a accepted by")
+        .stdout_contains("Rollback of a succeeded in");
+}
+
+/// At that question, Ctrl-C again, Ctrl-D or `n` declines at once: nothing
+/// is rolled back, and what is left changed is listed with the resume command.
+#[test]
+fn ctrl_c_again_or_ctrl_d_at_the_rollback_question_declines_at_once() {
+    for answer in ['c', 'd', 'n'] {
+        let test = with_runbook("undoable", UNDOABLE).args(["run", "undoable"]);
+        let mut session = super::on_a_pty(&test);
+        wait_for_file(&test.path().join("started"), Duration::from_secs(10));
+        session.send_control('c').expect("Ctrl-C");
+        session.exp_string("[y/N]").expect("the question");
+        let asked = Instant::now();
+        if answer == 'n' {
+            session.send_line("n").expect("no");
+        } else {
+            session.send_control(answer).expect("answer");
+        }
+        let (code, rest) = super::finish(session);
+        assert!(
+            asked.elapsed() < Duration::from_secs(5),
+            "{answer}: took {:?}",
+            asked.elapsed()
+        );
+        assert_eq!(code, 130, "{answer}: {rest}");
+        assert!(!test.path().join("undone.a").exists(), "{answer}: {rest}");
+        assert!(!test.path().join("undone.b").exists(), "{answer}: {rest}");
+        assert!(
+            rest.contains("Rollback of b declined by"),
+            "{answer}: {rest}"
+        );
+        assert!(
+            rest.contains("Left changed (succeeded, with a rollback):"),
+            "{rest}"
+        );
+        assert!(
+            rest.contains("  a (Maintenance on): its rollback not run"),
+            "{rest}"
+        );
+        assert!(rest.contains("  b (b): its rollback not run"), "{rest}");
+        assert!(
+            rest.contains("Continue the run with: drctl resume INC-"),
+            "{rest}"
+        );
+        assert!(rollback_statuses(test.path()).is_empty());
+    }
+}
+
+/// Off a terminal: `--rollback yes` runs them; `no`, and the default, list them.
+#[test]
+fn an_interrupted_run_follows_the_rollback_policy_off_a_terminal() {
+    for (flags, undone) in [
+        (&["--rollback", "yes"][..], true),
+        (&["--rollback", "no"][..], false),
+        (&[][..], false),
+    ] {
+        let running = with_runbook("undoable", UNDOABLE)
+            .args(["run", "undoable"])
+            .args(flags)
+            .spawn();
+        wait_for_file(&running.path().join("started"), Duration::from_secs(10));
+        running.signal(Signal::INT);
+        let output = running.wait();
+        output.code(130);
+        assert_eq!(
+            output.path().join("undone.a").exists(),
+            undone,
+            "{flags:?}: {}",
+            output.stderr
+        );
+        assert_eq!(output.path().join("undone.b").exists(), undone, "{flags:?}");
+        if undone {
+            output.stderr_contains("No step with a rollback is left changed.");
+        } else {
+            output
+                .stderr_contains("Rollback of b not run (--rollback)")
+                .stderr_contains("  b (b): its rollback not run")
+                .stderr_contains("  a (Maintenance on): its rollback not run");
+        }
+        assert_none_left("sleep 303.1", SURVIVORS);
+    }
+}
+
+/// A Ctrl-C while rollbacks run stops them: the one it cut is recorded
+/// interrupted, the older ones are not started, and all are listed.
+#[test]
+fn ctrl_c_during_the_rollbacks_stops_them() {
+    let running = with_runbook("undoable", UNDOABLE)
+        .file("slow-undo", "")
+        .args(["run", "undoable", "--rollback", "yes"])
+        .spawn();
+    wait_for_file(&running.path().join("started"), Duration::from_secs(10));
+    running.signal(Signal::INT);
+    wait_for_file(&running.path().join("undoing.b"), Duration::from_secs(10));
+    let again = Instant::now();
+    running.signal(Signal::INT);
+    let output = running.wait();
+    output.code(130);
+    assert!(
+        again.elapsed() < Duration::from_secs(6),
+        "the Ctrl-C during rollbacks took {:?}",
+        again.elapsed()
+    );
+    assert_none_left("sleep 303.2", SURVIVORS);
+    assert!(!output.path().join("undone.b").exists());
+    assert!(
+        !output.path().join("undone.a").exists(),
+        "a's rollback started after the stop"
+    );
+    assert_eq!(
+        rollback_statuses(output.path()),
+        [("b".to_owned(), "interrupted".to_owned())]
+    );
+    output
+        .stderr_contains("Rollback of b interrupted in")
+        .stderr_contains("  b (b): its rollback failed or did not finish")
+        .stderr_contains("  a (Maintenance on): its rollback not run");
+    let journal = only_journal(output.path());
+    let interrupts = events(&journal, "interrupt_received", None);
+    assert_eq!(interrupts.len(), 2, "{interrupts:?}");
+}

@@ -9,6 +9,7 @@ use super::super::replay::{RunView, StepState};
 use super::text::{cell, distinct, full_time, text};
 use super::times::{self, Moments};
 use crate::exec::event::{AnswerSource, PostMortemFacts, Status};
+use crate::output::words;
 use crate::runbook::duration::format_ms;
 
 /// The post-mortem facts of the incident: for each field, the latest run
@@ -160,12 +161,12 @@ pub(super) fn summary(out: &mut String, runs: &[RunView]) {
                 let _ = write!(
                     line,
                     ", and {} after {}",
-                    status.as_str().replace('_', " "),
+                    words::status(status),
                     format_ms(ms)
                 );
             }
             (Some(status), None) => {
-                let _ = write!(line, ", and {}", status.as_str().replace('_', " "));
+                let _ = write!(line, ", and {}", words::status(status));
             }
             (None, _) => line.push_str(
                 ", and never finished: drctl stopped mid-run (a crash, or the machine went down)",
@@ -361,7 +362,7 @@ fn incident_status(runs: &[RunView]) -> String {
         return "no run recorded".to_owned();
     };
     let mut line = match last.status {
-        Some(status) => status.as_str().replace('_', " "),
+        Some(status) => words::status(status).to_owned(),
         None => "never finished (drctl stopped mid-run)".to_owned(),
     };
     if runs.len() > 1 {

@@ -3,11 +3,12 @@
 //! `comms: true` (a status page update, a Slack message), and what the
 //! operators noted (`drctl note`).
 
-use super::super::phrase::{clip, push_line};
+use super::super::phrase::push_line;
 use super::super::replay::{RunView, StepState};
 use super::runs::shown_command;
 use super::text::{cell, code_cell, text};
 use crate::exec::event::PostMortemFacts;
+use crate::output::words::clip;
 
 pub(super) fn results(out: &mut String, runs: &[RunView], facts: &PostMortemFacts) {
     out.push_str("## Results\n\n");

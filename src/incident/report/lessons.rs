@@ -3,10 +3,11 @@
 //! refusals and RTO overrun found in the record), and the action items,
 //! grouped by deadline.
 
-use super::super::phrase::{clip, push_line};
+use super::super::phrase::push_line;
 use super::super::replay::{ConfirmationKind, RunView, StepState};
 use super::text::text;
 use super::times::{self, Moments};
+use crate::output::words::{self, clip};
 use crate::runbook::duration::format_ms;
 
 /// What the journal says could be better, one line each, in Markdown.
@@ -43,7 +44,7 @@ pub(super) fn findings(runs: &[RunView]) -> Vec<String> {
                         .unwrap_or_default();
                     found.push(format!(
                         "`{id}` {} in run `{}`{why}",
-                        status.as_str().replace('_', " "),
+                        words::status(*status),
                         run.run_id
                     ));
                 }
@@ -114,7 +115,7 @@ pub(super) fn action_items(out: &mut String, runs: &[RunView]) {
                 StepState::Finished(status) if !status.releases_dependents() => {
                     immediate.push(format!(
                         "Find out why `{id}` {} and fix it",
-                        status.as_str().replace('_', " ")
+                        words::status(*status)
                     ));
                 }
                 StepState::Running => {

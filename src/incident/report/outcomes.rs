@@ -3,83 +3,76 @@
 
 use chrono::{DateTime, Utc};
 
-use super::super::phrase::{clip, push_line, source_text};
+use super::super::phrase::push_line;
 use super::super::replay::{ConfirmationKind, RunView, StepState};
-use super::text::{capitalize, fenced, text};
+use super::text::{fenced, text};
 use crate::exec::event::Status;
-use crate::runbook::duration::format_ms;
+use crate::output::words::{self, capitalize, clip};
 
 /// The failed tries listed under a failed step.
 const EARLIER_ATTEMPTS_SHOWN: usize = 5;
 
 pub(super) fn decisions(out: &mut String, runs: &[RunView]) {
     out.push_str("## Decisions taken\n\n");
+    let code = |name: &str| format!("`{name}`");
     let mut lines: Vec<(DateTime<Utc>, String)> = Vec::new();
     for run in runs {
         for (id, step) in &run.steps {
             for c in &step.confirmations {
                 let at = c.answered_at.or(c.asked_at).unwrap_or(run.started_at);
-                let what = match c.kind {
-                    ConfirmationKind::Step => format!("Confirmation for `{id}`"),
-                    ConfirmationKind::Rollback => format!("Rollback of `{id}`"),
-                    ConfirmationKind::Manual => format!("Manual step `{id}`"),
+                let question = match c.kind {
+                    ConfirmationKind::Step => words::Question::Step,
+                    ConfirmationKind::Rollback => words::Question::Rollback,
+                    ConfirmationKind::Manual => words::Question::Manual,
                 };
-                // A refusal says itself: declined by whom, or refused and why.
-                let refused_step = c.kind == ConfirmationKind::Step && c.accepted == Some(false);
-                let verdict = match (c.kind, c.accepted) {
-                    (ConfirmationKind::Step, Some(false)) => match (&c.by, c.source) {
-                        (Some(by), Some(source)) => {
-                            format!("**{}**", source.not_accepted(by, c.word.as_deref()))
+                let said = match (c.accepted, &c.by, c.source) {
+                    (Some(accepted), Some(by), Some(source)) => {
+                        words::answer(question, id, accepted, by, source, c.word.as_deref(), &code)
+                    }
+                    _ => format!(
+                        "{} asked, never answered (the run stopped at the prompt)",
+                        match c.kind {
+                            ConfirmationKind::Step => format!("Confirmation for `{id}`"),
+                            ConfirmationKind::Rollback => format!("Rollback of `{id}`"),
+                            ConfirmationKind::Manual => format!("Manual step `{id}`"),
                         }
-                        _ => "**declined**".to_owned(),
-                    },
-                    (_, None) => "asked, never answered (the run stopped at the prompt)".to_owned(),
-                    (ConfirmationKind::Manual, Some(true)) => "reported done".to_owned(),
-                    (ConfirmationKind::Manual, Some(false)) => "reported **not** done".to_owned(),
-                    (_, Some(true)) => "accepted".to_owned(),
-                    (_, Some(false)) => "**declined**".to_owned(),
-                };
-                let by = match (&c.by, c.source) {
-                    (Some(_), Some(_)) if refused_step => String::new(),
-                    (Some(by), Some(source)) => format!(" by {by} ({})", source_text(source)),
-                    _ => String::new(),
+                    ),
                 };
                 let message = c
                     .message
                     .as_deref()
                     .map(|m| format!(": \"{}\"", clip(m)))
                     .unwrap_or_default();
-                lines.push((at, text(&format!("{what} {verdict}{by}{message}"))));
+                lines.push((at, format!("{said}{message}")));
             }
             if let (StepState::MarkedDone, Some(by)) = (&step.status, &step.marked_done_by) {
                 let at = step
                     .finished_at
                     .or(step.started_at)
                     .unwrap_or(run.last_event_at);
-                lines.push((
-                    at,
-                    text(&format!(
-                        "Step `{id}` marked done by {by} without running it again"
-                    )),
-                ));
+                lines.push((at, words::marked_done(id, by, &code)));
             }
         }
         for rollback in &run.rollbacks {
-            let result = match rollback.status {
-                Some(status) => status.as_str().replace('_', " "),
-                None => "started, never finished".to_owned(),
-            };
-            lines.push((
-                rollback.started_at,
-                text(&format!(
-                    "Rollback of `{}` run ({}): {result}",
+            // What it ran is in the timeline; here, how it ended.
+            let said = match (rollback.status, rollback.duration_ms) {
+                (Some(status), Some(duration_ms)) => words::rollback_finished(
+                    &rollback.step,
+                    status,
+                    duration_ms,
+                    rollback.error.as_deref(),
+                    &code,
+                ),
+                _ => format!(
+                    "Rollback of `{}` started ({}), never finished",
                     rollback.step,
                     clip(&rollback.description)
-                )),
-            ));
+                ),
+            };
+            lines.push((rollback.started_at, said));
         }
-        for (at, signal) in &run.interrupts {
-            lines.push((*at, format!("Run `{}` interrupted by {signal}", run.run_id)));
+        for (at, signal, immediate) in &run.interrupts {
+            lines.push((*at, words::interrupt(signal, *immediate)));
         }
         if let Some(previous) = &run.lock_taken_over {
             lines.push((
@@ -96,7 +89,10 @@ pub(super) fn decisions(out: &mut String, runs: &[RunView]) {
         return;
     }
     for (at, line) in lines {
-        push_line(out, &format!("- {} — {line}", at.format("%H:%M:%S")));
+        push_line(
+            out,
+            &format!("- {} — {}", at.format("%H:%M:%S"), text(&line)),
+        );
     }
     out.push('\n');
 }
@@ -122,12 +118,11 @@ pub(super) fn failed_steps(out: &mut String, runs: &[RunView]) {
                     "Started and never finished: drctl stopped while it ran, so whether it had its effect is unknown."
                         .to_owned()
                 }
-                other => format!(
-                    "{}{}{}.",
-                    capitalize(&other.as_str().replace('_', " ")),
-                    step.duration_ms.map(|ms| format!(" after {}", format_ms(ms))).unwrap_or_default(),
-                    if step.attempts > 1 { format!(", {} attempts", step.attempts) } else { String::new() }
+                StepState::Finished(status) => format!(
+                    "{}.",
+                    capitalize(&words::step_outcome(*status, step.duration_ms.unwrap_or(0), step.attempts, None))
                 ),
+                other => format!("{}.", capitalize(other.as_str())),
             };
             if step.continued {
                 how.push_str(" `continue_on_error` let the run go on.");
@@ -172,8 +167,8 @@ pub(super) fn failed_steps(out: &mut String, runs: &[RunView]) {
             out.push('\n');
             let state = rollback
                 .status
-                .map_or("started, never finished", |s| s.as_str());
-            push_line(out, &format!("{}.", capitalize(&state.replace('_', " "))));
+                .map_or("started, never finished", words::status);
+            push_line(out, &format!("{}.", capitalize(state)));
             out.push('\n');
             if let Some(error) = &rollback.error {
                 fenced(out, error);

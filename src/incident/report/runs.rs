@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 
-use super::super::phrase::{clip, push_line};
+use super::super::phrase::push_line;
 use super::super::replay::{RunView, StepState, StepView};
 use super::text::{cell, code_cell, fenced, full_time, text};
 use super::times::rto_verdict;
 use crate::exec::event::Status;
+use crate::output::words::{self, clip};
 use crate::runbook::duration::format_ms;
 
 pub(super) fn what_was_run(out: &mut String, runs: &[RunView]) {
@@ -50,15 +51,16 @@ pub(super) fn what_was_run(out: &mut String, runs: &[RunView]) {
         let ended = match (run.status, run.finished_at) {
             (Some(status), Some(at)) => format!(
                 "- Ended {} at {}{}",
-                status.as_str().replace('_', " "),
+                words::status(status),
                 full_time(at),
                 run.elapsed_ms
                     .map(|ms| {
                         let recovered = status == Status::Succeeded;
+                        let against = run.incident_elapsed_ms.unwrap_or(ms);
                         format!(
                             " after {}{}",
                             format_ms(ms),
-                            rto_verdict(ms, run.rto_ms, recovered)
+                            rto_verdict(against, run.rto_ms, recovered)
                         )
                     })
                     .unwrap_or_default()
@@ -79,7 +81,10 @@ pub(super) fn what_was_run(out: &mut String, runs: &[RunView]) {
         if !run.inputs.is_empty() {
             out.push_str("| Input | Value |\n|---|---|\n");
             for (name, value) in &run.inputs {
-                push_line(out, &format!("| `{name}` | {} |", code_cell(value)));
+                push_line(
+                    out,
+                    &format!("| `{name}` | {} |", code_cell(&value.to_string())),
+                );
             }
             out.push('\n');
         }

@@ -34,8 +34,8 @@ fn sample() -> Vec<Record> {
             pid: 4242,
             dry_run: false,
             inputs: IndexMap::from([
-                ("database_url".to_owned(), "***".to_owned()),
-                ("backup_file".to_owned(), "/backups/nightly.dump".to_owned()),
+                ("database_url".to_owned(), "***".into()),
+                ("backup_file".to_owned(), "/backups/nightly.dump".into()),
             ]),
             steps: steps.iter().map(|s| (*s).to_owned()).collect(),
             resumed_from: None,
@@ -235,20 +235,20 @@ fn post_mortem() {
 fn rto_verdicts() {
     assert_eq!(
         rto_verdict(60_000, Some(120_000), true),
-        " — within RTO (1m to spare)"
+        " — within RTO 2m (50% used, 1m to spare)"
     );
     // A run that did not recover is never "within RTO".
     assert_eq!(
         rto_verdict(60_000, Some(120_000), false),
-        " — not recovered; 1m of the RTO left"
+        " — not recovered, 50% of RTO 2m used (1m left)"
     );
     assert_eq!(
         rto_verdict(180_000, Some(120_000), true),
-        " — RTO exceeded by 1m"
+        " — RTO 2m exceeded by 1m"
     );
     assert_eq!(
         rto_verdict(180_000, Some(120_000), false),
-        " — RTO exceeded by 1m"
+        " — RTO 2m exceeded by 1m"
     );
     assert_eq!(rto_verdict(1, None, true), "");
 }

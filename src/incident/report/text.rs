@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use super::super::phrase::inline;
+use crate::output::words::inline;
 
 /// Text on one line that stays text: a `<` can open no tag, a `[` no link
 /// or image (a `javascript:` URL in a note is never a link).
@@ -56,14 +56,6 @@ fn longest_backtick_run(raw: &str) -> usize {
 
 pub(super) fn full_time(ts: DateTime<Utc>) -> String {
     ts.format("%Y-%m-%d %H:%M:%S UTC").to_string()
-}
-
-pub(super) fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 /// In first-seen order; a set keeps it linear however many runs there are.

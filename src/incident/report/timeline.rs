@@ -7,9 +7,10 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 
-use super::super::phrase::{clip, phrase, push_line};
+use super::super::phrase::push_line;
 use super::text::cell;
 use crate::exec::event::{Event, Record};
+use crate::output::words::{self, clip};
 use crate::runbook::duration::format_ms;
 
 /// One row: when, and what in Markdown.
@@ -75,7 +76,7 @@ pub(super) fn rows(records: &[Record]) -> Vec<Row> {
         }
         rows.push(Row {
             at: record.ts,
-            text: phrase(&rendered(&record.event), &code),
+            text: words::event(&rendered(&record.event), &code),
         });
     }
     for (step, r) in retried.drain() {

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::super::replay::{self, RunView};
 use crate::exec::event::Status;
+use crate::output::words;
 use crate::runbook::duration::format_ms;
 
 /// The moments of an incident, each `None` when the journal does not have it.
@@ -89,19 +90,9 @@ pub(super) fn rto_text(runs: &[RunView]) -> String {
     match elapsed_ms(runs) {
         Some(ms) if finished => {
             let recovered = runs.last().and_then(|r| r.status) == Some(Status::Succeeded);
-            format!(
-                "{}{}",
-                format_ms(rto),
-                rto_verdict(ms, Some(rto), recovered)
-            )
+            words::rto(ms, rto, recovered)
         }
-        Some(ms) if ms > rto => {
-            format!(
-                "{} — RTO exceeded by {}",
-                format_ms(rto),
-                format_ms(ms - rto)
-            )
-        }
+        Some(ms) if ms > rto => words::rto(ms, rto, false),
         Some(ms) => format!(
             "{} — not finished; {} elapsed at the last record",
             format_ms(rto),
@@ -114,19 +105,8 @@ pub(super) fn rto_text(runs: &[RunView]) -> String {
 /// How the elapsed time stands against the RTO; `recovered` says whether
 /// the run (or the incident's last run) succeeded.
 pub(super) fn rto_verdict(elapsed: u64, rto: Option<u64>, recovered: bool) -> String {
-    match rto {
-        Some(rto) if elapsed <= rto && !recovered => {
-            format!(
-                " — not recovered; {} of the RTO left",
-                format_ms(rto - elapsed)
-            )
-        }
-        Some(rto) if elapsed <= rto => {
-            format!(" — within RTO ({} to spare)", format_ms(rto - elapsed))
-        }
-        Some(rto) => format!(" — RTO exceeded by {}", format_ms(elapsed - rto)),
-        None => String::new(),
-    }
+    rto.map(|rto| format!(" — {}", words::rto(elapsed, rto, recovered)))
+        .unwrap_or_default()
 }
 
 /// Whether the incident went over its RTO (finished or not).

@@ -317,8 +317,18 @@ impl Checker {
                 .as_ref()
                 .map(|c| c.value.iter().map(|v| v.value.clone()).collect())
                 .unwrap_or_default();
+            // A list's default is comma-separated items, each one a choice.
+            let defaults = |default: &str| {
+                if input.kind == Some(InputType::List) {
+                    crate::runbook::raw::split_list(default)
+                } else {
+                    vec![default.to_owned()]
+                }
+            };
             if let (Some(default), Some(choices_raw)) = (&input.default, &input.choices)
-                && !choices.contains(&default.value)
+                && !defaults(&default.value)
+                    .iter()
+                    .all(|item| choices.contains(item))
             {
                 let _ = choices_raw;
                 self.problem(
