@@ -59,7 +59,8 @@ pub fn json_cut_note(result: &serde_json::Value) -> Option<String> {
 /// An action with every template rendered, ready to execute.
 #[derive(Debug, Clone)]
 pub enum Prepared {
-    Shell(process::ProcessSpec),
+    /// The process, and the exit codes that count as success (empty: 0).
+    Shell(process::ProcessSpec, Vec<i32>),
     Http(http::HttpRequest),
     Postgres(postgres::PgRequest),
     /// Instructions for the operator (handled by the scheduler, not executed here).
@@ -70,7 +71,7 @@ impl Prepared {
     /// One line (or a few) saying what this will do; passed through the redactor by every writer.
     pub fn describe(&self, action: &Action) -> String {
         match (self, action) {
-            (Prepared::Shell(spec), Action::Shell(a)) => {
+            (Prepared::Shell(spec, _), Action::Shell(a)) => {
                 // The script as written, then each placeholder's value: showing values spliced
                 // into the script would suggest they were (they never are).
                 // A placeholder used twice renders the same value: one line for it.
@@ -130,7 +131,10 @@ pub fn prepare(
     timeout: Option<Duration>,
 ) -> Result<Prepared, TemplateError> {
     Ok(match action {
-        Action::Shell(a) => Prepared::Shell(shell::spec(a, context, timeout, shell::GRACE)?),
+        Action::Shell(a) => Prepared::Shell(
+            shell::spec(a, context, timeout, shell::GRACE)?,
+            a.expect_exit.clone(),
+        ),
         Action::Http(a) => {
             let mut headers = Vec::with_capacity(a.headers.len());
             for (name, value) in &a.headers {
@@ -190,9 +194,9 @@ pub fn prepare(
 /// Executes a prepared action (not `Manual`), stopping early on an interrupt.
 pub async fn execute(prepared: &Prepared, mut interrupt: watch::Receiver<Interrupt>) -> Outcome {
     match prepared {
-        Prepared::Shell(spec) => match process::run(spec, interrupt).await {
+        Prepared::Shell(spec, expect_exit) => match process::run(spec, interrupt).await {
             Ok(outcome) => {
-                let (result, failure) = shell::result(&outcome, spec.timeout);
+                let (result, failure) = shell::result(&outcome, spec.timeout, expect_exit);
                 Outcome {
                     result: Some(result),
                     failure,

@@ -81,6 +81,12 @@ pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
         for fact in step_facts(step) {
             let _ = writeln!(out, "      {fact}");
         }
+        if let Action::Shell(shell) = &step.action
+            && !shell.expect_exit.is_empty()
+        {
+            let codes = crate::adapter::shell::expected_codes(&shell.expect_exit);
+            let _ = writeln!(out, "      expect: exit code {codes}");
+        }
         for expression in step.action.expect() {
             let _ = writeln!(out, "      expect: {}", expression.source);
         }

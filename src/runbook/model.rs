@@ -184,6 +184,8 @@ pub struct ShellAction {
     pub cwd: Option<Template>,
     /// The shell's command line, e.g. `["bash", "-euo", "pipefail", "-c"]`.
     pub shell: Vec<String>,
+    /// `expect.exit`: the exit codes that count as success; empty means 0.
+    pub expect_exit: Vec<i32>,
     pub expect: Vec<Expression>,
     pub span: Span,
 }
