@@ -96,6 +96,34 @@ impl Prepared {
     }
 }
 
+impl Prepared {
+    /// The action's own timeout (`None`: a shell step without one, or manual).
+    pub fn timeout(&self) -> Option<Duration> {
+        match self {
+            Prepared::Shell(spec, _) => spec.timeout,
+            Prepared::Http(request) => Some(request.timeout),
+            Prepared::Postgres(request) => Some(request.timeout),
+            Prepared::Manual(_) => None,
+        }
+    }
+
+    /// The same action with its timeout cut to at most `limit` (a poll's
+    /// time left before its deadline).
+    #[must_use]
+    pub fn with_timeout_at_most(&self, limit: Duration) -> Prepared {
+        let mut prepared = self.clone();
+        match &mut prepared {
+            Prepared::Shell(spec, _) => {
+                spec.timeout = Some(spec.timeout.map_or(limit, |t| t.min(limit)));
+            }
+            Prepared::Http(request) => request.timeout = request.timeout.min(limit),
+            Prepared::Postgres(request) => request.timeout = request.timeout.min(limit),
+            Prepared::Manual(_) => {}
+        }
+        prepared
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureKind {
     Failed,

@@ -157,6 +157,10 @@ pub fn json(runbook: &Runbook) -> serde_json::Value {
                     "delay_ms": millis(step.retry.delay),
                     "backoff": step.retry.backoff,
                 }),
+                "until": step.until.as_ref().map(|u| serde_json::json!({
+                    "condition": u.condition.source,
+                    "interval_ms": millis(u.interval),
+                })),
                 "continue_on_error": step.continue_on_error,
                 "readonly": step.readonly,
                 "outputs": step.outputs.iter().map(|o| o.name.clone()).collect::<Vec<_>>(),

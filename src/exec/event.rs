@@ -101,6 +101,22 @@ pub enum Event {
         error: String,
         retry_in_ms: u64,
     },
+    /// An `until` step's polls, in one record (not one per poll), just
+    /// before its `step_finished`.
+    StepPolled {
+        step: String,
+        /// How many times the action ran.
+        polls: u32,
+        /// From the first poll's start to the last one's end.
+        over_ms: u64,
+        /// The `until` expression.
+        until: String,
+        /// It held on the last poll.
+        met: bool,
+        /// Why the last poll did not satisfy it (redacted), when it did not.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last: Option<String>,
+    },
     StepFinished {
         step: String,
         status: Status,
@@ -204,6 +220,7 @@ impl Event {
             Event::RunStarted { .. } => "run_started",
             Event::StepStarted { .. } => "step_started",
             Event::AttemptFailed { .. } => "attempt_failed",
+            Event::StepPolled { .. } => "step_polled",
             Event::StepFinished { .. } => "step_finished",
             Event::ConfirmationAsked { .. } => "confirmation_asked",
             Event::ConfirmationAnswered { .. } => "confirmation_answered",
@@ -224,6 +241,7 @@ impl Event {
         match self {
             Event::StepStarted { step, .. }
             | Event::AttemptFailed { step, .. }
+            | Event::StepPolled { step, .. }
             | Event::StepFinished { step, .. }
             | Event::ConfirmationAsked { step, .. }
             | Event::ConfirmationAnswered { step, .. }

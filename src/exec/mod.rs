@@ -5,5 +5,6 @@
 pub mod emitter;
 pub mod event;
 pub mod expect;
+pub mod poll;
 pub mod prompt;
 pub mod scheduler;

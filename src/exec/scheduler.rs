@@ -310,6 +310,37 @@ impl Scheduler<'_> {
         attempts: &mpsc::UnboundedSender<Event>,
     ) {
         let step = &self.plan.runbook.steps[index];
+        if let (Some(until), Some(timeout)) = (&step.until, step.timeout) {
+            let (id, until, expect) = (
+                step.id.clone(),
+                until.clone(),
+                step.action.expect().to_vec(),
+            );
+            let (context, redactor) = (self.context.value(None), self.context.redactor().clone());
+            let (interrupt, events) = (self.interrupt.clone(), attempts.clone());
+            tasks.spawn(async move {
+                let started = Instant::now();
+                let poll = super::poll::Poll {
+                    step: &id,
+                    until: &until,
+                    timeout,
+                    expect: &expect,
+                    context: &context,
+                    redactor: &redactor,
+                };
+                let outcome = poll.run(&prepared, interrupt, &events).await;
+                TaskDone {
+                    index,
+                    outcome,
+                    // One attempt, polled: `step_polled` says how many times.
+                    attempts: 1,
+                    duration: started.elapsed(),
+                    // A poll's action runs many times by design: a failed poll runs again on resume.
+                    action_succeeded: false,
+                }
+            });
+            return;
+        }
         tasks.spawn(run_attempts(
             index,
             step.id.clone(),

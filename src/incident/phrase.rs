@@ -108,6 +108,24 @@ pub fn phrase(event: &Event, code: &dyn Fn(&str) -> String) -> String {
             clip(error),
             format_ms(*retry_in_ms)
         ),
+        Event::StepPolled {
+            step,
+            polls,
+            over_ms,
+            until,
+            met,
+            last,
+        } => {
+            let polled = crate::exec::poll::polls_words(*polls, *over_ms);
+            match last {
+                Some(last) if !met => format!(
+                    "Step {} {polled}; `until: {until}` did not hold; last result: {}",
+                    code(step),
+                    clip(last)
+                ),
+                _ => format!("Step {} {polled} until `{until}` held", code(step)),
+            }
+        }
         Event::StepFinished {
             step,
             status,
@@ -307,7 +325,8 @@ fn tone(event: &Event) -> Tone {
             accepted: false, ..
         }
         | Event::ManualAnswered { done: false, .. } => Tone::Bad,
-        Event::AttemptFailed { .. }
+        Event::StepPolled { met: false, .. }
+        | Event::AttemptFailed { .. }
         | Event::InterruptReceived { .. }
         | Event::LockTakenOver { .. } => Tone::Warn,
         _ => Tone::Plain,

@@ -116,6 +116,8 @@ pub struct StepView {
     pub action_succeeded: bool,
     /// Who chose to run it again (`resume --rerun`).
     pub rerun_by: Option<String>,
+    /// An `until` step's polls: how many, over how long (ms).
+    pub polls: Option<(u32, u64)>,
 }
 
 impl StepView {
@@ -137,6 +139,7 @@ impl StepView {
             marked_done_by: None,
             action_succeeded: false,
             rerun_by: None,
+            polls: None,
         }
     }
 }
@@ -354,8 +357,18 @@ pub fn impossible(records: &[Record], incident: Option<&str>) -> Option<Impossib
                     record.event.kind()
                 ));
             }
-            (Event::AttemptFailed { .. } | Event::ManualAnswered { .. }, Phase::Running(_)) => {}
-            (Event::AttemptFailed { .. } | Event::ManualAnswered { .. }, _) => {
+            (
+                Event::AttemptFailed { .. }
+                | Event::StepPolled { .. }
+                | Event::ManualAnswered { .. },
+                Phase::Running(_),
+            ) => {}
+            (
+                Event::AttemptFailed { .. }
+                | Event::StepPolled { .. }
+                | Event::ManualAnswered { .. },
+                _,
+            ) => {
                 return fail(format!(
                     "{} while step `{step}` is not running",
                     record.event.kind()
@@ -476,6 +489,12 @@ fn apply(run: &mut RunView, record: &Record) {
         Event::AttemptFailed { step, error, .. } => {
             step_mut(run, step).attempt_errors.push(error.clone());
         }
+        Event::StepPolled {
+            step,
+            polls,
+            over_ms,
+            ..
+        } => step_mut(run, step).polls = Some((*polls, *over_ms)),
         Event::StepFinished {
             step,
             status,

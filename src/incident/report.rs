@@ -304,10 +304,10 @@ fn what_was_run(out: &mut String, runs: &[RunView]) {
                     ),
                 StepState::Finished(status) => status.as_str().to_owned(),
             };
-            let attempts = if step.attempts == 0 {
-                "—".to_owned()
-            } else {
-                step.attempts.to_string()
+            let attempts = match step.polls {
+                Some((polls, _)) => format!("{polls} polls"),
+                None if step.attempts == 0 => "—".to_owned(),
+                None => step.attempts.to_string(),
             };
             let took = step.duration_ms.map_or_else(|| "—".to_owned(), format_ms);
             let started = step
@@ -445,7 +445,11 @@ fn failed_steps(out: &mut String, runs: &[RunView]) {
                     "{}{}{}.",
                     capitalize(&other.as_str().replace('_', " ")),
                     step.duration_ms.map(|ms| format!(" after {}", format_ms(ms))).unwrap_or_default(),
-                    if step.attempts > 1 { format!(", {} attempts", step.attempts) } else { String::new() }
+                    match step.polls {
+                        Some((polls, over_ms)) => format!(", {}", crate::exec::poll::polls_words(polls, over_ms)),
+                        None if step.attempts > 1 => format!(", {} attempts", step.attempts),
+                        None => String::new(),
+                    }
                 ),
             };
             if step.continued {

@@ -314,6 +314,25 @@ impl Listener for Progress {
                     ),
                 );
             }
+            Event::StepPolled {
+                step,
+                polls,
+                over_ms,
+                until,
+                met,
+                last,
+            } => {
+                let polled = crate::exec::poll::polls_words(*polls, *over_ms);
+                let text = match last {
+                    Some(last) if !met => format!(
+                        "{} {step} {polled}; `{until}` did not hold; last result: {}",
+                        style.warn("↻"),
+                        first_line(last)
+                    ),
+                    _ => format!("↻ {step} {polled} until `{until}` held"),
+                };
+                self.line(record, &text);
+            }
             Event::StepFinished {
                 step,
                 status,

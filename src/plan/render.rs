@@ -162,6 +162,13 @@ pub fn step_facts(step: &crate::runbook::model::Step) -> Vec<String> {
     if let Some(timeout) = step.timeout {
         facts.push(format!("timeout: {}", duration::format(timeout)));
     }
+    if let Some(until) = &step.until {
+        facts.push(format!(
+            "until: {} (polled every {}, for up to the timeout)",
+            until.condition.source,
+            duration::format(until.interval)
+        ));
+    }
     if step.retry.attempts > 1 {
         facts.push(format!(
             "retry: {} attempts, delay {}, backoff ×{}",

@@ -125,6 +125,8 @@ pub struct Step {
     pub confirm: Option<Confirm>,
     pub timeout: Option<Duration>,
     pub retry: Retry,
+    /// `until`: the action is polled until this holds, for at most `timeout`.
+    pub until: Option<Until>,
     pub continue_on_error: bool,
     pub readonly: bool,
     pub outputs: Vec<Output>,
@@ -236,6 +238,16 @@ pub struct Confirm {
     /// The word the operator must type; `None` for a yes/no question.
     pub word: Option<String>,
 }
+
+/// A poll: the action runs again every `interval` until `condition` holds.
+#[derive(Debug, Clone)]
+pub struct Until {
+    pub condition: Expression,
+    pub interval: Duration,
+}
+
+/// The wait between polls when `interval` is not given.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Retry {

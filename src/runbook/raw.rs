@@ -210,6 +210,11 @@ pub struct RawStep {
     pub timeout: Option<Spanned<String>>,
     /// Try again on failure.
     pub retry: Option<Spanned<RawRetry>>,
+    /// Poll: run the action again every `interval` until this expression over
+    /// `result` is true, for at most the step's `timeout` (required).
+    pub until: Option<Spanned<String>>,
+    /// With `until`: the wait between polls, e.g. `10s` (default 5s).
+    pub interval: Option<Spanned<String>>,
     /// The run goes on when this step fails; dependents still run.
     pub continue_on_error: Option<bool>,
     /// The step changes nothing; allowed in rehearsals.
