@@ -23,6 +23,9 @@ pub fn render(runbook: &Runbook, style: &Style) -> String {
     if let Some(rpo) = runbook.rpo {
         facts.push(format!("RPO {}", duration::format(rpo)));
     }
+    if let Some(timeout) = runbook.timeout {
+        facts.push(format!("run timeout {}", duration::format(timeout)));
+    }
     facts.push(format!("{} steps", runbook.steps.len()));
     let _ = writeln!(out, "{}", facts.join(" · "));
     if let Some(description) = &runbook.description {
@@ -175,6 +178,7 @@ pub fn json(runbook: &Runbook) -> serde_json::Value {
         "description": runbook.description,
         "severity": runbook.severity,
         "rto_ms": runbook.rto.map(millis),
+        "timeout_ms": runbook.timeout.map(millis),
         "rpo_ms": runbook.rpo.map(millis),
         "inputs": inputs,
         "steps": steps,

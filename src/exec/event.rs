@@ -180,6 +180,11 @@ pub enum Event {
         /// A second interrupt kills running steps at once.
         immediate: bool,
     },
+    /// The runbook's `timeout` was reached: nothing new starts and running
+    /// steps are interrupted, as by Ctrl-C.
+    RunTimedOut {
+        timeout_ms: u64,
+    },
     /// A stale lock of a dead process was taken over.
     LockTakenOver {
         previous_run: String,
@@ -228,6 +233,7 @@ impl Event {
             Event::RollbackStarted { .. } => "rollback_started",
             Event::RollbackFinished { .. } => "rollback_finished",
             Event::InterruptReceived { .. } => "interrupt_received",
+            Event::RunTimedOut { .. } => "run_timed_out",
             Event::LockTakenOver { .. } => "lock_taken_over",
             Event::StepMarkedDone { .. } => "step_marked_done",
             Event::StepRerunChosen { .. } => "step_rerun_chosen",
@@ -268,6 +274,7 @@ impl Event {
                 | Event::StepMarkedDone { .. }
                 | Event::StepRerunChosen { .. }
                 | Event::OperatorNote { .. }
+                | Event::RunTimedOut { .. }
                 | Event::RunFinished { .. }
         )
     }

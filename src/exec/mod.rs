@@ -8,3 +8,4 @@ pub mod expect;
 pub mod poll;
 pub mod prompt;
 pub mod scheduler;
+pub mod stop;

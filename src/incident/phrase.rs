@@ -260,6 +260,10 @@ pub fn phrase(event: &Event, code: &dyn Fn(&str) -> String) -> String {
                 format!("{signal} received: stopping running steps")
             }
         }
+        Event::RunTimedOut { timeout_ms } => format!(
+            "The runbook's timeout ({}) was reached: nothing new starts, running steps are interrupted",
+            format_ms(*timeout_ms)
+        ),
         Event::LockTakenOver {
             previous_run,
             previous_pid,
@@ -328,6 +332,7 @@ fn tone(event: &Event) -> Tone {
         Event::StepPolled { met: false, .. }
         | Event::AttemptFailed { .. }
         | Event::InterruptReceived { .. }
+        | Event::RunTimedOut { .. }
         | Event::LockTakenOver { .. } => Tone::Warn,
         _ => Tone::Plain,
     }

@@ -593,6 +593,13 @@ fn apply(run: &mut RunView, record: &Record) {
             }
         }
         Event::InterruptReceived { signal, .. } => run.interrupts.push((ts, signal.clone())),
+        Event::RunTimedOut { timeout_ms } => run.interrupts.push((
+            ts,
+            format!(
+                "its runbook's timeout ({})",
+                crate::runbook::duration::format_ms(*timeout_ms)
+            ),
+        )),
         Event::LockTakenOver { previous_run, .. } => {
             run.lock_taken_over = Some(previous_run.clone());
         }

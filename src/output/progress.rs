@@ -197,6 +197,7 @@ impl Progress {
         let verdict = match status {
             Status::Succeeded => style.ok("Run succeeded"),
             Status::Interrupted => style.error("Run interrupted"),
+            Status::TimedOut => style.error("Run timed out"),
             Status::Refused => style.error("Run stopped: a step was not confirmed"),
             _ => style.error("Run failed"),
         };
@@ -460,6 +461,13 @@ impl Listener for Progress {
                     "interrupted: stopping running steps (Ctrl-C again to kill them now)"
                 };
                 self.line(record, &style.warn(text));
+            }
+            Event::RunTimedOut { timeout_ms } => {
+                let text = format!(
+                    "run timeout {} reached: stopping running steps, starting nothing new (Ctrl-C to kill them now)",
+                    format_ms(*timeout_ms)
+                );
+                self.line(record, &style.warn(&text));
             }
             Event::LockTakenOver {
                 previous_run,

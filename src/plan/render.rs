@@ -22,6 +22,13 @@ pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
     if let Some(rto) = runbook.rto {
         let _ = writeln!(out, "RTO {}", duration::format(rto));
     }
+    if let Some(timeout) = runbook.timeout {
+        let _ = writeln!(
+            out,
+            "Run timeout {}: then nothing new starts and running steps are interrupted",
+            duration::format(timeout)
+        );
+    }
     if !plan.inputs.values.is_empty() {
         let _ = writeln!(out, "\n{}", style.bold("Inputs"));
         for (name, value) in &plan.inputs.values {

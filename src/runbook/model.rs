@@ -23,6 +23,8 @@ pub struct Runbook {
     pub severity: Option<String>,
     pub rto: Option<Duration>,
     pub rpo: Option<Duration>,
+    /// The run's time limit (top-level `timeout`).
+    pub timeout: Option<Duration>,
     pub inputs: IndexMap<String, Input>,
     /// Steps in file order; `needs` and `order` hold indexes into it.
     pub steps: Vec<Step>,

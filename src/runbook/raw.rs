@@ -39,6 +39,9 @@ pub struct RawRunbook<Step = RawStep, Inputs = IndexMap<String, RawInput>> {
     pub objectives: Option<RawObjectives>,
     /// Named parameters of the runbook.
     pub inputs: Option<Inputs>,
+    /// The whole run's time limit, e.g. `30m`: when it is reached nothing new
+    /// starts and running steps are interrupted, as by Ctrl-C.
+    pub timeout: Option<Spanned<String>>,
     /// Settings applied to every step unless the step sets its own.
     pub defaults: Option<RawDefaults>,
     /// The steps: nodes of a dependency graph.

@@ -3,6 +3,7 @@
 //! the bad inputs `validate` must catch, at their `file:line:column`.
 
 mod expect_failure;
+mod run_timeout;
 mod until;
 
 use std::time::Duration;

@@ -110,6 +110,7 @@ impl Checker {
             ),
             None => (None, None),
         };
+        let timeout = self.duration(top.timeout.as_ref(), true);
         let defaults = self.defaults(top.defaults.as_ref());
         let inputs = self.inputs(loaded.inputs);
         if top.steps.value.is_empty() {
@@ -161,6 +162,7 @@ impl Checker {
             severity: top.severity,
             rto,
             rpo,
+            timeout,
             inputs,
             steps,
             order,
