@@ -94,9 +94,7 @@ impl Prepared {
             _ => action.kind().to_owned(),
         }
     }
-}
 
-impl Prepared {
     /// The action's own timeout (`None`: a shell step without one, or manual).
     pub fn timeout(&self) -> Option<Duration> {
         match self {

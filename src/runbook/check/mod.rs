@@ -626,15 +626,15 @@ impl Checker {
             }
             return None;
         };
-        let mut ok = true;
         if raw.manual.is_some() {
             self.problem(
                 until.span,
                 "`until` has no meaning on a manual step",
                 "a manual step is answered once by the operator; poll with a shell, http or postgres step",
             );
-            ok = false;
+            return None;
         }
+        let mut ok = true;
         if let Some(retry) = &raw.retry {
             self.problem(
                 retry.span,
