@@ -519,7 +519,23 @@ fn the_drill_recovers_real_targets_and_leaves_nothing_behind() {
         for (run, runbook) in runs.iter().zip(runbooks) {
             assert_run_complete(incident, run, runbook);
             match *runbook {
-                "db-restore" | "failover" => assert_healthy(incident, run, "health"),
+                "db-restore" => assert_healthy(incident, run, "health"),
+                "failover" => {
+                    assert_healthy(incident, run, "health");
+                    // Its health check and its wait for writes are polls: one record each.
+                    for step in ["health", "accepts-writes"] {
+                        let polled: Vec<&Value> = run
+                            .events
+                            .iter()
+                            .filter(|e| e["event"] == "step_polled" && e["step"] == step)
+                            .copied()
+                            .collect();
+                        assert!(
+                            polled.len() == 1 && polled[0]["met"] == true,
+                            "{incident}: {step} polled: {polled:?}"
+                        );
+                    }
+                }
                 "rotate-secrets" => assert_healthy(incident, run, "app-healthy"),
                 _ => {}
             }

@@ -11,6 +11,7 @@ mod adapters;
 mod architecture;
 mod commands;
 mod drill;
+mod format;
 mod http_adapter;
 mod import;
 mod incident;

@@ -59,7 +59,8 @@ pub fn json_cut_note(result: &serde_json::Value) -> Option<String> {
 /// An action with every template rendered, ready to execute.
 #[derive(Debug, Clone)]
 pub enum Prepared {
-    Shell(process::ProcessSpec),
+    /// The process, and the exit codes that count as success (empty: 0).
+    Shell(process::ProcessSpec, Vec<i32>),
     Http(http::HttpRequest),
     Postgres(postgres::PgRequest),
     /// Instructions for the operator (handled by the scheduler, not executed here).
@@ -70,7 +71,7 @@ impl Prepared {
     /// One line (or a few) saying what this will do; passed through the redactor by every writer.
     pub fn describe(&self, action: &Action) -> String {
         match (self, action) {
-            (Prepared::Shell(spec), Action::Shell(a)) => {
+            (Prepared::Shell(spec, _), Action::Shell(a)) => {
                 // The script as written, then each placeholder's value: showing values spliced
                 // into the script would suggest they were (they never are).
                 // A placeholder used twice renders the same value: one line for it.
@@ -100,7 +101,7 @@ impl Prepared {
     /// `None` for other actions, whose description is already rendered, and
     /// for a script without placeholders (its description is the script).
     pub fn command(&self, action: &Action) -> Option<String> {
-        let (Prepared::Shell(spec), Action::Shell(a)) = (self, action) else {
+        let (Prepared::Shell(spec, _), Action::Shell(a)) = (self, action) else {
             return None;
         };
         if a.placeholders.is_empty() {
@@ -118,6 +119,32 @@ impl Prepared {
             })
             .collect();
         crate::template::shell::fill(&a.source, &values).map(|text| text.trim().to_owned())
+    }
+
+    /// The action's own timeout (`None`: a shell step without one, or manual).
+    pub fn timeout(&self) -> Option<Duration> {
+        match self {
+            Prepared::Shell(spec, _) => spec.timeout,
+            Prepared::Http(request) => Some(request.timeout),
+            Prepared::Postgres(request) => Some(request.timeout),
+            Prepared::Manual(_) => None,
+        }
+    }
+
+    /// The same action with its timeout cut to at most `limit` (a poll's
+    /// time left before its deadline).
+    #[must_use]
+    pub fn with_timeout_at_most(&self, limit: Duration) -> Prepared {
+        let mut prepared = self.clone();
+        match &mut prepared {
+            Prepared::Shell(spec, _) => {
+                spec.timeout = Some(spec.timeout.map_or(limit, |t| t.min(limit)));
+            }
+            Prepared::Http(request) => request.timeout = request.timeout.min(limit),
+            Prepared::Postgres(request) => request.timeout = request.timeout.min(limit),
+            Prepared::Manual(_) => {}
+        }
+        prepared
     }
 }
 
@@ -156,7 +183,10 @@ pub fn prepare(
     timeout: Option<Duration>,
 ) -> Result<Prepared, TemplateError> {
     Ok(match action {
-        Action::Shell(a) => Prepared::Shell(shell::spec(a, context, timeout, shell::GRACE)?),
+        Action::Shell(a) => Prepared::Shell(
+            shell::spec(a, context, timeout, shell::GRACE)?,
+            a.expect_exit.clone(),
+        ),
         Action::Http(a) => {
             let mut headers = Vec::with_capacity(a.headers.len());
             for (name, value) in &a.headers {
@@ -216,9 +246,9 @@ pub fn prepare(
 /// Executes a prepared action (not `Manual`), stopping early on an interrupt.
 pub async fn execute(prepared: &Prepared, mut interrupt: watch::Receiver<Interrupt>) -> Outcome {
     match prepared {
-        Prepared::Shell(spec) => match process::run(spec, interrupt).await {
+        Prepared::Shell(spec, expect_exit) => match process::run(spec, interrupt).await {
             Ok(outcome) => {
-                let (result, failure) = shell::result(&outcome, spec.timeout);
+                let (result, failure) = shell::result(&outcome, spec.timeout, expect_exit);
                 Outcome {
                     result: Some(result),
                     failure,

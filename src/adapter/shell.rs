@@ -76,9 +76,11 @@ pub fn spec(
 }
 
 /// The step result (`exit_code`, `stdout`, `stderr`, `json`) and, if it failed, why.
+/// `expect_exit` lists the exit codes that count as success (empty: 0 only).
 pub fn result(
     outcome: &ProcessOutcome,
     timeout: Option<Duration>,
+    expect_exit: &[i32],
 ) -> (serde_json::Value, Option<Failure>) {
     let json = serde_json::from_str::<serde_json::Value>(outcome.stdout.text.trim()).ok();
     let exit_code = match outcome.exit {
@@ -95,10 +97,19 @@ pub fn result(
         "stdout_bytes": outcome.stdout.total_bytes,
     });
     let failure = match &outcome.exit {
-        Exit::Code(0) => None,
-        Exit::Code(code) => Some(Failure::new(
+        Exit::Code(0) if expect_exit.is_empty() => None,
+        Exit::Code(code) if expect_exit.contains(code) => None,
+        Exit::Code(code) if expect_exit.is_empty() => Some(Failure::new(
             FailureKind::Failed,
             format!("exit code {code}{}", last_line(&outcome.stderr.text)),
+        )),
+        Exit::Code(code) => Some(Failure::new(
+            FailureKind::Failed,
+            format!(
+                "exit code {code}, expected {}{}",
+                expected_codes(expect_exit),
+                last_line(&outcome.stderr.text)
+            ),
         )),
         Exit::Signal(signal) => Some(Failure::new(
             FailureKind::Failed,
@@ -123,6 +134,15 @@ pub fn result(
         )),
     };
     (result, failure)
+}
+
+/// `1`, `1 or 2`, `1, 2 or 3`.
+pub fn expected_codes(codes: &[i32]) -> String {
+    let words: Vec<String> = codes.iter().map(ToString::to_string).collect();
+    match words.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => words.join(""),
+    }
 }
 
 /// The last non-empty line of stderr, as context for a failure message.

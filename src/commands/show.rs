@@ -23,6 +23,9 @@ pub fn render(runbook: &Runbook, style: &Style) -> String {
     if let Some(rpo) = runbook.rpo {
         facts.push(format!("RPO {}", duration::format(rpo)));
     }
+    if let Some(timeout) = runbook.timeout {
+        facts.push(format!("run timeout {}", duration::format(timeout)));
+    }
     facts.push(format!("{} steps", runbook.steps.len()));
     let _ = writeln!(out, "{}", facts.join(" · "));
     if let Some(description) = &runbook.description {
@@ -157,6 +160,10 @@ pub fn json(runbook: &Runbook) -> serde_json::Value {
                     "delay_ms": millis(step.retry.delay),
                     "backoff": step.retry.backoff,
                 }),
+                "until": step.until.as_ref().map(|u| serde_json::json!({
+                    "condition": u.condition.source,
+                    "interval_ms": millis(u.interval),
+                })),
                 "continue_on_error": step.continue_on_error,
                 "readonly": step.readonly,
                 "outputs": step.outputs.iter().map(|o| o.name.clone()).collect::<Vec<_>>(),
@@ -171,6 +178,7 @@ pub fn json(runbook: &Runbook) -> serde_json::Value {
         "description": runbook.description,
         "severity": runbook.severity,
         "rto_ms": runbook.rto.map(millis),
+        "timeout_ms": runbook.timeout.map(millis),
         "rpo_ms": runbook.rpo.map(millis),
         "inputs": inputs,
         "steps": steps,

@@ -116,6 +116,22 @@ pub enum Event {
         error: String,
         retry_in_ms: u64,
     },
+    /// An `until` step's polls, in one record (not one per poll), just
+    /// before its `step_finished`.
+    StepPolled {
+        step: String,
+        /// How many times the action ran.
+        polls: u32,
+        /// From the first poll's start to the last one's end.
+        over_ms: u64,
+        /// The `until` expression.
+        until: String,
+        /// It held on the last poll.
+        met: bool,
+        /// Why the last poll did not satisfy it (redacted), when it did not.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        last: Option<String>,
+    },
     StepFinished {
         step: String,
         status: Status,
@@ -179,6 +195,11 @@ pub enum Event {
         /// A second interrupt kills running steps at once.
         immediate: bool,
     },
+    /// The runbook's `timeout` was reached: nothing new starts and running
+    /// steps are interrupted, as by Ctrl-C.
+    RunTimedOut {
+        timeout_ms: u64,
+    },
     /// A stale lock of a dead process was taken over.
     LockTakenOver {
         previous_run: String,
@@ -219,6 +240,7 @@ impl Event {
             Event::RunStarted { .. } => "run_started",
             Event::StepStarted { .. } => "step_started",
             Event::AttemptFailed { .. } => "attempt_failed",
+            Event::StepPolled { .. } => "step_polled",
             Event::StepFinished { .. } => "step_finished",
             Event::ConfirmationAsked { .. } => "confirmation_asked",
             Event::ConfirmationAnswered { .. } => "confirmation_answered",
@@ -226,6 +248,7 @@ impl Event {
             Event::RollbackStarted { .. } => "rollback_started",
             Event::RollbackFinished { .. } => "rollback_finished",
             Event::InterruptReceived { .. } => "interrupt_received",
+            Event::RunTimedOut { .. } => "run_timed_out",
             Event::LockTakenOver { .. } => "lock_taken_over",
             Event::StepMarkedDone { .. } => "step_marked_done",
             Event::StepRerunChosen { .. } => "step_rerun_chosen",
@@ -239,6 +262,7 @@ impl Event {
         match self {
             Event::StepStarted { step, .. }
             | Event::AttemptFailed { step, .. }
+            | Event::StepPolled { step, .. }
             | Event::StepFinished { step, .. }
             | Event::ConfirmationAsked { step, .. }
             | Event::ConfirmationAnswered { step, .. }
@@ -265,6 +289,7 @@ impl Event {
                 | Event::StepMarkedDone { .. }
                 | Event::StepRerunChosen { .. }
                 | Event::OperatorNote { .. }
+                | Event::RunTimedOut { .. }
                 | Event::RunFinished { .. }
         )
     }

@@ -13,6 +13,35 @@ pub fn check_expectations(
     if expect.is_empty() {
         return None;
     }
+    let context = with_result(context, result);
+    expect.iter().find_map(|expression| {
+        explain_false(expression, &context, result, redactor).map(|why| match why {
+            Ok(error) => format!(
+                "expectation `{}` could not be evaluated: {error}",
+                expression.source
+            ),
+            Err(actual) => format!("expectation failed: `{}`{actual}", expression.source),
+        })
+    })
+}
+
+/// An `until` condition: `None` when it holds, else why not (`` `x == 1` is
+/// false (actual x = 2) ``).
+pub fn check_condition(
+    condition: &Expression,
+    context: &minijinja::Value,
+    result: Option<&serde_json::Value>,
+    redactor: &crate::secret::Redactor,
+) -> Option<String> {
+    let context = with_result(context, result);
+    explain_false(condition, &context, result, redactor).map(|why| match why {
+        Ok(error) => format!("`{}` could not be evaluated: {error}", condition.source),
+        Err(actual) => format!("`{}` is false{actual}", condition.source),
+    })
+}
+
+/// The run's context with `result` set to this step's result.
+fn with_result(context: &minijinja::Value, result: Option<&serde_json::Value>) -> minijinja::Value {
     let mut map: std::collections::BTreeMap<String, minijinja::Value> =
         std::collections::BTreeMap::new();
     if let Ok(entries) = context.try_iter() {
@@ -28,30 +57,28 @@ pub fn check_expectations(
         "result".to_owned(),
         crate::template::to_value(result.unwrap_or(&serde_json::Value::Null)),
     );
-    let context = minijinja::Value::from(map);
-    for expression in expect {
-        match expression.eval(&context) {
-            Ok(value) if value.is_true() => {}
-            Ok(_) => {
-                return Some(format!(
-                    "expectation failed: `{}`{}",
-                    expression.source,
-                    actual(expression, &context, redactor)
-                ));
-            }
-            Err(e) => {
-                let note = result
-                    .filter(|_| expression.source.contains("result.json"))
-                    .and_then(crate::adapter::json_cut_note)
-                    .map_or_else(String::new, |note| format!("; {note}"));
-                return Some(format!(
-                    "expectation `{}` could not be evaluated: {e}{note}",
-                    expression.source
-                ));
-            }
+    minijinja::Value::from(map)
+}
+
+/// `None` when the expression is true; `Some(Err(actual values))` when it is
+/// false; `Some(Ok(why))` when it cannot be evaluated.
+fn explain_false(
+    expression: &Expression,
+    context: &minijinja::Value,
+    result: Option<&serde_json::Value>,
+    redactor: &crate::secret::Redactor,
+) -> Option<Result<String, String>> {
+    match expression.eval(context) {
+        Ok(value) if value.is_true() => None,
+        Ok(_) => Some(Err(actual(expression, context, redactor))),
+        Err(e) => {
+            let note = result
+                .filter(|_| expression.source.contains("result.json"))
+                .and_then(crate::adapter::json_cut_note)
+                .map_or_else(String::new, |note| format!("; {note}"));
+            Some(Ok(format!("{e}{note}")))
         }
     }
-    None
 }
 
 /// The values of the names an expectation compares, so the failure says what was found:

@@ -5,5 +5,7 @@
 pub mod emitter;
 pub mod event;
 pub mod expect;
+pub mod poll;
 pub mod prompt;
 pub mod scheduler;
+pub mod stop;

@@ -119,6 +119,12 @@ impl Scheduler<'_> {
         let started = Instant::now();
         let runbook = self.plan.runbook;
         let steps = &runbook.steps;
+        // Steps watch one channel, fed by the signals and the runbook's timeout.
+        let signals = self.interrupt.clone();
+        let stop = super::stop::Stop::forward(signals.clone());
+        self.interrupt = stop.receiver();
+        let deadline = runbook.timeout.map(|t| tokio::time::Instant::now() + t);
+        let mut timed_out = false;
         self.emit_run_started()?;
         for event in std::mem::take(&mut self.identity.decisions) {
             self.emitter.emit(event)?;
@@ -141,9 +147,13 @@ impl Scheduler<'_> {
         let mut asking: Option<tokio::task::JoinHandle<(usize, Question, Answer)>> = None;
         let mut stopping = false;
         let mut run_status = Status::Succeeded;
-        let mut interrupt = self.interrupt.clone();
+        let mut interrupt = signals.clone();
 
         loop {
+            if !timed_out && deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+                (timed_out, stopping) = (true, true);
+                self.time_out(&stop)?;
+            }
             if !stopping {
                 while let Some(index) = self.next_ready(&states, tasks.len()) {
                     let step = &steps[index];
@@ -201,6 +211,14 @@ impl Scheduler<'_> {
                     while let Ok(event) = attempt_receiver.try_recv() {
                         self.emitter.emit(event)?;
                     }
+                    let mut done = done;
+                    if timed_out
+                        && let Some(failure) = &mut done.outcome.failure
+                        && failure.kind == FailureKind::Interrupted
+                    {
+                        let limit = crate::runbook::duration::format(runbook.timeout.unwrap_or_default());
+                        failure.message.push_str(&format!(": the runbook's timeout ({limit}) was reached"));
+                    }
                     let index = done.index;
                     let step = &steps[index];
                     let status = self.finish(step, done, None)?;
@@ -230,6 +248,10 @@ impl Scheduler<'_> {
                     stopping |= settle(&mut states, &mut completed, &mut run_status, step, index, status);
                 }
                 Some(event) = attempt_receiver.recv() => self.emitter.emit(event)?,
+                () = tokio::time::sleep_until(deadline.unwrap_or_else(tokio::time::Instant::now)), if deadline.is_some() && !timed_out => {
+                    (timed_out, stopping) = (true, true);
+                    self.time_out(&stop)?;
+                }
                 Ok(()) = interrupt.changed() => {
                     let level = *interrupt.borrow_and_update();
                     if level != Interrupt::None {
@@ -246,8 +268,10 @@ impl Scheduler<'_> {
         while let Ok(event) = attempt_receiver.try_recv() {
             self.emitter.emit(event)?;
         }
-        if *self.interrupt.borrow() != Interrupt::None {
+        if *signals.borrow() != Interrupt::None {
             run_status = Status::Interrupted;
+        } else if timed_out {
+            run_status = Status::TimedOut;
         }
         // A run that stopped offers its rollbacks, as `--rollback` says: after
         // a failure or a refusal one by one, after Ctrl-C in one question.
@@ -277,6 +301,16 @@ impl Scheduler<'_> {
             incident_elapsed_ms: Some(incident_elapsed_ms),
         })?;
         Ok(run_status)
+    }
+
+    /// The runbook's `timeout` is reached: recorded, then running steps are
+    /// stopped as by Ctrl-C (the caller starts nothing new).
+    fn time_out(&mut self, stop: &super::stop::Stop) -> Result<(), ListenerError> {
+        self.emitter.emit(Event::RunTimedOut {
+            timeout_ms: self.plan.runbook.timeout.map_or(0, millis),
+        })?;
+        stop.time_out();
+        Ok(())
     }
 
     fn emit_run_started(&mut self) -> Result<(), ListenerError> {
@@ -318,6 +352,37 @@ impl Scheduler<'_> {
         attempts: &mpsc::UnboundedSender<Event>,
     ) {
         let step = &self.plan.runbook.steps[index];
+        if let (Some(until), Some(timeout)) = (&step.until, step.timeout) {
+            let (id, until, expect) = (
+                step.id.clone(),
+                until.clone(),
+                step.action.expect().to_vec(),
+            );
+            let (context, redactor) = (self.context.value(None), self.context.redactor().clone());
+            let (interrupt, events) = (self.interrupt.clone(), attempts.clone());
+            tasks.spawn(async move {
+                let started = Instant::now();
+                let poll = super::poll::Poll {
+                    step: &id,
+                    until: &until,
+                    timeout,
+                    expect: &expect,
+                    context: &context,
+                    redactor: &redactor,
+                };
+                let outcome = poll.run(&prepared, interrupt, &events).await;
+                TaskDone {
+                    index,
+                    outcome,
+                    // One attempt, polled: `step_polled` says how many times.
+                    attempts: 1,
+                    duration: started.elapsed(),
+                    // A poll's action runs many times by design: a failed poll runs again on resume.
+                    action_succeeded: false,
+                }
+            });
+            return;
+        }
         tasks.spawn(run_attempts(
             index,
             step.id.clone(),

@@ -82,8 +82,10 @@ fn tone(event: &Event) -> Tone {
             accepted: false, ..
         }
         | Event::ManualAnswered { done: false, .. } => Tone::Bad,
-        Event::AttemptFailed { .. }
+        Event::StepPolled { met: false, .. }
+        | Event::AttemptFailed { .. }
         | Event::InterruptReceived { .. }
+        | Event::RunTimedOut { .. }
         | Event::LockTakenOver { .. } => Tone::Warn,
         _ => Tone::Plain,
     }

@@ -42,6 +42,8 @@ pub struct RunView {
     pub rollbacks: Vec<RollbackView>,
     /// Signals received: when, which, and whether it was the second (kill at once).
     pub interrupts: Vec<(DateTime<Utc>, String, bool)>,
+    /// When the runbook's own `timeout` was reached, and that timeout (ms).
+    pub timed_out: Option<(DateTime<Utc>, u64)>,
     /// A stale lock this run took over.
     pub lock_taken_over: Option<String>,
     /// When the last record of the run was written.
@@ -120,6 +122,8 @@ pub struct StepView {
     pub action_succeeded: bool,
     /// Who chose to run it again (`resume --rerun`).
     pub rerun_by: Option<String>,
+    /// An `until` step's polls: how many, over how long (ms).
+    pub polls: Option<(u32, u64)>,
 }
 
 impl StepView {
@@ -142,6 +146,7 @@ impl StepView {
             marked_done_by: None,
             action_succeeded: false,
             rerun_by: None,
+            polls: None,
         }
     }
 }
@@ -360,8 +365,18 @@ pub fn impossible(records: &[Record], incident: Option<&str>) -> Option<Impossib
                     record.event.kind()
                 ));
             }
-            (Event::AttemptFailed { .. } | Event::ManualAnswered { .. }, Phase::Running(_)) => {}
-            (Event::AttemptFailed { .. } | Event::ManualAnswered { .. }, _) => {
+            (
+                Event::AttemptFailed { .. }
+                | Event::StepPolled { .. }
+                | Event::ManualAnswered { .. },
+                Phase::Running(_),
+            ) => {}
+            (
+                Event::AttemptFailed { .. }
+                | Event::StepPolled { .. }
+                | Event::ManualAnswered { .. },
+                _,
+            ) => {
                 return fail(format!(
                     "{} while step `{step}` is not running",
                     record.event.kind()
@@ -455,6 +470,7 @@ fn start(record: &Record) -> Option<RunView> {
         steps: steps.iter().map(|s| (s.clone(), StepView::new())).collect(),
         rollbacks: Vec::new(),
         interrupts: Vec::new(),
+        timed_out: None,
         lock_taken_over: None,
         last_event_at: record.ts,
         detected_at: *detected_at,
@@ -486,6 +502,12 @@ fn apply(run: &mut RunView, record: &Record) {
         Event::AttemptFailed { step, error, .. } => {
             step_mut(run, step).attempt_errors.push(error.clone());
         }
+        Event::StepPolled {
+            step,
+            polls,
+            over_ms,
+            ..
+        } => step_mut(run, step).polls = Some((*polls, *over_ms)),
         Event::StepFinished {
             step,
             status,
@@ -588,6 +610,7 @@ fn apply(run: &mut RunView, record: &Record) {
         Event::InterruptReceived { signal, immediate } => {
             run.interrupts.push((ts, signal.clone(), *immediate));
         }
+        Event::RunTimedOut { timeout_ms } => run.timed_out = Some((ts, *timeout_ms)),
         Event::LockTakenOver { previous_run, .. } => {
             run.lock_taken_over = Some(previous_run.clone());
         }

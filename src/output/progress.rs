@@ -356,6 +356,14 @@ impl Listener for Progress {
                 }
                 self.line(record, &style.warn(&text));
             }
+            Event::RunTimedOut { .. } => {
+                let text = format!("{} (Ctrl-C to kill them now)", said());
+                self.line(record, &style.warn(&text));
+            }
+            Event::StepPolled { met, .. } => {
+                let mark = if *met { "↻".to_owned() } else { style.warn("↻") };
+                self.line(record, &format!("{mark} {}", said()));
+            }
             Event::LockTakenOver { .. }
             | Event::StepMarkedDone { .. }
             | Event::StepRerunChosen { .. }

@@ -165,7 +165,26 @@ pub fn event(event: &Event, code: Code) -> String {
             duration_ms,
             error,
         } => rollback_finished(step, *status, *duration_ms, error.as_deref(), code),
+        Event::StepPolled {
+            step,
+            polls: count,
+            over_ms,
+            until,
+            met,
+            last,
+        } => {
+            let polled = polls(*count, *over_ms);
+            match last {
+                Some(last) if !met => format!(
+                    "Step {} {polled}; `until: {until}` did not hold; last result: {}",
+                    code(step),
+                    clip(last)
+                ),
+                _ => format!("Step {} {polled} until `{until}` held", code(step)),
+            }
+        }
         Event::InterruptReceived { signal, immediate } => interrupt(signal, *immediate),
+        Event::RunTimedOut { timeout_ms } => run_timed_out(*timeout_ms),
         Event::LockTakenOver {
             previous_run,
             previous_pid,
@@ -326,6 +345,18 @@ pub fn rollback_finished(
         code(step),
         self::status(status),
         format_ms(duration_ms)
+    )
+}
+
+/// How often an `until` step polled: `polled 12 times over 58s`.
+pub use crate::exec::poll::polls_words as polls;
+
+/// The runbook's own `timeout` reached.
+#[must_use]
+pub fn run_timed_out(timeout_ms: u64) -> String {
+    format!(
+        "The runbook's timeout ({}) was reached: nothing new starts, running steps are interrupted",
+        format_ms(timeout_ms)
     )
 }
 

@@ -22,6 +22,13 @@ pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
     if let Some(rto) = runbook.rto {
         let _ = writeln!(out, "RTO {}", duration::format(rto));
     }
+    if let Some(timeout) = runbook.timeout {
+        let _ = writeln!(
+            out,
+            "Run timeout {}: then nothing new starts and running steps are interrupted",
+            duration::format(timeout)
+        );
+    }
     if !plan.inputs.values.is_empty() {
         let _ = writeln!(out, "\n{}", style.bold("Inputs"));
         for (name, value) in &plan.inputs.values {
@@ -80,6 +87,12 @@ pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
         );
         for fact in step_facts(step) {
             let _ = writeln!(out, "      {fact}");
+        }
+        if let Action::Shell(shell) = &step.action
+            && !shell.expect_exit.is_empty()
+        {
+            let codes = crate::adapter::shell::expected_codes(&shell.expect_exit);
+            let _ = writeln!(out, "      expect: exit code {codes}");
         }
         for expression in step.action.expect() {
             let _ = writeln!(out, "      expect: {}", expression.source);
@@ -155,6 +168,13 @@ pub fn step_facts(step: &crate::runbook::model::Step) -> Vec<String> {
     let mut facts = Vec::new();
     if let Some(timeout) = step.timeout {
         facts.push(format!("timeout: {}", duration::format(timeout)));
+    }
+    if let Some(until) = &step.until {
+        facts.push(format!(
+            "until: {} (polled every {}, for up to the timeout)",
+            until.condition.source,
+            duration::format(until.interval)
+        ));
     }
     if step.retry.attempts > 1 {
         facts.push(format!(

@@ -27,6 +27,8 @@ pub struct Runbook {
     pub roles: Roles,
     /// `impact:` — what an incident of this runbook affects.
     pub impact: Impact,
+    /// The run's time limit (top-level `timeout`).
+    pub timeout: Option<Duration>,
     pub inputs: IndexMap<String, Input>,
     /// Steps in file order; `needs` and `order` hold indexes into it.
     pub steps: Vec<Step>,
@@ -228,6 +230,8 @@ pub struct Step {
     pub confirm: Option<Confirm>,
     pub timeout: Option<Duration>,
     pub retry: Retry,
+    /// `until`: the action is polled until this holds, for at most `timeout`.
+    pub until: Option<Until>,
     pub continue_on_error: bool,
     pub readonly: bool,
     pub outputs: Vec<Output>,
@@ -289,6 +293,8 @@ pub struct ShellAction {
     pub cwd: Option<Template>,
     /// The shell's command line, e.g. `["bash", "-euo", "pipefail", "-c"]`.
     pub shell: Vec<String>,
+    /// `expect.exit`: the exit codes that count as success; empty means 0.
+    pub expect_exit: Vec<i32>,
     pub expect: Vec<Expression>,
     pub span: Span,
 }
@@ -339,6 +345,16 @@ pub struct Confirm {
     /// The word the operator must type; `None` for a yes/no question.
     pub word: Option<String>,
 }
+
+/// A poll: the action runs again every `interval` until `condition` holds.
+#[derive(Debug, Clone)]
+pub struct Until {
+    pub condition: Expression,
+    pub interval: Duration,
+}
+
+/// The wait between polls when `interval` is not given.
+pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Retry {

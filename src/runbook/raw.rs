@@ -46,6 +46,9 @@ pub struct RawRunbook<Step = RawStep, Inputs = IndexMap<String, RawInput>> {
     pub impact: Option<RawImpact>,
     /// Named parameters of the runbook.
     pub inputs: Option<Inputs>,
+    /// The whole run's time limit, e.g. `30m`: when it is reached nothing new
+    /// starts and running steps are interrupted, as by Ctrl-C.
+    pub timeout: Option<Spanned<String>>,
     /// Settings applied to every step unless the step sets its own.
     pub defaults: Option<RawDefaults>,
     /// The steps: nodes of a dependency graph.
@@ -238,6 +241,11 @@ pub struct RawStep {
     pub timeout: Option<Spanned<String>>,
     /// Try again on failure.
     pub retry: Option<Spanned<RawRetry>>,
+    /// Poll: run the action again every `interval` until this expression over
+    /// `result` is true, for at most the step's `timeout` (required).
+    pub until: Option<Spanned<String>>,
+    /// With `until`: the wait between polls, e.g. `10s` (default 5s).
+    pub interval: Option<Spanned<String>>,
     /// The run goes on when this step fails; dependents still run.
     pub continue_on_error: Option<bool>,
     /// The step changes nothing; allowed in rehearsals.
@@ -420,7 +428,7 @@ impl<'de> Deserialize<'de> for RawOutput {
     }
 }
 
-/// `expect:` — a list of expressions over `result`, or `{status, that}`.
+/// `expect:` — a list of expressions over `result`, or `{status, exit, that}`.
 #[derive(Debug, JsonSchema)]
 #[schemars(untagged)]
 pub enum RawExpect {
@@ -433,7 +441,10 @@ pub enum RawExpect {
 #[serde(deny_unknown_fields)]
 pub struct RawDetailedExpect {
     /// HTTP only: an expected status code or a list of them (default any 2xx).
-    pub status: Option<Spanned<RawStatus>>,
+    pub status: Option<Spanned<RawCodes>>,
+    /// Shell only: the exit code or codes that mean success (default 0), e.g.
+    /// `[1, 2]` for a check that confirms something is down.
+    pub exit: Option<Spanned<RawCodes>>,
     /// Expressions over `result` that must all be true.
     pub that: Option<Vec<Spanned<String>>>,
 }
@@ -444,7 +455,7 @@ impl<'de> Deserialize<'de> for RawExpect {
         impl<'de> Visitor<'de> for ExpectVisitor {
             type Value = RawExpect;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a list of expressions or a mapping with `status` and `that`")
+                f.write_str("a list of expressions or a mapping with `status` (http) or `exit` (shell) and `that`")
             }
             fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RawExpect, A::Error> {
                 Vec::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(RawExpect::That)
@@ -458,36 +469,43 @@ impl<'de> Deserialize<'de> for RawExpect {
     }
 }
 
-/// One status code or a list.
+/// One code (an HTTP status, an exit code) or a list; the checker knows the range.
 #[derive(Debug, JsonSchema)]
 #[schemars(untagged)]
-pub enum RawStatus {
-    One(u16),
-    Many(Vec<u16>),
+pub enum RawCodes {
+    One(i64),
+    Many(Vec<i64>),
 }
 
-impl<'de> Deserialize<'de> for RawStatus {
+impl RawCodes {
+    pub fn to_vec(&self) -> Vec<i64> {
+        match self {
+            RawCodes::One(code) => vec![*code],
+            RawCodes::Many(codes) => codes.clone(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RawCodes {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct StatusVisitor;
-        impl<'de> Visitor<'de> for StatusVisitor {
-            type Value = RawStatus;
+        struct CodesVisitor;
+        impl<'de> Visitor<'de> for CodesVisitor {
+            type Value = RawCodes;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a status code or a list of status codes")
+                f.write_str("a code or a list of codes")
             }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawStatus, E> {
-                u16::try_from(v)
-                    .map(RawStatus::One)
-                    .map_err(|_| E::custom(format!("{v} is not an HTTP status code")))
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawCodes, E> {
+                i64::try_from(v)
+                    .map(RawCodes::One)
+                    .map_err(|_| E::custom(format!("{v} is not a code")))
             }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawStatus, E> {
-                u16::try_from(v)
-                    .map(RawStatus::One)
-                    .map_err(|_| E::custom(format!("{v} is not an HTTP status code")))
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawCodes, E> {
+                Ok(RawCodes::One(v))
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RawStatus, A::Error> {
-                Vec::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(RawStatus::Many)
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RawCodes, A::Error> {
+                Vec::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(RawCodes::Many)
             }
         }
-        deserializer.deserialize_any(StatusVisitor)
+        deserializer.deserialize_any(CodesVisitor)
     }
 }

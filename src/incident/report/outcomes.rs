@@ -74,6 +74,9 @@ pub(super) fn decisions(out: &mut String, runs: &[RunView]) {
         for (at, signal, immediate) in &run.interrupts {
             lines.push((*at, words::interrupt(signal, *immediate)));
         }
+        if let Some((at, timeout_ms)) = run.timed_out {
+            lines.push((at, words::run_timed_out(timeout_ms)));
+        }
         if let Some(previous) = &run.lock_taken_over {
             lines.push((
                 run.started_at,
@@ -118,10 +121,13 @@ pub(super) fn failed_steps(out: &mut String, runs: &[RunView]) {
                     "Started and never finished: drctl stopped while it ran, so whether it had its effect is unknown."
                         .to_owned()
                 }
-                StepState::Finished(status) => format!(
-                    "{}.",
-                    capitalize(&words::step_outcome(*status, step.duration_ms.unwrap_or(0), step.attempts, None))
-                ),
+                StepState::Finished(status) => {
+                    let outcome = words::step_outcome(*status, step.duration_ms.unwrap_or(0), step.attempts, None);
+                    match step.polls {
+                        Some((polls, over_ms)) => format!("{} ({}).", capitalize(&outcome), words::polls(polls, over_ms)),
+                        None => format!("{}.", capitalize(&outcome)),
+                    }
+                }
                 other => format!("{}.", capitalize(other.as_str())),
             };
             if step.continued {

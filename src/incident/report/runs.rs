@@ -113,10 +113,10 @@ pub(super) fn what_was_run(out: &mut String, runs: &[RunView]) {
                     ),
                 StepState::Finished(status) => status.as_str().to_owned(),
             };
-            let attempts = if step.attempts == 0 {
-                "—".to_owned()
-            } else {
-                step.attempts.to_string()
+            let attempts = match step.polls {
+                Some((polls, _)) => format!("{polls} polls"),
+                None if step.attempts == 0 => "—".to_owned(),
+                None => step.attempts.to_string(),
             };
             let took = step.duration_ms.map_or_else(|| "—".to_owned(), format_ms);
             let started = step

@@ -8,7 +8,7 @@ use crate::runbook::model::{
     SqlMode,
 };
 use crate::runbook::node_de::YAML11_BOOLEANS;
-use crate::runbook::raw::{RawConfirm, RawExpect, RawHttp, RawPostgres, RawShell, RawStatus};
+use crate::runbook::raw::{RawCodes, RawConfirm, RawExpect, RawHttp, RawPostgres, RawShell};
 use crate::runbook::spanned::Spanned;
 use crate::span::Span;
 use crate::template::{self, Expression};
@@ -68,7 +68,7 @@ impl Checker {
         default_shell: Option<&Vec<String>>,
     ) -> Option<ShellAction> {
         let s = &raw.value;
-        let expect = self.expect(s.expect.as_ref(), false, scope).map(|(_, e)| e);
+        let expect = self.expect(s.expect.as_ref(), "shell", scope);
         let env = self.template_map(s.env.as_ref(), scope, true);
         let cwd = s
             .cwd
@@ -123,7 +123,8 @@ impl Checker {
             env: env?,
             cwd,
             shell: shell?,
-            expect: expect?,
+            expect_exit: expect.as_ref()?.exit.clone(),
+            expect: expect?.that,
             span: s.run.span,
         })
     }
@@ -176,7 +177,7 @@ impl Checker {
             Some(t) => Some(self.duration(Some(t), true)?),
             None => None,
         };
-        let (status, expect) = self.expect(h.expect.as_ref(), true, scope)?;
+        let expect = self.expect(h.expect.as_ref(), "http", scope)?;
         Some(HttpAction {
             method,
             url: url?,
@@ -184,8 +185,8 @@ impl Checker {
             body: body?,
             timeout,
             insecure: h.insecure.unwrap_or(false),
-            expect_status: status,
-            expect,
+            expect_status: expect.status,
+            expect: expect.that,
         })
     }
 
@@ -242,7 +243,7 @@ impl Checker {
             let open = sql.value.get(..offset).and_then(|v| v.rfind("{{"));
             self.reposition(since, sql.span, &sql.value, open.unwrap_or(offset));
         }
-        let (_, expect) = self.expect(p.expect.as_ref(), false, scope)?;
+        let expect = self.expect(p.expect.as_ref(), "postgres", scope)?.that;
         if !ok {
             return None;
         }
@@ -296,57 +297,110 @@ impl Checker {
         }
     }
 
-    /// Returns the expected statuses (HTTP only) and the expressions.
+    /// The expected statuses (http), exit codes (shell) and expressions of
+    /// an action of kind `action`.
     pub(super) fn expect(
         &mut self,
         raw: Option<&Spanned<RawExpect>>,
-        http: bool,
+        action: &str,
         scope: Scope,
-    ) -> Option<(Vec<u16>, Vec<Expression>)> {
+    ) -> Option<Expected> {
+        let mut expected = Expected::default();
         let Some(raw) = raw else {
-            return Some((Vec::new(), Vec::new()));
+            return Some(expected);
         };
         let scope = Scope {
             result: true,
             ..scope
         };
-        let (status, that) = match &raw.value {
-            RawExpect::That(that) => (None, Some(that)),
-            RawExpect::Detailed(d) => (d.status.as_ref(), d.that.as_ref()),
+        let (status, exit, that) = match &raw.value {
+            RawExpect::That(that) => (None, None, Some(that)),
+            RawExpect::Detailed(d) => (d.status.as_ref(), d.exit.as_ref(), d.that.as_ref()),
         };
-        let mut statuses = Vec::new();
-        if let Some(status) = status {
-            if !http {
-                self.problem(
-                    status.span,
-                    "`status` applies to http steps only",
-                    "use `that:` expressions over `result`",
-                );
-                return None;
-            }
-            statuses = match &status.value {
-                RawStatus::One(code) => vec![*code],
-                RawStatus::Many(codes) => codes.clone(),
-            };
-            if let Some(bad) = statuses.iter().find(|c| !(100..=599).contains(*c)) {
-                self.problem(
-                    status.span,
-                    format!("{bad} is not an HTTP status code"),
-                    "use codes from 100 to 599",
-                );
-                return None;
-            }
-        }
-        let mut expressions = Vec::new();
         let mut ok = true;
+        if let Some(status) = status {
+            ok &= self
+                .codes(status, action, "http", "status", 100..=599)
+                .map(|codes| expected.status = codes)
+                .is_some();
+        }
+        if let Some(exit) = exit {
+            ok &= self
+                .codes(exit, action, "shell", "exit", 0..=255)
+                .map(|codes| expected.exit = codes)
+                .is_some();
+        }
         for e in that.into_iter().flatten() {
             match self.expression(e, scope) {
-                Some(expression) => expressions.push(expression),
+                Some(expression) => expected.that.push(expression),
                 None => ok = false,
             }
         }
-        ok.then_some((statuses, expressions))
+        ok.then_some(expected)
     }
+
+    /// `expect.status` or `expect.exit`: allowed for `owner` actions only,
+    /// each code in `range`.
+    fn codes<T: TryFrom<i64>>(
+        &mut self,
+        raw: &Spanned<RawCodes>,
+        action: &str,
+        owner: &str,
+        key: &str,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Option<Vec<T>> {
+        if action != owner {
+            let hint = match action {
+                "http" => "an http step's answer is checked with `status:` and `that:`",
+                "shell" => "a shell step's answer is checked with `exit:` and `that:`",
+                _ => "use `that:` expressions over `result`",
+            };
+            self.problem(
+                raw.span,
+                format!("`expect.{key}` applies to {owner} steps only, not {action}"),
+                hint,
+            );
+            return None;
+        }
+        let codes = raw.value.to_vec();
+        let what = if key == "status" {
+            "an HTTP status code"
+        } else {
+            "an exit code"
+        };
+        if codes.is_empty() {
+            self.problem(
+                raw.span,
+                format!("`expect.{key}` is an empty list"),
+                format!("give {what} or a list of them, or leave `{key}` out"),
+            );
+            return None;
+        }
+        if let Some(bad) = codes.iter().find(|c| !range.contains(c)) {
+            self.problem(
+                raw.span,
+                format!("{bad} is not {what}"),
+                format!("use codes from {} to {}", range.start(), range.end()),
+            );
+            return None;
+        }
+        Some(
+            codes
+                .into_iter()
+                .filter_map(|c| T::try_from(c).ok())
+                .collect(),
+        )
+    }
+}
+
+/// What an action's `expect` asks for.
+#[derive(Default)]
+pub(super) struct Expected {
+    /// HTTP statuses that count as success; empty: any 2xx.
+    pub status: Vec<u16>,
+    /// Exit codes that count as success; empty: 0.
+    pub exit: Vec<i32>,
+    pub that: Vec<Expression>,
 }
 
 /// The methods an `http` step may use (RFC 9110 and PATCH, RFC 5789).

@@ -10,7 +10,9 @@ use indexmap::IndexMap;
 use super::duration;
 use super::graph;
 use super::load::Loaded;
-use super::model::{Impact, Input, Output, Retry, Roles, Runbook, Step};
+use super::model::{
+    DEFAULT_POLL_INTERVAL, Impact, Input, Output, Retry, Roles, Runbook, Step, Until,
+};
 use super::node::Span;
 use super::node_de::Problem;
 use super::raw::InputType;
@@ -111,6 +113,7 @@ impl Checker {
             ),
             None => (None, None),
         };
+        let timeout = self.duration(top.timeout.as_ref(), true);
         let defaults = self.defaults(top.defaults.as_ref());
         let (roles, impact) = self.post_mortem(top.roles.as_ref(), top.impact.as_ref());
         let inputs = self.inputs(loaded.inputs);
@@ -165,6 +168,7 @@ impl Checker {
             rpo,
             roles,
             impact,
+            timeout,
             inputs,
             steps,
             order,
@@ -611,14 +615,16 @@ impl Checker {
             None if raw.manual.is_some() => None,
             None => defaults.timeout,
         };
-        let retry = match &raw.retry {
-            Some(r) => self.retry(r)?,
-            None if raw.manual.is_some() => Retry::default(),
-            None => defaults.retry.unwrap_or_default(),
-        };
         let result_scope = Scope {
             result: true,
             ..scope
+        };
+        let until = self.until(raw, result_scope);
+        let retry = match &raw.retry {
+            Some(r) => self.retry(r)?,
+            // A poll is not retried: `defaults.retry` does not apply to it.
+            None if raw.manual.is_some() || raw.until.is_some() => Retry::default(),
+            None => defaults.retry.unwrap_or_default(),
         };
         let mut outputs = Vec::new();
         for (name, output) in raw.outputs.iter().flatten() {
@@ -672,6 +678,7 @@ impl Checker {
             confirm,
             timeout,
             retry,
+            until,
             continue_on_error: raw.continue_on_error.unwrap_or(false),
             readonly: raw.readonly.unwrap_or(false),
             outputs,
@@ -679,6 +686,83 @@ impl Checker {
             rollback_on_failure_never: raw.rollback_on_failure
                 == Some(crate::runbook::raw::RollbackOnFailure::Never),
             comms: raw.comms.unwrap_or(false),
+        })
+    }
+
+    /// `until` and `interval`: a poll needs the step's own `timeout` (how long
+    /// to keep polling) and is not retried. `None` also when they are wrong:
+    /// the problems recorded refuse the runbook.
+    fn until(&mut self, raw: &RawStep, scope: Scope) -> Option<Until> {
+        let Some(until) = &raw.until else {
+            if let Some(interval) = &raw.interval {
+                self.problem(
+                    interval.span,
+                    "`interval` without `until`",
+                    "`interval` is the wait between polls of an `until` step; \
+                     add `until: EXPRESSION`, or use `retry: { attempts, delay }` to try again on failure",
+                );
+            }
+            return None;
+        };
+        if raw.manual.is_some() {
+            self.problem(
+                until.span,
+                "`until` has no meaning on a manual step",
+                "a manual step is answered once by the operator; poll with a shell, http or postgres step",
+            );
+            return None;
+        }
+        let mut ok = true;
+        if let Some(retry) = &raw.retry {
+            self.problem(
+                retry.span,
+                "`until` and `retry` together",
+                "an `until` step already runs its action again until the condition holds \
+                 (a failed poll is one more poll); remove `retry`",
+            );
+            ok = false;
+        }
+        // Its problems, if any, are the step's own `timeout` check's.
+        let timeout = if let Some(t) = &raw.timeout {
+            duration::parse(&t.value).ok()
+        } else {
+            self.problem(
+                until.span,
+                "`until` without `timeout`",
+                "say how long to keep polling, e.g. `timeout: 5m` on the step \
+                 (`defaults.timeout` does not count: a poll's deadline is written next to it)",
+            );
+            ok = false;
+            None
+        };
+        let interval = match &raw.interval {
+            Some(i) => {
+                let interval = self.duration(Some(i), true);
+                if let (Some(interval), Some(timeout)) = (interval, timeout)
+                    && interval > timeout
+                {
+                    self.problem(
+                        i.span,
+                        format!(
+                            "the interval ({}) is longer than the timeout ({}): it would poll once",
+                            duration::format(interval),
+                            duration::format(timeout)
+                        ),
+                        "use an interval shorter than the step's `timeout`",
+                    );
+                    ok = false;
+                }
+                interval
+            }
+            None => Some(DEFAULT_POLL_INTERVAL),
+        };
+        let condition = self.expression(until, scope);
+        if !ok {
+            return None;
+        }
+        Some(Until {
+            condition: condition?,
+            interval: interval?,
         })
     }
 
