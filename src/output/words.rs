@@ -390,7 +390,8 @@ pub fn run_end(
     let took = format_ms(elapsed_ms);
     let mut text = match status {
         Status::Succeeded | Status::Skipped => format!("Run succeeded in {took}"),
-        Status::Failed | Status::TimedOut => format!("Run failed after {took}"),
+        Status::Failed => format!("Run failed after {took}"),
+        Status::TimedOut => format!("Run timed out after {took}"),
         Status::Interrupted => format!("Run interrupted after {took}"),
         Status::Refused => format!("Run stopped after {took}: a step was not confirmed"),
     };

@@ -34,8 +34,8 @@ fn the_run_timeout_interrupts_running_steps_and_starts_nothing_new() {
         out.elapsed
     );
     assert_none_left("sleep 321.1", Duration::from_secs(1));
-    out.stderr_contains("run timeout 1.5s reached: stopping running steps")
-        .stderr_contains("Run timed out in")
+    out.stderr_contains("The runbook's timeout (1.5s) was reached: nothing new starts, running steps are interrupted")
+        .stderr_contains("Run timed out after")
         .stderr_contains(&format!(
             "Continue the run with: drctl resume {}",
             only_incident(out.path())
