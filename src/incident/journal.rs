@@ -349,7 +349,10 @@ impl Listener for Journal {
     }
 }
 
-#[expect(clippy::needless_pass_by_value, reason = "used as `map_err(listener_error)`")]
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "used as `map_err(listener_error)`"
+)]
 fn listener_error(e: IncidentError) -> ListenerError {
     ListenerError {
         message: e.to_string(),
