@@ -197,7 +197,7 @@ impl Scheduler<'_> {
             if tasks.is_empty() && asking.is_none() {
                 break;
             }
-            // Nothing waits on an unsynced event (asking_off_thread committed its own).
+            // Nothing waits on an unsynced event (ask_off_thread commits its own).
             self.emitter.commit()?;
             tokio::select! {
                 Some(joined) = tasks.join_next() => {
