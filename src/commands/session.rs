@@ -8,8 +8,9 @@ use chrono::Utc;
 
 use crate::error::Result;
 use crate::exec::event::{Event, Listener, ListenerError, Record};
+use crate::incident::IncidentError;
 use crate::incident::lock::{self, LockGuard, LockInfo};
-use crate::incident::store::{Incident, Store};
+use crate::incident::store::{Incident, OutputDir, Store};
 use crate::output::Printer;
 use crate::runbook::Runbook;
 use crate::secret::Redactor;
@@ -117,6 +118,7 @@ impl Claim {
         let outputs = OutputFiles {
             incident: incident.clone(),
             run_id: run_id.clone(),
+            dir: None,
             redactor: printer.redactor().clone(),
         };
         Ok(Session {
@@ -173,6 +175,8 @@ impl Session {
 struct OutputFiles {
     incident: Incident,
     run_id: String,
+    /// The run's `output/` directory, opened at the first step's end.
+    dir: Option<OutputDir>,
     redactor: Redactor,
 }
 
@@ -186,13 +190,17 @@ impl Listener for OutputFiles {
         else {
             return Ok(());
         };
+        let error = |e: IncidentError| ListenerError {
+            message: e.to_string(),
+        };
         for stream in ["stdout", "stderr"] {
             if let Some(text) = result.get(stream).and_then(serde_json::Value::as_str) {
-                self.incident
-                    .write_output(&self.run_id, step, stream, text, &self.redactor)
-                    .map_err(|e| ListenerError {
-                        message: e.to_string(),
-                    })?;
+                let dir = match &mut self.dir {
+                    Some(dir) => dir,
+                    none => none.insert(self.incident.open_output(&self.run_id).map_err(error)?),
+                };
+                dir.write(step, stream, text, &self.redactor)
+                    .map_err(error)?;
             }
         }
         Ok(())

@@ -36,6 +36,15 @@ impl Emitter {
         Ok(())
     }
 
+    /// Makes every event emitted so far durable (group commit): one
+    /// `fdatasync` for all the step boundaries that were waiting for it.
+    pub fn commit(&mut self) -> Result<(), ListenerError> {
+        for listener in &mut self.listeners {
+            listener.commit()?;
+        }
+        Ok(())
+    }
+
     fn crash_if(&self, moment: Moment, event: &Event) {
         if let Some(failpoint) = &self.failpoint
             && failpoint.moment == moment

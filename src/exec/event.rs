@@ -293,6 +293,15 @@ impl Event {
                 | Event::RunFinished { .. }
         )
     }
+
+    /// Step boundaries whose sync may wait for the scheduler's next commit
+    /// ([`Listener::commit`]), so that several share one `fdatasync`. The
+    /// scheduler commits before any step's action starts and before it waits
+    /// for anything, so a start is still durable before its side effect and
+    /// an end before its dependents start (docs/incident-log.md).
+    pub fn sync_can_wait(&self) -> bool {
+        matches!(self, Event::StepStarted { .. } | Event::StepFinished { .. })
+    }
 }
 
 /// An event as written to the journal: sequence number and UTC timestamp
@@ -311,6 +320,12 @@ pub struct Record {
 /// before its next side effect.
 pub trait Listener: Send {
     fn on_event(&mut self, record: &Record) -> Result<(), ListenerError>;
+
+    /// Makes durable what was delivered so far: called before a side effect
+    /// and before the scheduler waits ([`Event::sync_can_wait`]).
+    fn commit(&mut self) -> Result<(), ListenerError> {
+        Ok(())
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

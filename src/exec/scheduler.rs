@@ -149,13 +149,15 @@ impl Scheduler<'_> {
         let mut run_status = Status::Succeeded;
         let mut interrupt = signals.clone();
 
+        // Steps recorded as started whose actions wait for the next commit.
+        let mut starting: Vec<(usize, Box<Prepared>)> = Vec::new();
         loop {
             if !timed_out && deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
                 (timed_out, stopping) = (true, true);
                 self.time_out(&stop)?;
             }
             if !stopping {
-                while let Some(index) = self.next_ready(&states, tasks.len()) {
+                while let Some(index) = self.next_ready(&states, tasks.len() + starting.len()) {
                     let step = &steps[index];
                     let start = if states[index] == State::Undecided {
                         self.redecide(step, index)?
@@ -165,7 +167,7 @@ impl Scheduler<'_> {
                     let status = match start {
                         Start::Spawn(prepared) => {
                             states[index] = State::Running;
-                            self.spawn(&mut tasks, index, prepared, &attempt_sender);
+                            starting.push((index, prepared));
                             continue;
                         }
                         Start::Ask(question) => {
@@ -188,6 +190,12 @@ impl Scheduler<'_> {
                     }
                 }
             }
+            // Group commit: one sync makes every start and end recorded above
+            // durable, before any of these actions begins.
+            self.emitter.commit()?;
+            for (index, prepared) in starting.drain(..) {
+                self.spawn(&mut tasks, index, prepared, &attempt_sender);
+            }
             if stopping {
                 // Questions not yet asked are not asked: their steps never start.
                 for (index, _) in questions.drain(..) {
@@ -202,27 +210,33 @@ impl Scheduler<'_> {
             if tasks.is_empty() && asking.is_none() {
                 break;
             }
+            // Nothing waits on an unsynced event (ask_off_thread commits its own).
+            self.emitter.commit()?;
             tokio::select! {
                 Some(joined) = tasks.join_next() => {
-                    let done = match joined {
-                        Ok(done) => done,
-                        Err(e) => return Err(ListenerError { message: format!("a step task failed: {e}") }),
-                    };
-                    while let Ok(event) = attempt_receiver.try_recv() {
-                        self.emitter.emit(event)?;
+                    // Steps that ended together are recorded together: their
+                    // ends share the next commit.
+                    let mut joined = Some(joined);
+                    while let Some(result) = joined.take().or_else(|| tasks.try_join_next()) {
+                        let mut done = match result {
+                            Ok(done) => done,
+                            Err(e) => return Err(ListenerError { message: format!("a step task failed: {e}") }),
+                        };
+                        while let Ok(event) = attempt_receiver.try_recv() {
+                            self.emitter.emit(event)?;
+                        }
+                        if timed_out
+                            && let Some(failure) = &mut done.outcome.failure
+                            && failure.kind == FailureKind::Interrupted
+                        {
+                            let limit = crate::runbook::duration::format(runbook.timeout.unwrap_or_default());
+                            failure.message.push_str(&format!(": the runbook's timeout ({limit}) was reached"));
+                        }
+                        let index = done.index;
+                        let step = &steps[index];
+                        let status = self.finish(step, done, None)?;
+                        stopping |= settle(&mut states, &mut completed, &mut run_status, step, index, status);
                     }
-                    let mut done = done;
-                    if timed_out
-                        && let Some(failure) = &mut done.outcome.failure
-                        && failure.kind == FailureKind::Interrupted
-                    {
-                        let limit = crate::runbook::duration::format(runbook.timeout.unwrap_or_default());
-                        failure.message.push_str(&format!(": the runbook's timeout ({limit}) was reached"));
-                    }
-                    let index = done.index;
-                    let step = &steps[index];
-                    let status = self.finish(step, done, None)?;
-                    stopping |= settle(&mut states, &mut completed, &mut run_status, step, index, status);
                 }
                 answered = async { asking.as_mut().expect("guarded by the condition").await }, if asking.is_some() => {
                     asking = None;
@@ -236,7 +250,7 @@ impl Scheduler<'_> {
                     let status = match start {
                         Start::Spawn(prepared) => {
                             states[index] = State::Running;
-                            self.spawn(&mut tasks, index, prepared, &attempt_sender);
+                            starting.push((index, prepared));
                             continue;
                         }
                         Start::Ask(question) => {
@@ -573,6 +587,8 @@ impl Scheduler<'_> {
                 *started = Instant::now();
             }
         }
+        // The operator acts on the question: what led to it is durable first.
+        self.emitter.commit()?;
         let prompter = Arc::clone(&self.prompter);
         let id = step.id.clone();
         Ok(tokio::task::spawn_blocking(move || {
@@ -814,6 +830,8 @@ impl Scheduler<'_> {
         completed: &[usize],
         interrupted: bool,
     ) -> Result<(), ListenerError> {
+        // The ends of the run's steps are durable before anyone is asked.
+        self.emitter.commit()?;
         let steps = &self.plan.runbook.steps;
         let mut stop = signals_from_now(self.interrupt.clone());
         let candidates: Vec<usize> = completed

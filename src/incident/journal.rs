@@ -16,7 +16,10 @@
 //!   crash leaves at most one torn line, always the last, and only a last
 //!   line without its newline is torn;
 //! - events that must be on disk before the run goes on
-//!   ([`Event::needs_sync`]) are followed by `fdatasync`;
+//!   ([`Event::needs_sync`]) are followed by `fdatasync`, at once or, for
+//!   the step boundaries a scheduler may group ([`Event::sync_can_wait`]),
+//!   at its next [`Listener::commit`]: one `fdatasync` then makes durable
+//!   every line written before it (group commit, docs/incident-log.md);
 //! - opening a journal whose last line is torn moves that fragment to
 //!   `journal.jsonl.torn` before appending, so the file stays parseable;
 //! - the free-text values of an event pass through the [`Redactor`] before
@@ -52,8 +55,12 @@ pub struct Journal {
     next_seq: u64,
     /// The hash of the last line, for the next line's `prev`; `None` while empty.
     prev: Option<String>,
-    /// `journal.head`, rewritten in place after each synced line.
+    /// `journal.head`, rewritten in place after each sync.
     head: File,
+    /// The length of the head's last text, to cut the file only when it changes.
+    head_len: usize,
+    /// The last line that needs a sync and has none yet: its `seq` and hash.
+    unsynced: Option<(u64, String)>,
     redactor: Redactor,
 }
 
@@ -144,6 +151,8 @@ impl Journal {
                     next_seq: 1,
                     prev: None,
                     head: open_head()?,
+                    head_len: 0,
+                    unsynced: None,
                     redactor,
                 });
             }
@@ -170,6 +179,8 @@ impl Journal {
             next_seq: parsed.contents.records.len() as u64 + 1,
             prev: parsed.hashes.pop(),
             head: open_head()?,
+            head_len: 0,
+            unsynced: None,
             redactor,
         })
     }
@@ -191,8 +202,28 @@ impl Journal {
         self.append_at(event, Utc::now())
     }
 
-    /// Appends an event with a given timestamp (the scheduler's, or a test's).
+    /// Appends an event with a given timestamp (the scheduler's, or a test's),
+    /// synced at once if it needs a sync.
     pub fn append_at(&mut self, event: Event, ts: DateTime<Utc>) -> Result<Record, IncidentError> {
+        let record = self.write(event, ts)?;
+        self.commit()?;
+        Ok(record)
+    }
+
+    /// Makes every line written so far durable, if one of them needs it:
+    /// one `fdatasync`, then the head names the last of them.
+    pub fn commit(&mut self) -> Result<(), IncidentError> {
+        let Some((seq, hash)) = self.unsynced.take() else {
+            return Ok(());
+        };
+        self.file
+            .sync_data()
+            .map_err(IncidentError::io(&self.path))?;
+        self.write_head(seq, hash)
+    }
+
+    /// Writes an event's line, not synced yet: [`Self::commit`] does that.
+    fn write(&mut self, event: Event, ts: DateTime<Utc>) -> Result<Record, IncidentError> {
         // Stored with milliseconds: the record returned is the one read back later.
         let record = Record {
             seq: self.next_seq,
@@ -230,19 +261,16 @@ impl Journal {
         let hash = sha256_hex(text.as_bytes());
         self.len += line.len() as u64;
         self.next_seq += 1;
-        self.prev = Some(hash.clone());
         if record.event.needs_sync() {
-            self.file
-                .sync_data()
-                .map_err(IncidentError::io(&self.path))?;
-            self.write_head(record.seq, hash)?;
+            self.unsynced = Some((record.seq, hash.clone()));
         }
+        self.prev = Some(hash);
         Ok(record)
     }
 
     /// Records the line just synced as the journal's head. Not synced
     /// itself: a head lost or older after a power cut only vouches for less.
-    fn write_head(&self, seq: u64, sha256: String) -> Result<(), IncidentError> {
+    fn write_head(&mut self, seq: u64, sha256: String) -> Result<(), IncidentError> {
         let head = Head {
             v: FORMAT,
             seq,
@@ -256,8 +284,16 @@ impl Journal {
         text.push('\n');
         self.head
             .write_all_at(text.as_bytes(), 0)
-            .and_then(|()| self.head.set_len(text.len() as u64))
-            .map_err(IncidentError::io(path))
+            .map_err(IncidentError::io(&path))?;
+        // `seq` only grows, so the text rarely changes length; an old,
+        // longer head left by another drctl is cut once.
+        if text.len() != self.head_len {
+            self.head
+                .set_len(text.len() as u64)
+                .map_err(IncidentError::io(&path))?;
+            self.head_len = text.len();
+        }
+        Ok(())
     }
 
     /// Serializes a record as one line: format, `seq`, `ts`, `prev`, then the
@@ -293,12 +329,40 @@ impl Journal {
 impl Listener for Journal {
     /// Keeps the record's timestamp; `seq` is the journal's own, because it
     /// counts across every run of the incident.
+    /// An event whose sync may wait ([`Event::sync_can_wait`]) is synced by
+    /// the scheduler's next [`Listener::commit`], or by the next event that
+    /// cannot wait, whichever comes first.
     fn on_event(&mut self, record: &Record) -> Result<(), ListenerError> {
-        self.append_at(record.event.clone(), record.ts)
-            .map(|_| ())
-            .map_err(|e| ListenerError {
-                message: e.to_string(),
+        self.write(record.event.clone(), record.ts)
+            .and_then(|record| {
+                if record.event.sync_can_wait() {
+                    Ok(())
+                } else {
+                    self.commit()
+                }
             })
+            .map_err(listener_error)
+    }
+
+    fn commit(&mut self) -> Result<(), ListenerError> {
+        Journal::commit(self).map_err(listener_error)
+    }
+}
+
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "used as `map_err(listener_error)`"
+)]
+fn listener_error(e: IncidentError) -> ListenerError {
+    ListenerError {
+        message: e.to_string(),
+    }
+}
+
+impl Drop for Journal {
+    /// A run that stops on an error still leaves its last lines synced.
+    fn drop(&mut self) {
+        let _ = self.commit();
     }
 }
 

@@ -376,11 +376,8 @@ impl Incident {
         Ok((text, hash))
     }
 
-    /// Writes a step's captured output (already bounded by the adapter),
-    /// redacted, replacing an earlier attempt's. Written to a temporary file
-    /// and renamed, so a crash never leaves half of it. Not synced: the
-    /// journal's `step_finished` (which is) holds the same output, so these
-    /// files are a convenience that a crash may only make older.
+    /// Writes one captured stream of a step (`stdout` or `stderr`) into the
+    /// run's `output/` directory ([`OutputDir::write`]).
     pub fn write_output(
         &self,
         run_id: &str,
@@ -389,7 +386,41 @@ impl Incident {
         text: &str,
         redactor: &Redactor,
     ) -> Result<PathBuf, IncidentError> {
+        self.open_output(run_id)?
+            .write(step, stream, text, redactor)
+    }
+
+    /// Opens (creating) a run's `output/` directory once, for all its steps:
+    /// each write then starts from the checked handle instead of walking
+    /// the path again.
+    pub fn open_output(&self, run_id: &str) -> Result<OutputDir, IncidentError> {
         check_component("run id", run_id)?;
+        let dir = self.output_dir(run_id);
+        let handle = fsafe::dir(&self.root, &dir, true).map_err(IncidentError::io(&dir))?;
+        Ok(OutputDir { dir, handle })
+    }
+}
+
+/// A run's `output/` directory, opened through [`fsafe`] (no link followed).
+#[derive(Debug)]
+pub struct OutputDir {
+    dir: PathBuf,
+    handle: std::os::fd::OwnedFd,
+}
+
+impl OutputDir {
+    /// Writes a step's captured output (already bounded by the adapter) to
+    /// `STEP.STREAM`, redacted, replacing an earlier attempt's. Written to a
+    /// temporary file and renamed, so a crash never leaves half of it. Not
+    /// synced: the journal's `step_finished` (which is) holds the same
+    /// output, so these files are a convenience that a crash may only make older.
+    pub fn write(
+        &self,
+        step: &str,
+        stream: &str,
+        text: &str,
+        redactor: &Redactor,
+    ) -> Result<PathBuf, IncidentError> {
         check_component("step id", step)?;
         if !matches!(stream, "stdout" | "stderr") {
             return Err(IncidentError::InvalidName {
@@ -397,16 +428,15 @@ impl Incident {
                 name: stream.to_owned(),
             });
         }
-        let dir = self.output_dir(run_id);
-        let handle = fsafe::dir(&self.root, &dir, true).map_err(IncidentError::io(&dir))?;
+        let handle = &self.handle;
         let name = format!("{step}.{stream}");
-        let path = dir.join(&name);
+        let path = self.dir.join(&name);
         let temp_name = format!(".{name}.tmp");
-        let temp = dir.join(&temp_name);
+        let temp = self.dir.join(&temp_name);
         // A crash may have left the temporary file; it is ours to replace.
-        fsafe::remove_in(&handle, Path::new(&temp_name)).map_err(IncidentError::io(&temp))?;
+        fsafe::remove_in(handle, Path::new(&temp_name)).map_err(IncidentError::io(&temp))?;
         let mut file = fsafe::open_at(
-            &handle,
+            handle,
             Path::new(&temp_name),
             Access::ReadWrite,
             Create::New,
@@ -415,7 +445,7 @@ impl Incident {
         file.write_all(redactor.redact(text).as_bytes())
             .map_err(IncidentError::io(&temp))?;
         drop(file);
-        fsafe::rename_in(&handle, Path::new(&temp_name), Path::new(&name))
+        fsafe::rename_in(handle, Path::new(&temp_name), Path::new(&name))
             .map_err(IncidentError::io(&path))?;
         Ok(path)
     }

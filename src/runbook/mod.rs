@@ -1,6 +1,6 @@
 //! Runbooks: from YAML text to a validated [`Runbook`].
 //!
-//! `node` parses the text, `node_de` and `load` turn it into the raw serde
+//! `node` parses the text (`node_events`, `scalar`), `node_de` and `load` turn it into the raw serde
 //! model of `raw`, and `check` validates it into `model`.
 
 pub mod check;
@@ -12,7 +12,9 @@ pub mod load;
 pub mod model;
 pub mod node;
 pub mod node_de;
+mod node_events;
 pub mod raw;
+mod scalar;
 pub mod spanned;
 pub mod suggest;
 

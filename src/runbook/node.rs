@@ -1,8 +1,10 @@
 //! The YAML document as a tree of nodes with source positions.
 //!
-//! serde-saphyr parses the text (with its limits on size, depth and aliases);
-//! this module keeps the result as plain nodes in an arena, each with the
-//! line and column it came from. Keeping the tree lets the loader turn each
+//! The tree is built from the YAML parser's events ([`super::node_events`]);
+//! a document that path does not take (anchors, aliases, merge keys, tags, a
+//! syntax error, a breached limit) is parsed by serde-saphyr instead, with its
+//! limits on size, depth and aliases and its messages. Either way the result
+//! is plain nodes in an arena, each with the line and column it came from. Keeping the tree lets the loader turn each
 //! step and input into its typed form separately, so one broken step does not
 //! hide the problems of the others, and lets it see every key of a mapping
 //! (including duplicates) before serde does.
@@ -66,7 +68,7 @@ pub struct Node {
 }
 
 /// A parsed YAML document: all nodes, the root first.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub struct Document {
     nodes: Vec<Node>,
 }
@@ -80,6 +82,18 @@ impl Document {
 
     /// Parses YAML text with drctl's strict options (see [`options`]).
     pub fn parse(text: &str) -> Result<Document, serde_saphyr::Error> {
+        match super::node_events::build(text, &limits()) {
+            Some(document) => Ok(document),
+            None => Document::parse_with_serde(text),
+        }
+    }
+
+    pub(super) fn from_nodes(nodes: Vec<Node>) -> Document {
+        Document { nodes }
+    }
+
+    /// The slow path: serde-saphyr builds the tree, each value `Spanned`.
+    pub fn parse_with_serde(text: &str) -> Result<Document, serde_saphyr::Error> {
         let tree: Tree = serde_saphyr::from_str_with_options(text, options())?;
         let mut document = Document { nodes: Vec::new() };
         document.push(tree);
@@ -113,6 +127,19 @@ impl Document {
 /// Parser options: YAML 1.1 booleans stay strings, `0755` stays a string,
 /// duplicate keys reach the loader, and resource limits stop hostile input early.
 fn options() -> serde_saphyr::Options {
+    let mut alias_limits = serde_saphyr::options::AliasLimits::default();
+    alias_limits.max_total_replayed_events = 100_000;
+    serde_saphyr::options! {
+        budget: Some(budget()),
+        alias_limits: alias_limits,
+        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
+        strict_booleans: true,
+        leading_zero_numbers_as_strings: true,
+        with_snippet: false,
+    }
+}
+
+fn budget() -> serde_saphyr::Budget {
     let mut budget = serde_saphyr::Budget::default();
     budget.max_depth = 48;
     budget.max_events = 400_000;
@@ -120,16 +147,34 @@ fn options() -> serde_saphyr::Options {
     budget.max_nodes = 200_000;
     budget.max_total_scalar_bytes = 8 * 1024 * 1024;
     budget.max_documents = 1;
-    let mut alias_limits = serde_saphyr::options::AliasLimits::default();
-    alias_limits.max_total_replayed_events = 100_000;
-    serde_saphyr::options! {
-        budget: Some(budget),
-        alias_limits: alias_limits,
-        duplicate_keys: serde_saphyr::DuplicateKeyPolicy::PassThrough,
-        strict_booleans: true,
-        leading_zero_numbers_as_strings: true,
-        with_snippet: false,
+    budget
+}
+
+/// The same budget for the event-driven path, and the parser options
+/// serde-saphyr derives from it (`Budget::parser_options`, crate-private):
+/// the parser must accept and refuse exactly the same text on both paths.
+fn limits() -> super::node_events::Limits {
+    let budget = budget();
+    let mut parser = serde_saphyr::granit_parser::Options::default();
+    parser.simple_key_max_lookahead = budget.simple_key_max_lookahead;
+    parser.flow_nesting_limit = budget.flow_nesting_limit;
+    parser.block_nesting_limit = parser
+        .block_nesting_limit
+        .max(budget.max_depth.saturating_add(1));
+    parser.emit_comments = false;
+    parser.strict_indentation = false;
+    super::node_events::Limits {
+        max_depth: budget.max_depth,
+        max_events: budget.max_events,
+        max_nodes: budget.max_nodes,
+        max_total_scalar_bytes: budget.max_total_scalar_bytes,
+        parser,
     }
+}
+
+#[cfg(test)]
+pub(super) fn limits_for_tests() -> super::node_events::Limits {
+    limits()
 }
 
 /// The owned tree serde-saphyr builds; flattened into a [`Document`] right after.

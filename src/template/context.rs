@@ -2,6 +2,7 @@
 //! that keeps every value derived from a secret out of all output.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use minijinja::Value;
@@ -34,10 +35,10 @@ pub struct Context {
     inputs: Value,
     env: Value,
     run: Value,
-    steps: BTreeMap<String, Value>,
-    /// `steps` as one template value, rebuilt when a step ends rather than on
-    /// every render (a step renders several templates).
-    steps_value: Value,
+    /// `steps`, shared with the template values handed out: a step's end
+    /// copies the map only while an older value is still in use (a running
+    /// step's), so a chain of n steps costs O(n log n), not O(n²).
+    steps: Arc<BTreeMap<Arc<str>, Value>>,
     /// Dotted names whose values are secret (`inputs.db_password`, `steps.gen.outputs.password`).
     secret_names: BTreeSet<String>,
     redactor: Redactor,
@@ -57,8 +58,7 @@ impl Context {
             inputs: crate::template::to_value(inputs),
             env: crate::template::to_value(&env),
             run: crate::template::to_value(run),
-            steps: BTreeMap::new(),
-            steps_value: Value::from(BTreeMap::<String, Value>::new()),
+            steps: Arc::new(BTreeMap::new()),
             secret_names,
             redactor,
         }
@@ -66,13 +66,13 @@ impl Context {
 
     /// For dry runs: every step's values are known only at run time.
     pub fn with_later_steps<'s>(mut self, ids: impl IntoIterator<Item = &'s str>) -> Self {
+        let steps = Arc::make_mut(&mut self.steps);
         for id in ids {
-            self.steps.insert(
-                id.to_owned(),
+            steps.insert(
+                Arc::from(id),
                 Value::from_object(crate::template::Later(format!("steps.{id}"))),
             );
         }
-        self.steps_value = Value::from(self.steps.clone());
         self
     }
 
@@ -82,9 +82,7 @@ impl Context {
             "result": values.result,
             "outputs": values.outputs,
         });
-        self.steps
-            .insert(id.to_owned(), crate::template::to_value(&value));
-        self.steps_value = Value::from(self.steps.clone());
+        Arc::make_mut(&mut self.steps).insert(Arc::from(id), crate::template::to_value(&value));
     }
 
     /// The template context, with `result` when evaluating expectations and outputs.
@@ -93,7 +91,7 @@ impl Context {
         map.insert("inputs", self.inputs.clone());
         map.insert("env", self.env.clone());
         map.insert("run", self.run.clone());
-        map.insert("steps", self.steps_value.clone());
+        map.insert("steps", Value::from_dyn_object(Arc::clone(&self.steps)));
         if let Some(result) = result {
             map.insert("result", crate::template::to_value(result));
         }

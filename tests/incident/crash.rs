@@ -126,6 +126,56 @@ fn killed_after_step_finished_resume_does_not_run_it_again() {
     assert_eq!(counts(&output), [1, 1, 1]);
 }
 
+/// The `seq` that `journal.head` vouches for: the last line that was synced.
+fn head_seq(output: &Output, incident: &str) -> u64 {
+    let path = crate::support::state::state_dir(output.path())
+        .join("incidents")
+        .join(incident)
+        .join("journal.head");
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let head: serde_json::Value = serde_json::from_str(&text).expect("the head is JSON");
+    head["seq"].as_u64().expect("the head has a seq")
+}
+
+/// `step_finished:a` and `step_started:b` share one sync (group commit):
+/// killed between them, `a`'s end is written but not yet synced (the head
+/// lags behind it), and resume still does not run `a` again; killed once
+/// `b`'s action has run, the one sync before that action covered both lines.
+#[test]
+fn a_batched_end_and_start_share_one_sync_and_survive_a_crash_between_them() {
+    let output = crash_at("after:step_finished:a");
+    let incident = only_incident(output.path());
+    let kinds = log_parses(&output, &incident);
+    assert_eq!(kinds, ["run_started", "step_started:a", "step_finished:a"]);
+    assert_eq!(
+        head_seq(&output, &incident),
+        2,
+        "step_finished:a waited for the next commit"
+    );
+    resume(&output, &incident, &[]).success();
+    assert_eq!(counts(&output), [1, 1, 1]);
+
+    let output = crash_at("before:step_finished:b");
+    let incident = only_incident(output.path());
+    let kinds = log_parses(&output, &incident);
+    assert_eq!(
+        kinds,
+        [
+            "run_started",
+            "step_started:a",
+            "step_finished:a",
+            "step_started:b"
+        ]
+    );
+    assert_eq!(counts(&output), [1, 1, 0], "b's action ran");
+    assert_eq!(
+        head_seq(&output, &incident),
+        4,
+        "b's start was synced, with a's end, before b's action"
+    );
+}
+
 #[test]
 fn killed_after_run_started_resume_runs_everything() {
     let output = crash_at("after:run_started");
