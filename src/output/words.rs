@@ -247,7 +247,11 @@ pub fn step_outcome(status: Status, duration_ms: u64, attempts: u32, why: Option
         Status::Failed => format!("failed in {took}{tries}{why}"),
         Status::TimedOut => format!("timed out after {took}{tries}{why}"),
         Status::Skipped => format!("skipped{why}"),
-        Status::Interrupted => format!("interrupted after {took}{why}"),
+        Status::Interrupted => {
+            // The adapter's error starts with the status itself: say it once.
+            let why = why.strip_prefix(": interrupted").unwrap_or(&why);
+            format!("interrupted after {took}{why}")
+        }
         // Its reason says it all: declined by whom, or refused and why.
         Status::Refused => format!("not run{why}"),
     }

@@ -68,7 +68,9 @@ fn the_run_timeout_interrupts_running_steps_and_starts_nothing_new() {
         .args(["report", &incident])
         .run()
         .success()
-        .stdout_contains("interrupted by its runbook's timeout (1.5s)");
+        .stdout_contains("The runbook's timeout (1.5s) was reached")
+        .stdout_contains("interrupted after ")
+        .stdout_contains("s: the runbook's timeout (1.5s) was reached");
 }
 
 #[test]
