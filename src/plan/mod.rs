@@ -14,6 +14,7 @@
 
 pub mod inputs;
 pub mod render;
+pub mod secret_source;
 
 use indexmap::IndexMap;
 

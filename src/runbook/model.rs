@@ -81,6 +81,31 @@ pub struct Input {
     pub kind: super::raw::InputType,
     /// Matched against the whole value (`^(?:…)$`).
     pub pattern: Option<regex::Regex>,
+    /// Where a secret is read from when `--set` and `--inputs` do not give it.
+    pub source: Option<SecretSource>,
+}
+
+/// A secret input's source, read when a run starts and again on resume
+/// (the value itself is never journaled).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// An absolute path.
+    File(PathBuf),
+    /// argv, run without a shell, stopped after `timeout`.
+    Command {
+        argv: Vec<String>,
+        timeout: Duration,
+    },
+}
+
+impl SecretSource {
+    /// How `--dry-run`, errors and the "from" of a value name it.
+    pub fn describe(&self) -> String {
+        match self {
+            SecretSource::File(path) => format!("file {}", path.display()),
+            SecretSource::Command { argv, .. } => format!("command `{}`", argv.join(" ")),
+        }
+    }
 }
 
 /// An input's value: text, or the items of a `list` input. A list stays a
