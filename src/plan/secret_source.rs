@@ -120,6 +120,7 @@ fn read_file(name: &str, path: &Path) -> Result<Vec<u8>, Error> {
 }
 
 fn run_command(name: &str, argv: &[String], timeout: Duration) -> Result<Vec<u8>, Error> {
+    use rustix::process::{WaitId, WaitIdOptions};
     use std::os::unix::process::CommandExt;
     let source = SecretSource::Command {
         argv: argv.to_vec(),
@@ -150,18 +151,21 @@ fn run_command(name: &str, argv: &[String], timeout: Duration) -> Result<Vec<u8>
         .take()
         .map(|err| bounded_reader(err, MAX_STDERR_SHOWN as u64));
     let deadline = Instant::now() + timeout;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Some(status),
-            Ok(None) if Instant::now() >= deadline => break None,
+    // Waited for without reaping it (`WNOWAIT`): until it is reaped, its pid
+    // (the group's id) cannot be reused, so the group killed below is its own.
+    let finished = loop {
+        let options = WaitIdOptions::EXITED | WaitIdOptions::NOHANG | WaitIdOptions::NOWAIT;
+        match rustix::process::waitid(WaitId::Pid(group), options) {
+            Ok(Some(_)) => break true,
+            Ok(None) if Instant::now() >= deadline => break false,
             Ok(None) => std::thread::sleep(Duration::from_millis(10)),
-            Err(_) => break None,
+            Err(_) => break false,
         }
     };
     // Whatever it started in its group goes too: nothing is left running,
     // and no one holds the pipes open.
     let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
-    let _ = child.wait();
+    let status = child.wait().ok().filter(|_| finished);
     let stdout = stdout.and_then(|t| t.join().ok()).unwrap_or_default();
     let stderr = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
     let Some(status) = status else {
