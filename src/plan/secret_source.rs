@@ -94,14 +94,8 @@ fn read_file(name: &str, path: &Path) -> Result<Vec<u8>, Error> {
             "point `file` at the file that holds the secret",
         ));
     }
-    let mode = stat.st_mode & 0o777;
-    if mode & 0o077 != 0 {
-        return Err(fail(
-            name,
-            &source,
-            &format!("its mode is {mode:03o}, so users other than its owner may read or change it"),
-            format!("run `chmod 600 {}`", path.display()),
-        ));
+    if let Some((what, hint)) = mode_refused(path, stat.st_mode) {
+        return Err(fail(name, &source, &what, hint));
     }
     let mut bytes = Vec::new();
     std::fs::File::from(fd)
@@ -117,6 +111,30 @@ fn read_file(name: &str, path: &Path) -> Result<Vec<u8>, Error> {
         ));
     }
     Ok(bytes)
+}
+
+/// Why the file's mode is refused, with the fix: any permission bit for
+/// group or others.
+fn mode_refused(path: &Path, mode: u32) -> Option<(String, String)> {
+    let mode = mode & 0o777;
+    (mode & 0o077 != 0).then(|| {
+        (
+            format!("its mode is {mode:03o}, so users other than its owner may read or change it"),
+            format!("run `chmod 600 {}`", path.display()),
+        )
+    })
+}
+
+/// For `validate`: the problem with the mode of a secret file that exists
+/// here (one that does not may be on the machine that runs the runbook).
+/// Only its metadata is read, never its content.
+pub fn mode_problem(path: &Path) -> Option<(String, String)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path)
+        .ok()
+        .filter(std::fs::Metadata::is_file)?;
+    mode_refused(path, meta.mode())
+        .map(|(what, hint)| (format!("secret file {}: {what}", path.display()), hint))
 }
 
 fn run_command(name: &str, argv: &[String], timeout: Duration) -> Result<Vec<u8>, Error> {
@@ -226,6 +244,36 @@ fn bounded_reader(
 #[cfg(test)]
 mod tests {
     use super::trim_line_ending;
+    use crate::runbook::model::SecretSource;
+    use std::os::unix::fs::PermissionsExt;
+
+    /// The run's own check, on what it reads (`validate` checks earlier,
+    /// but the file may change in between, or before a resume).
+    #[test]
+    fn the_run_refuses_a_file_others_may_read() {
+        let dir = std::env::temp_dir().join(format!("drctl-secret-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let file = dir.join("pw");
+        std::fs::write(&file, "a-secret\n").expect("write");
+        let source = SecretSource::File(file.clone());
+        for (mode, refused) in [(0o600, false), (0o400, false), (0o640, true), (0o604, true)] {
+            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).expect("chmod");
+            match super::read("pw", &source) {
+                Ok(value) => {
+                    assert!(!refused, "{mode:o} accepted");
+                    assert_eq!(value, "a-secret");
+                }
+                Err(e) => {
+                    assert!(refused, "{mode:o} refused: {e}");
+                    assert!(
+                        e.to_string().contains(&format!("its mode is {mode:03o}")),
+                        "{e}"
+                    );
+                }
+            }
+        }
+        std::fs::remove_dir_all(&dir).expect("clean up");
+    }
 
     #[test]
     fn one_line_ending_goes() {

@@ -87,8 +87,15 @@ fn a_file_source_reaches_the_steps_masked_and_is_never_stored() {
         .stdout_not_contains(FILE_VALUE)
         .stderr_not_contains(FILE_VALUE);
     nowhere_in_state(test.path(), FILE_VALUE);
-    // The report is written on demand: masked too.
+    // The log and the report are written on demand: masked too.
     let id = only_incident(test.path());
+    for log in [vec!["log", &id], vec!["log", &id, "--format", "json"]] {
+        test.again()
+            .args(log)
+            .run()
+            .success()
+            .stdout_not_contains(FILE_VALUE);
+    }
     let report = test.again().args(["report", &id]).run();
     report.success().stdout_not_contains(FILE_VALUE);
     nowhere_in_state(test.path(), FILE_VALUE);
@@ -104,14 +111,22 @@ fn the_dry_run_reads_the_file_and_shows_where_not_what() {
         .stdout_not_contains(FILE_VALUE);
 }
 
+/// Refused by `validate` when the file is there, at the line of `file:`,
+/// and by the run, before anything runs.
 #[test]
 fn a_file_others_may_read_or_change_is_refused_with_the_fix() {
-    for mode in [0o644, 0o640, 0o604, 0o620, 0o602, 0o660] {
+    for mode in [0o644, 0o640, 0o604, 0o620, 0o602, 0o660, 0o700 | 0o001] {
         let (test, file) = with_secret_file(FILE_VALUE, mode);
+        test.again()
+            .args(["validate", "runbooks/secret.yaml"])
+            .run()
+            .code(2)
+            .stderr_contains("secret.yaml:6:")
+            .stderr_contains(&format!("its mode is {mode:03o}"))
+            .stderr_contains(&format!("chmod 600 {}", file.display()));
         let output = test.again().args(["run", "secret"]).run();
         output
             .code(2)
-            .stderr_contains("secret input `pw`")
             .stderr_contains(&format!("its mode is {mode:03o}"))
             .stderr_contains(&format!("chmod 600 {}", file.display()))
             .stderr_not_contains(FILE_VALUE);
@@ -194,8 +209,9 @@ fn a_symlink_is_followed_and_its_target_checked() {
 /// `--set` still overrides a source (the source is then not read at all).
 #[test]
 fn set_overrides_the_source() {
-    // World-readable: it would be refused, were it read.
-    let (test, _) = with_secret_file(FILE_VALUE, 0o644);
+    // Missing: it would be an error, were it read.
+    let (test, file) = with_secret_file(FILE_VALUE, 0o600);
+    std::fs::remove_file(&file).expect("remove");
     test.again()
         .args(["run", "secret", "--set", "pw=given-on-the-line"])
         .run()

@@ -35,6 +35,9 @@ pub use crate::secret::MIN_SECRET_LEN;
 /// few megabytes whatever the file holds.
 pub const MAX_STEPS: usize = 10_000;
 
+/// How long an input's `command` may take unless it says `timeout`.
+pub const DEFAULT_SOURCE_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Checks a loaded runbook. `problems` holds what the loader already found.
 pub fn check(
     path: &Path,
@@ -453,6 +456,13 @@ impl Checker {
                 );
                 return None;
             }
+            // Where the file is there (it may be on another machine), a
+            // mode that lets others read it is caught now, with the fix; the
+            // run checks it again on what it reads.
+            if let Some(problem) = crate::plan::secret_source::mode_problem(path) {
+                self.problem(file.span, problem.0, problem.1);
+                ok = false;
+            }
             SecretSource::File(path.to_path_buf())
         } else {
             let command = input.command.as_ref()?;
@@ -509,7 +519,6 @@ impl Checker {
         let Some(env) = raw.and_then(|d| d.env.as_ref()) else {
             return Vec::new();
         };
-        let since = self.problems.len();
         for value in env.values() {
             if let Ok(t) = Template::compile(&value.value, value.span)
                 && let Some(step_ref) = t.refs.iter().find(|r| r.starts_with("steps"))
@@ -526,11 +535,9 @@ impl Checker {
             result: false,
             steps: table,
         };
-        let checked = self.template_map(Some(env), scope, true);
-        if self.problems.len() > since {
-            return Vec::new();
-        }
-        checked.unwrap_or_default()
+        // A problem fails the whole check: nothing is lost by an empty list.
+        self.template_map(Some(env), scope, true)
+            .unwrap_or_default()
     }
 
     fn step_table(
@@ -889,9 +896,6 @@ struct Defaults {
     retry: Option<Retry>,
     shell: Option<Vec<String>>,
 }
-
-/// How long an input's `command` may take unless it says `timeout`.
-pub const DEFAULT_SOURCE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Puts `defaults.env` under the step's shell action and shell rollback,
 /// first, so that the step's own variable of the same name wins.
