@@ -87,7 +87,7 @@ pub struct Input {
 
 /// A secret input's source, read when a run starts and again on resume
 /// (the value itself is never journaled).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum SecretSource {
     /// An absolute path.
     File(PathBuf),
