@@ -94,7 +94,7 @@ fn read_file(name: &str, path: &Path) -> Result<Vec<u8>, Error> {
             "point `file` at the file that holds the secret",
         ));
     }
-    if let Some((what, hint)) = mode_refused(path, stat.st_mode) {
+    if let Some((what, hint)) = SecretSource::mode_refused(path, stat.st_mode) {
         return Err(fail(name, &source, &what, hint));
     }
     let mut bytes = Vec::new();
@@ -111,30 +111,6 @@ fn read_file(name: &str, path: &Path) -> Result<Vec<u8>, Error> {
         ));
     }
     Ok(bytes)
-}
-
-/// Why the file's mode is refused, with the fix: any permission bit for
-/// group or others.
-fn mode_refused(path: &Path, mode: u32) -> Option<(String, String)> {
-    let mode = mode & 0o777;
-    (mode & 0o077 != 0).then(|| {
-        (
-            format!("its mode is {mode:03o}, so users other than its owner may read or change it"),
-            format!("run `chmod 600 {}`", path.display()),
-        )
-    })
-}
-
-/// For `validate`: the problem with the mode of a secret file that exists
-/// here (one that does not may be on the machine that runs the runbook).
-/// Only its metadata is read, never its content.
-pub fn mode_problem(path: &Path) -> Option<(String, String)> {
-    use std::os::unix::fs::MetadataExt;
-    let meta = std::fs::metadata(path)
-        .ok()
-        .filter(std::fs::Metadata::is_file)?;
-    mode_refused(path, meta.mode())
-        .map(|(what, hint)| (format!("secret file {}: {what}", path.display()), hint))
 }
 
 fn run_command(name: &str, argv: &[String], timeout: Duration) -> Result<Vec<u8>, Error> {

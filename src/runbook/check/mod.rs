@@ -459,7 +459,7 @@ impl Checker {
             // Where the file is there (it may be on another machine), a
             // mode that lets others read it is caught now, with the fix; the
             // run checks it again on what it reads.
-            if let Some(problem) = crate::plan::secret_source::mode_problem(path) {
+            if let Some(problem) = SecretSource::mode_problem(path) {
                 self.problem(file.span, problem.0, problem.1);
                 ok = false;
             }
