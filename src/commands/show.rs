@@ -50,6 +50,9 @@ pub fn render(runbook: &Runbook, style: &Style) -> String {
             if let Some(env) = &input.env {
                 tags.push(format!("env {env}"));
             }
+            if let Some(source) = &input.source {
+                tags.push(format!("from {}", source.describe()));
+            }
             if let Some(default) = &input.default {
                 tags.push(if input.secret {
                     "default ***".to_owned()
@@ -136,6 +139,14 @@ pub fn json(runbook: &Runbook) -> serde_json::Value {
                 "choices": input.choices,
                 "type": input.kind.as_str(),
                 "pattern": input.pattern.as_ref().map(shown_pattern),
+                "file": match &input.source {
+                    Some(crate::runbook::model::SecretSource::File(path)) => Some(path.display().to_string()),
+                    _ => None,
+                },
+                "command": match &input.source {
+                    Some(crate::runbook::model::SecretSource::Command { argv, .. }) => Some(argv),
+                    _ => None,
+                },
             })
         })
         .collect();

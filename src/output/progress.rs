@@ -361,7 +361,11 @@ impl Listener for Progress {
                 self.line(record, &style.warn(&text));
             }
             Event::StepPolled { met, .. } => {
-                let mark = if *met { "↻".to_owned() } else { style.warn("↻") };
+                let mark = if *met {
+                    "↻".to_owned()
+                } else {
+                    style.warn("↻")
+                };
                 self.line(record, &format!("{mark} {}", said()));
             }
             Event::LockTakenOver { .. }

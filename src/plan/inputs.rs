@@ -1,5 +1,7 @@
-//! Input values: `--set`, then `--inputs FILE`, then the input's `env`, then
-//! its `default`. Checked (required, choices, unknown names) before anything runs.
+//! Input values: `--set`, then `--inputs FILE`, then the input's secret
+//! source (`file` or `command`, see [`super::secret_source`]), or else its
+//! `env`, then its `default`. Checked (required, choices, unknown names)
+//! before anything runs.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -9,7 +11,7 @@ use indexmap::IndexMap;
 use crate::error::Error;
 use crate::runbook::Runbook;
 use crate::runbook::load::MAX_FILE_BYTES;
-use crate::runbook::model::InputValue;
+use crate::runbook::model::{InputValue, SecretSource};
 use crate::runbook::raw::{InputType, split_list};
 use crate::secret::MIN_SECRET_LEN;
 use crate::secret::Redactor;
@@ -84,10 +86,23 @@ pub fn resolve(
     let mut missing: Vec<String> = Vec::new();
     let mut invalid: Vec<String> = Vec::new();
     for (name, input) in &runbook.inputs {
-        let value = set
+        let given = set
             .get(name)
             .map(|v| (InputValue::Text(v.clone()), "--set"))
-            .or_else(|| sources.file.get(name).map(|v| (v.clone(), "--inputs")))
+            .or_else(|| sources.file.get(name).map(|v| (v.clone(), "--inputs")));
+        // A source is read only when nothing given overrides it; a source
+        // that fails stops the run here, before anything runs.
+        let value = match (given, &input.source) {
+            (None, Some(source)) => Some((
+                InputValue::Text(super::secret_source::read(name, source)?),
+                match source {
+                    SecretSource::File(_) => "file",
+                    SecretSource::Command { .. } => "command",
+                },
+            )),
+            (given, _) => given,
+        };
+        let value = value
             .or_else(|| {
                 sources
                     .recorded

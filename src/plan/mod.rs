@@ -15,6 +15,7 @@
 pub mod inputs;
 pub mod post_mortem;
 pub mod render;
+pub mod secret_source;
 
 use indexmap::IndexMap;
 

@@ -33,6 +33,11 @@ pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
         let _ = writeln!(out, "\n{}", style.bold("Inputs"));
         for (name, value) in &plan.inputs.values {
             let source = plan.inputs.sources.get(name).copied().unwrap_or("");
+            // A secret source says where it was read: the file or the command.
+            let source = match runbook.inputs.get(name).and_then(|i| i.source.as_ref()) {
+                Some(secret) if matches!(source, "file" | "command") => secret.describe(),
+                _ => source.to_owned(),
+            };
             let _ = writeln!(out, "  {name} = {value}  ({source})");
         }
     }

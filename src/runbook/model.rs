@@ -101,6 +101,57 @@ pub struct Input {
     pub kind: super::raw::InputType,
     /// Matched against the whole value (`^(?:…)$`).
     pub pattern: Option<regex::Regex>,
+    /// Where a secret is read from when `--set` and `--inputs` do not give it.
+    pub source: Option<SecretSource>,
+}
+
+/// A secret input's source, read when a run starts and again on resume
+/// (the value itself is never journaled).
+#[derive(Debug, Clone)]
+pub enum SecretSource {
+    /// An absolute path.
+    File(PathBuf),
+    /// argv, run without a shell, stopped after `timeout`.
+    Command {
+        argv: Vec<String>,
+        timeout: Duration,
+    },
+}
+
+impl SecretSource {
+    /// Why a secret file's mode is refused, with the fix: any permission bit
+    /// for group or others.
+    pub fn mode_refused(path: &std::path::Path, mode: u32) -> Option<(String, String)> {
+        let mode = mode & 0o777;
+        (mode & 0o077 != 0).then(|| {
+            (
+                format!(
+                    "its mode is {mode:03o}, so users other than its owner may read or change it"
+                ),
+                format!("run `chmod 600 {}`", path.display()),
+            )
+        })
+    }
+
+    /// For loading (`validate`): the problem with the mode of a secret file
+    /// that exists here (one that does not may be on the machine that runs
+    /// the runbook). Only its metadata is read, never its content.
+    pub fn mode_problem(path: &std::path::Path) -> Option<(String, String)> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(path)
+            .ok()
+            .filter(std::fs::Metadata::is_file)?;
+        Self::mode_refused(path, meta.mode())
+            .map(|(what, hint)| (format!("secret file {}: {what}", path.display()), hint))
+    }
+
+    /// How `--dry-run`, errors and the "from" of a value name it.
+    pub fn describe(&self) -> String {
+        match self {
+            SecretSource::File(path) => format!("file {}", path.display()),
+            SecretSource::Command { argv, .. } => format!("command `{}`", argv.join(" ")),
+        }
+    }
 }
 
 /// An input's value: text, or the items of a `list` input. A list stays a

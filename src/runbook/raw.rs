@@ -86,7 +86,8 @@ pub struct RawImpact {
     pub summary: Option<Spanned<String>>,
 }
 
-/// A named parameter. Values come from `--set`, then `--inputs FILE`, then `env`, then `default`.
+/// A named parameter. Values come from `--set`, then `--inputs FILE`, then
+/// `file` or `command` (a secret source), or else `env`, then `default`.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawInput {
@@ -107,6 +108,46 @@ pub struct RawInput {
     pub kind: Option<InputType>,
     /// A regular expression the whole value must match (for `string` inputs).
     pub pattern: Option<Spanned<String>>,
+    /// Read the value from this file (an absolute path), e.g. `/run/secrets/db_password`.
+    /// The input is secret; the file must be readable by its owner only (`chmod 600 FILE`).
+    pub file: Option<Spanned<String>>,
+    /// Read the value from what this command prints, e.g.
+    /// `["vault", "kv", "get", "-field=password", "secret/db"]`: a list of
+    /// words (argv), run without a shell. The input is secret.
+    pub command: Option<Spanned<RawCommand>>,
+    /// How long `command` may take (default 30s).
+    pub timeout: Option<Spanned<String>>,
+}
+
+/// `command:` of an input: argv, a list of words. A string is read only to
+/// say why it is refused (it would need a shell to split it).
+#[derive(Debug, JsonSchema)]
+#[schemars(untagged)]
+pub enum RawCommand {
+    /// The program and its arguments, e.g. `["vault", "kv", "get", "-field=password", "secret/db"]`.
+    Argv(Vec<Spanned<String>>),
+    /// Refused by `validate`: write the command as a list of words.
+    #[schemars(skip)]
+    Line(String),
+}
+
+impl<'de> Deserialize<'de> for RawCommand {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct CommandVisitor;
+        impl<'de> Visitor<'de> for CommandVisitor {
+            type Value = RawCommand;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of words, e.g. [\"vault\", \"kv\", \"get\", \"secret/db\"]")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawCommand, E> {
+                Ok(RawCommand::Line(v.to_owned()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RawCommand, A::Error> {
+                Vec::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(RawCommand::Argv)
+            }
+        }
+        deserializer.deserialize_any(CommandVisitor)
+    }
 }
 
 /// The type of an input's value: checked before anything runs, and how
@@ -213,6 +254,9 @@ pub struct RawDefaults {
     pub retry: Option<Spanned<RawRetry>>,
     /// Default shell command line for shell steps, e.g. `bash -euo pipefail -c`.
     pub shell: Option<Spanned<String>>,
+    /// Environment variables for every shell step (and shell rollback); a
+    /// step's own `env` wins. Values are templates reading `inputs`, `run` and `env`.
+    pub env: Option<IndexMap<Spanned<String>, Spanned<String>>>,
 }
 
 /// One step of the runbook: exactly one action (`shell`, `http`, `postgres` or `manual`) and its settings.

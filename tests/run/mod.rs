@@ -9,6 +9,7 @@ mod dry_run;
 mod inputs;
 mod processes;
 mod prompts;
+mod secret_sources;
 mod signals;
 mod steps;
 

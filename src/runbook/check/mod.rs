@@ -11,14 +11,14 @@ use super::duration;
 use super::graph;
 use super::load::Loaded;
 use super::model::{
-    DEFAULT_POLL_INTERVAL, Impact, Input, Output, Retry, Roles, Runbook, Step, Until,
+    DEFAULT_POLL_INTERVAL, Impact, Input, Output, Retry, Roles, Runbook, SecretSource, Step, Until,
 };
 use super::node::Span;
 use super::node_de::Problem;
 use super::raw::InputType;
 use super::raw::{
-    RawAction, RawDefaults, RawHttp, RawImpact, RawInput, RawOutput, RawPostgres, RawRetry,
-    RawRoles, RawShell, RawStep,
+    RawAction, RawCommand, RawDefaults, RawHttp, RawImpact, RawInput, RawOutput, RawPostgres,
+    RawRetry, RawRoles, RawShell, RawStep,
 };
 use super::spanned::Spanned;
 use super::suggest::Suggester;
@@ -36,6 +36,9 @@ pub use crate::secret::MIN_SECRET_LEN;
 /// the dependency checks (ancestry is a bit matrix, steps × steps) within a
 /// few megabytes whatever the file holds.
 pub const MAX_STEPS: usize = 10_000;
+
+/// How long an input's `command` may take unless it says `timeout`.
+pub const DEFAULT_SOURCE_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Checks a loaded runbook. `problems` holds what the loader already found.
 pub fn check(
@@ -138,6 +141,7 @@ impl Checker {
             return None;
         }
         let table = self.step_table(&raw_steps, &loaded.broken_step_ids, &inputs);
+        let default_env = self.default_env(top.defaults.as_ref(), &table);
         let mut steps = Vec::with_capacity(raw_steps.len());
         for (index, (_, raw)) in raw_steps.iter().enumerate() {
             let Some(raw) = raw else { continue };
@@ -146,7 +150,8 @@ impl Checker {
                 result: false,
                 steps: &table,
             };
-            if let Some(step) = self.step(raw, &defaults, &table, scope) {
+            if let Some(mut step) = self.step(raw, &defaults, &table, scope) {
+                with_default_env(&mut step, &default_env);
                 steps.push(step);
             }
         }
@@ -350,7 +355,8 @@ impl Checker {
                     "list the allowed values, or remove `choices`",
                 );
             }
-            let secret = input.secret.unwrap_or(false);
+            let source = self.secret_source(&input);
+            let secret = input.secret.unwrap_or(false) || source.is_some();
             if secret
                 && let Some(default) = &input.default
                 && default.value.chars().count() < MIN_SECRET_LEN
@@ -408,6 +414,7 @@ impl Checker {
                 choices,
                 kind,
                 pattern,
+                source,
             };
             // A default must be a value the input accepts (choices are said above).
             if let Some(default) = &input.default
@@ -437,6 +444,158 @@ impl Checker {
             inputs.insert(name.value, checked);
         }
         inputs
+    }
+
+    /// An input's `file` or `command`: one of them at most, never with `env`
+    /// or `default` (the source is the value; a fallback would hide that it
+    /// failed), never on an input said not to be secret. `None` when there
+    /// is none or it is wrong (the problem recorded).
+    fn secret_source(&mut self, input: &RawInput) -> Option<SecretSource> {
+        if let Some(timeout) = &input.timeout
+            && input.command.is_none()
+        {
+            self.problem(
+                timeout.span,
+                "`timeout` is for an input read from a `command`",
+                "remove `timeout`, or add `command`",
+            );
+        }
+        let span = match (&input.file, &input.command) {
+            (None, None) => return None,
+            (Some(file), Some(_)) => {
+                self.problem(
+                    file.span,
+                    "an input is read from `file` or from `command`, not both",
+                    "keep one of them",
+                );
+                return None;
+            }
+            (Some(file), None) => file.span,
+            (None, Some(command)) => command.span,
+        };
+        let key = if input.file.is_some() {
+            "file"
+        } else {
+            "command"
+        };
+        let mut ok = true;
+        for (other, at) in [
+            ("env", input.env.as_ref().map(|e| e.span)),
+            ("default", input.default.as_ref().map(|d| d.span)),
+        ] {
+            if let Some(at) = at {
+                self.problem(
+                    at,
+                    format!("an input read from `{key}` cannot also have `{other}`"),
+                    format!(
+                        "the `{key}` is the value (`--set` and `--inputs` still override it); remove `{other}`"
+                    ),
+                );
+                ok = false;
+            }
+        }
+        if input.secret == Some(false) {
+            self.problem(
+                span,
+                format!(
+                    "an input read from `{key}` is always secret, and this one says `secret: false`"
+                ),
+                "remove `secret: false`: a value read from a secret source is masked everywhere",
+            );
+            ok = false;
+        }
+        let source = if let Some(file) = &input.file {
+            let path = Path::new(&file.value);
+            if !path.is_absolute() || file.value.contains('\0') {
+                self.problem(
+                    file.span,
+                    format!("`file` must be an absolute path, found `{}`", file.value),
+                    "a relative path would depend on where drctl is started; write e.g. /run/secrets/db_password",
+                );
+                return None;
+            }
+            // Where the file is there (it may be on another machine), a
+            // mode that lets others read it is caught now, with the fix; the
+            // run checks it again on what it reads.
+            if let Some(problem) = SecretSource::mode_problem(path) {
+                self.problem(file.span, problem.0, problem.1);
+                ok = false;
+            }
+            SecretSource::File(path.to_path_buf())
+        } else {
+            let command = input.command.as_ref()?;
+            let argv = match &command.value {
+                RawCommand::Line(line) => {
+                    self.problem(
+                        command.span,
+                        "`command` must be a list of words, not a string",
+                        format!(
+                            "drctl runs it without a shell, so nothing in it is ever parsed as code; write e.g. {}",
+                            serde_json::to_string(&line.split_whitespace().collect::<Vec<_>>())
+                                .unwrap_or_default()
+                        ),
+                    );
+                    return None;
+                }
+                RawCommand::Argv(words) => words,
+            };
+            if argv.first().is_none_or(|w| w.value.trim().is_empty()) {
+                self.problem(
+                    argv.first().map_or(command.span, |w| w.span),
+                    "`command` needs a program to run",
+                    "write the program and its arguments, e.g. [\"vault\", \"kv\", \"get\", \"-field=password\", \"secret/db\"]",
+                );
+                return None;
+            }
+            if let Some(word) = argv.iter().find(|w| w.value.contains('\0')) {
+                self.problem(
+                    word.span,
+                    "a word of `command` holds a NUL byte",
+                    "remove it",
+                );
+                return None;
+            }
+            let timeout = match &input.timeout {
+                Some(t) => self.duration(Some(t), true)?,
+                None => DEFAULT_SOURCE_TIMEOUT,
+            };
+            SecretSource::Command {
+                argv: argv.iter().map(|w| w.value.clone()).collect(),
+                timeout,
+            }
+        };
+        ok.then_some(source)
+    }
+
+    /// `defaults.env`: checked where no step's result exists, so it may read
+    /// `inputs`, `run` and `env` (it applies to steps that need nothing).
+    fn default_env(
+        &mut self,
+        raw: Option<&RawDefaults>,
+        table: &StepTable,
+    ) -> Vec<(String, Template)> {
+        let Some(env) = raw.and_then(|d| d.env.as_ref()) else {
+            return Vec::new();
+        };
+        for value in env.values() {
+            if let Ok(t) = Template::compile(&value.value, value.span)
+                && let Some(step_ref) = t.refs.iter().find(|r| r.starts_with("steps"))
+            {
+                self.problem(
+                    value.span,
+                    format!("`defaults.env` cannot read `{step_ref}`"),
+                    "it applies to every shell step, also those that run before that step; set this variable in the steps' own `env`",
+                );
+            }
+        }
+        let scope = Scope {
+            step: None,
+            result: false,
+            steps: table,
+        };
+        // A problem fails the whole check: nothing is lost by an empty list.
+        self.template_map(Some(env), scope, true)
+            .unwrap_or_default()
     }
 
     fn step_table(
@@ -885,6 +1044,23 @@ struct Defaults {
     timeout: Option<Duration>,
     retry: Option<Retry>,
     shell: Option<Vec<String>>,
+}
+
+/// Puts `defaults.env` under the step's shell action and shell rollback,
+/// first, so that the step's own variable of the same name wins.
+fn with_default_env(step: &mut Step, default_env: &[(String, Template)]) {
+    for action in std::iter::once(&mut step.action).chain(step.rollback.as_mut()) {
+        if let super::model::Action::Shell(shell) = action {
+            let own = std::mem::take(&mut shell.env);
+            let mut env: Vec<(String, Template)> = default_env
+                .iter()
+                .filter(|(name, _)| !own.iter().any(|(n, _)| n == name))
+                .cloned()
+                .collect();
+            env.extend(own);
+            shell.env = env;
+        }
+    }
 }
 
 /// `[a-z0-9][a-z0-9-]*` (runbook names), or with `_` too (step ids).
