@@ -245,7 +245,17 @@ pub fn step_outcome(status: Status, duration_ms: u64, attempts: u32, why: Option
     match status {
         Status::Succeeded => format!("succeeded in {took}{tries}"),
         Status::Failed => format!("failed in {took}{tries}{why}"),
-        Status::TimedOut => format!("timed out after {took}{tries}{why}"),
+        Status::TimedOut => match why.strip_prefix(": timed out after ") {
+            // The adapter's error already says after how long (the step's
+            // timeout, not the measured time): say it once.
+            Some(rest) => {
+                let (after, more) = rest.split_at(rest.find(';').unwrap_or(rest.len()));
+                format!("timed out after {after}{tries}{more}")
+            }
+            // It says so further on (`GET /: timed out after 300ms`).
+            None if why.contains("timed out") => format!("timed out{tries}{why}"),
+            None => format!("timed out after {took}{tries}{why}"),
+        },
         Status::Skipped => format!("skipped{why}"),
         Status::Interrupted => {
             // The adapter's error starts with the status itself: say it once.
@@ -522,6 +532,23 @@ mod tests {
         assert_eq!(
             run_end(Status::Refused, 30, None, None, &["x".to_owned()], &plain),
             "Run stopped after 30ms: a step was not confirmed (did not succeed: x)"
+        );
+    }
+
+    #[test]
+    fn a_timeout_is_said_once() {
+        assert_eq!(
+            step_outcome(
+                Status::TimedOut,
+                1_020,
+                2,
+                Some("timed out after 1s; its process tree was stopped")
+            ),
+            "timed out after 1s after 2 attempts; its process tree was stopped"
+        );
+        assert_eq!(
+            step_outcome(Status::TimedOut, 300, 1, Some("GET /: timed out after 300ms")),
+            "timed out: GET /: timed out after 300ms"
         );
     }
 
