@@ -547,7 +547,12 @@ mod tests {
             "timed out after 1s after 2 attempts; its process tree was stopped"
         );
         assert_eq!(
-            step_outcome(Status::TimedOut, 300, 1, Some("GET /: timed out after 300ms")),
+            step_outcome(
+                Status::TimedOut,
+                300,
+                1,
+                Some("GET /: timed out after 300ms")
+            ),
             "timed out: GET /: timed out after 300ms"
         );
     }

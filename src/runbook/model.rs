@@ -404,8 +404,13 @@ pub struct Until {
     pub interval: Duration,
 }
 
-/// The wait between polls when `interval` is not given.
-pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(5);
+/// The wait between polls when `interval` is not given: 5 s, or a tenth of
+/// the poll's timeout when that is shorter, so that a short poll still
+/// polls more than once.
+#[must_use]
+pub fn default_poll_interval(timeout: Duration) -> Duration {
+    Duration::from_secs(5).min(timeout / 10)
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Retry {

@@ -49,6 +49,14 @@ fn a_poll_runs_until_the_condition_holds_and_is_one_record() {
 }
 
 #[test]
+fn a_short_poll_without_interval_still_polls_more_than_once() {
+    // No `interval`: the default is 5 s, or a tenth of a shorter timeout.
+    let runbook = counter("result.json.n >= 3", "1s", "2s").replace("    interval: 1s\n", "");
+    let out = with_runbook("poll", &runbook).args(["run", "poll"]).run();
+    out.success().stderr_contains("wait polled 3 times over");
+}
+
+#[test]
 fn a_poll_still_false_at_the_deadline_fails_with_the_last_result() {
     let out = with_runbook("poll", &counter("result.json.n >= 1000", "200ms", "1s"))
         .args(["run", "poll"])

@@ -10,9 +10,7 @@ use indexmap::IndexMap;
 use super::duration;
 use super::graph;
 use super::load::Loaded;
-use super::model::{
-    DEFAULT_POLL_INTERVAL, Impact, Input, Output, Retry, Roles, Runbook, SecretSource, Step, Until,
-};
+use super::model::{Impact, Input, Output, Retry, Roles, Runbook, SecretSource, Step, Until};
 use super::node::Span;
 use super::node_de::Problem;
 use super::raw::InputType;
@@ -913,7 +911,7 @@ impl Checker {
                 }
                 interval
             }
-            None => Some(DEFAULT_POLL_INTERVAL),
+            None => timeout.map(crate::runbook::model::default_poll_interval),
         };
         let condition = self.expression(until, scope);
         if !ok {
