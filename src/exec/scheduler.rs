@@ -83,13 +83,21 @@ enum State {
 }
 
 /// What a step's task reports back.
-struct TaskDone {
-    index: usize,
-    outcome: Outcome,
-    attempts: u32,
-    duration: Duration,
+pub(super) struct TaskDone {
+    pub(super) index: usize,
+    pub(super) outcome: Outcome,
+    pub(super) attempts: u32,
+    pub(super) duration: Duration,
     /// The action ended well; a failure is its `expect`'s.
-    action_succeeded: bool,
+    pub(super) action_succeeded: bool,
+    /// A `for_each` step's iterations (see [`super::iterations`]).
+    pub(super) looped: Option<Box<super::iterations::LoopDone>>,
+}
+
+/// What a started step runs: one action, or a loop of them.
+enum Work {
+    One(Box<Prepared>),
+    Loop(Box<super::iterations::Loop>),
 }
 
 /// A question waiting for the operator.
@@ -108,7 +116,7 @@ enum Question {
 
 /// What starting a step came to.
 enum Start {
-    Spawn(Box<Prepared>),
+    Spawn(Work),
     Ask(Question),
     Finished(Status),
 }
@@ -150,7 +158,7 @@ impl Scheduler<'_> {
         let mut interrupt = signals.clone();
 
         // Steps recorded as started whose actions wait for the next commit.
-        let mut starting: Vec<(usize, Box<Prepared>)> = Vec::new();
+        let mut starting: Vec<(usize, Work)> = Vec::new();
         loop {
             if !timed_out && deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
                 (timed_out, stopping) = (true, true);
@@ -193,8 +201,8 @@ impl Scheduler<'_> {
             // Group commit: one sync makes every start and end recorded above
             // durable, before any of these actions begins.
             self.emitter.commit()?;
-            for (index, prepared) in starting.drain(..) {
-                self.spawn(&mut tasks, index, prepared, &attempt_sender);
+            for (index, work) in starting.drain(..) {
+                self.spawn(&mut tasks, index, work, &attempt_sender);
             }
             if stopping {
                 // Questions not yet asked are not asked: their steps never start.
@@ -362,52 +370,27 @@ impl Scheduler<'_> {
         &self,
         tasks: &mut JoinSet<TaskDone>,
         index: usize,
-        prepared: Box<Prepared>,
+        work: Work,
         attempts: &mpsc::UnboundedSender<Event>,
     ) {
         let step = &self.plan.runbook.steps[index];
-        if let (Some(until), Some(timeout)) = (&step.until, step.timeout) {
-            let (id, until, expect) = (
-                step.id.clone(),
-                until.clone(),
-                step.action.expect().to_vec(),
-            );
-            let (context, redactor) = (self.context.value(None), self.context.redactor().clone());
-            let (interrupt, events) = (self.interrupt.clone(), attempts.clone());
-            tasks.spawn(async move {
-                let started = Instant::now();
-                let poll = super::poll::Poll {
-                    step: &id,
-                    until: &until,
-                    timeout,
-                    expect: &expect,
-                    context: &context,
-                    redactor: &redactor,
-                };
-                let outcome = poll.run(&prepared, interrupt, &events).await;
-                TaskDone {
+        let (interrupt, events) = (self.interrupt.clone(), attempts.clone());
+        match work {
+            Work::Loop(work) => {
+                tasks.spawn(work.run(interrupt, events));
+            }
+            Work::One(prepared) => {
+                tasks.spawn(action_future(
+                    step,
                     index,
-                    outcome,
-                    // One attempt, polled: `step_polled` says how many times.
-                    attempts: 1,
-                    duration: started.elapsed(),
-                    // A poll's action runs many times by design: a failed poll runs again on resume.
-                    action_succeeded: false,
-                }
-            });
-            return;
+                    prepared,
+                    self.context.value(None),
+                    self.context.redactor().clone(),
+                    interrupt,
+                    events,
+                ));
+            }
         }
-        tasks.spawn(run_attempts(
-            index,
-            step.id.clone(),
-            prepared,
-            step.retry,
-            step.action.expect().to_vec(),
-            self.context.value(None),
-            self.interrupt.clone(),
-            attempts.clone(),
-            self.context.redactor().clone(),
-        ));
     }
 
     /// The first pending (or undecided) step, in execution order, whose needs are all released.
@@ -442,7 +425,7 @@ impl Scheduler<'_> {
         let Decision::Undecided(done) = &self.plan.decisions[index] else {
             return self.start(step);
         };
-        if let Some(when) = &step.when {
+        if let Some(when) = step_when(step) {
             match when.eval(&self.context.value(None)) {
                 Ok(value) if !value.is_true() => {
                     return self.skip(
@@ -463,7 +446,7 @@ impl Scheduler<'_> {
 
     /// Decides whether a ready step runs: `when`, then its confirmation.
     fn start(&mut self, step: &Step) -> Result<Start, ListenerError> {
-        if let Some(when) = &step.when {
+        if let Some(when) = step_when(step) {
             match when.eval(&self.context.value(None)) {
                 Ok(value) if !value.is_true() => {
                     return self.skip(step, format!("`when: {}` is false", when.source));
@@ -473,8 +456,16 @@ impl Scheduler<'_> {
             }
         }
         if let Some(confirm) = &step.confirm {
-            let message = match &confirm.message {
-                Some(t) => match self.context.render(t, None) {
+            let message = match (&step.for_each, &confirm.message) {
+                (Some(for_each), message) => {
+                    match super::iterations::resolve(for_each, &self.context).and_then(|items| {
+                        super::iterations::question(step, message.as_ref(), &items, &self.context)
+                    }) {
+                        Ok(question) => question,
+                        Err(e) => return self.fail_early(step, e),
+                    }
+                }
+                (None, Some(t)) => match self.context.render(t, None) {
                     Ok(m) => m,
                     Err(e) => {
                         return self.fail_early(
@@ -483,7 +474,7 @@ impl Scheduler<'_> {
                         );
                     }
                 },
-                None => step.default_question(),
+                (None, None) => step.default_question(),
             };
             let word = confirm.word.clone();
             let Some(answer) = self.prompter.confirm_unasked(word.as_deref()) else {
@@ -523,6 +514,9 @@ impl Scheduler<'_> {
     /// its question is put, not while it waits behind another one: a
     /// question never asked leaves no started step behind.
     fn begin(&mut self, step: &Step) -> Result<Start, ListenerError> {
+        if step.for_each.is_some() && !matches!(step.action, Action::Manual(_)) {
+            return self.begin_loop(step);
+        }
         let prepared = match adapter::prepare(&step.action, &self.context, step.timeout) {
             Ok(p) => p,
             Err(e) => return self.fail_early(step, format!("cannot render the step: {e}")),
@@ -541,7 +535,38 @@ impl Scheduler<'_> {
         }
         let command = prepared.command(&step.action);
         self.emit_started(step, description, command)?;
-        Ok(Start::Spawn(Box::new(prepared)))
+        Ok(Start::Spawn(Work::One(Box::new(prepared))))
+    }
+
+    /// A `for_each` step: its items resolved, each iteration rendered,
+    /// `step_started` recorded; an empty list skips the step.
+    fn begin_loop(&mut self, step: &Step) -> Result<Start, ListenerError> {
+        let Some(for_each) = &step.for_each else {
+            return self.fail_early(step, "not a loop".to_owned());
+        };
+        let items = match super::iterations::resolve(for_each, &self.context) {
+            Ok(items) => items,
+            Err(e) => return self.fail_early(step, e),
+        };
+        if items.values.is_empty() {
+            return self.skip(step, "`for_each`: the list is empty".to_owned());
+        }
+        let index = self.plan.runbook.step_index(&step.id).unwrap_or_default();
+        let kept = self
+            .plan
+            .iterations
+            .get(&step.id)
+            .map_or(&[][..], Vec::as_slice);
+        let work = super::iterations::Loop::prepare(
+            step,
+            index,
+            items,
+            &self.context,
+            kept,
+            self.concurrency,
+        );
+        self.emit_started(step, work.describe(), None)?;
+        Ok(Start::Spawn(Work::Loop(Box::new(work))))
     }
 
     fn emit_started(
@@ -667,6 +692,7 @@ impl Scheduler<'_> {
             attempts: 1,
             duration: started.elapsed(),
             action_succeeded: false,
+            looped: None,
         };
         let status = self.finish(step, done, Some(status))?;
         Ok(Start::Finished(status))
@@ -741,8 +767,21 @@ impl Scheduler<'_> {
         let mut action_succeeded = done.action_succeeded;
         let mut error = done.outcome.failure.map(|f| f.message);
         let mut outputs = IndexMap::new();
+        // A loop's outputs are its iterations' (rendered each with its item).
+        let own_outputs = if done.looped.is_some() {
+            &[][..]
+        } else {
+            step.outputs.as_slice()
+        };
+        if let Some(looped) = &done.looped {
+            if looped.all_skipped {
+                status = Status::Skipped;
+                error = Some("`when` is false for every item".to_owned());
+            }
+            outputs.clone_from(&looped.outputs);
+        }
         if status == Status::Succeeded {
-            for output in &step.outputs {
+            for output in own_outputs {
                 match self
                     .context
                     .render(&output.template, done.outcome.result.as_ref())
@@ -788,8 +827,9 @@ impl Scheduler<'_> {
                 }
             }
             // The action ran to its end: whatever failed after it, its effect is in place.
-            action_succeeded =
-                status == Status::Failed && !matches!(step.action, Action::Manual(_));
+            action_succeeded = status == Status::Failed
+                && !matches!(step.action, Action::Manual(_))
+                && done.looped.is_none();
             if action_succeeded {
                 outputs.clear();
             }
@@ -1022,6 +1062,14 @@ fn signals_from_now(mut signals: watch::Receiver<Interrupt>) -> watch::Receiver<
     receiver
 }
 
+/// A step's `when`, evaluated for the step as a whole: a loop's `when`
+/// that reads `item` or `index` is its iterations' (see [`super::iterations`]).
+fn step_when(step: &Step) -> Option<&Expression> {
+    step.when
+        .as_ref()
+        .filter(|w| step.for_each.is_none() || !super::iterations::per_item(&w.refs))
+}
+
 /// Records how a step ended; true when nothing new may start after it.
 fn settle(
     states: &mut [State],
@@ -1064,6 +1112,47 @@ fn worse(current: Status, new: Status) -> Status {
 
 pub fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// One run of a step's action (or of one iteration's): polled until its
+/// `until` holds, or tried as its `retry` says, its `expect` checked.
+pub(super) fn action_future(
+    step: &Step,
+    index: usize,
+    prepared: Box<Prepared>,
+    context: minijinja::Value,
+    redactor: Redactor,
+    interrupt: watch::Receiver<Interrupt>,
+    events: mpsc::UnboundedSender<Event>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = TaskDone> + Send>> {
+    let (id, expect) = (step.id.clone(), step.action.expect().to_vec());
+    if let (Some(until), Some(timeout)) = (step.until.clone(), step.timeout) {
+        return Box::pin(async move {
+            let started = Instant::now();
+            let poll = super::poll::Poll {
+                step: &id,
+                until: &until,
+                timeout,
+                expect: &expect,
+                context: &context,
+                redactor: &redactor,
+            };
+            let outcome = poll.run(&prepared, interrupt, &events).await;
+            TaskDone {
+                index,
+                outcome,
+                // One attempt, polled: `step_polled` says how many times.
+                attempts: 1,
+                duration: started.elapsed(),
+                // A poll's action runs many times by design: a failed poll runs again on resume.
+                action_succeeded: false,
+                looped: None,
+            }
+        });
+    }
+    Box::pin(run_attempts(
+        index, id, prepared, step.retry, expect, context, interrupt, events, redactor,
+    ))
 }
 
 /// Runs one step's action with its retries and expectations.
@@ -1112,6 +1201,7 @@ async fn run_attempts(
                 outcome,
                 attempts: attempt,
                 duration: started.elapsed(),
+                looped: None,
             };
         }
         let delay = retry.delay_after(attempt);
@@ -1134,6 +1224,7 @@ async fn run_attempts(
                     attempts: attempt,
                     duration: started.elapsed(),
                     action_succeeded: an_action_succeeded,
+                    looped: None,
                 };
             }
         }

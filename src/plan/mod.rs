@@ -35,6 +35,15 @@ pub struct Done {
 /// resumed run offers their rollbacks too, after its own.
 pub type Prior = IndexMap<String, Done>;
 
+/// An iteration of a `for_each` step that succeeded in an earlier run:
+/// a resume keeps it while the same item is still in the list.
+#[derive(Debug, Clone)]
+pub struct KeptIteration {
+    pub item: String,
+    pub result: Option<serde_json::Value>,
+    pub outputs: IndexMap<String, String>,
+}
+
 /// What the run does with a step, given its prior outcome.
 #[derive(Debug, Clone)]
 pub enum Decision {
@@ -66,6 +75,9 @@ pub struct Plan<'a> {
     pub decisions: Vec<Decision>,
     /// Steps that succeeded before and are kept, in the order they completed.
     pub completed_before: Vec<usize>,
+    /// Of the `for_each` steps that run again: the iterations that
+    /// succeeded before, by step id (set by a resume).
+    pub iterations: IndexMap<String, Vec<KeptIteration>>,
 }
 
 impl<'a> Plan<'a> {
@@ -107,6 +119,7 @@ impl<'a> Plan<'a> {
             inputs,
             decisions,
             completed_before,
+            iterations: IndexMap::new(),
         }
     }
 
