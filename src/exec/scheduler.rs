@@ -149,6 +149,8 @@ impl Scheduler<'_> {
             }
         }
         let mut completed: Vec<usize> = self.plan.completed_before.clone();
+        // The iterations of loop steps that succeeded: each has its own rollback.
+        let mut iterations_done: IterationsDone = std::collections::HashMap::new();
         let mut tasks: JoinSet<TaskDone> = JoinSet::new();
         let (attempt_sender, mut attempt_receiver) = mpsc::unbounded_channel::<Event>();
         let mut questions: VecDeque<(usize, Question)> = VecDeque::new();
@@ -242,8 +244,16 @@ impl Scheduler<'_> {
                         }
                         let index = done.index;
                         let step = &steps[index];
+                        let looped = done.looped.as_ref().map(|l| (l.succeeded.clone(), l.secret));
                         let status = self.finish(step, done, None)?;
                         stopping |= settle(&mut states, &mut completed, &mut run_status, step, index, status);
+                        if let Some(looped) = looped.filter(|(done, _)| !done.is_empty()) {
+                            // A failed loop changed what its succeeded iterations did.
+                            if status != Status::Succeeded {
+                                completed.push(index);
+                            }
+                            iterations_done.insert(index, looped);
+                        }
                     }
                 }
                 answered = async { asking.as_mut().expect("guarded by the condition").await }, if asking.is_some() => {
@@ -301,7 +311,7 @@ impl Scheduler<'_> {
             run_status,
             Status::Failed | Status::Refused | Status::Interrupted
         ) {
-            self.offer_rollbacks(&completed, run_status == Status::Interrupted)
+            self.offer_rollbacks(&completed, &iterations_done, run_status == Status::Interrupted)
                 .await?;
         }
         let failed_steps = steps
@@ -868,36 +878,51 @@ impl Scheduler<'_> {
     async fn offer_rollbacks(
         &mut self,
         completed: &[usize],
+        iterations: &IterationsDone,
         interrupted: bool,
     ) -> Result<(), ListenerError> {
         // The ends of the run's steps are durable before anyone is asked.
         self.emitter.commit()?;
         let steps = &self.plan.runbook.steps;
         let mut stop = signals_from_now(self.interrupt.clone());
-        let candidates: Vec<usize> = completed
+        // A loop's rollback is one per succeeded iteration, newest first.
+        let candidates: Vec<(usize, Option<Iteration>)> = completed
             .iter()
             .rev()
             .copied()
             .filter(|&i| steps[i].rollback.is_some())
+            .flat_map(|i| match iterations.get(&i) {
+                Some((done, secret)) => done
+                    .iter()
+                    .rev()
+                    .map(|(n, item)| (i, Some((*n, item.clone(), *secret))))
+                    .collect::<Vec<_>>(),
+                None => vec![(i, None)],
+            })
             .collect();
-        // Steps whose rollback was decided by the one question after Ctrl-C.
+        // Candidates whose rollback was decided by the one question after Ctrl-C.
         let mut decided: IndexMap<usize, Answer> = IndexMap::new();
-        let asked: Vec<usize> = candidates
-            .iter()
-            .copied()
-            .filter(|&i| !steps[i].rollback_on_failure_never)
+        let asked: Vec<usize> = (0..candidates.len())
+            .filter(|&c| !steps[candidates[c].0].rollback_on_failure_never)
             .collect();
         if interrupted && !asked.is_empty() && self.prompter.rollback_unasked().is_none() {
             let list: Vec<String> = asked
                 .iter()
-                .map(|&i| format!("  - {} ({})", steps[i].id, steps[i].label()))
+                .map(|&c| {
+                    let step = &steps[candidates[c].0];
+                    format!(
+                        "  - {} ({})",
+                        rollback_name(step, candidates[c].1.as_ref()),
+                        step.label()
+                    )
+                })
                 .collect();
             let question = format!(
                 "The run was interrupted. Roll back what it changed, newest first?\n{}",
                 list.join("\n")
             );
-            for &index in &asked {
-                self.emit_asked(&steps[index].id, &question, None, true)?;
+            for &c in &asked {
+                self.emit_asked(&steps[candidates[c].0].id, &question, None, true)?;
             }
             let prompter = Arc::clone(&self.prompter);
             let asking = tokio::task::spawn_blocking(move || prompter.ask_rollbacks(&question));
@@ -908,12 +933,12 @@ impl Scheduler<'_> {
                 // Ctrl-C again while the question is up: no.
                 Ok(()) = stop.changed() => Answer { accepted: false, source: AnswerSource::Prompt },
             };
-            for &index in &asked {
-                self.emit_answered_rollback(&steps[index].id, answer)?;
-                decided.insert(index, answer);
+            for &c in &asked {
+                self.emit_answered_rollback(&steps[candidates[c].0].id, answer)?;
+                decided.insert(c, answer);
             }
         }
-        for index in candidates {
+        for (candidate, (index, iteration)) in candidates.into_iter().enumerate() {
             if *stop.borrow() != Interrupt::None {
                 // Stopped by a signal: the rest are left as they are (and listed).
                 break;
@@ -922,10 +947,12 @@ impl Scheduler<'_> {
             let Some(rollback) = &step.rollback else {
                 continue;
             };
-            let answer = if let Some(answer) = decided.get(&index) {
+            let answer = if let Some(answer) = decided.get(&candidate) {
                 *answer
             } else {
-                let answer = self.rollback_answer(step, &mut stop).await?;
+                let answer = self
+                    .rollback_answer(step, iteration.as_ref(), &mut stop)
+                    .await?;
                 self.emit_answered_rollback(&step.id, answer)?;
                 answer
             };
@@ -933,7 +960,14 @@ impl Scheduler<'_> {
                 continue;
             }
             let started = Instant::now();
-            let prepared = match adapter::prepare(rollback, &self.context, step.timeout) {
+            let context = iteration.as_ref().map(|(n, item, secret)| {
+                self.context.iteration(item, *n, *secret)
+            });
+            let prepared = match adapter::prepare(
+                rollback,
+                context.as_ref().unwrap_or(&self.context),
+                step.timeout,
+            ) {
                 Ok(p) => p,
                 Err(e) => {
                     self.emitter.emit(Event::RollbackFinished {
@@ -945,9 +979,17 @@ impl Scheduler<'_> {
                     continue;
                 }
             };
+            let description = match &iteration {
+                Some(_) => format!(
+                    "{}: {}",
+                    rollback_name(step, iteration.as_ref()),
+                    prepared.describe(rollback)
+                ),
+                None => prepared.describe(rollback),
+            };
             self.emitter.emit(Event::RollbackStarted {
                 step: step.id.clone(),
-                description: prepared.describe(rollback),
+                description,
             })?;
             let outcome = match (&prepared, rollback) {
                 (Prepared::Manual(text), Action::Manual(_)) => {
@@ -1001,11 +1043,12 @@ impl Scheduler<'_> {
     async fn rollback_answer(
         &mut self,
         step: &Step,
+        iteration: Option<&Iteration>,
         stop: &mut watch::Receiver<Interrupt>,
     ) -> Result<Answer, ListenerError> {
         let question = format!(
             "The run stopped. Roll back step `{}` ({})?",
-            step.id,
+            rollback_name(step, iteration),
             step.label()
         );
         self.emit_asked(&step.id, &question, None, true)?;
@@ -1060,6 +1103,25 @@ fn signals_from_now(mut signals: watch::Receiver<Interrupt>) -> watch::Receiver<
         }
     });
     receiver
+}
+
+/// An iteration of a loop step that succeeded: `(index, item, secret)`.
+type Iteration = (usize, serde_json::Value, bool);
+
+/// By loop step: its succeeded iterations in completion order, and whether its items are secret.
+type IterationsDone =
+    std::collections::HashMap<usize, (Vec<(usize, serde_json::Value)>, bool)>;
+
+/// How a rollback is named: the step, or one iteration of it (`restart[2] web-3`).
+fn rollback_name(step: &Step, iteration: Option<&Iteration>) -> String {
+    match iteration {
+        Some((index, item, secret)) => format!(
+            "{}[{index}] {}",
+            step.id,
+            super::iterations::shown(item, *secret)
+        ),
+        None => step.id.clone(),
+    }
 }
 
 /// A step's `when`, evaluated for the step as a whole: a loop's `when`
