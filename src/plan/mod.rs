@@ -13,6 +13,7 @@
 //! its `when` is now false (it is then recorded as skipped).
 
 pub mod inputs;
+pub mod items;
 pub mod post_mortem;
 pub mod render;
 pub mod secret_source;

@@ -87,6 +87,17 @@ impl Context {
         }
     }
 
+    /// For dry runs: a loop step's `item` and `index`, known only at run time.
+    #[must_use]
+    pub fn later_iteration(&self) -> Context {
+        let mut context = self.iteration(&serde_json::Value::Null, 0, false);
+        context.iteration = Some((
+            Value::from_object(crate::template::Later("item".to_owned())),
+            Value::from_object(crate::template::Later("index".to_owned())),
+        ));
+        context
+    }
+
     /// True if a template reading these names may produce a secret (for a
     /// `for_each` expression: whether its items are secret).
     #[must_use]
