@@ -45,10 +45,7 @@ pub fn resolve(for_each: &ForEach, context: &Context) -> Result<Items, String> {
         ),
     };
     if values.len() > MAX_ITERATIONS {
-        return Err(format!(
-            "`for_each` gave {} items, over the limit of {MAX_ITERATIONS} iterations of one step",
-            values.len()
-        ));
+        return Err(too_many());
     }
     if secret {
         for (index, item) in values.iter().enumerate() {
@@ -81,10 +78,7 @@ fn evaluate(expression: &Expression, context: &Context) -> Result<Vec<serde_json
         ValueKind::Seq | ValueKind::Iterable => {
             // Counted before it is copied: a huge list is refused, not expanded.
             if value.len().is_some_and(|n| n > MAX_ITERATIONS) {
-                return Err(format!(
-                    "`for_each` gave {} items, over the limit of {MAX_ITERATIONS} iterations of one step",
-                    value.len().unwrap_or_default()
-                ));
+                return Err(too_many());
             }
             let items = value
                 .try_iter()
@@ -94,7 +88,7 @@ fn evaluate(expression: &Expression, context: &Context) -> Result<Vec<serde_json
                 .collect();
             Ok(items)
         }
-        ValueKind::String => Ok(from_text(value.as_str().unwrap_or_default())),
+        ValueKind::String => from_text(value.as_str().unwrap_or_default()),
         ValueKind::Number => Err(not_a_list("a number")),
         ValueKind::Bool => Err(not_a_list("a boolean")),
         ValueKind::Map => Err(not_a_list("a mapping")),
@@ -102,20 +96,37 @@ fn evaluate(expression: &Expression, context: &Context) -> Result<Vec<serde_json
     }
 }
 
+fn too_many() -> String {
+    format!(
+        "`for_each` gave more than {MAX_ITERATIONS} items, the limit of one step's iterations"
+    )
+}
+
 /// A step output's text as items: a JSON array when it is one, else one
-/// item per line (trimmed, empty lines dropped).
-pub fn from_text(text: &str) -> Vec<serde_json::Value> {
+/// item per line (trimmed, empty lines dropped). Refused when the text was
+/// cut in the middle (a step's output over the capture limit): a loop over
+/// part of a list would look like a loop over all of it.
+pub fn from_text(text: &str) -> Result<Vec<serde_json::Value>, String> {
     if text.trim_start().starts_with('[')
         && let Ok(serde_json::Value::Array(items)) = serde_json::from_str(text)
     {
-        return items;
+        return Ok(items);
     }
-    text.lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty())
-        .take(MAX_ITERATIONS + 1)
-        .map(|line| serde_json::Value::String(line.to_owned()))
-        .collect()
+    let mut items = Vec::new();
+    for line in text.lines().map(str::trim).filter(|line| !line.is_empty()) {
+        if line.starts_with("[... ") && line.ends_with(" bytes omitted ...]") {
+            return Err(
+                "`for_each`: the list was cut (the step's output was over the capture \
+                 limit, its middle omitted); print fewer items, or split the work"
+                    .to_owned(),
+            );
+        }
+        if items.len() == MAX_ITERATIONS {
+            return Err(too_many());
+        }
+        items.push(serde_json::Value::String(line.to_owned()));
+    }
+    Ok(items)
 }
 
 /// How an item is shown in a question or a line: masked when secret, on one
