@@ -47,6 +47,12 @@ pub fn resolve(for_each: &ForEach, context: &Context) -> Result<Items, String> {
     if values.len() > MAX_ITERATIONS {
         return Err(too_many());
     }
+    // Refused before any iteration starts: no program can receive it.
+    if let Some(index) = values.iter().position(|v| Items::text(v).contains('\0')) {
+        return Err(format!(
+            "item [{index}] of `for_each` holds a NUL byte, which no program can receive"
+        ));
+    }
     if secret {
         for (index, item) in values.iter().enumerate() {
             let text = Items::text(item);
