@@ -210,6 +210,30 @@ fn for_each_line(
     }
 }
 
+/// `show`'s line for a loop step: where its items come from, how many at once.
+pub fn for_each_fact(step: &crate::runbook::model::Step) -> Option<String> {
+    let at_once = step.concurrency.map_or_else(
+        || "up to --concurrency at once".to_owned(),
+        |n| format!("{n} at once"),
+    );
+    Some(match step.for_each.as_ref()? {
+        crate::runbook::model::ForEach::Items(items) => format!(
+            "for_each: {} items ({}), {at_once}",
+            items.len(),
+            items
+                .iter()
+                .take(5)
+                .map(|i| super::items::one_line(i))
+                .collect::<Vec<_>>()
+                .join(", ")
+                + if items.len() > 5 { ", …" } else { "" }
+        ),
+        crate::runbook::model::ForEach::Expression(e) => {
+            format!("for_each: {{{{ {} }}}}, {at_once}", e.source)
+        }
+    })
+}
+
 fn indent(text: &str, by: usize) -> String {
     let pad = " ".repeat(by);
     text.lines()
