@@ -17,6 +17,7 @@
 //! On resume an iteration that succeeded before is kept (its result read
 //! back) when the same item is still in the list; the others run.
 
+use std::fmt::Write as _;
 use std::time::Instant;
 
 use indexmap::IndexMap;
@@ -28,7 +29,7 @@ use super::scheduler::{TaskDone, action_future, millis};
 use crate::adapter::{self, FailureKind, Outcome, Prepared};
 pub use crate::plan::KeptIteration;
 pub use crate::plan::items::{Items, one_line, per_item, resolve, shown};
-use crate::runbook::model::Step;
+use crate::runbook::model::{ForEach, Step};
 use crate::secret::MIN_SECRET_LEN;
 use crate::signal::Interrupt;
 use crate::template::context::Context;
@@ -72,6 +73,29 @@ pub fn question(
         lines.push(format!("  … and {} more", count - LISTED_ITEMS));
     }
     Ok(context.redactor().redact(&format!("{head}\n{}", lines.join("\n"))))
+}
+
+/// A manual loop's one question: its instructions rendered for each item.
+pub fn manual(step: &Step, for_each: &ForEach, context: &Context) -> Result<Prepared, String> {
+    let items = resolve(for_each, context)?;
+    let mut text = format!("For each of {} items:", items.values.len());
+    for (index, item) in items.values.iter().enumerate() {
+        let prepared = adapter::prepare(
+            &step.action,
+            &context.iteration(item, index, items.secret),
+            None,
+        )
+        .map_err(|e| format!("cannot render the step for item [{index}]: {e}"))?;
+        if let Prepared::Manual(instructions) = prepared {
+            let _ = write!(
+                text,
+                "\n[{index}] {}: {}",
+                shown(item, items.secret),
+                instructions.trim_end()
+            );
+        }
+    }
+    Ok(Prepared::Manual(context.redactor().redact(&text)))
 }
 
 /// One iteration, ready to start or already settled.

@@ -527,9 +527,16 @@ impl Scheduler<'_> {
         if step.for_each.is_some() && !matches!(step.action, Action::Manual(_)) {
             return self.begin_loop(step);
         }
-        let prepared = match adapter::prepare(&step.action, &self.context, step.timeout) {
-            Ok(p) => p,
-            Err(e) => return self.fail_early(step, format!("cannot render the step: {e}")),
+        let prepared = match step.for_each.as_ref() {
+            // A manual loop is one question: its instructions for each item.
+            Some(for_each) => match super::iterations::manual(step, for_each, &self.context) {
+                Ok(p) => p,
+                Err(e) => return self.fail_early(step, e),
+            },
+            None => match adapter::prepare(&step.action, &self.context, step.timeout) {
+                Ok(p) => p,
+                Err(e) => return self.fail_early(step, format!("cannot render the step: {e}")),
+            },
         };
         let description = prepared.describe(&step.action);
         if let Prepared::Manual(instructions) = &prepared {

@@ -410,3 +410,18 @@ fn validate_refuses_what_cannot_loop() {
         ],
     );
 }
+
+#[test]
+fn a_manual_loop_asks_once_with_each_items_instructions() {
+    let yaml = "version: 1\nname: m\nsteps:\n  - id: check\n    for_each: [eu-1, us-2]\n    \
+        manual: \"Open the {{ item }} dashboard (item {{ index }})\"\n";
+    let out = with_runbook("m", yaml).args(["run", "m", "--yes"]).run();
+    out.success();
+    let journal = only_journal(out.path());
+    let started = events(&journal, "step_started", Some("check"));
+    assert_eq!(
+        started[0]["description"],
+        "For each of 2 items:\n[0] eu-1: Open the eu-1 dashboard (item 0)\n[1] us-2: Open the us-2 dashboard (item 1)"
+    );
+    assert_eq!(finished(&out, "check")["status"], "succeeded");
+}
