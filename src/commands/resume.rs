@@ -110,7 +110,7 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
     let detected_at = super::run::detected_at(&args.drive)?;
     let incident_started = detected_at.or_else(|| replay::incident_start(&runs));
     let mut plan = Plan::resumed(&runbook, resolved, &decided.prior);
-    plan.iterations = kept_iterations(&runbook, &runs, &merged, &decided, &args.rerun);
+    plan.iterations = kept_iterations(&runbook, &runs, &merged, &args.rerun);
     let session = claim
         .lock_runbook(&runbook)?
         .open_journal(&runbook, printer)?;
@@ -163,15 +163,15 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
     super::run::execute(&plan, identity, session, &args.drive, printer)
 }
 
-/// The iterations of each `for_each` step that runs again and that
-/// succeeded before: kept, unless the step is chosen with `--rerun` or its
-/// rollback ran. An iteration over a secret item (journaled `***`) is never
-/// kept: there is nothing to match it with.
+/// The iterations of each `for_each` step that succeeded before: a loop
+/// that runs again keeps them, unless the step is chosen with `--rerun` or
+/// its rollback ran; a loop kept whole offers their rollbacks. An iteration
+/// over a secret item (journaled `***`) is never kept: there is nothing to
+/// match it with.
 fn kept_iterations(
     runbook: &Runbook,
     runs: &[replay::RunView],
     merged: &indexmap::IndexMap<String, replay::StepView>,
-    decided: &Decided,
     rerun: &[String],
 ) -> indexmap::IndexMap<String, Vec<crate::plan::KeptIteration>> {
     let rolled_back = replay::rolled_back(runs, &runbook.name);
@@ -180,7 +180,6 @@ fn kept_iterations(
         .iter()
         .filter(|step| {
             step.for_each.is_some()
-                && !decided.prior.contains_key(&step.id)
                 && !rerun.contains(&step.id)
                 && !rolled_back.contains_key(&step.id)
         })
@@ -191,6 +190,7 @@ fn kept_iterations(
                 .iter()
                 .filter(|i| i.status == Status::Succeeded && !i.item.contains(crate::secret::MASK))
                 .map(|i| crate::plan::KeptIteration {
+                    index: i.index,
                     item: i.item.clone(),
                     result: i.result.clone(),
                     outputs: i.outputs.clone(),

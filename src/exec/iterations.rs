@@ -277,6 +277,8 @@ impl Loop {
                             continue;
                         }
                         Planned::Kept(kept) => {
+                            // Done before: its rollback is on the stack too.
+                            done.succeeded.push((index, item.clone()));
                             results[index] = kept.result;
                             outputs[index] = kept.outputs;
                             (Status::Succeeded, None, true)

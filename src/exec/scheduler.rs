@@ -33,7 +33,7 @@ use super::event::{AnswerSource, Event, ListenerError, PostMortemFacts, Status};
 use super::prompt::{Answer, Prompter};
 use crate::adapter::{self, FailureKind, Outcome, Prepared};
 use crate::plan::{Decision, Plan};
-use crate::runbook::model::{Action, Retry, Step};
+use crate::runbook::model::{Action, ForEach, Retry, Step};
 use crate::secret::MIN_SECRET_LEN;
 use crate::secret::Redactor;
 use crate::signal::Interrupt;
@@ -150,7 +150,16 @@ impl Scheduler<'_> {
         }
         let mut completed: Vec<usize> = self.plan.completed_before.clone();
         // The iterations of loop steps that succeeded: each has its own rollback.
-        let mut iterations_done: IterationsDone = std::collections::HashMap::new();
+        let mut iterations_done: IterationsDone = self
+            .plan
+            .iterations
+            .iter()
+            .filter_map(|(id, kept)| {
+                let index = runbook.step_index(id).filter(|i| completed.contains(i))?;
+                let done = kept.iter().map(|k| (k.index, kept_item(&k.item))).collect();
+                Some((index, (done, false)))
+            })
+            .collect();
         let mut tasks: JoinSet<TaskDone> = JoinSet::new();
         let (attempt_sender, mut attempt_receiver) = mpsc::unbounded_channel::<Event>();
         let mut questions: VecDeque<(usize, Question)> = VecDeque::new();
@@ -524,8 +533,10 @@ impl Scheduler<'_> {
     /// its question is put, not while it waits behind another one: a
     /// question never asked leaves no started step behind.
     fn begin(&mut self, step: &Step) -> Result<Start, ListenerError> {
-        if step.for_each.is_some() && !matches!(step.action, Action::Manual(_)) {
-            return self.begin_loop(step);
+        if let Some(for_each) = &step.for_each
+            && !matches!(step.action, Action::Manual(_))
+        {
+            return self.begin_loop(step, for_each);
         }
         let prepared = match step.for_each.as_ref() {
             // A manual loop is one question: its instructions for each item.
@@ -557,10 +568,7 @@ impl Scheduler<'_> {
 
     /// A `for_each` step: its items resolved, each iteration rendered,
     /// `step_started` recorded; an empty list skips the step.
-    fn begin_loop(&mut self, step: &Step) -> Result<Start, ListenerError> {
-        let Some(for_each) = &step.for_each else {
-            return self.fail_early(step, "not a loop".to_owned());
-        };
+    fn begin_loop(&mut self, step: &Step, for_each: &ForEach) -> Result<Start, ListenerError> {
         let items = match super::iterations::resolve(for_each, &self.context) {
             Ok(items) => items,
             Err(e) => return self.fail_early(step, e),
@@ -1118,6 +1126,15 @@ type Iteration = (usize, serde_json::Value, bool);
 /// By loop step: its succeeded iterations in completion order, and whether its items are secret.
 type IterationsDone =
     std::collections::HashMap<usize, (Vec<(usize, serde_json::Value)>, bool)>;
+
+/// An item as the journal wrote it, back as a value: JSON for what was not a
+/// string, else the text.
+fn kept_item(text: &str) -> serde_json::Value {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .filter(|v| v.is_array() || v.is_object())
+        .unwrap_or_else(|| serde_json::Value::String(text.to_owned()))
+}
 
 /// How a rollback is named: the step, or one iteration of it (`restart[2] web-3`).
 fn rollback_name(step: &Step, iteration: Option<&Iteration>) -> String {

@@ -40,6 +40,8 @@ pub type Prior = IndexMap<String, Done>;
 /// a resume keeps it while the same item is still in the list.
 #[derive(Debug, Clone)]
 pub struct KeptIteration {
+    /// Its position in the earlier run's list.
+    pub index: usize,
     pub item: String,
     pub result: Option<serde_json::Value>,
     pub outputs: IndexMap<String, String>,
@@ -76,8 +78,9 @@ pub struct Plan<'a> {
     pub decisions: Vec<Decision>,
     /// Steps that succeeded before and are kept, in the order they completed.
     pub completed_before: Vec<usize>,
-    /// Of the `for_each` steps that run again: the iterations that
-    /// succeeded before, by step id (set by a resume).
+    /// Of the `for_each` steps done before: the iterations that succeeded,
+    /// by step id (set by a resume). A loop that runs again keeps them; a
+    /// kept loop offers their rollbacks.
     pub iterations: IndexMap<String, Vec<KeptIteration>>,
 }
 

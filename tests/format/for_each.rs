@@ -250,7 +250,7 @@ fn resume_with_a_changed_list_keeps_the_items_still_in_it_and_runs_the_new_ones(
 #[test]
 fn one_confirmation_lists_every_item_and_a_refusal_runs_none() {
     let yaml = "version: 1\nname: c\ninputs:\n  hosts: { type: list, default: \"db-1, db-2\" }\n\
-        steps:\n  - id: wipe\n    for_each: \"{{ inputs.hosts }}\"\n    confirm: \"Wipe {{ item }}?\"\n\
+        steps:\n  - id: wipe\n    for_each: \"{{ inputs.hosts }}\"\n    concurrency: 1\n    confirm: \"Wipe {{ item }}?\"\n\
         \x20   shell:\n      run: echo wiped {{ item }} >> wiped\n";
     let out = with_runbook("c", yaml).args(["run", "c"]).run();
     out.code(3);
@@ -424,4 +424,28 @@ fn a_manual_loop_asks_once_with_each_items_instructions() {
         "For each of 2 items:\n[0] eu-1: Open the eu-1 dashboard (item 0)\n[1] us-2: Open the us-2 dashboard (item 1)"
     );
     assert_eq!(finished(&out, "check")["status"], "succeeded");
+}
+
+#[test]
+fn after_a_resume_the_iterations_done_in_either_run_roll_back() {
+    let yaml = one_by_one()
+        + "  - id: last\n    needs: [after]\n    shell:\n      run: test ! -e fail-last\n";
+    let out = with_runbook("loop", &yaml)
+        .file("fail-web-2", "")
+        .file("fail-last", "")
+        .args(["run", "loop"])
+        .run();
+    out.code(1);
+    let incident = only_incident(out.path());
+    std::fs::remove_file(out.path().join("fail-web-2")).unwrap();
+    let resumed = out
+        .again()
+        .args(["resume", &incident, "--rollback", "yes"])
+        .run();
+    resumed.code(1);
+    // web-1 from the first run, the others from the resume, newest first.
+    assert_eq!(
+        read(out.path(), "undone"),
+        "undo web-4\nundo web-3\nundo web-2\nundo web-1"
+    );
 }
