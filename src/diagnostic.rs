@@ -210,7 +210,7 @@ impl Diagnostic {
             );
         }
         if let Some(hint) = &self.hint {
-            let _ = writeln!(out, "  {} {hint}", style.hint("hint:"));
+            let _ = writeln!(out, "  {} {}", style.hint("hint:"), wrap(hint));
         }
         out
     }
@@ -241,6 +241,28 @@ impl Diagnostic {
 
 /// Messages quote names from the file (unknown key `…`); a name that is
 /// itself kilobytes long is shown by its two ends.
+/// A hint on lines of at most [`HINT_WIDTH`] characters (broken at spaces,
+/// continued under its first word): a hint that lists what is allowed grows
+/// with the format, and a terminal line should not.
+fn wrap(hint: &str) -> String {
+    const HINT_WIDTH: usize = 150;
+    let mut out = String::with_capacity(hint.len());
+    let mut width = 0;
+    for word in hint.split(' ') {
+        let length = word.chars().count();
+        if width > 0 && width + 1 + length > HINT_WIDTH {
+            out.push_str("\n        ");
+            width = 0;
+        } else if width > 0 {
+            out.push(' ');
+            width += 1;
+        }
+        out.push_str(word);
+        width += length;
+    }
+    out
+}
+
 fn clip_middle(text: String) -> String {
     const MAX: usize = 2 * SNIPPET_CHARS;
     let length = text.chars().count();

@@ -109,7 +109,8 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
     masked_output_needed(&runbook, &decided.prior, &merged)?;
     let detected_at = super::run::detected_at(&args.drive)?;
     let incident_started = detected_at.or_else(|| replay::incident_start(&runs));
-    let plan = Plan::resumed(&runbook, resolved, &decided.prior);
+    let mut plan = Plan::resumed(&runbook, resolved, &decided.prior);
+    plan.iterations = kept_iterations(&runbook, &runs, &merged, &args.rerun);
     let session = claim
         .lock_runbook(&runbook)?
         .open_journal(&runbook, printer)?;
@@ -160,6 +161,44 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
         post_mortem: crate::plan::post_mortem::facts(&runbook, &post_mortem),
     };
     super::run::execute(&plan, identity, session, &args.drive, printer)
+}
+
+/// The iterations of each `for_each` step that succeeded before: a loop
+/// that runs again keeps them, unless the step is chosen with `--rerun` or
+/// its rollback ran; a loop kept whole offers their rollbacks. An iteration
+/// over a secret item (journaled `***`) is never kept: there is nothing to
+/// match it with.
+fn kept_iterations(
+    runbook: &Runbook,
+    runs: &[replay::RunView],
+    merged: &indexmap::IndexMap<String, replay::StepView>,
+    rerun: &[String],
+) -> indexmap::IndexMap<String, Vec<crate::plan::KeptIteration>> {
+    let rolled_back = replay::rolled_back(runs, &runbook.name);
+    runbook
+        .steps
+        .iter()
+        .filter(|step| {
+            step.for_each.is_some()
+                && !rerun.contains(&step.id)
+                && !rolled_back.contains_key(&step.id)
+        })
+        .filter_map(|step| {
+            let view = merged.get(&step.id)?;
+            let kept: Vec<crate::plan::KeptIteration> = view
+                .iterations
+                .iter()
+                .filter(|i| i.status == Status::Succeeded && !i.item.contains(crate::secret::MASK))
+                .map(|i| crate::plan::KeptIteration {
+                    index: i.index,
+                    item: i.item.clone(),
+                    result: i.result.clone(),
+                    outputs: i.outputs.clone(),
+                })
+                .collect();
+            (!kept.is_empty()).then(|| (step.id.clone(), kept))
+        })
+        .collect()
 }
 
 /// What the operator decided, and what the journal says stands.

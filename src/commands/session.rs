@@ -182,14 +182,22 @@ struct OutputFiles {
 
 impl Listener for OutputFiles {
     fn on_event(&mut self, record: &Record) -> Result<(), ListenerError> {
-        let Event::StepFinished {
-            step,
-            result: Some(result),
-            ..
-        } = &record.event
-        else {
-            return Ok(());
+        // A `for_each` iteration's streams are `STEP.INDEX.stdout`.
+        let (step, result) = match &record.event {
+            Event::StepFinished {
+                step,
+                result: Some(result),
+                ..
+            } => (step.clone(), result),
+            Event::IterationFinished {
+                step,
+                index,
+                result: Some(result),
+                ..
+            } => (format!("{step}.{index}"), result),
+            _ => return Ok(()),
         };
+        let step = &step;
         let error = |e: IncidentError| ListenerError {
             message: e.to_string(),
         };

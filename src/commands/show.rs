@@ -101,6 +101,9 @@ pub fn render(runbook: &Runbook, style: &Style) -> String {
         for fact in crate::plan::render::step_facts(step) {
             let _ = writeln!(out, "      {fact}");
         }
+        if let Some(fact) = crate::plan::render::for_each_fact(step) {
+            let _ = writeln!(out, "      {fact}");
+        }
         if !step.outputs.is_empty() {
             let names: Vec<&str> = step.outputs.iter().map(|o| o.name.as_str()).collect();
             let _ = writeln!(out, "      outputs: {}", names.join(", "));

@@ -232,6 +232,26 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         incident_elapsed_ms: Option<u64>,
     },
+    /// One iteration of a `for_each` step ended (between the step's
+    /// `step_started` and `step_finished`); shown as `step[index]`.
+    IterationFinished {
+        step: String,
+        /// The item's position in the list, from 0.
+        index: usize,
+        /// The item as text (a string as it is, else JSON), redacted like
+        /// every value: a secret item is `***`.
+        item: String,
+        status: Status,
+        attempts: u32,
+        duration_ms: u64,
+        error: Option<String>,
+        result: Option<serde_json::Value>,
+        #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+        outputs: IndexMap<String, String>,
+        /// Done in an earlier run and kept by this resume, not run again.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        kept: bool,
+    },
 }
 
 impl Event {
@@ -254,6 +274,7 @@ impl Event {
             Event::StepRerunChosen { .. } => "step_rerun_chosen",
             Event::OperatorNote { .. } => "operator_note",
             Event::RunFinished { .. } => "run_finished",
+            Event::IterationFinished { .. } => "iteration_finished",
         }
     }
 
@@ -270,7 +291,8 @@ impl Event {
             | Event::RollbackStarted { step, .. }
             | Event::RollbackFinished { step, .. }
             | Event::StepMarkedDone { step, .. }
-            | Event::StepRerunChosen { step, .. } => Some(step),
+            | Event::StepRerunChosen { step, .. }
+            | Event::IterationFinished { step, .. } => Some(step),
             _ => None,
         }
     }
@@ -291,6 +313,7 @@ impl Event {
                 | Event::OperatorNote { .. }
                 | Event::RunTimedOut { .. }
                 | Event::RunFinished { .. }
+                | Event::IterationFinished { .. }
         )
     }
 
@@ -300,7 +323,10 @@ impl Event {
     /// for anything, so a start is still durable before its side effect and
     /// an end before its dependents start (docs/incident-log.md).
     pub fn sync_can_wait(&self) -> bool {
-        matches!(self, Event::StepStarted { .. } | Event::StepFinished { .. })
+        matches!(
+            self,
+            Event::StepStarted { .. } | Event::StepFinished { .. } | Event::IterationFinished { .. }
+        )
     }
 }
 

@@ -33,7 +33,7 @@ use super::event::{AnswerSource, Event, ListenerError, PostMortemFacts, Status};
 use super::prompt::{Answer, Prompter};
 use crate::adapter::{self, FailureKind, Outcome, Prepared};
 use crate::plan::{Decision, Plan};
-use crate::runbook::model::{Action, Retry, Step};
+use crate::runbook::model::{Action, ForEach, Retry, Step};
 use crate::secret::MIN_SECRET_LEN;
 use crate::secret::Redactor;
 use crate::signal::Interrupt;
@@ -83,13 +83,21 @@ enum State {
 }
 
 /// What a step's task reports back.
-struct TaskDone {
-    index: usize,
-    outcome: Outcome,
-    attempts: u32,
-    duration: Duration,
+pub(super) struct TaskDone {
+    pub(super) index: usize,
+    pub(super) outcome: Outcome,
+    pub(super) attempts: u32,
+    pub(super) duration: Duration,
     /// The action ended well; a failure is its `expect`'s.
-    action_succeeded: bool,
+    pub(super) action_succeeded: bool,
+    /// A `for_each` step's iterations (see [`super::iterations`]).
+    pub(super) looped: Option<Box<super::iterations::LoopDone>>,
+}
+
+/// What a started step runs: one action, or a loop of them.
+enum Work {
+    One(Box<Prepared>),
+    Loop(Box<super::iterations::Loop>),
 }
 
 /// A question waiting for the operator.
@@ -108,7 +116,7 @@ enum Question {
 
 /// What starting a step came to.
 enum Start {
-    Spawn(Box<Prepared>),
+    Spawn(Work),
     Ask(Question),
     Finished(Status),
 }
@@ -141,6 +149,17 @@ impl Scheduler<'_> {
             }
         }
         let mut completed: Vec<usize> = self.plan.completed_before.clone();
+        // The iterations of loop steps that succeeded: each has its own rollback.
+        let mut iterations_done: IterationsDone = self
+            .plan
+            .iterations
+            .iter()
+            .filter_map(|(id, kept)| {
+                let index = runbook.step_index(id).filter(|i| completed.contains(i))?;
+                let done = kept.iter().map(|k| (k.index, kept_item(&k.item))).collect();
+                Some((index, (done, false)))
+            })
+            .collect();
         let mut tasks: JoinSet<TaskDone> = JoinSet::new();
         let (attempt_sender, mut attempt_receiver) = mpsc::unbounded_channel::<Event>();
         let mut questions: VecDeque<(usize, Question)> = VecDeque::new();
@@ -150,7 +169,7 @@ impl Scheduler<'_> {
         let mut interrupt = signals.clone();
 
         // Steps recorded as started whose actions wait for the next commit.
-        let mut starting: Vec<(usize, Box<Prepared>)> = Vec::new();
+        let mut starting: Vec<(usize, Work)> = Vec::new();
         loop {
             if !timed_out && deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
                 (timed_out, stopping) = (true, true);
@@ -193,8 +212,8 @@ impl Scheduler<'_> {
             // Group commit: one sync makes every start and end recorded above
             // durable, before any of these actions begins.
             self.emitter.commit()?;
-            for (index, prepared) in starting.drain(..) {
-                self.spawn(&mut tasks, index, prepared, &attempt_sender);
+            for (index, work) in starting.drain(..) {
+                self.spawn(&mut tasks, index, work, &attempt_sender);
             }
             if stopping {
                 // Questions not yet asked are not asked: their steps never start.
@@ -234,8 +253,16 @@ impl Scheduler<'_> {
                         }
                         let index = done.index;
                         let step = &steps[index];
+                        let looped = done.looped.as_ref().map(|l| (l.succeeded.clone(), l.secret));
                         let status = self.finish(step, done, None)?;
                         stopping |= settle(&mut states, &mut completed, &mut run_status, step, index, status);
+                        if let Some(looped) = looped.filter(|(done, _)| !done.is_empty()) {
+                            // A failed loop changed what its succeeded iterations did.
+                            if status != Status::Succeeded {
+                                completed.push(index);
+                            }
+                            iterations_done.insert(index, looped);
+                        }
                     }
                 }
                 answered = async { asking.as_mut().expect("guarded by the condition").await }, if asking.is_some() => {
@@ -293,7 +320,7 @@ impl Scheduler<'_> {
             run_status,
             Status::Failed | Status::Refused | Status::Interrupted
         ) {
-            self.offer_rollbacks(&completed, run_status == Status::Interrupted)
+            self.offer_rollbacks(&completed, &iterations_done, run_status == Status::Interrupted)
                 .await?;
         }
         let failed_steps = steps
@@ -362,52 +389,27 @@ impl Scheduler<'_> {
         &self,
         tasks: &mut JoinSet<TaskDone>,
         index: usize,
-        prepared: Box<Prepared>,
+        work: Work,
         attempts: &mpsc::UnboundedSender<Event>,
     ) {
         let step = &self.plan.runbook.steps[index];
-        if let (Some(until), Some(timeout)) = (&step.until, step.timeout) {
-            let (id, until, expect) = (
-                step.id.clone(),
-                until.clone(),
-                step.action.expect().to_vec(),
-            );
-            let (context, redactor) = (self.context.value(None), self.context.redactor().clone());
-            let (interrupt, events) = (self.interrupt.clone(), attempts.clone());
-            tasks.spawn(async move {
-                let started = Instant::now();
-                let poll = super::poll::Poll {
-                    step: &id,
-                    until: &until,
-                    timeout,
-                    expect: &expect,
-                    context: &context,
-                    redactor: &redactor,
-                };
-                let outcome = poll.run(&prepared, interrupt, &events).await;
-                TaskDone {
+        let (interrupt, events) = (self.interrupt.clone(), attempts.clone());
+        match work {
+            Work::Loop(work) => {
+                tasks.spawn(work.run(interrupt, events));
+            }
+            Work::One(prepared) => {
+                tasks.spawn(action_future(
+                    step,
                     index,
-                    outcome,
-                    // One attempt, polled: `step_polled` says how many times.
-                    attempts: 1,
-                    duration: started.elapsed(),
-                    // A poll's action runs many times by design: a failed poll runs again on resume.
-                    action_succeeded: false,
-                }
-            });
-            return;
+                    prepared,
+                    self.context.value(None),
+                    self.context.redactor().clone(),
+                    interrupt,
+                    events,
+                ));
+            }
         }
-        tasks.spawn(run_attempts(
-            index,
-            step.id.clone(),
-            prepared,
-            step.retry,
-            step.action.expect().to_vec(),
-            self.context.value(None),
-            self.interrupt.clone(),
-            attempts.clone(),
-            self.context.redactor().clone(),
-        ));
     }
 
     /// The first pending (or undecided) step, in execution order, whose needs are all released.
@@ -442,7 +444,7 @@ impl Scheduler<'_> {
         let Decision::Undecided(done) = &self.plan.decisions[index] else {
             return self.start(step);
         };
-        if let Some(when) = &step.when {
+        if let Some(when) = step_when(step) {
             match when.eval(&self.context.value(None)) {
                 Ok(value) if !value.is_true() => {
                     return self.skip(
@@ -463,7 +465,7 @@ impl Scheduler<'_> {
 
     /// Decides whether a ready step runs: `when`, then its confirmation.
     fn start(&mut self, step: &Step) -> Result<Start, ListenerError> {
-        if let Some(when) = &step.when {
+        if let Some(when) = step_when(step) {
             match when.eval(&self.context.value(None)) {
                 Ok(value) if !value.is_true() => {
                     return self.skip(step, format!("`when: {}` is false", when.source));
@@ -473,8 +475,16 @@ impl Scheduler<'_> {
             }
         }
         if let Some(confirm) = &step.confirm {
-            let message = match &confirm.message {
-                Some(t) => match self.context.render(t, None) {
+            let message = match (&step.for_each, &confirm.message) {
+                (Some(for_each), message) => {
+                    match super::iterations::resolve(for_each, &self.context).and_then(|items| {
+                        super::iterations::question(step, message.as_ref(), &items, &self.context)
+                    }) {
+                        Ok(question) => question,
+                        Err(e) => return self.fail_early(step, e),
+                    }
+                }
+                (None, Some(t)) => match self.context.render(t, None) {
                     Ok(m) => m,
                     Err(e) => {
                         return self.fail_early(
@@ -483,7 +493,7 @@ impl Scheduler<'_> {
                         );
                     }
                 },
-                None => step.default_question(),
+                (None, None) => step.default_question(),
             };
             let word = confirm.word.clone();
             let Some(answer) = self.prompter.confirm_unasked(word.as_deref()) else {
@@ -523,9 +533,21 @@ impl Scheduler<'_> {
     /// its question is put, not while it waits behind another one: a
     /// question never asked leaves no started step behind.
     fn begin(&mut self, step: &Step) -> Result<Start, ListenerError> {
-        let prepared = match adapter::prepare(&step.action, &self.context, step.timeout) {
-            Ok(p) => p,
-            Err(e) => return self.fail_early(step, format!("cannot render the step: {e}")),
+        if let Some(for_each) = &step.for_each
+            && !matches!(step.action, Action::Manual(_))
+        {
+            return self.begin_loop(step, for_each);
+        }
+        let prepared = match step.for_each.as_ref() {
+            // A manual loop is one question: its instructions for each item.
+            Some(for_each) => match super::iterations::manual(step, for_each, &self.context) {
+                Ok(p) => p,
+                Err(e) => return self.fail_early(step, e),
+            },
+            None => match adapter::prepare(&step.action, &self.context, step.timeout) {
+                Ok(p) => p,
+                Err(e) => return self.fail_early(step, format!("cannot render the step: {e}")),
+            },
         };
         let description = prepared.describe(&step.action);
         if let Prepared::Manual(instructions) = &prepared {
@@ -541,7 +563,35 @@ impl Scheduler<'_> {
         }
         let command = prepared.command(&step.action);
         self.emit_started(step, description, command)?;
-        Ok(Start::Spawn(Box::new(prepared)))
+        Ok(Start::Spawn(Work::One(Box::new(prepared))))
+    }
+
+    /// A `for_each` step: its items resolved, each iteration rendered,
+    /// `step_started` recorded; an empty list skips the step.
+    fn begin_loop(&mut self, step: &Step, for_each: &ForEach) -> Result<Start, ListenerError> {
+        let items = match super::iterations::resolve(for_each, &self.context) {
+            Ok(items) => items,
+            Err(e) => return self.fail_early(step, e),
+        };
+        if items.values.is_empty() {
+            return self.skip(step, "`for_each`: the list is empty".to_owned());
+        }
+        let index = self.plan.runbook.step_index(&step.id).unwrap_or_default();
+        let kept = self
+            .plan
+            .iterations
+            .get(&step.id)
+            .map_or(&[][..], Vec::as_slice);
+        let work = super::iterations::Loop::prepare(
+            step,
+            index,
+            items,
+            &self.context,
+            kept,
+            self.concurrency,
+        );
+        self.emit_started(step, work.describe(), None)?;
+        Ok(Start::Spawn(Work::Loop(Box::new(work))))
     }
 
     fn emit_started(
@@ -667,6 +717,7 @@ impl Scheduler<'_> {
             attempts: 1,
             duration: started.elapsed(),
             action_succeeded: false,
+            looped: None,
         };
         let status = self.finish(step, done, Some(status))?;
         Ok(Start::Finished(status))
@@ -741,8 +792,21 @@ impl Scheduler<'_> {
         let mut action_succeeded = done.action_succeeded;
         let mut error = done.outcome.failure.map(|f| f.message);
         let mut outputs = IndexMap::new();
+        // A loop's outputs are its iterations' (rendered each with its item).
+        let own_outputs = if done.looped.is_some() {
+            &[][..]
+        } else {
+            step.outputs.as_slice()
+        };
+        if let Some(looped) = &done.looped {
+            if looped.all_skipped {
+                status = Status::Skipped;
+                error = Some("`when` is false for every item".to_owned());
+            }
+            outputs.clone_from(&looped.outputs);
+        }
         if status == Status::Succeeded {
-            for output in &step.outputs {
+            for output in own_outputs {
                 match self
                     .context
                     .render(&output.template, done.outcome.result.as_ref())
@@ -788,8 +852,9 @@ impl Scheduler<'_> {
                 }
             }
             // The action ran to its end: whatever failed after it, its effect is in place.
-            action_succeeded =
-                status == Status::Failed && !matches!(step.action, Action::Manual(_));
+            action_succeeded = status == Status::Failed
+                && !matches!(step.action, Action::Manual(_))
+                && done.looped.is_none();
             if action_succeeded {
                 outputs.clear();
             }
@@ -828,36 +893,51 @@ impl Scheduler<'_> {
     async fn offer_rollbacks(
         &mut self,
         completed: &[usize],
+        iterations: &IterationsDone,
         interrupted: bool,
     ) -> Result<(), ListenerError> {
         // The ends of the run's steps are durable before anyone is asked.
         self.emitter.commit()?;
         let steps = &self.plan.runbook.steps;
         let mut stop = signals_from_now(self.interrupt.clone());
-        let candidates: Vec<usize> = completed
+        // A loop's rollback is one per succeeded iteration, newest first.
+        let candidates: Vec<(usize, Option<Iteration>)> = completed
             .iter()
             .rev()
             .copied()
             .filter(|&i| steps[i].rollback.is_some())
+            .flat_map(|i| match iterations.get(&i) {
+                Some((done, secret)) => done
+                    .iter()
+                    .rev()
+                    .map(|(n, item)| (i, Some((*n, item.clone(), *secret))))
+                    .collect::<Vec<_>>(),
+                None => vec![(i, None)],
+            })
             .collect();
-        // Steps whose rollback was decided by the one question after Ctrl-C.
+        // Candidates whose rollback was decided by the one question after Ctrl-C.
         let mut decided: IndexMap<usize, Answer> = IndexMap::new();
-        let asked: Vec<usize> = candidates
-            .iter()
-            .copied()
-            .filter(|&i| !steps[i].rollback_on_failure_never)
+        let asked: Vec<usize> = (0..candidates.len())
+            .filter(|&c| !steps[candidates[c].0].rollback_on_failure_never)
             .collect();
         if interrupted && !asked.is_empty() && self.prompter.rollback_unasked().is_none() {
             let list: Vec<String> = asked
                 .iter()
-                .map(|&i| format!("  - {} ({})", steps[i].id, steps[i].label()))
+                .map(|&c| {
+                    let step = &steps[candidates[c].0];
+                    format!(
+                        "  - {} ({})",
+                        rollback_name(step, candidates[c].1.as_ref()),
+                        step.label()
+                    )
+                })
                 .collect();
             let question = format!(
                 "The run was interrupted. Roll back what it changed, newest first?\n{}",
                 list.join("\n")
             );
-            for &index in &asked {
-                self.emit_asked(&steps[index].id, &question, None, true)?;
+            for &c in &asked {
+                self.emit_asked(&steps[candidates[c].0].id, &question, None, true)?;
             }
             let prompter = Arc::clone(&self.prompter);
             let asking = tokio::task::spawn_blocking(move || prompter.ask_rollbacks(&question));
@@ -868,12 +948,12 @@ impl Scheduler<'_> {
                 // Ctrl-C again while the question is up: no.
                 Ok(()) = stop.changed() => Answer { accepted: false, source: AnswerSource::Prompt },
             };
-            for &index in &asked {
-                self.emit_answered_rollback(&steps[index].id, answer)?;
-                decided.insert(index, answer);
+            for &c in &asked {
+                self.emit_answered_rollback(&steps[candidates[c].0].id, answer)?;
+                decided.insert(c, answer);
             }
         }
-        for index in candidates {
+        for (candidate, (index, iteration)) in candidates.into_iter().enumerate() {
             if *stop.borrow() != Interrupt::None {
                 // Stopped by a signal: the rest are left as they are (and listed).
                 break;
@@ -882,10 +962,12 @@ impl Scheduler<'_> {
             let Some(rollback) = &step.rollback else {
                 continue;
             };
-            let answer = if let Some(answer) = decided.get(&index) {
+            let answer = if let Some(answer) = decided.get(&candidate) {
                 *answer
             } else {
-                let answer = self.rollback_answer(step, &mut stop).await?;
+                let answer = self
+                    .rollback_answer(step, iteration.as_ref(), &mut stop)
+                    .await?;
                 self.emit_answered_rollback(&step.id, answer)?;
                 answer
             };
@@ -893,7 +975,14 @@ impl Scheduler<'_> {
                 continue;
             }
             let started = Instant::now();
-            let prepared = match adapter::prepare(rollback, &self.context, step.timeout) {
+            let context = iteration.as_ref().map(|(n, item, secret)| {
+                self.context.iteration(item, *n, *secret)
+            });
+            let prepared = match adapter::prepare(
+                rollback,
+                context.as_ref().unwrap_or(&self.context),
+                step.timeout,
+            ) {
                 Ok(p) => p,
                 Err(e) => {
                     self.emitter.emit(Event::RollbackFinished {
@@ -905,9 +994,17 @@ impl Scheduler<'_> {
                     continue;
                 }
             };
+            let description = match &iteration {
+                Some(_) => format!(
+                    "{}: {}",
+                    rollback_name(step, iteration.as_ref()),
+                    prepared.describe(rollback)
+                ),
+                None => prepared.describe(rollback),
+            };
             self.emitter.emit(Event::RollbackStarted {
                 step: step.id.clone(),
-                description: prepared.describe(rollback),
+                description,
             })?;
             let outcome = match (&prepared, rollback) {
                 (Prepared::Manual(text), Action::Manual(_)) => {
@@ -961,11 +1058,12 @@ impl Scheduler<'_> {
     async fn rollback_answer(
         &mut self,
         step: &Step,
+        iteration: Option<&Iteration>,
         stop: &mut watch::Receiver<Interrupt>,
     ) -> Result<Answer, ListenerError> {
         let question = format!(
             "The run stopped. Roll back step `{}` ({})?",
-            step.id,
+            rollback_name(step, iteration),
             step.label()
         );
         self.emit_asked(&step.id, &question, None, true)?;
@@ -1022,6 +1120,42 @@ fn signals_from_now(mut signals: watch::Receiver<Interrupt>) -> watch::Receiver<
     receiver
 }
 
+/// An iteration of a loop step that succeeded: `(index, item, secret)`.
+type Iteration = (usize, serde_json::Value, bool);
+
+/// By loop step: its succeeded iterations in completion order, and whether its items are secret.
+type IterationsDone =
+    std::collections::HashMap<usize, (Vec<(usize, serde_json::Value)>, bool)>;
+
+/// An item as the journal wrote it, back as a value: JSON for what was not a
+/// string, else the text.
+fn kept_item(text: &str) -> serde_json::Value {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .filter(|v| v.is_array() || v.is_object())
+        .unwrap_or_else(|| serde_json::Value::String(text.to_owned()))
+}
+
+/// How a rollback is named: the step, or one iteration of it (`restart[2] web-3`).
+fn rollback_name(step: &Step, iteration: Option<&Iteration>) -> String {
+    match iteration {
+        Some((index, item, secret)) => format!(
+            "{}[{index}] {}",
+            step.id,
+            super::iterations::shown(item, *secret)
+        ),
+        None => step.id.clone(),
+    }
+}
+
+/// A step's `when`, evaluated for the step as a whole: a loop's `when`
+/// that reads `item` or `index` is its iterations' (see [`super::iterations`]).
+fn step_when(step: &Step) -> Option<&Expression> {
+    step.when
+        .as_ref()
+        .filter(|w| step.for_each.is_none() || !super::iterations::per_item(&w.refs))
+}
+
 /// Records how a step ended; true when nothing new may start after it.
 fn settle(
     states: &mut [State],
@@ -1064,6 +1198,47 @@ fn worse(current: Status, new: Status) -> Status {
 
 pub fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// One run of a step's action (or of one iteration's): polled until its
+/// `until` holds, or tried as its `retry` says, its `expect` checked.
+pub(super) fn action_future(
+    step: &Step,
+    index: usize,
+    prepared: Box<Prepared>,
+    context: minijinja::Value,
+    redactor: Redactor,
+    interrupt: watch::Receiver<Interrupt>,
+    events: mpsc::UnboundedSender<Event>,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = TaskDone> + Send>> {
+    let (id, expect) = (step.id.clone(), step.action.expect().to_vec());
+    if let (Some(until), Some(timeout)) = (step.until.clone(), step.timeout) {
+        return Box::pin(async move {
+            let started = Instant::now();
+            let poll = super::poll::Poll {
+                step: &id,
+                until: &until,
+                timeout,
+                expect: &expect,
+                context: &context,
+                redactor: &redactor,
+            };
+            let outcome = poll.run(&prepared, interrupt, &events).await;
+            TaskDone {
+                index,
+                outcome,
+                // One attempt, polled: `step_polled` says how many times.
+                attempts: 1,
+                duration: started.elapsed(),
+                // A poll's action runs many times by design: a failed poll runs again on resume.
+                action_succeeded: false,
+                looped: None,
+            }
+        });
+    }
+    Box::pin(run_attempts(
+        index, id, prepared, step.retry, expect, context, interrupt, events, redactor,
+    ))
 }
 
 /// Runs one step's action with its retries and expectations.
@@ -1112,6 +1287,7 @@ async fn run_attempts(
                 outcome,
                 attempts: attempt,
                 duration: started.elapsed(),
+                looped: None,
             };
         }
         let delay = retry.delay_after(attempt);
@@ -1134,6 +1310,7 @@ async fn run_attempts(
                     attempts: attempt,
                     duration: started.elapsed(),
                     action_succeeded: an_action_succeeded,
+                    looped: None,
                 };
             }
         }

@@ -124,6 +124,24 @@ pub struct StepView {
     pub rerun_by: Option<String>,
     /// An `until` step's polls: how many, over how long (ms).
     pub polls: Option<(u32, u64)>,
+    /// A `for_each` step's iterations that ended in its last start, in the
+    /// order they ended.
+    pub iterations: Vec<IterationView>,
+}
+
+/// One ended iteration of a `for_each` step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IterationView {
+    pub index: usize,
+    /// As journaled (redacted: a secret item is `***`).
+    pub item: String,
+    pub status: Status,
+    pub attempts: u32,
+    pub duration_ms: u64,
+    pub error: Option<String>,
+    pub result: Option<serde_json::Value>,
+    pub outputs: IndexMap<String, String>,
+    pub kept: bool,
 }
 
 impl StepView {
@@ -147,6 +165,7 @@ impl StepView {
             action_succeeded: false,
             rerun_by: None,
             polls: None,
+            iterations: Vec::new(),
         }
     }
 }
@@ -368,13 +387,15 @@ pub fn impossible(records: &[Record], incident: Option<&str>) -> Option<Impossib
             (
                 Event::AttemptFailed { .. }
                 | Event::StepPolled { .. }
-                | Event::ManualAnswered { .. },
+                | Event::ManualAnswered { .. }
+                | Event::IterationFinished { .. },
                 Phase::Running(_),
             ) => {}
             (
                 Event::AttemptFailed { .. }
                 | Event::StepPolled { .. }
-                | Event::ManualAnswered { .. },
+                | Event::ManualAnswered { .. }
+                | Event::IterationFinished { .. },
                 _,
             ) => {
                 return fail(format!(
@@ -498,7 +519,30 @@ fn apply(run: &mut RunView, record: &Record) {
             view.command.clone_from(command);
             view.started_at = Some(ts);
             view.finished_at = None;
+            view.iterations.clear();
         }
+        Event::IterationFinished {
+            step,
+            index,
+            item,
+            status,
+            attempts,
+            duration_ms,
+            error,
+            result,
+            outputs,
+            kept,
+        } => step_mut(run, step).iterations.push(IterationView {
+            index: *index,
+            item: item.clone(),
+            status: *status,
+            attempts: *attempts,
+            duration_ms: *duration_ms,
+            error: error.clone(),
+            result: result.clone(),
+            outputs: outputs.clone(),
+            kept: *kept,
+        }),
         Event::AttemptFailed { step, error, .. } => {
             step_mut(run, step).attempt_errors.push(error.clone());
         }

@@ -360,6 +360,9 @@ impl Listener for Progress {
                 let text = format!("{} (Ctrl-C to kill them now)", said());
                 self.line(record, &style.warn(&text));
             }
+            Event::IterationFinished { status, .. } => {
+                self.line(record, &format!("{} {}", mark(style, *status), said()));
+            }
             Event::StepPolled { met, .. } => {
                 let mark = if *met {
                     "↻".to_owned()
@@ -433,6 +436,12 @@ fn redacted(event: &Event, redactor: &crate::secret::Redactor) -> Event {
             }
             for process in left_running {
                 process.command = redactor.redact(&process.command);
+            }
+        }
+        Event::IterationFinished { item, error, .. } => {
+            *item = redactor.redact(item);
+            if let Some(error) = error {
+                *error = redactor.redact(error);
             }
         }
         Event::ConfirmationAsked { message, .. } => *message = redactor.redact(message),

@@ -201,6 +201,28 @@ pub fn event(event: &Event, code: Code) -> String {
             let one_line: Vec<&str> = text.lines().map(str::trim).collect();
             format!("Note by {by}: {}", one_line.join(" / "))
         }
+        Event::IterationFinished {
+            step,
+            index,
+            item,
+            status,
+            attempts,
+            duration_ms,
+            error,
+            kept,
+            ..
+        } => {
+            let name = code(&format!("{step}[{index}]"));
+            let item = crate::exec::iterations::one_line(item);
+            if *kept {
+                format!("Step {name} ({item}) kept: it succeeded in an earlier run")
+            } else {
+                format!(
+                    "Step {name} ({item}) {}",
+                    step_outcome(*status, *duration_ms, *attempts, error.as_deref())
+                )
+            }
+        }
         Event::RunFinished {
             status,
             elapsed_ms,

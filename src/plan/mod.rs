@@ -13,6 +13,7 @@
 //! its `when` is now false (it is then recorded as skipped).
 
 pub mod inputs;
+pub mod items;
 pub mod post_mortem;
 pub mod render;
 pub mod secret_source;
@@ -34,6 +35,17 @@ pub struct Done {
 /// Steps done in earlier runs, by id, in the order they completed: a failed
 /// resumed run offers their rollbacks too, after its own.
 pub type Prior = IndexMap<String, Done>;
+
+/// An iteration of a `for_each` step that succeeded in an earlier run:
+/// a resume keeps it while the same item is still in the list.
+#[derive(Debug, Clone)]
+pub struct KeptIteration {
+    /// Its position in the earlier run's list.
+    pub index: usize,
+    pub item: String,
+    pub result: Option<serde_json::Value>,
+    pub outputs: IndexMap<String, String>,
+}
 
 /// What the run does with a step, given its prior outcome.
 #[derive(Debug, Clone)]
@@ -66,6 +78,10 @@ pub struct Plan<'a> {
     pub decisions: Vec<Decision>,
     /// Steps that succeeded before and are kept, in the order they completed.
     pub completed_before: Vec<usize>,
+    /// Of the `for_each` steps done before: the iterations that succeeded,
+    /// by step id (set by a resume). A loop that runs again keeps them; a
+    /// kept loop offers their rollbacks.
+    pub iterations: IndexMap<String, Vec<KeptIteration>>,
 }
 
 impl<'a> Plan<'a> {
@@ -107,6 +123,7 @@ impl<'a> Plan<'a> {
             inputs,
             decisions,
             completed_before,
+            iterations: IndexMap::new(),
         }
     }
 

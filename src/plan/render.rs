@@ -63,6 +63,12 @@ pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
         if !step.needs.is_empty() {
             let _ = writeln!(out, "      needs: {}", runbook.need_ids(step).join(", "));
         }
+        // A loop's templates read `item` and `index`, shown as ⟨item⟩ and ⟨index⟩.
+        let loop_context = step.for_each.as_ref().map(|for_each| {
+            let _ = writeln!(out, "      {}", for_each_line(for_each, step, context));
+            context.later_iteration()
+        });
+        let context = loop_context.as_ref().unwrap_or(context);
         if let Some(when) = &step.when {
             // Conditions on inputs are known now; conditions on steps only at run time.
             let known_now = when.refs.iter().all(|r| !r.starts_with("steps"));
@@ -156,6 +162,76 @@ fn describe(action: &Action, context: &Context, timeout: Option<std::time::Durat
             super::describe_action(action)
         ),
     }
+}
+
+/// `for_each: 3 items, 2 at once: [0] web-1, [1] web-2, …`, or when
+/// the items come from a step: known at run time.
+fn for_each_line(
+    for_each: &crate::runbook::model::ForEach,
+    step: &crate::runbook::model::Step,
+    context: &Context,
+) -> String {
+    let at_once = step.concurrency.map_or_else(
+        || "up to --concurrency at once".to_owned(),
+        |n| format!("{n} at once"),
+    );
+    if let crate::runbook::model::ForEach::Expression(e) = for_each
+        && e.refs.iter().any(|r| r.starts_with("steps"))
+    {
+        return format!(
+            "for_each: {{{{ {} }}}} (known at run time), {at_once}",
+            e.source
+        );
+    }
+    match super::items::resolve(for_each, context) {
+        Ok(items) if items.values.is_empty() => {
+            "for_each: the list is empty now: the step is skipped".to_owned()
+        }
+        Ok(items) => {
+            let listed: Vec<String> = items
+                .values
+                .iter()
+                .take(20)
+                .enumerate()
+                .map(|(i, item)| format!("[{i}] {}", super::items::shown(item, items.secret)))
+                .collect();
+            let more = if items.values.len() > 20 {
+                format!(", … and {} more", items.values.len() - 20)
+            } else {
+                String::new()
+            };
+            format!(
+                "for_each: {} items, {at_once}: {}{more}",
+                items.values.len(),
+                listed.join(", ")
+            )
+        }
+        Err(e) => format!("for_each: {e}"),
+    }
+}
+
+/// `show`'s line for a loop step: where its items come from, how many at once.
+pub fn for_each_fact(step: &crate::runbook::model::Step) -> Option<String> {
+    let at_once = step.concurrency.map_or_else(
+        || "up to --concurrency at once".to_owned(),
+        |n| format!("{n} at once"),
+    );
+    Some(match step.for_each.as_ref()? {
+        crate::runbook::model::ForEach::Items(items) => format!(
+            "for_each: {} items ({}), {at_once}",
+            items.len(),
+            items
+                .iter()
+                .take(5)
+                .map(|i| super::items::one_line(i))
+                .collect::<Vec<_>>()
+                .join(", ")
+                + if items.len() > 5 { ", …" } else { "" }
+        ),
+        crate::runbook::model::ForEach::Expression(e) => {
+            format!("for_each: {{{{ {} }}}}, {at_once}", e.source)
+        }
+    })
 }
 
 fn indent(text: &str, by: usize) -> String {

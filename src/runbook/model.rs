@@ -291,7 +291,36 @@ pub struct Step {
     pub rollback_on_failure_never: bool,
     /// `comms: true`: a communication step, listed under the post-mortem's Communications.
     pub comms: bool,
+    /// `for_each`: the step runs once per item (see [`crate::exec::iterations`]).
+    pub for_each: Option<ForEach>,
+    /// With `for_each`: iterations at once; `None` means the run's `--concurrency`.
+    pub concurrency: Option<usize>,
 }
+
+/// The items of a `for_each` step.
+#[derive(Debug, Clone)]
+pub enum ForEach {
+    /// Written out in the runbook, each used as it is.
+    Items(Vec<String>),
+    /// An expression evaluated when the step starts: a list, or text holding
+    /// a JSON array or one item per line (a step's output).
+    Expression(Expression),
+}
+
+/// True if an expression or template reading these names reads `item` or
+/// `index`: in a `for_each` step it is evaluated once per iteration.
+pub fn reads_item(refs: &std::collections::BTreeSet<String>) -> bool {
+    refs.iter()
+        .any(|r| r == "item" || r == "index" || r.starts_with("item."))
+}
+
+/// Iterations one `for_each` step may have: a list longer than this is
+/// refused when it is known (by `validate`, before a run starts, or when
+/// the step starts), never expanded.
+pub const MAX_ITERATIONS: usize = 10_000;
+
+/// The largest `concurrency:` of a step.
+pub const MAX_CONCURRENCY: usize = 256;
 
 impl Step {
     pub fn label(&self) -> &str {

@@ -303,6 +303,42 @@ pub struct RawStep {
     /// A communication step (a status page update, a Slack message): the
     /// post-mortem lists it under Communications.
     pub comms: Option<bool>,
+    /// Run the step once per item: a list, or `{{ EXPRESSION }}` naming one
+    /// (a `list` input, a step output holding a JSON array or lines). The
+    /// step reads the item as `{{ item }}` and its position as `{{ index }}`.
+    pub for_each: Option<Spanned<RawForEach>>,
+    /// With `for_each`: how many iterations run at once (1 to 256; default
+    /// the run's `--concurrency`).
+    pub concurrency: Option<Spanned<i64>>,
+}
+
+/// `for_each:` — the items, written out, or an expression naming a list.
+#[derive(Debug, JsonSchema)]
+#[schemars(untagged)]
+pub enum RawForEach {
+    /// The items, e.g. `[web-1, web-2]`, each used as it is written.
+    Items(Vec<Spanned<String>>),
+    /// `{{ inputs.hosts }}`, `{{ steps.list.outputs.hosts }}`: a list known when the step starts.
+    Expression(String),
+}
+
+impl<'de> Deserialize<'de> for RawForEach {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ForEachVisitor;
+        impl<'de> Visitor<'de> for ForEachVisitor {
+            type Value = RawForEach;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a list of items, or \"{{ inputs.NAME }}\" naming a list")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawForEach, E> {
+                Ok(RawForEach::Expression(v.to_owned()))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RawForEach, A::Error> {
+                Vec::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(RawForEach::Items)
+            }
+        }
+        deserializer.deserialize_any(ForEachVisitor)
+    }
 }
 
 /// Whether a step's rollback is offered when the run fails later.

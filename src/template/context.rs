@@ -42,6 +42,8 @@ pub struct Context {
     /// Dotted names whose values are secret (`inputs.db_password`, `steps.gen.outputs.password`).
     secret_names: BTreeSet<String>,
     redactor: Redactor,
+    /// In one iteration of a `for_each` step: `item` and `index`.
+    iteration: Option<(Value, Value)>,
 }
 
 impl Context {
@@ -61,7 +63,46 @@ impl Context {
             steps: Arc::new(BTreeMap::new()),
             secret_names,
             redactor,
+            iteration: None,
         }
+    }
+
+    /// The context of one iteration of a `for_each` step: this one, with
+    /// `item` and `index`. A `secret` item (one read from a secret) is a
+    /// secret name: whatever is rendered from it is masked.
+    #[must_use]
+    pub fn iteration(&self, item: &serde_json::Value, index: usize, secret: bool) -> Context {
+        let mut secret_names = self.secret_names.clone();
+        if secret {
+            secret_names.insert("item".to_owned());
+        }
+        Context {
+            inputs: self.inputs.clone(),
+            env: self.env.clone(),
+            run: self.run.clone(),
+            steps: Arc::clone(&self.steps),
+            secret_names,
+            redactor: self.redactor.clone(),
+            iteration: Some((crate::template::to_value(item), Value::from(index))),
+        }
+    }
+
+    /// For dry runs: a loop step's `item` and `index`, known only at run time.
+    #[must_use]
+    pub fn later_iteration(&self) -> Context {
+        let mut context = self.iteration(&serde_json::Value::Null, 0, false);
+        context.iteration = Some((
+            Value::from_object(crate::template::Later("item".to_owned())),
+            Value::from_object(crate::template::Later("index".to_owned())),
+        ));
+        context
+    }
+
+    /// True if a template reading these names may produce a secret (for a
+    /// `for_each` expression: whether its items are secret).
+    #[must_use]
+    pub fn is_secret(&self, source: &str, refs: &BTreeSet<String>) -> bool {
+        self.reads_secret(source, refs)
     }
 
     /// For dry runs: every step's values are known only at run time.
@@ -94,6 +135,10 @@ impl Context {
         map.insert("steps", Value::from_dyn_object(Arc::clone(&self.steps)));
         if let Some(result) = result {
             map.insert("result", crate::template::to_value(result));
+        }
+        if let Some((item, index)) = &self.iteration {
+            map.insert("item", item.clone());
+            map.insert("index", index.clone());
         }
         Value::from(map)
     }

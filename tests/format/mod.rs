@@ -3,6 +3,7 @@
 //! the bad inputs `validate` must catch, at their `file:line:column`.
 
 mod expect_failure;
+mod for_each;
 mod run_timeout;
 mod until;
 

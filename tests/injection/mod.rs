@@ -6,6 +6,7 @@
 //! that runs leaves a `PWNED` file behind, and any such file fails the test.
 
 mod corpus;
+mod items;
 mod postgres;
 mod quoting;
 

@@ -25,6 +25,7 @@ use crate::template::{Expression, Template};
 use self::references::{Scope, StepTable, resolve};
 
 mod actions;
+mod for_each;
 mod position;
 mod references;
 
@@ -146,6 +147,7 @@ impl Checker {
             let scope = Scope {
                 step: Some(index),
                 result: false,
+                item: raw.for_each.is_some(),
                 steps: &table,
             };
             if let Some(mut step) = self.step(raw, &defaults, &table, scope) {
@@ -589,6 +591,7 @@ impl Checker {
         let scope = Scope {
             step: None,
             result: false,
+            item: false,
             steps: table,
         };
         // A problem fails the whole check: nothing is lost by an empty list.
@@ -719,6 +722,11 @@ impl Checker {
             outputs,
             ancestors,
             inputs: inputs.keys().cloned().collect(),
+            list_inputs: inputs
+                .values()
+                .filter(|i| i.kind == InputType::List)
+                .map(|i| i.name.clone())
+                .collect(),
             suggester,
         }
     }
@@ -825,6 +833,7 @@ impl Checker {
             .flatten()
             .filter_map(|n| table.ids.get(&n.value).copied())
             .collect();
+        let (for_each, concurrency) = self.for_each(raw, scope)?;
         Some(Step {
             id: raw.id.value.clone(),
             title: raw.title.clone(),
@@ -843,6 +852,8 @@ impl Checker {
             rollback_on_failure_never: raw.rollback_on_failure
                 == Some(crate::runbook::raw::RollbackOnFailure::Never),
             comms: raw.comms.unwrap_or(false),
+            for_each,
+            concurrency,
         })
     }
 

@@ -24,6 +24,8 @@ pub(super) struct Scope<'a> {
     pub(super) step: Option<usize>,
     /// `result` is in scope (expect and outputs).
     pub(super) result: bool,
+    /// `item` and `index` are in scope (a `for_each` step).
+    pub(super) item: bool,
     pub(super) steps: &'a StepTable,
 }
 
@@ -35,6 +37,8 @@ pub(super) struct StepTable {
     /// `ancestors[i]` holds every step `i` transitively needs.
     pub(super) ancestors: Option<graph::Ancestry>,
     pub(super) inputs: BTreeSet<String>,
+    /// The `list` inputs, which a `for_each` may name.
+    pub(super) list_inputs: BTreeSet<String>,
     /// "Did you mean" for every unknown name in the file, on one budget.
     pub(super) suggester: Suggester,
 }
@@ -46,6 +50,14 @@ pub(super) fn resolve(reference: &str, scope: Scope) -> Result<(), (String, Stri
     match parts[0] {
         "env" => Ok(()),
         "result" if scope.result => Ok(()),
+        "item" | "index" if scope.item => Ok(()),
+        "item" | "index" => Err((
+            format!("`{}` is not known here", parts[0]),
+            "`item` and `index` exist only in a step with `for_each` (its action, `when`, \
+             `confirm`, `expect`, `outputs` and rollback); add `for_each: \"{{ inputs.LIST }}\"` \
+             to this step"
+                .to_owned(),
+        )),
         "result" => Err((
             "`result` is not known here".to_owned(),
             "`result` can be used in `expect` and `outputs`, after the action ran".to_owned(),
