@@ -33,7 +33,7 @@ use super::event::{AnswerSource, Event, ListenerError, PostMortemFacts, Status};
 use super::prompt::{Answer, Prompter};
 use crate::adapter::{self, FailureKind, Outcome, Prepared};
 use crate::plan::{Decision, Plan};
-use crate::runbook::model::{Action, Retry, Step};
+use crate::runbook::model::{Action, CallAction, Retry, Step};
 use crate::secret::MIN_SECRET_LEN;
 use crate::secret::Redactor;
 use crate::signal::Interrupt;
@@ -352,6 +352,15 @@ impl Scheduler<'_> {
                 .collect(),
             resumed_from: identity.resumed_from.clone(),
             already_done: plan.kept(),
+            calls: runbook
+                .scopes
+                .iter()
+                .map(|s| super::event::CalledRunbook {
+                    step: s.call_id().to_owned(),
+                    runbook: s.name.clone(),
+                    hash: s.hash.clone(),
+                })
+                .collect(),
             detected_at: identity.detected_at,
             post_mortem: Box::new(identity.post_mortem.clone()),
         };
@@ -372,7 +381,10 @@ impl Scheduler<'_> {
                 until.clone(),
                 step.action.expect().to_vec(),
             );
-            let (context, redactor) = (self.context.value(None), self.context.redactor().clone());
+            let (context, redactor) = (
+                self.context.scoped(step.scope.as_deref()).value(None),
+                self.context.redactor().clone(),
+            );
             let (interrupt, events) = (self.interrupt.clone(), attempts.clone());
             tasks.spawn(async move {
                 let started = Instant::now();
@@ -403,7 +415,7 @@ impl Scheduler<'_> {
             prepared,
             step.retry,
             step.action.expect().to_vec(),
-            self.context.value(None),
+            self.context.scoped(step.scope.as_deref()).value(None),
             self.interrupt.clone(),
             attempts.clone(),
             self.context.redactor().clone(),
@@ -443,7 +455,7 @@ impl Scheduler<'_> {
             return self.start(step);
         };
         if let Some(when) = &step.when {
-            match when.eval(&self.context.value(None)) {
+            match when.eval(&self.context.scoped(step.scope.as_deref()).value(None)) {
                 Ok(value) if !value.is_true() => {
                     return self.skip(
                         step,
@@ -464,7 +476,7 @@ impl Scheduler<'_> {
     /// Decides whether a ready step runs: `when`, then its confirmation.
     fn start(&mut self, step: &Step) -> Result<Start, ListenerError> {
         if let Some(when) = &step.when {
-            match when.eval(&self.context.value(None)) {
+            match when.eval(&self.context.scoped(step.scope.as_deref()).value(None)) {
                 Ok(value) if !value.is_true() => {
                     return self.skip(step, format!("`when: {}` is false", when.source));
                 }
@@ -474,7 +486,7 @@ impl Scheduler<'_> {
         }
         if let Some(confirm) = &step.confirm {
             let message = match &confirm.message {
-                Some(t) => match self.context.render(t, None) {
+                Some(t) => match self.context.scoped(step.scope.as_deref()).render(t, None) {
                     Ok(m) => m,
                     Err(e) => {
                         return self.fail_early(
@@ -523,7 +535,15 @@ impl Scheduler<'_> {
     /// its question is put, not while it waits behind another one: a
     /// question never asked leaves no started step behind.
     fn begin(&mut self, step: &Step) -> Result<Start, ListenerError> {
-        let prepared = match adapter::prepare(&step.action, &self.context, step.timeout) {
+        if let Action::Call(call) = &step.action {
+            return self.call_done(step, call);
+        }
+        let prepared = adapter::prepare(
+            &step.action,
+            &self.context.scoped(step.scope.as_deref()),
+            step.timeout,
+        );
+        let prepared = match prepared {
             Ok(p) => p,
             Err(e) => return self.fail_early(step, format!("cannot render the step: {e}")),
         };
@@ -542,6 +562,27 @@ impl Scheduler<'_> {
         let command = prepared.command(&step.action);
         self.emit_started(step, description, command)?;
         Ok(Start::Spawn(Box::new(prepared)))
+    }
+
+    /// The end of a `runbook:` call: every step of the called runbook is
+    /// done (it needs them all); its outputs are the called runbook's.
+    fn call_done(&mut self, step: &Step, call: &CallAction) -> Result<Start, ListenerError> {
+        let hash = step.scope.as_ref().map(|s| s.hash.clone());
+        // Started only now, its steps done: a call is never left running.
+        self.emit_started(step, format!("{} called, its steps done", call.name), None)?;
+        let done = TaskDone {
+            index: 0,
+            outcome: Outcome {
+                result: Some(serde_json::json!({ "runbook": call.name, "hash": hash })),
+                failure: None,
+                left_running: Vec::new(),
+            },
+            attempts: 1,
+            duration: Duration::ZERO,
+            action_succeeded: false,
+        };
+        let status = self.finish(step, done, None)?;
+        Ok(Start::Finished(status))
     }
 
     fn emit_started(
@@ -742,11 +783,9 @@ impl Scheduler<'_> {
         let mut error = done.outcome.failure.map(|f| f.message);
         let mut outputs = IndexMap::new();
         if status == Status::Succeeded {
+            let context = self.context.scoped(step.scope.as_deref());
             for output in &step.outputs {
-                match self
-                    .context
-                    .render(&output.template, done.outcome.result.as_ref())
-                {
+                match context.render(&output.template, done.outcome.result.as_ref()) {
                     Ok(value) => {
                         let length = value.chars().count();
                         if output.secret && (1..MIN_SECRET_LEN).contains(&length) {
@@ -761,7 +800,7 @@ impl Scheduler<'_> {
                             break;
                         }
                         if output.secret {
-                            self.context.add_secret(&value);
+                            context.add_secret(&value);
                         }
                         outputs.insert(output.name.clone(), value);
                     }
@@ -788,8 +827,8 @@ impl Scheduler<'_> {
                 }
             }
             // The action ran to its end: whatever failed after it, its effect is in place.
-            action_succeeded =
-                status == Status::Failed && !matches!(step.action, Action::Manual(_));
+            action_succeeded = status == Status::Failed
+                && !matches!(step.action, Action::Manual(_) | Action::Call(_));
             if action_succeeded {
                 outputs.clear();
             }
@@ -893,7 +932,12 @@ impl Scheduler<'_> {
                 continue;
             }
             let started = Instant::now();
-            let prepared = match adapter::prepare(rollback, &self.context, step.timeout) {
+            let prepared = adapter::prepare(
+                rollback,
+                &self.context.scoped(step.scope.as_deref()),
+                step.timeout,
+            );
+            let prepared = match prepared {
                 Ok(p) => p,
                 Err(e) => {
                     self.emitter.emit(Event::RollbackFinished {

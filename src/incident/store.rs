@@ -421,7 +421,10 @@ impl OutputDir {
         text: &str,
         redactor: &Redactor,
     ) -> Result<PathBuf, IncidentError> {
-        check_component("step id", step)?;
+        // A called runbook's step (`freeze/maintenance-on`) is written as
+        // `freeze.maintenance-on.STREAM`: step ids never hold a `.`.
+        let step = step.replace('/', ".");
+        check_component("step id", &step)?;
         if !matches!(stream, "stdout" | "stderr") {
             return Err(IncidentError::InvalidName {
                 what: "stream (stdout or stderr)",

@@ -2,6 +2,7 @@
 //! template compiled, the step graph known to be acyclic.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use indexmap::IndexMap;
@@ -36,6 +37,11 @@ pub struct Runbook {
     pub order: Vec<usize>,
     /// What loads but was probably not meant; `validate` shows them.
     pub warnings: Vec<crate::diagnostic::Problem>,
+    /// Top-level `outputs:`, what a runbook calling this one reads.
+    pub outputs: Vec<Output>,
+    /// The runbooks called (`runbook:` steps), nested ones too, each before
+    /// the calls inside it.
+    pub scopes: Vec<Arc<CallScope>>,
 }
 
 impl Runbook {
@@ -291,6 +297,36 @@ pub struct Step {
     pub rollback_on_failure_never: bool,
     /// `comms: true`: a communication step, listed under the post-mortem's Communications.
     pub comms: bool,
+    /// The called runbook this step comes from: its templates read that
+    /// runbook's `inputs` and `steps` (`None`: this runbook's own step).
+    pub scope: Option<Arc<CallScope>>,
+}
+
+/// One call of a runbook inside this one, after expansion: the called
+/// runbook's steps are steps of this runbook, with ids `PREFIX` + their own.
+#[derive(Debug, Clone)]
+pub struct CallScope {
+    /// `freeze/` (or `outer/freeze/` for a call inside a called runbook).
+    pub prefix: String,
+    /// The prefix of the scope the call is in (`""`: this runbook's own).
+    pub parent: String,
+    /// The called runbook's name, file and SHA-256 (recorded in the journal).
+    pub name: String,
+    pub path: PathBuf,
+    pub hash: String,
+    /// The called runbook's inputs, as it declares them.
+    pub inputs: IndexMap<String, Input>,
+    /// `inputs:` of the call: templates over the parent scope's inputs and env.
+    pub bindings: Vec<(String, Template)>,
+    /// The called runbook's own secret names (`inputs.x`, `steps.y.outputs.z`).
+    pub secret_names: std::collections::BTreeSet<String>,
+}
+
+impl CallScope {
+    /// The id of the call's step (the prefix without its last `/`).
+    pub fn call_id(&self) -> &str {
+        self.prefix.strip_suffix('/').unwrap_or(&self.prefix)
+    }
 }
 
 impl Step {
@@ -310,6 +346,15 @@ pub enum Action {
     Http(HttpAction),
     Postgres(PostgresAction),
     Manual(ManualAction),
+    /// The end of a `runbook:` call: its steps (before it) are done; its
+    /// outputs are the called runbook's.
+    Call(CallAction),
+}
+
+#[derive(Debug, Clone)]
+pub struct CallAction {
+    /// The called runbook's name.
+    pub name: String,
 }
 
 impl Action {
@@ -319,6 +364,7 @@ impl Action {
             Action::Http(_) => "http",
             Action::Postgres(_) => "postgres",
             Action::Manual(_) => "manual",
+            Action::Call(_) => "runbook",
         }
     }
 
@@ -327,7 +373,7 @@ impl Action {
             Action::Shell(a) => &a.expect,
             Action::Http(a) => &a.expect,
             Action::Postgres(a) => &a.expect,
-            Action::Manual(_) => &[],
+            Action::Manual(_) | Action::Call(_) => &[],
         }
     }
 }

@@ -31,6 +31,16 @@ pub struct StepValues {
     pub outputs: IndexMap<String, String>,
 }
 
+/// The values of one called runbook's scope (see [`crate::runbook::model::CallScope`]).
+#[derive(Debug, Clone, Default)]
+pub struct ScopeValues {
+    /// Its inputs, as its templates read them.
+    pub inputs: IndexMap<String, serde_json::Value>,
+    /// Its own secret names, and those of its inputs bound to a secret.
+    pub secret_names: BTreeSet<String>,
+}
+
+#[derive(Clone)]
 pub struct Context {
     inputs: Value,
     env: Value,
@@ -42,6 +52,10 @@ pub struct Context {
     /// Dotted names whose values are secret (`inputs.db_password`, `steps.gen.outputs.password`).
     secret_names: BTreeSet<String>,
     redactor: Redactor,
+    /// Each called runbook's values, by its prefix (`freeze/`).
+    scopes: Arc<BTreeMap<String, (Value, BTreeSet<String>)>>,
+    /// In a called runbook's scope: its prefix, through which `steps` is read.
+    prefix: Option<Arc<str>>,
 }
 
 impl Context {
@@ -61,7 +75,53 @@ impl Context {
             steps: Arc::new(BTreeMap::new()),
             secret_names,
             redactor,
+            scopes: Arc::new(BTreeMap::new()),
+            prefix: None,
         }
+    }
+
+    /// The values of the called runbooks' scopes, by prefix.
+    #[must_use]
+    pub fn with_scopes(mut self, scopes: &IndexMap<String, ScopeValues>) -> Self {
+        self.scopes = Arc::new(
+            scopes
+                .iter()
+                .map(|(prefix, values)| {
+                    (
+                        prefix.clone(),
+                        (
+                            crate::template::to_value(&values.inputs),
+                            values.secret_names.clone(),
+                        ),
+                    )
+                })
+                .collect(),
+        );
+        self
+    }
+
+    /// The context a step's templates are evaluated in: a called
+    /// runbook's step reads that runbook's `inputs` and `steps`, never the
+    /// caller's. (Cheap: the values are shared.)
+    pub fn scoped(
+        &self,
+        scope: Option<&crate::runbook::model::CallScope>,
+    ) -> std::borrow::Cow<'_, Context> {
+        let Some(scope) = scope else {
+            return std::borrow::Cow::Borrowed(self);
+        };
+        let (inputs, secret_names) = self.scopes.get(&scope.prefix).cloned().unwrap_or_else(|| {
+            (
+                Value::from(BTreeMap::<String, Value>::new()),
+                scope.secret_names.clone(),
+            )
+        });
+        std::borrow::Cow::Owned(Context {
+            inputs,
+            secret_names,
+            prefix: Some(Arc::from(scope.prefix.as_str())),
+            ..self.clone()
+        })
     }
 
     /// For dry runs: every step's values are known only at run time.
@@ -91,7 +151,14 @@ impl Context {
         map.insert("inputs", self.inputs.clone());
         map.insert("env", self.env.clone());
         map.insert("run", self.run.clone());
-        map.insert("steps", Value::from_dyn_object(Arc::clone(&self.steps)));
+        let steps = match &self.prefix {
+            Some(prefix) => Value::from_object(ScopedSteps {
+                all: Arc::clone(&self.steps),
+                prefix: Arc::clone(prefix),
+            }),
+            None => Value::from_dyn_object(Arc::clone(&self.steps)),
+        };
+        map.insert("steps", steps);
         if let Some(result) = result {
             map.insert("result", crate::template::to_value(result));
         }
@@ -114,6 +181,11 @@ impl Context {
             }) || r == "steps" && self.secret_names.iter().any(|s| s.starts_with("steps."))
                 || r == "inputs" && self.secret_names.iter().any(|s| s.starts_with("inputs."))
         })
+    }
+
+    /// True if what the template renders is a secret (it reads one).
+    pub fn is_secret(&self, template: &Template) -> bool {
+        self.reads_secret(&template.source, &template.refs)
     }
 
     /// Renders a template; a value rendered from a secret becomes a secret itself.
@@ -171,6 +243,36 @@ impl Context {
     /// Marks a secret output's value as secret.
     pub fn add_secret(&self, value: &str) {
         self.redactor.add(value);
+    }
+}
+
+/// `steps` as a called runbook's templates see it: its own steps, by
+/// their own ids (`maintenance-on` for `freeze/maintenance-on`).
+#[derive(Debug)]
+struct ScopedSteps {
+    all: Arc<BTreeMap<Arc<str>, Value>>,
+    prefix: Arc<str>,
+}
+
+impl minijinja::value::Object for ScopedSteps {
+    fn repr(self: &Arc<Self>) -> minijinja::value::ObjectRepr {
+        minijinja::value::ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let id = format!("{}{}", self.prefix, key.as_str()?);
+        self.all.get(id.as_str()).cloned()
+    }
+
+    fn enumerate(self: &Arc<Self>) -> minijinja::value::Enumerator {
+        minijinja::value::Enumerator::Values(
+            self.all
+                .keys()
+                .filter_map(|id| id.strip_prefix(&*self.prefix))
+                .filter(|id| !id.contains('/'))
+                .map(Value::from)
+                .collect(),
+        )
     }
 }
 
