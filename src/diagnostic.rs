@@ -210,6 +210,7 @@ impl Diagnostic {
             );
         }
         if let Some(hint) = &self.hint {
+            let hint = wrap(hint, HINT_CHARS).join("\n        ");
             let _ = writeln!(out, "  {} {hint}", style.hint("hint:"));
         }
         out
@@ -241,6 +242,24 @@ impl Diagnostic {
 
 /// Messages quote names from the file (unknown key `…`); a name that is
 /// itself kilobytes long is shown by its two ends.
+/// Characters of a hint on one line: a long one (a list of every key) goes on over several.
+const HINT_CHARS: usize = 180;
+
+/// Lines of at most about `width` characters, broken after a space.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split_inclusive(' ') {
+        let line = lines.last_mut().expect("one line at least");
+        if !line.is_empty() && line.chars().count() + word.trim_end().chars().count() > width {
+            let done = line.trim_end().to_owned();
+            *line = done;
+            lines.push(String::new());
+        }
+        lines.last_mut().expect("one line at least").push_str(word);
+    }
+    lines
+}
+
 fn clip_middle(text: String) -> String {
     const MAX: usize = 2 * SNIPPET_CHARS;
     let length = text.chars().count();

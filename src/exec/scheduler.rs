@@ -382,7 +382,7 @@ impl Scheduler<'_> {
                 step.action.expect().to_vec(),
             );
             let (context, redactor) = (
-                self.context.scoped(step.scope.as_deref()).value(None),
+                self.context.scoped(step.scope_prefix()).value(None),
                 self.context.redactor().clone(),
             );
             let (interrupt, events) = (self.interrupt.clone(), attempts.clone());
@@ -415,7 +415,7 @@ impl Scheduler<'_> {
             prepared,
             step.retry,
             step.action.expect().to_vec(),
-            self.context.scoped(step.scope.as_deref()).value(None),
+            self.context.scoped(step.scope_prefix()).value(None),
             self.interrupt.clone(),
             attempts.clone(),
             self.context.redactor().clone(),
@@ -455,7 +455,7 @@ impl Scheduler<'_> {
             return self.start(step);
         };
         if let Some(when) = &step.when {
-            match when.eval(&self.context.scoped(step.scope.as_deref()).value(None)) {
+            match when.eval(&self.context.scoped(step.scope_prefix()).value(None)) {
                 Ok(value) if !value.is_true() => {
                     return self.skip(
                         step,
@@ -476,7 +476,7 @@ impl Scheduler<'_> {
     /// Decides whether a ready step runs: `when`, then its confirmation.
     fn start(&mut self, step: &Step) -> Result<Start, ListenerError> {
         if let Some(when) = &step.when {
-            match when.eval(&self.context.scoped(step.scope.as_deref()).value(None)) {
+            match when.eval(&self.context.scoped(step.scope_prefix()).value(None)) {
                 Ok(value) if !value.is_true() => {
                     return self.skip(step, format!("`when: {}` is false", when.source));
                 }
@@ -486,7 +486,7 @@ impl Scheduler<'_> {
         }
         if let Some(confirm) = &step.confirm {
             let message = match &confirm.message {
-                Some(t) => match self.context.scoped(step.scope.as_deref()).render(t, None) {
+                Some(t) => match self.context.scoped(step.scope_prefix()).render(t, None) {
                     Ok(m) => m,
                     Err(e) => {
                         return self.fail_early(
@@ -540,7 +540,7 @@ impl Scheduler<'_> {
         }
         let prepared = adapter::prepare(
             &step.action,
-            &self.context.scoped(step.scope.as_deref()),
+            &self.context.scoped(step.scope_prefix()),
             step.timeout,
         );
         let prepared = match prepared {
@@ -783,7 +783,7 @@ impl Scheduler<'_> {
         let mut error = done.outcome.failure.map(|f| f.message);
         let mut outputs = IndexMap::new();
         if status == Status::Succeeded {
-            let context = self.context.scoped(step.scope.as_deref());
+            let context = self.context.scoped(step.scope_prefix());
             for output in &step.outputs {
                 match context.render(&output.template, done.outcome.result.as_ref()) {
                     Ok(value) => {
@@ -934,7 +934,7 @@ impl Scheduler<'_> {
             let started = Instant::now();
             let prepared = adapter::prepare(
                 rollback,
-                &self.context.scoped(step.scope.as_deref()),
+                &self.context.scoped(step.scope_prefix()),
                 step.timeout,
             );
             let prepared = match prepared {

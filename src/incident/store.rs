@@ -423,8 +423,10 @@ impl OutputDir {
     ) -> Result<PathBuf, IncidentError> {
         // A called runbook's step (`freeze/maintenance-on`) is written as
         // `freeze.maintenance-on.STREAM`: step ids never hold a `.`.
+        for part in step.split('/') {
+            check_component("step id", part)?;
+        }
         let step = step.replace('/', ".");
-        check_component("step id", &step)?;
         if !matches!(stream, "stdout" | "stderr") {
             return Err(IncidentError::InvalidName {
                 what: "stream (stdout or stderr)",

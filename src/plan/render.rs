@@ -55,9 +55,9 @@ pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
             && !matches!(step.action, Action::Call(_))
         {
             entered.push(&scope.prefix);
-            let _ = writeln!(out, "\n{}", call_header(plan, scope, style));
+            let _ = writeln!(out, "\n{}", call_header(plan, scope, *style));
         }
-        let scoped = context.scoped(step.scope.as_deref());
+        let scoped = context.scoped(step.scope_prefix());
         let context: &Context = &scoped;
         let _ = writeln!(
             out,
@@ -160,7 +160,7 @@ pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
 
 /// The line before a called runbook's first step: which runbook, and the
 /// values its inputs get (a secret's masked).
-fn call_header(plan: &super::Plan, scope: &CallScope, style: &Style) -> String {
+fn call_header(plan: &super::Plan, scope: &CallScope, style: Style) -> String {
     let values = plan.inputs.scopes.get(&scope.prefix);
     let inputs: Vec<String> = scope
         .inputs

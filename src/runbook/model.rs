@@ -334,6 +334,11 @@ impl Step {
         self.title.as_deref().unwrap_or(&self.id)
     }
 
+    /// The prefix of the called runbook this step comes from (`freeze/`).
+    pub fn scope_prefix(&self) -> Option<&str> {
+        self.scope.as_deref().map(|s| s.prefix.as_str())
+    }
+
     /// The question asked by `confirm: true` (no message of its own).
     pub fn default_question(&self) -> String {
         format!("Run step `{}` ({})?", self.id, self.label())

@@ -101,25 +101,23 @@ impl Context {
     }
 
     /// The context a step's templates are evaluated in: a called
-    /// runbook's step reads that runbook's `inputs` and `steps`, never the
-    /// caller's. (Cheap: the values are shared.)
-    pub fn scoped(
-        &self,
-        scope: Option<&crate::runbook::model::CallScope>,
-    ) -> std::borrow::Cow<'_, Context> {
-        let Some(scope) = scope else {
+    /// runbook's step (`prefix` is its call's, `freeze/`) reads that
+    /// runbook's `inputs` and `steps`, never the caller's. (Cheap: the
+    /// values are shared.)
+    pub fn scoped(&self, prefix: Option<&str>) -> std::borrow::Cow<'_, Context> {
+        let Some(prefix) = prefix else {
             return std::borrow::Cow::Borrowed(self);
         };
-        let (inputs, secret_names) = self.scopes.get(&scope.prefix).cloned().unwrap_or_else(|| {
+        let (inputs, secret_names) = self.scopes.get(prefix).cloned().unwrap_or_else(|| {
             (
                 Value::from(BTreeMap::<String, Value>::new()),
-                scope.secret_names.clone(),
+                BTreeSet::new(),
             )
         });
         std::borrow::Cow::Owned(Context {
             inputs,
             secret_names,
-            prefix: Some(Arc::from(scope.prefix.as_str())),
+            prefix: Some(Arc::from(prefix)),
             ..self.clone()
         })
     }

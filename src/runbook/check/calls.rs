@@ -88,24 +88,21 @@ impl CallLoader {
         let loaded = crate::runbook::load_nested(file, &display, &text, self);
         self.stack.pop();
         let result = loaded.map_err(|diagnostics| {
-            let first = diagnostics.iter().find(|d| d.message.starts_with(CALLS));
-            match first {
-                Some(d) => (d.message.clone(), d.hint.clone().unwrap_or_default()),
-                None => {
-                    let d = &diagnostics[0];
-                    let at = match (d.line, d.column) {
-                        (Some(line), Some(column)) => format!("{line}:{column}: "),
-                        _ => String::new(),
-                    };
-                    (
-                        format!(
-                            "runbook `{name}` ({display}) is not valid: {at}{}",
-                            d.message
-                        ),
-                        format!("`drctl validate {display}` shows every problem in it"),
-                    )
-                }
+            if let Some(d) = diagnostics.iter().find(|d| d.message.starts_with(CALLS)) {
+                return (d.message.clone(), d.hint.clone().unwrap_or_default());
             }
+            let d = &diagnostics[0];
+            let at = match (d.line, d.column) {
+                (Some(line), Some(column)) => format!("{line}:{column}: "),
+                _ => String::new(),
+            };
+            (
+                format!(
+                    "runbook `{name}` ({display}) is not valid: {at}{}",
+                    d.message
+                ),
+                format!("`drctl validate {display}` shows every problem in it"),
+            )
         });
         self.cache.insert(key, result.clone());
         result

@@ -166,7 +166,7 @@ impl Checker {
                 steps: &table,
             };
             if let Some(call) = &raw.runbook {
-                let needs = self.needs(raw, &table);
+                let needs = Self::needs(raw, &table);
                 if let Some(step) = called[index]
                     .as_ref()
                     .and_then(|child| self.call_step(raw, call, child, scope, needs))
@@ -837,7 +837,7 @@ impl Checker {
             None => defaults.retry.unwrap_or_default(),
         };
         let outputs = self.outputs(raw.outputs.as_ref(), result_scope);
-        let needs = self.needs(raw, table);
+        let needs = Self::needs(raw, table);
         Some(Step {
             id: raw.id.value.clone(),
             title: raw.title.clone(),
@@ -861,7 +861,7 @@ impl Checker {
     }
 
     /// The indexes of the steps a step needs (unknown ones are reported by the step table).
-    fn needs(&self, raw: &RawStep, table: &StepTable) -> Vec<usize> {
+    fn needs(raw: &RawStep, table: &StepTable) -> Vec<usize> {
         raw.needs
             .iter()
             .flatten()
