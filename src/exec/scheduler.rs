@@ -454,6 +454,9 @@ impl Scheduler<'_> {
         let Decision::Undecided(done) = &self.plan.decisions[index] else {
             return self.start(step);
         };
+        if let Err(e) = self.enter_call(step.scope_prefix()) {
+            return self.fail_early(step, e);
+        }
         if let Some(when) = &step.when {
             match when.eval(&self.context.scoped(step.scope_prefix()).value(None)) {
                 Ok(value) if !value.is_true() => {
@@ -475,6 +478,9 @@ impl Scheduler<'_> {
 
     /// Decides whether a ready step runs: `when`, then its confirmation.
     fn start(&mut self, step: &Step) -> Result<Start, ListenerError> {
+        if let Err(e) = self.enter_call(step.scope_prefix()) {
+            return self.fail_early(step, e);
+        }
         if let Some(when) = &step.when {
             match when.eval(&self.context.scoped(step.scope_prefix()).value(None)) {
                 Ok(value) if !value.is_true() => {
@@ -505,6 +511,31 @@ impl Scheduler<'_> {
             return self.confirmed(step, answer, word);
         }
         self.begin(step)
+    }
+
+    /// Computes the inputs of the call `prefix` (and of the calls it is
+    /// in) when they read what exists only once the run is on: before the
+    /// first of its steps is decided. The error says which values were refused.
+    fn enter_call(&mut self, prefix: Option<&str>) -> Result<(), String> {
+        let Some(prefix) = prefix else {
+            return Ok(());
+        };
+        if self.context.has_scope(prefix) {
+            return Ok(());
+        }
+        let Some(scope) = self.plan.runbook.scopes.iter().find(|s| s.prefix == prefix) else {
+            return Ok(());
+        };
+        let parent = (!scope.parent.is_empty()).then_some(scope.parent.as_str());
+        self.enter_call(parent)?;
+        let values = crate::plan::call_inputs::at_run_time(
+            scope,
+            &self.context.scoped(parent),
+            self.context.redactor(),
+            true,
+        )?;
+        self.context.set_scope(prefix, &values);
+        Ok(())
     }
 
     /// Records a confirmation's answer and goes on (or refuses).
@@ -932,6 +963,17 @@ impl Scheduler<'_> {
                 continue;
             }
             let started = Instant::now();
+            // A step done in an earlier run: its call's inputs may not be known yet.
+            let entered = self.enter_call(step.scope_prefix());
+            if let Err(e) = entered {
+                self.emitter.emit(Event::RollbackFinished {
+                    step: step.id.clone(),
+                    status: Status::Failed,
+                    duration_ms: 0,
+                    error: Some(format!("cannot render the rollback: {e}")),
+                })?;
+                continue;
+            }
             let prepared = adapter::prepare(
                 rollback,
                 &self.context.scoped(step.scope_prefix()),

@@ -1,8 +1,11 @@
 //! The inputs of called runbooks (`runbook:` steps): each from the call's
-//! binding, a template over the caller's inputs and `env`, else the called
-//! runbook's own secret source, `env` or `default`; checked as the caller's
-//! own inputs are, before anything runs. An input bound to a value read
-//! from a secret is a secret in the called runbook too.
+//! binding, a template over the caller's inputs, `env`, `run` and the
+//! steps the call needs, else the called runbook's own secret source, `env`
+//! or `default`; checked as the caller's own inputs are. A call whose
+//! bindings read only inputs and `env` is computed and checked before
+//! anything runs; one that reads `steps` or `run` (or is inside such a
+//! call) when its first step is about to start. An input bound to a value
+//! read from a secret is a secret in the called runbook too.
 
 use indexmap::IndexMap;
 
@@ -13,7 +16,8 @@ use crate::runbook::raw::{InputType, split_list};
 use crate::secret::{MIN_SECRET_LEN, Redactor};
 use crate::template::context::{Context, RunFacts, ScopeValues};
 
-/// Each call's inputs, by its prefix, callers before the runbooks they call.
+/// Each call's inputs known before the run, by its prefix, callers before
+/// the runbooks they call; a call missing here is computed by [`at_run_time`].
 pub fn resolve(
     runbook: &Runbook,
     values: &IndexMap<String, InputValue>,
@@ -28,14 +32,31 @@ pub fn resolve(
         inputs: super::inputs::typed(runbook, values),
         secret_names: runbook.secret_names(),
     };
+    let facts = RunFacts {
+        id: String::new(),
+        incident: String::new(),
+        runbook: runbook.name.clone(),
+        dir: String::new(),
+        operator: String::new(),
+        started_at: String::new(),
+        dry_run: false,
+    };
     let mut invalid: Vec<String> = Vec::new();
-    for scope in &runbook.scopes {
+    for scope in runbook.scopes.iter().filter(|s| !s.at_run_time()) {
         let caller = if scope.parent.is_empty() {
             &root
+        } else if let Some(caller) = scopes.get(&scope.parent) {
+            caller
         } else {
-            &scopes[&scope.parent]
+            continue; // inside a call computed at run time
         };
-        let values = one(scope, caller, environment, redactor, &mut invalid)?;
+        let context = Context::new(
+            caller.secret_names.clone(),
+            &caller.inputs,
+            &facts,
+            redactor.clone(),
+        );
+        let values = one(scope, &context, environment, redactor, true, &mut invalid)?;
         scopes.insert(scope.prefix.clone(), values);
     }
     if !invalid.is_empty() {
@@ -53,29 +74,46 @@ pub fn resolve(
     Ok(scopes)
 }
 
-/// One call's inputs, in the context of its caller's.
+/// A call's inputs when its first step is about to start, in `caller`'s
+/// context (the caller's scope, with the steps done so far). `check: false`
+/// (a dry run) keeps values known only at run time (`⟨steps.x…⟩`) unchecked.
+/// The error says every value refused.
+pub fn at_run_time(
+    scope: &CallScope,
+    caller: &Context,
+    redactor: &Redactor,
+    check: bool,
+) -> Result<ScopeValues, String> {
+    let mut invalid = Vec::new();
+    let values = one(
+        scope,
+        caller,
+        &|name| std::env::var(name).ok(),
+        redactor,
+        check,
+        &mut invalid,
+    )
+    .map_err(|e| e.to_string())?;
+    if invalid.is_empty() {
+        Ok(values)
+    } else {
+        Err(format!(
+            "the inputs of runbook `{}` are not valid:\n{}",
+            scope.name,
+            invalid.join("\n")
+        ))
+    }
+}
+
+/// One call's inputs, its bindings rendered in `context` (the caller's).
 fn one(
     scope: &CallScope,
-    caller: &ScopeValues,
+    context: &Context,
     environment: &dyn Fn(&str) -> Option<String>,
     redactor: &Redactor,
+    check: bool,
     invalid: &mut Vec<String>,
 ) -> Result<ScopeValues, Error> {
-    let facts = RunFacts {
-        id: String::new(),
-        incident: String::new(),
-        runbook: String::new(),
-        dir: String::new(),
-        operator: String::new(),
-        started_at: String::new(),
-        dry_run: false,
-    };
-    let context = Context::new(
-        caller.secret_names.clone(),
-        &caller.inputs,
-        &facts,
-        redactor.clone(),
-    );
     let mut out = ScopeValues {
         inputs: IndexMap::new(),
         secret_names: scope.secret_names.clone(),
@@ -115,20 +153,20 @@ fn one(
             (_, value) => value,
         };
         // The value may hold a secret: shown only through the redactor.
-        let check = if secret {
+        let checked = if secret {
             let mut hidden = input.clone();
             hidden.secret = true;
             hidden.check_value(&value)
         } else {
             input.check_value(&value)
         };
-        if let Err(e) = check {
+        if check && let Err(e) = checked {
             invalid.push(format!("{what}: {e}"));
             continue;
         }
         if secret {
             for text in value.texts() {
-                if text.chars().count() < MIN_SECRET_LEN {
+                if check && text.chars().count() < MIN_SECRET_LEN {
                     invalid.push(format!(
                         "{what}: a secret shorter than {MIN_SECRET_LEN} characters"
                     ));
@@ -139,7 +177,7 @@ fn one(
         }
         let typed = match &value {
             InputValue::List(items) => serde_json::Value::from(items.clone()),
-            InputValue::Text(text) if !secret => input.kind.typed(text),
+            InputValue::Text(text) if !secret && checked.is_ok() => input.kind.typed(text),
             InputValue::Text(text) => serde_json::Value::from(text.as_str()),
         };
         out.inputs.insert(name.clone(), typed);

@@ -12,6 +12,22 @@ use crate::template::context::Context;
 
 pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
     let runbook = plan.runbook;
+    // The inputs of calls computed at run time, as far as they are known now.
+    let mut later = plan.inputs.scopes.clone();
+    let mut context = context.clone();
+    for scope in &runbook.scopes {
+        if !context.has_scope(&scope.prefix) {
+            let parent = (!scope.parent.is_empty()).then_some(scope.parent.as_str());
+            let caller = context.scoped(parent);
+            let values = super::call_inputs::at_run_time(scope, &caller, caller.redactor(), false);
+            drop(caller);
+            if let Ok(values) = values {
+                context.set_scope(&scope.prefix, &values);
+                later.insert(scope.prefix.clone(), values);
+            }
+        }
+    }
+    let context = &context;
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -55,7 +71,7 @@ pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
             && !matches!(step.action, Action::Call(_))
         {
             entered.push(&scope.prefix);
-            let _ = writeln!(out, "\n{}", call_header(plan, scope, *style));
+            let _ = writeln!(out, "\n{}", call_header(&later, scope, *style));
         }
         let scoped = context.scoped(step.scope_prefix());
         let context: &Context = &scoped;
@@ -160,8 +176,12 @@ pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
 
 /// The line before a called runbook's first step: which runbook, and the
 /// values its inputs get (a secret's masked).
-fn call_header(plan: &super::Plan, scope: &CallScope, style: Style) -> String {
-    let values = plan.inputs.scopes.get(&scope.prefix);
+fn call_header(
+    values: &indexmap::IndexMap<String, crate::template::context::ScopeValues>,
+    scope: &CallScope,
+    style: Style,
+) -> String {
+    let values = values.get(&scope.prefix);
     let inputs: Vec<String> = scope
         .inputs
         .keys()

@@ -327,6 +327,16 @@ impl CallScope {
     pub fn call_id(&self) -> &str {
         self.prefix.strip_suffix('/').unwrap_or(&self.prefix)
     }
+
+    /// True when a binding reads what exists only once the run is on
+    /// (`steps`, `run`): the inputs are computed when the call's first step starts.
+    pub fn at_run_time(&self) -> bool {
+        self.bindings.iter().any(|(_, t)| {
+            t.refs
+                .iter()
+                .any(|r| r.starts_with("steps") || r.starts_with("run"))
+        })
+    }
 }
 
 impl Step {

@@ -317,7 +317,8 @@ pub struct RawStep {
 pub struct RawCall {
     /// The runbook's name: `NAME.yaml` (or `.yml`) in the directory of the calling runbook.
     pub name: Spanned<String>,
-    /// Values for its inputs: `input: template` over this runbook's `inputs` and `env`.
+    /// Values for its inputs: `input: template` over this runbook's `inputs`,
+    /// `env`, `run` and the outputs of the steps the call needs.
     pub inputs: Option<IndexMap<Spanned<String>, Spanned<String>>>,
 }
 

@@ -100,6 +100,22 @@ impl Context {
         self
     }
 
+    /// True once the inputs of the call with this prefix are known.
+    pub fn has_scope(&self, prefix: &str) -> bool {
+        self.scopes.contains_key(prefix)
+    }
+
+    /// Sets the inputs of a call computed when its first step starts.
+    pub fn set_scope(&mut self, prefix: &str, values: &ScopeValues) {
+        Arc::make_mut(&mut self.scopes).insert(
+            prefix.to_owned(),
+            (
+                crate::template::to_value(&values.inputs),
+                values.secret_names.clone(),
+            ),
+        );
+    }
+
     /// The context a step's templates are evaluated in: a called
     /// runbook's step (`prefix` is its call's, `freeze/`) reads that
     /// runbook's `inputs` and `steps`, never the caller's. (Cheap: the

@@ -260,6 +260,63 @@ fn a_bound_value_the_called_runbook_refuses_stops_the_run_before_anything_runs()
     assert!(!test.path().join("log").exists(), "nothing ran");
 }
 
+/// A call reading the output of a step it needs: its inputs are computed
+/// and checked when its first step is about to start.
+fn reading_a_step(said: &str) -> Test {
+    let caller = format!(
+        r#"
+version: 1
+name: caller
+steps:
+  - id: pick
+    shell:
+      run: echo "{said}"
+    outputs:
+      reason: "{{{{ result.stdout | trim }}}}"
+  - id: freeze
+    needs: [pick]
+    runbook:
+      name: freeze
+      inputs:
+        reason: "{{{{ steps.pick.outputs.reason }}}} for {{{{ run.runbook }}}}"
+"#
+    );
+    Test::new()
+        .file("runbooks/freeze.yaml", FREEZE)
+        .file("runbooks/caller.yaml", caller)
+}
+
+#[test]
+fn a_call_may_bind_the_output_of_a_step_it_needs() {
+    let test = reading_a_step("from a step");
+    let dry = test.again().args(["run", "caller", "--dry-run"]).run();
+    dry.success()
+        .stdout_contains("inputs: reason = ⟨steps.pick.outputs.reason⟩ for caller");
+    test.again().args(["run", "caller"]).run().success();
+    assert_eq!(
+        lines(&test),
+        [
+            "on: from a step for caller",
+            "announce: frozen for from a step for caller"
+        ]
+    );
+}
+
+#[test]
+fn a_value_from_a_step_the_called_runbook_refuses_fails_its_first_step() {
+    let test = reading_a_step("NOT OK!");
+    let output = test.again().args(["run", "caller"]).run();
+    output
+        .code(1)
+        .stderr_contains("the inputs of runbook `freeze` are not valid")
+        .stderr_contains("`NOT OK! for caller` does not match the pattern `[a-z ]+`");
+    assert!(!test.path().join("log").exists(), "no step of freeze ran");
+    let journal = only_journal(test.path());
+    let failed = &events(&journal, "step_finished", Some("freeze/maintenance-on"))[0];
+    assert_eq!(failed["status"], "failed");
+    assert_eq!(failed["attempts"], 0);
+}
+
 /// Three levels: ids and inputs pass through each call.
 #[test]
 fn calls_nest_with_ids_prefixed_at_each_level() {
@@ -397,7 +454,7 @@ steps:
         .stderr_contains("runbook `freeze` has no input `reasn`")
         .stderr_contains("did you mean `reason`?")
         .stderr_contains("runbooks/caller.yaml:12:17")
-        .stderr_contains("the inputs of a call cannot read `steps.two.status`")
+        .stderr_contains("step `two` is not a dependency of this step")
         .stderr_contains("runbooks/caller.yaml:14:11")
         .stderr_contains("`when` has no meaning on a runbook call")
         .stderr_contains("runbooks/caller.yaml:16:13")

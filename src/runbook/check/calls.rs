@@ -324,10 +324,10 @@ impl Checker {
         })
     }
 
-    /// `inputs:` of a call: each an input the called runbook declares,
-    /// a template over this runbook's `inputs` and `env` (computed before
-    /// anything runs, so that a bad value never runs); a literal is checked
-    /// now against the input's type, pattern and choices.
+    /// `inputs:` of a call: each an input the called runbook declares, a
+    /// template over this runbook's `inputs`, `env`, `run` and the steps the
+    /// call needs (see [`crate::plan::call_inputs`]); a literal is checked now
+    /// against the input's type, pattern and choices.
     fn bindings(
         &mut self,
         call: &Spanned<RawCall>,
@@ -359,21 +359,6 @@ impl Checker {
                 ok = false;
                 continue;
             };
-            // Computed before the run starts: nothing else exists yet.
-            if let Ok(template) = Template::compile(&value.value, value.span)
-                && let Some(other) = template
-                    .refs
-                    .iter()
-                    .find(|r| !(r.starts_with("inputs") || r.starts_with("env")))
-            {
-                self.problem(
-                    value.span,
-                    format!("the inputs of a call cannot read `{other}`"),
-                    "they are computed before the run starts, from this runbook's `inputs` and `env`",
-                );
-                ok = false;
-                continue;
-            }
             let Some(template) = self.template(&value.value, value.span, scope) else {
                 ok = false;
                 continue;
