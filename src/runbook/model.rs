@@ -316,7 +316,7 @@ pub struct CallScope {
     pub hash: String,
     /// The called runbook's inputs, as it declares them.
     pub inputs: IndexMap<String, Input>,
-    /// `inputs:` of the call: templates over the parent scope's inputs and env.
+    /// `inputs:` of the call: templates in the calling scope (its inputs, env, run, steps).
     pub bindings: Vec<(String, Template)>,
     /// The called runbook's own secret names (`inputs.x`, `steps.y.outputs.z`).
     pub secret_names: std::collections::BTreeSet<String>,

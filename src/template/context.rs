@@ -83,20 +83,9 @@ impl Context {
     /// The values of the called runbooks' scopes, by prefix.
     #[must_use]
     pub fn with_scopes(mut self, scopes: &IndexMap<String, ScopeValues>) -> Self {
-        self.scopes = Arc::new(
-            scopes
-                .iter()
-                .map(|(prefix, values)| {
-                    (
-                        prefix.clone(),
-                        (
-                            crate::template::to_value(&values.inputs),
-                            values.secret_names.clone(),
-                        ),
-                    )
-                })
-                .collect(),
-        );
+        for (prefix, values) in scopes {
+            self.set_scope(prefix, values);
+        }
         self
     }
 

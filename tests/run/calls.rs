@@ -476,7 +476,7 @@ name: child
 steps:
   - id: own
     shell:
-      run: echo "{{ steps.declare.status }}"
+      run: echo "{{ steps.declare.status }} {{ inputs.why }}"
 "#;
     let caller = "version: 1\nname: caller\nsteps:\n  - id: declare\n    shell:\n      run: \"true\"\n  - id: c\n    needs: [declare]\n    runbook:\n      name: child\n";
     let output = validate(&[("child", child), ("caller", caller)]);
@@ -484,6 +484,7 @@ steps:
         .code(2)
         .stderr_contains("runbooks/child.yaml:7:")
         .stderr_contains("unknown step `declare`")
+        .stderr_contains("unknown input `why`")
         .stderr_contains("runbooks/caller.yaml:10:13")
         .stderr_contains("runbook `child` (runbooks/child.yaml) is not valid: 7:");
 }
@@ -528,4 +529,55 @@ fn a_deep_diamond_of_calls_is_bounded() {
         "took {:?}",
         started.elapsed()
     );
+}
+
+#[test]
+fn show_and_graph_show_the_call_as_a_group() {
+    let test = incident();
+    let show = test.again().args(["show", "incident"]).run();
+    show.success()
+        .stdout_contains("freeze/maintenance-on [shell]")
+        .stdout_contains("freeze [runbook] Freeze deploys")
+        .stdout_contains("runbook: freeze (the steps above, ids `ID/STEP`)");
+    let dot = test.again().args(["graph", "incident"]).run();
+    dot.success()
+        .stdout_contains(
+            "  subgraph cluster_0 {\n    label=\"runbook freeze\";\n    \"freeze/maintenance-on\"",
+        )
+        .stdout_contains("\"freeze/announce\" -> \"freeze\";");
+    let mermaid = test
+        .again()
+        .args(["graph", "incident", "--format", "mermaid"])
+        .run();
+    mermaid.success().stdout_contains(
+        "  subgraph c0[\"runbook freeze\"]\n  s1[\"freeze/maintenance-on (shell)\"]",
+    );
+}
+
+/// A called step's own confirmation is asked as any step's: `--confirm
+/// WORD` answers it, and without it the run is refused there.
+#[test]
+fn a_called_step_keeps_its_confirmation() {
+    let child = r#"
+version: 1
+name: child
+steps:
+  - id: dangerous
+    confirm: { message: "This drops the cache.", type: drop }
+    shell:
+      run: echo dropped >> log
+"#;
+    let caller = "version: 1\nname: caller\nsteps:\n  - id: c\n    runbook:\n      name: child\n";
+    let test = Test::new()
+        .file("runbooks/child.yaml", child)
+        .file("runbooks/caller.yaml", caller);
+    let refused = test.again().args(["run", "caller", "--yes"]).run();
+    refused.code(3).stderr_contains("c/dangerous");
+    assert!(!test.path().join("log").exists());
+    let output = test
+        .again()
+        .args(["run", "caller", "--yes", "--confirm", "drop"])
+        .run();
+    output.success();
+    assert_eq!(lines(&test), ["dropped"]);
 }

@@ -31,7 +31,7 @@ mod calls;
 mod position;
 mod references;
 
-pub use self::calls::{CallLoader, MAX_CALL_DEPTH};
+pub use self::calls::CallLoader;
 pub use crate::secret::MIN_SECRET_LEN;
 
 /// Steps in one runbook. Hand-written runbooks have tens; the bound keeps
