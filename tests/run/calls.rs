@@ -465,7 +465,8 @@ steps:
         )
         .stderr_contains("runbooks/caller.yaml:22:16")
         .stderr_contains("unknown input `nope`")
-        .stderr_contains("step `three` has no output `missing`");
+        .stderr_contains("step `three` has no output `missing`")
+        .stderr_contains("a call's outputs are the top-level `outputs:` of runbook `freeze`");
 }
 
 #[test]

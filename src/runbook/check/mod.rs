@@ -154,6 +154,7 @@ impl Checker {
         for (index, child) in called.iter().enumerate() {
             if let Some(child) = child {
                 table.outputs[index] = Some(child.outputs.iter().map(|o| o.name.clone()).collect());
+                table.called.insert(index, child.name.clone());
             }
         }
         let default_env = self.default_env(top.defaults.as_ref(), &table);
@@ -773,6 +774,7 @@ impl Checker {
             ancestors,
             inputs: inputs.keys().cloned().collect(),
             suggester,
+            called: HashMap::new(),
         }
     }
 
