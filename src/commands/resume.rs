@@ -423,7 +423,9 @@ fn runbook_for_resume(
             "runbook `{name}` is not in {}; resuming with the frozen copy",
             global.dir.display()
         ));
-        runbook::load_text(&path, &path.display().to_string(), &text)
+        // The runbooks it calls are read from the directory (and checked
+        // against their recorded hashes).
+        runbook::load_text_calling_from(&path, &path.display().to_string(), &text, &global.dir)
             .map_err(|diagnostics| super::invalid(diagnostics, printer))
     }
 }

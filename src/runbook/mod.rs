@@ -37,6 +37,22 @@ pub fn load_text(path: &Path, display: &str, text: &str) -> Result<Runbook, Vec<
     load_nested(path, display, text, &mut check::CallLoader::new(path))
 }
 
+/// [`load_text`] for a runbook whose file is not next to the runbooks it
+/// calls (a run's frozen copy): they are read from `dir`.
+pub fn load_text_calling_from(
+    path: &Path,
+    display: &str,
+    text: &str,
+    dir: &Path,
+) -> Result<Runbook, Vec<Diagnostic>> {
+    load_nested(
+        path,
+        display,
+        text,
+        &mut check::CallLoader::new(path).calling_from(dir),
+    )
+}
+
 /// [`load_text`] for a runbook called by another, on the caller's call path.
 fn load_nested(
     path: &Path,

@@ -207,6 +207,24 @@ fn resume_continues_inside_the_call_keeping_its_done_steps() {
     output.stderr_contains("freeze/maintenance-on  done in an earlier run");
 }
 
+/// The calling runbook's file gone, its frozen copy calls the runbooks
+/// of the directory, still checked against their recorded hashes.
+#[test]
+fn resume_from_the_frozen_copy_calls_the_runbooks_of_the_directory() {
+    let test = incident().file("fail-announce", "");
+    test.again().args(["run", "incident"]).run().code(1);
+    std::fs::remove_file(test.path().join("fail-announce")).unwrap();
+    std::fs::remove_file(test.path().join("runbooks/incident.yaml")).unwrap();
+    let output = test
+        .again()
+        .args(["resume", &only_incident(test.path())])
+        .run();
+    output
+        .success()
+        .stderr_contains("resuming with the frozen copy");
+    assert_eq!(lines(&test).last().unwrap(), "after: frozen for disk full");
+}
+
 #[test]
 fn resume_refuses_when_the_called_runbook_changed() {
     let test = incident().file("fail-announce", "");

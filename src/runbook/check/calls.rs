@@ -36,6 +36,9 @@ pub struct CallLoader {
     stack: Vec<(PathBuf, String)>,
     /// By canonical file: the checked runbook, or what its callers say.
     cache: HashMap<PathBuf, Result<Runbook, (String, String)>>,
+    /// Where the top runbook's calls are found when that is not its own
+    /// directory (a frozen copy in an incident calls the runbook directory's).
+    dir: Option<PathBuf>,
 }
 
 impl CallLoader {
@@ -43,7 +46,15 @@ impl CallLoader {
         CallLoader {
             stack: vec![(canonical(root), stem(root))],
             cache: HashMap::new(),
+            dir: None,
         }
+    }
+
+    /// For a runbook whose file is elsewhere than the runbooks it calls.
+    #[must_use]
+    pub fn calling_from(mut self, dir: &Path) -> Self {
+        self.dir = Some(dir.to_path_buf());
+        self
     }
 
     /// Loads and checks the runbook in `file`, called as `name`.
@@ -130,8 +141,10 @@ impl Checker {
         raw_steps: &[(Span, Option<RawStep>)],
         loader: &mut CallLoader,
     ) -> Vec<Option<Runbook>> {
-        let dir = match path.parent() {
-            Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        // Only the top runbook's calls: those inside called runbooks are next to them.
+        let dir = match (loader.dir.take(), path.parent()) {
+            (Some(dir), _) => dir,
+            (None, Some(dir)) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
             _ => PathBuf::from("."),
         };
         raw_steps
