@@ -136,7 +136,6 @@ fn every_key_of_the_format_is_in_the_schema() {
         ("shell", "RawShell"),
         ("http", "RawHttp"),
         ("postgres", "RawPostgres"),
-        ("runbook", "RawCall"),
     ] {
         let used: BTreeSet<String> = steps
             .iter()

@@ -316,7 +316,9 @@ pub struct RawStep {
 #[serde(deny_unknown_fields)]
 pub struct RawCall {
     /// The runbook's name: `NAME.yaml` (or `.yml`) in the directory of the calling runbook.
-    pub name: Spanned<String>,
+    pub name: Option<Spanned<String>>,
+    /// Or its file, relative to the calling runbook's directory, e.g. `../runbooks/freeze.yaml`.
+    pub path: Option<Spanned<String>>,
     /// Values for its inputs: `input: template` over this runbook's `inputs`,
     /// `env`, `run` and the outputs of the steps the call needs.
     pub inputs: Option<IndexMap<Spanned<String>, Spanned<String>>>,
@@ -410,6 +412,16 @@ pub struct RawTypedConfirm {
     /// The word the operator must type to go on.
     #[serde(rename = "type")]
     pub word: Spanned<String>,
+}
+
+impl RawCall {
+    /// Where problems about the called runbook are shown: its `name` or `path`.
+    pub fn target_span(&self, whole: crate::span::Span) -> crate::span::Span {
+        self.name
+            .as_ref()
+            .or(self.path.as_ref())
+            .map_or(whole, |t| t.span)
+    }
 }
 
 impl<'de> Deserialize<'de> for RawConfirm {

@@ -600,3 +600,33 @@ steps:
     output.success();
     assert_eq!(lines(&test), ["dropped"]);
 }
+
+/// `path:` names the file relative to the calling runbook's directory: an
+/// example elsewhere calls the shipped runbooks.
+#[test]
+fn a_call_by_path_reads_the_file_relative_to_the_caller() {
+    let caller = "version: 1\nname: caller\nsteps:\n  - id: freeze\n    runbook:\n      path: ../runbooks/freeze.yaml\n      inputs: { reason: by path }\n";
+    let test = incident().file("examples/caller.yaml", caller);
+    test.again()
+        .args(["run", "examples/caller.yaml"])
+        .run()
+        .success();
+    assert_eq!(lines(&test)[0], "on: by path");
+    let bad = "version: 1\nname: bad\nsteps:\n  - id: a\n    runbook:\n      path: /etc/freeze.yaml\n  - id: b\n    runbook:\n      path: ../runbooks/nope.yaml\n  - id: c\n    runbook:\n      path: ../runbooks/freeze.txt\n  - id: d\n    runbook:\n      name: freeze\n      path: ../runbooks/freeze.yaml\n  - id: e\n    runbook:\n      inputs: {}\n";
+    let output = incident()
+        .file("examples/bad.yaml", bad)
+        .args(["validate", "examples/bad.yaml"])
+        .run();
+    output
+        .code(2)
+        .stderr_contains("examples/bad.yaml:6:13")
+        .stderr_contains("invalid runbook path `/etc/freeze.yaml`")
+        .stderr_contains("examples/bad.yaml:9:13")
+        .stderr_contains("unknown runbook: there is no file examples/../runbooks/nope.yaml")
+        .stderr_contains("examples/bad.yaml:12:13")
+        .stderr_contains("a runbook file ends in `.yaml` or `.yml`")
+        .stderr_contains("examples/bad.yaml:15:13")
+        .stderr_contains("a call names its runbook by `name` or by `path`, not both")
+        .stderr_contains("examples/bad.yaml:19:7")
+        .stderr_contains("a call needs the runbook to run: `name` or `path`");
+}

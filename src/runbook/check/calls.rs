@@ -151,9 +151,69 @@ impl Checker {
             .iter()
             .map(|(_, raw)| {
                 let call = raw.as_ref()?.runbook.as_ref()?;
-                self.call_target(&dir, &call.value.name, loader)
+                match (&call.value.name, &call.value.path) {
+                    (Some(name), None) => self.call_target(&dir, name, loader),
+                    (None, Some(path)) => self.call_path(&dir, path, loader),
+                    (Some(name), Some(_)) => {
+                        self.problem(
+                            name.span,
+                            "a call names its runbook by `name` or by `path`, not both",
+                            "keep one of them",
+                        );
+                        None
+                    }
+                    (None, None) => {
+                        self.problem(
+                            call.span,
+                            "a call needs the runbook to run: `name` or `path`",
+                            "e.g. `runbook: { name: freeze }` for freeze.yaml next to this runbook",
+                        );
+                        None
+                    }
+                }
             })
             .collect()
+    }
+
+    /// `path:`: a runbook file relative to the calling runbook's directory.
+    fn call_path(
+        &mut self,
+        dir: &Path,
+        path: &Spanned<String>,
+        loader: &mut CallLoader,
+    ) -> Option<Runbook> {
+        let relative = Path::new(&path.value);
+        let refused = if relative.is_absolute() {
+            Some("an absolute path would tie the runbook to one machine's layout")
+        } else if !crate::runbook::find::is_yaml(relative) {
+            Some("a runbook file ends in `.yaml` or `.yml`")
+        } else {
+            None
+        };
+        if let Some(why) = refused {
+            self.problem(
+                path.span,
+                format!("invalid runbook path `{}`", path.value),
+                format!("{why}; write a path relative to this runbook's directory, e.g. `../runbooks/freeze.yaml`"),
+            );
+            return None;
+        }
+        let file = dir.join(relative);
+        if !file.is_file() {
+            self.problem(
+                path.span,
+                format!("unknown runbook: there is no file {}", file.display()),
+                "the path is relative to the directory of this runbook",
+            );
+            return None;
+        }
+        match loader.load(&file, &stem(&file)) {
+            Ok(runbook) => Some(runbook),
+            Err((message, hint)) => {
+                self.problem(path.span, message, hint);
+                None
+            }
+        }
     }
 
     fn call_target(
@@ -396,7 +456,7 @@ impl Checker {
                 input.default.is_some() || input.env.is_some() || input.source.is_some();
             if input.required && !has_value && !bound.contains(input.name.as_str()) && ok {
                 self.problem(
-                    call.value.name.span,
+                    call.value.target_span(call.span),
                     format!(
                         "runbook `{}` requires input `{}`, and this call gives none",
                         child.name, input.name

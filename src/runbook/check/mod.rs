@@ -197,7 +197,7 @@ impl Checker {
                     .1
                     .as_ref()
                     .and_then(|s| s.runbook.as_ref())
-                    .map_or(top.steps.span, |c| c.value.name.span);
+                    .map_or(top.steps.span, |c| c.value.target_span(c.span));
                 self.problem(
                     span,
                     format!(
