@@ -239,8 +239,6 @@ impl Diagnostic {
     }
 }
 
-/// Messages quote names from the file (unknown key `…`); a name that is
-/// itself kilobytes long is shown by its two ends.
 /// A hint on lines of at most [`HINT_WIDTH`] characters (broken at spaces,
 /// continued under its first word): a hint that lists what is allowed grows
 /// with the format, and a terminal line should not.
@@ -263,6 +261,8 @@ fn wrap(hint: &str) -> String {
     out
 }
 
+/// Messages quote names from the file (unknown key `…`); a name that is
+/// itself kilobytes long is shown by its two ends.
 fn clip_middle(text: String) -> String {
     const MAX: usize = 2 * SNIPPET_CHARS;
     let length = text.chars().count();

@@ -39,6 +39,7 @@ fn failed_run(state: &Path) -> String {
                 steps: vec!["restore".into()],
                 resumed_from: None,
                 already_done: Vec::new(),
+                calls: Vec::new(),
                 detected_at: None,
                 post_mortem: Box::default(),
             },

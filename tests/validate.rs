@@ -152,6 +152,8 @@ fn valid_fixtures_validate() {
         let contents = fixture(&format!("valid/{name}"));
         Test::new()
             .file(&name, contents)
+            // every-key.yaml calls minimal.yaml, next to it.
+            .file("minimal.yaml", fixture("valid/minimal.yaml"))
             .args(["validate", &name])
             .run()
             .success()
@@ -550,7 +552,11 @@ fn a_directory_reports_every_file_then_a_summary() {
 fn a_directory_of_valid_runbooks_passes() {
     Test::new()
         .file("runbooks/a.yaml", fixture("valid/minimal.yaml"))
-        .file("runbooks/b.yaml", fixture("valid/every-key.yaml"))
+        .file(
+            "runbooks/b.yaml",
+            // Its call of `minimal` calls `a`, the same runbook here.
+            fixture("valid/every-key.yaml").replace("name: minimal", "name: a"),
+        )
         .args(["validate", "runbooks"])
         .run()
         .success()

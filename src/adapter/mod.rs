@@ -240,6 +240,16 @@ pub fn prepare(
             })
         }
         Action::Manual(a) => Prepared::Manual(context.render(&a.instructions, None)?),
+        // The scheduler ends a call itself: its steps are the called runbook's.
+        Action::Call(call) => {
+            return Err(TemplateError {
+                message: format!(
+                    "the call of runbook `{}` has no action of its own",
+                    call.name
+                ),
+                hint: None,
+            });
+        }
     })
 }
 

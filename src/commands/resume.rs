@@ -62,6 +62,7 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
         &last.runbook,
         &last.runbook_hash,
     )?;
+    called_unchanged(args, &runbook, &last.run_id, &last.calls)?;
 
     // Non-secret inputs come back from the journal (a list as its items);
     // secret ones from their source again. What is given now wins.
@@ -390,6 +391,43 @@ fn done(status: Status, view: &replay::StepView) -> Done {
     }
 }
 
+/// The runbooks called, as they are now, unchanged since the run (or
+/// `--allow-changed`): a called runbook is part of what the run did.
+fn called_unchanged(
+    args: &ResumeArgs,
+    runbook: &Runbook,
+    run_id: &str,
+    recorded: &[crate::exec::event::CalledRunbook],
+) -> Result<()> {
+    if args.allow_changed {
+        return Ok(());
+    }
+    for then in recorded {
+        let now = runbook.scopes.iter().find(|s| s.call_id() == then.step);
+        let changed = match now {
+            Some(now) if now.hash == then.hash => continue,
+            Some(now) => format!(
+                "runbook `{}`, called by step `{}`, changed since run {run_id} started ({} now, {} then)",
+                now.name,
+                then.step,
+                &now.hash[..12],
+                &then.hash[..then.hash.len().min(12)]
+            ),
+            None => format!(
+                "step `{}` no longer calls runbook `{}` as it did when run {run_id} started",
+                then.step, then.runbook
+            ),
+        };
+        return Err(Error::Refused {
+            message: changed,
+            hint: Some(
+                "pass --allow-changed to resume with the runbooks as they are now".to_owned(),
+            ),
+        });
+    }
+    Ok(())
+}
+
 /// The runbook as it is now, if unchanged since the run (or `--allow-changed`);
 /// the frozen copy if the file is gone.
 fn runbook_for_resume(
@@ -424,7 +462,9 @@ fn runbook_for_resume(
             "runbook `{name}` is not in {}; resuming with the frozen copy",
             global.dir.display()
         ));
-        runbook::load_text(&path, &path.display().to_string(), &text)
+        // The runbooks it calls are read from the directory (and checked
+        // against their recorded hashes).
+        runbook::load_text_calling_from(&path, &path.display().to_string(), &text, &global.dir)
             .map_err(|diagnostics| super::invalid(diagnostics, printer))
     }
 }

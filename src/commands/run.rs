@@ -72,6 +72,7 @@ fn dry_run(plan: &Plan, operator: &str, printer: &Printer) {
         &facts,
         printer.redactor().clone(),
     )
+    .with_scopes(&plan.inputs.scopes)
     .with_later_steps(runbook.steps.iter().map(|s| s.id.as_str()));
     printer.out(&crate::plan::render::render(plan, &context, &printer.style));
 }
@@ -138,7 +139,8 @@ pub fn execute(
         &inputs::typed(runbook, &plan.inputs.values),
         &facts,
         printer.redactor().clone(),
-    );
+    )
+    .with_scopes(&plan.inputs.scopes);
     let mut listeners: Vec<Box<dyn Listener>> = std::mem::take(&mut session.listeners);
     listeners.push(Box::new(progress));
     let mut identity = identity;

@@ -84,6 +84,10 @@ pub enum Event {
         /// Steps done in earlier runs of this incident, not run again.
         #[serde(default)]
         already_done: Vec<String>,
+        /// The runbooks called (`runbook:` steps), with their hashes, so
+        /// that a resume knows when one of them changed.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        calls: Vec<CalledRunbook>,
         /// When the incident was detected (`--detected-at`): the RTO is
         /// measured from it rather than from the incident's first run.
         #[serde(
@@ -325,7 +329,9 @@ impl Event {
     pub fn sync_can_wait(&self) -> bool {
         matches!(
             self,
-            Event::StepStarted { .. } | Event::StepFinished { .. } | Event::IterationFinished { .. }
+            Event::StepStarted { .. }
+                | Event::StepFinished { .. }
+                | Event::IterationFinished { .. }
         )
     }
 }
@@ -403,6 +409,15 @@ pub mod millis_utc {
     }
 }
 
+/// A runbook called by a run's runbook: at which step, and its file's SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CalledRunbook {
+    /// The id of the call's step (`freeze`, or `outer/freeze` inside another call).
+    pub step: String,
+    pub runbook: String,
+    pub hash: String,
+}
+
 #[cfg(test)]
 impl Event {
     /// A `run_started` of runbook `x` by alice on ops-1, for unit tests.
@@ -424,6 +439,7 @@ impl Event {
             steps: steps.iter().map(|s| (*s).to_owned()).collect(),
             resumed_from: None,
             already_done: Vec::new(),
+            calls: Vec::new(),
             detected_at: None,
             post_mortem: Box::default(),
         }

@@ -33,7 +33,7 @@ use super::event::{AnswerSource, Event, ListenerError, PostMortemFacts, Status};
 use super::prompt::{Answer, Prompter};
 use crate::adapter::{self, FailureKind, Outcome, Prepared};
 use crate::plan::{Decision, Plan};
-use crate::runbook::model::{Action, ForEach, Retry, Step};
+use crate::runbook::model::{Action, CallAction, ForEach, Retry, Step};
 use crate::secret::MIN_SECRET_LEN;
 use crate::secret::Redactor;
 use crate::signal::Interrupt;
@@ -320,8 +320,12 @@ impl Scheduler<'_> {
             run_status,
             Status::Failed | Status::Refused | Status::Interrupted
         ) {
-            self.offer_rollbacks(&completed, &iterations_done, run_status == Status::Interrupted)
-                .await?;
+            self.offer_rollbacks(
+                &completed,
+                &iterations_done,
+                run_status == Status::Interrupted,
+            )
+            .await?;
         }
         let failed_steps = steps
             .iter()
@@ -379,6 +383,15 @@ impl Scheduler<'_> {
                 .collect(),
             resumed_from: identity.resumed_from.clone(),
             already_done: plan.kept(),
+            calls: runbook
+                .scopes
+                .iter()
+                .map(|s| super::event::CalledRunbook {
+                    step: s.call_id().to_owned(),
+                    runbook: s.name.clone(),
+                    hash: s.hash.clone(),
+                })
+                .collect(),
             detected_at: identity.detected_at,
             post_mortem: Box::new(identity.post_mortem.clone()),
         };
@@ -403,7 +416,7 @@ impl Scheduler<'_> {
                     step,
                     index,
                     prepared,
-                    self.context.value(None),
+                    self.context.scoped(step.scope_prefix()).value(None),
                     self.context.redactor().clone(),
                     interrupt,
                     events,
@@ -444,8 +457,11 @@ impl Scheduler<'_> {
         let Decision::Undecided(done) = &self.plan.decisions[index] else {
             return self.start(step);
         };
+        if let Err(e) = self.enter_call(step.scope_prefix()) {
+            return self.fail_early(step, e);
+        }
         if let Some(when) = step_when(step) {
-            match when.eval(&self.context.value(None)) {
+            match when.eval(&self.context.scoped(step.scope_prefix()).value(None)) {
                 Ok(value) if !value.is_true() => {
                     return self.skip(
                         step,
@@ -465,8 +481,11 @@ impl Scheduler<'_> {
 
     /// Decides whether a ready step runs: `when`, then its confirmation.
     fn start(&mut self, step: &Step) -> Result<Start, ListenerError> {
+        if let Err(e) = self.enter_call(step.scope_prefix()) {
+            return self.fail_early(step, e);
+        }
         if let Some(when) = step_when(step) {
-            match when.eval(&self.context.value(None)) {
+            match when.eval(&self.context.scoped(step.scope_prefix()).value(None)) {
                 Ok(value) if !value.is_true() => {
                     return self.skip(step, format!("`when: {}` is false", when.source));
                 }
@@ -475,25 +494,22 @@ impl Scheduler<'_> {
             }
         }
         if let Some(confirm) = &step.confirm {
-            let message = match (&step.for_each, &confirm.message) {
-                (Some(for_each), message) => {
-                    match super::iterations::resolve(for_each, &self.context).and_then(|items| {
-                        super::iterations::question(step, message.as_ref(), &items, &self.context)
-                    }) {
-                        Ok(question) => question,
-                        Err(e) => return self.fail_early(step, e),
-                    }
+            let message = {
+                let context = self.context.scoped(step.scope_prefix());
+                match (&step.for_each, &confirm.message) {
+                    (Some(for_each), message) => super::iterations::resolve(for_each, &context)
+                        .and_then(|items| {
+                            super::iterations::question(step, message.as_ref(), &items, &context)
+                        }),
+                    (None, Some(t)) => context
+                        .render(t, None)
+                        .map_err(|e| format!("cannot render the confirmation message: {e}")),
+                    (None, None) => Ok(step.default_question()),
                 }
-                (None, Some(t)) => match self.context.render(t, None) {
-                    Ok(m) => m,
-                    Err(e) => {
-                        return self.fail_early(
-                            step,
-                            format!("cannot render the confirmation message: {e}"),
-                        );
-                    }
-                },
-                (None, None) => step.default_question(),
+            };
+            let message = match message {
+                Ok(message) => message,
+                Err(e) => return self.fail_early(step, e),
             };
             let word = confirm.word.clone();
             let Some(answer) = self.prompter.confirm_unasked(word.as_deref()) else {
@@ -503,6 +519,31 @@ impl Scheduler<'_> {
             return self.confirmed(step, answer, word);
         }
         self.begin(step)
+    }
+
+    /// Computes the inputs of the call `prefix` (and of the calls it is
+    /// in) when they read what exists only once the run is on: before the
+    /// first of its steps is decided. The error says which values were refused.
+    fn enter_call(&mut self, prefix: Option<&str>) -> Result<(), String> {
+        let Some(prefix) = prefix else {
+            return Ok(());
+        };
+        if self.context.has_scope(prefix) {
+            return Ok(());
+        }
+        let Some(scope) = self.plan.runbook.scopes.iter().find(|s| s.prefix == prefix) else {
+            return Ok(());
+        };
+        let parent = (!scope.parent.is_empty()).then_some(scope.parent.as_str());
+        self.enter_call(parent)?;
+        let values = crate::plan::call_inputs::at_run_time(
+            scope,
+            &self.context.scoped(parent),
+            self.context.redactor(),
+            true,
+        )?;
+        self.context.set_scope(prefix, &values);
+        Ok(())
     }
 
     /// Records a confirmation's answer and goes on (or refuses).
@@ -533,21 +574,26 @@ impl Scheduler<'_> {
     /// its question is put, not while it waits behind another one: a
     /// question never asked leaves no started step behind.
     fn begin(&mut self, step: &Step) -> Result<Start, ListenerError> {
+        if let Action::Call(call) = &step.action {
+            return self.call_done(step, call);
+        }
         if let Some(for_each) = &step.for_each
             && !matches!(step.action, Action::Manual(_))
         {
             return self.begin_loop(step, for_each);
         }
-        let prepared = match step.for_each.as_ref() {
-            // A manual loop is one question: its instructions for each item.
-            Some(for_each) => match super::iterations::manual(step, for_each, &self.context) {
-                Ok(p) => p,
-                Err(e) => return self.fail_early(step, e),
-            },
-            None => match adapter::prepare(&step.action, &self.context, step.timeout) {
-                Ok(p) => p,
-                Err(e) => return self.fail_early(step, format!("cannot render the step: {e}")),
-            },
+        let prepared = {
+            let context = self.context.scoped(step.scope_prefix());
+            match step.for_each.as_ref() {
+                // A manual loop is one question: its instructions for each item.
+                Some(for_each) => super::iterations::manual(step, for_each, &context),
+                None => adapter::prepare(&step.action, &context, step.timeout)
+                    .map_err(|e| format!("cannot render the step: {e}")),
+            }
+        };
+        let prepared = match prepared {
+            Ok(p) => p,
+            Err(e) => return self.fail_early(step, e),
         };
         let description = prepared.describe(&step.action);
         if let Prepared::Manual(instructions) = &prepared {
@@ -569,7 +615,8 @@ impl Scheduler<'_> {
     /// A `for_each` step: its items resolved, each iteration rendered,
     /// `step_started` recorded; an empty list skips the step.
     fn begin_loop(&mut self, step: &Step, for_each: &ForEach) -> Result<Start, ListenerError> {
-        let items = match super::iterations::resolve(for_each, &self.context) {
+        let items = super::iterations::resolve(for_each, &self.context.scoped(step.scope_prefix()));
+        let items = match items {
             Ok(items) => items,
             Err(e) => return self.fail_early(step, e),
         };
@@ -586,12 +633,34 @@ impl Scheduler<'_> {
             step,
             index,
             items,
-            &self.context,
+            &self.context.scoped(step.scope_prefix()),
             kept,
             self.concurrency,
         );
         self.emit_started(step, work.describe(), None)?;
         Ok(Start::Spawn(Work::Loop(Box::new(work))))
+    }
+
+    /// The end of a `runbook:` call: every step of the called runbook is
+    /// done (it needs them all); its outputs are the called runbook's.
+    fn call_done(&mut self, step: &Step, call: &CallAction) -> Result<Start, ListenerError> {
+        let hash = step.scope.as_ref().map(|s| s.hash.clone());
+        // Started only now, its steps done: a call is never left running.
+        self.emit_started(step, format!("{} called, its steps done", call.name), None)?;
+        let done = TaskDone {
+            index: 0,
+            outcome: Outcome {
+                result: Some(serde_json::json!({ "runbook": call.name, "hash": hash })),
+                failure: None,
+                left_running: Vec::new(),
+            },
+            attempts: 1,
+            duration: Duration::ZERO,
+            action_succeeded: false,
+            looped: None,
+        };
+        let status = self.finish(step, done, None)?;
+        Ok(Start::Finished(status))
     }
 
     fn emit_started(
@@ -806,11 +875,9 @@ impl Scheduler<'_> {
             outputs.clone_from(&looped.outputs);
         }
         if status == Status::Succeeded {
+            let context = self.context.scoped(step.scope_prefix());
             for output in own_outputs {
-                match self
-                    .context
-                    .render(&output.template, done.outcome.result.as_ref())
-                {
+                match context.render(&output.template, done.outcome.result.as_ref()) {
                     Ok(value) => {
                         let length = value.chars().count();
                         if output.secret && (1..MIN_SECRET_LEN).contains(&length) {
@@ -825,7 +892,7 @@ impl Scheduler<'_> {
                             break;
                         }
                         if output.secret {
-                            self.context.add_secret(&value);
+                            context.add_secret(&value);
                         }
                         outputs.insert(output.name.clone(), value);
                     }
@@ -853,7 +920,7 @@ impl Scheduler<'_> {
             }
             // The action ran to its end: whatever failed after it, its effect is in place.
             action_succeeded = status == Status::Failed
-                && !matches!(step.action, Action::Manual(_))
+                && !matches!(step.action, Action::Manual(_) | Action::Call(_))
                 && done.looped.is_none();
             if action_succeeded {
                 outputs.clear();
@@ -975,25 +1042,35 @@ impl Scheduler<'_> {
                 continue;
             }
             let started = Instant::now();
-            let context = iteration.as_ref().map(|(n, item, secret)| {
-                self.context.iteration(item, *n, *secret)
-            });
-            let prepared = match adapter::prepare(
-                rollback,
-                context.as_ref().unwrap_or(&self.context),
-                step.timeout,
-            ) {
-                Ok(p) => p,
-                Err(e) => {
-                    self.emitter.emit(Event::RollbackFinished {
-                        step: step.id.clone(),
-                        status: Status::Failed,
-                        duration_ms: 0,
-                        error: Some(format!("cannot render the rollback: {e}")),
-                    })?;
-                    continue;
-                }
-            };
+            // A step done in an earlier run: its call's inputs may not be known yet.
+            let entered = self.enter_call(step.scope_prefix());
+            if let Err(e) = entered {
+                self.emitter.emit(Event::RollbackFinished {
+                    step: step.id.clone(),
+                    status: Status::Failed,
+                    duration_ms: 0,
+                    error: Some(format!("cannot render the rollback: {e}")),
+                })?;
+                continue;
+            }
+            let scoped = self.context.scoped(step.scope_prefix());
+            let context = iteration
+                .as_ref()
+                .map(|(n, item, secret)| scoped.iteration(item, *n, *secret));
+            let prepared =
+                match adapter::prepare(rollback, context.as_ref().unwrap_or(&scoped), step.timeout)
+                {
+                    Ok(p) => p,
+                    Err(e) => {
+                        self.emitter.emit(Event::RollbackFinished {
+                            step: step.id.clone(),
+                            status: Status::Failed,
+                            duration_ms: 0,
+                            error: Some(format!("cannot render the rollback: {e}")),
+                        })?;
+                        continue;
+                    }
+                };
             let description = match &iteration {
                 Some(_) => format!(
                     "{}: {}",
@@ -1124,8 +1201,7 @@ fn signals_from_now(mut signals: watch::Receiver<Interrupt>) -> watch::Receiver<
 type Iteration = (usize, serde_json::Value, bool);
 
 /// By loop step: its succeeded iterations in completion order, and whether its items are secret.
-type IterationsDone =
-    std::collections::HashMap<usize, (Vec<(usize, serde_json::Value)>, bool)>;
+type IterationsDone = std::collections::HashMap<usize, (Vec<(usize, serde_json::Value)>, bool)>;
 
 /// An item as the journal wrote it, back as a value: JSON for what was not a
 /// string, else the text.

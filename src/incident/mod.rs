@@ -11,6 +11,7 @@
 //!   runs/<run-id>/runbook.yaml         frozen exact copy of the runbook text
 //!   runs/<run-id>/runbook.sha256       its hash, in `sha256sum` format
 //!   runs/<run-id>/output/<step>.stdout captured output, bounded and redacted
+//!                                  (a called runbook's step `call/step` as `call.step.stdout`)
 //!   runs/<run-id>/output/<step>.stderr
 //! locks/<runbook>.lock                 one lock per runbook
 //! locks/incident-<id>.lock             one lock per incident

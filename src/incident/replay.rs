@@ -57,6 +57,8 @@ pub struct RunView {
     pub notes: Vec<NoteView>,
     /// Roles, impact, and the steps and outputs the post-mortem features.
     pub post_mortem: PostMortemFacts,
+    /// The runbooks it called, with their hashes.
+    pub calls: Vec<crate::exec::event::CalledRunbook>,
 }
 
 /// `drctl note`: who wrote what, when.
@@ -464,6 +466,7 @@ fn start(record: &Record) -> Option<RunView> {
         resumed_from,
         detected_at,
         post_mortem,
+        calls,
         ..
     } = &record.event
     else {
@@ -498,6 +501,7 @@ fn start(record: &Record) -> Option<RunView> {
         incident_elapsed_ms: None,
         notes: Vec::new(),
         post_mortem: PostMortemFacts::clone(post_mortem),
+        calls: calls.clone(),
     })
 }
 

@@ -421,7 +421,12 @@ impl OutputDir {
         text: &str,
         redactor: &Redactor,
     ) -> Result<PathBuf, IncidentError> {
-        check_component("step id", step)?;
+        // A called runbook's step (`freeze/maintenance-on`) is written as
+        // `freeze.maintenance-on.STREAM`: step ids never hold a `.`.
+        for part in step.split('/') {
+            check_component("step id", part)?;
+        }
+        let step = step.replace('/', ".");
         if !matches!(stream, "stdout" | "stderr") {
             return Err(IncidentError::InvalidName {
                 what: "stream (stdout or stderr)",

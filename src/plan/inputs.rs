@@ -47,6 +47,8 @@ impl InputSources {
 pub struct Resolved {
     pub values: IndexMap<String, InputValue>,
     pub sources: IndexMap<String, &'static str>,
+    /// The inputs of each called runbook, by its prefix (see [`super::call_inputs`]).
+    pub scopes: IndexMap<String, crate::template::context::ScopeValues>,
 }
 
 /// Resolves every input. Secret values are registered with the redactor.
@@ -199,6 +201,8 @@ pub fn resolve(
             "give every value above, then run again",
         ));
     }
+    resolved.scopes =
+        super::call_inputs::resolve(runbook, &resolved.values, environment, redactor)?;
     Ok(resolved)
 }
 

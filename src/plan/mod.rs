@@ -12,6 +12,7 @@
 //! decision again; a step that succeeded before keeps its outcome unless
 //! its `when` is now false (it is then recorded as skipped).
 
+pub mod call_inputs;
 pub mod inputs;
 pub mod items;
 pub mod post_mortem;
@@ -199,5 +200,6 @@ pub fn describe_action(action: &Action) -> String {
             "manual: {}",
             a.instructions.source.lines().next().unwrap_or("")
         ),
+        Action::Call(call) => format!("runbook: {} (the steps above, ids `ID/STEP`)", call.name),
     }
 }

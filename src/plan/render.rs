@@ -6,12 +6,28 @@ use std::fmt::Write as _;
 
 use crate::adapter;
 use crate::runbook::duration;
-use crate::runbook::model::Action;
+use crate::runbook::model::{Action, CallScope};
 use crate::style::Style;
 use crate::template::context::Context;
 
 pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
     let runbook = plan.runbook;
+    // The inputs of calls computed at run time, as far as they are known now.
+    let mut later = plan.inputs.scopes.clone();
+    let mut context = context.clone();
+    for scope in &runbook.scopes {
+        if !context.has_scope(&scope.prefix) {
+            let parent = (!scope.parent.is_empty()).then_some(scope.parent.as_str());
+            let caller = context.scoped(parent);
+            let values = super::call_inputs::at_run_time(scope, &caller, caller.redactor(), false);
+            drop(caller);
+            if let Ok(values) = values {
+                context.set_scope(&scope.prefix, &values);
+                later.insert(scope.prefix.clone(), values);
+            }
+        }
+    }
+    let context = &context;
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -47,8 +63,18 @@ pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
         style.bold("Plan"),
         runbook.steps.len()
     );
+    let mut entered: Vec<&str> = Vec::new();
     for (position, &index) in runbook.order.iter().enumerate() {
         let step = &runbook.steps[index];
+        if let Some(scope) = &step.scope
+            && !entered.contains(&scope.prefix.as_str())
+            && !matches!(step.action, Action::Call(_))
+        {
+            entered.push(&scope.prefix);
+            let _ = writeln!(out, "\n{}", call_header(&later, scope, *style));
+        }
+        let scoped = context.scoped(step.scope_prefix());
+        let context: &Context = &scoped;
         let _ = writeln!(
             out,
             "\n  {:>2}. {} [{}]{}",
@@ -154,7 +180,49 @@ pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
     out
 }
 
+/// The line before a called runbook's first step: which runbook, and the
+/// values its inputs get (a secret's masked).
+fn call_header(
+    values: &indexmap::IndexMap<String, crate::template::context::ScopeValues>,
+    scope: &CallScope,
+    style: Style,
+) -> String {
+    let values = values.get(&scope.prefix);
+    let inputs: Vec<String> = scope
+        .inputs
+        .keys()
+        .filter_map(|name| {
+            let value = values?.inputs.get(name)?;
+            let secret = values?.secret_names.contains(&format!("inputs.{name}"));
+            let shown = match value {
+                _ if secret => crate::secret::MASK.to_owned(),
+                serde_json::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            Some(format!("{name} = {shown}"))
+        })
+        .collect();
+    let mut line = format!(
+        "  {} runbook {} ({}, sha256 {}), steps `{}…`",
+        style.bold("call"),
+        style.bold(&scope.name),
+        scope.path.display(),
+        &scope.hash[..12],
+        scope.prefix
+    );
+    if !inputs.is_empty() {
+        let _ = write!(line, "\n      inputs: {}", inputs.join(", "));
+    }
+    line
+}
+
 fn describe(action: &Action, context: &Context, timeout: Option<std::time::Duration>) -> String {
+    if let Action::Call(call) = action {
+        return format!(
+            "ends the call of runbook {}: its steps above are done",
+            call.name
+        );
+    }
     match adapter::prepare(action, context, timeout) {
         Ok(prepared) => prepared.describe(action),
         Err(e) => format!(

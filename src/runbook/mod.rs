@@ -31,10 +31,37 @@ pub fn load_file(path: &Path) -> Result<Runbook, Vec<Diagnostic>> {
     load_text(path, &display, &text)
 }
 
-/// Loads and checks runbook text (`display` names it in diagnostics).
+/// Loads and checks runbook text (`display` names it in diagnostics). The
+/// runbooks it calls are read from the directory of `path`.
 pub fn load_text(path: &Path, display: &str, text: &str) -> Result<Runbook, Vec<Diagnostic>> {
+    load_nested(path, display, text, &mut check::CallLoader::new(path))
+}
+
+/// [`load_text`] for a runbook whose file is not next to the runbooks it
+/// calls (a run's frozen copy): they are read from `dir`.
+pub fn load_text_calling_from(
+    path: &Path,
+    display: &str,
+    text: &str,
+    dir: &Path,
+) -> Result<Runbook, Vec<Diagnostic>> {
+    load_nested(
+        path,
+        display,
+        text,
+        &mut check::CallLoader::new(path).calling_from(dir),
+    )
+}
+
+/// [`load_text`] for a runbook called by another, on the caller's call path.
+fn load_nested(
+    path: &Path,
+    display: &str,
+    text: &str,
+    calls: &mut check::CallLoader,
+) -> Result<Runbook, Vec<Diagnostic>> {
     let to_diagnostics =
         |problems: Vec<node_de::Problem>| Diagnostic::from_problems(display, text, problems);
     let (loaded, problems) = load::load(text).map_err(to_diagnostics)?;
-    check::check(path, text, loaded, problems).map_err(to_diagnostics)
+    check::check(path, text, loaded, problems, calls).map_err(to_diagnostics)
 }

@@ -2,6 +2,7 @@
 //! template compiled, the step graph known to be acyclic.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use indexmap::IndexMap;
@@ -36,6 +37,11 @@ pub struct Runbook {
     pub order: Vec<usize>,
     /// What loads but was probably not meant; `validate` shows them.
     pub warnings: Vec<crate::diagnostic::Problem>,
+    /// Top-level `outputs:`, what a runbook calling this one reads.
+    pub outputs: Vec<Output>,
+    /// The runbooks called (`runbook:` steps), nested ones too, each before
+    /// the calls inside it.
+    pub scopes: Vec<Arc<CallScope>>,
 }
 
 impl Runbook {
@@ -295,6 +301,46 @@ pub struct Step {
     pub for_each: Option<ForEach>,
     /// With `for_each`: iterations at once; `None` means the run's `--concurrency`.
     pub concurrency: Option<usize>,
+    /// The called runbook this step comes from: its templates read that
+    /// runbook's `inputs` and `steps` (`None`: this runbook's own step).
+    pub scope: Option<Arc<CallScope>>,
+}
+
+/// One call of a runbook inside this one, after expansion: the called
+/// runbook's steps are steps of this runbook, with ids `PREFIX` + their own.
+#[derive(Debug, Clone)]
+pub struct CallScope {
+    /// `freeze/` (or `outer/freeze/` for a call inside a called runbook).
+    pub prefix: String,
+    /// The prefix of the scope the call is in (`""`: this runbook's own).
+    pub parent: String,
+    /// The called runbook's name, file and SHA-256 (recorded in the journal).
+    pub name: String,
+    pub path: PathBuf,
+    pub hash: String,
+    /// The called runbook's inputs, as it declares them.
+    pub inputs: IndexMap<String, Input>,
+    /// `inputs:` of the call: templates in the calling scope (its inputs, env, run, steps).
+    pub bindings: Vec<(String, Template)>,
+    /// The called runbook's own secret names (`inputs.x`, `steps.y.outputs.z`).
+    pub secret_names: std::collections::BTreeSet<String>,
+}
+
+impl CallScope {
+    /// The id of the call's step (the prefix without its last `/`).
+    pub fn call_id(&self) -> &str {
+        self.prefix.strip_suffix('/').unwrap_or(&self.prefix)
+    }
+
+    /// True when a binding reads what exists only once the run is on
+    /// (`steps`, `run`): the inputs are computed when the call's first step starts.
+    pub fn at_run_time(&self) -> bool {
+        self.bindings.iter().any(|(_, t)| {
+            t.refs
+                .iter()
+                .any(|r| r.starts_with("steps") || r.starts_with("run"))
+        })
+    }
 }
 
 /// The items of a `for_each` step.
@@ -327,6 +373,11 @@ impl Step {
         self.title.as_deref().unwrap_or(&self.id)
     }
 
+    /// The prefix of the called runbook this step comes from (`freeze/`).
+    pub fn scope_prefix(&self) -> Option<&str> {
+        self.scope.as_deref().map(|s| s.prefix.as_str())
+    }
+
     /// The question asked by `confirm: true` (no message of its own).
     pub fn default_question(&self) -> String {
         format!("Run step `{}` ({})?", self.id, self.label())
@@ -339,6 +390,15 @@ pub enum Action {
     Http(HttpAction),
     Postgres(PostgresAction),
     Manual(ManualAction),
+    /// The end of a `runbook:` call: its steps (before it) are done; its
+    /// outputs are the called runbook's.
+    Call(CallAction),
+}
+
+#[derive(Debug, Clone)]
+pub struct CallAction {
+    /// The called runbook's name.
+    pub name: String,
 }
 
 impl Action {
@@ -348,6 +408,7 @@ impl Action {
             Action::Http(_) => "http",
             Action::Postgres(_) => "postgres",
             Action::Manual(_) => "manual",
+            Action::Call(_) => "runbook",
         }
     }
 
@@ -356,7 +417,7 @@ impl Action {
             Action::Shell(a) => &a.expect,
             Action::Http(a) => &a.expect,
             Action::Postgres(a) => &a.expect,
-            Action::Manual(_) => &[],
+            Action::Manual(_) | Action::Call(_) => &[],
         }
     }
 }

@@ -53,6 +53,10 @@ pub struct RawRunbook<Step = RawStep, Inputs = IndexMap<String, RawInput>> {
     pub defaults: Option<RawDefaults>,
     /// The steps: nodes of a dependency graph.
     pub steps: Spanned<Vec<Step>>,
+    /// What a runbook that calls this one (`runbook:` step) reads as
+    /// `steps.CALL.outputs.NAME`: `name: template` over this runbook's steps
+    /// and inputs, or `name: {value, secret}`.
+    pub outputs: Option<IndexMap<String, Spanned<RawOutput>>>,
 }
 
 /// Recovery objectives.
@@ -259,7 +263,7 @@ pub struct RawDefaults {
     pub env: Option<IndexMap<Spanned<String>, Spanned<String>>>,
 }
 
-/// One step of the runbook: exactly one action (`shell`, `http`, `postgres` or `manual`) and its settings.
+/// One step of the runbook: exactly one action (`shell`, `http`, `postgres`, `manual` or `runbook`) and its settings.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawStep {
@@ -277,6 +281,8 @@ pub struct RawStep {
     pub postgres: Option<Spanned<RawPostgres>>,
     /// Instructions for a person; the run waits until the operator says done.
     pub manual: Option<Spanned<String>>,
+    /// Run another runbook's steps here, as a group with ids `ID/STEP`.
+    pub runbook: Option<Spanned<RawCall>>,
     /// An expression; when false the step is skipped.
     pub when: Option<Spanned<String>>,
     /// Ask the operator before running: `true`, a message, or `{message, type}`.
@@ -339,6 +345,19 @@ impl<'de> Deserialize<'de> for RawForEach {
         }
         deserializer.deserialize_any(ForEachVisitor)
     }
+}
+
+/// `runbook:` — a call of another runbook.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCall {
+    /// The runbook's name: `NAME.yaml` (or `.yml`) in the directory of the calling runbook.
+    pub name: Option<Spanned<String>>,
+    /// Or its file, relative to the calling runbook's directory, e.g. `../runbooks/freeze.yaml`.
+    pub path: Option<Spanned<String>>,
+    /// Values for its inputs: `input: template` over this runbook's `inputs`,
+    /// `env`, `run` and the outputs of the steps the call needs.
+    pub inputs: Option<IndexMap<Spanned<String>, Spanned<String>>>,
 }
 
 /// Whether a step's rollback is offered when the run fails later.
@@ -429,6 +448,16 @@ pub struct RawTypedConfirm {
     /// The word the operator must type to go on.
     #[serde(rename = "type")]
     pub word: Spanned<String>,
+}
+
+impl RawCall {
+    /// Where problems about the called runbook are shown: its `name` or `path`.
+    pub fn target_span(&self, whole: crate::span::Span) -> crate::span::Span {
+        self.name
+            .as_ref()
+            .or(self.path.as_ref())
+            .map_or(whole, |t| t.span)
+    }
 }
 
 impl<'de> Deserialize<'de> for RawConfirm {

@@ -31,6 +31,16 @@ pub struct StepValues {
     pub outputs: IndexMap<String, String>,
 }
 
+/// The values of one called runbook's scope (see [`crate::runbook::model::CallScope`]).
+#[derive(Debug, Clone, Default)]
+pub struct ScopeValues {
+    /// Its inputs, as its templates read them.
+    pub inputs: IndexMap<String, serde_json::Value>,
+    /// Its own secret names, and those of its inputs bound to a secret.
+    pub secret_names: BTreeSet<String>,
+}
+
+#[derive(Clone)]
 pub struct Context {
     inputs: Value,
     env: Value,
@@ -44,6 +54,10 @@ pub struct Context {
     redactor: Redactor,
     /// In one iteration of a `for_each` step: `item` and `index`.
     iteration: Option<(Value, Value)>,
+    /// Each called runbook's values, by its prefix (`freeze/`).
+    scopes: Arc<BTreeMap<String, (Value, BTreeSet<String>)>>,
+    /// In a called runbook's scope: its prefix, through which `steps` is read.
+    prefix: Option<Arc<str>>,
 }
 
 impl Context {
@@ -63,8 +77,57 @@ impl Context {
             steps: Arc::new(BTreeMap::new()),
             secret_names,
             redactor,
+            scopes: Arc::new(BTreeMap::new()),
+            prefix: None,
             iteration: None,
         }
+    }
+
+    /// The values of the called runbooks' scopes, by prefix.
+    #[must_use]
+    pub fn with_scopes(mut self, scopes: &IndexMap<String, ScopeValues>) -> Self {
+        for (prefix, values) in scopes {
+            self.set_scope(prefix, values);
+        }
+        self
+    }
+
+    /// True once the inputs of the call with this prefix are known.
+    pub fn has_scope(&self, prefix: &str) -> bool {
+        self.scopes.contains_key(prefix)
+    }
+
+    /// Sets the inputs of a call computed when its first step starts.
+    pub fn set_scope(&mut self, prefix: &str, values: &ScopeValues) {
+        Arc::make_mut(&mut self.scopes).insert(
+            prefix.to_owned(),
+            (
+                crate::template::to_value(&values.inputs),
+                values.secret_names.clone(),
+            ),
+        );
+    }
+
+    /// The context a step's templates are evaluated in: a called
+    /// runbook's step (`prefix` is its call's, `freeze/`) reads that
+    /// runbook's `inputs` and `steps`, never the caller's. (Cheap: the
+    /// values are shared.)
+    pub fn scoped(&self, prefix: Option<&str>) -> std::borrow::Cow<'_, Context> {
+        let Some(prefix) = prefix else {
+            return std::borrow::Cow::Borrowed(self);
+        };
+        let (inputs, secret_names) = self.scopes.get(prefix).cloned().unwrap_or_else(|| {
+            (
+                Value::from(BTreeMap::<String, Value>::new()),
+                BTreeSet::new(),
+            )
+        });
+        std::borrow::Cow::Owned(Context {
+            inputs,
+            secret_names,
+            prefix: Some(Arc::from(prefix)),
+            ..self.clone()
+        })
     }
 
     /// The context of one iteration of a `for_each` step: this one, with
@@ -77,13 +140,9 @@ impl Context {
             secret_names.insert("item".to_owned());
         }
         Context {
-            inputs: self.inputs.clone(),
-            env: self.env.clone(),
-            run: self.run.clone(),
-            steps: Arc::clone(&self.steps),
             secret_names,
-            redactor: self.redactor.clone(),
             iteration: Some((crate::template::to_value(item), Value::from(index))),
+            ..self.clone()
         }
     }
 
@@ -101,7 +160,7 @@ impl Context {
     /// True if a template reading these names may produce a secret (for a
     /// `for_each` expression: whether its items are secret).
     #[must_use]
-    pub fn is_secret(&self, source: &str, refs: &BTreeSet<String>) -> bool {
+    pub fn reads_secret_names(&self, source: &str, refs: &BTreeSet<String>) -> bool {
         self.reads_secret(source, refs)
     }
 
@@ -132,7 +191,14 @@ impl Context {
         map.insert("inputs", self.inputs.clone());
         map.insert("env", self.env.clone());
         map.insert("run", self.run.clone());
-        map.insert("steps", Value::from_dyn_object(Arc::clone(&self.steps)));
+        let steps = match &self.prefix {
+            Some(prefix) => Value::from_object(ScopedSteps {
+                all: Arc::clone(&self.steps),
+                prefix: Arc::clone(prefix),
+            }),
+            None => Value::from_dyn_object(Arc::clone(&self.steps)),
+        };
+        map.insert("steps", steps);
         if let Some(result) = result {
             map.insert("result", crate::template::to_value(result));
         }
@@ -159,6 +225,11 @@ impl Context {
             }) || r == "steps" && self.secret_names.iter().any(|s| s.starts_with("steps."))
                 || r == "inputs" && self.secret_names.iter().any(|s| s.starts_with("inputs."))
         })
+    }
+
+    /// True if what the template renders is a secret (it reads one).
+    pub fn is_secret(&self, template: &Template) -> bool {
+        self.reads_secret(&template.source, &template.refs)
     }
 
     /// Renders a template; a value rendered from a secret becomes a secret itself.
@@ -216,6 +287,36 @@ impl Context {
     /// Marks a secret output's value as secret.
     pub fn add_secret(&self, value: &str) {
         self.redactor.add(value);
+    }
+}
+
+/// `steps` as a called runbook's templates see it: its own steps, by
+/// their own ids (`maintenance-on` for `freeze/maintenance-on`).
+#[derive(Debug)]
+struct ScopedSteps {
+    all: Arc<BTreeMap<Arc<str>, Value>>,
+    prefix: Arc<str>,
+}
+
+impl minijinja::value::Object for ScopedSteps {
+    fn repr(self: &Arc<Self>) -> minijinja::value::ObjectRepr {
+        minijinja::value::ObjectRepr::Map
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let id = format!("{}{}", self.prefix, key.as_str()?);
+        self.all.get(id.as_str()).cloned()
+    }
+
+    fn enumerate(self: &Arc<Self>) -> minijinja::value::Enumerator {
+        minijinja::value::Enumerator::Values(
+            self.all
+                .keys()
+                .filter_map(|id| id.strip_prefix(&*self.prefix))
+                .filter(|id| !id.contains('/'))
+                .map(Value::from)
+                .collect(),
+        )
     }
 }
 

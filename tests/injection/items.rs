@@ -97,10 +97,7 @@ fn hostile_items_are_data_from_a_literal_list_a_list_input_and_a_step_output() {
     for (source, yaml, args) in cases {
         let out = Test::new()
             .file("runbooks/items.yaml", &yaml)
-            .file(
-                "inputs.json",
-                serde_json::json!({ "v": items }).to_string(),
-            )
+            .file("inputs.json", serde_json::json!({ "v": items }).to_string())
             .args(["run", "items"])
             .args(args)
             .run();
@@ -116,7 +113,12 @@ fn hostile_items_are_data_from_a_literal_list_a_list_input_and_a_step_output() {
         let rows = events(&journal, "iteration_finished", Some("c0"));
         let mut journaled: Vec<(u64, String)> = rows
             .iter()
-            .map(|r| (r["index"].as_u64().unwrap(), r["item"].as_str().unwrap().to_owned()))
+            .map(|r| {
+                (
+                    r["index"].as_u64().unwrap(),
+                    r["item"].as_str().unwrap().to_owned(),
+                )
+            })
             .collect();
         journaled.sort();
         let expected: Vec<(u64, String)> = (0u64..)
@@ -170,7 +172,11 @@ fn refused_contexts_are_refused_for_item_as_for_any_value() {
             missing.push(format!("c{i} `{}` (line {line})", REFUSED[i].0));
         }
     }
-    assert!(missing.is_empty(), "not refused: {missing:?}\n{}", out.report());
+    assert!(
+        missing.is_empty(),
+        "not refused: {missing:?}\n{}",
+        out.report()
+    );
     let run = Test::new()
         .file("runbooks/bad.yaml", &yaml)
         .args(["run", "bad"])
@@ -211,7 +217,8 @@ fn in_sql_an_item_is_a_bind_parameter() {
         assert_eq!(results[n]["rows"][0]["i"], n);
     }
     assert_eq!(
-        pg.psql_in("inj_items", "SELECT count(*) FROM victim").trim(),
+        pg.psql_in("inj_items", "SELECT count(*) FROM victim")
+            .trim(),
         "0"
     );
 }

@@ -5,6 +5,7 @@
 //! flow) or run with the value arriving byte for byte as data. A payload
 //! that runs leaves a `PWNED` file behind, and any such file fails the test.
 
+mod calls;
 mod corpus;
 mod items;
 mod postgres;

@@ -3,6 +3,7 @@
 //! template injection, retries, conditions, outputs and rollbacks, and input
 //! checks.
 
+mod calls;
 mod confirm;
 mod dag;
 mod dry_run;

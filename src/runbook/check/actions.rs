@@ -32,7 +32,7 @@ impl Checker {
         .collect();
         if present.len() != 1 {
             let message = if present.is_empty() {
-                "no action: a step needs exactly one of `shell`, `http`, `postgres`, `manual`"
+                "no action: a step needs exactly one of `shell`, `http`, `postgres`, `manual`, `runbook`"
                     .to_owned()
             } else {
                 format!(

@@ -25,10 +25,12 @@ use crate::template::{Expression, Template};
 use self::references::{Scope, StepTable, resolve};
 
 mod actions;
+mod calls;
 mod for_each;
 mod position;
 mod references;
 
+pub use self::calls::CallLoader;
 pub use crate::secret::MIN_SECRET_LEN;
 
 /// Steps in one runbook. Hand-written runbooks have tens; the bound keeps
@@ -45,12 +47,13 @@ pub fn check(
     source: &str,
     loaded: Loaded,
     problems: Vec<Problem>,
+    calls: &mut CallLoader,
 ) -> Result<Runbook, Vec<Problem>> {
     let mut checker = Checker {
         problems,
         source: source.to_owned(),
     };
-    let runbook = checker.runbook(path, source, loaded);
+    let runbook = checker.runbook(path, source, loaded, calls);
     match runbook {
         Some(runbook) if checker.problems.is_empty() => Ok(runbook),
         _ => {
@@ -91,7 +94,13 @@ impl Checker {
             .push(Problem::new(span, message).with_hint(hint));
     }
 
-    fn runbook(&mut self, path: &Path, source: &str, loaded: Loaded) -> Option<Runbook> {
+    fn runbook(
+        &mut self,
+        path: &Path,
+        source: &str,
+        loaded: Loaded,
+        calls: &mut CallLoader,
+    ) -> Option<Runbook> {
         let top = loaded.top;
         let warnings = loaded.warnings;
         if top.version.value != 1 {
@@ -139,7 +148,14 @@ impl Checker {
             );
             return None;
         }
-        let table = self.step_table(&raw_steps, &loaded.broken_step_ids, &inputs);
+        let called = self.called(path, &raw_steps, calls);
+        let mut table = self.step_table(&raw_steps, &loaded.broken_step_ids, &inputs);
+        for (index, child) in called.iter().enumerate() {
+            if let Some(child) = child {
+                table.outputs[index] = Some(child.outputs.iter().map(|o| o.name.clone()).collect());
+                table.called.insert(index, child.name.clone());
+            }
+        }
         let default_env = self.default_env(top.defaults.as_ref(), &table);
         let mut steps = Vec::with_capacity(raw_steps.len());
         for (index, (_, raw)) in raw_steps.iter().enumerate() {
@@ -150,14 +166,49 @@ impl Checker {
                 item: raw.for_each.is_some(),
                 steps: &table,
             };
-            if let Some(mut step) = self.step(raw, &defaults, &table, scope) {
+            if let Some(call) = &raw.runbook {
+                let needs = Self::needs(raw, &table);
+                if let Some(step) = called[index]
+                    .as_ref()
+                    .and_then(|child| self.call_step(raw, call, child, scope, needs))
+                {
+                    steps.push(step);
+                }
+            } else if let Some(mut step) = self.step(raw, &defaults, &table, scope) {
                 with_default_env(&mut step, &default_env);
                 steps.push(step);
             }
         }
+        let outputs = self.outputs(
+            top.outputs.as_ref(),
+            Scope {
+                step: None,
+                result: false,
+                item: false,
+                steps: &table,
+            },
+        );
         if steps.len() != raw_steps.len() || !self.problems.is_empty() {
             return None;
         }
+        let (steps, scopes) = match calls::expand(steps, &called) {
+            Ok(expanded) => expanded,
+            Err(index) => {
+                let span = raw_steps[index]
+                    .1
+                    .as_ref()
+                    .and_then(|s| s.runbook.as_ref())
+                    .map_or(top.steps.span, |c| c.value.target_span(c.span));
+                self.problem(
+                    span,
+                    format!(
+                        "runbook calls expand to more than {MAX_STEPS} steps, counting each called runbook's steps at each call"
+                    ),
+                    "call fewer runbooks, or the same one from fewer places",
+                );
+                return None;
+            }
+        };
         let order =
             graph::topological_order(&steps.iter().map(|s| s.needs.clone()).collect::<Vec<_>>())
                 .ok()?;
@@ -178,6 +229,8 @@ impl Checker {
             steps,
             order,
             warnings,
+            outputs,
+            scopes,
         })
     }
 
@@ -728,6 +781,7 @@ impl Checker {
                 .map(|i| i.name.clone())
                 .collect(),
             suggester,
+            called: HashMap::new(),
         }
     }
 
@@ -791,8 +845,50 @@ impl Checker {
             None if raw.manual.is_some() || raw.until.is_some() => Retry::default(),
             None => defaults.retry.unwrap_or_default(),
         };
+        let outputs = self.outputs(raw.outputs.as_ref(), result_scope);
+        let needs = Self::needs(raw, table);
+        let (for_each, concurrency) = self.for_each(raw, scope)?;
+        Some(Step {
+            id: raw.id.value.clone(),
+            title: raw.title.clone(),
+            span: raw.id.span,
+            needs,
+            action: action?,
+            when,
+            confirm,
+            timeout,
+            retry,
+            until,
+            continue_on_error: raw.continue_on_error.unwrap_or(false),
+            readonly: raw.readonly.unwrap_or(false),
+            outputs,
+            rollback,
+            rollback_on_failure_never: raw.rollback_on_failure
+                == Some(crate::runbook::raw::RollbackOnFailure::Never),
+            comms: raw.comms.unwrap_or(false),
+            for_each,
+            concurrency,
+            scope: None,
+        })
+    }
+
+    /// The indexes of the steps a step needs (unknown ones are reported by the step table).
+    fn needs(raw: &RawStep, table: &StepTable) -> Vec<usize> {
+        raw.needs
+            .iter()
+            .flatten()
+            .filter_map(|n| table.ids.get(&n.value).copied())
+            .collect()
+    }
+
+    /// A step's `outputs:`, or a runbook's (what its callers read).
+    fn outputs(
+        &mut self,
+        raw: Option<&IndexMap<String, Spanned<RawOutput>>>,
+        scope: Scope,
+    ) -> Vec<Output> {
         let mut outputs = Vec::new();
-        for (name, output) in raw.outputs.iter().flatten() {
+        for (name, output) in raw.into_iter().flatten() {
             if !is_identifier(name) {
                 self.problem(
                     output.span,
@@ -818,7 +914,7 @@ impl Checker {
                 );
                 continue;
             }
-            if let Some(template) = self.template(text, span, result_scope) {
+            if let Some(template) = self.template(text, span, scope) {
                 outputs.push(Output {
                     name: name.clone(),
                     template,
@@ -827,34 +923,7 @@ impl Checker {
                 });
             }
         }
-        let needs = raw
-            .needs
-            .iter()
-            .flatten()
-            .filter_map(|n| table.ids.get(&n.value).copied())
-            .collect();
-        let (for_each, concurrency) = self.for_each(raw, scope)?;
-        Some(Step {
-            id: raw.id.value.clone(),
-            title: raw.title.clone(),
-            span: raw.id.span,
-            needs,
-            action: action?,
-            when,
-            confirm,
-            timeout,
-            retry,
-            until,
-            continue_on_error: raw.continue_on_error.unwrap_or(false),
-            readonly: raw.readonly.unwrap_or(false),
-            outputs,
-            rollback,
-            rollback_on_failure_never: raw.rollback_on_failure
-                == Some(crate::runbook::raw::RollbackOnFailure::Never),
-            comms: raw.comms.unwrap_or(false),
-            for_each,
-            concurrency,
-        })
+        outputs
     }
 
     /// `until` and `interval`: a poll needs the step's own `timeout` (how long

@@ -41,6 +41,8 @@ pub(super) struct StepTable {
     pub(super) list_inputs: BTreeSet<String>,
     /// "Did you mean" for every unknown name in the file, on one budget.
     pub(super) suggester: Suggester,
+    /// The runbook each `runbook:` step calls, by step index.
+    pub(super) called: HashMap<usize, String>,
 }
 
 /// Why a dotted name cannot be resolved, as message and hint.
@@ -131,7 +133,14 @@ pub(super) fn resolve(reference: &str, scope: Scope) -> Result<(), (String, Stri
                     {
                         Err((
                             format!("step `{id}` has no output `{name}`"),
-                            "declare it under that step's `outputs:`".to_owned(),
+                            table.called.get(&target).map_or_else(
+                                || "declare it under that step's `outputs:`".to_owned(),
+                                |runbook| {
+                                    format!(
+                                        "a call's outputs are the top-level `outputs:` of runbook `{runbook}`; declare it there"
+                                    )
+                                },
+                            ),
                         ))
                     }
                     _ => Ok(()),
