@@ -28,6 +28,7 @@ fn bash(script: &str) -> ProcessSpec {
         leak_grace: Duration::from_millis(100),
         redactor: drctl::secret::Redactor::new(),
         supervisor: drctl_bin(),
+        stdin: None,
     }
 }
 

@@ -7,6 +7,7 @@ pub mod http;
 pub mod postgres;
 pub mod process;
 pub mod shell;
+pub mod ssh;
 
 use std::time::Duration;
 
@@ -65,6 +66,7 @@ pub enum Prepared {
     Postgres(postgres::PgRequest),
     /// Instructions for the operator (handled by the scheduler, not executed here).
     Manual(String),
+    Ssh(ssh::SshRequest),
 }
 
 impl Prepared {
@@ -91,6 +93,7 @@ impl Prepared {
             (Prepared::Http(request), _) => http::describe(request),
             (Prepared::Postgres(request), _) => postgres::describe(request),
             (Prepared::Manual(text), _) => text.trim().to_owned(),
+            (Prepared::Ssh(request), Action::Ssh(a)) => ssh::describe(request, a),
             _ => action.kind().to_owned(),
         }
     }
@@ -101,8 +104,10 @@ impl Prepared {
     /// `None` for other actions, whose description is already rendered, and
     /// for a script without placeholders (its description is the script).
     pub fn command(&self, action: &Action) -> Option<String> {
-        let (Prepared::Shell(spec, _), Action::Shell(a)) = (self, action) else {
-            return None;
+        let (a, values) = match (self, action) {
+            (Prepared::Shell(spec, _), Action::Shell(a)) => (a, &spec.env),
+            (Prepared::Ssh(request), Action::Ssh(a)) => (&a.script, &request.values),
+            _ => return None,
         };
         if a.placeholders.is_empty() {
             return None;
@@ -111,7 +116,7 @@ impl Prepared {
             .placeholders
             .iter()
             .map(|(var, _)| {
-                spec.env
+                values
                     .iter()
                     .find(|(name, _)| name == var)
                     .map(|(_, value)| value.clone())
@@ -125,6 +130,7 @@ impl Prepared {
     pub fn timeout(&self) -> Option<Duration> {
         match self {
             Prepared::Shell(spec, _) => spec.timeout,
+            Prepared::Ssh(request) => request.spec.timeout,
             Prepared::Http(request) => Some(request.timeout),
             Prepared::Postgres(request) => Some(request.timeout),
             Prepared::Manual(_) => None,
@@ -137,7 +143,7 @@ impl Prepared {
     pub fn with_timeout_at_most(&self, limit: Duration) -> Prepared {
         let mut prepared = self.clone();
         match &mut prepared {
-            Prepared::Shell(spec, _) => {
+            Prepared::Shell(spec, _) | Prepared::Ssh(ssh::SshRequest { spec, .. }) => {
                 spec.timeout = Some(spec.timeout.map_or(limit, |t| t.min(limit)));
             }
             Prepared::Http(request) => request.timeout = request.timeout.min(limit),
@@ -240,6 +246,7 @@ pub fn prepare(
             })
         }
         Action::Manual(a) => Prepared::Manual(context.render(&a.instructions, None)?),
+        Action::Ssh(a) => Prepared::Ssh(ssh::request(a, context, timeout, shell::GRACE)?),
     })
 }
 
@@ -249,6 +256,22 @@ pub async fn execute(prepared: &Prepared, mut interrupt: watch::Receiver<Interru
         Prepared::Shell(spec, expect_exit) => match process::run(spec, interrupt).await {
             Ok(outcome) => {
                 let (result, failure) = shell::result(&outcome, spec.timeout, expect_exit);
+                Outcome {
+                    result: Some(result),
+                    failure,
+                    left_running: outcome.left_running,
+                }
+            }
+            Err(e) => failed(FailureKind::Failed, e.to_string()),
+        },
+        Prepared::Ssh(request) => match process::run(&request.spec, interrupt).await {
+            Ok(outcome) => {
+                let (result, failure) = ssh::result(
+                    &outcome,
+                    request.spec.timeout,
+                    &request.expect_exit,
+                    &request.target,
+                );
                 Outcome {
                     result: Some(result),
                     failure,

@@ -182,5 +182,14 @@ pub fn describe_action(action: &Action) -> String {
             "manual: {}",
             a.instructions.source.lines().next().unwrap_or("")
         ),
+        Action::Ssh(a) => {
+            let first = a.script.source.lines().next().unwrap_or("");
+            let more = if a.script.source.trim_end().lines().count() > 1 {
+                " …"
+            } else {
+                ""
+            };
+            format!("ssh {}: {first}{more}", a.host.source)
+        }
     }
 }

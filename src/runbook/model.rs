@@ -310,6 +310,7 @@ pub enum Action {
     Http(HttpAction),
     Postgres(PostgresAction),
     Manual(ManualAction),
+    Ssh(SshAction),
 }
 
 impl Action {
@@ -319,6 +320,7 @@ impl Action {
             Action::Http(_) => "http",
             Action::Postgres(_) => "postgres",
             Action::Manual(_) => "manual",
+            Action::Ssh(_) => "ssh",
         }
     }
 
@@ -328,6 +330,7 @@ impl Action {
             Action::Http(a) => &a.expect,
             Action::Postgres(a) => &a.expect,
             Action::Manual(_) => &[],
+            Action::Ssh(a) => &a.script.expect,
         }
     }
 }
@@ -348,6 +351,19 @@ pub struct ShellAction {
     pub expect_exit: Vec<i32>,
     pub expect: Vec<Expression>,
     pub span: Span,
+}
+
+/// A script run on another machine through the system OpenSSH client.
+#[derive(Debug, Clone)]
+pub struct SshAction {
+    pub host: Template,
+    pub user: Option<Template>,
+    pub port: Option<Template>,
+    pub identity_file: Option<Template>,
+    pub known_hosts: Option<Template>,
+    /// The remote script, checked by the same template policy as a shell
+    /// step's (its `env`, `cwd` and `shell` are empty: they do not apply).
+    pub script: ShellAction,
 }
 
 #[derive(Debug, Clone)]

@@ -290,7 +290,7 @@ fn unknown_key(span: Span, key: &str, fields: &[&str]) -> Problem {
     let error = Problem::new(span, format!("unknown key `{key}`"));
     if key == "expect" && fields.contains(&"shell") {
         return error.with_hint(
-            "`expect` belongs inside the action: under `shell:`, `http:` or `postgres:`",
+            "`expect` belongs inside the action: under `shell:`, `http:`, `postgres:` or `ssh:`",
         );
     }
     if let Some((_, field)) = KEY_ALIASES

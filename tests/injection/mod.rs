@@ -8,6 +8,7 @@
 mod corpus;
 mod postgres;
 mod quoting;
+mod ssh;
 
 use std::path::Path;
 
