@@ -270,6 +270,17 @@ fn ctrl_c_stops_the_remote_processes_and_the_run_says_interrupted() {
 }
 
 #[test]
+fn the_runbook_timeout_stops_the_remote_processes() {
+    let yaml = runbook("", &step("slow", "", "sleep 301.64 & sleep 301.64"))
+        .replace("name: remote\n", "name: remote\ntimeout: 2s\n");
+    let output = test(&yaml).args(["run", "remote"]).run();
+    output.code(1);
+    assert_none_left("sleep 301.64", Duration::from_secs(10));
+    let journal = only_journal(output.path());
+    assert_eq!(events(&journal, "step_finished", Some("slow"))[0]["status"], "interrupted", "{journal:#?}");
+}
+
+#[test]
 fn output_is_bounded_and_json_is_read() {
     let yaml = runbook(
         "",

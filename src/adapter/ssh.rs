@@ -114,6 +114,7 @@ pub fn request(
         "-oStrictHostKeyChecking=yes",
         "-oUpdateHostKeys=no",
         "-oPermitLocalCommand=no",
+        "-oRemoteCommand=none",
         "-oClearAllForwardings=yes",
         "-oForwardAgent=no",
         "-oForwardX11=no",

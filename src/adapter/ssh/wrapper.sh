@@ -5,8 +5,12 @@
 # the connection, which is how the remote side learns that drctl stopped
 # the step (timeout, Ctrl-C) or died: sshd sends no signal when a
 # connection without a terminal closes.
-IFS= read -r drctl_n || exit 125
-drctl_program=$(head -c "$drctl_n") || exit 125
+drctl_lost() {
+    echo "drctl: the step's program did not arrive whole on stdin (is stdin forwarded? StdinNull, ssh -n)" >&2
+    exit 125
+}
+IFS= read -r drctl_n || drctl_lost
+drctl_program=$(head -c "$drctl_n") || drctl_lost
 if ! command -v setsid >/dev/null 2>&1; then
     echo "drctl: the remote host has no setsid (util-linux), which drctl needs to stop the step's processes" >&2
     exit 125
