@@ -119,10 +119,14 @@ async fn captures_stdout_and_stderr_separately() {
 #[tokio::test]
 async fn given_stdin_is_read_whole_and_held_open() {
     let (_tx, rx) = quiet();
-    let bytes: Vec<u8> = (0..200_000u32).map(|i| b"ab'\n\0"[(i % 5) as usize]).collect();
+    let bytes: Vec<u8> = (0..200_000u32)
+        .map(|i| b"ab'\n\0"[(i % 5) as usize])
+        .collect();
     let spec = ProcessSpec {
         stdin: Some(drctl::adapter::process::Stdin(bytes.clone())),
-        ..bash("head -c 200000 | sha256sum; if read -r -t 0.3 _; then echo data; else echo \"open $?\"; fi")
+        ..bash(
+            "head -c 200000 | sha256sum; if read -r -t 0.3 _; then echo data; else echo \"open $?\"; fi",
+        )
     };
     let outcome = run(&spec, rx).await.unwrap();
     assert_eq!(outcome.exit, Exit::Code(0), "{}", outcome.stderr.text);

@@ -8,14 +8,16 @@ use std::time::Duration;
 
 use rustix::process::Signal;
 
+use crate::support::Test;
 use crate::support::procs::{assert_none_left, live_with_cmdline};
 use crate::support::sshd::Sshd;
 use crate::support::state::{events, journal, only_incident, only_journal, step_output};
-use crate::support::Test;
 
 /// A runbook `remote` with these inputs (YAML lines at two spaces) and steps.
 fn runbook(inputs: &str, steps: &str) -> String {
-    format!("version: 1\nname: remote\ninputs:\n  unused: {{ default: x }}\n{inputs}steps:\n{steps}")
+    format!(
+        "version: 1\nname: remote\ninputs:\n  unused: {{ default: x }}\n{inputs}steps:\n{steps}"
+    )
 }
 
 /// One step `id` running `run` on the test server (`extra`: more step keys).
@@ -62,12 +64,27 @@ fn a_script_runs_on_the_host_as_its_user_with_values_as_data() {
         format!("{}|it's $(touch PWNED) `id` \"q\" \\ *|***|\n", sshd.user)
     );
     assert!(!output.path().join("PWNED").exists());
-    let log = output.again().args(["log", &only_incident(output.path())]).run();
+    let log = output
+        .again()
+        .args(["log", &only_incident(output.path())])
+        .run();
     log.success()
-        .stdout_contains(&format!("Step hello started (ssh: {}@127.0.0.1:{}", sshd.user, sshd.port))
+        .stdout_contains(&format!(
+            "Step hello started (ssh: {}@127.0.0.1:{}",
+            sshd.user, sshd.port
+        ))
         .stdout_not_contains("hunter2-secret");
-    let report = output.again().args(["report", &only_incident(output.path())]).run();
-    report.success().stdout_not_contains("hunter2-secret");
+    let report = output
+        .again()
+        .args(["report", &only_incident(output.path())])
+        .run();
+    report
+        .success()
+        .stdout_not_contains("hunter2-secret")
+        .stdout_contains(&format!(
+            "_Values written in for reading: the remote shell received them as quoted data on its stdin._\n\n```text\n{}@127.0.0.1:{}\ncat\n",
+            sshd.user, sshd.port
+        ));
 }
 
 #[test]
@@ -85,7 +102,10 @@ fn values_are_in_no_process_argument_list_or_environment() {
     // The remote `sleep` runs once the script got its value.
     let until = std::time::Instant::now() + Duration::from_secs(15);
     while live_with_cmdline("sleep 301.61").is_empty() {
-        assert!(std::time::Instant::now() < until, "the remote step never started");
+        assert!(
+            std::time::Instant::now() < until,
+            "the remote step never started"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     let mut holders = Vec::new();
@@ -119,7 +139,10 @@ fn the_dry_run_shows_where_and_masks_secrets_and_runs_nothing() {
     let output = test(&yaml).args(["run", "remote", "--dry-run"]).run();
     output
         .success()
-        .stdout_contains(&format!("1. hello [ssh]\n      {}@127.0.0.1:{}\n      touch ", sshd.user, sshd.port))
+        .stdout_contains(&format!(
+            "1. hello [ssh]\n      {}@127.0.0.1:{}\n      touch ",
+            sshd.user, sshd.port
+        ))
         .stdout_contains("with {{ inputs.pw }} = ***")
         .stdout_not_contains("dry-secret");
     assert!(!marker.exists(), "the dry run ran the script");
@@ -160,15 +183,23 @@ fn validate_refuses_bad_targets_at_their_line_and_column() {
 
 #[test]
 fn a_rendered_host_that_is_an_option_is_refused_before_ssh_runs() {
-    let yaml = format!(
-        "version: 1\nname: remote\ninputs:\n  host: {{ required: true }}\nsteps:\n  - id: hop\n    ssh:\n      host: \"{{{{ inputs.host }}}}\"\n      run: echo hi\n"
-    );
-    for host in ["-oProxyCommand=touch PWNED", "127.0.0.1 -p 1", "a\nb", "x;touch PWNED"] {
-        let output = test(&yaml)
-            .file("inputs.json", serde_json::json!({ "host": host }).to_string())
+    let yaml = "version: 1\nname: remote\ninputs:\n  host: { required: true }\nsteps:\n  - id: hop\n    ssh:\n      host: \"{{ inputs.host }}\"\n      run: echo hi\n";
+    for host in [
+        "-oProxyCommand=touch PWNED",
+        "127.0.0.1 -p 1",
+        "a\nb",
+        "x;touch PWNED",
+    ] {
+        let output = test(yaml)
+            .file(
+                "inputs.json",
+                serde_json::json!({ "host": host }).to_string(),
+            )
             .args(["run", "remote", "--inputs", "inputs.json"])
             .run();
-        output.code(1).stderr_contains("the rendered `host` is refused");
+        output
+            .code(1)
+            .stderr_contains("the rendered `host` is refused");
         assert!(!output.path().join("PWNED").exists(), "{host:?}");
     }
 }
@@ -210,10 +241,35 @@ fn each_connection_failure_is_said_in_words() {
     let yaml = runbook(
         "",
         &[
-            step("unreachable", with(&format!("port: {}", sshd.port), &format!("port: {closed}")), "echo"),
-            step("refused", with(&sshd.identity.display().to_string(), &stranger.display().to_string()), "echo"),
-            step("unknown", with(&sshd.known_hosts.display().to_string(), &empty.display().to_string()), "echo"),
-            step("changed", with(&sshd.known_hosts.display().to_string(), &changed.display().to_string()), "echo"),
+            step(
+                "unreachable",
+                with(&format!("port: {}", sshd.port), &format!("port: {closed}")),
+                "echo",
+            ),
+            step(
+                "refused",
+                with(
+                    &sshd.identity.display().to_string(),
+                    &stranger.display().to_string(),
+                ),
+                "echo",
+            ),
+            step(
+                "unknown",
+                with(
+                    &sshd.known_hosts.display().to_string(),
+                    &empty.display().to_string(),
+                ),
+                "echo",
+            ),
+            step(
+                "changed",
+                with(
+                    &sshd.known_hosts.display().to_string(),
+                    &changed.display().to_string(),
+                ),
+                "echo",
+            ),
             step("exit", keys.clone(), "echo failing >&2; exit 3"),
         ]
         .concat(),
@@ -224,19 +280,48 @@ fn each_connection_failure_is_said_in_words() {
     let dir = output.path();
     let target = format!("{}@127.0.0.1", sshd.user);
     let cases = [
-        ("unreachable", format!("cannot reach {target}:{closed} (ssh: connect to host 127.0.0.1 port {closed}: Connection refused)")),
-        ("refused", format!("{target}:{} refused the login (", sshd.port)),
-        ("unknown", format!("the host key of {target}:{} is not in known_hosts, so drctl did not connect", sshd.port)),
-        ("changed", format!("the host key of {target}:{} is not the one recorded in known_hosts", sshd.port)),
-        ("exit", format!("on {target}:{}: exit code 3: failing", sshd.port)),
+        (
+            "unreachable",
+            format!(
+                "cannot reach {target}:{closed} (ssh: connect to host 127.0.0.1 port {closed}: Connection refused)"
+            ),
+        ),
+        (
+            "refused",
+            format!("{target}:{} refused the login (", sshd.port),
+        ),
+        (
+            "unknown",
+            format!(
+                "the host key of {target}:{} is not in known_hosts, so drctl did not connect",
+                sshd.port
+            ),
+        ),
+        (
+            "changed",
+            format!(
+                "the host key of {target}:{} is not the one recorded in known_hosts",
+                sshd.port
+            ),
+        ),
+        (
+            "exit",
+            format!("on {target}:{}: exit code 3: failing", sshd.port),
+        ),
     ];
     for (id, words) in cases {
         let error = error_of(dir, id);
-        assert!(error.contains(&words), "{id}: {error:?} does not say {words:?}");
+        assert!(
+            error.contains(&words),
+            "{id}: {error:?} does not say {words:?}"
+        );
     }
     // The changed host key is not replaced or added to.
     assert_eq!(
-        std::fs::read_to_string(&changed).expect("read").lines().count(),
+        std::fs::read_to_string(&changed)
+            .expect("read")
+            .lines()
+            .count(),
         1
     );
 }
@@ -245,12 +330,19 @@ fn each_connection_failure_is_said_in_words() {
 fn a_timeout_stops_the_remote_processes_too() {
     let yaml = runbook(
         "",
-        &step("slow", "    timeout: 2s\n", "sleep 301.62 &\n( sleep 301.62 & )\nsleep 301.62"),
+        &step(
+            "slow",
+            "    timeout: 2s\n",
+            "sleep 301.62 &\n( sleep 301.62 & )\nsleep 301.62",
+        ),
     );
     let output = test(&yaml).args(["run", "remote"]).run();
     output.code(1).stderr_contains("timed out after 2s");
     let journal = only_journal(output.path());
-    assert_eq!(events(&journal, "step_finished", Some("slow"))[0]["status"], "timed_out");
+    assert_eq!(
+        events(&journal, "step_finished", Some("slow"))[0]["status"],
+        "timed_out"
+    );
     assert_none_left("sleep 301.62", Duration::from_secs(5));
 }
 
@@ -260,7 +352,10 @@ fn ctrl_c_stops_the_remote_processes_and_the_run_says_interrupted() {
     let running = test(&yaml).args(["run", "remote"]).spawn();
     let until = std::time::Instant::now() + Duration::from_secs(15);
     while live_with_cmdline("sleep 301.63").len() < 2 {
-        assert!(std::time::Instant::now() < until, "the remote step never started");
+        assert!(
+            std::time::Instant::now() < until,
+            "the remote step never started"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     running.signal(Signal::INT);
@@ -277,7 +372,11 @@ fn the_runbook_timeout_stops_the_remote_processes() {
     output.code(1);
     assert_none_left("sleep 301.64", Duration::from_secs(10));
     let journal = only_journal(output.path());
-    assert_eq!(events(&journal, "step_finished", Some("slow"))[0]["status"], "interrupted", "{journal:#?}");
+    assert_eq!(
+        events(&journal, "step_finished", Some("slow"))[0]["status"],
+        "interrupted",
+        "{journal:#?}"
+    );
 }
 
 #[test]
@@ -285,8 +384,16 @@ fn output_is_bounded_and_json_is_read() {
     let yaml = runbook(
         "",
         &[
-            step("big", "", "head -c 3000000 /dev/zero | tr '\\0' x; echo; echo end >&2"),
-            step("json", "    outputs:\n      ok: \"{{ result.json.ok }}\"\n", "echo '{\"ok\": \"yes\"}'"),
+            step(
+                "big",
+                "",
+                "head -c 3000000 /dev/zero | tr '\\0' x; echo; echo end >&2",
+            ),
+            step(
+                "json",
+                "    outputs:\n      ok: \"{{ result.json.ok }}\"\n",
+                "echo '{\"ok\": \"yes\"}'",
+            ),
         ]
         .concat(),
     );
@@ -310,7 +417,11 @@ fn resume_runs_again_only_the_failed_remote_step() {
         "",
         &[
             step("first", "", "echo once"),
-            step("second", "    needs: [first]\n", &format!("test -e {}", flag.display())),
+            step(
+                "second",
+                "    needs: [first]\n",
+                &format!("test -e {}", flag.display()),
+            ),
         ]
         .concat(),
     );

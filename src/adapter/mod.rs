@@ -15,7 +15,7 @@ use tokio::sync::watch;
 
 use self::process::Interrupt;
 use crate::outcome::LeftRunning;
-use crate::runbook::model::{Action, HttpBodyTemplate, SqlMode};
+use crate::runbook::model::{Action, HttpBodyTemplate, ShellAction, SqlMode};
 use crate::template::context::Context;
 use crate::template::{TemplateError, value_to_json};
 
@@ -73,34 +73,24 @@ impl Prepared {
     /// One line (or a few) saying what this will do; passed through the redactor by every writer.
     pub fn describe(&self, action: &Action) -> String {
         match (self, action) {
-            (Prepared::Shell(spec, _), Action::Shell(a)) => {
-                // The script as written, then each placeholder's value: showing values spliced
-                // into the script would suggest they were (they never are).
-                // A placeholder used twice renders the same value: one line for it.
-                let mut text = a.source.trim().to_owned();
-                let mut shown: Vec<&str> = Vec::new();
-                for (var, expr) in &a.placeholders {
-                    if shown.contains(&expr.as_str()) {
-                        continue;
-                    }
-                    shown.push(expr.as_str());
-                    if let Some((_, value)) = spec.env.iter().find(|(name, _)| name == var) {
-                        text.push_str(&format!("\n  with {{{{ {expr} }}}} = {value}"));
-                    }
-                }
-                text
-            }
+            (Prepared::Shell(spec, _), Action::Shell(a)) => script_with_values(a, &spec.env),
             (Prepared::Http(request), _) => http::describe(request),
             (Prepared::Postgres(request), _) => postgres::describe(request),
             (Prepared::Manual(text), _) => text.trim().to_owned(),
-            (Prepared::Ssh(request), Action::Ssh(a)) => ssh::describe(request, a),
+            // Where it runs, then the script as a shell step's.
+            (Prepared::Ssh(request), Action::Ssh(a)) => format!(
+                "{}\n{}",
+                request.target,
+                script_with_values(&a.script, &request.values)
+            ),
             _ => action.kind().to_owned(),
         }
     }
 
-    /// A shell step's script as rendered, each placeholder's value written
-    /// where it stands: what the post-mortem shows as the command run. For
-    /// people only; the shell received the values in environment variables.
+    /// A shell or ssh step's script as rendered, each placeholder's value
+    /// written where it stands (an ssh step's after `user@host:port`): what
+    /// the post-mortem shows as the command run. For people only; the shell
+    /// received the values in variables.
     /// `None` for other actions, whose description is already rendered, and
     /// for a script without placeholders (its description is the script).
     pub fn command(&self, action: &Action) -> Option<String> {
@@ -123,7 +113,12 @@ impl Prepared {
                     .unwrap_or_default()
             })
             .collect();
-        crate::template::shell::fill(&a.source, &values).map(|text| text.trim().to_owned())
+        let filled = crate::template::shell::fill(&a.source, &values)?;
+        Some(match self {
+            // Where it ran, as the description says it.
+            Prepared::Ssh(request) => format!("{}\n{}", request.target, filled.trim()),
+            _ => filled.trim().to_owned(),
+        })
     }
 
     /// The action's own timeout (`None`: a shell step without one, or manual).
@@ -152,6 +147,25 @@ impl Prepared {
         }
         prepared
     }
+}
+
+/// A script as written, then each placeholder's value (`values`: each
+/// variable's): showing values spliced into the script would suggest they
+/// were (they never are). A placeholder used twice renders the same value:
+/// one line for it.
+fn script_with_values(a: &ShellAction, values: &[(String, String)]) -> String {
+    let mut text = a.source.trim().to_owned();
+    let mut shown: Vec<&str> = Vec::new();
+    for (var, expr) in &a.placeholders {
+        if shown.contains(&expr.as_str()) {
+            continue;
+        }
+        shown.push(expr.as_str());
+        if let Some((_, value)) = values.iter().find(|(name, _)| name == var) {
+            text.push_str(&format!("\n  with {{{{ {expr} }}}} = {value}"));
+        }
+    }
+    text
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -159,9 +159,7 @@ pub async fn run(
         command.arg("--cwd").arg(cwd);
     }
     if let Some(stdin) = &spec.stdin {
-        command
-            .arg("--stdin-bytes")
-            .arg(stdin.0.len().to_string());
+        command.arg("--stdin-bytes").arg(stdin.0.len().to_string());
     }
     command
         .arg("--")

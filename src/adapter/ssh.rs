@@ -20,6 +20,8 @@
 
 mod failure;
 
+pub use failure::result;
+
 use std::time::Duration;
 
 use super::process::{ProcessSpec, Stdin};
@@ -196,27 +198,6 @@ fn quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-pub use failure::result;
-
-/// The dry run's and the journal's description: where (`user@host:port`,
-/// as far as the step says), the script as
-/// written, and each placeholder's value (masked by every writer's
-/// redactor when secret).
-pub fn describe(request: &SshRequest, action: &SshAction) -> String {
-    let mut text = format!("{}\n{}", request.target, action.script.source.trim());
-    let mut shown: Vec<&str> = Vec::new();
-    for (var, expr) in &action.script.placeholders {
-        if shown.contains(&expr.as_str()) {
-            continue;
-        }
-        shown.push(expr.as_str());
-        if let Some((_, value)) = request.values.iter().find(|(name, _)| name == var) {
-            text.push_str(&format!("\n  with {{{{ {expr} }}}} = {value}"));
-        }
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,7 +211,10 @@ mod tests {
 
     #[test]
     fn payload_is_the_wrapper_then_the_program_each_with_its_length() {
-        let bytes = payload(&[("DRCTL_T0".into(), "it's".into())], "echo \"${DRCTL_T0}\"");
+        let bytes = payload(
+            &[("DRCTL_T0".into(), "it's".into())],
+            "echo \"${DRCTL_T0}\"",
+        );
         let text = String::from_utf8(bytes).unwrap();
         let (len, rest) = text.split_once('\n').unwrap();
         assert_eq!(len.parse::<usize>().unwrap(), WRAPPER.len());

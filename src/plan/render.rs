@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use crate::adapter;
 use crate::runbook::duration;
-use crate::runbook::model::{Action, SshAction};
+use crate::runbook::model::Action;
 use crate::style::Style;
 use crate::template::context::Context;
 
@@ -93,7 +93,12 @@ pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
         for fact in step_facts(step) {
             let _ = writeln!(out, "      {fact}");
         }
-        if let Action::Shell(shell) | Action::Ssh(SshAction { script: shell, .. }) = &step.action
+        let shell = match &step.action {
+            Action::Shell(shell) => Some(shell),
+            Action::Ssh(ssh) => Some(&ssh.script),
+            _ => None,
+        };
+        if let Some(shell) = shell
             && !shell.expect_exit.is_empty()
         {
             let codes = crate::adapter::shell::expected_codes(&shell.expect_exit);

@@ -310,7 +310,8 @@ pub enum Action {
     Http(HttpAction),
     Postgres(PostgresAction),
     Manual(ManualAction),
-    Ssh(SshAction),
+    /// Boxed: it holds a whole shell script's worth and more.
+    Ssh(Box<SshAction>),
 }
 
 impl Action {

@@ -24,8 +24,7 @@ fn expected(value: &str) -> String {
     let heredoc = format!("{value}\n");
     [value, value, value, value, value, &heredoc]
         .iter()
-        .map(|p| format!("{p}{SEPARATOR}"))
-        .collect()
+        .fold(String::new(), |out, p| out + p + SEPARATOR)
 }
 
 /// Ours, beyond the shared corpus: options, globs, quotes alone, escapes,
@@ -76,14 +75,11 @@ fn hostile_values_reach_the_remote_shell_as_data() {
     yaml.push_str("steps:\n");
     for i in 0..payloads.len() {
         let placeholder = format!("{{{{ inputs.p{i} }}}}");
-        let contexts: String = CONTEXTS
-            .iter()
-            .map(|c| format!("{}\nprintf '\\n--8<--\\n'\n", c.replace("@V@", &placeholder)))
-            .collect();
+        let contexts = CONTEXTS.iter().fold(String::new(), |out, c| {
+            out + &c.replace("@V@", &placeholder) + "\nprintf '\\n--8<--\\n'\n"
+        });
         // In a fresh directory, which `ls -A` then shows empty.
-        let script = format!(
-            "cd \"$(mktemp -d)\"\n{contexts}ls -A\nd=$PWD; cd /; rm -rf \"$d\"\n"
-        );
+        let script = format!("cd \"$(mktemp -d)\"\n{contexts}ls -A\nd=$PWD; cd /; rm -rf \"$d\"\n");
         yaml.push_str(&format!(
             "  - id: c{i}\n    ssh:\n{}      run: {}\n",
             sshd.keys(),
@@ -93,7 +89,14 @@ fn hostile_values_reach_the_remote_shell_as_data() {
     let output = Test::new()
         .file("runbooks/inj.yaml", &yaml)
         .file("inputs.json", serde_json::Value::Object(inputs).to_string())
-        .args(["run", "inj", "--inputs", "inputs.json", "--concurrency", "8"])
+        .args([
+            "run",
+            "inj",
+            "--inputs",
+            "inputs.json",
+            "--concurrency",
+            "8",
+        ])
         .run();
     output.success();
     let mut failures = Vec::new();

@@ -4,7 +4,7 @@
 //! in a fresh directory, never the system service.
 //!
 //! Real checks stay on: public-key authentication only, `StrictModes`, and
-//! a known_hosts file holding the throwaway host key (the client checks it
+//! a `known_hosts` file holding the throwaway host key (the client checks it
 //! strictly). The directory is under cargo's target directory, not /tmp:
 //! `StrictModes` refuses keys below a world-writable directory. As root,
 //! the remote user is `drctl-ssh`, a system user `scripts/setup.sh` creates,
@@ -28,7 +28,7 @@ pub struct Sshd {
     pub user: String,
     /// The client's private key, authorized for `user`.
     pub identity: PathBuf,
-    /// A known_hosts file with the server's host key for `[127.0.0.1]:port`.
+    /// A `known_hosts` file with the server's host key for `[127.0.0.1]:port`.
     pub known_hosts: PathBuf,
     /// The server's public host key line (`ssh-ed25519 AAAA…`).
     pub host_key: String,
@@ -130,7 +130,7 @@ impl Sshd {
     }
 
     /// A directory for a test's own files next to the server's (keys a test
-    /// changes, known_hosts files of its own), under the same rules.
+    /// changes, `known_hosts` files of its own), under the same rules.
     pub fn scratch(&self, name: &str) -> PathBuf {
         let dir = self.dir.join(name);
         std::fs::create_dir_all(&dir).expect("create a scratch directory");

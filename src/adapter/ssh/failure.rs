@@ -42,7 +42,12 @@ fn connection_problem(stderr: &str, target: &str) -> Option<String> {
             .lines()
             .find(|l| l.contains(needle))
             // ssh frames its warnings in `@`s.
-            .map(|l| l.trim_matches(['@', ' ', '\r']).chars().take(200).collect::<String>())
+            .map(|l| {
+                l.trim_matches(['@', ' ', '\r'])
+                    .chars()
+                    .take(200)
+                    .collect::<String>()
+            })
     };
     if let Some(said) = line("REMOTE HOST IDENTIFICATION HAS CHANGED") {
         let key = line("Offending").map_or_else(String::new, |l| format!("; {l}"));
@@ -52,7 +57,9 @@ fn connection_problem(stderr: &str, target: &str) -> Option<String> {
              fingerprint with the host's owner before you replace the old line"
         ));
     }
-    if let Some(said) = line("host key is known for").or_else(|| line("Host key verification failed")) {
+    if let Some(said) =
+        line("host key is known for").or_else(|| line("Host key verification failed"))
+    {
         return Some(format!(
             "the host key of {target} is not in known_hosts, so drctl did not connect ({said}): \
              add the host's key (`ssh-keyscan`, then compare its fingerprint with the host's) \

@@ -11,8 +11,8 @@ use crate::runbook::node_de::YAML11_BOOLEANS;
 use crate::runbook::raw::{
     RawCodes, RawConfirm, RawExpect, RawHttp, RawPort, RawPostgres, RawShell, RawSsh,
 };
-use crate::runbook::ssh_target;
 use crate::runbook::spanned::Spanned;
+use crate::runbook::ssh_target;
 use crate::span::Span;
 use crate::template::{self, Expression, Template};
 
@@ -61,7 +61,7 @@ impl Checker {
             return self.postgres(pg, scope).map(Action::Postgres);
         }
         if let Some(ssh) = raw.ssh {
-            return self.ssh(ssh, scope).map(Action::Ssh);
+            return self.ssh(ssh, scope).map(|a| Action::Ssh(Box::new(a)));
         }
         let manual = raw.manual?;
         self.template(&manual.value, manual.span, scope)
