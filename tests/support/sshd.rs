@@ -5,8 +5,8 @@
 //!
 //! Real checks stay on: public-key authentication only, `StrictModes`, and
 //! a `known_hosts` file holding the throwaway host key (the client checks it
-//! strictly). The directory is under cargo's target directory, not /tmp:
-//! `StrictModes` refuses keys below a world-writable directory. As root,
+//! strictly). The directory is under cargo's target directory (or `/run`),
+//! not /tmp: `StrictModes` refuses keys below a world-writable directory. As root,
 //! the remote user is `drctl-ssh`, a system user `scripts/setup.sh` creates,
 //! so that the remote side runs as someone else, as it does in real life;
 //! as another user, that user logs in to itself.
@@ -66,7 +66,7 @@ impl Sshd {
         };
         let dir = tempfile::Builder::new()
             .prefix("drctl-sshd-")
-            .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
+            .tempdir_in(secure_base())
             .expect("create the sshd directory")
             .keep();
         // The remote user reads authorized_keys; nobody may write here.
@@ -196,6 +196,36 @@ fn start(dir: &Path, port: u16) -> Option<Child> {
     let _ = child.kill();
     let _ = child.wait();
     None
+}
+
+/// Where the server's directory goes: cargo's target directory when every
+/// directory above it passes `StrictModes` (owned by root or us, writable by
+/// no one else), else `/run` as root (a clone under another user's home
+/// does not pass).
+fn secure_base() -> PathBuf {
+    use std::os::unix::fs::MetadataExt as _;
+    let me = output("id", &["-u"])
+        .trim()
+        .parse::<u32>()
+        .unwrap_or(u32::MAX);
+    let strict = |dir: &Path| {
+        dir.ancestors().all(|d| {
+            std::fs::metadata(d)
+                .is_ok_and(|m| (m.uid() == 0 || m.uid() == me) && m.mode() & 0o022 == 0)
+        })
+    };
+    let target = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    if strict(&target) {
+        return target;
+    }
+    let run = PathBuf::from("/run");
+    assert!(
+        me == 0 && strict(&run),
+        "no directory for the test sshd passes its StrictModes: {} has a directory above it \
+         that another user owns or may write",
+        target.display()
+    );
+    run
 }
 
 fn set_mode(path: &Path, mode: u32) {
