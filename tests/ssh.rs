@@ -50,7 +50,7 @@ fn a_script_runs_on_the_host_as_its_user_with_values_as_data() {
         "  v: { default: \"it's $(touch PWNED) `id` \\\"q\\\" \\\\ *\" }\n  pw: { secret: true, default: hunter2-secret }\n",
         &step(
             "hello",
-            "    outputs:\n      who: \"{{ result.stdout | trim }}\"\n",
+            "",
             "cat\nprintf '%s|' \"$(id -un)\" {{ inputs.v }} \"{{ inputs.pw }}\"\necho\nls PWNED 2>/dev/null || true",
         ),
     );
