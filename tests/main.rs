@@ -22,6 +22,7 @@ mod process_adapter;
 mod run;
 mod runbooks;
 mod schema;
+mod ssh;
 mod validate;
 mod validate_meaning;
 mod voice;

@@ -28,6 +28,7 @@ fn bash(script: &str) -> ProcessSpec {
         leak_grace: Duration::from_millis(100),
         redactor: drctl::secret::Redactor::new(),
         supervisor: drctl_bin(),
+        stdin: None,
     }
 }
 
@@ -110,6 +111,45 @@ async fn captures_stdout_and_stderr_separately() {
     assert_eq!(outcome.stderr.text, "err\n");
     assert_eq!(outcome.stderr.total_bytes, 4);
     assert!(outcome.duration < Duration::from_secs(5));
+}
+
+/// Given stdin bytes, the child reads exactly them, and the pipe then stays
+/// open (no end of file) until it ends: an ssh step's remote side learns
+/// from its closing that the step was stopped. 200 KB: more than a pipe holds.
+#[tokio::test]
+async fn given_stdin_is_read_whole_and_held_open() {
+    let (_tx, rx) = quiet();
+    let bytes: Vec<u8> = (0..200_000u32)
+        .map(|i| b"ab'\n\0"[(i % 5) as usize])
+        .collect();
+    let spec = ProcessSpec {
+        stdin: Some(drctl::adapter::process::Stdin(bytes.clone())),
+        ..bash(
+            "head -c 200000 | sha256sum; if read -r -t 0.3 _; then echo data; else echo \"open $?\"; fi",
+        )
+    };
+    let outcome = run(&spec, rx).await.unwrap();
+    assert_eq!(outcome.exit, Exit::Code(0), "{}", outcome.stderr.text);
+    let digest = std::process::Command::new("sha256sum")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            child.stdin.take().expect("stdin").write_all(&bytes)?;
+            child.wait_with_output()
+        })
+        .expect("sha256sum");
+    let digest = String::from_utf8_lossy(&digest.stdout).into_owned();
+    // `read -t` timed out (status above 128): the pipe is open, not at its end.
+    let (sum, rest) = outcome.stdout.text.split_once('\n').expect("two lines");
+    assert_eq!(sum, digest.trim_end());
+    let status: i32 = rest
+        .trim()
+        .strip_prefix("open ")
+        .and_then(|c| c.parse().ok())
+        .unwrap_or_else(|| panic!("{rest}"));
+    assert!(status > 128, "stdin was at its end (read said {status})");
 }
 
 #[tokio::test]

@@ -7,6 +7,7 @@ pub mod http;
 pub mod postgres;
 pub mod process;
 pub mod shell;
+pub mod ssh;
 
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ use tokio::sync::watch;
 
 use self::process::Interrupt;
 use crate::outcome::LeftRunning;
-use crate::runbook::model::{Action, HttpBodyTemplate, SqlMode};
+use crate::runbook::model::{Action, HttpBodyTemplate, ShellAction, SqlMode};
 use crate::template::context::Context;
 use crate::template::{TemplateError, value_to_json};
 
@@ -65,44 +66,38 @@ pub enum Prepared {
     Postgres(postgres::PgRequest),
     /// Instructions for the operator (handled by the scheduler, not executed here).
     Manual(String),
+    Ssh(ssh::SshRequest),
 }
 
 impl Prepared {
     /// One line (or a few) saying what this will do; passed through the redactor by every writer.
     pub fn describe(&self, action: &Action) -> String {
         match (self, action) {
-            (Prepared::Shell(spec, _), Action::Shell(a)) => {
-                // The script as written, then each placeholder's value: showing values spliced
-                // into the script would suggest they were (they never are).
-                // A placeholder used twice renders the same value: one line for it.
-                let mut text = a.source.trim().to_owned();
-                let mut shown: Vec<&str> = Vec::new();
-                for (var, expr) in &a.placeholders {
-                    if shown.contains(&expr.as_str()) {
-                        continue;
-                    }
-                    shown.push(expr.as_str());
-                    if let Some((_, value)) = spec.env.iter().find(|(name, _)| name == var) {
-                        text.push_str(&format!("\n  with {{{{ {expr} }}}} = {value}"));
-                    }
-                }
-                text
-            }
+            (Prepared::Shell(spec, _), Action::Shell(a)) => script_with_values(a, &spec.env),
             (Prepared::Http(request), _) => http::describe(request),
             (Prepared::Postgres(request), _) => postgres::describe(request),
             (Prepared::Manual(text), _) => text.trim().to_owned(),
+            // Where it runs, then the script as a shell step's.
+            (Prepared::Ssh(request), Action::Ssh(a)) => format!(
+                "{}\n{}",
+                request.target,
+                script_with_values(&a.script, &request.values)
+            ),
             _ => action.kind().to_owned(),
         }
     }
 
-    /// A shell step's script as rendered, each placeholder's value written
-    /// where it stands: what the post-mortem shows as the command run. For
-    /// people only; the shell received the values in environment variables.
+    /// A shell or ssh step's script as rendered, each placeholder's value
+    /// written where it stands (an ssh step's after `user@host:port`): what
+    /// the post-mortem shows as the command run. For people only; the shell
+    /// received the values in variables.
     /// `None` for other actions, whose description is already rendered, and
     /// for a script without placeholders (its description is the script).
     pub fn command(&self, action: &Action) -> Option<String> {
-        let (Prepared::Shell(spec, _), Action::Shell(a)) = (self, action) else {
-            return None;
+        let (a, values) = match (self, action) {
+            (Prepared::Shell(spec, _), Action::Shell(a)) => (a, &spec.env),
+            (Prepared::Ssh(request), Action::Ssh(a)) => (&a.script, &request.values),
+            _ => return None,
         };
         if a.placeholders.is_empty() {
             return None;
@@ -111,20 +106,26 @@ impl Prepared {
             .placeholders
             .iter()
             .map(|(var, _)| {
-                spec.env
+                values
                     .iter()
                     .find(|(name, _)| name == var)
                     .map(|(_, value)| value.clone())
                     .unwrap_or_default()
             })
             .collect();
-        crate::template::shell::fill(&a.source, &values).map(|text| text.trim().to_owned())
+        let filled = crate::template::shell::fill(&a.source, &values)?;
+        Some(match self {
+            // Where it ran, as the description says it.
+            Prepared::Ssh(request) => format!("{}\n{}", request.target, filled.trim()),
+            _ => filled.trim().to_owned(),
+        })
     }
 
     /// The action's own timeout (`None`: a shell step without one, or manual).
     pub fn timeout(&self) -> Option<Duration> {
         match self {
             Prepared::Shell(spec, _) => spec.timeout,
+            Prepared::Ssh(request) => request.spec.timeout,
             Prepared::Http(request) => Some(request.timeout),
             Prepared::Postgres(request) => Some(request.timeout),
             Prepared::Manual(_) => None,
@@ -137,7 +138,7 @@ impl Prepared {
     pub fn with_timeout_at_most(&self, limit: Duration) -> Prepared {
         let mut prepared = self.clone();
         match &mut prepared {
-            Prepared::Shell(spec, _) => {
+            Prepared::Shell(spec, _) | Prepared::Ssh(ssh::SshRequest { spec, .. }) => {
                 spec.timeout = Some(spec.timeout.map_or(limit, |t| t.min(limit)));
             }
             Prepared::Http(request) => request.timeout = request.timeout.min(limit),
@@ -146,6 +147,25 @@ impl Prepared {
         }
         prepared
     }
+}
+
+/// A script as written, then each placeholder's value (`values`: each
+/// variable's): showing values spliced into the script would suggest they
+/// were (they never are). A placeholder used twice renders the same value:
+/// one line for it.
+fn script_with_values(a: &ShellAction, values: &[(String, String)]) -> String {
+    let mut text = a.source.trim().to_owned();
+    let mut shown: Vec<&str> = Vec::new();
+    for (var, expr) in &a.placeholders {
+        if shown.contains(&expr.as_str()) {
+            continue;
+        }
+        shown.push(expr.as_str());
+        if let Some((_, value)) = values.iter().find(|(name, _)| name == var) {
+            text.push_str(&format!("\n  with {{{{ {expr} }}}} = {value}"));
+        }
+    }
+    text
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -240,6 +260,7 @@ pub fn prepare(
             })
         }
         Action::Manual(a) => Prepared::Manual(context.render(&a.instructions, None)?),
+        Action::Ssh(a) => Prepared::Ssh(ssh::request(a, context, timeout, shell::GRACE)?),
         // The scheduler ends a call itself: its steps are the called runbook's.
         Action::Call(call) => {
             return Err(TemplateError {
@@ -259,6 +280,22 @@ pub async fn execute(prepared: &Prepared, mut interrupt: watch::Receiver<Interru
         Prepared::Shell(spec, expect_exit) => match process::run(spec, interrupt).await {
             Ok(outcome) => {
                 let (result, failure) = shell::result(&outcome, spec.timeout, expect_exit);
+                Outcome {
+                    result: Some(result),
+                    failure,
+                    left_running: outcome.left_running,
+                }
+            }
+            Err(e) => failed(FailureKind::Failed, e.to_string()),
+        },
+        Prepared::Ssh(request) => match process::run(&request.spec, interrupt).await {
+            Ok(outcome) => {
+                let (result, failure) = ssh::result(
+                    &outcome,
+                    request.spec.timeout,
+                    &request.expect_exit,
+                    &request.target,
+                );
                 Outcome {
                     result: Some(result),
                     failure,

@@ -1,6 +1,6 @@
 //! Runs one child process the way a runbook executor must: under a
 //! supervisor of its own (`drctl __supervise`, see `crate::supervise`), in
-//! its own process group, with stdin from `/dev/null`, both output streams
+//! its own process group, with stdin from `/dev/null` (or given bytes), both output streams
 //! captured with a size bound while the pipes keep draining, and a timeout
 //! or an interrupt that reaches every descendant, wherever it moved (SIGTERM
 //! to the whole tree, a grace period, then SIGKILL). If drctl dies, the
@@ -53,6 +53,20 @@ pub struct ProcessSpec {
     pub redactor: crate::secret::Redactor,
     /// The drctl executable to run `__supervise` with ([`SUPERVISOR`]).
     pub supervisor: PathBuf,
+    /// What the child reads on stdin, after which the pipe stays open until
+    /// it ends; `None`: `/dev/null`. May hold secrets: it never reaches an
+    /// argument list or an environment.
+    pub stdin: Option<Stdin>,
+}
+
+/// Bytes for a child's stdin; `Debug` shows their count only.
+#[derive(Clone)]
+pub struct Stdin(pub Vec<u8>);
+
+impl std::fmt::Debug for Stdin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Stdin({} bytes)", self.0.len())
+    }
 }
 
 pub use crate::signal::Interrupt;
@@ -144,6 +158,9 @@ pub async fn run(
     if let Some(cwd) = &spec.cwd {
         command.arg("--cwd").arg(cwd);
     }
+    if let Some(stdin) = &spec.stdin {
+        command.arg("--stdin-bytes").arg(stdin.0.len().to_string());
+    }
     command
         .arg("--")
         .arg(&spec.program)
@@ -164,6 +181,11 @@ pub async fn run(
     let stderr = child.stderr.take();
 
     let (reader, mut control) = control.into_split();
+    if let Some(stdin) = &spec.stdin {
+        // The supervisor reads it all before it starts the step. If it is
+        // gone already, its report (or its absence) says why.
+        let _ = control.write_all(&stdin.0).await;
+    }
     let watched = {
         let drain = std::pin::pin!(async {
             tokio::try_join!(drain(stdout, &mut out), drain(stderr, &mut err)).map(|_| ())

@@ -72,6 +72,7 @@ pub fn spec(
         leak_grace: Duration::from_millis(100),
         redactor: context.redactor().clone(),
         supervisor: super::process::SUPERVISOR.into(),
+        stdin: None,
     })
 }
 

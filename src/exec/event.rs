@@ -107,9 +107,9 @@ pub enum Event {
         action: String,
         /// What the action does, rendered and redacted (`POST http://…`).
         description: String,
-        /// Shell steps: the script with each `{{ }}` value written where it
-        /// stands (redacted), for people to read. The shell itself received
-        /// the values in environment variables, never in its text.
+        /// Shell and ssh steps: the script with each `{{ }}` value written
+        /// where it stands (redacted), for people to read. The shell itself
+        /// received the values in variables, never in its text.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         command: Option<String>,
     },

@@ -200,6 +200,15 @@ pub fn describe_action(action: &Action) -> String {
             "manual: {}",
             a.instructions.source.lines().next().unwrap_or("")
         ),
+        Action::Ssh(a) => {
+            let first = a.script.source.lines().next().unwrap_or("");
+            let more = if a.script.source.trim_end().lines().count() > 1 {
+                " …"
+            } else {
+                ""
+            };
+            format!("ssh {}: {first}{more}", a.host.source)
+        }
         Action::Call(call) => format!("runbook: {} (the steps above, ids `ID/STEP`)", call.name),
     }
 }

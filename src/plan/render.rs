@@ -125,7 +125,12 @@ pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
         for fact in step_facts(step) {
             let _ = writeln!(out, "      {fact}");
         }
-        if let Action::Shell(shell) = &step.action
+        let shell = match &step.action {
+            Action::Shell(shell) => Some(shell),
+            Action::Ssh(ssh) => Some(&ssh.script),
+            _ => None,
+        };
+        if let Some(shell) = shell
             && !shell.expect_exit.is_empty()
         {
             let codes = crate::adapter::shell::expected_codes(&shell.expect_exit);

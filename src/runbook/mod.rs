@@ -16,6 +16,7 @@ mod node_events;
 pub mod raw;
 mod scalar;
 pub mod spanned;
+pub mod ssh_target;
 pub mod suggest;
 
 use std::path::Path;

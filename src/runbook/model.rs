@@ -390,6 +390,8 @@ pub enum Action {
     Http(HttpAction),
     Postgres(PostgresAction),
     Manual(ManualAction),
+    /// Boxed: it holds a whole shell script's worth and more.
+    Ssh(Box<SshAction>),
     /// The end of a `runbook:` call: its steps (before it) are done; its
     /// outputs are the called runbook's.
     Call(CallAction),
@@ -408,6 +410,7 @@ impl Action {
             Action::Http(_) => "http",
             Action::Postgres(_) => "postgres",
             Action::Manual(_) => "manual",
+            Action::Ssh(_) => "ssh",
             Action::Call(_) => "runbook",
         }
     }
@@ -418,6 +421,7 @@ impl Action {
             Action::Http(a) => &a.expect,
             Action::Postgres(a) => &a.expect,
             Action::Manual(_) | Action::Call(_) => &[],
+            Action::Ssh(a) => &a.script.expect,
         }
     }
 }
@@ -438,6 +442,19 @@ pub struct ShellAction {
     pub expect_exit: Vec<i32>,
     pub expect: Vec<Expression>,
     pub span: Span,
+}
+
+/// A script run on another machine through the system OpenSSH client.
+#[derive(Debug, Clone)]
+pub struct SshAction {
+    pub host: Template,
+    pub user: Option<Template>,
+    pub port: Option<Template>,
+    pub identity_file: Option<Template>,
+    pub known_hosts: Option<Template>,
+    /// The remote script, checked by the same template policy as a shell
+    /// step's (its `env`, `cwd` and `shell` are empty: they do not apply).
+    pub script: ShellAction,
 }
 
 #[derive(Debug, Clone)]

@@ -290,7 +290,7 @@ fn unknown_key(span: Span, key: &str, fields: &[&str]) -> Problem {
     let error = Problem::new(span, format!("unknown key `{key}`"));
     if key == "expect" && fields.contains(&"shell") {
         return error.with_hint(
-            "`expect` belongs inside the action: under `shell:`, `http:` or `postgres:`",
+            "`expect` belongs inside the action: under `shell:`, `http:`, `postgres:` or `ssh:`",
         );
     }
     if let Some((_, field)) = KEY_ALIASES
@@ -301,8 +301,32 @@ fn unknown_key(span: Span, key: &str, fields: &[&str]) -> Problem {
     }
     match super::suggest::closest(key, fields.iter().copied()) {
         Some(field) => error.with_hint(format!("did you mean `{field}`?")),
-        None => error.with_hint(format!("expected one of: {}", fields.join(", "))),
+        None => error.with_hint(key_list(fields)),
     }
+}
+
+/// `expected one of: a, b, …`, wrapped before 100 characters a line, the
+/// lines after the first indented under the first (as printed after
+/// `  hint: `): the lists grow with the format, a terminal line does not.
+fn key_list(fields: &[&str]) -> String {
+    const WIDTH: usize = 100;
+    let mut out = String::from("expected one of:");
+    let mut line = out.len();
+    for (i, field) in fields.iter().enumerate() {
+        let word = if i + 1 < fields.len() {
+            format!("{field},")
+        } else {
+            (*field).to_owned()
+        };
+        if line + 1 + word.len() > WIDTH {
+            out.push_str("\n       ");
+            line = 7;
+        }
+        out.push(' ');
+        out.push_str(&word);
+        line += 1 + word.len();
+    }
+    out
 }
 
 /// Words YAML 1.1 read as booleans; drctl (YAML 1.2) reads them as text.

@@ -283,6 +283,8 @@ pub struct RawStep {
     pub manual: Option<Spanned<String>>,
     /// Run another runbook's steps here, as a group with ids `ID/STEP`.
     pub runbook: Option<Spanned<RawCall>>,
+    /// Run a shell script on another machine, through the system OpenSSH client.
+    pub ssh: Option<Spanned<RawSsh>>,
     /// An expression; when false the step is skipped.
     pub when: Option<Spanned<String>>,
     /// Ask the operator before running: `true`, a message, or `{message, type}`.
@@ -378,6 +380,7 @@ pub struct RawAction {
     pub http: Option<Spanned<RawHttp>>,
     pub postgres: Option<Spanned<RawPostgres>>,
     pub manual: Option<Spanned<String>>,
+    pub ssh: Option<Spanned<RawSsh>>,
 }
 
 /// A shell script.
@@ -616,5 +619,57 @@ impl<'de> Deserialize<'de> for RawCodes {
             }
         }
         deserializer.deserialize_any(CodesVisitor)
+    }
+}
+
+/// A shell script run on another machine through the system OpenSSH client
+/// (`BatchMode`, host keys checked against `known_hosts`). `{{ }}` values in
+/// `run` reach the remote shell on its stdin as quoted data, never as code.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSsh {
+    /// The host name or address (a template, e.g. `{{ inputs.host }}`).
+    pub host: Spanned<String>,
+    /// The remote user (default: as the OpenSSH configuration says).
+    pub user: Option<Spanned<String>>,
+    /// The port (default: as the OpenSSH configuration says, else 22); a number or a template.
+    pub port: Option<Spanned<RawPort>>,
+    /// The private key to log in with (only this key is offered).
+    pub identity_file: Option<Spanned<String>>,
+    /// The known-hosts file the host's key is checked against (default: the user's).
+    pub known_hosts: Option<Spanned<String>>,
+    /// The script, run by `bash -euo pipefail` on the host (`sh` where there is no bash).
+    pub run: Spanned<String>,
+    /// Conditions on the result that must all hold (`exit:` as for shell steps).
+    pub expect: Option<Spanned<RawExpect>>,
+}
+
+/// `port:` a number, or a template that renders to one.
+#[derive(Debug, JsonSchema)]
+#[schemars(untagged)]
+pub enum RawPort {
+    Number(i64),
+    Template(String),
+}
+
+impl<'de> Deserialize<'de> for RawPort {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct PortVisitor;
+        impl Visitor<'_> for PortVisitor {
+            type Value = RawPort;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a port number or a template")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RawPort, E> {
+                Ok(RawPort::Number(i64::try_from(v).unwrap_or(i64::MAX)))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RawPort, E> {
+                Ok(RawPort::Number(v))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawPort, E> {
+                Ok(RawPort::Template(v.to_owned()))
+            }
+        }
+        deserializer.deserialize_any(PortVisitor)
     }
 }

@@ -22,6 +22,12 @@ pub struct SuperviseArgs {
     /// The step's working directory.
     #[arg(long)]
     pub cwd: Option<PathBuf>,
+    /// The step's stdin: this many bytes, read from the control socket
+    /// before the step starts; the pipe then stays open until the step
+    /// ends (an ssh step's remote side learns from its closing that the
+    /// step was stopped). Without it, stdin is `/dev/null`.
+    #[arg(long)]
+    pub stdin_bytes: Option<usize>,
     /// The step's program and its arguments, after `--`.
     #[arg(last = true, required = true)]
     pub command: Vec<std::ffi::OsString>,

@@ -2,13 +2,15 @@
 //! each shell step, so that the step's whole process tree can be stopped,
 //! and dies with drctl.
 //!
-//! drctl starts `drctl __supervise --parent PID --grace-ms MS [--cwd DIR] --
-//! PROGRAM ARGS…` with the step's environment, the step's output pipes and a
+//! drctl starts `drctl __supervise --parent PID --grace-ms MS [--cwd DIR]
+//! [--stdin-bytes N] -- PROGRAM ARGS…` with the step's environment, the step's output pipes and a
 //! control socket as stdin (see [`protocol`]). The supervisor makes itself a
 //! child subreaper (so every orphaned descendant is re-parented to it, out of
 //! whichever process group or session it moved to) and arms a parent-death
 //! signal, then starts the step in its own process group with stdin from
-//! `/dev/null`, reaps every child, and:
+//! `/dev/null` (or, with `--stdin-bytes`, a pipe fed the bytes drctl sent
+//! first on the socket and held open until the step ends), reaps every
+//! child, and:
 //!
 //! - on `term`: SIGTERM (then SIGCONT) to every descendant, and SIGKILL to
 //!   whatever is left after the grace period, or at once on `kill`;
@@ -37,7 +39,7 @@ use rustix::process::{
     Pid, Signal, WaitOptions, WaitStatus, getpid, getppid, set_child_subreaper,
     set_parent_process_death_signal, wait,
 };
-use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::io::{AsyncBufReadExt as _, AsyncReadExt as _, AsyncWriteExt as _, BufReader};
 use tokio::net::UnixStream;
 use tokio::net::unix::OwnedWriteHalf;
 use tokio::signal::unix::{SignalKind, signal};
@@ -98,17 +100,46 @@ async fn supervise(args: &SuperviseArgs) -> Result<(), Error> {
             "it is started by drctl for each shell step, not by hand",
         ));
     };
+    // The step's stdin, whole, before it starts: drctl writes it right
+    // after starting the supervisor and waits for nothing in between.
+    let stdin = match args.stdin_bytes {
+        Some(n) => {
+            let mut bytes = vec![0; n];
+            commands
+                .get_mut()
+                .read_exact(&mut bytes)
+                .await
+                .map_err(internal("read the step's stdin"))?;
+            Some(bytes)
+        }
+        None => None,
+    };
     let mut command = Command::new(program);
     command
         .args(program_args)
-        .stdin(Stdio::null())
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .process_group(0);
     if let Some(cwd) = &args.cwd {
         command.current_dir(cwd);
     }
+    // Holds the stdin pipe open until the supervisor exits (see `--stdin-bytes`).
+    let mut _feeder = None;
     let step = match command.spawn() {
         // Reaped below with every orphan by wait(-1), not through `Child`.
-        Ok(child) => Pid::from_raw(child.id().cast_signed()),
+        Ok(mut child) => {
+            if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
+                // A thread, so that a step slow to read blocks nothing here.
+                _feeder = Some(std::thread::spawn(move || {
+                    let _ = std::io::Write::write_all(&mut pipe, &bytes);
+                    pipe
+                }));
+            }
+            Pid::from_raw(child.id().cast_signed())
+        }
         Err(error) => {
             let report = Report::SpawnFailed {
                 errno: error.raw_os_error(),

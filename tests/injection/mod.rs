@@ -10,6 +10,7 @@ mod corpus;
 mod items;
 mod postgres;
 mod quoting;
+mod ssh;
 
 use std::path::Path;
 

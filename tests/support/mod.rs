@@ -14,6 +14,7 @@
 pub mod http_server;
 pub mod pg;
 pub mod procs;
+pub mod sshd;
 pub mod state;
 
 use std::ffi::{OsStr, OsString};

@@ -167,7 +167,9 @@ pub(super) fn commands(out: &mut String, runs: &[RunView]) {
                 &format!("### `{id}` ({action}, run `{}`{when})", run.run_id),
             );
             out.push('\n');
-            if step.command.is_some() {
+            if step.command.is_some() && action == "ssh" {
+                out.push_str("_Values written in for reading: the remote shell received them as quoted data on its stdin._\n\n");
+            } else if step.command.is_some() {
                 out.push_str("_Values written in for reading: the script received them in environment variables._\n\n");
             }
             fenced(out, command);

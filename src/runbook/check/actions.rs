@@ -1,17 +1,20 @@
-//! Checking a step's action (`shell`, `http`, `postgres`, `manual`), its
+//! Checking a step's action (`shell`, `http`, `postgres`, `manual`, `ssh`), its
 //! confirmation and its expectations.
 
 use super::references::Scope;
 use super::{Checker, RawActionRef};
 use crate::runbook::model::{
     Action, Confirm, HttpAction, HttpBodyTemplate, ManualAction, PostgresAction, ShellAction,
-    SqlMode,
+    SqlMode, SshAction,
 };
 use crate::runbook::node_de::YAML11_BOOLEANS;
-use crate::runbook::raw::{RawCodes, RawConfirm, RawExpect, RawHttp, RawPostgres, RawShell};
+use crate::runbook::raw::{
+    RawCodes, RawConfirm, RawExpect, RawHttp, RawPort, RawPostgres, RawShell, RawSsh,
+};
 use crate::runbook::spanned::Spanned;
+use crate::runbook::ssh_target;
 use crate::span::Span;
-use crate::template::{self, Expression};
+use crate::template::{self, Expression, Template};
 
 impl Checker {
     pub(super) fn action(
@@ -26,13 +29,14 @@ impl Checker {
             raw.http.map(|_| "http"),
             raw.postgres.map(|_| "postgres"),
             raw.manual.map(|_| "manual"),
+            raw.ssh.map(|_| "ssh"),
         ]
         .into_iter()
         .flatten()
         .collect();
         if present.len() != 1 {
             let message = if present.is_empty() {
-                "no action: a step needs exactly one of `shell`, `http`, `postgres`, `manual`, `runbook`"
+                "no action: a step needs exactly one of `shell`, `http`, `postgres`, `manual`, `ssh`, `runbook`"
                     .to_owned()
             } else {
                 format!(
@@ -56,6 +60,9 @@ impl Checker {
         if let Some(pg) = raw.postgres {
             return self.postgres(pg, scope).map(Action::Postgres);
         }
+        if let Some(ssh) = raw.ssh {
+            return self.ssh(ssh, scope).map(|a| Action::Ssh(Box::new(a)));
+        }
         let manual = raw.manual?;
         self.template(&manual.value, manual.span, scope)
             .map(|instructions| Action::Manual(ManualAction { instructions }))
@@ -78,40 +85,7 @@ impl Checker {
             Some(sh) => self.shell_command(sh),
             None => Some(default_shell.cloned().unwrap_or_default()),
         };
-        let rewritten = match template::shell::rewrite(&s.run.value) {
-            Ok(r) => r,
-            Err(e) => {
-                let line = s.run.value[..e.offset.min(s.run.value.len())]
-                    .matches('\n')
-                    .count()
-                    + 1;
-                self.problem(
-                    self.inside(s.run.span, &s.run.value, e.offset),
-                    format!("{} (script line {line})", e.message),
-                    e.hint.clone(),
-                );
-                return None;
-            }
-        };
-        let mut ok = true;
-        for placeholder in &rewritten.placeholders {
-            let since = self.problems.len();
-            match Expression::refs_of(&placeholder.expr) {
-                Ok(refs) => ok &= self.refs(&refs, s.run.span, scope),
-                Err(e) => {
-                    self.problem(
-                        s.run.span,
-                        format!("in `{{{{ {} }}}}`: {}", placeholder.expr, e.message),
-                        e.hint.unwrap_or_default(),
-                    );
-                    ok = false;
-                }
-            }
-            self.reposition(since, s.run.span, &s.run.value, placeholder.offset);
-        }
-        if !ok {
-            return None;
-        }
+        let rewritten = self.script(&s.run, scope)?;
         Some(ShellAction {
             source: s.run.value.clone(),
             script: rewritten.script,
@@ -127,6 +101,130 @@ impl Checker {
             expect: expect?.that,
             span: s.run.span,
         })
+    }
+
+    /// A `run:` script, rewritten by the shell template policy, with the
+    /// names its placeholders read checked.
+    fn script(
+        &mut self,
+        run: &Spanned<String>,
+        scope: Scope,
+    ) -> Option<template::shell::ShellTemplate> {
+        let rewritten = match template::shell::rewrite(&run.value) {
+            Ok(r) => r,
+            Err(e) => {
+                let line = run.value[..e.offset.min(run.value.len())]
+                    .matches('\n')
+                    .count()
+                    + 1;
+                self.problem(
+                    self.inside(run.span, &run.value, e.offset),
+                    format!("{} (script line {line})", e.message),
+                    e.hint.clone(),
+                );
+                return None;
+            }
+        };
+        let mut ok = true;
+        for placeholder in &rewritten.placeholders {
+            let since = self.problems.len();
+            match Expression::refs_of(&placeholder.expr) {
+                Ok(refs) => ok &= self.refs(&refs, run.span, scope),
+                Err(e) => {
+                    self.problem(
+                        run.span,
+                        format!("in `{{{{ {} }}}}`: {}", placeholder.expr, e.message),
+                        e.hint.unwrap_or_default(),
+                    );
+                    ok = false;
+                }
+            }
+            self.reposition(since, run.span, &run.value, placeholder.offset);
+        }
+        if !ok {
+            return None;
+        }
+        Some(rewritten)
+    }
+
+    pub(super) fn ssh(&mut self, raw: &Spanned<RawSsh>, scope: Scope) -> Option<SshAction> {
+        let s = &raw.value;
+        let expect = self.expect(s.expect.as_ref(), "ssh", scope);
+        let host = self.ssh_part(&s.host, scope, ssh_target::host_problem, HOST_HINT);
+        let user = s
+            .user
+            .as_ref()
+            .map(|u| self.ssh_part(u, scope, ssh_target::user_problem, USER_HINT));
+        let port = s.port.as_ref().map(|p| match &p.value {
+            RawPort::Number(n) => {
+                let text = n.to_string();
+                match ssh_target::port(&text) {
+                    Ok(_) => Template::compile(&text, p.span).ok(),
+                    Err(message) => {
+                        self.problem(p.span, message, PORT_HINT);
+                        None
+                    }
+                }
+            }
+            RawPort::Template(text) => {
+                let spanned = Spanned {
+                    value: text.clone(),
+                    span: p.span,
+                };
+                let problem = |t: &str| ssh_target::port(t).err();
+                self.ssh_part(&spanned, scope, problem, PORT_HINT)
+            }
+        });
+        let path = |checker: &mut Self, raw: Option<&Spanned<String>>| {
+            raw.map(|p| checker.ssh_part(p, scope, ssh_target::path_problem, PATH_HINT))
+        };
+        let identity_file = path(self, s.identity_file.as_ref());
+        let known_hosts = path(self, s.known_hosts.as_ref());
+        let rewritten = self.script(&s.run, scope);
+        let expect = expect?;
+        let rewritten = rewritten?;
+        Some(SshAction {
+            host: host?,
+            user: user.map_or(Some(None), |u| u.map(Some))?,
+            port: port.map_or(Some(None), |p| p.map(Some))?,
+            identity_file: identity_file.map_or(Some(None), |p| p.map(Some))?,
+            known_hosts: known_hosts.map_or(Some(None), |p| p.map(Some))?,
+            script: ShellAction {
+                source: s.run.value.clone(),
+                script: rewritten.script,
+                placeholders: rewritten
+                    .placeholders
+                    .into_iter()
+                    .map(|p| (p.var, p.expr))
+                    .collect(),
+                env: Vec::new(),
+                cwd: None,
+                shell: Vec::new(),
+                expect_exit: expect.exit,
+                expect: expect.that,
+                span: s.run.span,
+            },
+        })
+    }
+
+    /// `host`, `user`, `port` or a path of an ssh step: a template, and
+    /// when it holds no `{{ }}` already its value, checked by `problem`
+    /// (the adapter checks rendered values the same way).
+    fn ssh_part(
+        &mut self,
+        raw: &Spanned<String>,
+        scope: Scope,
+        problem: impl Fn(&str) -> Option<String>,
+        hint: &str,
+    ) -> Option<Template> {
+        let template = self.template(&raw.value, raw.span, scope)?;
+        if !template::is_template(&raw.value)
+            && let Some(message) = problem(&raw.value)
+        {
+            self.problem(raw.span, message, hint);
+            return None;
+        }
+        Some(template)
     }
 
     pub(super) fn http(&mut self, raw: &Spanned<RawHttp>, scope: Scope) -> Option<HttpAction> {
@@ -349,10 +447,13 @@ impl Checker {
         key: &str,
         range: std::ops::RangeInclusive<i64>,
     ) -> Option<Vec<T>> {
-        if action != owner {
+        // An ssh step's answer is a remote shell's: its exit code.
+        if action != owner && !(owner == "shell" && action == "ssh") {
             let hint = match action {
                 "http" => "an http step's answer is checked with `status:` and `that:`",
-                "shell" => "a shell step's answer is checked with `exit:` and `that:`",
+                "shell" | "ssh" => {
+                    "a shell or ssh step's answer is checked with `exit:` and `that:`"
+                }
                 _ => "use `that:` expressions over `result`",
             };
             self.problem(
@@ -402,6 +503,12 @@ pub(super) struct Expected {
     pub exit: Vec<i32>,
     pub that: Vec<Expression>,
 }
+
+const HOST_HINT: &str = "write a host name or an IP address alone, e.g. `db-1.example.com`; \
+     the user and port have keys of their own (`user:`, `port:`)";
+const USER_HINT: &str = "write the login name alone, e.g. `deploy`";
+const PORT_HINT: &str = "e.g. `port: 22`";
+const PATH_HINT: &str = "use a path without spaces or quotes, e.g. `/etc/drctl/ssh/id_ed25519`";
 
 /// The methods an `http` step may use (RFC 9110 and PATCH, RFC 5789).
 const HTTP_METHODS: &[&str] = &[

@@ -799,6 +799,7 @@ impl Checker {
                 http: raw.http.as_ref(),
                 postgres: raw.postgres.as_ref(),
                 manual: raw.manual.as_ref(),
+                ssh: raw.ssh.as_ref(),
             },
             scope,
             defaults.shell.as_ref(),
@@ -1104,6 +1105,7 @@ struct RawActionRef<'a> {
     http: Option<&'a Spanned<RawHttp>>,
     postgres: Option<&'a Spanned<RawPostgres>>,
     manual: Option<&'a Spanned<String>>,
+    ssh: Option<&'a Spanned<super::raw::RawSsh>>,
 }
 
 impl<'a> From<&'a RawAction> for RawActionRef<'a> {
@@ -1113,6 +1115,7 @@ impl<'a> From<&'a RawAction> for RawActionRef<'a> {
             http: raw.http.as_ref(),
             postgres: raw.postgres.as_ref(),
             manual: raw.manual.as_ref(),
+            ssh: raw.ssh.as_ref(),
         }
     }
 }
