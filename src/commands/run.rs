@@ -72,7 +72,9 @@ fn dry_run(plan: &Plan, operator: &str, printer: &Printer) {
         &facts,
         printer.redactor().clone(),
     )
-    .with_later_steps(runbook.steps.iter().map(|s| s.id.as_str()));
+    .with_later_steps(runbook.steps.iter().map(|s| s.id.as_str()))
+    .with_later_steps(runbook.handlers.iter().map(|h| h.step.id.as_str()))
+    .with_run_end_later();
     printer.out(&crate::plan::render::render(plan, &context, &printer.style));
 }
 
@@ -112,6 +114,7 @@ pub fn execute(
             plan.runbook
                 .steps
                 .iter()
+                .chain(plan.runbook.handlers.iter().map(|h| &h.step))
                 .filter_map(|s| Some((s.id.clone(), s.title.clone()?))),
         )
         .with_json_summary(drive.format == crate::cli::ListFormat::Json);

@@ -118,6 +118,7 @@ pub fn render(runbook: &Runbook, style: &Style) -> String {
             );
         }
     }
+    crate::plan::handlers::show(&mut out, runbook, style);
     out
 }
 
@@ -193,6 +194,7 @@ pub fn json(runbook: &Runbook) -> serde_json::Value {
         "rpo_ms": runbook.rpo.map(millis),
         "inputs": inputs,
         "steps": steps,
+        "handlers": crate::plan::handlers::json(runbook),
     })
 }
 

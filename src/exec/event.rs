@@ -222,11 +222,23 @@ pub enum Event {
         text: String,
         by: String,
     },
+    /// The graph has ended and the handlers of one list start, one at a
+    /// time, in this order (their steps' events follow, under these ids).
+    HandlersStarted {
+        list: crate::runbook::model::HandlerList,
+        /// How the run had ended (what the handlers read as `run.status`).
+        run_status: Status,
+        handlers: Vec<String>,
+    },
     RunFinished {
         status: Status,
         elapsed_ms: u64,
         rto_ms: Option<u64>,
         failed_steps: Vec<String>,
+        /// Handlers that failed, timed out or were interrupted: recorded,
+        /// never part of the run's `status`.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        failed_handlers: Vec<String>,
         /// Since the incident began (`detected_at`, else its first run's
         /// start): what the RTO is measured against.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -253,6 +265,7 @@ impl Event {
             Event::StepMarkedDone { .. } => "step_marked_done",
             Event::StepRerunChosen { .. } => "step_rerun_chosen",
             Event::OperatorNote { .. } => "operator_note",
+            Event::HandlersStarted { .. } => "handlers_started",
             Event::RunFinished { .. } => "run_finished",
         }
     }
@@ -290,6 +303,7 @@ impl Event {
                 | Event::StepRerunChosen { .. }
                 | Event::OperatorNote { .. }
                 | Event::RunTimedOut { .. }
+                | Event::HandlersStarted { .. }
                 | Event::RunFinished { .. }
         )
     }

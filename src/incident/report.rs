@@ -12,6 +12,7 @@
 mod chart;
 mod facts;
 mod featured;
+mod handlers;
 mod html;
 mod lessons;
 mod outcomes;

@@ -207,15 +207,54 @@ pub fn event(event: &Event, code: Code) -> String {
             rto_ms,
             failed_steps,
             incident_elapsed_ms,
-        } => run_end(
-            *status,
-            *elapsed_ms,
-            *incident_elapsed_ms,
-            *rto_ms,
-            failed_steps,
-            code,
-        ),
+            failed_handlers,
+        } => {
+            run_end(
+                *status,
+                *elapsed_ms,
+                *incident_elapsed_ms,
+                *rto_ms,
+                failed_steps,
+                code,
+            ) + &handlers_failed(failed_handlers, code)
+        }
+        Event::HandlersStarted {
+            list,
+            run_status,
+            handlers,
+        } => handlers_started(*list, *run_status, handlers, code),
     }
+}
+
+/// `Run failed: the on_failure handlers run (capture-log, page)`.
+#[must_use]
+pub fn handlers_started(
+    list: crate::runbook::model::HandlerList,
+    run_status: Status,
+    handlers: &[String],
+    code: Code,
+) -> String {
+    let names: Vec<String> = handlers.iter().map(|h| code(h)).collect();
+    format!(
+        "Run {}: the {} handlers run ({})",
+        status(run_status),
+        code(list.key()),
+        names.join(", ")
+    )
+}
+
+/// After the run's end: ` · handlers that did not succeed (the run's status
+/// stands): x, y`, or nothing.
+#[must_use]
+pub fn handlers_failed(failed: &[String], code: Code) -> String {
+    if failed.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = failed.iter().map(|h| code(h)).collect();
+    format!(
+        " · handlers that did not succeed (the run's status stands): {}",
+        names.join(", ")
+    )
 }
 
 /// `Step X started (what)`: what it runs (clipped), or its title; nothing

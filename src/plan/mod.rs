@@ -12,6 +12,7 @@
 //! decision again; a step that succeeded before keeps its outcome unless
 //! its `when` is now false (it is then recorded as skipped).
 
+pub mod handlers;
 pub mod inputs;
 pub mod post_mortem;
 pub mod render;

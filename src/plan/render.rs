@@ -116,6 +116,7 @@ pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
             );
         }
     }
+    super::handlers::dry_run(&mut out, runbook, context, style);
     let prompts = plan.prompts();
     if !prompts.is_empty() {
         let _ = writeln!(out, "\n{}", style.bold("Questions this run may ask"));
@@ -148,7 +149,11 @@ pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
     out
 }
 
-fn describe(action: &Action, context: &Context, timeout: Option<std::time::Duration>) -> String {
+pub(super) fn describe(
+    action: &Action,
+    context: &Context,
+    timeout: Option<std::time::Duration>,
+) -> String {
     match adapter::prepare(action, context, timeout) {
         Ok(prepared) => prepared.describe(action),
         Err(e) => format!(
@@ -158,7 +163,7 @@ fn describe(action: &Action, context: &Context, timeout: Option<std::time::Durat
     }
 }
 
-fn indent(text: &str, by: usize) -> String {
+pub(super) fn indent(text: &str, by: usize) -> String {
     let pad = " ".repeat(by);
     text.lines()
         .map(|l| format!("{pad}{l}"))

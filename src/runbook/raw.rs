@@ -53,6 +53,17 @@ pub struct RawRunbook<Step = RawStep, Inputs = IndexMap<String, RawInput>> {
     pub defaults: Option<RawDefaults>,
     /// The steps: nodes of a dependency graph.
     pub steps: Spanned<Vec<Step>>,
+    /// Handlers run after the graph when the run did not succeed (a step
+    /// failed or timed out, a confirmation was refused, Ctrl-C, the
+    /// runbook's `timeout`), before rollbacks are offered: e.g. capture the
+    /// database's log. Steps of the same format; `needs` may name only
+    /// handlers of this list. They read `run.status` and `run.failed_steps`;
+    /// their failure is recorded but never changes the run's status.
+    pub on_failure: Option<Spanned<Vec<Step>>>,
+    /// Handlers run after the graph (and after `on_failure`) however the run
+    /// ended, before rollbacks are offered: e.g. post the outcome to chat.
+    /// As `on_failure`, with `needs` naming only handlers of this list.
+    pub always: Option<Spanned<Vec<Step>>>,
 }
 
 /// Recovery objectives.

@@ -6,6 +6,7 @@
 mod confirm;
 mod dag;
 mod dry_run;
+mod handlers;
 mod inputs;
 mod processes;
 mod prompts;

@@ -27,6 +27,7 @@ use crate::template::{Expression, Template};
 use self::references::{Scope, StepTable, resolve};
 
 mod actions;
+mod handlers;
 mod position;
 mod references;
 
@@ -128,7 +129,17 @@ impl Checker {
             );
         }
 
-        let raw_steps = loaded.steps;
+        let mut raw_steps = loaded.steps;
+        let graph_len = raw_steps.len();
+        let mut broken_ids = loaded.broken_step_ids;
+        // Handlers share the step table (ids unique across the runbook,
+        // `needs` resolved together), after the graph's steps.
+        let mut lists = Vec::with_capacity(loaded.handlers.len());
+        for (list, span, raw, broken_id) in loaded.handlers {
+            lists.push(list);
+            raw_steps.push((span, raw));
+            broken_ids.push(broken_id);
+        }
         if raw_steps.len() > MAX_STEPS {
             self.problem(
                 top.steps.span,
@@ -140,7 +151,9 @@ impl Checker {
             );
             return None;
         }
-        let table = self.step_table(&raw_steps, &loaded.broken_step_ids, &inputs);
+        let mut table = self.step_table(&raw_steps, &broken_ids, &inputs);
+        table.graph_len = graph_len;
+        handlers::check_needs(self, &raw_steps, &lists, &table);
         let default_env = self.default_env(top.defaults.as_ref(), &table);
         let mut steps = Vec::with_capacity(raw_steps.len());
         for (index, (_, raw)) in raw_steps.iter().enumerate() {
@@ -158,6 +171,7 @@ impl Checker {
         if steps.len() != raw_steps.len() || !self.problems.is_empty() {
             return None;
         }
+        let handlers = handlers::split_off(&mut steps, graph_len, lists)?;
         let order =
             graph::topological_order(&steps.iter().map(|s| s.needs.clone()).collect::<Vec<_>>())
                 .ok()?;
@@ -177,6 +191,7 @@ impl Checker {
             inputs,
             steps,
             order,
+            handlers,
             warnings,
         })
     }
@@ -722,6 +737,7 @@ impl Checker {
             ancestors,
             inputs: inputs.keys().cloned().collect(),
             suggester,
+            graph_len: raw_steps.len(),
         }
     }
 
