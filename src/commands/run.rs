@@ -136,12 +136,22 @@ pub fn execute(
         started_at: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         dry_run: false,
     };
+    let typed_inputs = inputs::typed(runbook, &plan.inputs.values);
     let context = Context::new(
         runbook.secret_names(),
-        &inputs::typed(runbook, &plan.inputs.values),
+        &typed_inputs,
         &facts,
         printer.redactor().clone(),
     );
+    let notifier = (!runbook.notify.is_empty()).then(|| {
+        crate::exec::notify::Notifier::new(
+            runbook.notify.clone(),
+            crate::template::to_value(&typed_inputs),
+            crate::template::to_value(&facts),
+            printer.redactor().clone(),
+            |event| crate::output::words::event(event, &crate::output::words::plain),
+        )
+    });
     let mut listeners: Vec<Box<dyn Listener>> = std::mem::take(&mut session.listeners);
     listeners.push(Box::new(progress));
     let mut identity = identity;
@@ -161,7 +171,10 @@ pub fn execute(
             plan,
             identity,
             context,
-            emitter: Emitter::new(listeners),
+            emitter: match notifier {
+                Some(notifier) => Emitter::new(listeners).with_notifier(notifier),
+                None => Emitter::new(listeners),
+            },
             prompter: std::sync::Arc::new(prompter),
             interrupt,
             concurrency: usize::from(drive.concurrency),

@@ -119,6 +119,7 @@ pub fn render(runbook: &Runbook, style: &Style) -> String {
         }
     }
     crate::plan::handlers::show(&mut out, runbook, style);
+    crate::plan::notify::show(&mut out, runbook, *style);
     out
 }
 

@@ -230,6 +230,26 @@ pub enum Event {
         run_status: Status,
         handlers: Vec<String>,
     },
+    /// A `notify:` webhook's message, once its fate is known: sent, failed
+    /// after its tries, or dropped (still in flight when drctl exits, or
+    /// too many in flight). May follow `run_finished`.
+    Notification {
+        /// Which webhook of `notify:`, from 1.
+        hook: usize,
+        on: crate::runbook::raw::NotifyEvent,
+        /// Redacted, passwords masked.
+        url: String,
+        outcome: NotificationOutcome,
+        tries: u32,
+        /// The last response's status.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+        /// Why it failed or was dropped (redacted).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+        /// The JSON body, redacted and clipped (headers are never recorded).
+        body: String,
+    },
     RunFinished {
         status: Status,
         elapsed_ms: u64,
@@ -266,6 +286,7 @@ impl Event {
             Event::StepRerunChosen { .. } => "step_rerun_chosen",
             Event::OperatorNote { .. } => "operator_note",
             Event::HandlersStarted { .. } => "handlers_started",
+            Event::Notification { .. } => "notification",
             Event::RunFinished { .. } => "run_finished",
         }
     }
@@ -316,6 +337,15 @@ impl Event {
     pub fn sync_can_wait(&self) -> bool {
         matches!(self, Event::StepStarted { .. } | Event::StepFinished { .. })
     }
+}
+
+/// What became of a notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationOutcome {
+    Sent,
+    Failed,
+    Dropped,
 }
 
 /// An event as written to the journal: sequence number and UTC timestamp

@@ -322,6 +322,7 @@ impl Scheduler<'_> {
             incident_elapsed_ms: Some(incident_elapsed_ms),
             failed_handlers,
         })?;
+        self.emitter.finish_notifications().await?;
         Ok(run_status)
     }
 

@@ -45,6 +45,8 @@ pub struct RunView {
     pub handlers: IndexMap<String, (HandlerList, StepView)>,
     /// Handlers that did not succeed, as `run_finished` says.
     pub failed_handlers: Vec<String>,
+    /// What became of the `notify:` webhooks' messages, in the order known.
+    pub notifications: Vec<(DateTime<Utc>, Event)>,
     pub rollbacks: Vec<RollbackView>,
     /// Signals received: when, which, and whether it was the second (kill at once).
     pub interrupts: Vec<(DateTime<Utc>, String, bool)>,
@@ -288,6 +290,9 @@ enum Phase {
 ///   skipped, refused, or failed before its action) and so cannot have
 ///   succeeded, timed out or been interrupted.
 ///
+/// - a `notification` may follow its run's `run_finished` (drctl waits for
+///   the last ones after it), as an `operator_note` may;
+///
 /// - every run names `incident`, when given: the journal is this incident's,
 ///   not another's copied over it.
 ///
@@ -327,7 +332,8 @@ pub fn impossible(records: &[Record], incident: Option<&str>) -> Option<Impossib
         let Some((run_id, phases, finished)) = &mut run else {
             return fail(format!("{} before any run_started", record.event.kind()));
         };
-        if let Event::OperatorNote { .. } = record.event {
+        // A note may come at any time; a notification's outcome after the run's end.
+        if let Event::OperatorNote { .. } | Event::Notification { .. } = record.event {
             continue;
         }
         if let Some(at) = finished {
@@ -487,6 +493,7 @@ fn start(record: &Record) -> Option<RunView> {
         steps: steps.iter().map(|s| (s.clone(), StepView::new())).collect(),
         handlers: IndexMap::new(),
         failed_handlers: Vec::new(),
+        notifications: Vec::new(),
         rollbacks: Vec::new(),
         interrupts: Vec::new(),
         timed_out: None,
@@ -644,6 +651,7 @@ fn apply(run: &mut RunView, record: &Record) {
             by: by.clone(),
             text: text.clone(),
         }),
+        Event::Notification { .. } => run.notifications.push((ts, record.event.clone())),
         Event::HandlersStarted { list, handlers, .. } => {
             for handler in handlers {
                 run.handlers

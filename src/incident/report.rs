@@ -15,6 +15,7 @@ mod featured;
 mod handlers;
 mod html;
 mod lessons;
+mod notifications;
 mod outcomes;
 mod runs;
 mod text;

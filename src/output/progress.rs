@@ -436,6 +436,13 @@ impl Listener for Progress {
                 }
             }
             Event::ConfirmationAsked { .. } => {}
+            Event::Notification { outcome, .. } => {
+                let mark = match outcome {
+                    crate::exec::event::NotificationOutcome::Sent => style.dim("✉"),
+                    _ => style.warn("✉"),
+                };
+                self.line(record, &format!("{mark} {}", said()));
+            }
             Event::HandlersStarted { list, handlers, .. } => {
                 for handler in handlers {
                     self.handlers.insert(handler.clone(), *list);

@@ -223,6 +223,48 @@ pub fn event(event: &Event, code: Code) -> String {
             run_status,
             handlers,
         } => handlers_started(*list, *run_status, handlers, code),
+        Event::Notification {
+            hook,
+            on,
+            url,
+            outcome,
+            tries,
+            status,
+            error,
+            ..
+        } => notification(*hook, *on, url, *outcome, *tries, *status, error.as_deref()),
+    }
+}
+
+/// `Notification 1 (run_finished) to https://… sent (200)`, `… failed after
+/// 3 tries: …`, `… dropped: …`.
+#[must_use]
+pub fn notification(
+    hook: usize,
+    on: crate::runbook::raw::NotifyEvent,
+    url: &str,
+    outcome: crate::exec::event::NotificationOutcome,
+    tries: u32,
+    status: Option<u16>,
+    error: Option<&str>,
+) -> String {
+    use crate::exec::event::NotificationOutcome;
+    let head = format!("Notification {hook} ({}) to {}", on.as_str(), clip(url));
+    let why = error
+        .map(|e| format!(": {}", clip_error(e)))
+        .unwrap_or_default();
+    let tries = match tries {
+        1 => "1 try".to_owned(),
+        n => format!("{n} tries"),
+    };
+    match outcome {
+        NotificationOutcome::Sent => format!(
+            "{head} sent ({}, {tries})",
+            status.map_or_else(String::new, |s| s.to_string())
+        ),
+        NotificationOutcome::Failed if tries == "0 tries" => format!("{head} not sent{why}"),
+        NotificationOutcome::Failed => format!("{head} failed after {tries}{why}"),
+        NotificationOutcome::Dropped => format!("{head} dropped{why}"),
     }
 }
 

@@ -14,6 +14,7 @@
 
 pub mod handlers;
 pub mod inputs;
+pub mod notify;
 pub mod post_mortem;
 pub mod render;
 pub mod secret_source;

@@ -117,6 +117,7 @@ pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
         }
     }
     super::handlers::dry_run(&mut out, runbook, context, style);
+    super::notify::dry_run(&mut out, runbook, context, *style);
     let prompts = plan.prompts();
     if !prompts.is_empty() {
         let _ = writeln!(out, "\n{}", style.bold("Questions this run may ask"));

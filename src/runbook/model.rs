@@ -37,6 +37,8 @@ pub struct Runbook {
     /// `on_failure:` then `always:` handlers, in the order they run; a
     /// handler's `needs` hold indexes into this list.
     pub handlers: Vec<Handler>,
+    /// `notify:` webhooks, in file order.
+    pub notify: Vec<Notify>,
     /// What loads but was probably not meant; `validate` shows them.
     pub warnings: Vec<crate::diagnostic::Problem>,
 }
@@ -107,6 +109,19 @@ impl HandlerList {
 pub struct Handler {
     pub list: HandlerList,
     pub step: Step,
+}
+
+/// A webhook of `notify:`, checked: its templates compiled and their names known.
+#[derive(Debug, Clone)]
+pub struct Notify {
+    pub url: Template,
+    pub on: Vec<super::raw::NotifyEvent>,
+    pub headers: Vec<(String, Template)>,
+    /// A JSON document whose strings are templates; `None`: the generic body.
+    pub body: Option<serde_json::Value>,
+    /// One try's limit.
+    pub timeout: Duration,
+    pub attempts: u32,
 }
 
 /// The roles a runbook declares (each may be set again at run time).

@@ -28,10 +28,12 @@ use self::references::{Scope, StepTable, resolve};
 
 mod actions;
 mod handlers;
+mod notify;
 mod position;
 mod references;
 
 pub use crate::secret::MIN_SECRET_LEN;
+pub use notify::EVENT_FIELDS as NOTIFY_EVENT_FIELDS;
 
 /// Steps in one runbook. Hand-written runbooks have tens; the bound keeps
 /// the dependency checks (ancestry is a bit matrix, steps × steps) within a
@@ -121,6 +123,7 @@ impl Checker {
         let defaults = self.defaults(top.defaults.as_ref());
         let (roles, impact) = self.post_mortem(top.roles.as_ref(), top.impact.as_ref());
         let inputs = self.inputs(loaded.inputs);
+        let notify = notify::hooks(self, top.notify.as_ref(), &inputs);
         if top.steps.value.is_empty() {
             self.problem(
                 top.steps.span,
@@ -192,6 +195,7 @@ impl Checker {
             steps,
             order,
             handlers,
+            notify,
             warnings,
         })
     }

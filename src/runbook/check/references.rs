@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use crate::runbook::graph;
 use crate::runbook::suggest::Suggester;
 
-const RUN_FIELDS: &[&str] = &[
+pub(super) const RUN_FIELDS: &[&str] = &[
     "id",
     "dir",
     "operator",
