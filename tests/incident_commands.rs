@@ -87,6 +87,7 @@ fn failed_run(state: &Path) -> String {
                 rto_ms: Some(3_600_000),
                 failed_steps: vec!["restore".into()],
                 incident_elapsed_ms: None,
+                failed_handlers: Vec::new(),
             },
         ),
     ];

@@ -17,6 +17,7 @@ mod import;
 mod incident;
 mod incident_commands;
 mod injection;
+mod notify;
 mod pg_adapter;
 mod process_adapter;
 mod run;

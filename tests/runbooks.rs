@@ -108,7 +108,7 @@ fn the_shipped_runbooks_and_examples_validate() {
     output.success();
     let text = format!("{}{}", output.stdout, output.stderr);
     assert!(
-        text.contains("4 runbooks checked: 4 valid, 0 invalid"),
+        text.contains("5 runbooks checked: 5 valid, 0 invalid"),
         "{}",
         output.report()
     );

@@ -73,7 +73,9 @@ fn dry_run(plan: &Plan, operator: &str, printer: &Printer) {
         printer.redactor().clone(),
     )
     .with_scopes(&plan.inputs.scopes)
-    .with_later_steps(runbook.steps.iter().map(|s| s.id.as_str()));
+    .with_later_steps(runbook.steps.iter().map(|s| s.id.as_str()))
+    .with_later_steps(runbook.handlers.iter().map(|h| h.step.id.as_str()))
+    .with_run_end_later();
     printer.out(&crate::plan::render::render(plan, &context, &printer.style));
 }
 
@@ -113,6 +115,7 @@ pub fn execute(
             plan.runbook
                 .steps
                 .iter()
+                .chain(plan.runbook.handlers.iter().map(|h| &h.step))
                 .filter_map(|s| Some((s.id.clone(), s.title.clone()?))),
         )
         .with_json_summary(drive.format == crate::cli::ListFormat::Json);
@@ -134,13 +137,23 @@ pub fn execute(
         started_at: Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         dry_run: false,
     };
+    let typed_inputs = inputs::typed(runbook, &plan.inputs.values);
     let context = Context::new(
         runbook.secret_names(),
-        &inputs::typed(runbook, &plan.inputs.values),
+        &typed_inputs,
         &facts,
         printer.redactor().clone(),
     )
     .with_scopes(&plan.inputs.scopes);
+    let notifier = (!runbook.notify.is_empty()).then(|| {
+        crate::exec::notify::Notifier::new(
+            runbook.notify.clone(),
+            crate::template::to_value(&typed_inputs),
+            crate::template::to_value(&facts),
+            printer.redactor().clone(),
+            |event| crate::output::words::event(event, &crate::output::words::plain),
+        )
+    });
     let mut listeners: Vec<Box<dyn Listener>> = std::mem::take(&mut session.listeners);
     listeners.push(Box::new(progress));
     let mut identity = identity;
@@ -160,7 +173,10 @@ pub fn execute(
             plan,
             identity,
             context,
-            emitter: Emitter::new(listeners),
+            emitter: match notifier {
+                Some(notifier) => Emitter::new(listeners).with_notifier(notifier),
+                None => Emitter::new(listeners),
+            },
             prompter: std::sync::Arc::new(prompter),
             interrupt,
             concurrency: usize::from(drive.concurrency),

@@ -121,6 +121,8 @@ pub fn render(runbook: &Runbook, style: &Style) -> String {
             );
         }
     }
+    crate::plan::handlers::show(&mut out, runbook, style);
+    crate::plan::notify::show(&mut out, runbook, *style);
     out
 }
 
@@ -196,6 +198,7 @@ pub fn json(runbook: &Runbook) -> serde_json::Value {
         "rpo_ms": runbook.rpo.map(millis),
         "inputs": inputs,
         "steps": steps,
+        "handlers": crate::plan::handlers::json(runbook),
     })
 }
 

@@ -8,6 +8,8 @@ pub struct Emitter {
     listeners: Vec<Box<dyn Listener>>,
     seq: u64,
     failpoint: Option<Failpoint>,
+    /// `notify:` webhooks: told of each event, their outcomes recorded.
+    notifier: Option<super::notify::Notifier>,
 }
 
 impl Emitter {
@@ -16,12 +18,49 @@ impl Emitter {
             listeners,
             seq: 0,
             failpoint: Failpoint::from_env(),
+            notifier: None,
         }
+    }
+
+    /// Tells the runbook's webhooks of the run's events (see [`super::notify`]).
+    #[must_use]
+    pub fn with_notifier(mut self, notifier: super::notify::Notifier) -> Self {
+        self.notifier = Some(notifier);
+        self
+    }
+
+    /// After `run_finished`: waits a bounded time for the notifications
+    /// still in flight, and records what became of every one.
+    pub async fn finish_notifications(&mut self) -> Result<(), ListenerError> {
+        let Some(notifier) = self.notifier.take() else {
+            return Ok(());
+        };
+        for event in notifier.finish().await {
+            self.deliver(event)?;
+        }
+        Ok(())
     }
 
     /// Delivers the event to every listener in order. The first error stops
     /// delivery and is returned: the caller must not start another side effect.
     pub fn emit(&mut self, event: Event) -> Result<(), ListenerError> {
+        // Notifications that ended since the last event are recorded first.
+        let ended = self
+            .notifier
+            .as_mut()
+            .map(super::notify::Notifier::ended)
+            .unwrap_or_default();
+        for outcome in ended {
+            self.deliver(outcome)?;
+        }
+        let record = self.deliver(event)?;
+        if let Some(notifier) = &mut self.notifier {
+            notifier.observe(&record);
+        }
+        Ok(())
+    }
+
+    fn deliver(&mut self, event: Event) -> Result<Record, ListenerError> {
         self.crash_if(Moment::Before, &event);
         self.seq += 1;
         let record = Record {
@@ -33,7 +72,7 @@ impl Emitter {
             listener.on_event(&record)?;
         }
         self.crash_if(Moment::After, &record.event);
-        Ok(())
+        Ok(record)
     }
 
     /// Makes every event emitted so far durable (group commit): one

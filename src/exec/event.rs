@@ -226,11 +226,43 @@ pub enum Event {
         text: String,
         by: String,
     },
+    /// The graph has ended and the handlers of one list start, one at a
+    /// time, in this order (their steps' events follow, under these ids).
+    HandlersStarted {
+        list: crate::runbook::model::HandlerList,
+        /// How the run had ended (what the handlers read as `run.status`).
+        run_status: Status,
+        handlers: Vec<String>,
+    },
+    /// A `notify:` webhook's message, once its fate is known: sent, failed
+    /// after its tries, or dropped (still in flight when drctl exits, or
+    /// too many in flight). May follow `run_finished`.
+    Notification {
+        /// Which webhook of `notify:`, from 1.
+        hook: usize,
+        on: crate::runbook::raw::NotifyEvent,
+        /// Redacted, passwords masked.
+        url: String,
+        outcome: NotificationOutcome,
+        tries: u32,
+        /// The last response's status.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        status: Option<u16>,
+        /// Why it failed or was dropped (redacted).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+        /// The JSON body, redacted and clipped (headers are never recorded).
+        body: String,
+    },
     RunFinished {
         status: Status,
         elapsed_ms: u64,
         rto_ms: Option<u64>,
         failed_steps: Vec<String>,
+        /// Handlers that failed, timed out or were interrupted: recorded,
+        /// never part of the run's `status`.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        failed_handlers: Vec<String>,
         /// Since the incident began (`detected_at`, else its first run's
         /// start): what the RTO is measured against.
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -277,6 +309,8 @@ impl Event {
             Event::StepMarkedDone { .. } => "step_marked_done",
             Event::StepRerunChosen { .. } => "step_rerun_chosen",
             Event::OperatorNote { .. } => "operator_note",
+            Event::HandlersStarted { .. } => "handlers_started",
+            Event::Notification { .. } => "notification",
             Event::RunFinished { .. } => "run_finished",
             Event::IterationFinished { .. } => "iteration_finished",
         }
@@ -316,6 +350,7 @@ impl Event {
                 | Event::StepRerunChosen { .. }
                 | Event::OperatorNote { .. }
                 | Event::RunTimedOut { .. }
+                | Event::HandlersStarted { .. }
                 | Event::RunFinished { .. }
                 | Event::IterationFinished { .. }
         )
@@ -334,6 +369,15 @@ impl Event {
                 | Event::IterationFinished { .. }
         )
     }
+}
+
+/// What became of a notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationOutcome {
+    Sent,
+    Failed,
+    Dropped,
 }
 
 /// An event as written to the journal: sequence number and UTC timestamp

@@ -6,6 +6,7 @@ pub mod emitter;
 pub mod event;
 pub mod expect;
 pub mod iterations;
+pub mod notify;
 pub mod poll;
 pub mod prompt;
 pub mod scheduler;

@@ -40,6 +40,8 @@ use crate::signal::Interrupt;
 use crate::template::Expression;
 use crate::template::context::{Context, StepValues};
 
+mod handlers;
+
 /// Who runs the plan, and where its record goes: the facts of `run_started`
 /// that the plan does not hold.
 pub struct RunIdentity {
@@ -314,6 +316,17 @@ impl Scheduler<'_> {
         } else if timed_out {
             run_status = Status::TimedOut;
         }
+        let failed_steps: Vec<String> = steps
+            .iter()
+            .zip(&states)
+            .filter(|(_, s)| matches!(s, State::Done(st) if !st.releases_dependents()))
+            .map(|(step, _)| step.id.clone())
+            .collect();
+        // Handlers before rollbacks: what they capture (a database's log)
+        // is the state the failure left, before a rollback changes it.
+        let failed_handlers = self
+            .run_handlers(run_status, &failed_steps, signals.clone())
+            .await?;
         // A run that stopped offers its rollbacks, as `--rollback` says: after
         // a failure or a refusal one by one, after Ctrl-C in one question.
         if matches!(
@@ -327,12 +340,6 @@ impl Scheduler<'_> {
             )
             .await?;
         }
-        let failed_steps = steps
-            .iter()
-            .zip(&states)
-            .filter(|(_, s)| matches!(s, State::Done(st) if !st.releases_dependents()))
-            .map(|(step, _)| step.id.clone())
-            .collect();
         let elapsed_ms = millis(started.elapsed());
         let incident_elapsed_ms = match self.identity.incident_started {
             Some(since) => u64::try_from((Utc::now() - since).num_milliseconds()).unwrap_or(0),
@@ -344,7 +351,9 @@ impl Scheduler<'_> {
             rto_ms: runbook.rto.map(millis),
             failed_steps,
             incident_elapsed_ms: Some(incident_elapsed_ms),
+            failed_handlers,
         })?;
+        self.emitter.finish_notifications().await?;
         Ok(run_status)
     }
 

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use indexmap::IndexMap;
 
 use crate::exec::event::{AnswerSource, Event, PostMortemFacts, Record, Status};
+use crate::runbook::model::HandlerList;
 
 /// One run as the journal tells it.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,6 +40,13 @@ pub struct RunView {
     /// Every step of the runbook, in execution order, then any step seen
     /// only in events.
     pub steps: IndexMap<String, StepView>,
+    /// The handlers that ran (`on_failure:`, `always:`), in order, with
+    /// their list; never part of `steps` (a resume runs them again).
+    pub handlers: IndexMap<String, (HandlerList, StepView)>,
+    /// Handlers that did not succeed, as `run_finished` says.
+    pub failed_handlers: Vec<String>,
+    /// What became of the `notify:` webhooks' messages, in the order known.
+    pub notifications: Vec<(DateTime<Utc>, Event)>,
     pub rollbacks: Vec<RollbackView>,
     /// Signals received: when, which, and whether it was the second (kill at once).
     pub interrupts: Vec<(DateTime<Utc>, String, bool)>,
@@ -293,7 +301,8 @@ enum Phase {
 /// `n` is `records[n - 1]`, as `seq` guarantees):
 /// - a run starts once (its `run_id` is new) and nothing of it follows its
 ///   `run_finished`;
-/// - every step event names a step of its run (`step_marked_done` and
+/// - every step event names a step of its run, or a handler announced by
+///   its `handlers_started` (once, and never one of its steps) (`step_marked_done` and
 ///   `step_rerun_chosen` may name one of an earlier run, resumed with a
 ///   changed runbook), and these two come before the step starts;
 /// - a step starts at most once per run (retries are attempts within it)
@@ -301,6 +310,9 @@ enum Phase {
 /// - a step finishes after its start, unless it never ran (`attempts: 0`:
 ///   skipped, refused, or failed before its action) and so cannot have
 ///   succeeded, timed out or been interrupted.
+///
+/// - a `notification` may follow its run's `run_finished` (drctl waits for
+///   the last ones after it), as an `operator_note` may;
 ///
 /// - every run names `incident`, when given: the journal is this incident's,
 ///   not another's copied over it.
@@ -341,7 +353,8 @@ pub fn impossible(records: &[Record], incident: Option<&str>) -> Option<Impossib
         let Some((run_id, phases, finished)) = &mut run else {
             return fail(format!("{} before any run_started", record.event.kind()));
         };
-        if let Event::OperatorNote { .. } = record.event {
+        // A note may come at any time; a notification's outcome after the run's end.
+        if let Event::OperatorNote { .. } | Event::Notification { .. } = record.event {
             continue;
         }
         if let Some(at) = finished {
@@ -352,6 +365,16 @@ pub fn impossible(records: &[Record], incident: Option<&str>) -> Option<Impossib
         }
         if let Event::RunFinished { .. } = record.event {
             *finished = Some(line);
+            continue;
+        }
+        if let Event::HandlersStarted { handlers, .. } = &record.event {
+            for handler in handlers {
+                if phases.insert(handler, Phase::Pending).is_some() {
+                    return fail(format!(
+                        "handler `{handler}` of run {run_id} is announced twice, or is also a step"
+                    ));
+                }
+            }
             continue;
         }
         let Some(step) = record.event.step() else {
@@ -492,6 +515,9 @@ fn start(record: &Record) -> Option<RunView> {
         failed_steps: Vec::new(),
         inputs: inputs.clone(),
         steps: steps.iter().map(|s| (s.clone(), StepView::new())).collect(),
+        handlers: IndexMap::new(),
+        failed_handlers: Vec::new(),
+        notifications: Vec::new(),
         rollbacks: Vec::new(),
         interrupts: Vec::new(),
         timed_out: None,
@@ -673,13 +699,23 @@ fn apply(run: &mut RunView, record: &Record) {
             by: by.clone(),
             text: text.clone(),
         }),
+        Event::Notification { .. } => run.notifications.push((ts, record.event.clone())),
+        Event::HandlersStarted { list, handlers, .. } => {
+            for handler in handlers {
+                run.handlers
+                    .entry(handler.clone())
+                    .or_insert_with(|| (*list, StepView::new()));
+            }
+        }
         Event::RunFinished {
             status,
             elapsed_ms,
             failed_steps,
             incident_elapsed_ms,
+            failed_handlers,
             ..
         } => {
+            run.failed_handlers.clone_from(failed_handlers);
             run.incident_elapsed_ms = *incident_elapsed_ms;
             run.status = Some(*status);
             run.finished_at = Some(ts);
@@ -689,7 +725,11 @@ fn apply(run: &mut RunView, record: &Record) {
     }
 }
 
+/// The view of a step, or of a handler announced by `handlers_started`.
 fn step_mut<'a>(run: &'a mut RunView, id: &str) -> &'a mut StepView {
+    if let Some((_, view)) = run.handlers.get_mut(id) {
+        return view;
+    }
     run.steps.entry(id.to_owned()).or_insert_with(StepView::new)
 }
 
@@ -813,6 +853,7 @@ mod tests {
                 rto_ms: None,
                 failed_steps: Vec::new(),
                 incident_elapsed_ms: Some(5),
+                failed_handlers: Vec::new(),
             },
             // Written by `drctl note` after the run.
             Event::OperatorNote {
@@ -825,6 +866,49 @@ mod tests {
         assert_eq!(runs[1].notes.len(), 1);
         assert_eq!(runs[1].steps["a"].rerun_by.as_deref(), Some("alice"));
         assert!(impossible(&journal, Some("INC-20261121-002")).is_some());
+    }
+
+    /// A handler's events name an id that `handlers_started` announced:
+    /// kept apart from the run's steps (a resume never sees them), and
+    /// impossible unannounced, twice, or under a step's id.
+    #[test]
+    fn handlers_are_announced_before_their_events() {
+        let handlers_started = |ids: &[&str]| Event::HandlersStarted {
+            list: HandlerList::Always,
+            run_status: Status::Failed,
+            handlers: ids.iter().map(|s| (*s).to_owned()).collect(),
+        };
+        let journal = records(vec![
+            run_started("R1", &["a"]),
+            finished("a", Status::Failed, 0),
+            handlers_started(&["post"]),
+            started("post"),
+            finished("post", Status::Succeeded, 1),
+        ]);
+        assert_eq!(impossible(&journal, None), None);
+        let run = &runs(&journal)[0];
+        assert_eq!(run.steps.keys().collect::<Vec<_>>(), ["a"]);
+        assert_eq!(run.handlers["post"].0, HandlerList::Always);
+        assert_eq!(
+            run.handlers["post"].1.status,
+            StepState::Finished(Status::Succeeded)
+        );
+        assert!(merged_steps(&runs(&journal), "x").get("post").is_none());
+        for (events, line) in [
+            (vec![run_started("R1", &["a"]), started("post")], 2),
+            (vec![run_started("R1", &["a"]), handlers_started(&["a"])], 2),
+            (
+                vec![
+                    run_started("R1", &["a"]),
+                    handlers_started(&["p"]),
+                    handlers_started(&["p"]),
+                ],
+                3,
+            ),
+        ] {
+            let found = impossible(&records(events), None).expect("impossible");
+            assert_eq!(found.line, line, "{found:?}");
+        }
     }
 
     #[test]

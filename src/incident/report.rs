@@ -12,8 +12,10 @@
 mod chart;
 mod facts;
 mod featured;
+mod handlers;
 mod html;
 mod lessons;
+mod notifications;
 mod outcomes;
 mod runs;
 mod text;

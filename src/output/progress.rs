@@ -14,6 +14,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::{Printer, words};
 use crate::exec::event::{Event, LeftRunning, Listener, ListenerError, Record, Status};
 use crate::exec::prompt::Hold;
+use crate::runbook::model::HandlerList;
 
 pub struct Progress {
     printer: Printer,
@@ -31,6 +32,9 @@ pub struct Progress {
     titles: HashMap<String, String>,
     /// Also print the summary as JSON on stdout.
     json_summary: bool,
+    /// The handlers that ran (`handlers_started`), and their list: their
+    /// rows come after the graph's in the summary.
+    handlers: IndexMap<String, HandlerList>,
 }
 
 /// A step's row in the summary.
@@ -81,6 +85,7 @@ impl Progress {
             incident: String::new(),
             titles: HashMap::new(),
             json_summary: false,
+            handlers: IndexMap::new(),
         }
     }
 
@@ -126,20 +131,29 @@ impl Progress {
         incident_ms: Option<u64>,
     ) -> serde_json::Value {
         let incident_ms = incident_ms.unwrap_or(elapsed_ms);
-        let steps: Vec<serde_json::Value> = self
+        let (handlers, steps): (Vec<_>, Vec<_>) = self
             .steps
             .iter()
+            .partition(|(id, _)| self.handlers.contains_key(*id));
+        let row = |(id, line): (&String, &StepLine)| {
+            serde_json::json!({
+                "id": id,
+                "status": line.status.map_or("not_run", Status::as_str),
+                "duration_ms": line.status.map(|_| line.duration_ms),
+                "error": line.error.as_deref().map(|e| self.printer.redactor().redact(e)),
+                "left_running": line.left_running.iter().map(|p| serde_json::json!({
+                    "pid": p.pid,
+                    "command": self.printer.redactor().redact(&p.command),
+                })).collect::<Vec<_>>(),
+            })
+        };
+        let steps: Vec<serde_json::Value> = steps.into_iter().map(row).collect();
+        let handlers: Vec<serde_json::Value> = handlers
+            .into_iter()
             .map(|(id, line)| {
-                serde_json::json!({
-                    "id": id,
-                    "status": line.status.map_or("not_run", Status::as_str),
-                    "duration_ms": line.status.map(|_| line.duration_ms),
-                    "error": line.error.as_deref().map(|e| self.printer.redactor().redact(e)),
-                    "left_running": line.left_running.iter().map(|p| serde_json::json!({
-                        "pid": p.pid,
-                        "command": self.printer.redactor().redact(&p.command),
-                    })).collect::<Vec<_>>(),
-                })
+                let mut value = row((id, line));
+                value["list"] = self.handlers[id].key().into();
+                value
             })
             .collect();
         serde_json::json!({
@@ -151,6 +165,7 @@ impl Progress {
             "rto_ms": rto_ms,
             "within_rto": rto_ms.map(|rto| status == Status::Succeeded && incident_ms <= rto),
             "steps": steps,
+            "handlers": handlers,
         })
     }
 
@@ -161,6 +176,7 @@ impl Progress {
         rto_ms: Option<u64>,
         incident_ms: Option<u64>,
         failed_steps: &[String],
+        failed_handlers: &[String],
     ) -> String {
         let style = &self.printer.style;
         let mut out = format!(
@@ -173,7 +189,29 @@ impl Progress {
         }
         out.push('\n');
         let width = self.steps.keys().map(String::len).max().unwrap_or(4);
-        for (id, line) in &self.steps {
+        // The graph's steps, then each list of handlers under its name.
+        let mut rows: Vec<(Option<HandlerList>, &String, &StepLine)> = Vec::new();
+        for list in [
+            None,
+            Some(HandlerList::OnFailure),
+            Some(HandlerList::Always),
+        ] {
+            rows.extend(
+                self.steps
+                    .iter()
+                    .filter(|(id, _)| self.handlers.get(*id).copied() == list)
+                    .map(|(id, line)| (list, id, line)),
+            );
+        }
+        let mut heading = None;
+        for (list, id, line) in rows {
+            if list.is_some() && list != heading {
+                heading = list;
+                out.push_str(&format!(
+                    "  {} handlers:\n",
+                    list.map_or("", HandlerList::key)
+                ));
+            }
             let error = line.error.as_deref();
             let (mark, text) = match line.status {
                 Some(Status::Succeeded) if line.earlier => {
@@ -204,7 +242,7 @@ impl Progress {
             rto_ms,
             failed_steps,
             &words::plain,
-        );
+        ) + &words::handlers_failed(failed_handlers, &words::plain);
         out.push_str(&if status == Status::Succeeded {
             style.ok(&end)
         } else {
@@ -381,6 +419,7 @@ impl Listener for Progress {
                 rto_ms,
                 incident_elapsed_ms,
                 failed_steps,
+                failed_handlers,
             } => {
                 if let Some(bars) = &self.bars {
                     bars.overall.finish_and_clear();
@@ -392,6 +431,7 @@ impl Listener for Progress {
                     *rto_ms,
                     *incident_elapsed_ms,
                     failed_steps,
+                    failed_handlers,
                 ));
                 if self.json_summary {
                     let summary = self.json(*status, *elapsed_ms, *rto_ms, *incident_elapsed_ms);
@@ -399,6 +439,23 @@ impl Listener for Progress {
                 }
             }
             Event::ConfirmationAsked { .. } => {}
+            Event::Notification { outcome, .. } => {
+                let mark = match outcome {
+                    crate::exec::event::NotificationOutcome::Sent => style.dim("✉"),
+                    _ => style.warn("✉"),
+                };
+                self.line(record, &format!("{mark} {}", said()));
+            }
+            Event::HandlersStarted { list, handlers, .. } => {
+                for handler in handlers {
+                    self.handlers.insert(handler.clone(), *list);
+                    self.steps.entry(handler.clone()).or_default();
+                }
+                if let Some(bars) = &self.bars {
+                    bars.overall.inc_length(handlers.len() as u64);
+                }
+                self.line(record, &format!("↳ {}", said()));
+            }
         }
         Ok(())
     }

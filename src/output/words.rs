@@ -229,15 +229,96 @@ pub fn event(event: &Event, code: Code) -> String {
             rto_ms,
             failed_steps,
             incident_elapsed_ms,
-        } => run_end(
-            *status,
-            *elapsed_ms,
-            *incident_elapsed_ms,
-            *rto_ms,
-            failed_steps,
-            code,
-        ),
+            failed_handlers,
+        } => {
+            run_end(
+                *status,
+                *elapsed_ms,
+                *incident_elapsed_ms,
+                *rto_ms,
+                failed_steps,
+                code,
+            ) + &handlers_failed(failed_handlers, code)
+        }
+        Event::HandlersStarted {
+            list,
+            run_status,
+            handlers,
+        } => handlers_started(*list, *run_status, handlers, code),
+        Event::Notification {
+            hook,
+            on,
+            url,
+            outcome,
+            tries,
+            status,
+            error,
+            ..
+        } => notification(*hook, *on, url, *outcome, *tries, *status, error.as_deref()),
     }
+}
+
+/// `Notification 1 (run_finished) to https://… sent (200)`, `… failed after
+/// 3 tries: …`, `… dropped: …`.
+#[must_use]
+pub fn notification(
+    hook: usize,
+    on: crate::runbook::raw::NotifyEvent,
+    url: &str,
+    outcome: crate::exec::event::NotificationOutcome,
+    tries: u32,
+    status: Option<u16>,
+    error: Option<&str>,
+) -> String {
+    use crate::exec::event::NotificationOutcome;
+    let head = format!("Notification {hook} ({}) to {}", on.as_str(), clip(url));
+    let why = error
+        .map(|e| format!(": {}", clip_error(e)))
+        .unwrap_or_default();
+    let tries = match tries {
+        1 => "1 try".to_owned(),
+        n => format!("{n} tries"),
+    };
+    match outcome {
+        NotificationOutcome::Sent => format!(
+            "{head} sent ({}, {tries})",
+            status.map_or_else(String::new, |s| s.to_string())
+        ),
+        NotificationOutcome::Failed if tries == "0 tries" => format!("{head} not sent{why}"),
+        NotificationOutcome::Failed => format!("{head} failed after {tries}{why}"),
+        NotificationOutcome::Dropped => format!("{head} dropped{why}"),
+    }
+}
+
+/// `Run failed: the on_failure handlers run (capture-log, page)`.
+#[must_use]
+pub fn handlers_started(
+    list: crate::runbook::model::HandlerList,
+    run_status: Status,
+    handlers: &[String],
+    code: Code,
+) -> String {
+    let names: Vec<String> = handlers.iter().map(|h| code(h)).collect();
+    format!(
+        "Run {}: the {} handlers run ({})",
+        status(run_status),
+        code(list.key()),
+        names.join(", ")
+    )
+}
+
+/// After the run's end: ` · handlers that did not succeed (the run's status
+/// stands): x, y`, or nothing.
+#[must_use]
+pub fn handlers_failed(failed: &[String], code: Code) -> String {
+    if failed.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = failed.iter().map(|h| code(h)).collect();
+    format!(
+        " · handlers that did not succeed (the run's status stands): {}",
+        names.join(", ")
+    )
 }
 
 /// `Step X started (what)`: what it runs (clipped), or its title; nothing

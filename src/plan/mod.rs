@@ -13,8 +13,10 @@
 //! its `when` is now false (it is then recorded as skipped).
 
 pub mod call_inputs;
+pub mod handlers;
 pub mod inputs;
 pub mod items;
+pub mod notify;
 pub mod post_mortem;
 pub mod render;
 pub mod secret_source;

@@ -153,6 +153,8 @@ pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
             );
         }
     }
+    super::handlers::dry_run(&mut out, runbook, context, style);
+    super::notify::dry_run(&mut out, runbook, context, *style);
     let prompts = plan.prompts();
     if !prompts.is_empty() {
         let _ = writeln!(out, "\n{}", style.bold("Questions this run may ask"));
@@ -221,7 +223,11 @@ fn call_header(
     line
 }
 
-fn describe(action: &Action, context: &Context, timeout: Option<std::time::Duration>) -> String {
+pub(super) fn describe(
+    action: &Action,
+    context: &Context,
+    timeout: Option<std::time::Duration>,
+) -> String {
     if let Action::Call(call) = action {
         return format!(
             "ends the call of runbook {}: its steps above are done",
@@ -307,7 +313,7 @@ pub fn for_each_fact(step: &crate::runbook::model::Step) -> Option<String> {
     })
 }
 
-fn indent(text: &str, by: usize) -> String {
+pub(super) fn indent(text: &str, by: usize) -> String {
     let pad = " ".repeat(by);
     text.lines()
         .map(|l| format!("{pad}{l}"))

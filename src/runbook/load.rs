@@ -7,6 +7,7 @@ use std::path::Path;
 
 use indexmap::IndexMap;
 
+use super::model::HandlerList;
 use super::node::{Document, NodeKind, Span};
 use super::node_de::{Loader, NodeRef, Problem};
 use super::raw::{RawInput, RawRunbook, RawStep};
@@ -24,6 +25,9 @@ pub struct Loaded {
     /// so that other steps naming it are not reported as well.
     pub broken_step_ids: Vec<Option<String>>,
     pub inputs: Vec<(Spanned<String>, Option<RawInput>)>,
+    /// `on_failure:` then `always:` handlers, each taken apart like a step,
+    /// with the `id` of each that did not load.
+    pub handlers: Vec<(HandlerList, Span, Option<RawStep>, Option<String>)>,
     /// What loads but was probably not meant (see [`super::lint`]).
     pub warnings: Vec<Problem>,
 }
@@ -56,6 +60,27 @@ pub fn load(text: &str) -> Result<(Loaded, Vec<Problem>), Vec<Problem>> {
             }
         })
         .collect();
+    let handlers = [
+        (HandlerList::OnFailure, &top.on_failure),
+        (HandlerList::Always, &top.always),
+    ]
+    .into_iter()
+    .flat_map(|(list, nodes)| {
+        nodes
+            .iter()
+            .flat_map(|n| &n.value)
+            .map(move |&node| (list, node))
+    })
+    .map(|(list, node)| {
+        let step = loader.load::<RawStep>(node);
+        let broken_id = if step.is_none() {
+            step_id(&document, node)
+        } else {
+            None
+        };
+        (list, loader.span(node), step, broken_id)
+    })
+    .collect();
     let inputs = top
         .inputs
         .iter()
@@ -68,6 +93,7 @@ pub fn load(text: &str) -> Result<(Loaded, Vec<Problem>), Vec<Problem>> {
             steps,
             broken_step_ids,
             inputs,
+            handlers,
             warnings: super::lint::warnings(&document, text),
         },
         loader.into_errors(),

@@ -35,6 +35,11 @@ pub struct Runbook {
     pub steps: Vec<Step>,
     /// A topological order of the steps (file order among independent steps).
     pub order: Vec<usize>,
+    /// `on_failure:` then `always:` handlers, in the order they run; a
+    /// handler's `needs` hold indexes into this list.
+    pub handlers: Vec<Handler>,
+    /// `notify:` webhooks, in file order.
+    pub notify: Vec<Notify>,
     /// What loads but was probably not meant; `validate` shows them.
     pub warnings: Vec<crate::diagnostic::Problem>,
     /// Top-level `outputs:`, what a runbook calling this one reads.
@@ -64,7 +69,11 @@ impl Runbook {
             .secret_inputs()
             .map(|n| format!("inputs.{n}"))
             .collect();
-        for step in &self.steps {
+        for step in self
+            .steps
+            .iter()
+            .chain(self.handlers.iter().map(|h| &h.step))
+        {
             for output in step.outputs.iter().filter(|o| o.secret) {
                 names.insert(format!("steps.{}.outputs.{}", step.id, output.name));
             }
@@ -79,6 +88,46 @@ impl Runbook {
             .filter(|i| i.secret)
             .map(|i| i.name.as_str())
     }
+}
+
+/// Which list a handler is in: when it runs after the graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandlerList {
+    /// Runs when the run did not succeed.
+    OnFailure,
+    /// Runs however the run ended.
+    Always,
+}
+
+impl HandlerList {
+    /// The key of the list in the runbook: `on_failure` or `always`.
+    pub fn key(self) -> &'static str {
+        match self {
+            HandlerList::OnFailure => "on_failure",
+            HandlerList::Always => "always",
+        }
+    }
+}
+
+/// A step of `on_failure:` or `always:`, run after the graph.
+#[derive(Debug, Clone)]
+pub struct Handler {
+    pub list: HandlerList,
+    pub step: Step,
+}
+
+/// A webhook of `notify:`, checked: its templates compiled and their names known.
+#[derive(Debug, Clone)]
+pub struct Notify {
+    pub url: Template,
+    pub on: Vec<super::raw::NotifyEvent>,
+    pub headers: Vec<(String, Template)>,
+    /// A JSON document whose strings are templates; `None`: the generic body.
+    pub body: Option<serde_json::Value>,
+    /// One try's limit.
+    pub timeout: Duration,
+    pub attempts: u32,
 }
 
 /// The roles a runbook declares (each may be set again at run time).

@@ -57,6 +57,76 @@ pub struct RawRunbook<Step = RawStep, Inputs = IndexMap<String, RawInput>> {
     /// `steps.CALL.outputs.NAME`: `name: template` over this runbook's steps
     /// and inputs, or `name: {value, secret}`.
     pub outputs: Option<IndexMap<String, Spanned<RawOutput>>>,
+    /// Handlers run after the graph when the run did not succeed (a step
+    /// failed or timed out, a confirmation was refused, Ctrl-C, the
+    /// runbook's `timeout`), before rollbacks are offered: e.g. capture the
+    /// database's log. Steps of the same format; `needs` may name only
+    /// handlers of this list. They read `run.status` and `run.failed_steps`;
+    /// their failure is recorded but never changes the run's status.
+    pub on_failure: Option<Spanned<Vec<Step>>>,
+    /// Handlers run after the graph (and after `on_failure`) however the run
+    /// ended, before rollbacks are offered: e.g. post the outcome to chat.
+    /// As `on_failure`, with `needs` naming only handlers of this list.
+    pub always: Option<Spanned<Vec<Step>>>,
+    /// Webhooks told about the run as it goes (chat, paging, a status
+    /// service): sent in the background, retried, never blocking or failing
+    /// the run; each outcome is recorded in the journal.
+    pub notify: Option<Vec<Spanned<RawNotify>>>,
+}
+
+/// One webhook of `notify:`.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawNotify {
+    /// Where to POST, e.g. `"{{ inputs.slack_webhook }}"` (a secret input
+    /// keeps the whole URL out of every log).
+    pub url: Spanned<String>,
+    /// The events it is told about (default all of them).
+    pub on: Option<Vec<Spanned<NotifyEvent>>>,
+    /// Request headers; a value may read a secret input (a token): it is
+    /// sent to the server, never written anywhere.
+    pub headers: Option<IndexMap<Spanned<String>, Spanned<String>>>,
+    /// The JSON body: a document whose strings are templates reading
+    /// `inputs`, `run`, `env` and `event` (each value stays a JSON string,
+    /// whatever it holds). Default: `{"event", "runbook", "incident", "run",
+    /// "step", "status", "error", "text"}`. Slack: `{ text: "{{ event.text }}" }`.
+    pub body: Option<Spanned<serde_json::Value>>,
+    /// How long one try may take (default 5s, at most 30s).
+    pub timeout: Option<Spanned<String>>,
+    /// Tries in all, the first included (1 to 5, default 3), 1s then 2s apart.
+    pub attempts: Option<Spanned<u32>>,
+}
+
+/// What a webhook of `notify:` is told about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyEvent {
+    /// A run (or a resume) started.
+    RunStarted,
+    /// A step (or a handler) failed or timed out.
+    StepFailed,
+    /// A question waits for the operator: a confirmation, a rollback, a manual step.
+    ConfirmationNeeded,
+    /// The run ended, however it ended.
+    RunFinished,
+}
+
+impl NotifyEvent {
+    pub const ALL: [NotifyEvent; 4] = [
+        NotifyEvent::RunStarted,
+        NotifyEvent::StepFailed,
+        NotifyEvent::ConfirmationNeeded,
+        NotifyEvent::RunFinished,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyEvent::RunStarted => "run_started",
+            NotifyEvent::StepFailed => "step_failed",
+            NotifyEvent::ConfirmationNeeded => "confirmation_needed",
+            NotifyEvent::RunFinished => "run_finished",
+        }
+    }
 }
 
 /// Recovery objectives.

@@ -176,6 +176,38 @@ impl Context {
         self
     }
 
+    /// The graph has ended: `run.status` and `run.failed_steps`, which
+    /// handlers read, are known.
+    pub fn set_run_end(&mut self, status: Status, failed_steps: &[String]) {
+        self.set_run_fields([
+            ("status", Value::from(status.as_str())),
+            ("failed_steps", crate::template::to_value(&failed_steps)),
+        ]);
+    }
+
+    /// For dry runs: `run.status` and `run.failed_steps` are known only at run time.
+    #[must_use]
+    pub fn with_run_end_later(mut self) -> Self {
+        self.set_run_fields(["status", "failed_steps"].map(|field| {
+            let later = crate::template::Later(format!("run.{field}"));
+            (field, Value::from_object(later))
+        }));
+        self
+    }
+
+    fn set_run_fields(&mut self, fields: impl IntoIterator<Item = (&'static str, Value)>) {
+        let mut run: BTreeMap<String, Value> = BTreeMap::new();
+        for key in self.run.try_iter().into_iter().flatten() {
+            if let Ok(value) = self.run.get_item(&key) {
+                run.insert(key.to_string(), value);
+            }
+        }
+        for (field, value) in fields {
+            run.insert(field.to_owned(), value);
+        }
+        self.run = Value::from(run);
+    }
+
     pub fn set_step(&mut self, id: &str, values: &StepValues) {
         let value = serde_json::json!({
             "status": values.status.map(Status::as_str),

@@ -7,6 +7,7 @@ mod calls;
 mod confirm;
 mod dag;
 mod dry_run;
+mod handlers;
 mod inputs;
 mod processes;
 mod prompts;

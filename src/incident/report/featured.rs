@@ -86,6 +86,7 @@ pub(super) fn communications(out: &mut String, runs: &[RunView], facts: &PostMor
         }
         out.push('\n');
     }
+    super::notifications::table(out, runs);
     out.push_str("_To fill in: who was told what, and when (customers, support, management)._\n\n");
 }
 

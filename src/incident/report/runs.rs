@@ -131,6 +131,7 @@ pub(super) fn what_was_run(out: &mut String, runs: &[RunView]) {
             );
         }
         out.push('\n');
+        super::handlers::table(out, run);
         if !run.dry_run {
             for (id, step) in &run.steps {
                 if step.status.is_done() {

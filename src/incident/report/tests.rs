@@ -121,6 +121,7 @@ fn sample() -> Vec<Record> {
             rto_ms: Some(2 * 3_600_000),
             failed_steps: vec!["restore".into()],
             incident_elapsed_ms: None,
+            failed_handlers: Vec::new(),
         }),
         (3600, Event::RunStarted {
             run_id: "RUN-2".into(),

@@ -27,11 +27,14 @@ use self::references::{Scope, StepTable, resolve};
 mod actions;
 mod calls;
 mod for_each;
+mod handlers;
+mod notify;
 mod position;
 mod references;
 
 pub use self::calls::CallLoader;
 pub use crate::secret::MIN_SECRET_LEN;
+pub use notify::EVENT_FIELDS as NOTIFY_EVENT_FIELDS;
 
 /// Steps in one runbook. Hand-written runbooks have tens; the bound keeps
 /// the dependency checks (ancestry is a bit matrix, steps × steps) within a
@@ -128,6 +131,7 @@ impl Checker {
         let defaults = self.defaults(top.defaults.as_ref());
         let (roles, impact) = self.post_mortem(top.roles.as_ref(), top.impact.as_ref());
         let inputs = self.inputs(loaded.inputs);
+        let notify = notify::hooks(self, top.notify.as_ref(), &inputs);
         if top.steps.value.is_empty() {
             self.problem(
                 top.steps.span,
@@ -136,7 +140,17 @@ impl Checker {
             );
         }
 
-        let raw_steps = loaded.steps;
+        let mut raw_steps = loaded.steps;
+        let graph_len = raw_steps.len();
+        let mut broken_ids = loaded.broken_step_ids;
+        // Handlers share the step table (ids unique across the runbook,
+        // `needs` resolved together), after the graph's steps.
+        let mut lists = Vec::with_capacity(loaded.handlers.len());
+        for (list, span, raw, broken_id) in loaded.handlers {
+            lists.push(list);
+            raw_steps.push((span, raw));
+            broken_ids.push(broken_id);
+        }
         if raw_steps.len() > MAX_STEPS {
             self.problem(
                 top.steps.span,
@@ -149,13 +163,15 @@ impl Checker {
             return None;
         }
         let called = self.called(path, &raw_steps, calls);
-        let mut table = self.step_table(&raw_steps, &loaded.broken_step_ids, &inputs);
+        let mut table = self.step_table(&raw_steps, &broken_ids, &inputs);
+        table.graph_len = graph_len;
         for (index, child) in called.iter().enumerate() {
             if let Some(child) = child {
                 table.outputs[index] = Some(child.outputs.iter().map(|o| o.name.clone()).collect());
                 table.called.insert(index, child.name.clone());
             }
         }
+        handlers::check_needs(self, &raw_steps, &lists, &table);
         let default_env = self.default_env(top.defaults.as_ref(), &table);
         let mut steps = Vec::with_capacity(raw_steps.len());
         for (index, (_, raw)) in raw_steps.iter().enumerate() {
@@ -191,6 +207,7 @@ impl Checker {
         if steps.len() != raw_steps.len() || !self.problems.is_empty() {
             return None;
         }
+        let handlers = handlers::split_off(&mut steps, graph_len, lists)?;
         let (steps, scopes) = match calls::expand(steps, &called) {
             Ok(expanded) => expanded,
             Err(index) => {
@@ -228,6 +245,8 @@ impl Checker {
             inputs,
             steps,
             order,
+            handlers,
+            notify,
             warnings,
             outputs,
             scopes,
@@ -782,6 +801,7 @@ impl Checker {
                 .collect(),
             suggester,
             called: HashMap::new(),
+            graph_len: raw_steps.len(),
         }
     }
 

@@ -6,7 +6,7 @@ use std::collections::{BTreeSet, HashMap};
 use crate::runbook::graph;
 use crate::runbook::suggest::Suggester;
 
-const RUN_FIELDS: &[&str] = &[
+pub(super) const RUN_FIELDS: &[&str] = &[
     "id",
     "dir",
     "operator",
@@ -43,6 +43,15 @@ pub(super) struct StepTable {
     pub(super) suggester: Suggester,
     /// The runbook each `runbook:` step calls, by step index.
     pub(super) called: HashMap<usize, String>,
+    /// Steps from this index on are handlers (`on_failure:`, `always:`).
+    pub(super) graph_len: usize,
+}
+
+impl StepTable {
+    /// The step at `index` is a handler.
+    pub(super) fn is_handler(&self, index: usize) -> bool {
+        index >= self.graph_len
+    }
 }
 
 /// Why a dotted name cannot be resolved, as message and hint.
@@ -78,17 +87,28 @@ pub(super) fn resolve(reference: &str, scope: Scope) -> Result<(), (String, Stri
             _ => Ok(()),
         },
         "run" => match parts.get(1) {
-            Some(field) if !RUN_FIELDS.contains(field) => Err((
-                format!("unknown run field `run.{field}`"),
-                format!(
-                    "available: {}",
-                    RUN_FIELDS
-                        .iter()
-                        .map(|f| format!("run.{f}"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            )),
+            Some(field)
+                if super::handlers::RUN_END_FIELDS.contains(field)
+                    && !scope.step.is_some_and(|s| table.is_handler(s)) =>
+            {
+                Err(super::handlers::run_end_outside(field))
+            }
+            Some(field)
+                if !RUN_FIELDS.contains(field)
+                    && !super::handlers::RUN_END_FIELDS.contains(field) =>
+            {
+                Err((
+                    format!("unknown run field `run.{field}`"),
+                    format!(
+                        "available: {}; in handlers also run.status, run.failed_steps",
+                        RUN_FIELDS
+                            .iter()
+                            .map(|f| format!("run.{f}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                ))
+            }
             _ => Ok(()),
         },
         "steps" => {
@@ -110,7 +130,12 @@ pub(super) fn resolve(reference: &str, scope: Scope) -> Result<(), (String, Stri
                         ),
                 ));
             };
+            if let Some(problem) = super::handlers::reads_step(scope.step, target, id, table) {
+                return problem;
+            }
             if let (Some(current), Some(ancestors)) = (scope.step, &table.ancestors)
+                // A handler reads any step of the graph: the graph has ended.
+                && (!table.is_handler(current) || table.is_handler(target))
                 && !ancestors.is_ancestor(current, target)
             {
                 return Err((
