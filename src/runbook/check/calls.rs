@@ -1,5 +1,6 @@
 //! `runbook:` steps, calls of another runbook: finding the called runbook
-//! (`NAME.yaml` next to the caller), loading it with cycles, depth and size
+//! (`name:`, `NAME.yaml` next to the caller, or `path:` relative to the
+//! caller's directory), loading it with cycles, depth and size
 //! bounded, checking the call's input bindings, and expanding each call into
 //! the called runbook's steps (ids `CALL/STEP`) followed by the call's own
 //! step, which needs them all and carries the called runbook's outputs.
