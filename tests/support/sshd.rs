@@ -30,8 +30,6 @@ pub struct Sshd {
     pub identity: PathBuf,
     /// A `known_hosts` file with the server's host key for `[127.0.0.1]:port`.
     pub known_hosts: PathBuf,
-    /// The server's public host key line (`ssh-ed25519 AAAA…`).
-    pub host_key: String,
     /// Holds the server: it stops it and deletes the directory when its
     /// stdin closes, which happens when the test process exits.
     _watchdog: Child,
@@ -108,7 +106,6 @@ impl Sshd {
                     dir,
                     port,
                     user,
-                    host_key,
                     _watchdog: watchdog,
                 };
             }
