@@ -325,7 +325,9 @@ impl Event {
     pub fn sync_can_wait(&self) -> bool {
         matches!(
             self,
-            Event::StepStarted { .. } | Event::StepFinished { .. } | Event::IterationFinished { .. }
+            Event::StepStarted { .. }
+                | Event::StepFinished { .. }
+                | Event::IterationFinished { .. }
         )
     }
 }

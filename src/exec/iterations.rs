@@ -57,14 +57,19 @@ pub fn question(
                 .map_err(|e| format!("cannot render the confirmation message: {e}"))?;
             format!("{text}\nIt runs once for each of {count} items:")
         }
-        (None, None) => format!("{}\nIt runs once for each of {count} items:", step.default_question()),
+        (None, None) => format!(
+            "{}\nIt runs once for each of {count} items:",
+            step.default_question()
+        ),
     };
     for (index, item) in items.values.iter().enumerate().take(LISTED_ITEMS) {
         let line = match per_item_message {
             Some(m) => context
                 .iteration(item, index, items.secret)
                 .render(m, None)
-                .map_err(|e| format!("cannot render the confirmation message of item [{index}]: {e}"))?,
+                .map_err(|e| {
+                    format!("cannot render the confirmation message of item [{index}]: {e}")
+                })?,
             None => shown(item, items.secret),
         };
         lines.push(format!("  [{index}] {line}"));
@@ -72,7 +77,9 @@ pub fn question(
     if count > LISTED_ITEMS {
         lines.push(format!("  … and {} more", count - LISTED_ITEMS));
     }
-    Ok(context.redactor().redact(&format!("{head}\n{}", lines.join("\n"))))
+    Ok(context
+        .redactor()
+        .redact(&format!("{head}\n{}", lines.join("\n"))))
 }
 
 /// A manual loop's one question: its instructions rendered for each item.
@@ -154,7 +161,11 @@ impl Loop {
                 let text = Items::text(&item);
                 // A secret item is never written down, so never matched.
                 let earlier = (!items.secret)
-                    .then(|| unused.iter_mut().find(|k| k.is_some_and(|k| k.item == text)))
+                    .then(|| {
+                        unused
+                            .iter_mut()
+                            .find(|k| k.is_some_and(|k| k.item == text))
+                    })
                     .flatten()
                     .and_then(Option::take);
                 if let Some(earlier) = earlier {
@@ -171,7 +182,10 @@ impl Loop {
                         }
                         Ok(_) => {}
                         Err(e) => {
-                            return (item, Planned::Broken(format!("cannot evaluate `when`: {e}")));
+                            return (
+                                item,
+                                Planned::Broken(format!("cannot evaluate `when`: {e}")),
+                            );
                         }
                     }
                 }
@@ -362,10 +376,7 @@ impl Loop {
             index: step_index,
             outcome: Outcome {
                 result: Some(serde_json::Value::Array(
-                    results
-                        .into_iter()
-                        .map(Option::unwrap_or_default)
-                        .collect(),
+                    results.into_iter().map(Option::unwrap_or_default).collect(),
                 )),
                 failure,
                 left_running,

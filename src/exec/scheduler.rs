@@ -320,8 +320,12 @@ impl Scheduler<'_> {
             run_status,
             Status::Failed | Status::Refused | Status::Interrupted
         ) {
-            self.offer_rollbacks(&completed, &iterations_done, run_status == Status::Interrupted)
-                .await?;
+            self.offer_rollbacks(
+                &completed,
+                &iterations_done,
+                run_status == Status::Interrupted,
+            )
+            .await?;
         }
         let failed_steps = steps
             .iter()
@@ -975,9 +979,9 @@ impl Scheduler<'_> {
                 continue;
             }
             let started = Instant::now();
-            let context = iteration.as_ref().map(|(n, item, secret)| {
-                self.context.iteration(item, *n, *secret)
-            });
+            let context = iteration
+                .as_ref()
+                .map(|(n, item, secret)| self.context.iteration(item, *n, *secret));
             let prepared = match adapter::prepare(
                 rollback,
                 context.as_ref().unwrap_or(&self.context),
@@ -1124,8 +1128,7 @@ fn signals_from_now(mut signals: watch::Receiver<Interrupt>) -> watch::Receiver<
 type Iteration = (usize, serde_json::Value, bool);
 
 /// By loop step: its succeeded iterations in completion order, and whether its items are secret.
-type IterationsDone =
-    std::collections::HashMap<usize, (Vec<(usize, serde_json::Value)>, bool)>;
+type IterationsDone = std::collections::HashMap<usize, (Vec<(usize, serde_json::Value)>, bool)>;
 
 /// An item as the journal wrote it, back as a value: JSON for what was not a
 /// string, else the text.

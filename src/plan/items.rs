@@ -41,7 +41,10 @@ pub fn resolve(for_each: &ForEach, context: &Context) -> Result<Items, String> {
         ),
         ForEach::Expression(expression) => (
             evaluate(expression, context)?,
-            context.is_secret(&format!("{{{{ {} }}}}", expression.source), &expression.refs),
+            context.is_secret(
+                &format!("{{{{ {} }}}}", expression.source),
+                &expression.refs,
+            ),
         ),
     };
     if values.len() > MAX_ITERATIONS {
@@ -71,9 +74,12 @@ pub fn resolve(for_each: &ForEach, context: &Context) -> Result<Items, String> {
 
 fn evaluate(expression: &Expression, context: &Context) -> Result<Vec<serde_json::Value>, String> {
     use minijinja::value::ValueKind;
-    let value = expression
-        .eval(&context.value(None))
-        .map_err(|e| format!("cannot evaluate `for_each: {{{{ {} }}}}`: {e}", expression.source))?;
+    let value = expression.eval(&context.value(None)).map_err(|e| {
+        format!(
+            "cannot evaluate `for_each: {{{{ {} }}}}`: {e}",
+            expression.source
+        )
+    })?;
     let not_a_list = |what: &str| {
         format!(
             "`for_each: {{{{ {} }}}}` is {what}, not a list",
@@ -103,9 +109,7 @@ fn evaluate(expression: &Expression, context: &Context) -> Result<Vec<serde_json
 }
 
 fn too_many() -> String {
-    format!(
-        "`for_each` gave more than {MAX_ITERATIONS} items, the limit of one step's iterations"
-    )
+    format!("`for_each` gave more than {MAX_ITERATIONS} items, the limit of one step's iterations")
 }
 
 /// A step output's text as items: a JSON array when it is one, else one
@@ -163,4 +167,3 @@ pub fn one_line(text: &str) -> String {
     }
     out
 }
-

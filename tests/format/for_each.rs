@@ -63,7 +63,9 @@ fn iterations<'a>(journal: &'a [Value], step: &str) -> Vec<&'a Value> {
 
 #[test]
 fn a_loop_runs_each_item_in_parallel_up_to_its_concurrency_and_its_result_is_the_list() {
-    let out = with_runbook("loop", &parallel()).args(["run", "loop"]).run();
+    let out = with_runbook("loop", &parallel())
+        .args(["run", "loop"])
+        .run();
     out.success()
         .stderr_contains("Step restart[0] (web-1) succeeded in")
         .stderr_contains("Step restart[3] (web-4) succeeded in");
@@ -97,10 +99,7 @@ fn a_loop_runs_each_item_in_parallel_up_to_its_concurrency_and_its_result_is_the
         step_output(out.path(), "after", "stdout"),
         r#"["0:web-1","1:web-2","2:web-3","3:web-4"]"#
     );
-    assert_eq!(
-        step_output(out.path(), "restart.2", "stdout"),
-        "2:web-3\n"
-    );
+    assert_eq!(step_output(out.path(), "restart.2", "stdout"), "2:web-3\n");
     // The dependent started after every iteration ended.
     let kinds: Vec<(&str, &str)> = journal
         .iter()
@@ -347,7 +346,13 @@ fn a_secret_item_never_reaches_the_journal_or_any_output() {
     // nothing written down to match them with.
     let resumed = out
         .again()
-        .args(["resume", &incident, "--yes", "--set", "tokens=tok-CCCC-3333"])
+        .args([
+            "resume",
+            &incident,
+            "--yes",
+            "--set",
+            "tokens=tok-CCCC-3333",
+        ])
         .run();
     resumed.success().stderr_not_contains("kept");
 }
@@ -364,12 +369,18 @@ fn lists_over_the_limit_are_refused_not_expanded() {
         error.contains("over the capture limit") || error.contains("more than 10000 items"),
         "{error}"
     );
-    let items = (0..10_001).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+    let items = (0..10_001)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(",");
     refused(
         &format!(
             "version: 1\nname: bad\nsteps:\n  - id: a\n    for_each: [{items}]\n    shell:\n      run: echo {{{{ item }}}}\n"
         ),
-        &[("5:15", "`for_each` lists 10001 items, over the limit of 10000")],
+        &[(
+            "5:15",
+            "`for_each` lists 10001 items, over the limit of 10000",
+        )],
     );
     assert!(
         started.elapsed() < std::time::Duration::from_secs(20),
@@ -396,13 +407,25 @@ fn validate_refuses_what_cannot_loop() {
          \x20 - id: unknown\n    for_each: \"{{ inputs.nope }}\"\n    shell:\n      run: echo\n",
         &[
             ("9:17", "`item` is not known here"),
-            ("11:15", "`for_each` reads input `host`, which is not a list"),
-            ("15:15", "`for_each` is an empty list: the step would never run"),
+            (
+                "11:15",
+                "`for_each` reads input `host`, which is not a list",
+            ),
+            (
+                "15:15",
+                "`for_each` is an empty list: the step would never run",
+            ),
             ("20:18", "`concurrency` must be between 1 and 256, found 0"),
-            ("25:18", "`concurrency` must be between 1 and 256, found 100000"),
+            (
+                "25:18",
+                "`concurrency` must be between 1 and 256, found 100000",
+            ),
             ("29:18", "`concurrency` without `for_each`"),
             ("33:15", "expected a list of items"),
-            ("37:15", "`for_each: web-1` is neither a list nor an expression"),
+            (
+                "37:15",
+                "`for_each: web-1` is neither a list nor an expression",
+            ),
             ("41:15", "`for_each` reads `item` or `index`"),
             ("45:11", "`index` is not known here"),
             ("49:16", "an item of `for_each` holds a NUL byte"),

@@ -31,11 +31,10 @@ fn items() -> Vec<&'static str> {
 /// One loop step per context (the first `count` accepted ones), over
 /// `for_each`, every iteration printing the item as the context does.
 fn runbook(for_each: &str, count: usize) -> String {
-    let mut yaml = format!(
-        "version: 1\nname: items\ninputs:\n  v: {{ type: list, default: \"unused\" }}\n  \
-         j: {{ default: \"[]\" }}\nsteps:\n  - id: src\n    shell:\n      run: 'printf \"%s\" \"$J\"'\n      \
-         env: {{ J: \"{{{{ inputs.j }}}}\" }}\n    outputs:\n      list: \"{{{{ result.stdout }}}}\"\n"
-    );
+    let mut yaml = "version: 1\nname: items\ninputs:\n  v: { type: list, default: \"unused\" }\n  \
+         j: { default: \"[]\" }\nsteps:\n  - id: src\n    shell:\n      run: 'printf \"%s\" \"$J\"'\n      \
+         env: { J: \"{{ inputs.j }}\" }\n    outputs:\n      list: \"{{ result.stdout }}\"\n"
+        .to_owned();
     for (i, (script, _)) in ACCEPTED.iter().take(count).enumerate() {
         let script = script
             .replace("@V@", "{{ item }}")
@@ -97,10 +96,7 @@ fn hostile_items_are_data_from_a_literal_list_a_list_input_and_a_step_output() {
     for (source, yaml, args) in cases {
         let out = Test::new()
             .file("runbooks/items.yaml", &yaml)
-            .file(
-                "inputs.json",
-                serde_json::json!({ "v": items }).to_string(),
-            )
+            .file("inputs.json", serde_json::json!({ "v": items }).to_string())
             .args(["run", "items"])
             .args(args)
             .run();
@@ -116,7 +112,12 @@ fn hostile_items_are_data_from_a_literal_list_a_list_input_and_a_step_output() {
         let rows = events(&journal, "iteration_finished", Some("c0"));
         let mut journaled: Vec<(u64, String)> = rows
             .iter()
-            .map(|r| (r["index"].as_u64().unwrap(), r["item"].as_str().unwrap().to_owned()))
+            .map(|r| {
+                (
+                    r["index"].as_u64().unwrap(),
+                    r["item"].as_str().unwrap().to_owned(),
+                )
+            })
             .collect();
         journaled.sort();
         let expected: Vec<(u64, String)> = (0u64..)
@@ -170,7 +171,11 @@ fn refused_contexts_are_refused_for_item_as_for_any_value() {
             missing.push(format!("c{i} `{}` (line {line})", REFUSED[i].0));
         }
     }
-    assert!(missing.is_empty(), "not refused: {missing:?}\n{}", out.report());
+    assert!(
+        missing.is_empty(),
+        "not refused: {missing:?}\n{}",
+        out.report()
+    );
     let run = Test::new()
         .file("runbooks/bad.yaml", &yaml)
         .args(["run", "bad"])
@@ -211,7 +216,8 @@ fn in_sql_an_item_is_a_bind_parameter() {
         assert_eq!(results[n]["rows"][0]["i"], n);
     }
     assert_eq!(
-        pg.psql_in("inj_items", "SELECT count(*) FROM victim").trim(),
+        pg.psql_in("inj_items", "SELECT count(*) FROM victim")
+            .trim(),
         "0"
     );
 }

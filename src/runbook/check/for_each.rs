@@ -94,9 +94,7 @@ impl Checker {
                     span,
                 };
                 if let Ok(refs) = crate::template::Expression::refs_of(
-                    text.trim()
-                        .trim_start_matches("{{")
-                        .trim_end_matches("}}"),
+                    text.trim().trim_start_matches("{{").trim_end_matches("}}"),
                 ) && crate::runbook::model::reads_item(&refs)
                 {
                     self.problem(
