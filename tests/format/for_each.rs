@@ -485,7 +485,11 @@ fn each_iteration_has_the_steps_timeout_and_ctrl_c_stops_the_loop() {
     let b = rows.iter().find(|r| r["item"] == "b").unwrap();
     assert_eq!(b["status"], "timed_out");
     assert_eq!(finished(&out, "slow")["status"], "failed");
-    assert!(out.elapsed < std::time::Duration::from_secs(15), "{:?}", out.elapsed);
+    assert!(
+        out.elapsed < std::time::Duration::from_secs(15),
+        "{:?}",
+        out.elapsed
+    );
 
     let yaml = "version: 1\nname: i\nsteps:\n  - id: wait\n    for_each: [a, b, c, d]\n    concurrency: 2\n    \
         shell:\n      run: touch started.{{ item }}; sleep 30\n";
@@ -503,5 +507,8 @@ fn each_iteration_has_the_steps_timeout_and_ctrl_c_stops_the_loop() {
     let journal = only_journal(out.path());
     let rows = iterations(&journal, "wait");
     assert_eq!(rows.len(), 2);
-    assert!(rows.iter().all(|r| r["status"] == "interrupted"), "{rows:?}");
+    assert!(
+        rows.iter().all(|r| r["status"] == "interrupted"),
+        "{rows:?}"
+    );
 }
