@@ -151,7 +151,14 @@ impl Loop {
         kept: &[KeptIteration],
         default_limit: usize,
     ) -> Loop {
-        let mut unused: Vec<Option<&KeptIteration>> = kept.iter().map(Some).collect();
+        // By item, each kept once (a list may hold an item twice).
+        let mut unused: std::collections::HashMap<
+            &str,
+            std::collections::VecDeque<&KeptIteration>,
+        > = std::collections::HashMap::new();
+        for earlier in kept {
+            unused.entry(&earlier.item).or_default().push_back(earlier);
+        }
         let when = step.when.as_ref().filter(|w| per_item(&w.refs));
         let iterations = items
             .values
@@ -163,11 +170,10 @@ impl Loop {
                 let earlier = (!items.secret)
                     .then(|| {
                         unused
-                            .iter_mut()
-                            .find(|k| k.is_some_and(|k| k.item == text))
+                            .get_mut(text.as_str())
+                            .and_then(std::collections::VecDeque::pop_front)
                     })
-                    .flatten()
-                    .and_then(Option::take);
+                    .flatten();
                 if let Some(earlier) = earlier {
                     return (item, Planned::Kept(earlier.clone()));
                 }
@@ -223,6 +229,11 @@ impl Loop {
             .map(|(item, _)| shown(item, self.secret))
             .collect();
         let more = if count > 5 { ", …" } else { "" };
+        // `step_started` names the action kind already.
+        let what = crate::plan::describe_action(&self.step.action);
+        let action = what
+            .strip_prefix(&format!("{}: ", self.step.action.kind()))
+            .unwrap_or(&what);
         let kept = if kept > 0 {
             format!(", {kept} kept from an earlier run")
         } else {
@@ -232,11 +243,7 @@ impl Loop {
             "for each of {count} items ({}{more}){kept}, {} at once: {}",
             listed.join(", "),
             self.limit.min(count.max(1)),
-            {
-                let what = crate::plan::describe_action(&self.step.action);
-                let kind = format!("{}: ", self.step.action.kind());
-                what.strip_prefix(&kind).map(str::to_owned).unwrap_or(what)
-            }
+            action
         )
     }
 
@@ -265,6 +272,8 @@ impl Loop {
             ..LoopDone::default()
         };
         let mut left_running = Vec::new();
+        // Iterations whose task panicked (their index is lost with it).
+        let mut lost = 0;
         let mut running: JoinSet<(usize, Box<Context>, TaskDone)> = JoinSet::new();
         let mut queue = iterations.into_iter().enumerate();
         {
@@ -325,7 +334,8 @@ impl Loop {
                     break;
                 };
                 let Ok((index, context, task)) = joined else {
-                    // A panicked iteration: counted failed, the others go on.
+                    // A panicked iteration fails the loop; nothing new starts.
+                    lost += 1;
                     stopped = true;
                     continue;
                 };
@@ -370,8 +380,15 @@ impl Loop {
             );
         }
         done.all_skipped = count > 0 && statuses.iter().all(|s| *s == Some(Status::Skipped));
-        let never_started = statuses.iter().filter(|s| s.is_none()).count();
-        let failure = outcome_failure(&statuses, &errors, never_started);
+        let never_started = statuses.iter().filter(|s| s.is_none()).count() - lost;
+        let failure = outcome_failure(&statuses, &errors, never_started).or_else(|| {
+            (lost > 0).then(|| {
+                adapter::Failure::new(
+                    FailureKind::Failed,
+                    format!("{lost} of {count} iterations failed: their task stopped"),
+                )
+            })
+        });
         TaskDone {
             index: step_index,
             outcome: Outcome {

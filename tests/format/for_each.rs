@@ -472,3 +472,43 @@ fn after_a_resume_the_iterations_done_in_either_run_roll_back() {
         "undo web-4\nundo web-3\nundo web-2\nundo web-1"
     );
 }
+
+#[test]
+fn each_iteration_has_the_steps_timeout_and_ctrl_c_stops_the_loop() {
+    let yaml = "version: 1\nname: t\nsteps:\n  - id: slow\n    for_each: [a, b, c]\n    concurrency: 2\n    \
+        timeout: 1s\n    continue_on_error: true\n    shell:\n      run: |\n        \
+        touch started.{{ item }}\n        if [ {{ item }} = b ]; then sleep 30; fi\n";
+    let out = with_runbook("t", yaml).args(["run", "t"]).run();
+    out.success();
+    let journal = only_journal(out.path());
+    let rows = iterations(&journal, "slow");
+    let b = rows.iter().find(|r| r["item"] == "b").unwrap();
+    assert_eq!(b["status"], "timed_out");
+    assert_eq!(finished(&out, "slow")["status"], "failed");
+    assert!(
+        out.elapsed < std::time::Duration::from_secs(15),
+        "{:?}",
+        out.elapsed
+    );
+
+    let yaml = "version: 1\nname: i\nsteps:\n  - id: wait\n    for_each: [a, b, c, d]\n    concurrency: 2\n    \
+        shell:\n      run: touch started.{{ item }}; sleep 30\n";
+    let running = with_runbook("i", yaml).args(["run", "i"]).spawn();
+    crate::support::state::wait_for_file(
+        &running.path().join("started.b"),
+        std::time::Duration::from_secs(10),
+    );
+    running.signal(rustix::process::Signal::INT);
+    let out = running.wait();
+    out.code(130);
+    assert!(!out.path().join("started.c").exists());
+    let step = finished(&out, "wait");
+    assert_eq!(step["status"], "interrupted");
+    let journal = only_journal(out.path());
+    let rows = iterations(&journal, "wait");
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.iter().all(|r| r["status"] == "interrupted"),
+        "{rows:?}"
+    );
+}

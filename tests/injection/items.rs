@@ -31,11 +31,10 @@ fn items() -> Vec<&'static str> {
 /// One loop step per context (the first `count` accepted ones), over
 /// `for_each`, every iteration printing the item as the context does.
 fn runbook(for_each: &str, count: usize) -> String {
-    let mut yaml = format!(
-        "version: 1\nname: items\ninputs:\n  v: {{ type: list, default: \"unused\" }}\n  \
-         j: {{ default: \"[]\" }}\nsteps:\n  - id: src\n    shell:\n      run: 'printf \"%s\" \"$J\"'\n      \
-         env: {{ J: \"{{{{ inputs.j }}}}\" }}\n    outputs:\n      list: \"{{{{ result.stdout }}}}\"\n"
-    );
+    let mut yaml = "version: 1\nname: items\ninputs:\n  v: { type: list, default: \"unused\" }\n  \
+         j: { default: \"[]\" }\nsteps:\n  - id: src\n    shell:\n      run: 'printf \"%s\" \"$J\"'\n      \
+         env: { J: \"{{ inputs.j }}\" }\n    outputs:\n      list: \"{{ result.stdout }}\"\n"
+        .to_owned();
     for (i, (script, _)) in ACCEPTED.iter().take(count).enumerate() {
         let script = script
             .replace("@V@", "{{ item }}")
