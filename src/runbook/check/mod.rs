@@ -155,6 +155,7 @@ impl Checker {
             return None;
         }
         let mut table = self.step_table(&raw_steps, &broken_ids, &inputs);
+        // The table holds the handlers as steps; they begin after the graph's.
         table.graph_len = graph_len;
         handlers::check_needs(self, &raw_steps, &lists, &table);
         let default_env = self.default_env(top.defaults.as_ref(), &table);
