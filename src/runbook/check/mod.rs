@@ -123,7 +123,7 @@ impl Checker {
         let defaults = self.defaults(top.defaults.as_ref());
         let (roles, impact) = self.post_mortem(top.roles.as_ref(), top.impact.as_ref());
         let inputs = self.inputs(loaded.inputs);
-        let notify = notify::hooks(self, top.notify.as_ref(), &inputs);
+        let notify = notify::hooks(self, &loaded.notify, &inputs);
         if top.steps.value.is_empty() {
             self.problem(
                 top.steps.span,
