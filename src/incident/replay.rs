@@ -43,8 +43,6 @@ pub struct RunView {
     /// The handlers that ran (`on_failure:`, `always:`), in order, with
     /// their list; never part of `steps` (a resume runs them again).
     pub handlers: IndexMap<String, (HandlerList, StepView)>,
-    /// Handlers that did not succeed, as `run_finished` says.
-    pub failed_handlers: Vec<String>,
     /// What became of the `notify:` webhooks' messages, in the order known.
     pub notifications: Vec<(DateTime<Utc>, Event)>,
     pub rollbacks: Vec<RollbackView>,
@@ -516,7 +514,6 @@ fn start(record: &Record) -> Option<RunView> {
         inputs: inputs.clone(),
         steps: steps.iter().map(|s| (s.clone(), StepView::new())).collect(),
         handlers: IndexMap::new(),
-        failed_handlers: Vec::new(),
         notifications: Vec::new(),
         rollbacks: Vec::new(),
         interrupts: Vec::new(),
@@ -712,10 +709,8 @@ fn apply(run: &mut RunView, record: &Record) {
             elapsed_ms,
             failed_steps,
             incident_elapsed_ms,
-            failed_handlers,
             ..
         } => {
-            run.failed_handlers.clone_from(failed_handlers);
             run.incident_elapsed_ms = *incident_elapsed_ms;
             run.status = Some(*status);
             run.finished_at = Some(ts);

@@ -205,12 +205,11 @@ impl Progress {
         }
         let mut heading = None;
         for (list, id, line) in rows {
-            if list.is_some() && list != heading {
+            if let Some(name) = list
+                && list != heading
+            {
                 heading = list;
-                out.push_str(&format!(
-                    "  {} handlers:\n",
-                    list.map_or("", HandlerList::key)
-                ));
+                out.push_str(&format!("  {} handlers:\n", name.key()));
             }
             let error = line.error.as_deref();
             let (mark, text) = match line.status {

@@ -126,6 +126,8 @@ pub fn facts(runbook: &Runbook, set: &PostMortemFacts) -> PostMortemFacts {
             .order
             .iter()
             .map(|&i| &runbook.steps[i])
+            // Handlers too: an `always` that posts to chat is a communication.
+            .chain(runbook.handlers.iter().map(|h| &h.step))
             .filter(|s| s.comms)
             .map(|s| s.id.clone())
             .collect(),

@@ -10,7 +10,7 @@ use indexmap::IndexMap;
 use super::model::HandlerList;
 use super::node::{Document, NodeKind, Span};
 use super::node_de::{Loader, NodeRef, Problem};
-use super::raw::{RawInput, RawRunbook, RawStep};
+use super::raw::{RawInput, RawNotify, RawRunbook, RawStep};
 use super::spanned::Spanned;
 
 /// Runbooks are hand-written; anything larger is a mistake or an attack.
@@ -19,7 +19,7 @@ pub const MAX_FILE_BYTES: u64 = 1024 * 1024;
 /// A runbook file taken apart: the top level, then each step and input
 /// (`None` where that item had errors, which are in `problems`).
 pub struct Loaded {
-    pub top: RawRunbook<NodeRef, IndexMap<Spanned<String>, NodeRef>>,
+    pub top: RawRunbook<NodeRef, IndexMap<Spanned<String>, NodeRef>, NodeRef>,
     pub steps: Vec<(Span, Option<RawStep>)>,
     /// The `id` of each step that did not load, read straight from its mapping,
     /// so that other steps naming it are not reported as well.
@@ -28,6 +28,8 @@ pub struct Loaded {
     /// `on_failure:` then `always:` handlers, each taken apart like a step,
     /// with the `id` of each that did not load.
     pub handlers: Vec<(HandlerList, Span, Option<RawStep>, Option<String>)>,
+    /// `notify:` webhooks, each taken apart on its own.
+    pub notify: Vec<(Span, Option<RawNotify>)>,
     /// What loads but was probably not meant (see [`super::lint`]).
     pub warnings: Vec<Problem>,
 }
@@ -37,7 +39,9 @@ pub fn load(text: &str) -> Result<(Loaded, Vec<Problem>), Vec<Problem>> {
     let document = Document::parse(text).map_err(|e| vec![parse_problem(&e, text)])?;
     let loader = Loader::new(&document);
     let Some(top) = loader
-        .load::<RawRunbook<NodeRef, IndexMap<Spanned<String>, NodeRef>>>(NodeRef(Document::ROOT))
+        .load::<RawRunbook<NodeRef, IndexMap<Spanned<String>, NodeRef>, NodeRef>>(NodeRef(
+            Document::ROOT,
+        ))
     else {
         return Err(loader.into_errors());
     };
@@ -81,6 +85,12 @@ pub fn load(text: &str) -> Result<(Loaded, Vec<Problem>), Vec<Problem>> {
         (list, loader.span(node), step, broken_id)
     })
     .collect();
+    let notify = top
+        .notify
+        .iter()
+        .flatten()
+        .map(|&node| (loader.span(node), loader.load::<RawNotify>(node)))
+        .collect();
     let inputs = top
         .inputs
         .iter()
@@ -94,6 +104,7 @@ pub fn load(text: &str) -> Result<(Loaded, Vec<Problem>), Vec<Problem>> {
             broken_step_ids,
             inputs,
             handlers,
+            notify,
             warnings: super::lint::warnings(&document, text),
         },
         loader.into_errors(),

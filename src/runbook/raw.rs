@@ -13,8 +13,8 @@ use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor, value::MapAcc
 
 use super::spanned::Spanned;
 
-// `Step` and `Inputs` are type parameters so that the loader can take each
-// step and input apart on its own (reporting the errors of all of them),
+// `Step`, `Inputs` and `Hook` are type parameters so that the loader can take each
+// step, input and webhook apart on its own (reporting the errors of all of them),
 // while the schema is generated from the fully typed form. (A plain comment:
 // doc comments become the schema's descriptions, shown in editors.)
 /// A drctl runbook (format version 1).
@@ -22,9 +22,9 @@ use super::spanned::Spanned;
 #[serde(deny_unknown_fields)]
 #[schemars(
     title = "drctl runbook",
-    bound = "Step: JsonSchema, Inputs: JsonSchema"
+    bound = "Step: JsonSchema, Inputs: JsonSchema, Hook: JsonSchema"
 )]
-pub struct RawRunbook<Step = RawStep, Inputs = IndexMap<String, RawInput>> {
+pub struct RawRunbook<Step = RawStep, Inputs = IndexMap<String, RawInput>, Hook = RawNotify> {
     /// Format version; must be 1.
     pub version: Spanned<u32>,
     /// The runbook's name, `[a-z0-9][a-z0-9-]*`; `drctl run NAME` finds it.
@@ -71,7 +71,7 @@ pub struct RawRunbook<Step = RawStep, Inputs = IndexMap<String, RawInput>> {
     /// Webhooks told about the run as it goes (chat, paging, a status
     /// service): sent in the background, retried, never blocking or failing
     /// the run; each outcome is recorded in the journal.
-    pub notify: Option<Vec<Spanned<RawNotify>>>,
+    pub notify: Option<Vec<Hook>>,
 }
 
 /// One webhook of `notify:`.

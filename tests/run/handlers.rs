@@ -41,6 +41,7 @@ on_failure:
 always:
   - id: post
     title: Post the outcome
+    comms: true
     shell:
       run: echo "{{ run.status }}" >> posted
     outputs:
@@ -109,6 +110,7 @@ fn after_a_failure_on_failure_then_always_run_and_read_how_the_run_ended() {
     report
         .success()
         .stdout_contains("Handlers, after the graph (their outcome does not change the run's)")
+        .stdout_contains("| `post` | succeeded | `echo \"failed\" >> posted` |")
         .stdout_contains(
             "| `capture` | on_failure | shell: `echo \"failed b a-ran\" >> captured` | succeeded |",
         );

@@ -59,7 +59,8 @@ pub(super) fn communications(out: &mut String, runs: &[RunView], facts: &PostMor
         let mut any = false;
         for run in runs {
             for id in &facts.comms_steps {
-                let Some(step) = run.steps.get(id) else {
+                let handler = || run.handlers.get(id).map(|(_, view)| view);
+                let Some(step) = run.steps.get(id).or_else(handler) else {
                     continue;
                 };
                 if step.status == StepState::Pending {

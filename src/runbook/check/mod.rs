@@ -131,7 +131,7 @@ impl Checker {
         let defaults = self.defaults(top.defaults.as_ref());
         let (roles, impact) = self.post_mortem(top.roles.as_ref(), top.impact.as_ref());
         let inputs = self.inputs(loaded.inputs);
-        let notify = notify::hooks(self, top.notify.as_ref(), &inputs);
+        let notify = notify::hooks(self, &loaded.notify, &inputs);
         if top.steps.value.is_empty() {
             self.problem(
                 top.steps.span,
@@ -164,6 +164,7 @@ impl Checker {
         }
         let called = self.called(path, &raw_steps, calls);
         let mut table = self.step_table(&raw_steps, &broken_ids, &inputs);
+        // The table holds the handlers as steps; they begin after the graph's.
         table.graph_len = graph_len;
         for (index, child) in called.iter().enumerate() {
             if let Some(child) = child {

@@ -39,12 +39,13 @@ pub const MAX_ATTEMPTS: u32 = 5;
 
 pub(super) fn hooks(
     checker: &mut Checker,
-    raw: Option<&Vec<Spanned<RawNotify>>>,
+    loaded: &[(Span, Option<RawNotify>)],
     inputs: &IndexMap<String, Input>,
 ) -> Vec<Notify> {
     let mut hooks = Vec::new();
-    for hook in raw.into_iter().flatten() {
-        let raw = &hook.value;
+    // A webhook that did not load has its problems reported already.
+    for (span, raw) in loaded {
+        let Some(raw) = raw else { continue };
         let url = template(checker, &raw.url, inputs, false);
         if let Some(url) = &url
             && url.refs.is_empty()
@@ -83,7 +84,7 @@ pub(super) fn hooks(
         let on: Vec<NotifyEvent> = match &raw.on {
             Some(events) if events.is_empty() => {
                 checker.problem(
-                    hook.span,
+                    *span,
                     "`on` is empty: this webhook would never be told anything",
                     "list the events, e.g. [run_started, run_finished], or remove `on` for all of them",
                 );
