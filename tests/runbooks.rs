@@ -14,6 +14,9 @@ const FAKE_SECRETS: [&str; 3] = [
     "fake-app-password-2",
 ];
 
+/// The incident channel's webhook of the example: a secret input.
+const FAKE_WEBHOOK: &str = "fake-webhook-secret-9b1d";
+
 fn repo() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -23,14 +26,21 @@ fn runbooks_dir() -> PathBuf {
 }
 
 fn dry_run(name: &str) {
+    dry_run_of(name, name, &[]);
+}
+
+/// The dry run of `target` (a runbook name or file) with the fixture's
+/// inputs and `more` arguments, pinned as the snapshot `dry_run_{snapshot}`.
+fn dry_run_of(snapshot: &str, target: &str, more: &[&str]) {
     let output = Test::new()
         .arg("--dir")
         .arg(runbooks_dir())
-        .args(["run", name, "--dry-run", "--inputs"])
+        .args(["run", target, "--dry-run", "--inputs"])
         .arg(fixtures_dir().join("drill.inputs.yaml"))
+        .args(more)
         .run();
     output.success();
-    for secret in FAKE_SECRETS {
+    for secret in FAKE_SECRETS.iter().chain(&[FAKE_WEBHOOK]) {
         output.stdout_not_contains(secret);
         output.stderr_not_contains(secret);
     }
@@ -42,7 +52,7 @@ fn dry_run(name: &str) {
             (r"[^\s]*drctl-test-[^/\s]+", "[TMP]"),
         ],
     }, {
-        insta::assert_snapshot!(format!("dry_run_{name}"), output.stdout);
+        insta::assert_snapshot!(format!("dry_run_{snapshot}"), output.stdout);
     });
 }
 
@@ -78,6 +88,20 @@ fn dry_run_failover() {
     dry_run("failover");
 }
 
+/// Every construct of the format together (runbook calls, a loop over ssh
+/// hosts, polls, handlers, notifications): it validates and its dry run
+/// expands the called runbooks, with every secret masked.
+#[test]
+fn dry_run_incident_response() {
+    let example = repo().join("examples/runbooks/incident-response.yaml");
+    let webhook = format!("chat_webhook=https://hooks.example.com/services/{FAKE_WEBHOOK}");
+    dry_run_of(
+        "incident_response",
+        &example.display().to_string(),
+        &["--set", "api_hosts=api-1.internal,api-2.internal", "--set", &webhook],
+    );
+}
+
 #[test]
 fn every_dry_run_snapshot_has_its_runbook() {
     // A runbook added to runbooks/ needs a dry-run test above.
@@ -108,7 +132,7 @@ fn the_shipped_runbooks_and_examples_validate() {
     output.success();
     let text = format!("{}{}", output.stdout, output.stderr);
     assert!(
-        text.contains("5 runbooks checked: 5 valid, 0 invalid"),
+        text.contains("6 runbooks checked: 6 valid, 0 invalid"),
         "{}",
         output.report()
     );

@@ -327,6 +327,40 @@ fn each_connection_failure_is_said_in_words() {
 }
 
 #[test]
+fn a_loop_runs_the_script_on_each_host() {
+    // Two names of the test server: `{{ item }}` is the host of each iteration.
+    let keys = Sshd::shared()
+        .keys()
+        .replace("      host: 127.0.0.1\n", "      host: \"{{ item }}\"\n");
+    let yaml = runbook(
+        "  hosts: { type: list, default: \"127.0.0.1,localhost\" }\n",
+        &format!(
+            "  - id: each\n    for_each: \"{{{{ inputs.hosts }}}}\"\n    concurrency: 2\n    ssh:\n{keys}      run: echo \"on {{{{ item }}}} as $(id -un)\"\n"
+        ),
+    );
+    let output = test(&yaml).args(["run", "remote"]).run();
+    output
+        .success()
+        .stderr_contains("each[0] (127.0.0.1) succeeded")
+        .stderr_contains("each[1] (localhost) succeeded");
+    let user = &Sshd::shared().user;
+    let journal = only_journal(output.path());
+    let finished = events(&journal, "step_finished", Some("each"));
+    let results = finished[0]["result"].as_array().expect("a list of results");
+    let said: Vec<&str> = results
+        .iter()
+        .map(|r| r["stdout"].as_str().expect("stdout"))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            format!("on 127.0.0.1 as {user}\n"),
+            format!("on localhost as {user}\n")
+        ]
+    );
+}
+
+#[test]
 fn a_timeout_stops_the_remote_processes_too() {
     let yaml = runbook(
         "",

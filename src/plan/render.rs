@@ -90,6 +90,7 @@ pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
             let _ = writeln!(out, "      needs: {}", runbook.need_ids(step).join(", "));
         }
         // A loop's templates read `item` and `index`, shown as ⟨item⟩ and ⟨index⟩.
+        let outer = context;
         let loop_context = step.for_each.as_ref().map(|for_each| {
             let _ = writeln!(out, "      {}", for_each_line(for_each, step, context));
             context.later_iteration()
@@ -117,10 +118,28 @@ pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
             );
             let _ = writeln!(out, "      {} {how}: {message}", style.warn("confirm:"));
         }
+        // A loop's action is shown as its first iteration runs it, when the
+        // items are known now (an ssh host must be a real one to be shown).
+        let first = step
+            .for_each
+            .as_ref()
+            .and_then(|f| super::items::resolve(f, outer).ok())
+            .filter(|items| !items.values.is_empty())
+            .map(|items| {
+                let _ = writeln!(
+                    out,
+                    "      as for [0] {} (each item likewise):",
+                    super::items::shown(&items.values[0], items.secret)
+                );
+                outer.iteration(&items.values[0], 0, items.secret)
+            });
         let _ = writeln!(
             out,
             "{}",
-            indent(&describe(&step.action, context, step.timeout), 6)
+            indent(
+                &describe(&step.action, first.as_ref().unwrap_or(context), step.timeout),
+                6
+            )
         );
         for fact in step_facts(step) {
             let _ = writeln!(out, "      {fact}");

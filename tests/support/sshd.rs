@@ -28,7 +28,8 @@ pub struct Sshd {
     pub user: String,
     /// The client's private key, authorized for `user`.
     pub identity: PathBuf,
-    /// A `known_hosts` file with the server's host key for `[127.0.0.1]:port`.
+    /// A `known_hosts` file with the server's host key for `[127.0.0.1]:port`
+    /// and `[localhost]:port`.
     pub known_hosts: PathBuf,
     /// Holds the server: it stops it and deletes the directory when its
     /// stdin closes, which happens when the test process exits.
@@ -96,7 +97,8 @@ impl Sshd {
             write_config(&dir, port, &user);
             std::fs::write(
                 dir.join("known_hosts"),
-                format!("[127.0.0.1]:{port} {host_key}\n"),
+                // Two names for the one server: a loop over hosts reaches both.
+                format!("[127.0.0.1]:{port} {host_key}\n[localhost]:{port} {host_key}\n"),
             )
             .expect("write known_hosts");
             if let Some(watchdog) = start(&dir, port) {
