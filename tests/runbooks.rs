@@ -98,7 +98,12 @@ fn dry_run_incident_response() {
     dry_run_of(
         "incident_response",
         &example.display().to_string(),
-        &["--set", "api_hosts=api-1.internal,api-2.internal", "--set", &webhook],
+        &[
+            "--set",
+            "api_hosts=api-1.internal,api-2.internal",
+            "--set",
+            &webhook,
+        ],
     );
 }
 

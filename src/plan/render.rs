@@ -137,7 +137,11 @@ pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
             out,
             "{}",
             indent(
-                &describe(&step.action, first.as_ref().unwrap_or(context), step.timeout),
+                &describe(
+                    &step.action,
+                    first.as_ref().unwrap_or(context),
+                    step.timeout
+                ),
                 6
             )
         );
