@@ -116,6 +116,21 @@ enum Question {
     },
 }
 
+impl Question {
+    /// Puts the question (blocking: on a thread of its own); `running`: the
+    /// steps still running meanwhile, for the operator to know.
+    fn ask(&self, prompter: &dyn Prompter, step: &str, running: &[String]) -> Answer {
+        match self {
+            Question::Confirm { message, word } => {
+                prompter.ask_confirm(step, message, word.as_deref(), running)
+            }
+            Question::Manual { instructions, .. } => {
+                prompter.ask_manual(step, instructions, running)
+            }
+        }
+    }
+}
+
 /// What starting a step came to.
 enum Start {
     Spawn(Work),
@@ -702,7 +717,23 @@ impl Scheduler<'_> {
             .filter(|&&i| states[i] == State::Running)
             .map(|&i| runbook.steps[i].id.clone())
             .collect();
-        match &mut question {
+        self.record_question(step, &mut question)?;
+        let prompter = Arc::clone(&self.prompter);
+        let id = step.id.clone();
+        Ok(tokio::task::spawn_blocking(move || {
+            let answer = question.ask(&*prompter, &id, &running);
+            (index, question, answer)
+        }))
+    }
+
+    /// Records what leads to a question (`confirmation_asked`, or a manual
+    /// step's start) and makes it durable: the operator acts on it.
+    fn record_question(
+        &mut self,
+        step: &Step,
+        question: &mut Question,
+    ) -> Result<(), ListenerError> {
+        match question {
             Question::Confirm { message, word } => {
                 self.emit_asked(&step.id, message, word.as_deref(), false)?;
             }
@@ -715,21 +746,7 @@ impl Scheduler<'_> {
                 *started = Instant::now();
             }
         }
-        // The operator acts on the question: what led to it is durable first.
-        self.emitter.commit()?;
-        let prompter = Arc::clone(&self.prompter);
-        let id = step.id.clone();
-        Ok(tokio::task::spawn_blocking(move || {
-            let answer = match &question {
-                Question::Confirm { message, word } => {
-                    prompter.ask_confirm(&id, message, word.as_deref(), &running)
-                }
-                Question::Manual { instructions, .. } => {
-                    prompter.ask_manual(&id, instructions, &running)
-                }
-            };
-            (index, question, answer)
-        }))
+        self.emitter.commit()
     }
 
     /// A question came back answered. A confirmation answered after the

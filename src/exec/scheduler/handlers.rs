@@ -13,7 +13,6 @@
 //! kills at once), and the rest do not start.
 
 use std::sync::Arc;
-use std::time::Instant;
 
 use tokio::sync::{mpsc, watch};
 
@@ -163,31 +162,11 @@ impl Scheduler<'_> {
         step: &Step,
         mut question: Question,
     ) -> Result<(Question, Answer), ListenerError> {
-        match &mut question {
-            Question::Confirm { message, word } => {
-                self.emit_asked(&step.id, message, word.as_deref(), false)?;
-            }
-            Question::Manual {
-                description,
-                started,
-                ..
-            } => {
-                self.emit_started(step, std::mem::take(description), None)?;
-                *started = Instant::now();
-            }
-        }
-        self.emitter.commit()?;
+        self.record_question(step, &mut question)?;
         let prompter = Arc::clone(&self.prompter);
         let id = step.id.clone();
         tokio::task::spawn_blocking(move || {
-            let answer = match &question {
-                Question::Confirm { message, word } => {
-                    prompter.ask_confirm(&id, message, word.as_deref(), &[])
-                }
-                Question::Manual { instructions, .. } => {
-                    prompter.ask_manual(&id, instructions, &[])
-                }
-            };
+            let answer = question.ask(&*prompter, &id, &[]);
             (question, answer)
         })
         .await
