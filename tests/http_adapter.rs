@@ -384,6 +384,31 @@ async fn invalid_urls_methods_and_headers_are_rejected_before_sending() {
 }
 
 #[tokio::test]
+async fn a_header_holding_a_secret_never_follows_a_redirect_elsewhere() {
+    let a = TestServer::start();
+    let b = TestServer::start();
+    let mut req = request("GET", format!("{}/redirect?to={}/echo", a.url(), b.url()));
+    req.headers = vec![("X-Api-Key".to_owned(), "HDRSECRET4242".to_owned())];
+    req.redactor.add("HDRSECRET4242");
+    let error = fails(&req).await.to_string();
+    assert!(
+        error.contains("cannot follow redirect")
+            && error.contains("a header holds a secret"),
+        "{error}"
+    );
+    assert!(b.requests().is_empty(), "{:#?}", b.requests());
+    // Same origin: followed, the header kept.
+    let mut req = request("GET", format!("{}/redirect?to=/echo", a.url()));
+    req.headers = vec![("X-Api-Key".to_owned(), "HDRSECRET4242".to_owned())];
+    req.redactor.add("HDRSECRET4242");
+    assert_eq!(send(&req).await.unwrap().status, 200);
+    assert_eq!(
+        only(&a.requests(), "/echo").header("x-api-key"),
+        Some("HDRSECRET4242")
+    );
+}
+
+#[tokio::test]
 async fn redirect_to_another_port_drops_credentials_same_origin_keeps_them() {
     let a = TestServer::start();
     let b = TestServer::start();
@@ -406,6 +431,7 @@ async fn redirect_to_another_port_drops_credentials_same_origin_keeps_them() {
     assert_eq!(at_b.header("cookie"), None, "{at_b:#?}");
     assert_eq!(at_b.header("proxy-authorization"), None, "{at_b:#?}");
     assert_eq!(at_b.header("x-other"), Some("kept"));
+    assert_eq!(at_b.header("referer"), None, "a Referer carries the URL along");
 
     // Credentials from the URL become an Authorization header that stays on A too.
     let authority = a.url().trim_start_matches("http://").to_owned();

@@ -320,3 +320,54 @@ notify:
         .stderr_contains("`attempts` must be between 1 and 5, found 9")
         .stderr_not_contains("panicked");
 }
+
+#[test]
+fn a_url_made_from_a_secret_is_secret_whatever_the_filter() {
+    let server = TestServer::start();
+    let runbook = format!(
+        "version: 1\nname: nu\ninputs:\n  token: {{ secret: true, default: {TOKEN} }}\nsteps:\n  - id: a\n    shell: {{ run: \"true\" }}\nnotify:\n  - url: \"{url}/echo/{{{{ inputs.token | upper }}}}\"\n    on: [run_finished]\n  - url: \"{url}/echo/{{{{ inputs.token[4:] }}}}\"\n    on: [run_finished]\n",
+        url = server.url()
+    );
+    let output = Test::new()
+        .file("runbooks/nu.yaml", runbook)
+        .args(["run", "nu"])
+        .run();
+    output.success();
+    let incident = only_incident(output.path());
+    let text = std::fs::read_to_string(
+        output
+            .path()
+            .join(format!(".drctl/incidents/{incident}/journal.jsonl")),
+    )
+    .expect("journal");
+    let log = output.again().args(["log", &incident]).run();
+    let report = output.again().args(["report", &incident]).run();
+    for shown in [&text, &log.stdout, &report.stdout, &output.stderr] {
+        for derived in [TOKEN.to_uppercase(), TOKEN[4..].to_owned()] {
+            assert!(!shown.contains(&derived), "{derived} was written");
+        }
+    }
+}
+
+#[test]
+fn validate_refuses_a_body_reading_a_secret_in_any_form() {
+    let forms = [
+        "{{ inputs['token'] }}",
+        "{{ inputs['token'] | upper }}",
+        "{{ inputs.token[2:] }}",
+        "{{ inputs | items | list }}",
+        "{{ inputs | dictsort }}",
+        "{{ inputs[event.kind[0:0] ~ 'tok' ~ 'en'] }}",
+    ];
+    for form in forms {
+        let runbook = format!(
+            "version: 1\nname: bad\ninputs:\n  token: {{ secret: true, default: {TOKEN} }}\n  note: {{ default: x }}\nsteps:\n  - id: a\n    shell: {{ run: \"true\" }}\nnotify:\n  - url: https://x.example\n    body:\n      ok: \"{{{{ inputs.note }}}}\"\n      leak: \"{form}\"\n"
+        );
+        Test::new()
+            .file("bad.yaml", runbook)
+            .args(["validate", "bad.yaml"])
+            .run()
+            .code(2)
+            .stderr_contains("a notification's body cannot read the secret input `token`");
+    }
+}

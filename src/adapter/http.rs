@@ -234,9 +234,15 @@ pub async fn send(req: &HttpRequest) -> Result<HttpResponse, HttpError> {
         Some(HttpBody::Text(text)) => builder.body(text.clone()),
         None => builder,
     };
+    // A header holding a secret (a token under any name) must not reach another origin:
+    // reqwest drops only the credentials it knows of on a redirect.
+    let secret_headers = req
+        .headers
+        .iter()
+        .any(|(_, value)| req.redactor.redact(value) != *value);
     let (sent, last_hop) = LAST_HOP
         .scope(RefCell::new(None), async {
-            let sent = builder.send().await;
+            let sent = KEEP_ORIGIN.scope(secret_headers, builder.send()).await;
             (sent, LAST_HOP.with(|hop| hop.borrow_mut().take()))
         })
         .await;
@@ -374,7 +380,14 @@ tokio::task_local! {
     /// errors only carry the first URL; the redirect policy runs inside the task awaiting the
     /// request, so it can leave the hop here.
     static LAST_HOP: RefCell<Option<reqwest::Url>>;
+    /// True when the request in flight carries a header holding a secret: a redirect to
+    /// another origin is then refused rather than followed.
+    static KEEP_ORIGIN: bool;
 }
+
+#[derive(Debug, thiserror::Error)]
+#[error("the redirect goes to another host, port or scheme, and a header holds a secret")]
+struct SecretHeaderElsewhere;
 
 #[derive(Debug, thiserror::Error)]
 #[error("too many redirects")]
@@ -397,10 +410,17 @@ fn client_for(
     let _ = rustls::crypto::ring::default_provider().install_default();
     // reqwest strips Authorization, Cookie and Proxy-Authorization (including the header it makes
     // from URL credentials) whenever a redirect changes host, port or scheme, whatever the policy;
-    // the custom policy only exists to recognise the too-many-redirects error.
+    // the custom policy recognises the too-many-redirects error and refuses to carry a header
+    // holding a secret to another origin. No `Referer`: it would carry a secret URL along.
     let policy = reqwest::redirect::Policy::custom(|attempt| {
+        let elsewhere = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() != attempt.url().origin());
         if attempt.previous().len() > MAX_REDIRECTS {
             attempt.error(TooManyRedirects)
+        } else if elsewhere && KEEP_ORIGIN.try_with(|keep| *keep).unwrap_or(false) {
+            attempt.error(SecretHeaderElsewhere)
         } else {
             let _ = LAST_HOP.try_with(|hop| *hop.borrow_mut() = Some(attempt.url().clone()));
             attempt.follow()
@@ -410,6 +430,7 @@ fn client_for(
         .user_agent(concat!("drctl/", env!("CARGO_PKG_VERSION")))
         .connect_timeout(connect_timeout)
         .redirect(policy)
+        .referer(false)
         .tls_danger_accept_invalid_certs(insecure)
         .build()?;
     clients.insert((insecure, connect_timeout), client.clone());

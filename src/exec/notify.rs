@@ -298,6 +298,10 @@ impl Notifier {
                 format!("cannot render the url: {e}"),
             )
         })?;
+        if hook.secret_url {
+            // Whatever it was made of (`{{ inputs.tok | upper }}`), never written.
+            self.redactor.add(&url);
+        }
         let shown = self.shown(&url);
         let failed = |what: &str, e: &dyn std::fmt::Display| {
             (

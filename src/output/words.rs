@@ -602,10 +602,25 @@ fn clip_to(text: &str, width: usize) -> String {
     clipped
 }
 
-/// Newlines and runs of spaces folded to one space.
+/// Newlines and runs of spaces folded to one space; other control
+/// characters (a terminal's escape sequences, NUL) written out as `\u{1b}`,
+/// so that a step's output cannot drive the operator's terminal.
 #[must_use]
 pub fn inline(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        for c in word.chars() {
+            if c.is_control() {
+                out.extend(c.escape_unicode());
+            } else {
+                out.push(c);
+            }
+        }
+    }
+    out
 }
 
 #[must_use]
@@ -635,6 +650,14 @@ mod tests {
         assert_eq!(
             run_end(Status::Refused, 30, None, None, &["x".to_owned()], &plain),
             "Run stopped after 30ms: a step was not confirmed (did not succeed: x)"
+        );
+    }
+
+    #[test]
+    fn control_characters_in_an_error_are_written_out() {
+        assert_eq!(
+            clip_error("\u{1b}]0;owned\u{7}\u{1b}[2J all\u{0}good\nnext"),
+            "\\u{1b}]0;owned\\u{7}\\u{1b}[2J all\\u{0}good next"
         );
     }
 

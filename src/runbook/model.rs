@@ -121,6 +121,8 @@ pub struct Handler {
 #[derive(Debug, Clone)]
 pub struct Notify {
     pub url: Template,
+    /// The URL reads a secret input (in any form): all of it is a secret.
+    pub secret_url: bool,
     pub on: Vec<super::raw::NotifyEvent>,
     pub headers: Vec<(String, Template)>,
     /// A JSON document whose strings are templates; `None`: the generic body.

@@ -280,7 +280,9 @@ impl Context {
     /// Evaluates the expression of one `{{ }}` placeholder (shell scripts, SQL).
     pub fn eval_placeholder(&self, expr: &str) -> Result<Value, TemplateError> {
         let value = Expression::eval_text(expr, &self.value(None))?;
-        if self.reads_secret(expr, &Expression::refs_of(expr)?) {
+        // As a template, so that the names it uses as words count: static
+        // references miss a slice (`inputs.tok[3:]` reports nothing).
+        if self.reads_secret(&format!("{{{{ {expr} }}}}"), &Expression::refs_of(expr)?) {
             self.redactor.add(&crate::template::value_to_text(&value));
         }
         Ok(value)
@@ -370,4 +372,39 @@ fn expressions(source: &str) -> impl Iterator<Item = &str> {
             let code = &source[at + 2..];
             code.split(['}', '%']).next().unwrap_or(code)
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_a_placeholder_derives_from_a_secret_is_secret() {
+        let mut inputs = IndexMap::new();
+        inputs.insert("tok".to_owned(), serde_json::json!("QWERTYUIOPASDF"));
+        let facts = RunFacts {
+            id: String::new(),
+            incident: String::new(),
+            runbook: String::new(),
+            dir: String::new(),
+            operator: String::new(),
+            started_at: String::new(),
+            dry_run: false,
+        };
+        let context = Context::new(
+            BTreeSet::from(["inputs.tok".to_owned()]),
+            &inputs,
+            &facts,
+            Redactor::default(),
+        );
+        for (expr, derived) in [
+            ("inputs.tok[0:13]", "QWERTYUIOPASD"),
+            ("inputs.tok[3:]", "RTYUIOPASDF"),
+            ("(inputs.tok ~ 'x')[1:]", "WERTYUIOPASDFx"),
+            ("inputs['tok'] | lower", "qwertyuiopasdf"),
+        ] {
+            context.eval_placeholder(expr).unwrap();
+            assert_eq!(context.redactor().redact(&format!("A={derived}")), "A=***", "{expr}");
+        }
+    }
 }

@@ -640,6 +640,9 @@ steps:
     shell:
       run: 'echo "env $A $B $C"'
       env: { A: "{{ inputs.tok[:8] }}", B: "{{ inputs.tok[3:] }}", C: "x{{ inputs['tok'][1:] }}" }
+  - id: placeholders
+    shell:
+      run: echo "run {{ inputs.tok[:8] }} {{ inputs.tok[3:] }} {{ (inputs.tok ~ 'y')[1:] }}"
 "#;
     let output = with_runbook("sliced", SLICED)
         .args(["run", "sliced", "--yes", "--set", "tok=Zq9-SECRET-x7"])
@@ -666,6 +669,7 @@ steps:
         }
     }
     assert!(log.stdout.contains("env *** *** ***"), "{}", log.stdout);
+    assert!(log.stdout.contains("run *** *** ***"), "{}", log.stdout);
 }
 
 /// A `secret: true` output too short to mask (under 4 characters) fails its

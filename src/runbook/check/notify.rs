@@ -125,6 +125,7 @@ pub(super) fn hooks(
         };
         if let Some(url) = url {
             hooks.push(Notify {
+                secret_url: reads_a_secret(&url.source, inputs).is_some(),
                 url,
                 on,
                 headers,
@@ -191,7 +192,54 @@ fn template(
             ok = false;
         }
     }
+    if in_body && let Some(name) = reads_a_secret(&raw.value, inputs) {
+        checker.problem(
+            raw.span,
+            format!("a notification's body cannot read the secret input `{name}`"),
+            "the body is journaled and sent to a third party; a secret cannot be read by              any form (`inputs['x']`, a slice, `inputs | items`): pass a token in `headers`,              or the whole secret URL in `url`",
+        );
+        ok = false;
+    }
     ok.then_some(template)
+}
+
+/// The secret input a template may read, judged from its text rather than
+/// its static references (which miss subscripts and slices): an expression
+/// naming a secret input as a word, or reading `inputs` other than as
+/// `inputs.NAME` (`inputs | items`, `inputs[x]`) while a secret input exists.
+fn reads_a_secret(source: &str, inputs: &IndexMap<String, Input>) -> Option<String> {
+    let secret = inputs.values().find(|i| i.secret)?;
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    let words = |code: &str| -> Vec<(usize, String)> {
+        let mut out = Vec::new();
+        let mut start = None;
+        for (at, c) in code.char_indices().chain([(code.len(), ' ')]) {
+            match (start, is_ident(c)) {
+                (None, true) => start = Some(at),
+                (Some(from), false) => {
+                    out.push((from, code[from..at].to_owned()));
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        out
+    };
+    for code in source.split("{{").skip(1).chain(source.split("{%").skip(1)) {
+        let code = code.split(['}', '%']).next().unwrap_or(code);
+        for (at, word) in words(code) {
+            if let Some(input) = inputs.get(&word).filter(|i| i.secret) {
+                return Some(input.name.clone());
+            }
+            let plain_attribute = code[at + word.len()..]
+                .strip_prefix('.')
+                .is_some_and(|rest| rest.starts_with(|c: char| c.is_alphabetic() || c == '_'));
+            if word == "inputs" && !plain_attribute {
+                return Some(secret.name.clone());
+            }
+        }
+    }
+    None
 }
 
 fn resolve(
