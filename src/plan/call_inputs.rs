@@ -105,6 +105,28 @@ pub fn at_run_time(
     }
 }
 
+/// The items of a binding that is one expression whose value is a list
+/// (`"{{ inputs.hosts }}"`): a list input is passed on whole, item by item,
+/// never as its text split again.
+fn list_of(template: &crate::template::Template, context: &Context) -> Option<Vec<String>> {
+    let source = template.source.trim();
+    let expr = source.strip_prefix("{{")?.strip_suffix("}}")?;
+    if expr.contains("{{") || expr.contains("}}") {
+        return None;
+    }
+    let value = context.eval_placeholder(expr.trim()).ok()?;
+    if value.kind() != minijinja::value::ValueKind::Seq {
+        return None;
+    }
+    Some(
+        value
+            .try_iter()
+            .ok()?
+            .map(|item| crate::template::value_to_text(&item))
+            .collect(),
+    )
+}
+
 /// One call's inputs, its bindings rendered in `context` (the caller's).
 fn one(
     scope: &CallScope,
@@ -125,11 +147,17 @@ fn one(
         let mut secret = input.secret;
         let value = if let Some((_, template)) = binding {
             secret |= context.is_secret(template);
-            match context.render(template, None) {
-                Ok(text) => Some(InputValue::Text(text)),
-                Err(e) => {
-                    invalid.push(format!("{what}: cannot compute the value: {e}"));
-                    continue;
+            if input.kind == InputType::List
+                && let Some(items) = list_of(template, context)
+            {
+                Some(InputValue::List(items))
+            } else {
+                match context.render(template, None) {
+                    Ok(text) => Some(InputValue::Text(text)),
+                    Err(e) => {
+                        invalid.push(format!("{what}: cannot compute the value: {e}"));
+                        continue;
+                    }
                 }
             }
         } else if let Some(source) = &input.source {

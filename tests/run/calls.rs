@@ -630,3 +630,19 @@ fn a_call_by_path_reads_the_file_relative_to_the_caller() {
         .stderr_contains("examples/bad.yaml:19:7")
         .stderr_contains("a call needs the runbook to run: `name` or `path`");
 }
+
+/// A list input bound into a called runbook reaches it item by item, never
+/// as its text split again (an item may hold a comma or quotes).
+#[test]
+fn a_list_bound_into_a_call_stays_a_list() {
+    let caller = "version: 1\nname: lo\ninputs:\n  hosts: { type: list }\nsteps:\n  - id: call\n    runbook:\n      name: li\n      inputs:\n        hosts: \"{{ inputs.hosts }}\"\n";
+    let called = "version: 1\nname: li\ninputs:\n  hosts: { type: list, required: true }\nsteps:\n  - id: each\n    for_each: \"{{ inputs.hosts }}\"\n    concurrency: 1\n    shell:\n      run: printf '%s\\n' {{ item }} >> seen\n";
+    let output = Test::new()
+        .file("runbooks/lo.yaml", caller)
+        .file("runbooks/li.yaml", called)
+        .file("inputs.yaml", "hosts: [\"a,b\", 'c \"d\"', e]\n")
+        .args(["run", "lo", "--inputs", "inputs.yaml"])
+        .run();
+    output.success();
+    assert_eq!(read(output.path(), "seen"), "a,b\nc \"d\"\ne");
+}
