@@ -242,13 +242,17 @@ steps:
   - id: slow
     shell:
       run: touch started; sleep 302.1
-always:
+on_failure:
   - id: post
     shell:
       run: echo "{{ run.status }}" > status; touch handler-started; sleep 302.2
   - id: later
     shell:
       run: touch later-ran
+always:
+  - id: al
+    shell:
+      run: touch al-ran
 "#;
     let running = with_runbook("slow", runbook).args(["run", "slow"]).spawn();
     wait_for_file(&running.path().join("started"), Duration::from_secs(10));
@@ -273,7 +277,18 @@ always:
     let journal = only_journal(dir);
     let finished = events(&journal, "step_finished", Some("post"));
     assert_eq!(finished[0]["status"], "interrupted", "{journal:#?}");
-    assert!(events(&journal, "step_started", Some("later")).is_empty());
+    assert!(!dir.join("al-ran").exists());
+    // The handlers it kept from starting are recorded, not forgotten.
+    for id in ["later", "al"] {
+        assert!(events(&journal, "step_started", Some(id)).is_empty());
+        let finished = events(&journal, "step_finished", Some(id));
+        assert_eq!(finished[0]["status"], "skipped", "{journal:#?}");
+        assert_eq!(
+            finished[0]["error"],
+            "not started: the handlers were interrupted"
+        );
+    }
+    output.stderr_not_contains("the always handlers run");
     let run = events(&journal, "run_finished", None);
     assert_eq!(run[0]["status"], "interrupted");
     assert_eq!(run[0]["failed_handlers"], serde_json::json!(["post"]));

@@ -51,6 +51,11 @@ impl Scheduler<'_> {
             if indexes.is_empty() {
                 continue;
             }
+            if *stop.borrow() != Interrupt::None {
+                // Stopped by a signal: none of these starts, each is recorded so.
+                self.not_started(&indexes)?;
+                continue;
+            }
             self.emitter.emit(Event::HandlersStarted {
                 list,
                 run_status,
@@ -59,10 +64,11 @@ impl Scheduler<'_> {
                     .map(|&i| handlers[i].step.id.clone())
                     .collect(),
             })?;
-            for index in indexes {
+            for (at, &index) in indexes.iter().enumerate() {
                 if *stop.borrow() != Interrupt::None {
                     // Stopped by a signal: the rest are not started.
-                    return Ok(failed);
+                    self.not_started(&indexes[at..])?;
+                    break;
                 }
                 let step = &handlers[index].step;
                 let blocked = step.needs.iter().find(|&&n| !released[n]);
@@ -85,6 +91,19 @@ impl Scheduler<'_> {
             }
         }
         Ok(failed)
+    }
+
+    /// Records handlers that a signal kept from starting.
+    fn not_started(&mut self, indexes: &[usize]) -> Result<(), ListenerError> {
+        let handlers = &self.plan.runbook.handlers;
+        for &index in indexes {
+            self.finish_without_action(
+                &handlers[index].step,
+                Status::Skipped,
+                Some("not started: the handlers were interrupted".to_owned()),
+            )?;
+        }
+        Ok(())
     }
 
     /// One handler, from its `when` and confirmation to its end.
