@@ -392,8 +392,7 @@ async fn a_header_holding_a_secret_never_follows_a_redirect_elsewhere() {
     req.redactor.add("HDRSECRET4242");
     let error = fails(&req).await.to_string();
     assert!(
-        error.contains("cannot follow redirect")
-            && error.contains("a header holds a secret"),
+        error.contains("cannot follow redirect") && error.contains("a header holds a secret"),
         "{error}"
     );
     assert!(b.requests().is_empty(), "{:#?}", b.requests());
@@ -431,7 +430,11 @@ async fn redirect_to_another_port_drops_credentials_same_origin_keeps_them() {
     assert_eq!(at_b.header("cookie"), None, "{at_b:#?}");
     assert_eq!(at_b.header("proxy-authorization"), None, "{at_b:#?}");
     assert_eq!(at_b.header("x-other"), Some("kept"));
-    assert_eq!(at_b.header("referer"), None, "a Referer carries the URL along");
+    assert_eq!(
+        at_b.header("referer"),
+        None,
+        "a Referer carries the URL along"
+    );
 
     // Credentials from the URL become an Authorization header that stays on A too.
     let authority = a.url().trim_start_matches("http://").to_owned();

@@ -75,17 +75,18 @@ pub fn port(text: &str) -> Result<u16, String> {
 }
 
 /// Why a local path (`identity_file`, `known_hosts`) cannot be passed to
-/// ssh whole, if it cannot: ssh splits `-o` values at spaces and quotes.
+/// ssh whole, if it cannot: ssh splits `-o` values at spaces and quotes,
+/// and expands `%` tokens and `${VAR}` in them.
 pub fn path_problem(path: &str) -> Option<String> {
     if path.is_empty() {
         return Some("the path is empty".to_owned());
     }
     if let Some(bad) = path
         .chars()
-        .find(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '\''))
+        .find(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '%' | '$'))
     {
         return Some(format!(
-            "the path `{}` holds {}, which ssh would split or strip",
+            "the path `{}` holds {}, which ssh would split, strip or expand (`%h`, `${{VAR}}`)",
             shown(path),
             describe(bad)
         ));
@@ -151,7 +152,15 @@ mod tests {
             assert!(port(bad).is_err(), "{bad:?}");
         }
         assert_eq!(path_problem("/etc/drctl/id_ed25519"), None);
-        for bad in ["", "/a b", "/a\"b", "/a\nb"] {
+        for bad in [
+            "",
+            "/a b",
+            "/a\"b",
+            "/a\nb",
+            "/tmp/x%z",
+            "/k/%h",
+            "/k/${HOME}",
+        ] {
             assert!(path_problem(bad).is_some(), "{bad:?}");
         }
     }

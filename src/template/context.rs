@@ -404,7 +404,11 @@ mod tests {
             ("inputs['tok'] | lower", "qwertyuiopasdf"),
         ] {
             context.eval_placeholder(expr).unwrap();
-            assert_eq!(context.redactor().redact(&format!("A={derived}")), "A=***", "{expr}");
+            assert_eq!(
+                context.redactor().redact(&format!("A={derived}")),
+                "A=***",
+                "{expr}"
+            );
         }
     }
 }
