@@ -21,19 +21,42 @@ pub fn say(printer: &Printer, incident: &Incident, runbook: &Runbook) {
             .steps
             .iter()
             .filter(|step| step.rollback.is_some())
-            .filter_map(|step| {
-                let view = merged.get(&step.id)?;
+            .flat_map(|step| {
+                let Some(view) = merged.get(&step.id) else {
+                    return Vec::new();
+                };
+                let rollback = match rolled_back.get(&step.id) {
+                    None => "its rollback not run",
+                    Some((_, Some(crate::exec::event::Status::Succeeded))) => return Vec::new(),
+                    Some(_) => "its rollback failed or did not finish",
+                };
+                // A loop's effect is each succeeded iteration's, whatever the step's status.
+                if !view.iterations.is_empty() {
+                    return view
+                        .iterations
+                        .iter()
+                        .filter(|i| i.status == crate::exec::event::Status::Succeeded)
+                        .map(|i| {
+                            let item = crate::output::words::clip(&i.item);
+                            format!(
+                                "  {}[{}] {item} ({}): {rollback}",
+                                step.id,
+                                i.index,
+                                step.label()
+                            )
+                        })
+                        .collect();
+                }
                 let effect = matches!(
                     view.status,
                     replay::StepState::Finished(crate::exec::event::Status::Succeeded)
                         | replay::StepState::MarkedDone
                 );
-                let rollback = match rolled_back.get(&step.id) {
-                    None => "its rollback not run",
-                    Some((_, Some(crate::exec::event::Status::Succeeded))) => return None,
-                    Some(_) => "its rollback failed or did not finish",
-                };
-                effect.then(|| format!("  {} ({}): {rollback}", step.id, step.label()))
+                if effect {
+                    vec![format!("  {} ({}): {rollback}", step.id, step.label())]
+                } else {
+                    Vec::new()
+                }
             })
             .collect();
         if left.is_empty() {

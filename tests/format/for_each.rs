@@ -512,3 +512,17 @@ fn each_iteration_has_the_steps_timeout_and_ctrl_c_stops_the_loop() {
         "{rows:?}"
     );
 }
+
+#[test]
+fn the_end_of_a_failed_loop_names_each_iteration_left_changed() {
+    let runbook = "version: 1\nname: lc\nsteps:\n  - id: lp\n    for_each: [x, y, z]\n    concurrency: 1\n    shell:\n      run: test {{ item }} != y\n    rollback:\n      shell:\n        run: \"true\"\n";
+    let output = with_runbook("lc", runbook)
+        .args(["run", "lc", "--rollback", "no"])
+        .run();
+    output
+        .code(1)
+        .stderr_contains(
+            "Left changed (succeeded, with a rollback):\n  lp[0] x (lp): its rollback not run",
+        )
+        .stderr_not_contains("No step with a rollback is left changed");
+}
