@@ -26,7 +26,7 @@ steps:
     shell:
       run: |
         touch "running.{{ item }}" "started.{{ item }}"
-        ls running.* | wc -l >> at-once
+        set -- running.*; echo "$#" >> at-once
         WAIT
         echo "{{ item }}" >> ran
         rm "running.{{ item }}"
@@ -87,13 +87,34 @@ fn a_loop_runs_each_item_in_parallel_up_to_its_concurrency_and_its_result_is_the
         seen,
         [(0, "web-1"), (1, "web-2"), (2, "web-3"), (3, "web-4")]
     );
+    let mut stdout: Vec<(u64, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["index"].as_u64().unwrap(),
+                r["result"]["stdout"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    stdout.sort_unstable();
+    assert_eq!(
+        stdout,
+        [
+            (0, "0:web-1\n"),
+            (1, "1:web-2\n"),
+            (2, "2:web-3\n"),
+            (3, "3:web-4\n")
+        ]
+    );
+    // `step_finished` lists each iteration's scalar fields, not its texts
+    // again (they are in its `iteration_finished` record).
     let step = finished(&out, "restart");
     let results = step["result"].as_array().unwrap();
-    let stdout: Vec<&str> = results
-        .iter()
-        .map(|r| r["stdout"].as_str().unwrap())
-        .collect();
-    assert_eq!(stdout, ["0:web-1\n", "1:web-2\n", "2:web-3\n", "3:web-4\n"]);
+    assert_eq!(results.len(), 4);
+    for result in results {
+        assert_eq!(result["exit_code"], 0, "{result}");
+        assert!(result.get("stdout").is_none(), "{result}");
+    }
     // Outputs are the list of each iteration's, in item order, as JSON.
     assert_eq!(
         step_output(out.path(), "after", "stdout"),
@@ -510,5 +531,65 @@ fn each_iteration_has_the_steps_timeout_and_ctrl_c_stops_the_loop() {
     assert!(
         rows.iter().all(|r| r["status"] == "interrupted"),
         "{rows:?}"
+    );
+}
+
+/// 72 iterations each printing 300 KB (each capture keeps 256 KiB): the
+/// journal holds each iteration's output once, in its own record, and no
+/// line is longer than one capture; `steps.X.result` keeps whole results up
+/// to 16 MiB (64 of these) and, past it, an iteration's scalar fields and a
+/// note; a resume makes the same list again from the records.
+#[test]
+fn a_loop_printing_much_keeps_the_journal_and_its_result_bounded() {
+    const COUNT: usize = 72;
+    let yaml = format!(
+        r#"version: 1
+name: loud
+steps:
+  - id: loud
+    for_each: [RANGE]
+    concurrency: 4
+    shell:
+      run: head -c 300000 /dev/zero | tr '\0' x
+  - id: after
+    needs: [loud]
+    shell:
+      run: |
+        echo "{{{{ steps.loud.result | length }}}} {{{{ steps.loud.result[0].stdout_bytes }}}} {{{{ steps.loud.result[0].stdout | length > 200000 }}}}"
+        echo "{{{{ steps.loud.result[{last}].exit_code }}}} {{{{ steps.loud.result[{last}].result_dropped }}}}"
+"#,
+        last = COUNT - 1,
+    )
+    .replace("RANGE", &(0..COUNT).map(|i| i.to_string()).collect::<Vec<_>>().join(", "));
+    let out = with_runbook("loud", &yaml).args(["run", "loud"]).run();
+    out.success();
+    let journal = only_journal(out.path());
+    assert_eq!(iterations(&journal, "loud").len(), COUNT);
+    let text = std::fs::read_to_string(
+        crate::support::state::state_dir(out.path())
+            .join("incidents")
+            .join(only_incident(out.path()))
+            .join("journal.jsonl"),
+    )
+    .unwrap();
+    let longest = text.lines().map(str::len).max().unwrap();
+    // One capture (256 KiB) and its record around it; before, the
+    // `step_finished` line held all 72 captures (18 MiB).
+    assert!(
+        longest < 300 * 1024,
+        "longest journal line: {longest} bytes"
+    );
+    assert!(
+        text.len() < COUNT * 300 * 1024,
+        "journal: {} bytes",
+        text.len()
+    );
+    let said = step_output(out.path(), "after", "stdout");
+    let mut lines = said.lines();
+    assert_eq!(lines.next().unwrap(), format!("{COUNT} 300000 True"));
+    let last = lines.next().unwrap();
+    assert!(
+        last.starts_with("0 the loop's results passed 16 MiB"),
+        "{last}"
     );
 }
