@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use super::{finished, refused, with_runbook};
+use crate::support::Test;
 use crate::support::state::{events, journal, only_incident, only_journal, read, step_output};
 
 /// A loop over the list input `hosts` (4 items by default), at most two at
@@ -592,4 +593,64 @@ steps:
         last.starts_with("0 the loop's results passed 16 MiB"),
         "{last}"
     );
+}
+
+/// Four nested calls with 64-character step ids and a loop inside: the
+/// dotted ids (over 255 bytes with `.stdout.tmp`) are too long for a file
+/// name. Each output file gets a bounded name (a prefix and a hash of the
+/// whole id, so the two iterations, which share the prefix, get two), the
+/// run succeeds, and the journal names the whole ids.
+#[test]
+fn output_files_of_deep_long_ids_get_bounded_distinct_names() {
+    let id = |level: usize| format!("level-{level}-{}", "x".repeat(56));
+    let mut test = Test::new().timeout(std::time::Duration::from_secs(30));
+    for level in 0..4 {
+        test = test.file(
+            format!("runbooks/l{level}.yaml"),
+            format!(
+                "version: 1\nname: l{level}\nsteps:\n  - id: {}\n    runbook:\n      name: l{}\n",
+                id(level),
+                level + 1
+            ),
+        );
+    }
+    test = test.file(
+        "runbooks/l4.yaml",
+        format!(
+            "version: 1\nname: l4\nsteps:\n  - id: {}\n    for_each: [alpha, beta]\n    shell:\n      run: echo \"said {{{{ item }}}}\"\n  - id: {}\n    shell:\n      run: echo plain\n",
+            id(4),
+            id(5)
+        ),
+    );
+    let out = test.args(["run", "l0"]).run();
+    out.success();
+    let prefix: Vec<String> = (0..4).map(id).collect();
+    let looped = format!("{}/{}", prefix.join("/"), id(4));
+    let journal = only_journal(out.path());
+    let rows = iterations(&journal, &looped);
+    assert_eq!(rows.len(), 2, "{journal:?}");
+    assert_eq!(
+        finished(&out, &format!("{}/{}", prefix.join("/"), id(5)))["status"],
+        "succeeded"
+    );
+    let runs = crate::support::state::state_dir(out.path())
+        .join("incidents")
+        .join(only_incident(out.path()))
+        .join("runs");
+    let mut said = Vec::new();
+    for file in crate::support::state::files_under(&runs) {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.len() <= 210, "{name}: {} bytes", name.len());
+        if name.ends_with(".stdout") {
+            said.push(std::fs::read_to_string(&file).unwrap());
+        }
+    }
+    said.sort();
+    assert_eq!(said, ["plain\n", "said alpha\n", "said beta\n"]);
+    // The same id gets the same name: a second run of the incident replaces them.
+    let again = out
+        .again()
+        .args(["run", "l0", "--incident", &only_incident(out.path())])
+        .run();
+    again.success();
 }
