@@ -654,3 +654,48 @@ fn output_files_of_deep_long_ids_get_bounded_distinct_names() {
         .run();
     again.success();
 }
+
+/// A loop that succeeded, then a step after it that failed: on resume the
+/// loop is not run again and `steps.X.result` is made again from its
+/// `iteration_finished` records, texts included (its `step_finished`
+/// holds only the scalar fields).
+#[test]
+fn after_a_resume_a_done_loops_result_still_holds_its_texts() {
+    let yaml = r#"version: 1
+name: again
+steps:
+  - id: each
+    for_each: [one, two]
+    shell:
+      run: echo "said {{ item }}" && echo "{{ item }}" >> ran
+  - id: after
+    needs: [each]
+    shell:
+      run: |
+        test ! -e fail-after
+        printf '%s|%s' "{{ steps.each.result[1].stdout | trim }}" "{{ steps.each.result[0].exit_code }}"
+"#;
+    let out = with_runbook("again", yaml)
+        .file("fail-after", "")
+        .args(["run", "again"])
+        .run();
+    out.code(1);
+    std::fs::remove_file(out.path().join("fail-after")).unwrap();
+    let incident = only_incident(out.path());
+    out.again().args(["resume", &incident]).run().success();
+    assert_eq!(
+        read(out.path(), "ran").lines().count(),
+        2,
+        "the loop ran once"
+    );
+    let runs = crate::support::state::state_dir(out.path())
+        .join("incidents")
+        .join(&incident)
+        .join("runs");
+    let said: Vec<String> = crate::support::state::files_under(&runs)
+        .into_iter()
+        .filter(|p| p.ends_with("output/after.stdout"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    assert!(said.contains(&"said two|0".to_owned()), "{said:?}");
+}
