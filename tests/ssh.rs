@@ -345,11 +345,13 @@ fn a_loop_runs_the_script_on_each_host() {
         .stderr_contains("each[1] (localhost) succeeded");
     let user = &Sshd::shared().user;
     let journal = only_journal(output.path());
-    let finished = events(&journal, "step_finished", Some("each"));
-    let results = finished[0]["result"].as_array().expect("a list of results");
-    let said: Vec<&str> = results
+    // Each iteration's output is in its own record (`step_finished` lists
+    // only their scalar fields).
+    let mut records = events(&journal, "iteration_finished", Some("each"));
+    records.sort_by_key(|r| r["index"].as_u64());
+    let said: Vec<&str> = records
         .iter()
-        .map(|r| r["stdout"].as_str().expect("stdout"))
+        .map(|r| r["result"]["stdout"].as_str().expect("stdout"))
         .collect();
     assert_eq!(
         said,

@@ -385,10 +385,28 @@ fn done(status: Status, view: &replay::StepView) -> Done {
         status,
         values: StepValues {
             status: Some(status),
-            result: view.result.clone(),
+            result: loop_result(view).or_else(|| view.result.clone()),
             outputs: view.outputs.clone(),
         },
     }
+}
+
+/// A loop's `steps.X.result`, made again from its `iteration_finished`
+/// records (its `step_finished` holds only each iteration's scalar fields),
+/// within the same budget as the run that made it.
+fn loop_result(view: &replay::StepView) -> Option<serde_json::Value> {
+    let count = view.iterations.iter().map(|i| i.index + 1).max()?;
+    let mut results = vec![None; count];
+    for iteration in &view.iterations {
+        results[iteration.index].clone_from(&iteration.result);
+    }
+    let mut budget = crate::exec::iterations::Budget::default();
+    Some(serde_json::Value::Array(
+        results
+            .into_iter()
+            .map(|r| budget.keep(r).unwrap_or_default())
+            .collect(),
+    ))
 }
 
 /// The runbooks called, as they are now, unchanged since the run (or

@@ -37,6 +37,83 @@ use crate::template::context::Context;
 /// Items a confirmation question lists before saying how many more there are.
 const LISTED_ITEMS: usize = 50;
 
+/// Bytes (as JSON) of the iterations' results that `steps.X.result` keeps in
+/// memory, in the order they finish; past it an iteration's result keeps
+/// only its scalar fields (see [`summary`]), so a loop's memory stays bounded
+/// whatever its iterations print.
+pub const RESULT_BUDGET: usize = 16 * 1024 * 1024;
+
+/// The key a result cut by [`RESULT_BUDGET`] carries, saying why.
+const DROPPED: &str = "result_dropped";
+
+/// An iteration's result without its texts: the scalar fields only
+/// (`exit_code`, `status`, the truncation flags and byte counts). What
+/// `step_finished` journals for each iteration (its whole result is in its
+/// own `iteration_finished` record), and what `steps.X.result` keeps past
+/// [`RESULT_BUDGET`].
+pub fn summary(result: &serde_json::Value) -> serde_json::Value {
+    match result {
+        serde_json::Value::Object(fields) => serde_json::Value::Object(
+            fields
+                .iter()
+                .filter(|(_, v)| {
+                    !matches!(
+                        v,
+                        serde_json::Value::String(_)
+                            | serde_json::Value::Array(_)
+                            | serde_json::Value::Object(_)
+                    )
+                })
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        ),
+        serde_json::Value::String(_) | serde_json::Value::Array(_) => serde_json::Value::Null,
+        other => other.clone(),
+    }
+}
+
+/// Keeps results whole while they fit in [`RESULT_BUDGET`]; past it, their
+/// [`summary`] and a note.
+#[derive(Debug, Default)]
+pub struct Budget {
+    used: usize,
+}
+
+impl Budget {
+    /// The result `steps.X.result` keeps for one iteration.
+    pub fn keep(&mut self, result: Option<serde_json::Value>) -> Option<serde_json::Value> {
+        let result = result?;
+        let size = serde_json::to_vec(&result).map_or(0, |v| v.len());
+        if self.used + size <= RESULT_BUDGET {
+            self.used += size;
+            return Some(result);
+        }
+        let mut cut = summary(&result);
+        if let serde_json::Value::Object(fields) = &mut cut {
+            fields.insert(
+                DROPPED.to_owned(),
+                serde_json::Value::String(format!(
+                    "the loop's results passed {} MiB: this one keeps its scalar fields; \
+                     the whole is in its `iteration_finished` record",
+                    RESULT_BUDGET / 1024 / 1024
+                )),
+            );
+        }
+        self.used += serde_json::to_vec(&cut).map_or(0, |v| v.len());
+        Some(cut)
+    }
+}
+
+/// The aggregate `step_finished` journals: each iteration's [`summary`].
+pub fn recorded(result: &serde_json::Value) -> serde_json::Value {
+    match result {
+        serde_json::Value::Array(each) => {
+            serde_json::Value::Array(each.iter().map(summary).collect())
+        }
+        other => other.clone(),
+    }
+}
+
 /// The one confirmation of a loop: the step's question, then every item
 /// (up to [`LISTED_ITEMS`]); a question that reads `item` is asked as the
 /// list of its renderings, one per item.
@@ -264,6 +341,7 @@ impl Loop {
         } = self;
         let count = iterations.len();
         let mut results: Vec<Option<serde_json::Value>> = vec![None; count];
+        let mut budget = Budget::default();
         let mut outputs: Vec<IndexMap<String, String>> = vec![IndexMap::new(); count];
         let mut statuses: Vec<Option<Status>> = vec![None; count];
         let mut errors: Vec<(usize, String)> = Vec::new();
@@ -285,6 +363,8 @@ impl Loop {
                         break;
                     };
                     seen.push(item.clone());
+                    // A kept iteration's result is journaled whole again, for the next resume.
+                    let mut whole = None;
                     let settled = match planned {
                         Planned::Run { prepared, context } => {
                             let future = action_future(
@@ -302,7 +382,8 @@ impl Loop {
                         Planned::Kept(kept) => {
                             // Done before: its rollback is on the stack too.
                             done.succeeded.push((index, item.clone()));
-                            results[index] = kept.result;
+                            whole.clone_from(&kept.result);
+                            results[index] = budget.keep(kept.result);
                             outputs[index] = kept.outputs;
                             (Status::Succeeded, None, true)
                         }
@@ -325,7 +406,7 @@ impl Loop {
                         attempts: 0,
                         duration_ms: 0,
                         error,
-                        result: results[index].clone(),
+                        result: whole,
                         outputs: outputs[index].clone(),
                         kept,
                     });
@@ -355,7 +436,7 @@ impl Loop {
                     stopped = true;
                 }
                 statuses[index] = Some(status);
-                results[index].clone_from(&outcome.result);
+                results[index] = budget.keep(outcome.result.clone());
                 outputs[index].clone_from(&own);
                 let _ = events.send(Event::IterationFinished {
                     step: step.id.clone(),

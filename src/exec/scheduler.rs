@@ -964,7 +964,15 @@ impl Scheduler<'_> {
             attempts: done.attempts,
             duration_ms: millis(done.duration),
             error,
-            result: done.outcome.result,
+            // A loop's iterations' texts are in their own records: not again here.
+            result: if done.looped.is_some() {
+                done.outcome
+                    .result
+                    .as_ref()
+                    .map(super::iterations::recorded)
+            } else {
+                done.outcome.result
+            },
             outputs,
             continued: step.continue_on_error
                 && matches!(status, Status::Failed | Status::TimedOut),

@@ -12,6 +12,7 @@
 //!   runs/<run-id>/runbook.sha256       its hash, in `sha256sum` format
 //!   runs/<run-id>/output/<step>.stdout captured output, bounded and redacted
 //!                                  (a called runbook's step `call/step` as `call.step.stdout`)
+//!                                  (over 200 bytes: a prefix, `~` and a hash of the whole id)
 //!   runs/<run-id>/output/<step>.stderr
 //! locks/<runbook>.lock                 one lock per runbook
 //! locks/incident-<id>.lock             one lock per incident

@@ -434,7 +434,7 @@ impl OutputDir {
             });
         }
         let handle = &self.handle;
-        let name = format!("{step}.{stream}");
+        let name = format!("{}.{stream}", file_stem(&step));
         let path = self.dir.join(&name);
         let temp_name = format!(".{name}.tmp");
         let temp = self.dir.join(&temp_name);
@@ -454,6 +454,28 @@ impl OutputDir {
             .map_err(IncidentError::io(&path))?;
         Ok(path)
     }
+}
+
+/// Longest output file stem, in bytes: with `.stdout`, the temporary
+/// file's `.` and `.tmp`, a name stays well within the 255 bytes a file
+/// system allows.
+const MAX_STEM: usize = 200;
+
+/// A step's output file stem: its dotted id, or, when that is longer than
+/// [`MAX_STEM`] (deep calls, long ids), its first bytes, `~` and 16 hex
+/// digits of the whole id's SHA-256: the same id always gets the same
+/// name, two ids that share the prefix get different ones. The journal and
+/// the report still name the whole id.
+fn file_stem(step: &str) -> std::borrow::Cow<'_, str> {
+    if step.len() <= MAX_STEM {
+        return step.into();
+    }
+    let hash = sha256_hex(step.as_bytes());
+    let mut cut = MAX_STEM - 17;
+    while !step.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}~{}", &step[..cut], &hash[..16]).into()
 }
 
 fn if_any<T>(read: Result<T, IncidentError>) -> Result<Option<T>, IncidentError> {
@@ -681,6 +703,21 @@ mod tests {
                 .unwrap();
             assert!(out.status.success(), "{out:?}");
         }
+    }
+
+    #[test]
+    fn long_output_names_are_cut_with_a_hash_of_the_whole_id() {
+        let short = "a/b.0";
+        assert_eq!(file_stem(short), short);
+        let exact = "x".repeat(MAX_STEM);
+        assert_eq!(file_stem(&exact), exact);
+        let long = format!("{}.0", "é".repeat(150));
+        let other = format!("{}.1", "é".repeat(150));
+        let (one, two) = (file_stem(&long), file_stem(&other));
+        assert!(one.len() <= MAX_STEM && two.len() <= MAX_STEM, "{one}");
+        assert_ne!(one, two);
+        assert_eq!(one, file_stem(&long));
+        assert!(long.starts_with(one.split('~').next().unwrap()));
     }
 
     #[test]

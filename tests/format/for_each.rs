@@ -6,6 +6,7 @@
 use serde_json::Value;
 
 use super::{finished, refused, with_runbook};
+use crate::support::Test;
 use crate::support::state::{events, journal, only_incident, only_journal, read, step_output};
 
 /// A loop over the list input `hosts` (4 items by default), at most two at
@@ -26,7 +27,7 @@ steps:
     shell:
       run: |
         touch "running.{{ item }}" "started.{{ item }}"
-        ls running.* | wc -l >> at-once
+        set -- running.*; echo "$#" >> at-once
         WAIT
         echo "{{ item }}" >> ran
         rm "running.{{ item }}"
@@ -87,13 +88,34 @@ fn a_loop_runs_each_item_in_parallel_up_to_its_concurrency_and_its_result_is_the
         seen,
         [(0, "web-1"), (1, "web-2"), (2, "web-3"), (3, "web-4")]
     );
+    let mut stdout: Vec<(u64, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["index"].as_u64().unwrap(),
+                r["result"]["stdout"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    stdout.sort_unstable();
+    assert_eq!(
+        stdout,
+        [
+            (0, "0:web-1\n"),
+            (1, "1:web-2\n"),
+            (2, "2:web-3\n"),
+            (3, "3:web-4\n")
+        ]
+    );
+    // `step_finished` lists each iteration's scalar fields, not its texts
+    // again (they are in its `iteration_finished` record).
     let step = finished(&out, "restart");
     let results = step["result"].as_array().unwrap();
-    let stdout: Vec<&str> = results
-        .iter()
-        .map(|r| r["stdout"].as_str().unwrap())
-        .collect();
-    assert_eq!(stdout, ["0:web-1\n", "1:web-2\n", "2:web-3\n", "3:web-4\n"]);
+    assert_eq!(results.len(), 4);
+    for result in results {
+        assert_eq!(result["exit_code"], 0, "{result}");
+        assert!(result.get("stdout").is_none(), "{result}");
+    }
     // Outputs are the list of each iteration's, in item order, as JSON.
     assert_eq!(
         step_output(out.path(), "after", "stdout"),
@@ -525,4 +547,169 @@ fn the_end_of_a_failed_loop_names_each_iteration_left_changed() {
             "Left changed (succeeded, with a rollback):\n  lp[0] x (lp): its rollback not run",
         )
         .stderr_not_contains("No step with a rollback is left changed");
+}
+
+/// 72 iterations each printing 300 KB (each capture keeps 256 KiB): the
+/// journal holds each iteration's output once, in its own record, and no
+/// line is longer than one capture; `steps.X.result` keeps whole results up
+/// to 16 MiB (64 of these) and, past it, an iteration's scalar fields and a
+/// note; a resume makes the same list again from the records.
+#[test]
+fn a_loop_printing_much_keeps_the_journal_and_its_result_bounded() {
+    const COUNT: usize = 72;
+    let yaml = format!(
+        r#"version: 1
+name: loud
+steps:
+  - id: loud
+    for_each: [RANGE]
+    concurrency: 4
+    shell:
+      run: head -c 300000 /dev/zero | tr '\0' x
+  - id: after
+    needs: [loud]
+    shell:
+      run: |
+        echo "{{{{ steps.loud.result | length }}}} {{{{ steps.loud.result[0].stdout_bytes }}}} {{{{ steps.loud.result[0].stdout | length > 200000 }}}}"
+        echo "{{{{ steps.loud.result[{last}].exit_code }}}} {{{{ steps.loud.result[{last}].result_dropped }}}}"
+"#,
+        last = COUNT - 1,
+    )
+    .replace("RANGE", &(0..COUNT).map(|i| i.to_string()).collect::<Vec<_>>().join(", "));
+    let out = with_runbook("loud", &yaml).args(["run", "loud"]).run();
+    out.success();
+    let journal = only_journal(out.path());
+    assert_eq!(iterations(&journal, "loud").len(), COUNT);
+    let text = std::fs::read_to_string(
+        crate::support::state::state_dir(out.path())
+            .join("incidents")
+            .join(only_incident(out.path()))
+            .join("journal.jsonl"),
+    )
+    .unwrap();
+    let longest = text.lines().map(str::len).max().unwrap();
+    // One capture (256 KiB) and its record around it; before, the
+    // `step_finished` line held all 72 captures (18 MiB).
+    assert!(
+        longest < 300 * 1024,
+        "longest journal line: {longest} bytes"
+    );
+    assert!(
+        text.len() < COUNT * 300 * 1024,
+        "journal: {} bytes",
+        text.len()
+    );
+    let said = step_output(out.path(), "after", "stdout");
+    let mut lines = said.lines();
+    assert_eq!(lines.next().unwrap(), format!("{COUNT} 300000 True"));
+    let last = lines.next().unwrap();
+    assert!(
+        last.starts_with("0 the loop's results passed 16 MiB"),
+        "{last}"
+    );
+}
+
+/// Four nested calls with 64-character step ids and a loop inside: the
+/// dotted ids (over 255 bytes with `.stdout.tmp`) are too long for a file
+/// name. Each output file gets a bounded name (a prefix and a hash of the
+/// whole id, so the two iterations, which share the prefix, get two), the
+/// run succeeds, and the journal names the whole ids.
+#[test]
+fn output_files_of_deep_long_ids_get_bounded_distinct_names() {
+    let id = |level: usize| format!("level-{level}-{}", "x".repeat(56));
+    let mut test = Test::new().timeout(std::time::Duration::from_secs(30));
+    for level in 0..4 {
+        test = test.file(
+            format!("runbooks/l{level}.yaml"),
+            format!(
+                "version: 1\nname: l{level}\nsteps:\n  - id: {}\n    runbook:\n      name: l{}\n",
+                id(level),
+                level + 1
+            ),
+        );
+    }
+    test = test.file(
+        "runbooks/l4.yaml",
+        format!(
+            "version: 1\nname: l4\nsteps:\n  - id: {}\n    for_each: [alpha, beta]\n    shell:\n      run: echo \"said {{{{ item }}}}\"\n  - id: {}\n    shell:\n      run: echo plain\n",
+            id(4),
+            id(5)
+        ),
+    );
+    let out = test.args(["run", "l0"]).run();
+    out.success();
+    let prefix: Vec<String> = (0..4).map(id).collect();
+    let looped = format!("{}/{}", prefix.join("/"), id(4));
+    let journal = only_journal(out.path());
+    let rows = iterations(&journal, &looped);
+    assert_eq!(rows.len(), 2, "{journal:?}");
+    assert_eq!(
+        finished(&out, &format!("{}/{}", prefix.join("/"), id(5)))["status"],
+        "succeeded"
+    );
+    let runs = crate::support::state::state_dir(out.path())
+        .join("incidents")
+        .join(only_incident(out.path()))
+        .join("runs");
+    let mut said = Vec::new();
+    for file in crate::support::state::files_under(&runs) {
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(name.len() <= 210, "{name}: {} bytes", name.len());
+        if name.ends_with(".stdout") {
+            said.push(std::fs::read_to_string(&file).unwrap());
+        }
+    }
+    said.sort();
+    assert_eq!(said, ["plain\n", "said alpha\n", "said beta\n"]);
+    // The same id gets the same name: a second run of the incident replaces them.
+    let again = out
+        .again()
+        .args(["run", "l0", "--incident", &only_incident(out.path())])
+        .run();
+    again.success();
+}
+
+/// A loop that succeeded, then a step after it that failed: on resume the
+/// loop is not run again and `steps.X.result` is made again from its
+/// `iteration_finished` records, texts included (its `step_finished`
+/// holds only the scalar fields).
+#[test]
+fn after_a_resume_a_done_loops_result_still_holds_its_texts() {
+    let yaml = r#"version: 1
+name: again
+steps:
+  - id: each
+    for_each: [one, two]
+    shell:
+      run: echo "said {{ item }}" && echo "{{ item }}" >> ran
+  - id: after
+    needs: [each]
+    shell:
+      run: |
+        test ! -e fail-after
+        printf '%s|%s' "{{ steps.each.result[1].stdout | trim }}" "{{ steps.each.result[0].exit_code }}"
+"#;
+    let out = with_runbook("again", yaml)
+        .file("fail-after", "")
+        .args(["run", "again"])
+        .run();
+    out.code(1);
+    std::fs::remove_file(out.path().join("fail-after")).unwrap();
+    let incident = only_incident(out.path());
+    out.again().args(["resume", &incident]).run().success();
+    assert_eq!(
+        read(out.path(), "ran").lines().count(),
+        2,
+        "the loop ran once"
+    );
+    let runs = crate::support::state::state_dir(out.path())
+        .join("incidents")
+        .join(&incident)
+        .join("runs");
+    let said: Vec<String> = crate::support::state::files_under(&runs)
+        .into_iter()
+        .filter(|p| p.ends_with("output/after.stdout"))
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    assert!(said.contains(&"said two|0".to_owned()), "{said:?}");
 }
