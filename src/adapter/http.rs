@@ -235,11 +235,13 @@ pub async fn send(req: &HttpRequest) -> Result<HttpResponse, HttpError> {
         None => builder,
     };
     // A header holding a secret (a token under any name) must not reach another origin:
-    // reqwest drops only the credentials it knows of on a redirect.
-    let secret_headers = req
-        .headers
-        .iter()
-        .any(|(_, value)| req.redactor.redact(value) != *value);
+    // reqwest drops only the credentials it knows of on a redirect (those it drops count not).
+    let secret_headers = req.headers.iter().any(|(name, value)| {
+        !matches!(
+            name.to_ascii_lowercase().as_str(),
+            "authorization" | "proxy-authorization" | "cookie"
+        ) && req.redactor.redact(value) != *value
+    });
     let (sent, last_hop) = LAST_HOP
         .scope(RefCell::new(None), async {
             let sent = KEEP_ORIGIN.scope(secret_headers, builder.send()).await;
