@@ -1077,34 +1077,26 @@ impl Scheduler<'_> {
             }
             let started = Instant::now();
             // A step done in an earlier run: its call's inputs may not be known yet.
-            let entered = self.enter_call(step.scope_prefix());
-            if let Err(e) = entered {
-                self.emitter.emit(Event::RollbackFinished {
-                    step: step.id.clone(),
-                    status: Status::Failed,
-                    duration_ms: 0,
-                    error: Some(format!("cannot render the rollback: {e}")),
-                })?;
-                continue;
-            }
-            let scoped = self.context.scoped(step.scope_prefix());
-            let context = iteration
-                .as_ref()
-                .map(|(n, item, secret)| scoped.iteration(item, *n, *secret));
-            let prepared =
-                match adapter::prepare(rollback, context.as_ref().unwrap_or(&scoped), step.timeout)
-                {
-                    Ok(p) => p,
-                    Err(e) => {
-                        self.emitter.emit(Event::RollbackFinished {
-                            step: step.id.clone(),
-                            status: Status::Failed,
-                            duration_ms: 0,
-                            error: Some(format!("cannot render the rollback: {e}")),
-                        })?;
-                        continue;
-                    }
-                };
+            let prepared = self.enter_call(step.scope_prefix()).and_then(|()| {
+                let scoped = self.context.scoped(step.scope_prefix());
+                let context = iteration
+                    .as_ref()
+                    .map(|(n, item, secret)| scoped.iteration(item, *n, *secret));
+                adapter::prepare(rollback, context.as_ref().unwrap_or(&scoped), step.timeout)
+                    .map_err(|e| e.to_string())
+            });
+            let prepared = match prepared {
+                Ok(p) => p,
+                Err(e) => {
+                    self.emitter.emit(Event::RollbackFinished {
+                        step: step.id.clone(),
+                        status: Status::Failed,
+                        duration_ms: 0,
+                        error: Some(format!("cannot render the rollback: {e}")),
+                    })?;
+                    continue;
+                }
+            };
             let description = match &iteration {
                 Some(_) => format!(
                     "{}: {}",
