@@ -748,3 +748,18 @@ fn a_breached_parser_budget_is_said_in_words() {
         assert!(!output.stderr.contains(" { "), "{}", output.stderr);
     }
 }
+
+#[test]
+fn an_id_or_a_name_over_64_bytes_is_refused_with_the_limit() {
+    let long = "a".repeat(65);
+    let runbook = format!(
+        "version: 1\nname: {long}\nsteps:\n  - {{ id: {long}, manual: go }}\n  - {{ id: {}, manual: go }}\n",
+        "b".repeat(64)
+    );
+    validate_hostile("long.yaml", &runbook)
+        .code(2)
+        .stderr_contains("the runbook name is 65 bytes long")
+        .stderr_contains("the step id is 65 bytes long")
+        .stderr_contains("use at most 64")
+        .stderr_not_contains("`bbbb");
+}

@@ -65,8 +65,11 @@ pub fn user_problem(user: &str) -> Option<String> {
 
 /// The port `text` names, or why it names none.
 pub fn port(text: &str) -> Result<u16, String> {
-    match text.trim().parse::<u16>() {
-        Ok(port) if port > 0 => Ok(port),
+    // Digits only, without a leading zero: `+22`, `022` or ` 22` would be
+    // read by `parse` but are not how a port is written.
+    let plain = text.bytes().all(|b| b.is_ascii_digit()) && !text.starts_with('0');
+    match text.parse::<u16>() {
+        Ok(port) if plain && port > 0 => Ok(port),
         _ => Err(format!(
             "`{}` is not a port: use a number from 1 to 65535",
             shown(text)
@@ -148,7 +151,9 @@ mod tests {
             assert!(user_problem(bad).is_some(), "{bad:?}");
         }
         assert_eq!(port("2222"), Ok(2222));
-        for bad in ["0", "65536", "-1", "22 -oX", "x"] {
+        for bad in [
+            "0", "65536", "-1", "22 -oX", "x", "+22", "022", " 22", "22\n", "２２",
+        ] {
             assert!(port(bad).is_err(), "{bad:?}");
         }
         assert_eq!(path_problem("/etc/drctl/id_ed25519"), None);

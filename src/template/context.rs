@@ -188,10 +188,16 @@ impl Context {
     /// For dry runs: `run.status` and `run.failed_steps` are known only at run time.
     #[must_use]
     pub fn with_run_end_later(mut self) -> Self {
-        self.set_run_fields(["status", "failed_steps"].map(|field| {
-            let later = crate::template::Later(format!("run.{field}"));
-            (field, Value::from_object(later))
-        }));
+        self.set_run_fields([
+            (
+                "status",
+                Value::from_object(crate::template::Later("run.status".to_owned())),
+            ),
+            (
+                "failed_steps",
+                Value::from_object(crate::template::LaterList("run.failed_steps".to_owned())),
+            ),
+        ]);
         self
     }
 

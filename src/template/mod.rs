@@ -243,6 +243,30 @@ impl minijinja::value::Object for Later {
     }
 }
 
+/// A list known only at run time (`run.failed_steps` in a dry run): it can be
+/// iterated and joined, yielding one [`Later`] that stands for its items, so
+/// `{{ run.failed_steps | join(', ') }}` shows `⟨run.failed_steps⟩`. Its
+/// length is unknown, so `| length` says it cannot be rendered yet rather
+/// than invent a number.
+#[derive(Debug)]
+pub struct LaterList(pub String);
+
+impl minijinja::value::Object for LaterList {
+    fn repr(self: &std::sync::Arc<Self>) -> minijinja::value::ObjectRepr {
+        minijinja::value::ObjectRepr::Iterable
+    }
+
+    fn enumerate(self: &std::sync::Arc<Self>) -> minijinja::value::Enumerator {
+        let items = Value::from_object(Later(self.0.clone()));
+        // A `filter` makes the size hint (0, Some(1)): a length the engine calls unknown.
+        minijinja::value::Enumerator::Iter(Box::new(std::iter::once(items).filter(|_| true)))
+    }
+
+    fn render(self: &std::sync::Arc<Self>, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "⟨{}⟩", self.0)
+    }
+}
+
 /// A minijinja value as JSON (for SQL parameters and HTTP bodies).
 pub fn value_to_json(value: &Value) -> serde_json::Value {
     serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
@@ -289,5 +313,38 @@ mod tests {
         let t = Template::compile("{{ inputs.nope }}", Span::default()).unwrap();
         let ctx = to_value(&serde_json::json!({"inputs": {}}));
         assert!(t.render(&ctx).is_err());
+    }
+}
+
+#[cfg(test)]
+mod later_tests {
+    use super::*;
+
+    fn render(source: &str) -> Result<String, minijinja::Error> {
+        let env = minijinja::Environment::new();
+        let list = Value::from_object(LaterList("run.failed_steps".to_owned()));
+        env.render_str(source, minijinja::context! { failed => list })
+    }
+
+    #[test]
+    fn a_later_list_joins_and_iterates_as_one_placeholder() {
+        assert_eq!(
+            render("{{ failed | join(', ') }}").unwrap(),
+            "⟨run.failed_steps⟩"
+        );
+        assert_eq!(render("{{ failed }}").unwrap(), "⟨run.failed_steps⟩");
+        assert_eq!(
+            render("{% for s in failed %}[{{ s }}]{% endfor %}").unwrap(),
+            "[⟨run.failed_steps⟩]"
+        );
+        assert_eq!(
+            render("{{ failed | join(', ') or 'none' }}").unwrap(),
+            "⟨run.failed_steps⟩"
+        );
+    }
+
+    #[test]
+    fn a_later_lists_length_is_not_made_up() {
+        assert!(render("{{ failed | length }}").is_err());
     }
 }

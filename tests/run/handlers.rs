@@ -293,6 +293,13 @@ always:
     assert_eq!(run[0]["status"], "interrupted");
     assert_eq!(run[0]["failed_handlers"], serde_json::json!(["post"]));
     assert_eq!(events(&journal, "interrupt_received", None).len(), 2);
+    // The report says each status once: not "**interrupted**: interrupted".
+    let report = output.again().args(["report", &only_incident(dir)]).run();
+    report
+        .success()
+        .stdout_contains("| `post` | on_failure |")
+        .stdout_contains("| **interrupted** |")
+        .stdout_not_contains("**interrupted**: interrupted");
 }
 
 #[test]

@@ -28,6 +28,8 @@ pub(super) fn table(out: &mut String, run: &RunView) {
                 let why = step
                     .error
                     .as_deref()
+                    // An error that only repeats the status ("interrupted") adds nothing.
+                    .filter(|e| *e != status.as_str())
                     .map(|e| format!(": {}", clip(e)))
                     .unwrap_or_default();
                 format!("**{}**{why}", status.as_str())

@@ -113,7 +113,13 @@ impl Checker {
                 "this drctl reads `version: 1`",
             );
         }
-        if !is_name(&top.name.value, false) {
+        if top.name.value.len() > MAX_NAME {
+            self.problem(
+                top.name.span,
+                format!("the runbook name is {} bytes long", top.name.value.len()),
+                format!("use at most {MAX_NAME}: the name is a file name and a lock's name"),
+            );
+        } else if !is_name(&top.name.value, false) {
             self.problem(
                 top.name.span,
                 format!("invalid runbook name `{}`", top.name.value),
@@ -694,7 +700,15 @@ impl Checker {
                 continue;
             };
             let id = &raw.id;
-            if !is_name(&id.value, true) {
+            if id.value.len() > MAX_NAME {
+                self.problem(
+                    id.span,
+                    format!("the step id is {} bytes long", id.value.len()),
+                    format!(
+                        "use at most {MAX_NAME}: ids name files, journal rows and template keys"
+                    ),
+                );
+            } else if !is_name(&id.value, true) {
                 self.problem(
                     id.span,
                     format!("invalid step id `{}`", id.value),
@@ -1165,7 +1179,11 @@ fn with_default_env(step: &mut Step, default_env: &[(String, Template)]) {
     }
 }
 
-/// `[a-z0-9][a-z0-9-]*` (runbook names), or with `_` too (step ids).
+/// The longest runbook name or step id, in bytes.
+const MAX_NAME: usize = 64;
+
+/// `[a-z0-9][a-z0-9-]*` (runbook names), or with `_` too (step ids), at most
+/// [`MAX_NAME`] bytes.
 fn is_name(text: &str, underscore: bool) -> bool {
     let mut bytes = text.bytes();
     bytes
@@ -1174,7 +1192,7 @@ fn is_name(text: &str, underscore: bool) -> bool {
         && bytes.all(|b| {
             b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || (underscore && b == b'_')
         })
-        && text.len() <= 64
+        && text.len() <= MAX_NAME
 }
 
 /// `[a-z_][a-z0-9_]*`: usable as `inputs.NAME` in templates.
