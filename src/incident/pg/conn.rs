@@ -8,6 +8,7 @@
 //! for the life of the process, and when the process dies (however it dies)
 //! the server sees the socket close, ends the backend and frees its locks.
 
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::mpsc;
 use std::thread;
 
@@ -26,8 +27,9 @@ type Job = Box<dyn for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, ()> + S
 pub struct Conn {
     jobs: Option<mpsc::Sender<Job>>,
     thread: Option<thread::JoinHandle<()>>,
-    /// The backend's pid, to tell the connection's own rows from others'.
-    pub backend_pid: i32,
+    /// The backend's pid, to tell the connection's own rows from others'
+    /// (a job that reconnects, replacing `*conn`, sets it again).
+    backend_pid: AtomicI32,
 }
 
 impl Conn {
@@ -83,8 +85,18 @@ impl Conn {
         Ok(Conn {
             jobs: Some(jobs),
             thread: Some(thread),
-            backend_pid,
+            backend_pid: AtomicI32::new(backend_pid),
         })
+    }
+
+    /// The server session's pid.
+    pub fn backend_pid(&self) -> i32 {
+        self.backend_pid.load(Ordering::Relaxed)
+    }
+
+    /// Records the pid of a new session after a job reconnected.
+    pub fn set_backend_pid(&self, pid: i32) {
+        self.backend_pid.store(pid, Ordering::Relaxed);
     }
 
     /// Runs `job` on the connection and waits for its answer.
@@ -126,7 +138,8 @@ impl Drop for Conn {
     }
 }
 
-async fn connect(
+/// Connects and pins the session (see [`Conn::open`]); also what a reconnecting job calls.
+pub(super) async fn connect(
     options: &PgConnectOptions,
     timeout: std::time::Duration,
     target: &str,

@@ -100,7 +100,7 @@ impl PgStore {
                     })
                 })
                 .map_err(store_error)?;
-            if got.1 != self.conn().backend_pid {
+            if got.1 != self.conn().backend_pid() {
                 return Err(store_error(super::StoreError::Pooled {
                     target: self.target().to_owned(),
                 }));
