@@ -190,9 +190,9 @@ impl From<StoreError> for IncidentError {
 pub(crate) const SESSION_CHANGED: &str = "the server session changed between two statements";
 
 /// What in an error shows a pooler in transaction mode between drctl and
-/// PostgreSQL: sqlx's named prepared statements of two clients meeting on
+/// `PostgreSQL`: sqlx's named prepared statements of two clients meeting on
 /// one server session (or one client's missing on another), or the startup
-/// parameter PgBouncer refuses unless told to ignore it.
+/// parameter `PgBouncer` refuses unless told to ignore it.
 pub(crate) fn pooler_evidence(error: &sqlx::Error) -> Option<&'static str> {
     let sqlx::Error::Database(db) = error else {
         return None;
