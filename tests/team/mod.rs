@@ -5,6 +5,7 @@
 
 mod commands;
 mod locks;
+mod pooler;
 mod store;
 
 use serde_json::Value;
