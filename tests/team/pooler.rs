@@ -1,6 +1,6 @@
-//! PgBouncer between drctl and PostgreSQL: in transaction mode session
+//! `PgBouncer` between drctl and `PostgreSQL`: in transaction mode session
 //! locks do not hold, and drctl refuses it before anything runs; in session
-//! mode it works. A real PgBouncer (scripts/setup.sh installs it), run as the
+//! mode it works. A real `PgBouncer` (scripts/setup.sh installs it), run as the
 //! `postgres` user when the tests run as root, as the cluster is.
 
 use std::path::Path;
@@ -13,7 +13,7 @@ use crate::support::pg::TempCluster;
 
 const PGBOUNCER: &str = "/usr/sbin/pgbouncer";
 
-/// A PgBouncer on a free port in front of `database`; stopped when dropped.
+/// A `PgBouncer` on a free port in front of `database`; stopped when dropped.
 struct Bouncer {
     child: Child,
     port: u16,
