@@ -150,6 +150,12 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
             )
         }
     ));
+    // Approvals journaled before the stop stand, unless the one resuming gave one.
+    let approved_before = replay::approved_unstarted(&runs, &runbook.name)
+        .into_iter()
+        .filter(|(_, approvals)| approvals.iter().all(|a| a.by != operator))
+        .map(|(id, _)| id)
+        .collect();
     let identity = RunIdentity {
         run_id: session.run_id.clone(),
         incident: session.incident_id.clone(),
@@ -160,6 +166,7 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
         incident_started,
         decisions,
         post_mortem: crate::plan::post_mortem::facts(&runbook, &post_mortem),
+        approved_before,
     };
     super::run::execute(&plan, identity, session, &args.drive, printer)
 }

@@ -51,6 +51,7 @@ pub fn run(args: &RunArgs, global: &GlobalArgs, printer: &Printer) -> Result<()>
         incident_started: detected_at.or(session.incident_started()?),
         decisions: Vec::new(),
         post_mortem: crate::plan::post_mortem::facts(&runbook, &post_mortem),
+        approved_before: Vec::new(),
     };
     execute(&plan, identity, session, &args.drive, printer)
 }
@@ -180,6 +181,7 @@ pub fn execute(
             prompter: std::sync::Arc::new(prompter),
             interrupt,
             concurrency: usize::from(drive.concurrency),
+            approvals: None,
         };
         scheduler
             .run()

@@ -118,6 +118,15 @@ pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
             );
             let _ = writeln!(out, "      {} {how}: {message}", style.warn("confirm:"));
         }
+        if let Some(approve) = &step.approve {
+            let _ = writeln!(
+                out,
+                "      {} waits for {} (`drctl approve ⟨run.incident⟩ {}`; team mode)",
+                style.warn("approve:"),
+                approval_words(approve),
+                step.id
+            );
+        }
         // A loop's action is shown as its first iteration runs it, when the
         // items are known now (an ssh host must be a real one to be shown).
         let first = step
@@ -374,4 +383,15 @@ pub fn step_facts(step: &crate::runbook::model::Step) -> Vec<String> {
         facts.push("readonly: changes nothing".to_owned());
     }
     facts
+}
+
+/// A step's `approve:` in words, for the dry run and `show`.
+pub fn approval_words(approve: &crate::runbook::model::Approve) -> String {
+    crate::output::words::approval_needed(
+        approve.by,
+        approve
+            .timeout
+            .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
+        approve.message.as_deref(),
+    )
 }

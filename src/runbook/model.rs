@@ -355,6 +355,8 @@ pub struct Step {
     /// The called runbook this step comes from: its templates read that
     /// runbook's `inputs` and `steps` (`None`: this runbook's own step).
     pub scope: Option<Arc<CallScope>>,
+    /// `approve:`: other operators must approve before the step starts.
+    pub approve: Option<Approve>,
 }
 
 /// One call of a runbook inside this one, after expansion: the called
@@ -605,3 +607,20 @@ pub struct Output {
     /// `report: true`: shown in the post-mortem's Results.
     pub report: bool,
 }
+
+/// `approve:` — the approvals a step waits for (team mode, see
+/// [`crate::exec::approval`]). The run's operator never counts: a step
+/// that needs approval needs another person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approve {
+    /// Distinct people, other than the run's operator.
+    pub by: u32,
+    /// Not approved within this long: the step fails.
+    pub timeout: Option<Duration>,
+    pub message: Option<String>,
+    /// Where `approve:` is written (validate without a shared store points here).
+    pub span: Span,
+}
+
+/// The most approvers a step can ask for.
+pub const MAX_APPROVERS: u32 = 10;
