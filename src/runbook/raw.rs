@@ -105,7 +105,8 @@ pub enum NotifyEvent {
     RunStarted,
     /// A step (or a handler) failed or timed out.
     StepFailed,
-    /// A question waits for the operator: a confirmation, a rollback, a manual step.
+    /// A question waits for the operator: a confirmation, a rollback, a
+    /// manual step; or a step waits for other operators' approval.
     ConfirmationNeeded,
     /// The run ended, however it ended.
     RunFinished,
