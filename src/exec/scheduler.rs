@@ -28,9 +28,9 @@ use indexmap::IndexMap;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
+use super::approval::{self, Gate, Verdict};
 use super::emitter::Emitter;
 use super::event::{AnswerSource, Event, ListenerError, PostMortemFacts, Status};
-use super::approval::{self, Gate, Verdict};
 use super::prompt::{Answer, Prompter};
 use crate::adapter::{self, FailureKind, Outcome, Prepared};
 use crate::plan::{Decision, Plan};
@@ -648,9 +648,8 @@ impl Scheduler<'_> {
             .approve
             .as_ref()
             .and_then(|a| a.timeout);
-        approving.spawn(async move {
-            (index, approval::wait(&*gate, request, timeout, stop).await)
-        });
+        approving
+            .spawn(async move { (index, approval::wait(&*gate, request, timeout, stop).await) });
     }
 
     /// An approval wait ended: its answers recorded, then the step goes on
@@ -662,8 +661,14 @@ impl Scheduler<'_> {
         verdict: Verdict,
         stopping: bool,
     ) -> Result<Option<Start>, ListenerError> {
-        let answers = match &verdict {
-            Verdict::Approved(a) | Verdict::Denied(a) | Verdict::TimedOut(a) => a.clone(),
+        let (by, timeout) = step
+            .approve
+            .as_ref()
+            .map_or((1, None), |a| (a.by, a.timeout));
+        let failure = approval::failure(&verdict, by, timeout);
+        let stopped = verdict == Verdict::Stopped;
+        let answers = match verdict {
+            Verdict::Approved(a) | Verdict::Denied(a) | Verdict::TimedOut(a) => a,
             Verdict::Stopped | Verdict::Failed(_) => Vec::new(),
         };
         for answer in answers {
@@ -676,15 +681,11 @@ impl Scheduler<'_> {
                 reason: answer.reason,
             })?;
         }
-        let (by, timeout) = step
-            .approve
-            .as_ref()
-            .map_or((1, None), |a| (a.by, a.timeout));
-        match approval::failure(&verdict, by, timeout) {
+        match failure {
             Some(error) => self
                 .finish_without_action(step, Status::Failed, Some(error))
                 .map(Some),
-            None if stopping || verdict == Verdict::Stopped => Ok(None),
+            None if stopping || stopped => Ok(None),
             None => self.confirm_then_begin(step).map(Some),
         }
     }
