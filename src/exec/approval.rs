@@ -89,7 +89,11 @@ pub trait Gate: Send + Sync {
 pub trait Waiting: Send {
     /// In one transaction: the answers so far, and the request closed when
     /// [`decide`] decides it (`timed_out`: the step's time is up).
-    fn decide(&mut self, by: u32, timed_out: bool) -> BoxFuture<'_, Result<Option<Verdict>, String>>;
+    fn decide(
+        &mut self,
+        by: u32,
+        timed_out: bool,
+    ) -> BoxFuture<'_, Result<Option<Verdict>, String>>;
     /// Returns when an answer may have come (a notification), or after `max`.
     fn changed(&mut self, max: Duration) -> BoxFuture<'_, ()>;
     /// The run stopped waiting: the request is closed, and `drctl approve`
@@ -181,7 +185,10 @@ mod tests {
     #[test]
     fn a_denial_decides_whatever_the_approvals() {
         let answers = vec![answer(true, "bob"), answer(false, "carol")];
-        assert!(matches!(decide(answers, 1, false), Some(Verdict::Denied(_))));
+        assert!(matches!(
+            decide(answers, 1, false),
+            Some(Verdict::Denied(_))
+        ));
     }
 
     #[test]

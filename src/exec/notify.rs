@@ -245,10 +245,17 @@ impl Notifier {
                 NotifyEvent::ConfirmationNeeded
             }
             // Other operators are asked: the webhook is how they hear of it.
-            Event::ApprovalRequested { step, by, message, timeout_ms } => {
+            Event::ApprovalRequested {
+                step,
+                by,
+                message,
+                timeout_ms,
+            } => {
                 fields["step"] = step.as_str().into();
-                let said = crate::output::words::approval_needed(*by, *timeout_ms, message.as_deref());
-                fields["message"] = redact(&format!("approval needed (`drctl approve`): {said}")).into();
+                let said =
+                    crate::output::words::approval_needed(*by, *timeout_ms, message.as_deref());
+                fields["message"] =
+                    redact(&format!("approval needed (`drctl approve`): {said}")).into();
                 NotifyEvent::ConfirmationNeeded
             }
             Event::StepStarted {

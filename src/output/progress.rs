@@ -440,7 +440,11 @@ impl Listener for Progress {
             Event::ConfirmationAsked { .. } => {}
             Event::ApprovalRequested { .. } => self.line(record, &format!("⏸ {}", said())),
             Event::ApprovalAnswered { approved, .. } => {
-                let mark = if *approved { style.ok("✓") } else { style.error("✗") };
+                let mark = if *approved {
+                    style.ok("✓")
+                } else {
+                    style.error("✗")
+                };
                 self.line(record, &format!("{mark} {}", said()));
             }
             Event::Notification { outcome, .. } => {

@@ -46,8 +46,14 @@ pub(super) fn decisions(out: &mut String, runs: &[RunView]) {
                 lines.push((at, format!("{said}{message}")));
             }
             for a in &step.approvals {
-                let said =
-                    words::approval_answered(id, a.approved, &a.by, &a.host, a.reason.as_deref(), &code);
+                let said = words::approval_answered(
+                    id,
+                    a.approved,
+                    &a.by,
+                    &a.host,
+                    a.reason.as_deref(),
+                    &code,
+                );
                 lines.push((a.at, said));
             }
             if let (StepState::MarkedDone, Some(by)) = (&step.status, &step.marked_done_by) {
