@@ -20,6 +20,7 @@ use crate::cli::{GlobalArgs, ResumeArgs};
 use crate::error::{Error, Result};
 use crate::exec::event::{Event, Status};
 use crate::exec::scheduler::RunIdentity;
+use crate::incident::Store;
 use crate::incident::replay::{self, StepState};
 use crate::output::Printer;
 use crate::plan::inputs::{self, InputSources};
@@ -64,6 +65,9 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
         &last.runbook_hash,
     )?;
     called_unchanged(args, &runbook, &last.run_id, &last.calls)?;
+    if let Store::File(_) = &store {
+        super::approve::refuse_without_shared_store(&runbook, printer)?;
+    }
 
     // Non-secret inputs come back from the journal (a list as its items);
     // secret ones from their source again. What is given now wins.

@@ -4,6 +4,7 @@ use super::Checker;
 use crate::runbook::model::{Approve, MAX_APPROVERS};
 use crate::runbook::raw::{RawApprove, RawStep};
 use crate::runbook::spanned::Spanned;
+use crate::span::Span;
 
 impl Checker {
     pub(super) fn approve(&mut self, raw: &RawStep) -> Option<Approve> {
@@ -51,7 +52,27 @@ impl Checker {
             by,
             timeout,
             message,
-            span: *span,
+            span: key_before(&self.source, *span, "approve"),
         })
+    }
+}
+
+/// Where `key:` is written before its value at `value` (a mapping's span is
+/// its first key's): messages about the whole key point at it. The value's
+/// own position when the key is not found just before it.
+fn key_before(source: &str, value: Span, key: &str) -> Span {
+    let Some(before) = source.get(..value.offset) else {
+        return value;
+    };
+    let Some(at) = before.rfind(key) else {
+        return value;
+    };
+    let line_start = before[..at].rfind('\n').map_or(0, |n| n + 1);
+    let line = u32::try_from(before[..at].matches('\n').count() + 1).unwrap_or(value.line);
+    let column = u32::try_from(before[line_start..at].chars().count() + 1).unwrap_or(value.column);
+    Span {
+        line,
+        column,
+        offset: at,
     }
 }
