@@ -96,7 +96,7 @@ pub fn render(runbook: &Runbook, style: &Style) -> String {
             let _ = writeln!(out, "      {} {what}", style.warn("confirm:"));
         }
         if let Some(approve) = &step.approve {
-            let what = crate::plan::render::approval_words(approve);
+            let what = approve.describe();
             let _ = writeln!(out, "      {} {what}", style.warn("approve:"));
         }
         if let Some(when) = &step.when {

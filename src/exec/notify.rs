@@ -245,17 +245,9 @@ impl Notifier {
                 NotifyEvent::ConfirmationNeeded
             }
             // Other operators are asked: the webhook is how they hear of it.
-            Event::ApprovalRequested {
-                step,
-                by,
-                message,
-                timeout_ms,
-            } => {
+            Event::ApprovalRequested { step, message, .. } => {
                 fields["step"] = step.as_str().into();
-                let said =
-                    crate::output::words::approval_needed(*by, *timeout_ms, message.as_deref());
-                fields["message"] =
-                    redact(&format!("approval needed (`drctl approve`): {said}")).into();
+                fields["message"] = redact(message.as_deref().unwrap_or_default()).into();
                 NotifyEvent::ConfirmationNeeded
             }
             Event::StepStarted {

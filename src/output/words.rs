@@ -272,24 +272,6 @@ pub fn event(event: &Event, code: Code) -> String {
     }
 }
 
-/// What a step's `approve:` asks, for `show` and the dry run:
-/// `2 people other than the run's operator, within 30m: "…"`.
-#[must_use]
-pub fn approval_needed(by: u32, timeout_ms: Option<u64>, message: Option<&str>) -> String {
-    let mut text = if by == 1 {
-        "1 person other than the run's operator".to_owned()
-    } else {
-        format!("{by} people other than the run's operator")
-    };
-    if let Some(ms) = timeout_ms {
-        let _ = write!(text, ", within {}", format_ms(ms));
-    }
-    if let Some(message) = message {
-        let _ = write!(text, ": \"{}\"", clip(message));
-    }
-    text
-}
-
 /// `Approval asked for X: 2 people other than the run's operator, within 30m: "…"`.
 #[must_use]
 pub fn approval_requested(
@@ -302,7 +284,7 @@ pub fn approval_requested(
     format!(
         "Approval asked for {}: {}",
         code(step),
-        approval_needed(by, timeout_ms, message)
+        crate::runbook::model::Approve::needed(by, timeout_ms, message)
     )
 }
 

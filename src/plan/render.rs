@@ -123,7 +123,7 @@ pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
                 out,
                 "      {} waits for {} (`drctl approve ⟨run.incident⟩ {}`; team mode)",
                 style.warn("approve:"),
-                approval_words(approve),
+                approve.describe(),
                 step.id
             );
         }
@@ -383,15 +383,4 @@ pub fn step_facts(step: &crate::runbook::model::Step) -> Vec<String> {
         facts.push("readonly: changes nothing".to_owned());
     }
     facts
-}
-
-/// A step's `approve:` in words, for the dry run and `show`.
-pub fn approval_words(approve: &crate::runbook::model::Approve) -> String {
-    crate::output::words::approval_needed(
-        approve.by,
-        approve
-            .timeout
-            .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX)),
-        approve.message.as_deref(),
-    )
 }

@@ -622,5 +622,35 @@ pub struct Approve {
     pub span: Span,
 }
 
+impl Approve {
+    /// What a step's `approve:` asks, in the dry run, `show` and the
+    /// progress: `2 people other than the run's operator, within 30m: "…"`.
+    #[must_use]
+    pub fn needed(by: u32, timeout_ms: Option<u64>, message: Option<&str>) -> String {
+        use std::fmt::Write as _;
+        let mut text = if by == 1 {
+            "1 person other than the run's operator".to_owned()
+        } else {
+            format!("{by} people other than the run's operator")
+        };
+        if let Some(ms) = timeout_ms {
+            let _ = write!(text, ", within {}", super::duration::format_ms(ms));
+        }
+        if let Some(message) = message {
+            let _ = write!(text, ": \"{message}\"");
+        }
+        text
+    }
+
+    /// [`Approve::needed`] of this step's `approve:`.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let timeout_ms = self
+            .timeout
+            .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX));
+        Approve::needed(self.by, timeout_ms, self.message.as_deref())
+    }
+}
+
 /// The most approvers a step can ask for.
 pub const MAX_APPROVERS: u32 = 10;
