@@ -6,6 +6,7 @@
 mod approvals;
 mod commands;
 mod locks;
+mod pooler;
 mod store;
 
 use serde_json::Value;
