@@ -94,6 +94,35 @@ pub enum Command {
     /// Print shell completions.
     #[command(after_help = EXAMPLES_COMPLETIONS)]
     Completions(CompletionsArgs),
+    /// Approve a step another operator's run waits on (`approve:`, team mode).
+    #[command(after_help = EXAMPLES_APPROVE)]
+    Approve(ApproveArgs),
+    /// Deny a step another operator's run waits on: the step fails (team mode).
+    #[command(after_help = EXAMPLES_DENY)]
+    Deny(DenyArgs),
+}
+
+const EXAMPLES_APPROVE: &str = "Examples:\n  drctl approve INC-20261122-001 promote-replica\n  drctl approve INC-20261122-001 freeze/stop-writes --operator bob\n\nDocs: docs/team-mode.md";
+const EXAMPLES_DENY: &str = "Examples:\n  drctl deny INC-20261122-001 promote-replica --reason \"replica lags 40 min\"\n\nDocs: docs/team-mode.md";
+
+#[derive(Debug, Args)]
+pub struct ApproveArgs {
+    /// Incident id.
+    pub incident: String,
+    /// The step's id, as the run shows it (`freeze/stop-writes` in a called runbook).
+    pub step: String,
+    /// Who approves (never the run's own operator). Default: the login name.
+    #[arg(long, env = "DRCTL_OPERATOR")]
+    pub operator: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DenyArgs {
+    #[command(flatten)]
+    pub target: ApproveArgs,
+    /// Why, recorded in the journal and said to the run's operator (secrets are masked).
+    #[arg(long)]
+    pub reason: Option<String>,
 }
 
 /// `--help` ends with examples and where the docs are.

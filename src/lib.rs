@@ -119,7 +119,11 @@ fn init_tracing(verbose: u8, printer: &Printer) {
 fn dispatch(cli: &Cli, printer: &Printer) -> Result<(), Error> {
     let dir = &cli.global.dir;
     match &cli.command {
-        Command::Validate(args) => commands::validate::run(args, dir, printer),
+        Command::Validate(args) => {
+            // A store that cannot be chosen (a bad drctl.toml) is not shared; `run` says why.
+            let shared = commands::selection(&cli.global).is_ok_and(|s| s.is_shared());
+            commands::validate::run(args, dir, shared, printer)
+        }
         Command::List(args) => commands::list::run(args, dir, printer),
         Command::Show(args) => {
             let runbook = commands::load_runbook(&args.runbook, dir, printer)?;
@@ -176,6 +180,8 @@ fn dispatch(cli: &Cli, printer: &Printer) -> Result<(), Error> {
         }
         Command::Resume(args) => commands::resume::run(args, &cli.global, printer),
         Command::Store(args) => commands::store_init::run(args, &cli.global, printer),
+        Command::Approve(args) => commands::approve::approve(args, &cli.global, printer),
+        Command::Deny(args) => commands::approve::deny(args, &cli.global, printer),
         Command::Import(args) => commands::import::run(args, dir, printer),
     }
 }

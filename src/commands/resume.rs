@@ -20,6 +20,7 @@ use crate::cli::{GlobalArgs, ResumeArgs};
 use crate::error::{Error, Result};
 use crate::exec::event::{Event, Status};
 use crate::exec::scheduler::RunIdentity;
+use crate::incident::Store;
 use crate::incident::replay::{self, StepState};
 use crate::output::Printer;
 use crate::plan::inputs::{self, InputSources};
@@ -64,6 +65,9 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
         &last.runbook_hash,
     )?;
     called_unchanged(args, &runbook, &last.run_id, &last.calls)?;
+    if let Store::File(_) = &store {
+        super::approve::refuse_without_shared_store(&runbook, printer)?;
+    }
 
     // Non-secret inputs come back from the journal (a list as its items);
     // secret ones from their source again. What is given now wins.
@@ -151,6 +155,12 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
             )
         }
     ));
+    // Approvals journaled before the stop stand, unless the one resuming gave one.
+    let approved_before = replay::approved_unstarted(&runs, &runbook.name)
+        .into_iter()
+        .filter(|(_, approvals)| approvals.iter().all(|a| a.by != operator))
+        .map(|(id, _)| id)
+        .collect();
     let identity = RunIdentity {
         run_id: session.run_id.clone(),
         incident: session.incident_id.clone(),
@@ -161,6 +171,7 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
         incident_started,
         decisions,
         post_mortem: crate::plan::post_mortem::facts(&runbook, &post_mortem),
+        approved_before,
     };
     super::run::execute(&plan, identity, session, &args.drive, printer)
 }

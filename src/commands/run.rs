@@ -34,6 +34,9 @@ pub fn run(args: &RunArgs, global: &GlobalArgs, printer: &Printer) -> Result<()>
         dry_run(&plan, &operator, printer);
         return Ok(());
     }
+    if !super::selection(global)?.is_shared() {
+        super::approve::refuse_without_shared_store(&runbook, printer)?;
+    }
     let store = super::store(global, true, printer)?;
     let session = super::session::open(
         &store,
@@ -52,6 +55,7 @@ pub fn run(args: &RunArgs, global: &GlobalArgs, printer: &Printer) -> Result<()>
         incident_started: detected_at.or(session.incident_started()?),
         decisions: Vec::new(),
         post_mortem: crate::plan::post_mortem::facts(&runbook, &post_mortem),
+        approved_before: Vec::new(),
     };
     execute(&plan, identity, session, &args.drive, printer)
 }
@@ -181,6 +185,12 @@ pub fn execute(
             prompter: std::sync::Arc::new(prompter),
             interrupt,
             concurrency: usize::from(drive.concurrency),
+            approvals: match session.store() {
+                crate::incident::Store::Postgres(store) => Some(std::sync::Arc::new(
+                    crate::incident::pg::approvals::PgGate::new(store),
+                )),
+                crate::incident::Store::File(_) => None,
+            },
         };
         scheduler
             .run()

@@ -95,6 +95,10 @@ pub fn render(runbook: &Runbook, style: &Style) -> String {
             };
             let _ = writeln!(out, "      {} {what}", style.warn("confirm:"));
         }
+        if let Some(approve) = &step.approve {
+            let what = approve.describe();
+            let _ = writeln!(out, "      {} {what}", style.warn("approve:"));
+        }
         if let Some(when) = &step.when {
             let _ = writeln!(out, "      when: {}", when.source);
         }
@@ -169,6 +173,11 @@ pub fn json(runbook: &Runbook) -> serde_json::Value {
                 "confirm": step.confirm.as_ref().map(|c| serde_json::json!({
                     "message": c.message.as_ref().map(|m| m.source.clone()),
                     "type": c.word,
+                })),
+                "approve": step.approve.as_ref().map(|a| serde_json::json!({
+                    "by": a.by,
+                    "timeout_ms": a.timeout.map(millis),
+                    "message": a.message,
                 })),
                 "timeout_ms": step.timeout.map(millis),
                 "retry": serde_json::json!({

@@ -8,7 +8,8 @@ use crate::error::{Error, Result};
 use crate::output::Printer;
 use crate::runbook;
 
-pub fn run(args: &ValidateArgs, default_dir: &Path, printer: &Printer) -> Result<()> {
+/// `shared`: a shared store is chosen (team mode), so `approve:` can work.
+pub fn run(args: &ValidateArgs, default_dir: &Path, shared: bool, printer: &Printer) -> Result<()> {
     let roots = if args.paths.is_empty() {
         vec![default_dir.to_path_buf()]
     } else {
@@ -36,11 +37,13 @@ pub fn run(args: &ValidateArgs, default_dir: &Path, printer: &Printer) -> Result
         .into_iter()
         .map(|file| {
             let diagnostics = match runbook::load_file(&file) {
-                Ok(runbook) => Diagnostic::warnings(
-                    &file.display().to_string(),
-                    &runbook.source,
-                    runbook.warnings,
-                ),
+                Ok(mut runbook) => {
+                    let mut warnings = std::mem::take(&mut runbook.warnings);
+                    if !shared {
+                        warnings.extend(super::approve::without_shared_store(&runbook));
+                    }
+                    Diagnostic::warnings(&file.display().to_string(), &runbook.source, warnings)
+                }
                 Err(errors) => errors,
             };
             (file, diagnostics)

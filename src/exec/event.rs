@@ -288,6 +288,32 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         kept: bool,
     },
+    /// A step with `approve:` waits for other operators (`drctl approve`
+    /// or `drctl deny`); the step has not started.
+    ApprovalRequested {
+        step: String,
+        /// How many people, other than the run's operator, must approve.
+        by: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        message: Option<String>,
+        /// Not approved within this long, the step fails.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        timeout_ms: Option<u64>,
+    },
+    /// Another operator approved or denied the step, as the run received it.
+    ApprovalAnswered {
+        step: String,
+        approved: bool,
+        /// The approver's operator name and machine (`DRCTL_HOST`, else the hostname).
+        by: String,
+        host: String,
+        /// When the approver gave it.
+        #[serde(with = "millis_utc")]
+        at: chrono::DateTime<chrono::Utc>,
+        /// `drctl deny --reason`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
 }
 
 impl Event {
@@ -313,6 +339,8 @@ impl Event {
             Event::Notification { .. } => "notification",
             Event::RunFinished { .. } => "run_finished",
             Event::IterationFinished { .. } => "iteration_finished",
+            Event::ApprovalRequested { .. } => "approval_requested",
+            Event::ApprovalAnswered { .. } => "approval_answered",
         }
     }
 
@@ -330,7 +358,9 @@ impl Event {
             | Event::RollbackFinished { step, .. }
             | Event::StepMarkedDone { step, .. }
             | Event::StepRerunChosen { step, .. }
-            | Event::IterationFinished { step, .. } => Some(step),
+            | Event::IterationFinished { step, .. }
+            | Event::ApprovalRequested { step, .. }
+            | Event::ApprovalAnswered { step, .. } => Some(step),
             _ => None,
         }
     }
@@ -353,6 +383,8 @@ impl Event {
                 | Event::HandlersStarted { .. }
                 | Event::RunFinished { .. }
                 | Event::IterationFinished { .. }
+                | Event::ApprovalRequested { .. }
+                | Event::ApprovalAnswered { .. }
         )
     }
 

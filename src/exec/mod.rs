@@ -2,6 +2,7 @@
 //! and the emitter that hands them to listeners, expectations, and the
 //! questions put to the operator.
 
+pub mod approval;
 pub mod emitter;
 pub mod event;
 pub mod expect;

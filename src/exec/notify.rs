@@ -244,6 +244,12 @@ impl Notifier {
                 fields["message"] = redact(message).into();
                 NotifyEvent::ConfirmationNeeded
             }
+            // Other operators are asked: the webhook is how they hear of it.
+            Event::ApprovalRequested { step, message, .. } => {
+                fields["step"] = step.as_str().into();
+                fields["message"] = redact(message.as_deref().unwrap_or_default()).into();
+                NotifyEvent::ConfirmationNeeded
+            }
             Event::StepStarted {
                 step,
                 action,

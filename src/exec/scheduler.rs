@@ -28,6 +28,7 @@ use indexmap::IndexMap;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
+use super::approval::{self, Gate, Verdict};
 use super::emitter::Emitter;
 use super::event::{AnswerSource, Event, ListenerError, PostMortemFacts, Status};
 use super::prompt::{Answer, Prompter};
@@ -61,6 +62,8 @@ pub struct RunIdentity {
     pub decisions: Vec<Event>,
     /// Roles, impact and what the post-mortem features, recorded on `run_started`.
     pub post_mortem: PostMortemFacts,
+    /// Steps approved in an earlier run and not started since: not asked again.
+    pub approved_before: Vec<String>,
 }
 
 pub struct Scheduler<'a> {
@@ -71,6 +74,8 @@ pub struct Scheduler<'a> {
     pub prompter: Arc<dyn Prompter>,
     pub interrupt: watch::Receiver<Interrupt>,
     pub concurrency: usize,
+    /// The shared store's approvals (`None`: the file store, which has none).
+    pub approvals: Option<Arc<dyn Gate>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +140,8 @@ impl Question {
 enum Start {
     Spawn(Work),
     Ask(Question),
+    /// Waits for other operators' approval (recorded as asked).
+    Await(approval::Request),
     Finished(Status),
 }
 
@@ -181,6 +188,10 @@ impl Scheduler<'_> {
         let (attempt_sender, mut attempt_receiver) = mpsc::unbounded_channel::<Event>();
         let mut questions: VecDeque<(usize, Question)> = VecDeque::new();
         let mut asking: Option<tokio::task::JoinHandle<(usize, Question, Answer)>> = None;
+        // Approval waits: off the graph's path, any number at once.
+        let mut approving: JoinSet<(usize, Verdict)> = JoinSet::new();
+        let mut to_approve: Vec<(usize, approval::Request)> = Vec::new();
+        let (stop_waits, waits_stop) = watch::channel(false);
         let mut stopping = false;
         let mut run_status = Status::Succeeded;
         let mut interrupt = signals.clone();
@@ -211,6 +222,11 @@ impl Scheduler<'_> {
                             questions.push_back((index, question));
                             continue;
                         }
+                        Start::Await(request) => {
+                            states[index] = State::Asking;
+                            to_approve.push((index, request));
+                            continue;
+                        }
                         Start::Finished(status) => status,
                     };
                     stopping |= settle(
@@ -232,7 +248,11 @@ impl Scheduler<'_> {
             for (index, work) in starting.drain(..) {
                 self.spawn(&mut tasks, index, work, &attempt_sender);
             }
+            for (index, request) in to_approve.drain(..) {
+                self.await_approval(&mut approving, index, request, waits_stop.clone());
+            }
             if stopping {
+                stop_waits.send_replace(true);
                 // Questions not yet asked are not asked: their steps never start.
                 for (index, _) in questions.drain(..) {
                     states[index] = State::Pending;
@@ -243,7 +263,7 @@ impl Scheduler<'_> {
             {
                 asking = Some(self.ask_off_thread(index, question, &states)?);
             }
-            if tasks.is_empty() && asking.is_none() {
+            if tasks.is_empty() && asking.is_none() && approving.is_empty() {
                 break;
             }
             // Nothing waits on an unsynced event (ask_off_thread commits its own).
@@ -299,6 +319,36 @@ impl Scheduler<'_> {
                         }
                         Start::Ask(question) => {
                             questions.push_front((index, question));
+                            continue;
+                        }
+                        Start::Await(request) => {
+                            to_approve.push((index, request));
+                            continue;
+                        }
+                        Start::Finished(status) => status,
+                    };
+                    stopping |= settle(&mut states, &mut completed, &mut run_status, step, index, status);
+                }
+                Some(joined) = approving.join_next() => {
+                    let (index, verdict) = joined.map_err(|e| ListenerError { message: format!("an approval wait failed: {e}") })?;
+                    let step = &steps[index];
+                    let Some(start) = self.approval_answered(step, verdict, stopping)? else {
+                        // The run stopped first: the step never started.
+                        states[index] = State::Pending;
+                        continue;
+                    };
+                    let status = match start {
+                        Start::Spawn(prepared) => {
+                            states[index] = State::Running;
+                            starting.push((index, prepared));
+                            continue;
+                        }
+                        Start::Ask(question) => {
+                            questions.push_back((index, question));
+                            continue;
+                        }
+                        Start::Await(request) => {
+                            to_approve.push((index, request));
                             continue;
                         }
                         Start::Finished(status) => status,
@@ -517,6 +567,16 @@ impl Scheduler<'_> {
                 Err(e) => return self.fail_early(step, format!("cannot evaluate `when`: {e}")),
             }
         }
+        if let Some(approve) = &step.approve
+            && !self.identity.approved_before.contains(&step.id)
+        {
+            return self.ask_approval(step, approve);
+        }
+        self.confirm_then_begin(step)
+    }
+
+    /// A step about to run: its confirmation, then its action.
+    fn confirm_then_begin(&mut self, step: &Step) -> Result<Start, ListenerError> {
         if let Some(confirm) = &step.confirm {
             let message = {
                 let context = self.context.scoped(step.scope_prefix());
@@ -543,6 +603,91 @@ impl Scheduler<'_> {
             return self.confirmed(step, answer, word);
         }
         self.begin(step)
+    }
+
+    /// Records that the step waits for approval; the wait begins once that is durable.
+    fn ask_approval(
+        &mut self,
+        step: &Step,
+        approve: &crate::runbook::model::Approve,
+    ) -> Result<Start, ListenerError> {
+        if self.approvals.is_none() {
+            return self.fail_early(
+                step,
+                "`approve:` needs team mode: a shared store (`--store postgres://…`)".to_owned(),
+            );
+        }
+        self.emitter.emit(Event::ApprovalRequested {
+            step: step.id.clone(),
+            by: approve.by,
+            message: approve.message.clone(),
+            timeout_ms: approve.timeout.map(millis),
+        })?;
+        Ok(Start::Await(approval::Request {
+            incident: self.identity.incident.clone(),
+            run_id: self.identity.run_id.clone(),
+            step: step.id.clone(),
+            operator: self.identity.operator.clone(),
+            host: self.identity.host.clone(),
+            by: approve.by,
+            message: approve.message.clone(),
+        }))
+    }
+
+    fn await_approval(
+        &self,
+        approving: &mut JoinSet<(usize, Verdict)>,
+        index: usize,
+        request: approval::Request,
+        stop: watch::Receiver<bool>,
+    ) {
+        let Some(gate) = self.approvals.clone() else {
+            return;
+        };
+        let timeout = self.plan.runbook.steps[index]
+            .approve
+            .as_ref()
+            .and_then(|a| a.timeout);
+        approving
+            .spawn(async move { (index, approval::wait(&*gate, request, timeout, stop).await) });
+    }
+
+    /// An approval wait ended: its answers recorded, then the step goes on
+    /// (its confirmation, its action) or fails as not approved. `None`:
+    /// the run stopped first, and the step never starts.
+    fn approval_answered(
+        &mut self,
+        step: &Step,
+        verdict: Verdict,
+        stopping: bool,
+    ) -> Result<Option<Start>, ListenerError> {
+        let (by, timeout) = step
+            .approve
+            .as_ref()
+            .map_or((1, None), |a| (a.by, a.timeout));
+        let failure = approval::failure(&verdict, by, timeout);
+        let stopped = verdict == Verdict::Stopped;
+        let answers = match verdict {
+            Verdict::Approved(a) | Verdict::Denied(a) | Verdict::TimedOut(a) => a,
+            Verdict::Stopped | Verdict::Failed(_) => Vec::new(),
+        };
+        for answer in answers {
+            self.emitter.emit(Event::ApprovalAnswered {
+                step: step.id.clone(),
+                approved: answer.approved,
+                by: answer.by,
+                host: answer.host,
+                at: answer.at,
+                reason: answer.reason,
+            })?;
+        }
+        match failure {
+            Some(error) => self
+                .finish_without_action(step, Status::Failed, Some(error))
+                .map(Some),
+            None if stopping || stopped => Ok(None),
+            None => self.confirm_then_begin(step).map(Some),
+        }
     }
 
     /// Computes the inputs of the call `prefix` (and of the calls it is

@@ -135,6 +135,33 @@ pub struct StepView {
     /// A `for_each` step's iterations that ended in its last start, in the
     /// order they ended.
     pub iterations: Vec<IterationView>,
+    /// `approve:`: when the approval was asked and how many were needed.
+    pub approval_asked: Option<(DateTime<Utc>, u32)>,
+    /// The approvals and denials received since it was last asked.
+    pub approvals: Vec<ApprovalView>,
+}
+
+/// An approval (or a denial) of a step by another operator.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApprovalView {
+    pub approved: bool,
+    pub by: String,
+    pub host: String,
+    pub at: DateTime<Utc>,
+    pub reason: Option<String>,
+}
+
+impl StepView {
+    /// Approved by as many people as it asked, and not started since (it
+    /// waits, or its confirmation was refused, or the run stopped first).
+    #[must_use]
+    pub fn approved_unstarted(&self) -> bool {
+        self.started_at.is_none()
+            && self.approval_asked.is_some_and(|(_, by)| {
+                self.approvals.iter().all(|a| a.approved)
+                    && self.approvals.len() >= usize::try_from(by).unwrap_or(usize::MAX)
+            })
+    }
 }
 
 /// One ended iteration of a `for_each` step.
@@ -174,6 +201,8 @@ impl StepView {
             rerun_by: None,
             polls: None,
             iterations: Vec::new(),
+            approval_asked: None,
+            approvals: Vec::new(),
         }
     }
 }
@@ -246,6 +275,24 @@ pub fn merged_steps(runs: &[RunView], runbook: &str) -> IndexMap<String, StepVie
         }
     }
     merged
+}
+
+/// Steps approved in an earlier run that never started since, with their
+/// approvals: a resume does not ask for them again.
+#[must_use]
+pub fn approved_unstarted(runs: &[RunView], runbook: &str) -> IndexMap<String, Vec<ApprovalView>> {
+    let mut approved = IndexMap::new();
+    for run in runs.iter().filter(|r| r.runbook == runbook && !r.dry_run) {
+        for (id, step) in &run.steps {
+            if step.approved_unstarted() {
+                approved.insert(id.clone(), step.approvals.clone());
+            } else if step.started_at.is_some() {
+                // It ran on that approval: running it again asks again.
+                approved.shift_remove(id);
+            }
+        }
+    }
+    approved
 }
 
 /// Steps rolled back since they last succeeded, as a resume must see them:
@@ -704,6 +751,25 @@ fn apply(run: &mut RunView, record: &Record) {
                     .or_insert_with(|| (*list, StepView::new()));
             }
         }
+        Event::ApprovalRequested { step, by, .. } => {
+            let view = step_mut(run, step);
+            view.approval_asked = Some((ts, *by));
+            view.approvals.clear();
+        }
+        Event::ApprovalAnswered {
+            step,
+            approved,
+            by,
+            host,
+            at,
+            reason,
+        } => step_mut(run, step).approvals.push(ApprovalView {
+            approved: *approved,
+            by: by.clone(),
+            host: host.clone(),
+            at: *at,
+            reason: reason.clone(),
+        }),
         Event::RunFinished {
             status,
             elapsed_ms,

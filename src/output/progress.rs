@@ -438,6 +438,15 @@ impl Listener for Progress {
                 }
             }
             Event::ConfirmationAsked { .. } => {}
+            Event::ApprovalRequested { .. } => self.line(record, &format!("⏸ {}", said())),
+            Event::ApprovalAnswered { approved, .. } => {
+                let mark = if *approved {
+                    style.ok("✓")
+                } else {
+                    style.error("✗")
+                };
+                self.line(record, &format!("{mark} {}", said()));
+            }
             Event::Notification { outcome, .. } => {
                 let mark = match outcome {
                     crate::exec::event::NotificationOutcome::Sent => style.dim("✉"),
@@ -502,6 +511,10 @@ fn redacted(event: &Event, redactor: &crate::secret::Redactor) -> Event {
         }
         Event::ConfirmationAsked { message, .. } => *message = redactor.redact(message),
         Event::OperatorNote { text, .. } => *text = redactor.redact(text),
+        Event::ApprovalAnswered {
+            reason: Some(reason),
+            ..
+        } => *reason = redactor.redact(reason),
         _ => {}
     }
     event

@@ -255,7 +255,55 @@ pub fn event(event: &Event, code: Code) -> String {
             error,
             ..
         } => notification(*hook, *on, url, *outcome, *tries, *status, error.as_deref()),
+        Event::ApprovalRequested {
+            step,
+            by,
+            message,
+            timeout_ms,
+        } => approval_requested(step, *by, message.as_deref(), *timeout_ms, code),
+        Event::ApprovalAnswered {
+            step,
+            approved,
+            by,
+            host,
+            reason,
+            ..
+        } => approval_answered(step, *approved, by, host, reason.as_deref(), code),
     }
+}
+
+/// `Approval asked for X: 2 people other than the run's operator, within 30m: "…"`.
+#[must_use]
+pub fn approval_requested(
+    step: &str,
+    by: u32,
+    message: Option<&str>,
+    timeout_ms: Option<u64>,
+    code: Code,
+) -> String {
+    format!(
+        "Approval asked for {}: {}",
+        code(step),
+        crate::runbook::model::Approve::needed(by, timeout_ms, message)
+    )
+}
+
+/// `Step X approved by bob on ops-2`, or `denied … : REASON`.
+#[must_use]
+pub fn approval_answered(
+    step: &str,
+    approved: bool,
+    by: &str,
+    host: &str,
+    reason: Option<&str>,
+    code: Code,
+) -> String {
+    let verb = if approved { "approved" } else { "denied" };
+    let mut text = format!("Step {} {verb} by {by} on {host}", code(step));
+    if let Some(reason) = reason {
+        let _ = write!(text, ": \"{}\"", clip(reason));
+    }
+    text
 }
 
 /// `Notification 1 (run_finished) to https://… sent (200)`, `… failed after

@@ -118,6 +118,15 @@ pub fn render(plan: &super::Plan, context: &Context, style: &Style) -> String {
             );
             let _ = writeln!(out, "      {} {how}: {message}", style.warn("confirm:"));
         }
+        if let Some(approve) = &step.approve {
+            let _ = writeln!(
+                out,
+                "      {} waits for {} (`drctl approve ⟨run.incident⟩ {}`; team mode)",
+                style.warn("approve:"),
+                approve.describe(),
+                step.id
+            );
+        }
         // A loop's action is shown as its first iteration runs it, when the
         // items are known now (an ssh host must be a real one to be shown).
         let first = step

@@ -355,6 +355,8 @@ pub struct Step {
     /// The called runbook this step comes from: its templates read that
     /// runbook's `inputs` and `steps` (`None`: this runbook's own step).
     pub scope: Option<Arc<CallScope>>,
+    /// `approve:`: other operators must approve before the step starts.
+    pub approve: Option<Approve>,
 }
 
 /// One call of a runbook inside this one, after expansion: the called
@@ -605,3 +607,50 @@ pub struct Output {
     /// `report: true`: shown in the post-mortem's Results.
     pub report: bool,
 }
+
+/// `approve:` — the approvals a step waits for (team mode, see
+/// [`crate::exec::approval`]). The run's operator never counts: a step
+/// that needs approval needs another person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Approve {
+    /// Distinct people, other than the run's operator.
+    pub by: u32,
+    /// Not approved within this long: the step fails.
+    pub timeout: Option<Duration>,
+    pub message: Option<String>,
+    /// Where `approve:` is written (validate without a shared store points here).
+    pub span: Span,
+}
+
+impl Approve {
+    /// What a step's `approve:` asks, in the dry run, `show` and the
+    /// progress: `2 people other than the run's operator, within 30m: "…"`.
+    #[must_use]
+    pub fn needed(by: u32, timeout_ms: Option<u64>, message: Option<&str>) -> String {
+        use std::fmt::Write as _;
+        let mut text = if by == 1 {
+            "1 person other than the run's operator".to_owned()
+        } else {
+            format!("{by} people other than the run's operator")
+        };
+        if let Some(ms) = timeout_ms {
+            let _ = write!(text, ", within {}", super::duration::format_ms(ms));
+        }
+        if let Some(message) = message {
+            let _ = write!(text, ": \"{message}\"");
+        }
+        text
+    }
+
+    /// [`Approve::needed`] of this step's `approve:`.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let timeout_ms = self
+            .timeout
+            .map(|t| u64::try_from(t.as_millis()).unwrap_or(u64::MAX));
+        Approve::needed(self.by, timeout_ms, self.message.as_deref())
+    }
+}
+
+/// The most approvers a step can ask for.
+pub const MAX_APPROVERS: u32 = 10;

@@ -105,7 +105,8 @@ pub enum NotifyEvent {
     RunStarted,
     /// A step (or a handler) failed or timed out.
     StepFailed,
-    /// A question waits for the operator: a confirmation, a rollback, a manual step.
+    /// A question waits for the operator: a confirmation, a rollback, a
+    /// manual step; or a step waits for other operators' approval.
     ConfirmationNeeded,
     /// The run ended, however it ended.
     RunFinished,
@@ -388,6 +389,10 @@ pub struct RawStep {
     /// With `for_each`: how many iterations run at once (1 to 256; default
     /// the run's `--concurrency`).
     pub concurrency: Option<Spanned<i64>>,
+    /// Team mode: the step waits until other operators run `drctl approve
+    /// INCIDENT STEP` (`true`: one person other than the run's operator;
+    /// or `{by, timeout, message}`). Needs a shared store.
+    pub approve: Option<Spanned<RawApprove>>,
 }
 
 /// `for_each:` — the items, written out, or an expression naming a list.
@@ -741,5 +746,45 @@ impl<'de> Deserialize<'de> for RawPort {
             }
         }
         deserializer.deserialize_any(PortVisitor)
+    }
+}
+
+/// `approve:` — `true`, or `{by, timeout, message}`.
+#[derive(Debug, JsonSchema)]
+#[schemars(untagged)]
+pub enum RawApprove {
+    /// `true`: one approval by a person other than the run's operator; `false`: none.
+    Flag(bool),
+    Detailed(RawDetailedApprove),
+}
+
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDetailedApprove {
+    /// How many people, other than the run's operator, must approve (1 to 10, default 1).
+    pub by: Option<Spanned<i64>>,
+    /// Without enough approvals after this long, e.g. `30m`, the step fails as not approved (default: no limit).
+    pub timeout: Option<Spanned<String>>,
+    /// Plain text shown to the approvers and in the journal.
+    pub message: Option<Spanned<String>>,
+}
+
+impl<'de> Deserialize<'de> for RawApprove {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ApproveVisitor;
+        impl<'de> Visitor<'de> for ApproveVisitor {
+            type Value = RawApprove;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("true, or a mapping with `by`, `timeout` and `message`")
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<RawApprove, E> {
+                Ok(RawApprove::Flag(v))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RawApprove, A::Error> {
+                RawDetailedApprove::deserialize(MapAccessDeserializer::new(map))
+                    .map(RawApprove::Detailed)
+            }
+        }
+        deserializer.deserialize_any(ApproveVisitor)
     }
 }

@@ -3,6 +3,7 @@
 //! set up by `drctl store init`, and processes with different `DRCTL_HOST`
 //! values standing in for different machines.
 
+mod approvals;
 mod commands;
 mod locks;
 mod pooler;
@@ -20,7 +21,7 @@ fn team_store(name: &str) -> String {
         .args(["store", "init", "--store", &url])
         .run()
         .success()
-        .stderr_contains("schema version 1 (was none)");
+        .stderr_contains("schema version 2 (was none)");
     url
 }
 

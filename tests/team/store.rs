@@ -129,10 +129,10 @@ fn store_init_is_idempotent_and_the_schema_is_checked_at_connect() {
     assert!(!test.path().join("ran").exists());
     on(&["store", "init"])
         .success()
-        .stderr_contains("ready: schema version 1 (was none)");
+        .stderr_contains("ready: schema version 2 (was none)");
     on(&["store", "init"])
         .success()
-        .stderr_contains("is up to date (schema version 1)");
+        .stderr_contains("is up to date (schema version 2)");
     on(&["run", "mark"]).success();
 
     // A newer drctl's migration: refused, and init does not downgrade.
@@ -144,7 +144,7 @@ fn store_init_is_idempotent_and_the_schema_is_checked_at_connect() {
     for args in [&["incidents"][..], &["store", "init"]] {
         on(args)
             .code(1)
-            .stderr_contains("holds drctl schema version 99, newer than this drctl knows (1)")
+            .stderr_contains("holds drctl schema version 99, newer than this drctl knows (2)")
             .stderr_contains("upgrade this drctl");
     }
     sql("schema", "DELETE FROM _sqlx_migrations WHERE version = 99");

@@ -136,6 +136,14 @@ impl Scheduler<'_> {
                     };
                     start = next;
                 }
+                // `validate` refuses `approve:` on a handler: nobody waits after the graph.
+                Start::Await(_) => {
+                    start = self.finish_without_action(
+                        step,
+                        Status::Failed,
+                        Some("`approve` has no meaning on a handler".to_owned()),
+                    )?;
+                }
             }
         }
     }

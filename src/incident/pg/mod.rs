@@ -7,6 +7,7 @@
 //! [`incidents`] ids, frozen runbooks, outputs and reading journals,
 //! [`journal`] appending to one, [`locks`] the advisory locks and who holds them.
 
+pub mod approvals;
 mod conn;
 mod incidents;
 mod journal;

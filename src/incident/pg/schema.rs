@@ -13,11 +13,18 @@ use super::{PgStore, StoreError};
 
 /// Version, description, SQL. A new migration is a new line (never an edit
 /// of an old one: the database keeps each one's checksum).
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "team store",
-    include_str!("../../../migrations/0001_team_store.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "team store",
+        include_str!("../../../migrations/0001_team_store.sql"),
+    ),
+    (
+        2,
+        "approvals",
+        include_str!("../../../migrations/0002_approvals.sql"),
+    ),
+];
 
 /// The embedded migrations, as sqlx's migrator takes them.
 fn migrations() -> Vec<Migration> {

@@ -45,6 +45,17 @@ pub(super) fn decisions(out: &mut String, runs: &[RunView]) {
                     .unwrap_or_default();
                 lines.push((at, format!("{said}{message}")));
             }
+            for a in &step.approvals {
+                let said = words::approval_answered(
+                    id,
+                    a.approved,
+                    &a.by,
+                    &a.host,
+                    a.reason.as_deref(),
+                    &code,
+                );
+                lines.push((a.at, said));
+            }
             if let (StepState::MarkedDone, Some(by)) = (&step.status, &step.marked_done_by) {
                 let at = step
                     .finished_at

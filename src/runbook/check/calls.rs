@@ -322,6 +322,7 @@ impl Checker {
             ("rollback", raw.rollback.as_ref().map(|v| v.span)),
             ("for_each", raw.for_each.as_ref().map(|v| v.span)),
             ("concurrency", raw.concurrency.as_ref().map(|v| v.span)),
+            ("approve", raw.approve.as_ref().map(|v| v.span)),
         ] {
             if let Some(span) = span {
                 self.problem(
@@ -399,6 +400,7 @@ impl Checker {
             for_each: None,
             concurrency: None,
             scope: Some(Arc::new(call_scope)),
+            approve: None,
         })
     }
 

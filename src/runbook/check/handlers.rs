@@ -108,6 +108,15 @@ pub(super) fn check_needs(
                 "rollbacks undo the graph's steps; a handler runs once the graph has ended and is never rolled back",
             );
         }
+        if own.is_some()
+            && let Some(approve) = &raw.approve
+        {
+            checker.problem(
+                approve.span,
+                "`approve` has no meaning on a handler",
+                "a handler runs once the graph has ended, without waiting for anyone; put `approve:` on a step of the graph",
+            );
+        }
     }
 }
 

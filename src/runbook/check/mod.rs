@@ -25,6 +25,7 @@ use crate::template::{Expression, Template};
 use self::references::{Scope, StepTable, resolve};
 
 mod actions;
+mod approve;
 mod calls;
 mod for_each;
 mod handlers;
@@ -849,6 +850,7 @@ impl Checker {
         });
         let when = raw.when.as_ref().and_then(|w| self.expression(w, scope));
         let confirm = raw.confirm.as_ref().and_then(|c| self.confirm(c, scope));
+        let approve = self.approve(raw);
         if raw.manual.is_some() {
             // A person answers a manual step: there is nothing to time out or retry.
             for (key, span) in [
@@ -905,6 +907,7 @@ impl Checker {
             for_each,
             concurrency,
             scope: None,
+            approve,
         })
     }
 
