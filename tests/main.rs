@@ -22,6 +22,7 @@ mod pg_adapter;
 mod process_adapter;
 mod run;
 mod runbooks;
+mod team;
 mod schema;
 mod ssh;
 mod validate;

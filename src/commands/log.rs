@@ -8,6 +8,10 @@ use crate::incident::{Store, report};
 use crate::output::Printer;
 
 pub fn run(args: &LogArgs, state_dir: &Path, printer: &Printer) -> Result<()> {
+    let json = args.json || args.format == crate::cli::ListFormat::Json;
+    if args.follow {
+        return super::follow::run_file(&args.incident, state_dir, json, printer);
+    }
     let incident = Store::at(state_dir).open_incident(&args.incident)?;
     let path = incident.journal_path();
     let missing = || {
@@ -17,7 +21,7 @@ pub fn run(args: &LogArgs, state_dir: &Path, printer: &Printer) -> Result<()> {
             path.display()
         ));
     };
-    if args.json || args.format == crate::cli::ListFormat::Json {
+    if json {
         // The lines as written, for tools; the journal is already redacted, the printer redacts again.
         match incident.read_journal_bytes_if_any()? {
             Some(bytes) => printer.out(&String::from_utf8_lossy(&bytes)),

@@ -1,5 +1,6 @@
 //! One module per command; each returns `Result` and prints through the `Printer`.
 
+pub mod follow;
 pub mod graph;
 pub mod import;
 pub mod incidents;
