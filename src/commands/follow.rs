@@ -122,12 +122,14 @@ pub enum Tail {
 }
 
 impl Tail {
+    #[expect(clippy::unused_async, reason = "the PostgreSQL tail awaits")]
     async fn lines_after(&mut self, after: u64, printer: &Printer) -> Result<Vec<Line>> {
         match self {
             Tail::File(tail) => tail.lines_after(after, printer),
         }
     }
 
+    #[expect(clippy::unused_async, reason = "the PostgreSQL tail awaits")]
     async fn holder(&mut self) -> Result<Holder> {
         match self {
             Tail::File(tail) => Ok(tail.holder()),
@@ -150,7 +152,12 @@ pub fn run_file(id: &str, state_dir: &Path, json: bool, printer: &Printer) -> Re
         .enable_all()
         .build()
         .map_err(|e| Error::Internal(format!("cannot start the follower: {e}")))?;
-    runtime.block_on(follow(Tail::File(FileTail::new(store, incident)), id, json, printer))
+    runtime.block_on(follow(
+        Tail::File(FileTail::new(store, incident)),
+        id,
+        json,
+        printer,
+    ))
 }
 
 /// The loop: see the module documentation.
@@ -165,7 +172,9 @@ pub async fn follow(mut tail: Tail, id: &str, json: bool, printer: &Printer) -> 
         // Who holds the incident is asked before reading: whatever the run
         // journaled before it let go is then in this read.
         let holder = tail.holder().await?;
-        let lines = tail.lines_after(records.last().map_or(0, |r| r.seq), printer).await?;
+        let lines = tail
+            .lines_after(records.last().map_or(0, |r| r.seq), printer)
+            .await?;
         let mut out = String::new();
         let mut ended = false;
         for line in lines {

@@ -408,6 +408,7 @@ const STRUCTURE: &[&str] = &[
     "action_succeeded",
     "incident_elapsed_ms",
     "detected_at",
+    "offline_ms",
 ];
 
 /// Redacts an event's values: every field not in [`STRUCTURE`] has its

@@ -110,7 +110,8 @@ fn tone(event: &Event) -> Tone {
         | Event::AttemptFailed { .. }
         | Event::InterruptReceived { .. }
         | Event::RunTimedOut { .. }
-        | Event::LockTakenOver { .. } => Tone::Warn,
+        | Event::LockTakenOver { .. }
+        | Event::StoreUnreachable { .. } => Tone::Warn,
         _ => Tone::Plain,
     }
 }
