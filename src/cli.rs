@@ -28,6 +28,11 @@ pub struct GlobalArgs {
     /// Directory of incidents and locks.
     #[arg(long, global = true, default_value = DEFAULT_STATE_DIR, env = "DRCTL_STATE_DIR")]
     pub state_dir: PathBuf,
+    /// The incident store: `file` (the state directory) or a postgres://
+    /// URL shared by a team. Default: `DRCTL_STORE`, else `store` in the
+    /// nearest drctl.toml, else `file` (docs/team-mode.md).
+    #[arg(long, global = true, value_name = "URL|file")]
+    pub store: Option<String>,
     /// When to use colours.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -77,6 +82,9 @@ pub enum Command {
     /// Remove a lock left by a run on another host, after checking it is dead.
     #[command(after_help = EXAMPLES_UNLOCK)]
     Unlock(UnlockArgs),
+    /// Set up the shared incident store (team mode): `drctl store init`.
+    #[command(after_help = EXAMPLES_STORE)]
+    Store(StoreArgs),
     /// Turn a Markdown playbook into runbook skeletons that validate (see docs/import.md).
     #[command(after_help = EXAMPLES_IMPORT)]
     Import(ImportArgs),
@@ -103,6 +111,7 @@ const EXAMPLES_NOTE: &str = "Examples:\n  drctl note INC-20261122-001 \"restarte
 const EXAMPLES_VERIFY: &str = "Examples:\n  drctl verify INC-20261122-001\n  drctl verify INC-20261122-001 && drctl report INC-20261122-001\n\nDocs: docs/incident-log.md";
 const EXAMPLES_UNLOCK: &str =
     "Examples:\n  drctl unlock failover --id R20261122T101500Z-4242\n\nDocs: docs/cli.md";
+const EXAMPLES_STORE: &str = "Examples:\n  drctl store init --store postgres://drctl@db.internal/drctl\n  DRCTL_STORE=postgres://drctl@db.internal/drctl drctl store init\n\nDocs: docs/team-mode.md";
 const EXAMPLES_IMPORT: &str = "Examples:\n  drctl import playbook.md                       # lists the scenarios\n  drctl import playbook.md --all -o runbooks/\n  drctl import playbook.md --scenario \"Database failure\"\n\nDocs: docs/import.md";
 const EXAMPLES_SCHEMA: &str =
     "Examples:\n  drctl schema > runbook.schema.json\n\nDocs: docs/runbook-format.md";
@@ -316,6 +325,19 @@ pub struct UnlockArgs {
     /// The run id recorded in the lock (shown in the "lock held" message), to prove you mean this lock.
     #[arg(long)]
     pub id: String,
+}
+
+#[derive(Debug, Args)]
+pub struct StoreArgs {
+    #[command(subcommand)]
+    pub action: StoreAction,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StoreAction {
+    /// Create or upgrade the schema of the store chosen by --store,
+    /// `DRCTL_STORE` or drctl.toml (never downgrades; safe to run again).
+    Init,
 }
 
 #[derive(Debug, Args)]

@@ -148,13 +148,34 @@ fn dispatch(cli: &Cli, printer: &Printer) -> Result<(), Error> {
             Ok(())
         }
         Command::Run(args) => commands::run::run(args, &cli.global, printer),
-        Command::Incidents(args) => commands::incidents::run(args, &cli.global.state_dir, printer),
-        Command::Log(args) => commands::log::run(args, &cli.global.state_dir, printer),
-        Command::Report(args) => commands::report::run(args, &cli.global.state_dir, printer),
-        Command::Note(args) => commands::note::run(args, &cli.global.state_dir, printer),
-        Command::Verify(args) => commands::verify::run(args, &cli.global.state_dir, printer),
-        Command::Unlock(args) => commands::unlock::run(args, &cli.global.state_dir, printer),
+        Command::Incidents(args) => commands::incidents::run(
+            args,
+            &commands::store(&cli.global, false, printer)?,
+            printer,
+        ),
+        Command::Log(args) => commands::log::run(
+            args,
+            &commands::store(&cli.global, false, printer)?,
+            printer,
+        ),
+        Command::Report(args) => commands::report::run(
+            args,
+            &commands::store(&cli.global, false, printer)?,
+            printer,
+        ),
+        Command::Note(args) => {
+            commands::note::run(args, &commands::store(&cli.global, true, printer)?, printer)
+        }
+        Command::Verify(args) => commands::verify::run(
+            args,
+            &commands::store(&cli.global, false, printer)?,
+            printer,
+        ),
+        Command::Unlock(args) => {
+            commands::unlock::run(args, &commands::store(&cli.global, true, printer)?, printer)
+        }
         Command::Resume(args) => commands::resume::run(args, &cli.global, printer),
+        Command::Store(args) => commands::store_init::run(args, &cli.global, printer),
         Command::Import(args) => commands::import::run(args, dir, printer),
     }
 }

@@ -6,7 +6,8 @@ use std::path::Path;
 use assert_cmd::Command;
 use chrono::{DateTime, Utc};
 use drctl::exec::event::{AnswerSource, Event, Status};
-use drctl::incident::{LockInfo, Store, lock};
+use drctl::incident::file::FileStore as Store;
+use drctl::incident::{LockInfo, lock};
 use drctl::secret::Redactor;
 use indexmap::IndexMap;
 

@@ -1,6 +1,5 @@
 //! `drctl incidents`: every incident in the state directory, newest first.
 
-use std::path::Path;
 use std::time::Duration;
 
 use crate::cli::{IncidentsArgs, ListFormat};
@@ -9,15 +8,15 @@ use crate::incident::{IncidentSummary, Store};
 use crate::output::Printer;
 use crate::runbook::duration;
 
-pub fn run(args: &IncidentsArgs, state_dir: &Path, printer: &Printer) -> Result<()> {
-    let summaries = Store::at(state_dir).list()?;
+pub fn run(args: &IncidentsArgs, store: &Store, printer: &Printer) -> Result<()> {
+    let summaries = store.list()?;
     if args.format == ListFormat::Json {
         let all: Vec<serde_json::Value> = summaries.iter().map(json).collect();
         printer.outln(&serde_json::Value::Array(all).to_string());
         return Ok(());
     }
     if summaries.is_empty() {
-        printer.info(&format!("no incidents in {}", state_dir.display()));
+        printer.info(&format!("no incidents in {}", store.describe()));
         return Ok(());
     }
     let rows: Vec<[String; 6]> = summaries.iter().map(row).collect();

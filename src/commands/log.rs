@@ -1,23 +1,21 @@
 //! `drctl log ID`: an incident's timeline, or its raw journal with `--format json`.
 
-use std::path::Path;
-
 use crate::cli::LogArgs;
 use crate::error::Result;
 use crate::incident::{Store, report};
 use crate::output::Printer;
 
-pub fn run(args: &LogArgs, state_dir: &Path, printer: &Printer) -> Result<()> {
+pub fn run(args: &LogArgs, store: &Store, printer: &Printer) -> Result<()> {
     let json = args.json || args.format == crate::cli::ListFormat::Json;
     if args.follow {
-        return super::follow::run_file(&args.incident, state_dir, json, printer);
+        return super::follow::run(store, &args.incident, json, printer);
     }
-    let incident = Store::at(state_dir).open_incident(&args.incident)?;
-    let path = incident.journal_path();
+    let incident = store.open_incident(&args.incident)?;
+    let path = incident.journal_label();
     let missing = || {
         printer.info(&format!(
             "incident {} has no events yet ({} is missing)",
-            incident.id,
+            incident.id(),
             path.display()
         ));
     };

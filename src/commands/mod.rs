@@ -14,16 +14,44 @@ pub mod schema;
 pub mod session;
 pub mod show;
 pub mod stopped;
+pub mod store_init;
 pub mod unlock;
 pub mod validate;
 pub mod verify;
 
 use std::path::Path;
 
+use crate::cli::GlobalArgs;
 use crate::diagnostic::Diagnostic;
 use crate::error::{Error, Result};
+use crate::incident::Store;
+use crate::incident::select::{self, Selection};
 use crate::output::Printer;
 use crate::runbook::{self, Runbook};
+
+/// The store chosen by `--store`, `DRCTL_STORE` or drctl.toml (see
+/// [`select`]), without opening it.
+pub fn selection(global: &GlobalArgs) -> Result<Selection> {
+    let cwd = std::env::current_dir().map_err(Error::io("the working directory"))?;
+    let env = std::env::var("DRCTL_STORE").ok();
+    Ok(select::select(
+        global.store.as_deref(),
+        env.as_deref(),
+        &cwd,
+    )?)
+}
+
+/// Opens the chosen store: the state directory (created when the command
+/// writes), or the database, connected and checked. A database that cannot
+/// be reached stops the command here, before anything runs.
+pub fn store(global: &GlobalArgs, writes: bool, printer: &Printer) -> Result<Store> {
+    select::open(
+        &selection(global)?,
+        &global.state_dir,
+        writes,
+        printer.redactor(),
+    )
+}
 
 /// Finds and loads a runbook for a command that needs a valid one,
 /// printing its problems when it is not.

@@ -4,20 +4,18 @@
 //! strings, and the values of the incident's secret inputs found in this
 //! environment, are masked before the line is written.
 
-use std::path::Path;
-
 use super::session::Claim;
 use crate::cli::NoteArgs;
 use crate::error::{Error, Result};
 use crate::exec::event::Event;
-use crate::incident::replay;
+use crate::incident::{Store, replay};
 use crate::output::Printer;
 use crate::secret::{Redactor, mask_credentials};
 
 /// Long enough for a paragraph; a log file belongs in a file, not a note.
 const MAX_NOTE_CHARS: usize = 4000;
 
-pub fn run(args: &NoteArgs, state_dir: &Path, printer: &Printer) -> Result<()> {
+pub fn run(args: &NoteArgs, store: &Store, printer: &Printer) -> Result<()> {
     let text = args.text.trim();
     if text.is_empty() {
         return Err(Error::usage(
@@ -37,10 +35,10 @@ pub fn run(args: &NoteArgs, state_dir: &Path, printer: &Printer) -> Result<()> {
         .clone()
         .unwrap_or_else(|| super::run::operator_name(None));
     // The incident's lock: a note is not written into a journal a live run appends to.
-    let claim = Claim::incident(state_dir, &args.incident, &by)?;
+    let claim = Claim::incident(store, &args.incident, &by)?;
     let incident = claim.incident.clone();
     let contents = incident.read_journal()?;
-    contents.trusted(&incident.journal_path())?;
+    contents.trusted(&incident.journal_label())?;
     let runs = replay::runs(&contents.records);
     let Some(last) = runs.last() else {
         return Err(Error::usage(
@@ -55,19 +53,15 @@ pub fn run(args: &NoteArgs, state_dir: &Path, printer: &Printer) -> Result<()> {
         by: by.clone(),
     })?;
     drop(claim);
-    printer.info(&format!("note added to incident {} by {by}", incident.id));
+    printer.info(&format!("note added to incident {} by {by}", incident.id()));
     Ok(())
 }
 
 /// The redactor, knowing the values of the incident's secret inputs that
 /// this environment holds (the journal never had them).
-fn secrets_of(
-    incident: &crate::incident::store::Incident,
-    run_id: &str,
-    redactor: &Redactor,
-) -> Redactor {
+fn secrets_of(incident: &crate::incident::Incident, run_id: &str, redactor: &Redactor) -> Redactor {
     let frozen = incident.frozen_runbook(run_id).ok().and_then(|(text, _)| {
-        let path = incident.run_dir(run_id).join("runbook.yaml");
+        let path = incident.frozen_label(run_id);
         crate::runbook::load_text(&path, &path.display().to_string(), &text).ok()
     });
     if let Some(runbook) = frozen {

@@ -3,16 +3,14 @@
 //! What it writes is redacted first: the journal holds no secret, and the
 //! secrets this environment knows are masked again.
 
-use std::path::Path;
-
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::error::{Error, Result};
 use crate::incident::{Store, report};
 use crate::output::Printer;
 
-pub fn run(args: &ReportArgs, state_dir: &Path, printer: &Printer) -> Result<()> {
-    let incident = Store::at(state_dir).open_incident(&args.incident)?;
-    let path = incident.journal_path();
+pub fn run(args: &ReportArgs, store: &Store, printer: &Printer) -> Result<()> {
+    let incident = store.open_incident(&args.incident)?;
+    let path = incident.journal_label();
     let records = match incident.read_journal_if_any()? {
         Some(contents) => {
             for warning in &contents.warnings {
@@ -23,11 +21,11 @@ pub fn run(args: &ReportArgs, state_dir: &Path, printer: &Printer) -> Result<()>
         None => Vec::new(),
     };
     let redactor = printer.redactor();
-    let markdown = redactor.redact(&report::markdown(&incident.id, &records));
+    let markdown = redactor.redact(&report::markdown(incident.id(), &records));
     let text = match args.format {
         ReportFormat::Markdown => markdown,
         ReportFormat::Html => redactor.redact(
-            &report::html(&incident.id, &records, &markdown)
+            &report::html(incident.id(), &records, &markdown)
                 .map_err(|e| Error::Internal(e.to_string()))?,
         ),
     };
@@ -53,7 +51,7 @@ pub fn run(args: &ReportArgs, state_dir: &Path, printer: &Printer) -> Result<()>
     std::io::Write::write_all(&mut file, text.as_bytes()).map_err(Error::io(output))?;
     printer.info(&format!(
         "wrote the post-mortem of {} to {}",
-        incident.id,
+        incident.id(),
         output.display()
     ));
     Ok(())

@@ -31,11 +31,12 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
     let operator = super::run::operator(&args.drive);
     // The lock first: a step another live process is running looks, in its
     // journal, exactly like a step interrupted mid-way.
-    let claim = Claim::incident(&global.state_dir, &args.incident, &operator)?;
+    let store = super::store(global, true, printer)?;
+    let claim = Claim::incident(&store, &args.incident, &operator)?;
     let incident = claim.incident.clone();
     let contents = incident.read_journal()?;
     // An edited journal may claim a step succeeded that never ran.
-    contents.trusted(&incident.journal_path())?;
+    contents.trusted(&incident.journal_label())?;
     for warning in &contents.warnings {
         printer.warn(warning);
     }
@@ -138,7 +139,7 @@ pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<
         "resuming run {} of {} in incident {} ({} of {} steps already done{})",
         last.run_id,
         runbook.name,
-        incident.id,
+        incident.id(),
         plan.kept().len(),
         runbook.steps.len(),
         if undecided.is_empty() {
@@ -452,7 +453,7 @@ fn runbook_for_resume(
     args: &ResumeArgs,
     global: &GlobalArgs,
     printer: &Printer,
-    incident: &crate::incident::store::Incident,
+    incident: &crate::incident::Incident,
     run_id: &str,
     name: &str,
     frozen_hash: &str,
@@ -468,14 +469,14 @@ fn runbook_for_resume(
                 ),
                 hint: Some(format!(
                     "compare with {} and pass --allow-changed to resume with the new version",
-                    incident.run_dir(run_id).join("runbook.yaml").display()
+                    incident.frozen_label(run_id).display()
                 )),
             });
         }
         Ok(current)
     } else {
         let (text, _) = incident.frozen_runbook(run_id)?;
-        let path = incident.run_dir(run_id).join("runbook.yaml");
+        let path = incident.frozen_label(run_id);
         printer.warn(&format!(
             "runbook `{name}` is not in {}; resuming with the frozen copy",
             global.dir.display()

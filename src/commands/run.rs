@@ -34,8 +34,9 @@ pub fn run(args: &RunArgs, global: &GlobalArgs, printer: &Printer) -> Result<()>
         dry_run(&plan, &operator, printer);
         return Ok(());
     }
+    let store = super::store(global, true, printer)?;
     let session = super::session::open(
-        &global.state_dir,
+        &store,
         &runbook,
         args.incident.as_deref(),
         &operator,
@@ -188,7 +189,7 @@ pub fn execute(
     })?;
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     if !matches!(status, Status::Succeeded | Status::Skipped) {
-        super::stopped::say(printer, session.incident(), runbook);
+        super::stopped::say(printer, session.store(), session.incident(), runbook);
     }
     session.finish(printer);
     match status {

@@ -2,15 +2,15 @@
 //! a second operator out, the frozen runbook, the journal, and the captured
 //! output files. Opened before the first event, closed after the last.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::Utc;
 
 use crate::error::Result;
 use crate::exec::event::{Event, Listener, ListenerError, Record};
 use crate::incident::IncidentError;
-use crate::incident::lock::{self, LockGuard, LockInfo};
-use crate::incident::store::{Incident, OutputDir, Store};
+use crate::incident::lock::LockInfo;
+use crate::incident::store::{Held, Incident, LockTarget, OutputWriter, Store, Taken};
 use crate::output::Printer;
 use crate::runbook::Runbook;
 use crate::secret::Redactor;
@@ -23,34 +23,34 @@ pub struct Session {
     pub listeners: Vec<Box<dyn Listener>>,
     /// Events to record right after `run_started` (a lock taken over, steps marked done).
     pub pending_events: Vec<Event>,
+    store: Store,
     incident: Incident,
-    locks: Vec<LockGuard>,
+    locks: Vec<Held>,
 }
 
 /// Takes the runbook's lock, then opens (or creates) the incident and its
 /// journal. Nothing is created when the lock is held by another run.
 pub fn open(
-    state_dir: &Path,
+    store: &Store,
     runbook: &Runbook,
     incident: Option<&str>,
     operator: &str,
     printer: &Printer,
 ) -> Result<Session> {
-    let store = Store::open(state_dir)?;
     let run_id = super::run::new_run_id();
     let info = LockInfo::for_this_process(&run_id, operator, Utc::now());
     let mut pending_events = Vec::new();
-    let runbook_lock = lock::acquire(state_dir, &store.lock_path(&runbook.name), &info)?;
+    let runbook_lock = store.lock(LockTarget::Runbook(&runbook.name), &info)?;
     if let Some(previous) = &runbook_lock.taken_over {
-        pending_events.push(taken_over(previous));
+        pending_events.push(taken_over_event(previous));
     }
     let incident = match incident {
         Some(id) => store.open_incident(id)?,
-        None => store.create_incident(Utc::now())?,
+        None => store.create_incident(Utc::now(), &info)?,
     };
-    let mut claim = Claim::take(store, incident, run_id, info)?;
+    let mut claim = Claim::take(store.clone(), incident, run_id, info)?;
     claim.pending_events.splice(0..0, pending_events);
-    claim.locks.insert(0, runbook_lock.guard);
+    claim.locks.insert(0, runbook_lock.held);
     claim.open_journal(runbook, printer)
 }
 
@@ -62,45 +62,38 @@ pub struct Claim {
     run_id: String,
     info: LockInfo,
     pending_events: Vec<Event>,
-    locks: Vec<LockGuard>,
+    locks: Vec<Held>,
 }
 
 impl Claim {
     /// Takes the lock of an existing incident.
-    pub fn incident(state_dir: &Path, id: &str, operator: &str) -> Result<Claim> {
-        let store = Store::open(state_dir)?;
+    pub fn incident(store: &Store, id: &str, operator: &str) -> Result<Claim> {
         let incident = store.open_incident(id)?;
         let run_id = super::run::new_run_id();
         let info = LockInfo::for_this_process(&run_id, operator, Utc::now());
-        Claim::take(store, incident, run_id, info)
+        Claim::take(store.clone(), incident, run_id, info)
     }
 
     fn take(store: Store, incident: Incident, run_id: String, info: LockInfo) -> Result<Claim> {
-        let acquired = lock::acquire(
-            store.state_dir(),
-            &store.incident_lock_path(&incident.id),
-            &info,
-        )?;
+        let Taken { held, taken_over } = store.lock(LockTarget::Incident(incident.id()), &info)?;
         Ok(Claim {
             incident,
             store,
             run_id,
             info,
-            pending_events: acquired.taken_over.iter().map(taken_over).collect(),
-            locks: vec![acquired.guard],
+            pending_events: taken_over.iter().map(taken_over_event).collect(),
+            locks: vec![held],
         })
     }
 
     /// Takes the runbook's lock too, for a run that resumes another.
     pub fn lock_runbook(mut self, runbook: &Runbook) -> Result<Claim> {
-        let acquired = lock::acquire(
-            self.store.state_dir(),
-            &self.store.lock_path(&runbook.name),
-            &self.info,
-        )?;
+        let Taken { held, taken_over } = self
+            .store
+            .lock(LockTarget::Runbook(&runbook.name), &self.info)?;
         self.pending_events
-            .extend(acquired.taken_over.iter().map(taken_over));
-        self.locks.push(acquired.guard);
+            .extend(taken_over.iter().map(taken_over_event));
+        self.locks.push(held);
         Ok(self)
     }
 
@@ -108,6 +101,7 @@ impl Claim {
     pub fn open_journal(self, runbook: &Runbook, printer: &Printer) -> Result<Session> {
         let Claim {
             incident,
+            store,
             run_id,
             pending_events,
             locks,
@@ -115,25 +109,24 @@ impl Claim {
         } = self;
         incident.freeze_runbook(&run_id, &runbook.source, &runbook.hash)?;
         let journal = incident.open_journal(printer.redactor().clone())?;
-        let outputs = OutputFiles {
-            incident: incident.clone(),
-            run_id: run_id.clone(),
-            dir: None,
+        let outputs = Outputs {
+            writer: incident.output_writer(&run_id),
             redactor: printer.redactor().clone(),
         };
         Ok(Session {
-            incident_id: incident.id.clone(),
+            incident_id: incident.id().to_owned(),
             run_dir: incident.run_dir(&run_id),
             run_id,
             listeners: vec![Box::new(journal), Box::new(outputs)],
             pending_events,
+            store,
             incident,
             locks,
         })
     }
 }
 
-fn taken_over(previous: &LockInfo) -> Event {
+fn taken_over_event(previous: &LockInfo) -> Event {
     Event::LockTakenOver {
         previous_run: previous.run_id.clone(),
         previous_pid: previous.pid,
@@ -158,29 +151,32 @@ impl Session {
         &self.incident
     }
 
+    /// The store the run is recorded in.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     pub fn finish(self, printer: &Printer) {
-        for guard in self.locks {
-            let _ = guard.release();
+        for held in self.locks {
+            let _ = held.release();
         }
         printer.info(&format!(
             "Incident {} · journal {} · post-mortem: {}",
             self.incident_id,
-            self.incident.journal_path().display(),
-            super::stopped::command(&self.incident.root, &["report", &self.incident_id])
+            self.incident.journal_label().display(),
+            super::stopped::command(&self.store, &["report", &self.incident_id])
         ));
     }
 }
 
-/// Writes each step's captured stdout and stderr beside the journal.
-struct OutputFiles {
-    incident: Incident,
-    run_id: String,
-    /// The run's `output/` directory, opened at the first step's end.
-    dir: Option<OutputDir>,
+/// Stores each step's captured stdout and stderr: files beside the journal,
+/// or rows of the shared store.
+struct Outputs {
+    writer: OutputWriter,
     redactor: Redactor,
 }
 
-impl Listener for OutputFiles {
+impl Listener for Outputs {
     fn on_event(&mut self, record: &Record) -> Result<(), ListenerError> {
         // A `for_each` iteration's streams are `STEP.INDEX.stdout`.
         let (step, result) = match &record.event {
@@ -197,20 +193,24 @@ impl Listener for OutputFiles {
             } => (format!("{step}.{index}"), result),
             _ => return Ok(()),
         };
-        let step = &step;
-        let error = |e: IncidentError| ListenerError {
-            message: e.to_string(),
-        };
         for stream in ["stdout", "stderr"] {
             if let Some(text) = result.get(stream).and_then(serde_json::Value::as_str) {
-                let dir = match &mut self.dir {
-                    Some(dir) => dir,
-                    none => none.insert(self.incident.open_output(&self.run_id).map_err(error)?),
-                };
-                dir.write(step, stream, text, &self.redactor)
+                self.writer
+                    .write(&step, stream, text, &self.redactor)
                     .map_err(error)?;
             }
         }
         Ok(())
+    }
+
+    fn commit(&mut self) -> Result<(), ListenerError> {
+        self.writer.flush().map_err(error)
+    }
+}
+
+#[expect(clippy::needless_pass_by_value, reason = "used as `map_err(error)`")]
+fn error(e: IncidentError) -> ListenerError {
+    ListenerError {
+        message: e.to_string(),
     }
 }

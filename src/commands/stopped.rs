@@ -6,13 +6,13 @@ use std::path::Path;
 
 use crate::cli::DEFAULT_STATE_DIR;
 use crate::incident::replay;
-use crate::incident::store::Incident;
+use crate::incident::store::{Incident, Store};
 use crate::output::Printer;
 use crate::runbook::Runbook;
 
 /// Says what is left changed and how to go on. Best effort: the journal was
 /// just written by this run, and a failure to read it back drops only the list.
-pub fn say(printer: &Printer, incident: &Incident, runbook: &Runbook) {
+pub fn say(printer: &Printer, store: &Store, incident: &Incident, runbook: &Runbook) {
     if let Ok(contents) = incident.read_journal() {
         let runs = replay::runs(&contents.records);
         let merged = replay::merged_steps(&runs, &runbook.name);
@@ -70,27 +70,23 @@ pub fn say(printer: &Printer, incident: &Incident, runbook: &Runbook) {
     }
     printer.info(&format!(
         "Continue the run with: {}",
-        resume_command(&incident.id, &incident.root)
+        command(store, &["resume", incident.id()])
     ));
 }
 
-/// `drctl [--state-dir DIR] resume ID`, with the state directory when it is
-/// not the default (given by `--state-dir` or `DRCTL_STATE_DIR`).
-pub fn resume_command(incident: &str, state_dir: &Path) -> String {
-    command(state_dir, &["resume", incident])
-}
-
-/// `drctl [--state-dir DIR] WORDS…`, to paste as printed: the state
-/// directory when it is not the default, every word quoted for the shell.
-pub fn command(state_dir: &Path, words: &[&str]) -> String {
+/// `drctl [--state-dir DIR] [--store URL] WORDS…`, to paste as printed: the
+/// state directory when it is not the default, the store when `--store`
+/// chose it (its password masked), every word quoted for the shell.
+pub fn command(store: &Store, words: &[&str]) -> String {
     let mut command = "drctl".to_owned();
-    if state_dir != Path::new(DEFAULT_STATE_DIR) {
+    let state_dir = store.state_dir();
+    if state_dir != Path::new(DEFAULT_STATE_DIR) && matches!(store, Store::File(_)) {
         command.push_str(" --state-dir ");
         command.push_str(&shell_word(&state_dir.display().to_string()));
     }
-    for word in words {
+    for word in store.command(words) {
         command.push(' ');
-        command.push_str(&shell_word(word));
+        command.push_str(&shell_word(&word));
     }
     command
 }
@@ -115,13 +111,16 @@ mod tests {
 
     #[test]
     fn the_state_dir_is_given_only_when_not_the_default_and_quoted() {
+        let resume = |dir: &str| {
+            command(
+                &Store::file_at(Path::new(dir)),
+                &["resume", "INC-20261201-001"],
+            )
+        };
+        assert_eq!(resume(".drctl"), "drctl resume INC-20261201-001");
         assert_eq!(
-            resume_command("INC-20261201-001", Path::new(".drctl")),
-            "drctl resume INC-20261201-001"
-        );
-        assert_eq!(
-            resume_command("INC-1", Path::new("/var/lib/dr ctl/it's")),
-            r"drctl --state-dir '/var/lib/dr ctl/it'\''s' resume INC-1"
+            resume("/var/lib/dr ctl/it's"),
+            r"drctl --state-dir '/var/lib/dr ctl/it'\''s' resume INC-20261201-001"
         );
     }
 }

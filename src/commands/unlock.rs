@@ -2,16 +2,13 @@
 //! is known to be over (typically one on another host), naming its run id to
 //! show it is the lock meant.
 
-use std::path::Path;
-
 use crate::cli::UnlockArgs;
 use crate::error::Result;
-use crate::incident::{Store, lock};
+use crate::incident::Store;
 use crate::output::Printer;
 
-pub fn run(args: &UnlockArgs, state_dir: &Path, printer: &Printer) -> Result<()> {
-    let path = Store::at(state_dir).lock_path(&args.runbook);
-    let holder = lock::unlock(state_dir, &path, &args.id)?;
+pub fn run(args: &UnlockArgs, store: &Store, printer: &Printer) -> Result<()> {
+    let holder = store.unlock(&args.runbook, &args.id)?;
     printer.info(&format!(
         "removed the lock of {} held by run {} ({} on host {}, pid {}, since {})",
         args.runbook,

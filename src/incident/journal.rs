@@ -303,20 +303,7 @@ impl Journal {
             path: self.path.clone(),
             message: e.to_string(),
         };
-        let Value::Object(mut fields) = serde_json::to_value(record).map_err(encode_error)? else {
-            unreachable!("a record serializes as an object");
-        };
-        let mut line = Map::new();
-        line.insert("v".to_owned(), Value::from(FORMAT));
-        for key in ["seq", "ts"] {
-            if let Some(value) = fields.shift_remove(key) {
-                line.insert(key.to_owned(), value);
-            }
-        }
-        line.insert("prev".to_owned(), Value::from(prev));
-        redact_fields(&mut fields, &self.redactor);
-        line.extend(fields);
-        serde_json::to_string(&Value::Object(line)).map_err(encode_error)
+        encode_line(record, prev, &self.redactor).map_err(encode_error)
     }
 
     /// After a failed or partial write, removes whatever part of the line
@@ -324,6 +311,30 @@ impl Journal {
     fn cut_back(&self) {
         let _ = self.file.set_len(self.len);
     }
+}
+
+/// One journal line without its newline: format, `seq`, `ts`, `prev`, then
+/// the event with its free-text values redacted ([`redact_fields`]). The
+/// file journal and the `PostgreSQL` store write exactly these bytes.
+pub(crate) fn encode_line(
+    record: &Record,
+    prev: &str,
+    redactor: &Redactor,
+) -> Result<String, serde_json::Error> {
+    let Value::Object(mut fields) = serde_json::to_value(record)? else {
+        unreachable!("a record serializes as an object");
+    };
+    let mut line = Map::new();
+    line.insert("v".to_owned(), Value::from(FORMAT));
+    for key in ["seq", "ts"] {
+        if let Some(value) = fields.shift_remove(key) {
+            line.insert(key.to_owned(), value);
+        }
+    }
+    line.insert("prev".to_owned(), Value::from(prev));
+    redact_fields(&mut fields, redactor);
+    line.extend(fields);
+    serde_json::to_string(&Value::Object(line))
 }
 
 impl Listener for Journal {
@@ -473,6 +484,31 @@ pub fn read(
 ) -> Result<JournalContents, IncidentError> {
     let bytes = fsafe::read(root, path).map_err(IncidentError::io(path))?;
     let mut contents = parse_checked(root, path, &bytes, incident)?.contents;
+    warn_of_damage(&mut contents);
+    Ok(contents)
+}
+
+/// Reads journal lines held elsewhere than in a file (the `PostgreSQL`
+/// store's rows, each with its newline), checked as [`read`] checks a file
+/// but for `journal.head`: the database vouches for its own end. `label`
+/// names the journal in messages. Also returns the last line's hash, the
+/// `prev` of the next line.
+pub(crate) fn read_lines(
+    label: &Path,
+    bytes: &[u8],
+    incident: Option<&str>,
+) -> Result<(JournalContents, Option<String>), IncidentError> {
+    let mut parsed = parse(label, bytes)?;
+    if parsed.contents.chain_break.is_none() {
+        parsed.contents.impossible = replay::impossible(&parsed.contents.records, incident);
+    }
+    let mut contents = parsed.contents;
+    warn_of_damage(&mut contents);
+    Ok((contents, parsed.hashes.pop()))
+}
+
+/// A broken chain or an impossible event is a warning for whoever only reads.
+fn warn_of_damage(contents: &mut JournalContents) {
     if let Some(broken) = &contents.chain_break {
         contents.warnings.push(format!(
             "line {}: the hash chain is broken ({}): the journal was changed after it was written; `drctl verify` checks it",
@@ -484,7 +520,6 @@ pub fn read(
             impossible.line, impossible.message
         ));
     }
-    Ok(contents)
 }
 
 struct Parsed {

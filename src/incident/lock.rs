@@ -131,6 +131,22 @@ pub enum LockError {
         holder: Box<LockInfo>,
         given: String,
     },
+    #[error(
+        "{} is locked by a session of {target} that did not record who it is",
+        describe(name)
+    )]
+    HeldUnnamed { name: String, target: String },
+    #[error(
+        "refusing to unlock {}: run {} still holds it through its database session ({} on host {}, pid {})",
+        describe(name), holder.run_id, holder.operator, holder.host, holder.pid
+    )]
+    Connected {
+        name: String,
+        holder: Box<LockInfo>,
+        backend_pid: i32,
+    },
+    #[error(transparent)]
+    Store(Box<super::store::StoreError>),
     #[error("cannot access the lock file {}: {source}", path.display())]
     Io {
         path: PathBuf,
@@ -147,9 +163,11 @@ impl LockError {
             | LockError::HeldUnknown { .. }
             | LockError::OtherHost { .. }
             | LockError::Orphaned { .. }
-            | LockError::Live { .. } => exit_code::REFUSED,
+            | LockError::Live { .. }
+            | LockError::HeldUnnamed { .. }
+            | LockError::Connected { .. } => exit_code::REFUSED,
             LockError::NotLocked { .. } | LockError::WrongRun { .. } => exit_code::INVALID_INPUT,
-            LockError::Io { .. } => exit_code::RUN_FAILED,
+            LockError::Io { .. } | LockError::Store(_) => exit_code::RUN_FAILED,
         }
     }
 
@@ -174,6 +192,14 @@ impl LockError {
             LockError::WrongRun { holder, .. } => {
                 Some(format!("the lock names run {}", holder.run_id))
             }
+            LockError::HeldUnnamed { .. } => Some(
+                "the holder is between taking the lock and naming itself; try again in a moment"
+                    .to_owned(),
+            ),
+            LockError::Connected { backend_pid, .. } => Some(format!(
+                "a lock in the shared store frees itself when its run ends or its connection drops; to stop that run from here, `SELECT pg_terminate_backend({backend_pid})` in the store's database"
+            )),
+            LockError::Store(error) => error.hint(),
             LockError::NotLocked { .. } | LockError::Io { .. } => None,
         }
     }
@@ -351,9 +377,13 @@ fn try_lock_patiently(file: &File, path: &Path) -> Result<Option<Option<LockInfo
     Ok(Some(None))
 }
 
-/// This host's name, as `uname -n` gives it.
+/// This host's name: `DRCTL_HOST` when set (two processes with different
+/// values stand in for two machines), else as `uname -n` gives it.
 #[must_use]
 pub fn hostname() -> String {
+    if let Some(host) = std::env::var("DRCTL_HOST").ok().filter(|h| !h.is_empty()) {
+        return host;
+    }
     rustix::system::uname()
         .nodename()
         .to_string_lossy()

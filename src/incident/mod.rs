@@ -18,18 +18,25 @@
 //! locks/incident-<id>.lock             one lock per incident
 //! ```
 //!
-//! [`store`] owns the layout and ids, [`journal`] the durable event log,
+//! That is the file store ([`file`]); in team mode the same records live in
+//! `PostgreSQL` ([`pg`], docs/team-mode.md). [`store`] is the one both are
+//! used through, and [`select`] chooses between them.
+//!
+//! [`file`] owns the layout and ids, [`journal`] the durable event log,
 //! [`lock`] the locks, [`replay`] rebuilds runs from the journal,
 //! [`report`] renders the timeline and the post-mortem and [`verify`]
 //! checks a journal's hash chain. Every file below the state directory is
 //! opened through `fsafe`, which never follows a link.
 
+pub mod file;
 mod fsafe;
 pub mod journal;
 pub mod lock;
+pub mod pg;
 mod phrase;
 pub mod replay;
 pub mod report;
+pub mod select;
 pub mod store;
 pub mod verify;
 
@@ -38,7 +45,7 @@ use std::path::PathBuf;
 pub use journal::{Journal, JournalContents};
 pub use lock::{Acquired, LockError, LockGuard, LockInfo};
 pub use replay::{ConfirmationKind, ConfirmationView, RollbackView, RunView, StepState, StepView};
-pub use store::{Incident, IncidentSummary, Store};
+pub use store::{Incident, IncidentSummary, Store, StoreError};
 
 use crate::exit_code;
 
@@ -114,6 +121,8 @@ pub enum IncidentError {
     FrozenChanged { path: PathBuf },
     #[error("{} already holds a different frozen runbook; a run's frozen copy never changes", path.display())]
     FrozenExists { path: PathBuf },
+    #[error(transparent)]
+    Store(Box<store::StoreError>),
 }
 
 impl IncidentError {
@@ -123,6 +132,7 @@ impl IncidentError {
             IncidentError::MalformedId { .. } | IncidentError::NotFound { .. } => {
                 exit_code::INVALID_INPUT
             }
+            IncidentError::Store(error) => error.exit_code(),
             _ => exit_code::RUN_FAILED,
         }
     }
@@ -150,6 +160,7 @@ impl IncidentError {
             IncidentError::NewerFormat { .. } => {
                 Some("read it with the drctl that wrote it, or upgrade drctl".to_owned())
             }
+            IncidentError::Store(error) => error.hint(),
             _ => None,
         }
     }

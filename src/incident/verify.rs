@@ -19,7 +19,7 @@ pub struct Verified {
 
 /// The first problem is the error: damage or a broken chain names its line.
 pub fn verify(incident: &Incident) -> Result<Verified, IncidentError> {
-    let path = incident.journal_path();
+    let path = incident.journal_label();
     let contents = incident.read_journal()?;
     contents.trusted(&path)?;
     let mut runs = 0;

@@ -316,7 +316,7 @@ impl TempCluster {
              fsync = off\n\
              synchronous_commit = off\n\
              full_page_writes = off\n\
-             max_connections = 30\n\
+             max_connections = 64\n\
              shared_buffers = 16MB\n",
             self.port,
             self.dir.display()

@@ -1,5 +1,5 @@
-//! The state directory's layout: incidents and their ids, frozen runbooks,
-//! captured output, and where the lock files live.
+//! The file store: the state directory's layout, incidents and their ids,
+//! frozen runbooks, captured output, and where the lock files live.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -23,13 +23,13 @@ const FROZEN_HASH: &str = "runbook.sha256";
 
 /// The state directory (`.drctl/` by default).
 #[derive(Debug, Clone)]
-pub struct Store {
+pub struct FileStore {
     state_dir: PathBuf,
 }
 
 /// One incident: a directory holding a journal and the runs' files.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Incident {
+pub struct FileIncident {
     pub id: String,
     pub dir: PathBuf,
     /// The state directory it lives in: nothing below it is opened through a link.
@@ -79,13 +79,13 @@ impl IncidentSummary {
     }
 }
 
-impl Store {
+impl FileStore {
     /// Opens the state directory, creating it and its subdirectories (0700).
-    pub fn open(state_dir: &Path) -> Result<Store, IncidentError> {
+    pub fn open(state_dir: &Path) -> Result<FileStore, IncidentError> {
         for dir in [state_dir.join(INCIDENTS), state_dir.join(LOCKS)] {
             fsafe::dir(state_dir, &dir, true).map_err(IncidentError::io(&dir))?;
         }
-        Ok(Store {
+        Ok(FileStore {
             state_dir: state_dir.to_owned(),
         })
     }
@@ -93,8 +93,8 @@ impl Store {
     /// A store for reading only: creates nothing, so `drctl incidents` in a
     /// directory without a state dir does not leave one behind.
     #[must_use]
-    pub fn at(state_dir: &Path) -> Store {
-        Store {
+    pub fn at(state_dir: &Path) -> FileStore {
+        FileStore {
             state_dir: state_dir.to_owned(),
         }
     }
@@ -113,7 +113,7 @@ impl Store {
     /// either creates or fails, so two runs racing for a number cannot both
     /// get it: the loser moves on to the next one. Numbers are never reused,
     /// even when an incident's directory was deleted.
-    pub fn create_incident(&self, now: DateTime<Utc>) -> Result<Incident, IncidentError> {
+    pub fn create_incident(&self, now: DateTime<Utc>) -> Result<FileIncident, IncidentError> {
         let incidents = self.incidents_dir();
         fsafe::dir(&self.state_dir, &incidents, true).map_err(IncidentError::io(&incidents))?;
         let day = now.format("%Y%m%d").to_string();
@@ -131,7 +131,7 @@ impl Store {
             match fsafe::create_dir(&self.state_dir, &dir) {
                 Ok(()) => {
                     sync_dir(&self.state_dir, &incidents)?;
-                    return Ok(Incident {
+                    return Ok(FileIncident {
                         id,
                         dir,
                         root: self.state_dir.clone(),
@@ -143,7 +143,7 @@ impl Store {
         }
     }
 
-    pub fn open_incident(&self, id: &str) -> Result<Incident, IncidentError> {
+    pub fn open_incident(&self, id: &str) -> Result<FileIncident, IncidentError> {
         parse_id(id).ok_or_else(|| IncidentError::MalformedId { id: id.to_owned() })?;
         let dir = self.incidents_dir().join(id);
         match fsafe::dir(&self.state_dir, &dir, false) {
@@ -156,7 +156,7 @@ impl Store {
             }
             Err(e) => return Err(IncidentError::io(dir)(e)),
         }
-        Ok(Incident {
+        Ok(FileIncident {
             id: id.to_owned(),
             dir,
             root: self.state_dir.clone(),
@@ -171,7 +171,7 @@ impl Store {
         let mut out = Vec::with_capacity(ids.len());
         for (day, number) in ids {
             let id = format!("INC-{day}-{number:03}");
-            let incident = Incident {
+            let incident = FileIncident {
                 dir: self.incidents_dir().join(&id),
                 id,
                 root: self.state_dir.clone(),
@@ -181,47 +181,17 @@ impl Store {
         Ok(out)
     }
 
-    fn summarize(&self, incident: &Incident) -> IncidentSummary {
-        let mut summary = IncidentSummary {
-            id: incident.id.clone(),
-            dir: incident.dir.clone(),
-            runbooks: Vec::new(),
-            operators: Vec::new(),
-            runs: 0,
-            started_at: None,
-            finished_at: None,
-            status: None,
-            active: false,
-            problem: None,
-        };
-        let records = match incident.read_journal_if_any() {
-            Ok(Some(contents)) => contents.records,
-            Ok(None) => return summary,
-            Err(e) => {
-                summary.problem = Some(e.to_string());
-                return summary;
-            }
-        };
-        let runs: Vec<RunView> = replay::runs(&records);
-        for run in &runs {
-            if !summary.runbooks.contains(&run.runbook) {
-                summary.runbooks.push(run.runbook.clone());
-            }
-            if !summary.operators.contains(&run.operator) {
-                summary.operators.push(run.operator.clone());
-            }
-        }
-        summary.runs = runs.len();
-        summary.started_at = runs.first().map(|r| r.started_at);
-        if let Some(last) = runs.last() {
-            summary.finished_at = last.finished_at;
-            summary.status = last.status;
-            summary.active = last.status.is_none()
-                && lock::peek(&self.state_dir, &self.incident_lock_path(&incident.id)).is_some_and(
+    fn summarize(&self, incident: &FileIncident) -> IncidentSummary {
+        summarize(
+            &incident.id,
+            incident.dir.clone(),
+            incident.read_journal_if_any(),
+            |last| {
+                lock::peek(&self.state_dir, &self.incident_lock_path(&incident.id)).is_some_and(
                     |holder| holder.run_id == last.run_id && lock::is_live_here(&holder),
-                );
-        }
-        summary
+                )
+            },
+        )
     }
 
     /// `(day, number)` of every incident directory; other entries are ignored.
@@ -253,6 +223,53 @@ impl Store {
     }
 }
 
+/// The summary of an incident from its journal (as read); `holds_lock`
+/// says whether the last run, unfinished, still holds the incident's lock.
+pub(super) fn summarize(
+    id: &str,
+    dir: PathBuf,
+    journal: Result<Option<journal::JournalContents>, IncidentError>,
+    holds_lock: impl FnOnce(&RunView) -> bool,
+) -> IncidentSummary {
+    let mut summary = IncidentSummary {
+        id: id.to_owned(),
+        dir,
+        runbooks: Vec::new(),
+        operators: Vec::new(),
+        runs: 0,
+        started_at: None,
+        finished_at: None,
+        status: None,
+        active: false,
+        problem: None,
+    };
+    let records = match journal {
+        Ok(Some(contents)) => contents.records,
+        Ok(None) => return summary,
+        Err(e) => {
+            summary.problem = Some(e.to_string());
+            return summary;
+        }
+    };
+    let runs: Vec<RunView> = replay::runs(&records);
+    for run in &runs {
+        if !summary.runbooks.contains(&run.runbook) {
+            summary.runbooks.push(run.runbook.clone());
+        }
+        if !summary.operators.contains(&run.operator) {
+            summary.operators.push(run.operator.clone());
+        }
+    }
+    summary.runs = runs.len();
+    summary.started_at = runs.first().map(|r| r.started_at);
+    if let Some(last) = runs.last() {
+        summary.finished_at = last.finished_at;
+        summary.status = last.status;
+        summary.active = last.status.is_none() && holds_lock(last);
+    }
+    summary
+}
+
 fn safe_name(name: &str) -> String {
     let cleaned: String = name
         .chars()
@@ -272,7 +289,7 @@ fn safe_name(name: &str) -> String {
 }
 
 /// `INC-YYYYMMDD-NNN` (three digits or more) with a real date.
-fn parse_id(id: &str) -> Option<(String, u32)> {
+pub(super) fn parse_id(id: &str) -> Option<(String, u32)> {
     let rest = id.strip_prefix("INC-")?;
     let (day, number) = rest.split_once('-')?;
     let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
@@ -285,7 +302,7 @@ fn parse_id(id: &str) -> Option<(String, u32)> {
     (number > 0 && format!("{number:03}") == rest[9..]).then(|| (day.to_owned(), number))
 }
 
-impl Incident {
+impl FileIncident {
     #[must_use]
     pub fn journal_path(&self) -> PathBuf {
         self.dir.join(JOURNAL)
@@ -478,7 +495,7 @@ fn file_stem(step: &str) -> std::borrow::Cow<'_, str> {
     format!("{}~{}", &step[..cut], &hash[..16]).into()
 }
 
-fn if_any<T>(read: Result<T, IncidentError>) -> Result<Option<T>, IncidentError> {
+pub(super) fn if_any<T>(read: Result<T, IncidentError>) -> Result<Option<T>, IncidentError> {
     match read {
         Ok(value) => Ok(Some(value)),
         Err(IncidentError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
@@ -529,7 +546,7 @@ mod tests {
     #[test]
     fn ids_count_up_per_utc_day() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = FileStore::open(dir.path()).unwrap();
         let a = store.create_incident(day("2026-11-21T23:59:59Z")).unwrap();
         let b = store.create_incident(day("2026-11-21T10:00:00Z")).unwrap();
         // 00:30 in Paris is still the 21st in UTC.
@@ -562,7 +579,7 @@ mod tests {
     #[test]
     fn concurrent_creation_never_shares_an_id() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = FileStore::open(dir.path()).unwrap();
         let now = day("2026-11-21T12:00:00Z");
         let threads: Vec<_> = (0..2)
             .map(|_| {
@@ -590,7 +607,7 @@ mod tests {
     #[test]
     fn open_incident_rejects_unknown_and_malformed_ids() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = FileStore::open(dir.path()).unwrap();
         let made = store.create_incident(day("2026-11-21T12:00:00Z")).unwrap();
         assert_eq!(store.open_incident(&made.id).unwrap(), made);
         for bad in [
@@ -621,7 +638,7 @@ mod tests {
     #[test]
     fn list_is_newest_first() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = FileStore::open(dir.path()).unwrap();
         for t in [
             "2026-11-21T12:00:00Z",
             "2026-11-21T13:00:00Z",
@@ -645,7 +662,10 @@ mod tests {
         );
         assert_eq!(ids.len(), 13);
         assert_eq!(
-            Store::at(&dir.path().join("missing")).list().unwrap().len(),
+            FileStore::at(&dir.path().join("missing"))
+                .list()
+                .unwrap()
+                .len(),
             0
         );
     }
@@ -653,7 +673,7 @@ mod tests {
     #[test]
     fn freeze_and_read_back() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = FileStore::open(dir.path()).unwrap();
         let incident = store.create_incident(Utc::now()).unwrap();
         let text = "version: 1\nname: x\n";
         let hash = sha256_hex(text.as_bytes());
@@ -723,7 +743,7 @@ mod tests {
     #[test]
     fn output_is_written_redacted() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+        let store = FileStore::open(dir.path()).unwrap();
         let incident = store.create_incident(Utc::now()).unwrap();
         let redactor = Redactor::new();
         redactor.add("s3cret-value");
@@ -763,7 +783,7 @@ mod tests {
 
     #[test]
     fn lock_paths_stay_inside_locks() {
-        let store = Store::at(Path::new("/state"));
+        let store = FileStore::at(Path::new("/state"));
         assert_eq!(
             store.lock_path("db-restore"),
             Path::new("/state/locks/db-restore.lock")

@@ -1,0 +1,207 @@
+//! The same scenario on both stores: `run` fails, `incidents`, `log`,
+//! `log --json`, `verify`, `note`, `resume` finishes it, `report`, `unlock`;
+//! what each prints and records is the same on the file store and in the
+//! database, but for where the record is.
+
+use super::{Backend, incident_ids, incident_of, journal, kinds, sql};
+use crate::support::Test;
+
+/// `a` succeeds; `b` fails until `fixed` exists, and prints a secret-looking line.
+const LINE: &str = r#"
+version: 1
+name: line
+inputs:
+  token: { secret: true, env: LINE_TOKEN }
+steps:
+  - id: a
+    shell:
+      run: |
+        echo run >> a.count
+        echo a-out
+        printf 'nul\0byte' >&2
+  - id: b
+    needs: [a]
+    shell:
+      run: |
+        echo run >> b.count
+        echo "token is {{ inputs.token }}"
+        test -e fixed
+"#;
+
+#[test]
+fn every_command_works_the_same_on_both_stores() {
+    for backend in Backend::both("commands") {
+        let test = backend.on(Test::new()
+            .file("runbooks/line.yaml", LINE)
+            .env("LINE_TOKEN", "tok-8812-secret")
+            .env("DRCTL_OPERATOR", "alice")
+            .env("DRCTL_HOST", "laptop-a"));
+        let first = test.again().args(["run", "line"]).run();
+        first.code(1).stderr_contains("Step b failed");
+        let id = incident_of(&first);
+        assert_eq!(incident_ids(&test, &backend), [id.as_str()], "{backend:?}");
+
+        let list = test.again().args(["incidents"]).run();
+        list.success()
+            .stdout_contains(&id)
+            .stdout_contains("failed")
+            .stdout_contains("alice");
+
+        let events = journal(&test, &backend, &id);
+        assert_eq!(
+            kinds(&events),
+            [
+                "run_started",
+                "step_started",
+                "step_finished",
+                "step_started",
+                "step_finished",
+                "run_finished"
+            ],
+            "{backend:?}"
+        );
+        assert_eq!(events[0]["host"], "laptop-a");
+        let text: String = events.iter().map(ToString::to_string).collect();
+        assert!(text.contains("token is ***"), "{backend:?}: {text}");
+        assert!(!text.contains("tok-8812-secret"), "{backend:?}");
+
+        test.again()
+            .args(["log", &id])
+            .run()
+            .success()
+            .stdout_contains("Step b failed");
+        test.again()
+            .args(["verify", &id])
+            .run()
+            .success()
+            .stdout_contains("journal intact (6 lines, hash chain unbroken, 1 run(s)");
+        test.again()
+            .args(["note", &id, "restarted api-2 by hand, password=hunter2x"])
+            .run()
+            .success()
+            .stderr_contains(&format!("note added to incident {id} by alice"));
+
+        std::fs::write(test.path().join("fixed"), "").unwrap();
+        let resumed = test.again().args(["resume", &id, "--yes"]).run();
+        resumed
+            .success()
+            .stderr_contains("1 of 2 steps already done");
+        assert_eq!(crate::support::state::count(test.path(), "a.count"), 1);
+        assert_eq!(crate::support::state::count(test.path(), "b.count"), 2);
+        test.again()
+            .args(["resume", &id])
+            .run()
+            .success()
+            .stderr_contains("succeeded: nothing to resume");
+
+        let events = journal(&test, &backend, &id);
+        let note = events
+            .iter()
+            .find(|e| e["event"] == "operator_note")
+            .expect("the note");
+        assert_eq!(note["text"], "restarted api-2 by hand, password=***");
+        assert_eq!(events.last().unwrap()["status"], "succeeded");
+        let seqs: Vec<u64> = events.iter().map(|e| e["seq"].as_u64().unwrap()).collect();
+        assert_eq!(seqs, (1..=seqs.len() as u64).collect::<Vec<_>>());
+        test.again()
+            .args(["verify", &id])
+            .run()
+            .success()
+            .stdout_contains("2 run(s) matching their frozen runbooks");
+
+        let report = test.again().args(["report", &id]).run();
+        report
+            .success()
+            .stdout_contains(&format!("# Post-mortem: {id} — line"))
+            .stdout_contains("restarted api-2 by hand")
+            .stdout_not_contains("tok-8812-secret");
+        test.again()
+            .args(["report", &id, "--format", "html", "-o", "pm.html"])
+            .run()
+            .success();
+        assert!(test.path().join("pm.html").exists());
+
+        // Nothing holds the runbook now: unlock says so, on both stores.
+        test.again()
+            .args(["unlock", "line", "--id", "R1"])
+            .run()
+            .code(2)
+            .stderr_contains("runbook line is not locked");
+        test.again()
+            .args(["log", "INC-20991231-001"])
+            .run()
+            .code(2)
+            .stderr_contains("no incident `INC-20991231-001` in");
+        test.again()
+            .args(["note", "INC-1", "x"])
+            .run()
+            .code(2)
+            .stderr_contains("is not an incident id");
+
+        if let Backend::Postgres(_) = backend {
+            // The database holds the frozen runbook and the outputs, and a
+            // captured NUL byte did not stop anything.
+            assert_eq!(sql("commands", "SELECT count(*) FROM runs"), "2");
+            assert_eq!(
+                sql(
+                    "commands",
+                    "SELECT text FROM outputs WHERE step = 'a' AND stream = 'stdout'"
+                ),
+                "a-out"
+            );
+            assert!(!test.path().join(".drctl/incidents").exists());
+        }
+    }
+}
+
+#[test]
+fn a_changed_journal_row_is_caught_by_verify_and_refused_by_resume() {
+    let url = super::team_store("tamper");
+    let backend = Backend::Postgres(url);
+    let test = backend.on(Test::new()
+        .file("runbooks/line.yaml", LINE)
+        .env("LINE_TOKEN", "t0k3n"));
+    let first = test.again().args(["run", "line"]).run();
+    first.code(1);
+    let id = incident_of(&first);
+    // The journal is append-only; only the superuser, with its trigger off, can edit it.
+    let edit = "UPDATE journal SET line = replace(line, '\"status\":\"failed\"', '\"status\":\"succeeded\"') WHERE seq = 5";
+    let refused = std::process::Command::new("/usr/lib/postgresql/15/bin/psql")
+        .args([
+            "-X",
+            "-q",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "postgres",
+            "-d",
+            "team_tamper",
+        ])
+        .args([
+            "-p",
+            &crate::support::pg::TempCluster::shared().port().to_string(),
+        ])
+        .args(["-c", edit])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("table journal is append-only"),
+        "{refused:?}"
+    );
+    sql(
+        "tamper",
+        &format!(
+            "ALTER TABLE journal DISABLE TRIGGER journal_append_only; {edit}; ALTER TABLE journal ENABLE TRIGGER journal_append_only"
+        ),
+    );
+    test.again()
+        .args(["verify", &id])
+        .run()
+        .code(1)
+        .stderr_contains("fails its hash chain at line 6");
+    test.again()
+        .args(["resume", &id, "--yes"])
+        .run()
+        .code(1)
+        .stderr_contains("fails its hash chain");
+}
