@@ -25,7 +25,6 @@ mod runbooks;
 mod schema;
 mod ssh;
 mod team;
-mod team;
 mod validate;
 mod validate_meaning;
 mod voice;

@@ -158,7 +158,14 @@ impl Tail {
 
 /// `drctl log ID --follow` on either store.
 pub fn run(store: &Store, id: &str, json: bool, printer: &Printer) -> Result<()> {
-    let tail = match (store, store.open_incident(id)?) {
+    let incident = store.open_incident(id)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the follower: {e}")))?;
+    // The PostgreSQL tail's pools belong to this runtime.
+    let _entered = runtime.enter();
+    let tail = match (store, incident) {
         (Store::File(store), Incident::File(incident)) => Tail::File(FileTail {
             store: store.clone(),
             incident,
@@ -172,10 +179,6 @@ pub fn run(store: &Store, id: &str, json: bool, printer: &Printer) -> Result<()>
             ));
         }
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::Internal(format!("cannot start the follower: {e}")))?;
     runtime.block_on(follow(tail, id, json, printer))
 }
 

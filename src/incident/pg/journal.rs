@@ -50,7 +50,7 @@ pub struct PgJournal {
     /// The run writing (from its `run_started`), to take its locks again.
     session: Option<RunSession>,
     /// Set while the store does not answer: lines are kept, not sent.
-    offline: Option<Offline>,
+    offline: Option<Box<Offline>>,
     /// Set after a refused or failed line: nothing more is appended.
     failed: Option<String>,
 }
@@ -228,8 +228,12 @@ impl PgJournal {
                         .join("runs")
                         .join(run.unwrap_or_default());
                     let lines: Vec<_> = self.pending.drain(..).collect();
-                    self.offline =
-                        Some(Offline::start(reason, self.store.state_dir(), &dir, lines)?);
+                    self.offline = Some(Box::new(Offline::start(
+                        reason,
+                        self.store.state_dir(),
+                        &dir,
+                        lines,
+                    )?));
                 }
             }
             Err(Failure::Lost(message) | Failure::Refused(message)) => {
@@ -272,14 +276,14 @@ impl Listener for PgJournal {
     fn commit(&mut self) -> Result<(), ListenerError> {
         self.wait().map_err(|e| listener_error(&e))?;
         // While steps run, a try now and then: a short outage heals at the next step end.
-        if self.offline.as_ref().is_some_and(Offline::due) {
+        if self.offline.as_deref().is_some_and(Offline::due) {
             self.retry(false)?;
         }
         Ok(())
     }
 
     fn unreachable(&self) -> Option<String> {
-        self.offline.as_ref().map(Offline::reason)
+        self.offline.as_deref().map(Offline::reason)
     }
 
     fn reconnect(&mut self) -> Result<bool, ListenerError> {

@@ -33,7 +33,7 @@ use crate::incident::IncidentError;
 use crate::incident::fsafe::{self, Access, Create};
 
 /// How long a run waits for the store to answer again before it stops.
-pub const DEFAULT_WAIT: Duration = Duration::from_secs(60);
+pub const DEFAULT_WAIT: Duration = Duration::from_mins(1);
 /// The least time between two tries while steps still run.
 const RETRY: Duration = Duration::from_millis(500);
 /// How long one try to connect may take.
