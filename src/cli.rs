@@ -134,7 +134,7 @@ const EXAMPLES_GRAPH: &str = "Examples:\n  drctl graph db-restore | dot -Tsvg > 
 const EXAMPLES_RUN: &str = "Examples:\n  drctl run db-restore --dry-run --inputs prod.inputs.yaml   # rehearse: nothing runs\n  drctl run db-restore --inputs prod.inputs.yaml             # for real, with prompts\n  drctl run failover --yes --confirm promote --rollback no  # unattended\n  drctl run db-restore --incident INC-20261122-001          # join an incident\n\nDocs: docs/cli.md, docs/runbook-format.md";
 const EXAMPLES_RESUME: &str = "Examples:\n  drctl resume INC-20261122-001\n  drctl resume INC-20261122-001 --retry-interrupted\n  drctl resume INC-20261122-001 --mark-done create-ticket\n  drctl resume INC-20261122-001 --rerun verify-rows\n\nDocs: docs/cli.md, docs/incident-log.md";
 const EXAMPLES_INCIDENTS: &str = "Examples:\n  drctl incidents\n  drctl --state-dir /srv/drctl incidents --format json\n\nDocs: docs/cli.md";
-const EXAMPLES_LOG: &str = "Examples:\n  drctl log INC-20261122-001\n  drctl log INC-20261122-001 --format json | jq .kind\n\nDocs: docs/incident-log.md";
+const EXAMPLES_LOG: &str = "Examples:\n  drctl log INC-20261122-001\n  drctl log INC-20261122-001 --follow     # while it runs, from another terminal\n  drctl log INC-20261122-001 --format json | jq .kind\n\nDocs: docs/incident-log.md";
 const EXAMPLES_REPORT: &str = "Examples:\n  drctl report INC-20261122-001 -o postmortem.md\n  drctl report INC-20261122-001 --format html -o postmortem.html\n  drctl report INC-20261122-001 | less\n\nDocs: docs/incident-log.md";
 const EXAMPLES_NOTE: &str = "Examples:\n  drctl note INC-20261122-001 \"restarted the API by hand on api-2\"\n  drctl note INC-20261122-001 \"customer support informed\"\n\nDocs: docs/incident-log.md";
 const EXAMPLES_VERIFY: &str = "Examples:\n  drctl verify INC-20261122-001\n  drctl verify INC-20261122-001 && drctl report INC-20261122-001\n\nDocs: docs/incident-log.md";
@@ -304,6 +304,10 @@ pub struct LogArgs {
     /// The same as `--format json` (kept for scripts written before `--format`).
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
+    /// Keep printing the events as they are journaled, until the run in
+    /// progress ends (at once when none is); Ctrl-C stops following.
+    #[arg(long, short)]
+    pub follow: bool,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,10 @@ use crate::incident::{Store, report};
 use crate::output::Printer;
 
 pub fn run(args: &LogArgs, store: &Store, printer: &Printer) -> Result<()> {
+    let json = args.json || args.format == crate::cli::ListFormat::Json;
+    if args.follow {
+        return super::follow::run(store, &args.incident, json, printer);
+    }
     let incident = store.open_incident(&args.incident)?;
     let path = incident.journal_label();
     let missing = || {
@@ -15,7 +19,7 @@ pub fn run(args: &LogArgs, store: &Store, printer: &Printer) -> Result<()> {
             path.display()
         ));
     };
-    if args.json || args.format == crate::cli::ListFormat::Json {
+    if json {
         // The lines as written, for tools; the journal is already redacted, the printer redacts again.
         match incident.read_journal_bytes_if_any()? {
             Some(bytes) => printer.out(&String::from_utf8_lossy(&bytes)),

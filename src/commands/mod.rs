@@ -1,6 +1,7 @@
 //! One module per command; each returns `Result` and prints through the `Printer`.
 
 pub mod approve;
+pub mod follow;
 pub mod graph;
 pub mod import;
 pub mod incidents;

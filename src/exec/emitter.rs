@@ -84,6 +84,20 @@ impl Emitter {
         Ok(())
     }
 
+    /// Why a listener keeps events it cannot write now ([`Listener::unreachable`]).
+    pub fn unreachable(&self) -> Option<String> {
+        self.listeners.iter().find_map(|l| l.unreachable())
+    }
+
+    /// Every listener writes what it kept: `Ok(true)` once all have.
+    pub fn reconnect(&mut self) -> Result<bool, ListenerError> {
+        let mut all = true;
+        for listener in &mut self.listeners {
+            all &= listener.reconnect()?;
+        }
+        Ok(all)
+    }
+
     fn crash_if(&self, moment: Moment, event: &Event) {
         if let Some(failpoint) = &self.failpoint
             && failpoint.moment == moment

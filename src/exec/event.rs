@@ -313,6 +313,17 @@ pub enum Event {
         /// `drctl deny --reason`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+    /// The shared store stopped answering mid-run (docs/team-mode.md, "When
+    /// the database goes away"): nothing new starts, running steps finish,
+    /// and their events are kept to be written when it answers again.
+    StoreUnreachable {
+        /// Why (redacted, credentials masked).
+        reason: String,
+    },
+    /// The shared store answers again: the events kept while it did not
+    /// were written, in order; the run goes on.
+    StoreReachable {
+        offline_ms: u64,
     },
 }
 
@@ -341,6 +352,8 @@ impl Event {
             Event::IterationFinished { .. } => "iteration_finished",
             Event::ApprovalRequested { .. } => "approval_requested",
             Event::ApprovalAnswered { .. } => "approval_answered",
+            Event::StoreUnreachable { .. } => "store_unreachable",
+            Event::StoreReachable { .. } => "store_reachable",
         }
     }
 
@@ -433,6 +446,19 @@ pub trait Listener: Send {
     /// and before the scheduler waits ([`Event::sync_can_wait`]).
     fn commit(&mut self) -> Result<(), ListenerError> {
         Ok(())
+    }
+
+    /// Why this listener cannot make events durable now and keeps them to
+    /// write later (the shared store stopped answering), if it cannot. The
+    /// run then starts nothing new and lets what runs finish.
+    fn unreachable(&self) -> Option<String> {
+        None
+    }
+
+    /// Tries again to write what it kept. `Ok(true)` once all of it is
+    /// written; an error when it gave up (its wait is over): the run stops.
+    fn reconnect(&mut self) -> Result<bool, ListenerError> {
+        Ok(true)
     }
 }
 

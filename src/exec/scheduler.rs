@@ -41,6 +41,9 @@ use crate::signal::Interrupt;
 use crate::template::Expression;
 use crate::template::context::{Context, StepValues};
 
+/// How often a run whose steps have all ended tries the shared store again.
+const STORE_RETRY: Duration = Duration::from_millis(500);
+
 mod handlers;
 
 /// Who runs the plan, and where its record goes: the facts of `run_started`
@@ -198,12 +201,15 @@ impl Scheduler<'_> {
 
         // Steps recorded as started whose actions wait for the next commit.
         let mut starting: Vec<(usize, Work)> = Vec::new();
+        // Since when the shared store does not answer: nothing new starts.
+        let mut offline: Option<Instant> = None;
         loop {
             if !timed_out && deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
                 (timed_out, stopping) = (true, true);
                 self.time_out(&stop)?;
             }
-            if !stopping {
+            self.watch_store(&mut offline)?;
+            if !stopping && offline.is_none() {
                 while let Some(index) = self.next_ready(&states, tasks.len() + starting.len()) {
                     let step = &steps[index];
                     let start = if states[index] == State::Undecided {
@@ -245,8 +251,13 @@ impl Scheduler<'_> {
             // Group commit: one sync makes every start and end recorded above
             // durable, before any of these actions begins.
             self.emitter.commit()?;
-            for (index, work) in starting.drain(..) {
-                self.spawn(&mut tasks, index, work, &attempt_sender);
+            self.watch_store(&mut offline)?;
+            // While the store is away, a step recorded as started (an answer
+            // that came in) waits with its action until the store has its start.
+            if offline.is_none() {
+                for (index, work) in starting.drain(..) {
+                    self.spawn(&mut tasks, index, work, &attempt_sender);
+                }
             }
             for (index, request) in to_approve.drain(..) {
                 self.await_approval(&mut approving, index, request, waits_stop.clone());
@@ -259,11 +270,17 @@ impl Scheduler<'_> {
                 }
             }
             if asking.is_none()
+                && offline.is_none()
                 && let Some((index, question)) = questions.pop_front()
             {
                 asking = Some(self.ask_off_thread(index, question, &states)?);
             }
             if tasks.is_empty() && asking.is_none() && approving.is_empty() {
+                if offline.is_some() || !starting.is_empty() {
+                    // Everything running has ended: wait for the store (bounded by it).
+                    self.wait_for_store(&mut interrupt).await?;
+                    continue;
+                }
                 break;
             }
             // Nothing waits on an unsynced event (ask_off_thread commits its own).
@@ -419,7 +436,55 @@ impl Scheduler<'_> {
             failed_handlers,
         })?;
         self.emitter.finish_notifications().await?;
+        // A run does not end with records the store has not got (nothing
+        // is journaled after `run_finished`: the wait is said by the error).
+        if self.emitter.unreachable().is_some() {
+            self.wait_for_store(&mut interrupt).await?;
+        }
         Ok(run_status)
+    }
+
+    /// Records the shared store going away or coming back
+    /// ([`Emitter::unreachable`]); while it is away nothing new starts.
+    fn watch_store(&mut self, offline: &mut Option<Instant>) -> Result<(), ListenerError> {
+        match (*offline, self.emitter.unreachable()) {
+            (None, Some(reason)) => {
+                *offline = Some(Instant::now());
+                self.emitter.emit(Event::StoreUnreachable { reason })?;
+            }
+            (Some(since), None) => {
+                *offline = None;
+                self.emitter.emit(Event::StoreReachable {
+                    offline_ms: millis(since.elapsed()),
+                })?;
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Nothing runs and the store is away: tries it again every
+    /// [`STORE_RETRY`] until it has written what was kept, or gives up (the
+    /// store's own bound, or Ctrl-C: the run then stops).
+    async fn wait_for_store(
+        &mut self,
+        interrupt: &mut tokio::sync::watch::Receiver<Interrupt>,
+    ) -> Result<(), ListenerError> {
+        loop {
+            if self.emitter.reconnect()? {
+                return Ok(());
+            }
+            tokio::select! {
+                () = tokio::time::sleep(STORE_RETRY) => {}
+                Ok(()) = interrupt.changed() => {
+                    if *interrupt.borrow_and_update() != Interrupt::None {
+                        return Err(ListenerError {
+                            message: "interrupted while waiting for the shared store; what it did not get is in the local file named above".to_owned(),
+                        });
+                    }
+                }
+            }
+        }
     }
 
     /// The runbook's `timeout` is reached: recorded, then running steps are

@@ -121,7 +121,7 @@ pub struct ChainBreak {
     pub message: String,
 }
 
-const TORN_WARNING: &str = "ignored an incomplete last line (crash while writing?)";
+pub(crate) const TORN_WARNING: &str = "ignored an incomplete last line (crash while writing?)";
 
 impl Journal {
     /// Opens the journal at `path` (under the state directory `root`),
@@ -419,6 +419,7 @@ const STRUCTURE: &[&str] = &[
     "action_succeeded",
     "incident_elapsed_ms",
     "detected_at",
+    "offline_ms",
 ];
 
 /// Redacts an event's values: every field not in [`STRUCTURE`] has its
@@ -543,6 +544,29 @@ fn parse_checked(
         parsed.contents.impossible = replay::impossible(&parsed.contents.records, incident);
     }
     Ok(parsed)
+}
+
+/// [`read`] of the bytes of `path`, read already: `drctl log --follow`
+/// needs a journal's lines and their records from the same read.
+pub fn read_bytes(
+    root: &Path,
+    path: &Path,
+    bytes: &[u8],
+    incident: Option<&str>,
+) -> Result<JournalContents, IncidentError> {
+    let mut contents = parse_checked(root, path, bytes, incident)?.contents;
+    if let Some(broken) = &contents.chain_break {
+        contents.warnings.push(format!(
+            "line {}: the hash chain is broken ({}): the journal was changed after it was written; `drctl verify` checks it",
+            broken.line, broken.message
+        ));
+    } else if let Some(impossible) = &contents.impossible {
+        contents.warnings.push(format!(
+            "line {}: this event could not have happened ({}): the journal was changed after it was written",
+            impossible.line, impossible.message
+        ));
+    }
+    Ok(contents)
 }
 
 /// Holds the journal to its [`Head`]: a head beyond the last line, or whose

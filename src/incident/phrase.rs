@@ -13,16 +13,33 @@ use crate::output::words;
 /// whenever it changes, times in UTC.
 #[must_use]
 pub fn timeline(records: &[Record], style: &Style) -> String {
+    let mut lines = Timeline::default();
     let mut out = String::new();
-    let mut day = None;
     for record in records {
+        out.push_str(&lines.record(record, style));
+    }
+    out.push_str(&unfinished(records, style));
+    out
+}
+
+/// The timeline one record at a time (`drctl log --follow`): it remembers
+/// the day of the last line, so the date is printed whenever it changes.
+#[derive(Debug, Default)]
+pub struct Timeline {
+    day: Option<chrono::NaiveDate>,
+}
+
+impl Timeline {
+    /// The record's line, after a date line when its day is a new one.
+    pub fn record(&mut self, record: &Record, style: &Style) -> String {
+        let mut out = String::new();
         let today = record.ts.date_naive();
-        if day != Some(today) {
+        if self.day != Some(today) {
             push_line(
                 &mut out,
                 &style.dim(&format!("── {} (UTC) ──", today.format("%Y-%m-%d"))),
             );
-            day = Some(today);
+            self.day = Some(today);
         }
         let text = words::event(&record.event, &|name| style.bold(name));
         let text = match tone(&record.event) {
@@ -38,9 +55,16 @@ pub fn timeline(records: &[Record], style: &Style) -> String {
                 style.dim(&record.ts.format("%H:%M:%S%.3f").to_string())
             ),
         );
+        out
     }
-    // Say it outright when the journal stops mid-run: the last line is then a
-    // start, which reads as if the run were still going.
+}
+
+/// Says it outright when the journal stops mid-run: the last line is then a
+/// start, which reads as if the run were still going. Empty when the last
+/// run finished.
+#[must_use]
+pub fn unfinished(records: &[Record], style: &Style) -> String {
+    let mut out = String::new();
     if let Some(run) = replay::runs(records).last().filter(|r| r.status.is_none()) {
         let mut text = format!("Run {} never finished", style.bold(&run.run_id));
         let interrupted = run.interrupted_steps();
@@ -86,7 +110,8 @@ fn tone(event: &Event) -> Tone {
         | Event::AttemptFailed { .. }
         | Event::InterruptReceived { .. }
         | Event::RunTimedOut { .. }
-        | Event::LockTakenOver { .. } => Tone::Warn,
+        | Event::LockTakenOver { .. }
+        | Event::StoreUnreachable { .. } => Tone::Warn,
         _ => Tone::Plain,
     }
 }

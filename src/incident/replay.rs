@@ -579,7 +579,10 @@ fn apply(run: &mut RunView, record: &Record) {
     let ts = record.ts;
     run.last_event_at = ts;
     match &record.event {
-        Event::RunStarted { .. } => {}
+        // The store's absence is said in the timeline; nothing to replay.
+        Event::RunStarted { .. }
+        | Event::StoreUnreachable { .. }
+        | Event::StoreReachable { .. } => {}
         Event::StepStarted {
             step,
             action,

@@ -22,7 +22,7 @@ mod text;
 mod timeline;
 mod times;
 
-pub use super::phrase::timeline;
+pub use super::phrase::{Timeline, timeline, unfinished};
 use super::replay;
 use crate::exec::event::Record;
 pub use html::HtmlError;

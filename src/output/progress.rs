@@ -408,7 +408,9 @@ impl Listener for Progress {
                 };
                 self.line(record, &format!("{mark} {}", said()));
             }
+            Event::StoreUnreachable { .. } => self.line(record, &style.warn(&said())),
             Event::LockTakenOver { .. }
+            | Event::StoreReachable { .. }
             | Event::StepMarkedDone { .. }
             | Event::StepRerunChosen { .. }
             | Event::OperatorNote { .. } => self.line(record, &said()),
@@ -515,6 +517,7 @@ fn redacted(event: &Event, redactor: &crate::secret::Redactor) -> Event {
             reason: Some(reason),
             ..
         } => *reason = redactor.redact(reason),
+        Event::StoreUnreachable { reason } => *reason = redactor.redact(reason),
         _ => {}
     }
     event

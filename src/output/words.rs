@@ -194,6 +194,13 @@ pub fn event(event: &Event, code: Code) -> String {
             code(previous_run)
         ),
         Event::StepMarkedDone { step, by } => marked_done(step, by, code),
+        Event::StoreUnreachable { reason } => format!(
+            "The shared store stopped answering ({reason}): no new step starts; running steps finish and their ends are kept until it answers"
+        ),
+        Event::StoreReachable { offline_ms } => format!(
+            "The shared store answers again after {}: the kept events are written; the run goes on",
+            format_ms(*offline_ms)
+        ),
         Event::StepRerunChosen { step, by } => {
             format!("Step {} chosen by {by} to run again", code(step))
         }

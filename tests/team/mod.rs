@@ -5,8 +5,10 @@
 
 mod approvals;
 mod commands;
+mod follow;
 mod locks;
 mod pooler;
+mod offline;
 mod store;
 
 use serde_json::Value;

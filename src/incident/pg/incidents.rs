@@ -320,8 +320,10 @@ pub struct PgOutputs {
     store: PgStore,
     incident: String,
     run_id: String,
-    answers: mpsc::Sender<Result<(), String>>,
-    receive: mpsc::Receiver<Result<(), String>>,
+    /// `Err(None)`: the session was gone (the row is dropped; the journal's
+    /// `step_finished`, kept for later, holds the same output).
+    answers: mpsc::Sender<Result<(), Option<String>>>,
+    receive: mpsc::Receiver<Result<(), Option<String>>>,
     outstanding: usize,
 }
 
@@ -372,7 +374,9 @@ impl PgOutputs {
                     tx.commit().await
                 }
                 .await;
-                let _ = answers.send(done.map_err(|e| super::describe_error(&e)));
+                let _ = answers.send(done.map(drop).map_err(|e| {
+                    (!super::offline::connection_lost(&e)).then(|| super::describe_error(&e))
+                }));
             })
         })?;
         self.outstanding += 1;
@@ -385,7 +389,7 @@ impl PgOutputs {
         while self.outstanding > 0 {
             self.outstanding -= 1;
             let answer = self.receive.recv().map_err(|_| StoreError::ThreadGone)?;
-            if let (Err(message), None) = (answer, &first) {
+            if let (Err(Some(message)), None) = (answer, &first) {
                 first = Some(message);
             }
         }

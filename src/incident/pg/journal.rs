@@ -15,11 +15,13 @@
 //! (its session ended, or someone took the lock) cannot append: its line is
 //! refused and the run stops.
 
+use std::collections::VecDeque;
 use std::sync::mpsc;
 
 use chrono::{DateTime, SubsecRound, Utc};
 
 use super::locks::{self, HOLDS};
+use super::offline::{self, Offline, Retried, RunSession};
 use super::{PgIncident, PgStore, StoreError};
 use crate::exec::event::{Event, Listener, ListenerError, Record};
 use crate::hash::sha256_hex;
@@ -39,16 +41,31 @@ pub struct PgJournal {
     /// The hash of the last line, for the next line's `prev`; `None` while empty.
     prev: Option<String>,
     redactor: Redactor,
-    answers: mpsc::Sender<Result<(), String>>,
-    receive: mpsc::Receiver<Result<(), String>>,
+    answers: mpsc::Sender<Result<(), Failure>>,
+    receive: mpsc::Receiver<Result<(), Failure>>,
     /// Lines sent whose answer was not read yet.
     outstanding: usize,
+    /// Those lines, `(seq, line)`: kept if the session turns out gone.
+    pending: VecDeque<(u64, String)>,
+    /// The run writing (from its `run_started`), to take its locks again.
+    session: Option<RunSession>,
+    /// Set while the store does not answer: lines are kept, not sent.
+    offline: Option<Box<Offline>>,
     /// Set after a refused or failed line: nothing more is appended.
     failed: Option<String>,
 }
 
+/// Why a line was not stored.
+#[derive(Debug)]
+enum Failure {
+    /// The statement was refused (the fence) or failed: the run stops.
+    Refused(String),
+    /// The session is gone: the line is kept for later ([`offline`]).
+    Lost(String),
+}
+
 /// Inserts a line when the fence holds; `rows_affected` 0 is a refusal.
-fn insert_sql() -> String {
+pub(super) fn insert_sql() -> String {
     format!(
         "INSERT INTO journal (incident_id, seq, line, run_id) \
          SELECT $1, $2, $3, h.run_id FROM lock_holders h \
@@ -75,6 +92,9 @@ impl PgIncident {
             answers,
             receive,
             outstanding: 0,
+            pending: VecDeque::new(),
+            session: None,
+            offline: None,
             failed: None,
         })
     }
@@ -99,11 +119,7 @@ impl PgJournal {
         // Answers already back: a refusal stops the run at once, not at the next wait.
         while let Ok(answer) = self.receive.try_recv() {
             self.outstanding -= 1;
-            if let Err(message) = answer
-                && self.failed.is_none()
-            {
-                self.failed = Some(message);
-            }
+            self.settle(answer)?;
         }
         if let Some(message) = &self.failed {
             return Err(self.refused(message));
@@ -129,6 +145,23 @@ impl PgJournal {
                 message: e.to_string(),
             })?;
         let hash = sha256_hex(line.as_bytes());
+        if let Event::RunStarted {
+            run_id, runbook, ..
+        } = &record.event
+        {
+            self.session = Some(RunSession {
+                run_id: run_id.clone(),
+                incident: self.incident.clone(),
+                keys: vec![self.lock_key, locks::key(LockTarget::Runbook(runbook))],
+            });
+        }
+        if let Some(offline) = &mut self.offline {
+            offline.keep(record.seq, line)?;
+            self.next_seq += 1;
+            self.prev = Some(hash);
+            return Ok(record);
+        }
+        self.pending.push_back((record.seq, line.clone()));
         let (incident, key, answers) = (self.incident.clone(), self.lock_key, self.answers.clone());
         let seq = i64::try_from(record.seq).unwrap_or(i64::MAX);
         self.store.conn().send(move |conn| {
@@ -142,14 +175,17 @@ impl PgJournal {
                     .await;
                 let answer = match done {
                     Ok(result) if result.rows_affected() == 1 => Ok(()),
-                    Ok(_) => Err(format!(
+                    Ok(_) => Err(Failure::Refused(format!(
                         "line {seq} was refused: this run no longer holds the incident's lock \
                          (its database session ended, or another run took the lock and wrote first)"
-                    )),
-                    Err(e) => Err(format!(
+                    ))),
+                    Err(e) if offline::connection_lost(&e) => {
+                        Err(Failure::Lost(super::describe_error(&e)))
+                    }
+                    Err(e) => Err(Failure::Refused(format!(
                         "line {seq} was not stored: {}",
                         super::describe_error(&e)
-                    )),
+                    ))),
                 };
                 let _ = answers.send(answer);
             })
@@ -160,21 +196,55 @@ impl PgJournal {
         Ok(record)
     }
 
-    /// Waits for the answer of every line sent: committed, or the first refusal.
+    /// Waits for the answer of every line sent: committed, or the first
+    /// refusal. A session gone during a run keeps the lines instead
+    /// ([`offline`]): the run is told through [`Listener::unreachable`].
     fn wait(&mut self) -> Result<(), IncidentError> {
         while self.outstanding > 0 {
             self.outstanding -= 1;
             let answer = self.receive.recv().map_err(|_| StoreError::ThreadGone)?;
-            if let Err(message) = answer
-                && self.failed.is_none()
-            {
-                self.failed = Some(message);
-            }
+            self.settle(answer)?;
         }
         match &self.failed {
             None => Ok(()),
             Some(message) => Err(self.refused(message)),
         }
+    }
+
+    /// Takes in one line's answer: stored, kept for later (the session is
+    /// gone mid-run), or refused (the run stops).
+    fn settle(&mut self, answer: Result<(), Failure>) -> Result<(), IncidentError> {
+        match answer {
+            Ok(()) => {
+                self.pending.pop_front();
+            }
+            Err(Failure::Lost(reason)) if self.session.is_some() => {
+                if self.offline.is_none() {
+                    let run = self.session.as_ref().map(|s| s.run_id.clone());
+                    let dir = self
+                        .store
+                        .state_dir()
+                        .join("incidents")
+                        .join(&self.incident)
+                        .join("runs")
+                        .join(run.unwrap_or_default());
+                    let lines: Vec<_> = self.pending.drain(..).collect();
+                    self.offline = Some(Box::new(Offline::start(
+                        reason,
+                        self.store.state_dir(),
+                        &dir,
+                        lines,
+                    )?));
+                }
+            }
+            Err(Failure::Lost(message) | Failure::Refused(message)) => {
+                self.pending.pop_front();
+                if self.failed.is_none() {
+                    self.failed = Some(message);
+                }
+            }
+        }
+        Ok(())
     }
 
     fn refused(&self, message: &str) -> IncidentError {
@@ -205,7 +275,41 @@ impl Listener for PgJournal {
     }
 
     fn commit(&mut self) -> Result<(), ListenerError> {
-        self.wait().map_err(|e| listener_error(&e))
+        self.wait().map_err(|e| listener_error(&e))?;
+        // While steps run, a try now and then: a short outage heals at the next step end.
+        if self.offline.as_deref().is_some_and(Offline::due) {
+            self.retry(false)?;
+        }
+        Ok(())
+    }
+
+    fn unreachable(&self) -> Option<String> {
+        self.offline.as_deref().map(Offline::reason)
+    }
+
+    fn reconnect(&mut self) -> Result<bool, ListenerError> {
+        self.retry(true)
+    }
+}
+
+impl PgJournal {
+    /// Tries the store again; `may_give_up` once nothing runs (the wait's
+    /// bound applies then). `Ok(true)` once nothing is kept.
+    fn retry(&mut self, may_give_up: bool) -> Result<bool, ListenerError> {
+        let (Some(offline), Some(session)) = (&mut self.offline, &self.session) else {
+            return Ok(true);
+        };
+        match offline.retry(&self.store, session, may_give_up) {
+            Ok(Retried::Written) => {
+                self.offline = None;
+                Ok(true)
+            }
+            Ok(Retried::Down) => Ok(false),
+            Err(e) => {
+                self.failed = Some(e.to_string());
+                Err(listener_error(&e))
+            }
+        }
     }
 }
 

@@ -9,9 +9,11 @@
 
 pub mod approvals;
 mod conn;
+pub mod follow;
 mod incidents;
 mod journal;
 mod locks;
+pub mod offline;
 pub mod schema;
 
 use std::path::{Path, PathBuf};

@@ -104,6 +104,20 @@ impl Listener for JournalWriter {
             JournalWriter::Postgres(journal) => journal.commit(),
         }
     }
+
+    fn unreachable(&self) -> Option<String> {
+        match self {
+            JournalWriter::File(_) => None,
+            JournalWriter::Postgres(journal) => journal.unreachable(),
+        }
+    }
+
+    fn reconnect(&mut self) -> Result<bool, ListenerError> {
+        match self {
+            JournalWriter::File(_) => Ok(true),
+            JournalWriter::Postgres(journal) => journal.reconnect(),
+        }
+    }
 }
 
 impl Store {

@@ -1,0 +1,195 @@
+//! The shared store goes away mid-run (docs/team-mode.md, "When the
+//! database goes away"), on a private cluster the test stops and starts:
+//! no new step starts while it is away, the running step finishes, its end
+//! is kept and written on reconnect with the chain whole, and the operator
+//! is told; a store that never comes back stops the run after its wait
+//! with exit 1, the records it did not get kept in a local file.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use super::kinds;
+use crate::support::Test;
+use crate::support::pg::TempCluster;
+use crate::support::state::{files_under, wait_for_file};
+
+/// `a` waits for its gate; `b` marks that it started, then waits for its own.
+const TWO_GATES: &str = r"
+version: 1
+name: gates
+steps:
+  - id: a
+    timeout: 30s
+    shell:
+      run: |
+        touch at-a
+        while [ ! -e go-a ]; do sleep 0.02; done
+  - id: b
+    needs: [a]
+    timeout: 30s
+    shell:
+      run: |
+        touch at-b
+        while [ ! -e go-b ]; do sleep 0.02; done
+";
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// A private cluster (this test stops it) with a store in database `offline`.
+fn private_store() -> (TempCluster, String) {
+    let cluster = TempCluster::start();
+    let url = cluster.database("offline");
+    Test::new()
+        .args(["store", "init", "--store", &url])
+        .run()
+        .success();
+    (cluster, url)
+}
+
+fn restart(cluster: &TempCluster) {
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(cluster.start_command())
+        .status()
+        .expect("run pg_ctl start");
+    assert!(status.success(), "the cluster did not start again");
+}
+
+fn release(dir: &Path, gate: &str) {
+    std::fs::write(dir.join(gate), "").expect("open a gate");
+}
+
+/// The run's local file of kept records, if there is one.
+fn offline_file(dir: &Path) -> Option<PathBuf> {
+    files_under(dir)
+        .into_iter()
+        .find(|p| p.file_name().is_some_and(|n| n == "offline.jsonl"))
+}
+
+/// `b` must not start while the store is away: its marker stays absent
+/// for this long after `a` ended.
+const HELD: Duration = Duration::from_millis(800);
+
+#[test]
+fn the_store_going_away_holds_new_steps_and_its_return_writes_the_kept_ends() {
+    let (cluster, url) = private_store();
+    let test = Test::new()
+        .file("runbooks/gates.yaml", TWO_GATES)
+        .env("DRCTL_STORE", &url)
+        .env("DRCTL_STORE_WAIT", "60");
+    let run = test.again().args(["run", "gates"]).spawn();
+    wait_for_file(&test.path().join("at-a"), LIMIT);
+    cluster.stop();
+    // `a` ends while the store is away: its end is kept, `b` is held.
+    release(test.path(), "go-a");
+    let kept = Instant::now();
+    while offline_file(test.path()).is_none() {
+        assert!(
+            kept.elapsed() < LIMIT,
+            "the end of `a` was not kept locally"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(HELD);
+    assert!(
+        !test.path().join("at-b").exists(),
+        "step b started while the store was away"
+    );
+    let local = std::fs::read_to_string(offline_file(test.path()).expect("the file"))
+        .expect("read the kept records");
+    assert!(
+        local.contains(r#""event":"step_finished","step":"a""#),
+        "{local}"
+    );
+    assert!(local.contains(r#""event":"store_unreachable""#), "{local}");
+    restart(&cluster);
+    wait_for_file(&test.path().join("at-b"), LIMIT);
+    release(test.path(), "go-b");
+    let out = run.wait();
+    out.success()
+        .stderr_contains("The shared store stopped answering")
+        .stderr_contains("no new step starts")
+        .stderr_contains("The shared store answers again");
+    assert!(
+        offline_file(test.path()).is_none(),
+        "the local file stays after everything was written"
+    );
+    let log = test
+        .again()
+        .args(["log", "--json"])
+        .arg(incident(&test))
+        .run();
+    let events: Vec<serde_json::Value> = log
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON"))
+        .collect();
+    let kinds = kinds(&events);
+    let at = |kind: &str| kinds.iter().position(|k| *k == kind).expect(kind);
+    assert!(at("store_unreachable") < at("store_reachable"), "{kinds:?}");
+    // `b` may be recorded as started before the loss was noticed; its
+    // action waited (no `at-b` while the store was away), and it ended after.
+    let b_finished = events
+        .iter()
+        .position(|e| e["event"] == "step_finished" && e["step"] == "b")
+        .expect("b finished");
+    assert!(at("store_reachable") < b_finished, "{kinds:?}");
+    assert_eq!(kinds.last(), Some(&"run_finished"));
+    test.again()
+        .args(["verify"])
+        .arg(incident(&test))
+        .run()
+        .success()
+        .stdout_contains("journal intact");
+}
+
+#[test]
+fn a_store_that_never_comes_back_stops_the_run_after_its_wait_and_keeps_the_records() {
+    let (cluster, url) = private_store();
+    let test = Test::new()
+        .file("runbooks/gates.yaml", TWO_GATES)
+        .env("DRCTL_STORE", &url)
+        .env("DRCTL_STORE_WAIT", "1");
+    let run = test.again().args(["run", "gates"]).spawn();
+    wait_for_file(&test.path().join("at-a"), LIMIT);
+    let id = incident(&test);
+    cluster.stop();
+    release(test.path(), "go-a");
+    let out = run.wait();
+    out.code(1)
+        .stderr_contains("did not take the run's last")
+        .stderr_contains("DRCTL_STORE_WAIT")
+        .stderr_contains("offline.jsonl");
+    assert!(!test.path().join("at-b").exists(), "step b started");
+    let local = std::fs::read_to_string(offline_file(test.path()).expect("the file stays"))
+        .expect("read the kept records");
+    assert!(
+        local.contains(r#""event":"step_finished","step":"a""#),
+        "{local}"
+    );
+    restart(&cluster);
+    test.again()
+        .args(["log", &id])
+        .run()
+        .success()
+        .stdout_contains("never finished");
+}
+
+/// The incident the run opened (the only one in its store).
+fn incident(test: &Test) -> String {
+    let start = Instant::now();
+    loop {
+        let out = test.again().args(["incidents", "--format", "json"]).run();
+        if let Some(id) = out
+            .stdout_json()
+            .as_array()
+            .and_then(|a| a.first())
+            .and_then(|i| i["id"].as_str())
+        {
+            return id.to_owned();
+        }
+        assert!(start.elapsed() < LIMIT, "no incident");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
