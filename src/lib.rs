@@ -72,25 +72,7 @@ pub fn run() -> i32 {
 /// `drctl __supervise …` (see [`supervise`]): parsed on its own, and with
 /// no tracing, since its stderr is its step's.
 fn run_supervisor() -> i32 {
-    let args = match supervise::SuperviseArgs::try_parse_from(std::env::args_os().skip(1)) {
-        Ok(args) => args,
-        Err(e) => {
-            let _ = e.print();
-            return exit_code::INVALID_INPUT;
-        }
-    };
-    match supervise::run(&args) {
-        Ok(()) => exit_code::OK,
-        Err(error) => {
-            let printer = Printer::new(
-                Style::new(output::style::ColorChoice::Never),
-                false,
-                Redactor::new(),
-            );
-            printer.error(&error.to_string(), error.hint().as_deref());
-            error.exit_code()
-        }
-    }
+    supervise::main()
 }
 
 /// Diagnostics for `-v` (debug) and `-vv` (trace), on stderr, coloured only
