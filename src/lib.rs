@@ -37,7 +37,8 @@ pub fn run() -> i32 {
         .nth(1)
         .is_some_and(|a| a == supervise::SUPERVISE)
     {
-        return run_supervisor();
+        // Parsed on its own, and with no tracing: its stderr is its step's.
+        return supervise::main();
     }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -67,12 +68,6 @@ pub fn run() -> i32 {
             error.exit_code()
         }
     }
-}
-
-/// `drctl __supervise …` (see [`supervise`]): parsed on its own, and with
-/// no tracing, since its stderr is its step's.
-fn run_supervisor() -> i32 {
-    supervise::main()
 }
 
 /// Diagnostics for `-v` (debug) and `-vv` (trace), on stderr, coloured only

@@ -33,7 +33,7 @@ pub(super) async fn drain<R: AsyncRead + Unpin>(
         return Ok(());
     };
     // Read into spare capacity: zeroing 64 KiB per stream and step first
-    // was most of what drctl itself did for a short step.
+    // cost more than reading what a short step printed.
     let mut buf = Vec::with_capacity(CHUNK);
     loop {
         buf.clear();
