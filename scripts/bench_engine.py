@@ -14,6 +14,9 @@ issue 14 and docs/performance.md:
 4. the same chain with the state dir on tmpfs, vs the same loop.
 5. 100 parallel `sleep 0.05` steps, `--concurrency 100`, vs `sleep 0.05 &`
    x100 + `wait` (goal: <= 1.5x).
+6. The floors under rows 3 and 5, without drctl: the chain's loop with one
+   process more per step (each step's supervisor is one), and the fan's
+   yardstick with each `sleep` run through bash, as each step's script is.
 Plus drctl's peak memory on the chain (goal: <= 15 MiB).
 
 `--scale` adds chains and fans of 1,000 to 10,000 steps and `log`, `report`
@@ -173,7 +176,10 @@ def main():
         with open(os.path.join(work, "justfile"), "w") as f:
             f.write(justfile(1000))
         just, just_note = find_just(work)
-        print(f"medians of {args.runs} alternating runs; drctl {drctl}; just {just_note}")
+        supervisor = os.path.join(os.path.dirname(drctl), "drctl-supervise")
+        supervisor = supervisor if os.access(supervisor, os.X_OK) else "`drctl __supervise` (no drctl-supervise beside it)"
+        print(f"medians of {args.runs} alternating runs; drctl {drctl}; supervisor {supervisor}; just {just_note}")
+        print("load average at the start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         print("\n| work | drctl | yardstick | ratio | goal |")
         print("|---|---:|---:|---:|---|")
 
@@ -213,10 +219,27 @@ def main():
             ["bash", "-c", "for i in $(seq 100); do sleep 0.05 & done; wait"], args.runs, cwd=work)
         row("100 parallel `sleep 0.05`, `--concurrency 100`", ours, theirs,
             "`sleep 0.05 &` x100 + `wait`", "<= 1.5x")
+
+        # The floors: what the yardsticks cost with the processes drctl cannot
+        # do without, and no drctl at all. Each step runs its script through
+        # `bash -euo pipefail -c` (the fan's yardstick has no bash), under a
+        # supervisor process of its own (neither yardstick has one; `/bin/true`
+        # is the cheapest process there is).
+        floor, theirs, _ = side_by_side(
+            ["bash", "-c", "for i in $(seq 1000); do /bin/true; bash -euo pipefail -c true; done"],
+            loop, args.runs, cwd=work)
+        row("floor: the loop with a `/bin/true` more per step", floor, theirs,
+            "`bash -c true` x1000", "")
+        floor, theirs, _ = side_by_side(
+            ["bash", "-c", "for i in $(seq 100); do bash -euo pipefail -c 'sleep 0.05' & done; wait"],
+            ["bash", "-c", "for i in $(seq 100); do sleep 0.05 & done; wait"], args.runs, cwd=work)
+        row("floor: 100 `bash -euo pipefail -c 'sleep 0.05' &` + `wait`", floor, theirs,
+            "`sleep 0.05 &` x100 + `wait`", "")
         print(f"\npeak memory of drctl running the 1000-step chain: {chain_peak / 1024:.1f} MiB (goal <= 15 MiB)")
 
         if args.scale:
             scale(drctl, work, max(1, args.runs // 3))
+        print("load average at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     return 0
 
 

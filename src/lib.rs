@@ -37,7 +37,8 @@ pub fn run() -> i32 {
         .nth(1)
         .is_some_and(|a| a == supervise::SUPERVISE)
     {
-        return run_supervisor();
+        // Parsed on its own, and with no tracing: its stderr is its step's.
+        return supervise::main();
     }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -64,30 +65,6 @@ pub fn run() -> i32 {
                 Error::Invalid { .. } | Error::RunFailed | Error::Interrupted => {}
                 other => printer.error(&other.to_string(), other.hint().as_deref()),
             }
-            error.exit_code()
-        }
-    }
-}
-
-/// `drctl __supervise …` (see [`supervise`]): parsed on its own, and with
-/// no tracing, since its stderr is its step's.
-fn run_supervisor() -> i32 {
-    let args = match supervise::SuperviseArgs::try_parse_from(std::env::args_os().skip(1)) {
-        Ok(args) => args,
-        Err(e) => {
-            let _ = e.print();
-            return exit_code::INVALID_INPUT;
-        }
-    };
-    match supervise::run(&args) {
-        Ok(()) => exit_code::OK,
-        Err(error) => {
-            let printer = Printer::new(
-                Style::new(output::style::ColorChoice::Never),
-                false,
-                Redactor::new(),
-            );
-            printer.error(&error.to_string(), error.hint().as_deref());
             error.exit_code()
         }
     }

@@ -26,7 +26,7 @@ fn order() -> Vec<String> {
         .collect()
 }
 
-/// The top-level modules of `src/` (files and directories), but `lib` and `main`.
+/// The top-level modules of `src/` (files and directories), but `lib`, `main` and `bin`.
 fn modules() -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(root().join("src"))
         .expect("src/")
@@ -34,7 +34,8 @@ fn modules() -> Vec<String> {
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
             let name = name.strip_suffix(".rs").map_or(name.clone(), str::to_owned);
-            (!matches!(name.as_str(), "lib" | "main")).then_some(name)
+            // src/bin holds the binaries (like main.rs), not a module.
+            (!matches!(name.as_str(), "lib" | "main" | "bin")).then_some(name)
         })
         .collect();
     names.sort();

@@ -10,11 +10,14 @@
 //! calls [`run`]; everything about signals, pipes and reaping lives here and
 //! in the supervisor.
 
+use std::fs::File;
 use std::future::pending;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd as _, OwnedFd};
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::process::{ExitStatus, Stdio};
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
@@ -29,9 +32,34 @@ use super::capture::{Capture, drain};
 use crate::outcome::LeftRunning;
 use crate::supervise::protocol::{self, Report, StepExit};
 
-/// The program that supervises each step: drctl itself, by the kernel's own
-/// name for it, which stays right even if the file was replaced mid-run.
-pub const SUPERVISOR: &str = "/proc/self/exe";
+/// The program that supervises each step (see [`supervisor`]).
+pub const SUPERVISOR_NAME: &str = "drctl-supervise";
+
+/// The program that supervises each step: `drctl-supervise`, the small
+/// binary built from the same package (`src/bin/drctl-supervise.rs`), found
+/// next to the running drctl; else drctl itself. Starting the small one costs
+/// a fraction of re-executing drctl (fewer pages and relocations), once per
+/// step. Either is named by the kernel's own name for a file drctl holds
+/// open (`/proc/self/exe`, or `/proc/self/fd/N` for the file opened at the
+/// first step), which stays right even if the file is replaced mid-run.
+#[must_use]
+pub fn supervisor() -> PathBuf {
+    /// The small supervisor, held open for the whole run so that its file
+    /// descriptor's number stays ours; `None`: drctl itself.
+    static FOUND: LazyLock<Option<File>> = LazyLock::new(|| {
+        let path = std::env::current_exe()
+            .ok()?
+            .parent()?
+            .join(SUPERVISOR_NAME);
+        let file = File::open(path).ok()?;
+        let meta = file.metadata().ok()?;
+        (meta.is_file() && meta.permissions().mode() & 0o111 != 0).then_some(file)
+    });
+    match &*FOUND {
+        Some(file) => format!("/proc/self/fd/{}", file.as_raw_fd()).into(),
+        None => "/proc/self/exe".into(),
+    }
+}
 
 /// What to run and how to bound it.
 #[derive(Debug, Clone)]
@@ -51,7 +79,7 @@ pub struct ProcessSpec {
     pub leak_grace: Duration,
     /// Masks secrets in both streams as they are read, before they are cut.
     pub redactor: crate::secret::Redactor,
-    /// The drctl executable to run `__supervise` with ([`SUPERVISOR`]).
+    /// The program to run `__supervise` with ([`supervisor`]).
     pub supervisor: PathBuf,
     /// What the child reads on stdin, after which the pipe stays open until
     /// it ends; `None`: `/dev/null`. May hold secrets: it never reaches an
@@ -172,10 +200,21 @@ pub async fn run(
         // Out of drctl's group: a Ctrl-C at the terminal reaches drctl only,
         // which decides what the step gets.
         .process_group(0);
-    let mut child = command.spawn().map_err(spawn_error)?;
-    // The command holds the supervisor's end of the socket: without this,
-    // a supervisor that dies without a word (SIGKILL) would never close it.
-    drop(command);
+    // Spawning holds the calling thread until the child has exec'd (vfork),
+    // which on a busy machine takes as long as the child waits for a CPU:
+    // on a thread of the blocking pool, steps that start together start in
+    // parallel instead of one after another on the runtime's few workers.
+    let spawned = tokio::task::spawn_blocking(move || {
+        let child = command.spawn();
+        // The command holds the supervisor's end of the socket: without
+        // this, a supervisor that dies without a word (SIGKILL) would never
+        // close it.
+        drop(command);
+        child
+    })
+    .await
+    .map_err(|e| spawn_error(std::io::Error::other(e)))?;
+    let mut child = spawned.map_err(spawn_error)?;
     tracing::debug!(program = %spec.program, supervisor = ?child.id(), "spawned");
     let stdout = child.stdout.take();
     let stderr = child.stderr.take();

@@ -71,7 +71,7 @@ pub fn spec(
         grace,
         leak_grace: Duration::from_millis(100),
         redactor: context.redactor().clone(),
-        supervisor: super::process::SUPERVISOR.into(),
+        supervisor: super::process::supervisor(),
         stdin: None,
     })
 }

@@ -167,7 +167,7 @@ pub fn request(
             grace,
             leak_grace: Duration::from_millis(100),
             redactor: context.redactor().clone(),
-            supervisor: super::process::SUPERVISOR.into(),
+            supervisor: super::process::supervisor(),
             stdin: Some(Stdin(payload(&values, &action.script.script))),
         },
         expect_exit: action.script.expect_exit.clone(),

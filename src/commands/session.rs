@@ -197,7 +197,15 @@ impl Listener for Outputs {
             _ => return Ok(()),
         };
         for stream in ["stdout", "stderr"] {
-            if let Some(text) = result.get(stream).and_then(serde_json::Value::as_str) {
+            // A stream without output gets no file: a step's end is recorded
+            // once per run, so there is no earlier file of it to replace,
+            // and two files fewer per step is less for each journal sync to
+            // commit with it on a journaling file system.
+            if let Some(text) = result
+                .get(stream)
+                .and_then(serde_json::Value::as_str)
+                .filter(|text| !text.is_empty())
+            {
                 self.writer
                     .write(&step, stream, text, &self.redactor)
                     .map_err(error)?;

@@ -34,6 +34,7 @@ use std::os::unix::process::CommandExt as _;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use clap::Parser as _;
 use rustix::fs::FileType;
 use rustix::process::{
     Pid, Signal, WaitOptions, WaitStatus, getpid, getppid, set_child_subreaper,
@@ -61,6 +62,31 @@ const POLL: Duration = Duration::from_millis(20);
 /// How long SIGKILL is repeated before a process that does not die (stuck
 /// in the kernel) is given up on and reported left running.
 const KILL_LIMIT: Duration = Duration::from_secs(2);
+
+/// `drctl __supervise ARGS` or `drctl-supervise __supervise ARGS`: parses
+/// the arguments after `__supervise`, supervises the step, and returns the
+/// exit code. Errors are printed plainly: only a supervisor run by hand has
+/// anyone to read them.
+pub fn main() -> i32 {
+    let args = match SuperviseArgs::try_parse_from(std::env::args_os().skip(1)) {
+        Ok(args) => args,
+        Err(e) => {
+            let _ = e.print();
+            return crate::exit_code::INVALID_INPUT;
+        }
+    };
+    match run(&args) {
+        Ok(()) => crate::exit_code::OK,
+        Err(error) => {
+            let mut text = format!("error: {error}");
+            if let Some(hint) = error.hint() {
+                text.push_str(&format!("\n  hint: {hint}"));
+            }
+            eprintln!("{text}");
+            error.exit_code()
+        }
+    }
+}
 
 /// Supervises one step; returns once the step has ended and been reported.
 pub fn run(args: &SuperviseArgs) -> Result<(), Error> {

@@ -212,3 +212,101 @@ fn the_supervisor_subcommand_is_internal() {
         .stderr_contains("not by hand");
     assert!(!by_hand.path().join("ran").exists());
 }
+
+/// The program a step's supervisor runs as: what `/proc/$PPID/exe` names
+/// for the step's shell, printed by the step.
+const SUPERVISOR_EXE: &str = "readlink /proc/$PPID/exe";
+
+#[test]
+fn steps_are_supervised_by_the_small_supervisor_beside_drctl() {
+    let out = with_runbook("procs", &one_step(SUPERVISOR_EXE))
+        .args(["run", "procs"])
+        .run();
+    out.success();
+    let beside = crate::support::drctl_bin().with_file_name("drctl-supervise");
+    let said = crate::support::state::step_output(out.path(), "work", "stdout");
+    assert_eq!(
+        said.trim_end(),
+        beside.to_string_lossy(),
+        "{}",
+        out.report()
+    );
+}
+
+#[test]
+fn without_the_small_supervisor_drctl_supervises_with_itself() {
+    // drctl alone in a directory (a hard link: its own name, no copy).
+    let alone = tempfile::tempdir().unwrap();
+    let drctl = alone.path().join("drctl");
+    if std::fs::hard_link(crate::support::drctl_bin(), &drctl).is_err() {
+        std::fs::copy(crate::support::drctl_bin(), &drctl).unwrap();
+    }
+    let test = with_runbook("procs", &one_step(SUPERVISOR_EXE));
+    let output = std::process::Command::new(&drctl)
+        .args(["run", "procs"])
+        .current_dir(test.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", test.path())
+        .env("NO_COLOR", "1")
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let said = crate::support::state::step_output(test.path(), "work", "stdout");
+    assert_eq!(said.trim_end(), drctl.to_string_lossy());
+}
+
+#[test]
+fn the_small_supervisor_refuses_to_run_by_hand() {
+    let test = crate::support::Test::new();
+    let supervisor = crate::support::drctl_bin().with_file_name("drctl-supervise");
+    let run = |args: &[&str]| {
+        std::process::Command::new(&supervisor)
+            .args(args)
+            .current_dir(test.path())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let bare = run(&["touch", "ran"]);
+    assert_eq!(bare.status.code(), Some(2), "{bare:?}");
+    assert!(String::from_utf8_lossy(&bare.stderr).contains("not by hand"));
+    let as_drctl = run(&[
+        "__supervise",
+        "--parent",
+        "1",
+        "--grace-ms",
+        "10",
+        "--",
+        "touch",
+        "ran",
+    ]);
+    assert_eq!(as_drctl.status.code(), Some(2), "{as_drctl:?}");
+    assert!(
+        String::from_utf8_lossy(&as_drctl.stderr).contains("needs drctl's control socket on stdin"),
+        "{as_drctl:?}"
+    );
+    assert!(!test.path().join("ran").exists());
+}
+
+#[test]
+fn a_stream_without_output_gets_no_file() {
+    let out = with_runbook("procs", &one_step("echo said"))
+        .args(["run", "procs"])
+        .run();
+    out.success();
+    assert_eq!(
+        crate::support::state::step_output(out.path(), "work", "stdout"),
+        "said\n"
+    );
+    let files = crate::support::state::files_under(&crate::support::state::state_dir(out.path()));
+    assert!(
+        files.iter().any(|f| f.ends_with("output/work.stdout")),
+        "{files:?}"
+    );
+    assert!(
+        !files.iter().any(|f| f.ends_with("output/work.stderr")),
+        "{files:?}"
+    );
+}
