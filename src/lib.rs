@@ -152,9 +152,11 @@ fn dispatch(cli: &Cli, printer: &Printer) -> Result<(), Error> {
             &commands::store(&cli.global, false, printer)?,
             printer,
         ),
-        Command::Unlock(args) => {
-            commands::unlock::run(args, &commands::store(&cli.global, true, printer)?, printer)
-        }
+        Command::Unlock(args) => commands::unlock::run(
+            args,
+            &commands::store(&cli.global, false, printer)?,
+            printer,
+        ),
         Command::Resume(args) => commands::resume::run(args, &cli.global, printer),
         Command::Store(args) => commands::store_init::run(args, &cli.global, printer),
         Command::Approve(args) => commands::approve::approve(args, &cli.global, printer),

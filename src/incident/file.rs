@@ -50,7 +50,8 @@ pub struct IncidentSummary {
     pub finished_at: Option<DateTime<Utc>>,
     /// How the last run ended; `None` when it never finished (or none started).
     pub status: Option<Status>,
-    /// A live process on this host holds the incident's lock: it is running now.
+    /// The last run still holds the incident's lock: it is running now (a
+    /// live process on this host; in the shared store, a live session).
     pub active: bool,
     /// Set when the journal could not be read; the other fields are then empty.
     pub problem: Option<String>,

@@ -401,3 +401,41 @@ impl OutputWriter {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_since_a_seq_are_the_complete_ones_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::file(dir.path()).unwrap();
+        let by = LockInfo::for_this_process("RUN-1", "alice", Utc::now());
+        let incident = store.create_incident(Utc::now(), &by).unwrap();
+        assert!(incident.read_lines_since(0).unwrap().is_empty());
+        let mut journal = incident.open_journal(Redactor::new()).unwrap();
+        journal
+            .append(Event::sample_run_started("RUN-1", &["a"]))
+            .unwrap();
+        for text in ["one", "two"] {
+            journal
+                .append(Event::OperatorNote {
+                    text: text.to_owned(),
+                    by: "alice".to_owned(),
+                })
+                .unwrap();
+        }
+        drop(journal);
+        let lines = incident.read_lines_since(1).unwrap();
+        assert_eq!(lines.iter().map(|l| l.0).collect::<Vec<_>>(), [2, 3]);
+        assert!(lines[1].1.contains("\"text\":\"two\""), "{lines:?}");
+        assert!(!lines[1].1.ends_with('\n'));
+        // A line being written (no newline yet) is not one.
+        let path = incident.journal_label();
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.extend_from_slice(b"{\"v\":2,\"seq\":4");
+        std::fs::write(&path, bytes).unwrap();
+        assert_eq!(incident.read_lines_since(3).unwrap().len(), 0);
+        assert_eq!(incident.read_lines_since(0).unwrap().len(), 3);
+    }
+}
