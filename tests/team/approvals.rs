@@ -1,5 +1,5 @@
 //! Two-person approval (`approve:`, issue 15) through the real binary and a
-//! real PostgreSQL: a run on "ops-1" waits, other operators on "ops-2" answer
+//! real `PostgreSQL`: a run on "ops-1" waits, other operators on "ops-2" answer
 //! with `drctl approve` / `drctl deny`. Two `DRCTL_HOST` values stand in for
 //! two machines.
 
@@ -345,7 +345,7 @@ fn without_a_shared_store_approval_is_refused_before_anything_runs() {
 /// SQL, a step that does not wait, an empty or huge reason.
 #[test]
 fn hostile_answers_get_clear_errors() {
-    let (_cluster, _database, url) = store("hostile");
+    let (cluster, database, url) = store("hostile");
     let test = Test::new();
     on(&test, &url, "bob", "ops-2")
         .args(["approve", "INC-20990101-001", "promote"])
@@ -361,7 +361,7 @@ fn hostile_answers_get_clear_errors() {
         .args(["run", "plain"])
         .run()
         .success();
-    let incident = _cluster.psql_in(&_database, "SELECT id FROM incidents");
+    let incident = cluster.psql_in(&database, "SELECT id FROM incidents");
     for step in [
         "one",
         "x'; DROP TABLE approvals; --",
@@ -375,7 +375,7 @@ fn hostile_answers_get_clear_errors() {
             .stderr_contains("is not waiting for approval");
     }
     assert_eq!(
-        _cluster.psql_in(&_database, "SELECT count(*) FROM approvals"),
+        cluster.psql_in(&database, "SELECT count(*) FROM approvals"),
         "0"
     );
     on(&test, &url, "bob", "ops-2")

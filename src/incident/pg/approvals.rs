@@ -344,6 +344,9 @@ async fn open_request(conn: &mut PgConnection, request: &Request) -> Result<i64,
     Ok(id)
 }
 
+/// `approved, operator, host, at, reason` of an answer.
+type AnswerRow = (bool, String, String, DateTime<Utc>, Option<String>);
+
 struct PgWaiting {
     conn: PgConnection,
     listener: Option<PgListener>,
@@ -379,7 +382,7 @@ impl PgWaiting {
                 "its approval request was closed by another run".to_owned(),
             )));
         }
-        let rows: Vec<(bool, String, String, DateTime<Utc>, Option<String>)> = sqlx::query_as(
+        let rows: Vec<AnswerRow> = sqlx::query_as(
             "SELECT approved, operator, host, at, reason FROM approvals \
              WHERE request_id = $1 AND (NOT approved OR operator <> $2) ORDER BY at, operator",
         )
