@@ -49,7 +49,9 @@ CREATE TABLE outputs (
 
 -- Who holds each advisory lock (the lock itself is `pg_try_advisory_lock(lock_key)`
 -- on the holder's connection). A row whose backend is gone is stale: the next
--- holder replaces it.
+-- holder replaces it. `session_token` is the holder's `drctl.session` setting,
+-- set when it connected: a pooler that hands its server session to another
+-- client cannot make that client the holder.
 CREATE TABLE lock_holders (
     lock_key bigint PRIMARY KEY,
     name text NOT NULL,
@@ -59,7 +61,8 @@ CREATE TABLE lock_holders (
     pid integer NOT NULL,
     process_start bigint,
     since timestamptz NOT NULL,
-    backend_pid integer NOT NULL
+    backend_pid integer NOT NULL,
+    session_token text NOT NULL
 );
 
 CREATE FUNCTION drctl_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what drctl's tests and drill need on a fresh Debian/Ubuntu machine:
 # the PostgreSQL server and client binaries (the tests and the drill start
-# throwaway clusters), curl (the drill's health checks) and the OpenSSH
+# throwaway clusters), PgBouncer (team mode's pooler test), curl (the drill's health checks) and the OpenSSH
 # server (the ssh adapter's tests start a throwaway sshd on 127.0.0.1; the
 # system service is not used). The Rust toolchain is assumed present. Safe to
 # run twice; quick when everything is installed.
@@ -16,17 +16,17 @@ have_sshd() {
     [ -x /usr/sbin/sshd ] && command -v ssh >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1
 }
 
-if ! have_postgres || ! command -v curl >/dev/null 2>&1 || ! have_sshd; then
+if ! have_postgres || ! [ -x /usr/sbin/pgbouncer ] || ! command -v curl >/dev/null 2>&1 || ! have_sshd; then
     if [ "$(id -u)" -ne 0 ]; then
-        echo "setup: PostgreSQL, curl or the OpenSSH server is missing; run as root or:" \
-            "sudo apt-get install -y postgresql curl openssh-server" >&2
+        echo "setup: PostgreSQL, PgBouncer, curl or the OpenSSH server is missing; run as root or:" \
+            "sudo apt-get install -y postgresql pgbouncer curl openssh-server" >&2
         exit 1
     fi
-    echo "setup: installing PostgreSQL, curl and the OpenSSH server (apt-get)" >&2
+    echo "setup: installing PostgreSQL, PgBouncer, curl and the OpenSSH server (apt-get)" >&2
     apt-get update -qq
     # The package's service is not needed (it may not start in a
     # container): the tests start their own sshd.
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-client curl \
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql postgresql-client pgbouncer curl \
         openssh-server </dev/null >/dev/null
 fi
 # Throwaway clusters run as the `postgres` user when the tests run as root.

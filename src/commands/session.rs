@@ -145,7 +145,6 @@ impl Session {
         Ok(crate::incident::replay::incident_start(&runs))
     }
 
-    /// Releases the locks and says where the record is.
     /// The incident this run is recorded in.
     pub fn incident(&self) -> &Incident {
         &self.incident
@@ -156,14 +155,18 @@ impl Session {
         &self.store
     }
 
+    /// Releases the locks and says where the record is.
     pub fn finish(self, printer: &Printer) {
         for held in self.locks {
             let _ = held.release();
         }
+        let journal = match &self.store {
+            Store::File(_) => self.incident.journal_label().display().to_string(),
+            Store::Postgres(store) => format!("in {}", store.target()),
+        };
         printer.info(&format!(
-            "Incident {} · journal {} · post-mortem: {}",
+            "Incident {} · journal {journal} · post-mortem: {}",
             self.incident_id,
-            self.incident.journal_label().display(),
             super::stopped::command(&self.store, &["report", &self.incident_id])
         ));
     }

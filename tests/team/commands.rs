@@ -205,3 +205,68 @@ fn a_changed_journal_row_is_caught_by_verify_and_refused_by_resume() {
         .code(1)
         .stderr_contains("fails its hash chain");
 }
+
+#[test]
+fn killed_in_the_middle_of_a_step_resume_asks_what_happened_on_both_stores() {
+    use std::time::Duration;
+    // `b` waits in its `sleep` until killed the first time; the sleep's
+    // length names it, so the test can tell it was not left running.
+    let yaml = r#"
+version: 1
+name: mid
+steps:
+  - id: a
+    shell: { run: "echo run >> a.count" }
+  - id: b
+    needs: [a]
+    shell: { run: "echo run >> b.count; [ -e second ] || { touch started; sleep 304.4; }" }
+  - id: c
+    needs: [b]
+    shell: { run: "echo run >> c.count" }
+"#;
+    for backend in Backend::both("crash") {
+        let test = backend.on(Test::new().file("runbooks/mid.yaml", yaml));
+        let running = test.again().args(["run", "mid"]).spawn();
+        crate::support::state::wait_for_file(&test.path().join("started"), Duration::from_secs(10));
+        running.signal(rustix::process::Signal::KILL);
+        let _ = running.wait();
+        crate::support::procs::assert_none_left("sleep 304.4", Duration::from_secs(1));
+        std::fs::write(test.path().join("second"), "").unwrap();
+        let id = incident_ids(&test, &backend).remove(0);
+        // `b`'s start was committed before its command ran: it is there.
+        let events = journal(&test, &backend, &id);
+        assert_eq!(
+            kinds(&events),
+            [
+                "run_started",
+                "step_started",
+                "step_finished",
+                "step_started"
+            ],
+            "{backend:?}"
+        );
+        test.again()
+            .args(["resume", &id])
+            .run()
+            .code(3)
+            .stderr_contains("--retry-interrupted");
+        let resumed = test
+            .again()
+            .args(["resume", &id, "--retry-interrupted"])
+            .run();
+        resumed.success();
+        let count =
+            |step: &str| crate::support::state::count(test.path(), &format!("{step}.count"));
+        assert_eq!(
+            [count("a"), count("b"), count("c")],
+            [1, 2, 1],
+            "{backend:?}"
+        );
+        let events = journal(&test, &backend, &id);
+        assert!(
+            events.iter().any(|e| e["event"] == "lock_taken_over"),
+            "{backend:?}: the dead run's locks were taken over"
+        );
+        test.again().args(["verify", &id]).run().success();
+    }
+}

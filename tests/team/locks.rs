@@ -109,6 +109,15 @@ fn a_killed_holder_frees_the_lock_within_a_second() {
         .run()
         .code(3)
         .stderr_contains("runbook hold is being run by alice on host host-a");
+    // Another machine sees it running.
+    let list = b.again().args(["incidents", "--format", "json"]).run();
+    list.success();
+    assert_eq!(
+        list.stdout_json()[0]["status"],
+        "running",
+        "{}",
+        list.stdout
+    );
     // A live holder's lock is not removed from another machine: it says how to end its session.
     let run_id = sql(
         "kill",
@@ -131,6 +140,13 @@ fn a_killed_holder_frees_the_lock_within_a_second() {
     });
     eprintln!("the lock was free {freed:?} after kill -9");
     let _ = holder.wait();
+    let list = b.again().args(["incidents", "--format", "json"]).run();
+    assert_eq!(
+        list.stdout_json()[0]["status"],
+        "interrupted",
+        "{}",
+        list.stdout
+    );
     let next = b.again().args(["run", "hold"]).run();
     next.success();
     let id = incident_of(&next);

@@ -7,6 +7,7 @@ mod commands;
 mod follow;
 mod locks;
 mod offline;
+mod pooler;
 mod store;
 
 use serde_json::Value;

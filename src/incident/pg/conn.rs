@@ -8,6 +8,7 @@
 //! for the life of the process, and when the process dies (however it dies)
 //! the server sees the socket close, ends the backend and frees its locks.
 
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::mpsc;
 use std::thread;
 
@@ -26,8 +27,13 @@ type Job = Box<dyn for<'c> FnOnce(&'c mut PgConnection) -> BoxFuture<'c, ()> + S
 pub struct Conn {
     jobs: Option<mpsc::Sender<Job>>,
     thread: Option<thread::JoinHandle<()>>,
-    /// The backend's pid, to tell the connection's own rows from others'.
-    pub backend_pid: i32,
+    /// The backend's pid, to tell the connection's own rows from others'
+    /// (a job that reconnects, replacing `*conn`, sets it again).
+    backend_pid: AtomicI32,
+    /// This client's mark on its server session (`drctl.session`): a
+    /// statement that finds another (or none) runs on a session a pooler
+    /// gave it, not on the one it connected.
+    token: String,
 }
 
 impl Conn {
@@ -43,6 +49,16 @@ impl Conn {
         let (ready, connected) = mpsc::channel::<Result<i32, StoreError>>();
         let options = options.clone();
         let target = target.to_owned();
+        let token = crate::hash::sha256_hex(
+            format!(
+                "{}-{:?}-{:?}",
+                std::process::id(),
+                std::time::SystemTime::now(),
+                thread::current().id()
+            )
+            .as_bytes(),
+        );
+        let mark = token.clone();
         let thread = thread::Builder::new()
             .name("drctl-store".to_owned())
             .spawn(move || {
@@ -59,7 +75,7 @@ impl Conn {
                     }
                 };
                 runtime.block_on(async move {
-                    let mut conn = match connect(&options, timeout, &target).await {
+                    let mut conn = match connect(&options, timeout, &target, &mark).await {
                         Ok((conn, pid)) => {
                             let _ = ready.send(Ok(pid));
                             conn
@@ -83,8 +99,24 @@ impl Conn {
         Ok(Conn {
             jobs: Some(jobs),
             thread: Some(thread),
-            backend_pid,
+            backend_pid: AtomicI32::new(backend_pid),
+            token,
         })
+    }
+
+    /// The `drctl.session` mark of this client's server session.
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+
+    /// The server session's pid.
+    pub fn backend_pid(&self) -> i32 {
+        self.backend_pid.load(Ordering::Relaxed)
+    }
+
+    /// Records the pid of a new session after a job reconnected.
+    pub fn set_backend_pid(&self, pid: i32) {
+        self.backend_pid.store(pid, Ordering::Relaxed);
     }
 
     /// Runs `job` on the connection and waits for its answer.
@@ -126,31 +158,41 @@ impl Drop for Conn {
     }
 }
 
-async fn connect(
+/// Connects and pins the session (see [`Conn::open`]); also what a reconnecting job calls.
+pub(super) async fn connect(
     options: &PgConnectOptions,
     timeout: std::time::Duration,
     target: &str,
+    token: &str,
 ) -> Result<(PgConnection, i32), StoreError> {
-    let unreachable = |reason: String| StoreError::Unreachable {
-        target: target.to_owned(),
-        reason,
+    let failed = |e: &sqlx::Error| match super::pooler_evidence(e) {
+        Some(evidence) => StoreError::Pooled {
+            target: target.to_owned(),
+            evidence,
+        },
+        None => StoreError::Unreachable {
+            target: target.to_owned(),
+            reason: super::describe_error(e),
+        },
     };
     let mut conn = match tokio::time::timeout(timeout, PgConnection::connect_with(options)).await {
         Ok(Ok(conn)) => conn,
-        Ok(Err(e)) => return Err(unreachable(super::describe_error(&e))),
+        Ok(Err(e)) => return Err(failed(&e)),
         Err(_) => {
-            return Err(unreachable(format!(
-                "no answer within {} s",
-                timeout.as_secs()
-            )));
+            return Err(StoreError::Unreachable {
+                target: target.to_owned(),
+                reason: format!("no answer within {} s", timeout.as_secs()),
+            });
         }
     };
     conn.execute("SET synchronous_commit = on")
         .await
-        .map_err(|e| unreachable(super::describe_error(&e)))?;
-    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
-        .fetch_one(&mut conn)
-        .await
-        .map_err(|e| unreachable(super::describe_error(&e)))?;
+        .map_err(|e| failed(&e))?;
+    let pid: i32 =
+        sqlx::query_scalar("SELECT pg_backend_pid() FROM set_config('drctl.session', $1, false)")
+            .bind(token)
+            .fetch_one(&mut conn)
+            .await
+            .map_err(|e| failed(&e))?;
     Ok((conn, pid))
 }

@@ -352,18 +352,29 @@ impl PgOutputs {
         let answers = self.answers.clone();
         self.store.conn().send(move |conn| {
             Box::pin(async move {
-                let done = sqlx::query(
-                    "INSERT INTO outputs (incident_id, run_id, step, stream, text) VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (incident_id, run_id, step, stream) DO UPDATE SET text = EXCLUDED.text, written_at = now()",
-                )
-                .bind(id)
-                .bind(run)
-                .bind(step)
-                .bind(stream)
-                .bind(text)
-                .execute(&mut *conn)
+                let done = async {
+                    // Not waited to be on disk, as the file store does not
+                    // sync its output files: the journal's `step_finished`,
+                    // which is, holds the same output.
+                    let mut tx = conn.begin().await?;
+                    sqlx::query("SET LOCAL synchronous_commit = off")
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query(
+                        "INSERT INTO outputs (incident_id, run_id, step, stream, text) VALUES ($1, $2, $3, $4, $5) \
+                         ON CONFLICT (incident_id, run_id, step, stream) DO UPDATE SET text = EXCLUDED.text, written_at = now()",
+                    )
+                    .bind(id)
+                    .bind(run)
+                    .bind(step)
+                    .bind(stream)
+                    .bind(text)
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await
+                }
                 .await;
-                let _ = answers.send(done.map(drop).map_err(|e| {
+                let _ = answers.send(done.map_err(|e| {
                     (!super::offline::connection_lost(&e)).then(|| super::describe_error(&e))
                 }));
             })

@@ -70,6 +70,7 @@ pub(super) fn insert_sql() -> String {
         "INSERT INTO journal (incident_id, seq, line, run_id) \
          SELECT $1, $2, $3, h.run_id FROM lock_holders h \
          WHERE h.lock_key = $4 AND h.backend_pid = pg_backend_pid() AND {HOLDS} \
+         AND h.session_token = current_setting('drctl.session', true) \
          AND $2 = (SELECT coalesce(max(j.seq), 0) + 1 FROM journal j WHERE j.incident_id = $1)"
     )
 }

@@ -90,22 +90,37 @@ impl PgStore {
         let key = key(target);
         let store_error = |e| LockError::Store(Box::new(e));
         for _ in 0..40 {
-            let got: (bool, i32) = self
+            let token = self.conn().token().to_owned();
+            // Whether the session held the lock already is read before the
+            // attempt (a session's advisory locks are re-entrant): drctl
+            // takes each lock once, so a held one is another client's, on a
+            // session a pooler shares.
+            let got: (bool, bool, bool, i32) = self
                 .call(move |conn| {
                     Box::pin(async move {
-                        sqlx::query_as("SELECT pg_try_advisory_lock($1), pg_backend_pid()")
-                            .bind(key)
-                            .fetch_one(&mut *conn)
-                            .await
+                        sqlx::query_as(
+                            "WITH before AS MATERIALIZED (SELECT EXISTS (SELECT 1 FROM pg_locks l \
+                             WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
+                             AND l.pid = pg_backend_pid() \
+                             AND ((l.classid::bigint << 32) | l.objid::bigint) = $1) AS held) \
+                             SELECT before.held, coalesce(current_setting('drctl.session', true) = $2, false), \
+                             pg_try_advisory_lock($1), pg_backend_pid() FROM before",
+                        )
+                        .bind(key)
+                        .bind(token)
+                        .fetch_one(&mut *conn)
+                        .await
                     })
                 })
                 .map_err(store_error)?;
-            if got.1 != self.conn().backend_pid {
+            let (held_before, same_session, taken, backend) = got;
+            if !same_session || held_before || backend != self.conn().backend_pid() {
                 return Err(store_error(super::StoreError::Pooled {
                     target: self.target().to_owned(),
+                    evidence: super::SESSION_CHANGED,
                 }));
             }
-            if got.0 {
+            if taken {
                 let taken_over = self.write_holder(key, &name, info).map_err(|e| {
                     // Not named, not held: another run must not be refused for nothing.
                     let _ = self.unlock_key(key);
@@ -144,6 +159,7 @@ impl PgStore {
     ) -> Result<Option<LockInfo>, super::StoreError> {
         let name = name.to_owned();
         let info = info.clone();
+        let token = self.conn().token().to_owned();
         let since = info.acquired_at.trunc_subsecs(3);
         let previous: Option<HolderRow> = self.call(move |conn| {
             Box::pin(async move {
@@ -155,11 +171,12 @@ impl PgStore {
                 .fetch_optional(&mut *conn)
                 .await?;
                 sqlx::query(
-                    "INSERT INTO lock_holders (lock_key, name, run_id, operator, host, pid, process_start, since, backend_pid) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, pg_backend_pid()) \
+                    "INSERT INTO lock_holders (lock_key, name, run_id, operator, host, pid, process_start, since, backend_pid, session_token) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, pg_backend_pid(), $9) \
                      ON CONFLICT (lock_key) DO UPDATE SET name = EXCLUDED.name, run_id = EXCLUDED.run_id, \
                      operator = EXCLUDED.operator, host = EXCLUDED.host, pid = EXCLUDED.pid, \
-                     process_start = EXCLUDED.process_start, since = EXCLUDED.since, backend_pid = EXCLUDED.backend_pid",
+                     process_start = EXCLUDED.process_start, since = EXCLUDED.since, backend_pid = EXCLUDED.backend_pid, \
+                     session_token = EXCLUDED.session_token",
                 )
                 .bind(key)
                 .bind(&name)
@@ -169,6 +186,7 @@ impl PgStore {
                 .bind(i32::try_from(info.pid).unwrap_or(i32::MAX))
                 .bind(info.process_start.and_then(|s| i64::try_from(s).ok()))
                 .bind(since)
+                .bind(token)
                 .execute(&mut *conn)
                 .await?;
                 Ok(previous)

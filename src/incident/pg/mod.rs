@@ -170,6 +170,12 @@ impl PgStore {
     }
 
     pub(crate) fn database_error(&self, error: &sqlx::Error) -> StoreError {
+        if let Some(evidence) = pooler_evidence(error) {
+            return StoreError::Pooled {
+                target: self.inner.target.clone(),
+                evidence,
+            };
+        }
         StoreError::Database {
             target: self.inner.target.clone(),
             message: describe_error(error),
@@ -180,6 +186,28 @@ impl PgStore {
 impl From<StoreError> for IncidentError {
     fn from(error: StoreError) -> Self {
         IncidentError::Store(Box::new(error))
+    }
+}
+
+pub(crate) const SESSION_CHANGED: &str = "the server session changed between two statements";
+
+/// What in an error shows a pooler in transaction mode between drctl and
+/// `PostgreSQL`: sqlx's named prepared statements of two clients meeting on
+/// one server session (or one client's missing on another), or the startup
+/// parameter `PgBouncer` refuses unless told to ignore it.
+pub(crate) fn pooler_evidence(error: &sqlx::Error) -> Option<&'static str> {
+    let sqlx::Error::Database(db) = error else {
+        return None;
+    };
+    let prepared = db.message().contains("\"sqlx_s_");
+    match db.code().as_deref() {
+        Some("42P05" | "26000") if prepared => {
+            Some("another client's prepared statements are on this connection's server session")
+        }
+        Some("08P01") if db.message().contains("unsupported startup parameter") => {
+            Some("it refused a startup parameter PostgreSQL accepts, as PgBouncer does")
+        }
+        _ => None,
     }
 }
 

@@ -46,9 +46,12 @@ pub enum StoreError {
         detail: String,
     },
     #[error(
-        "the server session changed between two statements on {target}: a pooler in transaction mode (PgBouncer `pool_mode = transaction`) sits between drctl and PostgreSQL, and session locks do not hold there"
+        "{target} is reached through a pooler in transaction mode (PgBouncer `pool_mode = transaction`): {evidence}; session locks do not hold there, so drctl does not use it"
     )]
-    Pooled { target: String },
+    Pooled {
+        target: String,
+        evidence: &'static str,
+    },
     #[error("the incident store {target} failed: {message}")]
     Database { target: String, message: String },
     #[error("the incident store's connection thread stopped")]

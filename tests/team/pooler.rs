@@ -1,0 +1,128 @@
+//! `PgBouncer` between drctl and `PostgreSQL`: in transaction mode session
+//! locks do not hold, and drctl refuses it before anything runs; in session
+//! mode it works. A real `PgBouncer` (scripts/setup.sh installs it), run as the
+//! `postgres` user when the tests run as root, as the cluster is.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use super::team_store;
+use crate::support::Test;
+use crate::support::pg::TempCluster;
+
+const PGBOUNCER: &str = "/usr/sbin/pgbouncer";
+
+/// A `PgBouncer` on a free port in front of `database`; stopped when dropped.
+struct Bouncer {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Bouncer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn bouncer(database: &str, mode: &str) -> Bouncer {
+    assert!(
+        Path::new(PGBOUNCER).exists(),
+        "{PGBOUNCER} is missing: run scripts/setup.sh (or apt-get install pgbouncer)"
+    );
+    let dir = tempfile::Builder::new()
+        .prefix("drctl-pgbouncer-")
+        .tempdir_in("/tmp")
+        .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // One server session for every client: what a busy pool does, every time.
+    let config = format!(
+        "[databases]\n{database} = host=127.0.0.1 port={} dbname={database} user=postgres\n\
+         [pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {port}\nunix_socket_dir =\n\
+         auth_type = any\npool_mode = {mode}\ndefault_pool_size = 1\n\
+         ignore_startup_parameters = extra_float_digits\n",
+        TempCluster::shared().port()
+    );
+    let path = dir.path().join("pgbouncer.ini");
+    std::fs::write(&path, config).unwrap();
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    let mut command = if root {
+        let status = Command::new("chown")
+            .arg("-R")
+            .arg("postgres")
+            .arg(dir.path())
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--", PGBOUNCER]);
+        c
+    } else {
+        Command::new(PGBOUNCER)
+    };
+    let child = command
+        .arg(&path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "pgbouncer did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Bouncer {
+        child,
+        port,
+        _dir: dir,
+    }
+}
+
+const MARK: &str = "version: 1\nname: mark\nsteps:\n  - id: mark\n    shell: { run: touch ran }\n";
+
+#[test]
+fn pgbouncer_in_transaction_mode_is_refused_and_in_session_mode_works() {
+    team_store("pooler");
+    let transaction = bouncer("team_pooler", "transaction");
+    let url = format!(
+        "postgres://postgres@127.0.0.1:{}/team_pooler",
+        transaction.port
+    );
+    let test = Test::new()
+        .file("runbooks/mark.yaml", MARK)
+        .env("DRCTL_STORE", &url);
+    // The first client has the server session to itself; the next one meets its statements.
+    let _ = test.again().args(["incidents"]).run();
+    for _ in 0..2 {
+        test.again()
+            .args(["run", "mark"])
+            .run()
+            .code(1)
+            .stderr_contains("is reached through a pooler in transaction mode")
+            .stderr_contains("through a pool in session mode");
+    }
+    assert!(!test.path().join("ran").exists(), "a step ran");
+    drop(transaction);
+
+    let session = bouncer("team_pooler", "session");
+    let url = format!("postgres://postgres@127.0.0.1:{}/team_pooler", session.port);
+    let test = Test::new()
+        .file("runbooks/mark.yaml", MARK)
+        .env("DRCTL_STORE", &url);
+    for _ in 0..2 {
+        test.again().args(["run", "mark"]).run().success();
+    }
+    assert!(test.path().join("ran").exists());
+}
