@@ -2,7 +2,7 @@
 # The drill: one command that rehearses the four shipped runbooks end to end
 # against local targets it sets up itself, then leaves nothing running.
 #
-#   examples/drill/drill.sh [DIR]
+#   examples/drill/drill.sh [--team] [DIR]
 #
 # 1. env.sh up: a PostgreSQL primary with seeded data and a last good backup,
 #    a streaming standby, and the demo application (examples/drill_app.rs).
@@ -15,6 +15,12 @@
 # 7. failover          promote the standby, repoint the application
 # 8. a post-mortem report per incident (Markdown and HTML), then env.sh down.
 #
+# --team runs the same four runbooks in team mode (docs/team-mode.md): env.sh
+# also starts a cluster holding drctl's shared store (DRCTL_STORE), which
+# `drctl store init` prepares; every incident, journal and lock is then in
+# that database instead of DIR/state, and a second "host" (DRCTL_HOST)
+# follows the failover with `drctl log ID --follow` as it happens.
+#
 # Confirmations are answered by flags (--yes, --confirm WORD) as automation
 # must; run a runbook by hand on a terminal to see the prompts.
 # DIR (default: a new directory under /tmp) keeps the reports and the state.
@@ -25,6 +31,15 @@ set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "$SCRIPT_DIR/../.." && pwd)"
+TEAM=0
+if [[ "${1:-}" == --team ]]; then
+	TEAM=1
+	shift
+fi
+if [[ $# -gt 1 || "${1:-}" == -* ]]; then
+	echo "usage: examples/drill/drill.sh [--team] [DIR]" >&2
+	exit 2
+fi
 DIR="${1:-$(mktemp -d /tmp/drctl-drill.XXXXXX)}"
 mkdir -p "$DIR"
 DIR="$(cd "$DIR" && pwd)"
@@ -63,6 +78,9 @@ mkdir -p "$ENV_DIR" "$REPORTS"
 
 cleanup() {
 	local status=$?
+	if [[ -n "${follower:-}" ]]; then
+		kill "$follower" 2>/dev/null || true
+	fi
 	if [[ "${DRILL_KEEP_RUNNING:-0}" != 1 ]]; then
 		"$SCRIPT_DIR/env.sh" down "$ENV_DIR" >/dev/null 2>&1 || "$SCRIPT_DIR/env.sh" down "$ENV_DIR" || true
 	fi
@@ -71,10 +89,17 @@ cleanup() {
 trap cleanup EXIT
 
 say "setting up the drill environment in $ENV_DIR"
-"$SCRIPT_DIR/env.sh" up "$ENV_DIR"
+team_flag=()
+((TEAM == 0)) || team_flag=(--team)
+"$SCRIPT_DIR/env.sh" up "$ENV_DIR" "${team_flag[@]}"
 # shellcheck disable=SC1091
 # The runbooks read every value from this environment: no --inputs needed.
+# With --team it also sets DRCTL_STORE, so every drctl below uses the store.
 source "$ENV_DIR/env.sh"
+if ((TEAM == 1)); then
+	say "team mode: preparing the shared store"
+	"$DRCTL" store init
+fi
 
 as_postgres() {
 	if [[ "$(id -u)" == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
@@ -83,6 +108,23 @@ orders_checksum() {
 	psql "$1" --no-psqlrc --tuples-only --no-align --command \
 		"SELECT count(*) || ' ' || md5(string_agg(id || ':' || item, ',' ORDER BY id)) FROM orders WHERE item NOT LIKE 'failover-probe%'"
 }
+# --team: waits for the incident after the last one to appear in the store,
+# then follows it from a second host until its run ends.
+follow_failover() {
+	local id="" deadline=$((SECONDS + 60))
+	while [[ -z "$id" || "$id" == "$rotation" ]]; do
+		((SECONDS < deadline)) || {
+			echo "drill: the failover's incident did not appear in the store" >&2
+			return 1
+		}
+		sleep 0.1
+		# Newest first: the first id is the latest incident.
+		id="$("$DRCTL" incidents --format json | grep -o '"id": *"INC-[0-9-]*"' | head -n1 | grep -o 'INC-[0-9-]*' || true)"
+	done
+	# exec: the job's pid is the follower's, for cleanup to stop.
+	DRCTL_HOST=drill-bastion-2 exec "$DRCTL" log "$id" --follow >"$DIR/failover.follow" 2>"$DIR/failover.follow.err"
+}
+
 # Runs a runbook; prints the incident id it used on stdout.
 run_runbook() {
 	local log="$DIR/$1.log" status=0
@@ -123,7 +165,23 @@ say "the next incident: the primary dies"
 as_postgres "$PG_BIN_DIR/pg_ctl" --silent -D "$PRIMARY_DATA_DIR" stop -m immediate
 
 say "runbook 4/4: failover"
+if ((TEAM == 1)); then
+	# A teammate on another host follows the failover as it happens: it is
+	# the next incident, and follows it as soon as the run has opened it.
+	follow_failover &
+	follower=$!
+fi
 failover=$(run_runbook failover --confirm promote)
+if ((TEAM == 1)); then
+	follower_status=0
+	wait "$follower" || follower_status=$?
+	"$DRCTL" log "$failover" >"$DIR/failover.log"
+	if [[ $follower_status != 0 ]] || ! cmp -s "$DIR/failover.log" "$DIR/failover.follow"; then
+		echo "drill: the follower on host drill-bastion-2 (exit $follower_status) did not see the failover as \`drctl log\` shows it; compare $DIR/failover.follow with $DIR/failover.log" >&2
+		exit 1
+	fi
+	say "host drill-bastion-2 followed the failover as it happened: $(wc -l <"$DIR/failover.follow") lines, as \`drctl log $failover\` prints them"
+fi
 
 say "post-mortem reports"
 for id in "$incident" "$rotation" "$failover"; do
@@ -131,11 +189,15 @@ for id in "$incident" "$rotation" "$failover"; do
 	"$DRCTL" --state-dir "$STATE" report "$id" --format html --output "$REPORTS/$id.html" >/dev/null
 done
 "$DRCTL" --state-dir "$STATE" incidents
+where="$DRCTL --state-dir $STATE incidents"
+if ((TEAM == 1)); then
+	where="source $ENV_DIR/env.sh; $DRCTL incidents   (the store; needs DRILL_KEEP_RUNNING=1)"
+fi
 cat >&2 <<EOF
 
-Drill complete: four runbooks, three incidents.
+Drill complete: four runbooks, three incidents$( ((TEAM == 0)) || echo ', in the shared store').
   reports:    $REPORTS/
-  incidents:  $DRCTL --state-dir $STATE incidents   (log ID, report ID)
+  incidents:  $where   (log ID, report ID)
 EOF
 if [[ "${DRILL_KEEP_RUNNING:-0}" == 1 ]]; then
 	echo "  still running (DRILL_KEEP_RUNNING=1); stop with: $SCRIPT_DIR/env.sh down $ENV_DIR" >&2

@@ -2,7 +2,9 @@
 # Local targets for the drctl drill: a PostgreSQL primary, a streaming standby, a
 # "last good" backup and the demo app (examples/drill_app.rs) pointed at the primary.
 #
-#   examples/drill/env.sh up DIR            set everything up under DIR (must not exist or be empty)
+#   examples/drill/env.sh up DIR [--team]   set everything up under DIR (must not exist or be empty);
+#                                           --team adds a third cluster holding drctl's shared
+#                                           store (docs/team-mode.md) and exports DRCTL_STORE
 #   examples/drill/env.sh down DIR [--purge] stop everything started under DIR; --purge also deletes DIR
 #
 # `up` writes DIR/env.yaml (a drctl --inputs file) and DIR/env.sh (the same as
@@ -29,7 +31,7 @@ die() {
 
 usage() {
 	cat >&2 <<'EOF'
-usage: env.sh up DIR
+usage: env.sh up DIR [--team]
        env.sh down DIR [--purge]
 EOF
 	exit 2
@@ -194,12 +196,19 @@ cmd_up() {
 	STANDBY_PORT="$PORT"
 	free_port
 	APP_PORT="$PORT"
+	STORE_PORT=""
+	if [[ "$TEAM" == 1 ]]; then
+		free_port
+		STORE_PORT="$PORT"
+		record STORE_PORT "$STORE_PORT"
+	fi
 	record PRIMARY_PORT "$PRIMARY_PORT"
 	record STANDBY_PORT "$STANDBY_PORT"
 	record APP_PORT "$APP_PORT"
 
-	local pg_pw app_pw repl_pw admin_token
+	local pg_pw app_pw repl_pw admin_token store_pw
 	pg_pw="$(random_secret)"
+	store_pw="$(random_secret)"
 	app_pw="$(random_secret)"
 	repl_pw="$(random_secret)"
 	admin_token="$(random_secret)"
@@ -309,8 +318,19 @@ EOF
 		sleep 0.2
 	done
 
+	STORE_URL=""
+	if [[ "$TEAM" == 1 ]]; then
+		start_store "$store_pw"
+		STORE_URL="postgres://drctl:$store_pw@127.0.0.1:$STORE_PORT/drctl"
+	fi
+
 	write_inputs "$pg_pw" "$app_pw" "$admin_token"
 	trap - EXIT INT TERM
+	local store_line=""
+	if [[ -n "$STORE_PORT" ]]; then
+		store_line="  store     127.0.0.1:$STORE_PORT  data $DIR/store  (the shared store of drctl: DRCTL_STORE in env.sh)
+"
+	fi
 	cat >&2 <<EOF
 
 drill environment is up in $DIR ($((SECONDS - started))s)
@@ -319,8 +339,42 @@ drill environment is up in $DIR ($((SECONDS - started))s)
   app       $APP_URL  (pid $app_pid, log $DIR/logs/app.log)
   backup    $DIR/backups/shop.dump  (${DRILL_ORDERS:-100} orders, 20 customers)
   inputs    $DIR/env.yaml  (drctl run ... --inputs $DIR/env.yaml)
-  shell     source $DIR/env.sh
+$store_line  shell     source $DIR/env.sh
 stop with:  $0 down $DIR   (add --purge to delete the directory)
+EOF
+}
+
+# --team: drctl's shared store in a cluster of its own, which outlives the
+# primary that the failover drill kills. Role and database `drctl`, password
+# over TCP; the schema is `drctl store init`'s (drill.sh runs it).
+start_store() {
+	local store_pw="$1"
+	mkdir -p "$DIR/store"
+	chmod 0700 "$DIR/store"
+	(umask 077 && printf '%s\n' "$store_pw" >"$DIR/secrets/store.pw")
+	if [[ $EUID -eq 0 ]]; then
+		chown postgres: "$DIR/store" "$DIR/secrets/store.pw"
+	fi
+	log "initdb store (port $STORE_PORT)"
+	as_pg "$PG_BIN/initdb" -D "$DIR/store" -U postgres --pwfile="$DIR/secrets/store.pw" \
+		--auth-local=trust --auth-host=scram-sha-256 --encoding=UTF8 --locale=C --no-sync \
+		>"$DIR/logs/initdb-store.log" 2>&1 || die "initdb failed; see $DIR/logs/initdb-store.log"
+	record STORE_DATA "$DIR/store"
+	as_pg tee -a "$DIR/store/postgresql.conf" >/dev/null <<EOF
+
+# --- drctl drill: the shared store ---
+listen_addresses = '127.0.0.1'
+port = $STORE_PORT
+unix_socket_directories = '$DIR/run'
+shared_buffers = '16MB'
+max_connections = 50
+password_encryption = 'scram-sha-256'
+EOF
+	as_pg "$PG_BIN/pg_ctl" -D "$DIR/store" -l "$DIR/logs/store.log" -w -t 60 start >/dev/null 9>&- ||
+		die "the store's cluster did not start; see $DIR/logs/store.log"
+	"$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$DIR/run" -p "$STORE_PORT" -U postgres -d postgres <<EOF
+CREATE ROLE drctl LOGIN PASSWORD '$store_pw';
+CREATE DATABASE drctl OWNER drctl;
 EOF
 }
 
@@ -363,6 +417,10 @@ write_inputs() {
 			for key in "${keys[@]}"; do
 				printf 'export %s=%q\n' "${env_names[$key]:-${key^^}}" "${v[$key]}"
 			done
+			# Team mode: every drctl command that sources this uses the shared store.
+			if [[ -n "$STORE_URL" ]]; then
+				printf 'export DRCTL_STORE=%q\n' "$STORE_URL"
+			fi
 		} >"$DIR/env.sh"
 	)
 }
@@ -480,10 +538,12 @@ main() {
 	local cmd="$1"
 	DIR="$2"
 	PURGE=0
+	TEAM=0
 	shift 2
 	while [[ $# -gt 0 ]]; do
 		case "$1" in
 		--purge) PURGE=1 ;;
+		--team) TEAM=1 ;;
 		*) usage ;;
 		esac
 		shift
@@ -495,6 +555,7 @@ main() {
 		cmd_up
 		;;
 	down)
+		[[ "$TEAM" == 0 ]] || usage
 		[[ -d "$DIR" ]] || {
 			log "$DIR does not exist; nothing to stop"
 			return 0

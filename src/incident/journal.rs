@@ -483,9 +483,7 @@ pub fn read(
     incident: Option<&str>,
 ) -> Result<JournalContents, IncidentError> {
     let bytes = fsafe::read(root, path).map_err(IncidentError::io(path))?;
-    let mut contents = parse_checked(root, path, &bytes, incident)?.contents;
-    warn_of_damage(&mut contents);
-    Ok(contents)
+    read_bytes(root, path, &bytes, incident)
 }
 
 /// Reads journal lines held elsewhere than in a file (the `PostgreSQL`
@@ -555,17 +553,7 @@ pub fn read_bytes(
     incident: Option<&str>,
 ) -> Result<JournalContents, IncidentError> {
     let mut contents = parse_checked(root, path, bytes, incident)?.contents;
-    if let Some(broken) = &contents.chain_break {
-        contents.warnings.push(format!(
-            "line {}: the hash chain is broken ({}): the journal was changed after it was written; `drctl verify` checks it",
-            broken.line, broken.message
-        ));
-    } else if let Some(impossible) = &contents.impossible {
-        contents.warnings.push(format!(
-            "line {}: this event could not have happened ({}): the journal was changed after it was written",
-            impossible.line, impossible.message
-        ));
-    }
+    warn_of_damage(&mut contents);
     Ok(contents)
 }
 

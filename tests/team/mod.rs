@@ -7,8 +7,8 @@ mod approvals;
 mod commands;
 mod follow;
 mod locks;
-mod pooler;
 mod offline;
+mod pooler;
 mod store;
 
 use serde_json::Value;

@@ -80,11 +80,6 @@ impl PgTail {
         }
     }
 
-    /// The store's name, password masked, for messages.
-    pub fn label(&self) -> &std::path::Path {
-        &self.label
-    }
-
     /// The lines after the last one handed back, in order, each once.
     /// `Err(Unreachable)`-like failures come back as [`Reach::Down`].
     pub async fn new_lines(&mut self) -> Result<Reach<PgLines>, IncidentError> {

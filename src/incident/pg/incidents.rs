@@ -374,7 +374,7 @@ impl PgOutputs {
                     tx.commit().await
                 }
                 .await;
-                let _ = answers.send(done.map(drop).map_err(|e| {
+                let _ = answers.send(done.map_err(|e| {
                     (!super::offline::connection_lost(&e)).then(|| super::describe_error(&e))
                 }));
             })

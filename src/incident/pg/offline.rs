@@ -165,7 +165,8 @@ impl Offline {
         let options = store.connect_options().clone();
         let (run, kept) = (run.clone(), self.kept.clone());
         let insert = super::journal::insert_sql();
-        let outcome: Result<Result<(), String>, sqlx::Error> = store.conn().call(move |conn| {
+        let token = store.conn().token().to_owned();
+        let outcome: Result<Result<i32, String>, sqlx::Error> = store.conn().call(move |conn| {
             Box::pin(async move {
                 let fresh =
                     match tokio::time::timeout(ATTEMPT, sqlx::PgConnection::connect_with(&options))
@@ -180,11 +181,19 @@ impl Offline {
                 sqlx::query("SET synchronous_commit = on")
                     .execute(&mut *conn)
                     .await?;
-                Ok(rewrite(conn, &run, &kept, &insert).await)
+                // The session mark the fence and the lock statements check.
+                let pid: i32 = sqlx::query_scalar(
+                    "SELECT pg_backend_pid() FROM set_config('drctl.session', $1, false)",
+                )
+                .bind(&token)
+                .fetch_one(&mut *conn)
+                .await?;
+                Ok(rewrite(conn, &run, &kept, &insert).await.map(|()| pid))
             })
         })?;
         match outcome {
-            Ok(Ok(())) => {
+            Ok(Ok(pid)) => {
+                store.conn().set_backend_pid(pid);
                 self.kept.clear();
                 if let Some(dir) = self.path.parent()
                     && let Ok(handle) = fsafe::dir(&self.root, dir, false)
