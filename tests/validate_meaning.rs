@@ -130,6 +130,17 @@ fn unknown_filters_tests_and_methods_are_found_by_validate() {
             "unknown filter: `hosts`",
             "",
         ),
+        // An expression's calls are read from its own compiled form, in every branch.
+        (
+            "  - id: s\n    when: inputs.x.upper() == 'A'\n    shell: { run: 'true' }\n",
+            "unknown method: `.upper(…)`",
+            "10:11",
+        ),
+        (
+            "  - id: s\n    when: (inputs.x | lower) if inputs.x else (inputs.x | nope)\n    shell: { run: 'true' }\n",
+            "unknown filter: `nope`",
+            "10:11",
+        ),
     ];
     for (step, message, at) in cases {
         let output = validate(step);
@@ -138,6 +149,40 @@ fn unknown_filters_tests_and_methods_are_found_by_validate() {
             assert_eq!(location(&output), format!("r.yaml:{at}"), "{step}");
         }
     }
+}
+
+/// Templates are compiled once per text while a runbook is checked: the same
+/// mistake in several places is still reported at each of them.
+#[test]
+fn the_same_mistake_twice_is_reported_twice() {
+    let output = validate(concat!(
+        "  - id: a\n",
+        "    when: inputs.x is frobbed\n",
+        "    shell: { run: \"echo {{ inputs.x | nosuch }}\", env: { A: \"{{ inputs.y }}\" } }\n",
+        "  - id: b\n",
+        "    when: inputs.x is frobbed\n",
+        "    shell: { run: \"echo {{ inputs.x | nosuch }}\", env: { A: \"{{ inputs.y }}\" } }\n",
+    ));
+    output.code(2);
+    let stderr = &output.stderr;
+    let mut places: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("--> r.yaml:"))
+        .map(|at| at.split(':').next().unwrap_or_default())
+        .collect();
+    places.sort_unstable();
+    // Per step: the `when`, the script's placeholder, the env value.
+    assert_eq!(places, ["10", "11", "11", "13", "14", "14"], "{stderr}");
+    assert_eq!(
+        stderr.matches("unknown test: `frobbed`").count(),
+        2,
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("unknown filter: `nosuch`").count(),
+        2,
+        "{stderr}"
+    );
 }
 
 #[test]

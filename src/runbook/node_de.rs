@@ -6,6 +6,7 @@
 //! column of the value it is about, and the loader can turn steps and inputs
 //! into their typed form one by one (see [`NodeRef`]), collecting errors.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt;
 
@@ -228,11 +229,16 @@ impl<'a, 'doc> NodeDe<'a, 'doc> {
         fields: Option<&[&str]>,
     ) -> Vec<(NodeId, NodeId)> {
         let document = self.loader.document;
-        let mut seen: Vec<(String, Span)> = Vec::new();
+        // Keys are borrowed from the tree: a runbook has tens of thousands.
+        let mut seen: Vec<(Cow<'_, str>, Span)> = Vec::with_capacity(entries.len());
         let mut kept = Vec::with_capacity(entries.len());
         for &(key, value) in entries {
             let key_node = document.node(key);
-            let Some(text) = key_node.kind.scalar_text() else {
+            let text = match &key_node.kind {
+                NodeKind::Str(text) => Some(Cow::Borrowed(text.as_str())),
+                other => other.scalar_text().map(Cow::Owned),
+            };
+            let Some(text) = text else {
                 self.loader.push(Problem::new(
                     key_node.span,
                     format!("expected a string key, found {}", key_node.kind.describe()),
@@ -251,7 +257,7 @@ impl<'a, 'doc> NodeDe<'a, 'doc> {
                 continue;
             }
             if let Some(fields) = fields
-                && !fields.contains(&text.as_str())
+                && !fields.contains(&text.as_ref())
             {
                 self.loader.push(unknown_key(key_node.span, &text, fields));
                 continue;

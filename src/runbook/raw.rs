@@ -337,6 +337,8 @@ pub struct RawDefaults {
 /// One step of the runbook: exactly one action (`shell`, `http`, `postgres`, `manual` or `runbook`) and its settings.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+// The actions are boxed: a step has one or two of them, and inline they
+// would make every step of a large runbook kilobytes larger while it loads.
 pub struct RawStep {
     /// Unique id, `[a-z0-9][a-z0-9_-]*`.
     pub id: Spanned<String>,
@@ -345,17 +347,17 @@ pub struct RawStep {
     /// Ids of the steps this one waits for.
     pub needs: Option<Vec<Spanned<String>>>,
     /// Run a shell script.
-    pub shell: Option<Spanned<RawShell>>,
+    pub shell: Option<Box<Spanned<RawShell>>>,
     /// Send an HTTP request.
-    pub http: Option<Spanned<RawHttp>>,
+    pub http: Option<Box<Spanned<RawHttp>>>,
     /// Run SQL against `PostgreSQL`.
-    pub postgres: Option<Spanned<RawPostgres>>,
+    pub postgres: Option<Box<Spanned<RawPostgres>>>,
     /// Instructions for a person; the run waits until the operator says done.
     pub manual: Option<Spanned<String>>,
     /// Run another runbook's steps here, as a group with ids `ID/STEP`.
-    pub runbook: Option<Spanned<RawCall>>,
+    pub runbook: Option<Box<Spanned<RawCall>>>,
     /// Run a shell script on another machine, through the system OpenSSH client.
-    pub ssh: Option<Spanned<RawSsh>>,
+    pub ssh: Option<Box<Spanned<RawSsh>>>,
     /// An expression; when false the step is skipped.
     pub when: Option<Spanned<String>>,
     /// Ask the operator before running: `true`, a message, or `{message, type}`.
@@ -376,7 +378,7 @@ pub struct RawStep {
     /// Values computed after success: `name: template` or `name: {value, secret}`.
     pub outputs: Option<IndexMap<String, Spanned<RawOutput>>>,
     /// An action that undoes this step, offered when the run fails later.
-    pub rollback: Option<Spanned<RawAction>>,
+    pub rollback: Option<Box<Spanned<RawAction>>>,
     /// `never`: the rollback is for manual use only, never offered after a failure.
     pub rollback_on_failure: Option<RollbackOnFailure>,
     /// A communication step (a status page update, a Slack message): the

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 
-use minijinja::machinery::{self, Instruction};
+use minijinja::machinery::{self, Instruction, Instructions};
 use minijinja::{Environment, ErrorKind, Template};
 
 use super::TemplateError;
@@ -22,35 +22,43 @@ const METHODS: &[&str] = &["cycle", "changed"];
 /// Refuses a compiled template that calls an unknown filter, test or method.
 pub fn check(env: &Environment<'static>, template: &Template<'_, '_>) -> Result<(), TemplateError> {
     let compiled = machinery::get_compiled_template(template);
-    let mut all = vec![&compiled.instructions];
-    all.extend(compiled.blocks.values());
-    for instructions in all {
-        for index in 0.. {
-            let Some(instruction) = instructions.get(index) else {
-                break;
-            };
-            match instruction {
-                Instruction::ApplyFilter(name, ..) => known(env, Kind::Filter, name)?,
-                Instruction::PerformTest(name, ..) => known(env, Kind::Test, name)?,
-                Instruction::CallMethod(name, _) if !METHODS.contains(name) => {
-                    return Err(unknown_method(name));
-                }
-                _ => {}
+    std::iter::once(&compiled.instructions)
+        .chain(compiled.blocks.values())
+        .try_for_each(|instructions| check_instructions(env, instructions))
+}
+
+/// [`check`] for a standalone expression (`when`, `expect`, a placeholder)
+/// that compiled: its own instructions, generated the way the engine
+/// generates them for [`Environment::compile_expression`].
+pub fn check_expression(env: &Environment<'static>, source: &str) -> Result<(), TemplateError> {
+    // It parsed a moment ago; an error now is not the expression's to report.
+    let Ok(ast) = machinery::parse_expr(source) else {
+        return Ok(());
+    };
+    let mut generator = machinery::CodeGenerator::new("<expression>", source);
+    generator.compile_expr(&ast);
+    check_instructions(env, &generator.finish().0)
+}
+
+/// Every call among `instructions`, whatever the control flow around it.
+fn check_instructions(
+    env: &Environment<'static>,
+    instructions: &Instructions<'_>,
+) -> Result<(), TemplateError> {
+    for index in 0.. {
+        let Some(instruction) = instructions.get(index) else {
+            break;
+        };
+        match instruction {
+            Instruction::ApplyFilter(name, ..) => known(env, Kind::Filter, name)?,
+            Instruction::PerformTest(name, ..) => known(env, Kind::Test, name)?,
+            Instruction::CallMethod(name, _) if !METHODS.contains(name) => {
+                return Err(unknown_method(name));
             }
+            _ => {}
         }
     }
     Ok(())
-}
-
-/// [`check`] for a standalone expression (`when`, `expect`, a placeholder).
-pub fn check_expression(env: &Environment<'static>, source: &str) -> Result<(), TemplateError> {
-    // The same expression inside a template compiles to the same calls.
-    let wrapped = format!("{{{{ ({source}\n) }}}}");
-    match env.template_from_str(&wrapped) {
-        Ok(template) => check(env, &template),
-        // The expression compiled on its own; a wrapping quirk is not its error.
-        Err(_) => Ok(()),
-    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]

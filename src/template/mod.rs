@@ -163,15 +163,10 @@ pub struct Expression {
 
 impl Expression {
     pub fn compile(source: &str, span: Span) -> Result<Expression, TemplateError> {
-        bounded(source, true)?;
-        let expression = environment()
-            .compile_expression(source)
-            .map_err(|e| TemplateError::from_minijinja(&e))?;
-        callables::check_expression(environment(), source)?;
         Ok(Expression {
             source: source.to_owned(),
             span,
-            refs: expression.undeclared_variables(true).into_iter().collect(),
+            refs: Expression::refs_of(source)?,
         })
     }
 

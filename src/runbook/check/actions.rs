@@ -128,7 +128,7 @@ impl Checker {
         let mut ok = true;
         for placeholder in &rewritten.placeholders {
             let since = self.problems.len();
-            match Expression::refs_of(&placeholder.expr) {
+            match self.compiled.refs_of(&placeholder.expr) {
                 Ok(refs) => ok &= self.refs(&refs, run.span, scope),
                 Err(e) => {
                     self.problem(
@@ -326,7 +326,7 @@ impl Checker {
         let mut ok = true;
         for (expr, offset) in template.expressions() {
             let since = self.problems.len();
-            match Expression::refs_of(expr) {
+            match self.compiled.refs_of(expr) {
                 Ok(refs) => ok &= self.refs(&refs, sql.span, scope),
                 Err(e) => {
                     self.problem(

@@ -27,6 +27,7 @@ use self::references::{Scope, StepTable, resolve};
 mod actions;
 mod approve;
 mod calls;
+mod compiled;
 mod for_each;
 mod handlers;
 mod notify;
@@ -56,6 +57,7 @@ pub fn check(
     let mut checker = Checker {
         problems,
         source: source.to_owned(),
+        compiled: compiled::Compiled::default(),
     };
     let runbook = checker.runbook(path, source, loaded, calls);
     match runbook {
@@ -72,6 +74,7 @@ struct Checker {
     problems: Vec<Problem>,
     /// The file's text, to place problems found inside a scalar's value.
     source: String,
+    compiled: compiled::Compiled,
 }
 
 impl Checker {
@@ -658,7 +661,7 @@ impl Checker {
             return Vec::new();
         };
         for value in env.values() {
-            if let Ok(t) = Template::compile(&value.value, value.span)
+            if let Ok(t) = self.compiled.template(&value.value, value.span)
                 && let Some(step_ref) = t.refs.iter().find(|r| r.starts_with("steps"))
             {
                 self.problem(
@@ -831,11 +834,11 @@ impl Checker {
         let action = self.action(
             raw.id.span,
             &RawActionRef {
-                shell: raw.shell.as_ref(),
-                http: raw.http.as_ref(),
-                postgres: raw.postgres.as_ref(),
+                shell: raw.shell.as_deref(),
+                http: raw.http.as_deref(),
+                postgres: raw.postgres.as_deref(),
                 manual: raw.manual.as_ref(),
-                ssh: raw.ssh.as_ref(),
+                ssh: raw.ssh.as_deref(),
             },
             scope,
             defaults.shell.as_ref(),
@@ -1049,7 +1052,7 @@ impl Checker {
             .and_then(|s| s.strip_suffix("}}"))
             .unwrap_or(source)
             .trim();
-        match Expression::compile(source, raw.span) {
+        match self.compiled.expression(source, raw.span) {
             Ok(e) => self.refs(&e.refs, raw.span, scope).then_some(e),
             Err(e) => {
                 self.problem(
@@ -1063,7 +1066,7 @@ impl Checker {
     }
 
     fn template(&mut self, source: &str, span: Span, scope: Scope) -> Option<Template> {
-        match Template::compile(source, span) {
+        match self.compiled.template(source, span) {
             Ok(t) => self.refs(&t.refs, span, scope).then_some(t),
             Err(e) => {
                 self.problem(
