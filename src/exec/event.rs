@@ -313,6 +313,7 @@ pub enum Event {
         /// `drctl deny --reason`.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+    },
     /// The shared store stopped answering mid-run (docs/team-mode.md, "When
     /// the database goes away"): nothing new starts, running steps finish,
     /// and their events are kept to be written when it answers again.

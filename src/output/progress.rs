@@ -516,8 +516,8 @@ fn redacted(event: &Event, redactor: &crate::secret::Redactor) -> Event {
         Event::ApprovalAnswered {
             reason: Some(reason),
             ..
-        } => *reason = redactor.redact(reason),
-        Event::StoreUnreachable { reason } => *reason = redactor.redact(reason),
+        }
+        | Event::StoreUnreachable { reason } => *reason = redactor.redact(reason),
         _ => {}
     }
     event
