@@ -392,10 +392,10 @@ pub fn mask_url(url: &str) -> String {
     let authority_len = if reqwest::Url::parse(url).is_ok() {
         rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len())
     } else {
-        // An unparsable URL may hold a password with a '/' in it: treat everything up to the
-        // last '@' before the query as userinfo rather than risk printing part of a password.
-        let before_query = rest.find(['?', '#']).unwrap_or(rest.len());
-        match rest[..before_query].rfind('@') {
+        // An unparsable URL may hold a password with a '/', '?' or '#' in it
+        // (unescaped): everything up to the last '@' is userinfo, rather than
+        // risk printing part of a password.
+        match rest.rfind('@') {
             Some(at) => at + 1,
             None => rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len()),
         }
@@ -498,6 +498,28 @@ mod tests {
         assert_eq!(mask_url("http://u:pa/ss@host/x"), "http://u:***@host/x");
         assert_eq!(mask_url("u:pw@host:1/x"), "u:***@host:1/x");
         assert_eq!(mask_url("not a url"), "not a url");
+        // Unescaped `#`, `?`, `/` or `@` in a password make the URL unparsable:
+        // still nothing of the password shows.
+        for (url, masked) in [
+            (
+                "postgresql://drctl:pa#ssXw0rd@127.0.0.1:1/s1",
+                "postgresql://drctl:***@127.0.0.1:1/s1",
+            ),
+            (
+                "postgresql://drctl:pa?ssXw0rd@127.0.0.1:1/s1",
+                "postgresql://drctl:***@127.0.0.1:1/s1",
+            ),
+            (
+                "postgres://u:a#b?c/d@e@h:5/db?x=1",
+                "postgres://u:***@h:5/db?x=1",
+            ),
+            (
+                "postgres://u:p#w@h/db?password=q1w2",
+                "postgres://u:***@h/db?password=***",
+            ),
+        ] {
+            assert_eq!(mask_url(url), masked, "{url}");
+        }
         assert_eq!(
             mask_url("postgres://u:p:w@h/db?sslmode=require&password=x1y&a=b"),
             "postgres://u:***@h/db?sslmode=require&password=***&a=b"

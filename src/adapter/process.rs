@@ -13,7 +13,7 @@
 use std::fs::File;
 use std::future::pending;
 use std::os::fd::{AsRawFd as _, OwnedFd};
-use std::os::unix::fs::PermissionsExt as _;
+use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::process::{ExitStatus, Stdio};
@@ -51,7 +51,12 @@ pub fn supervisor() -> PathBuf {
             .ok()?
             .parent()?
             .join(SUPERVISOR_NAME);
-        let file = File::open(path).ok()?;
+        // Non-blocking: a FIFO planted in its place must not hang the open.
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(rustix::fs::OFlags::NONBLOCK.bits().cast_signed())
+            .open(path)
+            .ok()?;
         let meta = file.metadata().ok()?;
         (meta.is_file() && meta.permissions().mode() & 0o111 != 0).then_some(file)
     });

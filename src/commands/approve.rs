@@ -54,7 +54,7 @@ fn answer(
     let Store::Postgres(store) = super::store(global, false, printer)? else {
         return Err(coded(ApprovalError::NoSharedStore { command }));
     };
-    let operator = super::run::operator_name(args.operator.as_deref());
+    let operator = super::run::operator_name(args.operator.as_deref())?;
     let host = crate::incident::lock::hostname();
     let given = Given {
         incident: args.incident.clone(),

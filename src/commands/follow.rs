@@ -147,6 +147,16 @@ impl Tail {
         }
     }
 
+    /// How long a run may hold no lock and still be alive: a run on the
+    /// shared store reconnecting for up to `DRCTL_STORE_WAIT`; none on the
+    /// file store, whose lock goes only with its process.
+    fn reconnect_grace(&self) -> Duration {
+        match self {
+            Tail::File(_) => Duration::ZERO,
+            Tail::Postgres(_) => crate::incident::pg::offline::wait(),
+        }
+    }
+
     /// Until something may have changed.
     async fn wait(&mut self) {
         match self {
@@ -192,6 +202,8 @@ async fn follow(mut tail: Tail, id: &str, json: bool, printer: &Printer) -> Resu
     let mut warned: Vec<String> = Vec::new();
     let mut down = false;
     let mut history = true;
+    // Since when no run has held the incident while its last run is unfinished.
+    let mut unheld_since: Option<std::time::Instant> = None;
     loop {
         // Who holds the incident is asked before reading: whatever the run
         // journaled before it let go is then in this read.
@@ -245,13 +257,30 @@ async fn follow(mut tail: Tail, id: &str, json: bool, printer: &Printer) -> Resu
                 }
                 return Ok(());
             }
-            if !json {
-                printer.out(&in_run);
+            // A run on the shared store that lost its session holds no lock
+            // while it reconnects (docs/team-mode.md, "When the database goes
+            // away"): it is given the time it waits for the store itself.
+            let grace = tail.reconnect_grace();
+            let since = *unheld_since.get_or_insert_with(|| {
+                if !grace.is_zero() {
+                    printer.warn(&format!(
+                        "the run holds no lock: its process is gone, or it lost the store and is reconnecting; following goes on for up to {} s",
+                        grace.as_secs()
+                    ));
+                }
+                std::time::Instant::now()
+            });
+            if since.elapsed() >= grace {
+                if !json {
+                    printer.out(&in_run);
+                }
+                printer.warn(&format!(
+                    "the run's process is gone without finishing (a crash, or `kill -9`); `drctl resume {id}` goes on from here"
+                ));
+                return Err(Error::RunFailed);
             }
-            printer.warn(&format!(
-                "the run's process is gone without finishing (a crash, or `kill -9`); `drctl resume {id}` goes on from here"
-            ));
-            return Err(Error::RunFailed);
+        } else if holder != Holder::Nobody {
+            unheld_since = None;
         }
         history = history && down;
         tokio::select! {

@@ -30,10 +30,7 @@ pub fn run(args: &NoteArgs, store: &Store, printer: &Printer) -> Result<()> {
             "shorten it, and keep long output in a file the note names",
         ));
     }
-    let by = args
-        .operator
-        .clone()
-        .unwrap_or_else(|| super::run::operator_name(None));
+    let by = super::run::operator_name(args.operator.as_deref())?;
     // The incident's lock: a note is not written into a journal a live run appends to.
     let claim = Claim::incident(store, &args.incident, &by)?;
     let incident = claim.incident.clone();

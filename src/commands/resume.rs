@@ -29,7 +29,7 @@ use crate::runbook::{self, Runbook};
 use crate::template::context::StepValues;
 
 pub fn run(args: &ResumeArgs, global: &GlobalArgs, printer: &Printer) -> Result<()> {
-    let operator = super::run::operator(&args.drive);
+    let operator = super::run::operator(&args.drive)?;
     // The lock first: a step another live process is running looks, in its
     // journal, exactly like a step interrupted mid-way.
     let store = super::store(global, true, printer)?;

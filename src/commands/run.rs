@@ -27,7 +27,7 @@ pub fn run(args: &RunArgs, global: &GlobalArgs, printer: &Printer) -> Result<()>
         &|name| std::env::var(name).ok(),
         printer.redactor(),
     )?;
-    let operator = operator(&args.drive);
+    let operator = operator(&args.drive)?;
     let detected_at = detected_at(&args.drive)?;
     let plan = Plan::new(&runbook, resolved);
     if args.dry_run {
@@ -214,18 +214,85 @@ pub fn execute(
 }
 
 /// `--operator`, else the login name.
-pub fn operator(drive: &DriveArgs) -> String {
+pub fn operator(drive: &DriveArgs) -> Result<String> {
     operator_name(drive.operator.as_deref())
 }
 
-/// The name given, else the login name.
-pub fn operator_name(given: Option<&str>) -> String {
-    given
+/// The name given, else the login name, in the one form that names a person
+/// everywhere (journal, locks, approvals): see [`canonical_name`].
+pub fn operator_name(given: Option<&str>) -> Result<String> {
+    let name = given
         .map(str::to_owned)
-        .or_else(|| std::env::var("USER").ok())
-        .or_else(|| std::env::var("LOGNAME").ok())
+        .or_else(|| std::env::var("USER").ok().filter(|u| !u.trim().is_empty()))
+        .or_else(|| {
+            std::env::var("LOGNAME")
+                .ok()
+                .filter(|u| !u.trim().is_empty())
+        })
         .or_else(login_name)
-        .unwrap_or_else(|| format!("uid-{}", rustix::process::getuid().as_raw()))
+        .unwrap_or_else(|| format!("uid-{}", rustix::process::getuid().as_raw()));
+    canonical_name(&name).map_err(|problem| Error::Usage {
+        message: format!("the operator name {problem}"),
+        hint: Some(
+            "name yourself with --operator or DRCTL_OPERATOR: printable characters, at most 64"
+                .to_owned(),
+        ),
+    })
+}
+
+/// The longest operator name, in characters.
+const MAX_OPERATOR: usize = 64;
+
+/// A person's name as drctl records and compares it: NFKC-normalised,
+/// trimmed and in lower case, so `Alice`, ` alice` and the fullwidth
+/// `ａｌｉｃｅ` are one person (the two-person rule compares these). Empty
+/// names, and names with control or invisible characters (which would forge
+/// lines in `drctl log`, or make one person look like two), are refused.
+pub fn canonical_name(name: &str) -> std::result::Result<String, String> {
+    use unicode_normalization::UnicodeNormalization;
+    let canonical: String = name.nfkc().collect::<String>().trim().to_lowercase();
+    if canonical.is_empty() {
+        return Err("is empty".to_owned());
+    }
+    if let Some(bad) = canonical
+        .chars()
+        .find(|&c| c.is_control() || is_invisible(c))
+    {
+        return Err(format!(
+            "`{}` holds the character {}, which is not shown",
+            name.escape_debug(),
+            bad.escape_unicode()
+        ));
+    }
+    if canonical.chars().count() > MAX_OPERATOR {
+        return Err(format!("is over {MAX_OPERATOR} characters"));
+    }
+    Ok(canonical)
+}
+
+/// Format characters that print as nothing (zero-width spaces and joiners,
+/// direction marks and overrides, the byte-order mark, tag characters).
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFFB}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
 }
 
 /// The user name of this process's uid, from /etc/passwd.
@@ -246,4 +313,29 @@ pub fn new_run_id() -> String {
         Utc::now().format("%Y%m%dT%H%M%S%3fZ"),
         std::process::id()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::canonical_name;
+
+    #[test]
+    fn one_person_has_one_name() {
+        for alias in ["alice", "Alice", " ALICE\t", "ａｌｉｃｅ"] {
+            assert_eq!(canonical_name(alias).as_deref(), Ok("alice"), "{alias:?}");
+        }
+        assert_eq!(canonical_name("José Núñez").as_deref(), Ok("josé núñez"));
+        for hidden in [
+            "",
+            " ",
+            "alice\u{200B}",
+            "al\u{202E}ice",
+            "eve\n23:00:00.000  Step x succeeded",
+            "a\u{1b}]0;title\u{7}",
+            "\u{FEFF}",
+        ] {
+            assert!(canonical_name(hidden).is_err(), "{hidden:?}");
+        }
+        assert!(canonical_name(&"x".repeat(65)).is_err());
+    }
 }

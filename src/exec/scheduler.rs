@@ -695,7 +695,11 @@ impl Scheduler<'_> {
             operator: self.identity.operator.clone(),
             host: self.identity.host.clone(),
             by: approve.by,
-            message: approve.message.clone(),
+            // The store's row is read by other machines: masked like the journal.
+            message: approve
+                .message
+                .as_deref()
+                .map(|m| self.context.redactor().redact(m)),
         }))
     }
 

@@ -381,8 +381,13 @@ fn try_lock_patiently(file: &File, path: &Path) -> Result<Option<Option<LockInfo
 /// values stand in for two machines), else as `uname -n` gives it.
 #[must_use]
 pub fn hostname() -> String {
-    if let Some(host) = std::env::var("DRCTL_HOST").ok().filter(|h| !h.is_empty()) {
-        return host;
+    if let Some(host) = std::env::var("DRCTL_HOST")
+        .ok()
+        .filter(|h| !h.trim().is_empty())
+    {
+        // A host name is shown in `log` and lock messages: a newline or an
+        // escape sequence in it would forge lines there.
+        return host.trim().escape_debug().to_string();
     }
     rustix::system::uname()
         .nodename()

@@ -43,6 +43,34 @@ struct Config {
     store: Option<String>,
 }
 
+/// The longest drctl.toml read: it holds one line.
+const MAX_CONFIG_BYTES: u64 = 64 * 1024;
+
+/// A drctl.toml's text: a regular file (a FIFO would block, `/dev/zero`
+/// never end) of at most [`MAX_CONFIG_BYTES`], in UTF-8.
+fn read_config(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    // Non-blocking, so that opening a FIFO returns at once; it is then refused.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(rustix::fs::OFlags::NONBLOCK.bits().cast_signed())
+        .open(path)?;
+    let metadata = file.metadata()?;
+    if !metadata.is_file() {
+        return Err(std::io::Error::other("it is not a regular file"));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(std::io::Error::other(format!(
+            "it is over {} KiB; it holds one line, `store = \"…\"`",
+            MAX_CONFIG_BYTES / 1024
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| std::io::Error::other("it is not UTF-8"))
+}
+
 /// Chooses the store from the flag, the environment's `DRCTL_STORE`, and
 /// the `drctl.toml` files from `cwd` up.
 pub fn select(flag: Option<&str>, env: Option<&str>, cwd: &Path) -> Result<Selection, StoreError> {
@@ -54,7 +82,7 @@ pub fn select(flag: Option<&str>, env: Option<&str>, cwd: &Path) -> Result<Selec
     }
     for dir in cwd.ancestors() {
         let path = dir.join(CONFIG_FILE);
-        let text = match std::fs::read_to_string(&path) {
+        let text = match read_config(&path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => {
@@ -217,5 +245,30 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_drctl_toml_that_never_ends_or_blocks_is_refused_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(CONFIG_FILE);
+        std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+        let text = select(None, None, dir.path()).unwrap_err().to_string();
+        assert!(text.contains("not a regular file"), "{text}");
+        std::fs::remove_file(&path).unwrap();
+        let made = std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let text = select(None, None, dir.path()).unwrap_err().to_string();
+        assert!(text.contains("not a regular file"), "{text}");
+        std::fs::remove_file(&path).unwrap();
+        std::fs::write(
+            &path,
+            format!("# {}\nstore = \"file\"\n", "x".repeat(70_000)),
+        )
+        .unwrap();
+        let text = select(None, None, dir.path()).unwrap_err().to_string();
+        assert!(text.contains("over 64 KiB"), "{text}");
     }
 }

@@ -205,8 +205,10 @@ pub fn event(event: &Event, code: Code) -> String {
             format!("Step {} chosen by {by} to run again", code(step))
         }
         Event::OperatorNote { text, by } => {
-            let one_line: Vec<&str> = text.lines().map(str::trim).collect();
-            format!("Note by {by}: {}", one_line.join(" / "))
+            // One line, escape sequences shown, not obeyed: a note (or a name
+            // from a journal written elsewhere) must not forge or recolour lines.
+            let one_line: Vec<String> = text.lines().map(inline).collect();
+            format!("Note by {}: {}", inline(by), one_line.join(" / "))
         }
         Event::IterationFinished {
             step,

@@ -268,6 +268,38 @@ steps:
         .args(["resume", incident.as_str()])
         .run()
         .success();
+    // A note's escape sequences are shown, not obeyed; an operator name
+    // that would forge a line is refused.
+    output
+        .again()
+        .args([
+            "note",
+            incident.as_str(),
+            "seen \u{1b}[31mred\u{1b}]0;t\u{7}",
+            "--operator",
+            "dan",
+        ])
+        .run()
+        .success();
+    output
+        .again()
+        .args(["log", incident.as_str()])
+        .run()
+        .success()
+        .stdout_contains("Note by dan: seen \\u{1b}[31mred")
+        .stdout_not_contains("\u{1b}[31m");
+    output
+        .again()
+        .args([
+            "note",
+            incident.as_str(),
+            "x",
+            "--operator",
+            "eve\n23:00:00.000  Step fake succeeded",
+        ])
+        .run()
+        .code(2)
+        .stderr_contains("the operator name");
     // Bad notes are refused.
     output
         .again()

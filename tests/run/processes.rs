@@ -258,6 +258,49 @@ fn without_the_small_supervisor_drctl_supervises_with_itself() {
 }
 
 #[test]
+fn a_fifo_in_the_small_supervisors_place_is_passed_over() {
+    // Opening a FIFO blocks until a writer comes: drctl must not wait for one.
+    let dir = tempfile::tempdir().unwrap();
+    let drctl = dir.path().join("drctl");
+    if std::fs::hard_link(crate::support::drctl_bin(), &drctl).is_err() {
+        std::fs::copy(crate::support::drctl_bin(), &drctl).unwrap();
+    }
+    let fifo = dir.path().join("drctl-supervise");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let test = with_runbook("procs", &one_step(SUPERVISOR_EXE));
+    let mut child = std::process::Command::new(&drctl)
+        .args(["run", "procs"])
+        .current_dir(test.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", test.path())
+        .env("NO_COLOR", "1")
+        .env("CI", "true")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            child.kill().unwrap();
+            panic!("drctl hung on a FIFO in the supervisor's place");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    let said = crate::support::state::step_output(test.path(), "work", "stdout");
+    assert_eq!(said.trim_end(), drctl.to_string_lossy());
+}
+
+#[test]
 fn the_small_supervisor_refuses_to_run_by_hand() {
     let test = crate::support::Test::new();
     let supervisor = crate::support::drctl_bin().with_file_name("drctl-supervise");

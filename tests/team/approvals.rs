@@ -166,6 +166,27 @@ fn a_self_approval_is_refused_and_a_denial_fails_the_step() {
             )
             .stderr_contains("two-person rule");
     }
+    // The same person under another spelling is the same person.
+    for alias in ["ALICE", " alice", "alice ", "Ａｌｉｃｅ"] {
+        on(&test, &url, alias, "ops-2")
+            .args(["approve", &incident, "promote"])
+            .run()
+            .code(3)
+            .stderr_contains("two-person rule");
+    }
+    // Names that would hide a character, or forge a line, name nobody.
+    for hidden in [
+        "alice\u{200B}",
+        "  ",
+        "alice\n23:00:00.000  Step x succeeded",
+        "a\u{1b}[31m",
+    ] {
+        on(&test, &url, hidden, "ops-2")
+            .args(["approve", &incident, "promote"])
+            .run()
+            .code(2)
+            .stderr_contains("the operator name");
+    }
     on(&test, &url, "bob", "ops-2")
         .args([
             "deny",

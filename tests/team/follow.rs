@@ -201,7 +201,10 @@ fn follow_ends_with_exit_1_when_the_run_dies_without_finishing() {
         let run = test.again().args(["run", "gated"]).spawn();
         wait_for_file(&test.path().join("at-a"), LIMIT);
         let id = incident_of_run(&test, &backend);
+        // On the shared store a run without its lock may be reconnecting:
+        // the follower gives it DRCTL_STORE_WAIT before calling it gone.
         let follower = other_machine(&test, &backend)
+            .env("DRCTL_STORE_WAIT", "1")
             .args(["log", &id, "--follow"])
             .spawn();
         std::thread::sleep(Duration::from_millis(300));

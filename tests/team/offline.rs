@@ -162,8 +162,24 @@ fn a_store_that_never_comes_back_stops_the_run_after_its_wait_and_keeps_the_reco
         .stderr_contains("DRCTL_STORE_WAIT")
         .stderr_contains("offline.jsonl");
     assert!(!test.path().join("at-b").exists(), "step b started");
-    let local = std::fs::read_to_string(offline_file(test.path()).expect("the file stays"))
-        .expect("read the kept records");
+    let kept = offline_file(test.path()).expect("the file stays");
+    // In the run's local directory, never in the file store's incidents.
+    assert!(
+        kept.components().any(|c| c.as_os_str() == "team-runs"),
+        "{}",
+        kept.display()
+    );
+    let listed = test
+        .again()
+        .args(["--store", "file", "incidents", "--format", "json"])
+        .run();
+    assert_eq!(
+        listed.stdout_json(),
+        serde_json::json!([]),
+        "{}",
+        listed.report()
+    );
+    let local = std::fs::read_to_string(kept).expect("read the kept records");
     assert!(
         local.contains(r#""event":"step_finished","step":"a""#),
         "{local}"

@@ -100,6 +100,11 @@ impl PgIncident {
     }
 }
 
+/// How long a journal write may wait for the server before its session is
+/// taken as gone (the run then keeps its lines locally and reconnects): far
+/// above a commit's time on a loaded server, far below a stuck run's.
+const WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
 impl PgJournal {
     /// The `seq` the next record will get.
     #[must_use]
@@ -166,13 +171,25 @@ impl PgJournal {
         let seq = i64::try_from(record.seq).unwrap_or(i64::MAX);
         self.store.conn().send(move |conn| {
             Box::pin(async move {
-                let done = sqlx::query(sqlx::AssertSqlSafe(insert_sql()))
+                let insert = sqlx::query(sqlx::AssertSqlSafe(insert_sql()))
                     .bind(incident)
                     .bind(seq)
                     .bind(line)
                     .bind(key)
-                    .execute(&mut *conn)
-                    .await;
+                    .execute(&mut *conn);
+                // A server that stops answering without closing the socket
+                // (a stopped backend, a silent partition) is a session gone.
+                let done = tokio::time::timeout(WRITE_TIMEOUT, insert)
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(sqlx::Error::Io(std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            format!(
+                                "the store did not answer a journal write within {} s",
+                                WRITE_TIMEOUT.as_secs()
+                            ),
+                        )))
+                    });
                 let answer = match done {
                     Ok(result) if result.rows_affected() == 1 => Ok(()),
                     Ok(_) => Err(Failure::Refused(format!(
@@ -224,7 +241,9 @@ impl PgJournal {
                     let dir = self
                         .store
                         .state_dir()
-                        .join("incidents")
+                        // The run's local directory, as `PgIncident::run_dir`:
+                        // never the file store's `incidents/`.
+                        .join("team-runs")
                         .join(&self.incident)
                         .join("runs")
                         .join(run.unwrap_or_default());

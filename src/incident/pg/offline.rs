@@ -250,11 +250,17 @@ async fn rewrite(
                 .fetch_optional(&mut *conn)
                 .await
                 .map_err(database)?;
+        // Every lock the run held must still be its own: one taken over (or
+        // unlocked) while the run was away means another run may be running.
         if holder.as_deref() != Some(run.run_id.as_str()) {
-            if i == 0 {
-                return Err("another run took the incident's lock meanwhile".to_owned());
-            }
-            continue;
+            let which = if i == 0 {
+                "the incident's"
+            } else {
+                "the runbook's"
+            };
+            return Err(format!(
+                "{which} lock was taken over or released while the store was away"
+            ));
         }
         let taken: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
             .bind(key)
