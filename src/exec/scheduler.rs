@@ -217,23 +217,14 @@ impl Scheduler<'_> {
                     } else {
                         self.start(step)?
                     };
-                    let status = match start {
-                        Start::Spawn(prepared) => {
-                            states[index] = State::Running;
-                            starting.push((index, prepared));
-                            continue;
-                        }
-                        Start::Ask(question) => {
-                            states[index] = State::Asking;
-                            questions.push_back((index, question));
-                            continue;
-                        }
-                        Start::Await(request) => {
-                            states[index] = State::Asking;
-                            to_approve.push((index, request));
-                            continue;
-                        }
-                        Start::Finished(status) => status,
+                    let Some(status) = route(
+                        start,
+                        index,
+                        &mut states,
+                        (&mut starting, &mut questions, &mut to_approve),
+                        Ask::Later,
+                    ) else {
+                        continue;
                     };
                     stopping |= settle(
                         &mut states,
@@ -328,21 +319,9 @@ impl Scheduler<'_> {
                         states[index] = State::Pending;
                         continue;
                     };
-                    let status = match start {
-                        Start::Spawn(prepared) => {
-                            states[index] = State::Running;
-                            starting.push((index, prepared));
-                            continue;
-                        }
-                        Start::Ask(question) => {
-                            questions.push_front((index, question));
-                            continue;
-                        }
-                        Start::Await(request) => {
-                            to_approve.push((index, request));
-                            continue;
-                        }
-                        Start::Finished(status) => status,
+                    // A step's next question (its confirmation) is asked next.
+                    let Some(status) = route(start, index, &mut states, (&mut starting, &mut questions, &mut to_approve), Ask::Next) else {
+                        continue;
                     };
                     stopping |= settle(&mut states, &mut completed, &mut run_status, step, index, status);
                 }
@@ -354,21 +333,8 @@ impl Scheduler<'_> {
                         states[index] = State::Pending;
                         continue;
                     };
-                    let status = match start {
-                        Start::Spawn(prepared) => {
-                            states[index] = State::Running;
-                            starting.push((index, prepared));
-                            continue;
-                        }
-                        Start::Ask(question) => {
-                            questions.push_back((index, question));
-                            continue;
-                        }
-                        Start::Await(request) => {
-                            to_approve.push((index, request));
-                            continue;
-                        }
-                        Start::Finished(status) => status,
+                    let Some(status) = route(start, index, &mut states, (&mut starting, &mut questions, &mut to_approve), Ask::Later) else {
+                        continue;
                     };
                     stopping |= settle(&mut states, &mut completed, &mut run_status, step, index, status);
                 }
@@ -1470,6 +1436,52 @@ fn step_when(step: &Step) -> Option<&Expression> {
     step.when
         .as_ref()
         .filter(|w| step.for_each.is_none() || !super::iterations::per_item(&w.refs))
+}
+
+/// Where a question goes in the queue of questions.
+#[derive(Clone, Copy)]
+enum Ask {
+    /// Before the others: the same step's next question (its confirmation).
+    Next,
+    /// After the others.
+    Later,
+}
+
+/// The queues of steps decided but not done: recorded as started (their
+/// actions wait for the next commit), asking, waiting for approval.
+type Queues<'q> = (
+    &'q mut Vec<(usize, Work)>,
+    &'q mut VecDeque<(usize, Question)>,
+    &'q mut Vec<(usize, approval::Request)>,
+);
+
+/// Puts a decided step where it goes next; `Some(status)`: it is done.
+fn route(
+    start: Start,
+    index: usize,
+    states: &mut [State],
+    (starting, questions, to_approve): Queues<'_>,
+    ask: Ask,
+) -> Option<Status> {
+    match start {
+        Start::Spawn(prepared) => {
+            states[index] = State::Running;
+            starting.push((index, prepared));
+        }
+        Start::Ask(question) => {
+            states[index] = State::Asking;
+            match ask {
+                Ask::Next => questions.push_front((index, question)),
+                Ask::Later => questions.push_back((index, question)),
+            }
+        }
+        Start::Await(request) => {
+            states[index] = State::Asking;
+            to_approve.push((index, request));
+        }
+        Start::Finished(status) => return Some(status),
+    }
+    None
 }
 
 /// Records how a step ended; true when nothing new may start after it.
