@@ -230,16 +230,12 @@ impl Journal {
             ts: ts.trunc_subsecs(3),
             event,
         };
-        let prev = match (&self.prev, &record.event) {
-            (Some(prev), _) => prev.clone(),
-            (None, Event::RunStarted { runbook_hash, .. }) => runbook_hash.clone(),
-            (None, other) => {
-                return Err(IncidentError::Encode {
-                    path: self.path.clone(),
-                    message: format!("a journal starts with run_started, not {}", other.kind()),
-                });
+        let prev = chain_prev(self.prev.as_deref(), &record.event).map_err(|message| {
+            IncidentError::Encode {
+                path: self.path.clone(),
+                message,
             }
-        };
+        })?;
         let text = self.encode(&record, &prev)?;
         let mut line = text.clone().into_bytes();
         line.push(b'\n');
@@ -316,6 +312,19 @@ impl Journal {
 /// One journal line without its newline: format, `seq`, `ts`, `prev`, then
 /// the event with its free-text values redacted ([`redact_fields`]). The
 /// file journal and the `PostgreSQL` store write exactly these bytes.
+/// The hash a new line's `prev` names: the last line's, or for the first
+/// line (`run_started`) the frozen runbook's. Both stores chain the same way.
+pub(crate) fn chain_prev(last: Option<&str>, event: &Event) -> Result<String, String> {
+    match (last, event) {
+        (Some(prev), _) => Ok(prev.to_owned()),
+        (None, Event::RunStarted { runbook_hash, .. }) => Ok(runbook_hash.clone()),
+        (None, other) => Err(format!(
+            "a journal starts with run_started, not {}",
+            other.kind()
+        )),
+    }
+}
+
 pub(crate) fn encode_line(
     record: &Record,
     prev: &str,

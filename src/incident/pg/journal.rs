@@ -26,7 +26,7 @@ use super::{PgIncident, PgStore, StoreError};
 use crate::exec::event::{Event, Listener, ListenerError, Record};
 use crate::hash::sha256_hex;
 use crate::incident::IncidentError;
-use crate::incident::journal::encode_line;
+use crate::incident::journal::{chain_prev, encode_line};
 use crate::incident::store::LockTarget;
 use crate::secret::Redactor;
 
@@ -134,16 +134,12 @@ impl PgJournal {
             ts: ts.trunc_subsecs(3),
             event,
         };
-        let prev = match (&self.prev, &record.event) {
-            (Some(prev), _) => prev.clone(),
-            (None, Event::RunStarted { runbook_hash, .. }) => runbook_hash.clone(),
-            (None, other) => {
-                return Err(IncidentError::Encode {
-                    path: self.label(),
-                    message: format!("a journal starts with run_started, not {}", other.kind()),
-                });
+        let prev = chain_prev(self.prev.as_deref(), &record.event).map_err(|message| {
+            IncidentError::Encode {
+                path: self.label(),
+                message,
             }
-        };
+        })?;
         let line =
             encode_line(&record, &prev, &self.redactor).map_err(|e| IncidentError::Encode {
                 path: self.label(),
