@@ -174,6 +174,7 @@ pub fn execute(
     let status: Status = runtime.block_on(async {
         let (interrupt, _signals) = signal::install()
             .map_err(|e| Error::Internal(format!("cannot install signal handlers: {e}")))?;
+        let stopped_by = interrupt.clone();
         let scheduler = Scheduler {
             plan,
             identity,
@@ -192,10 +193,17 @@ pub fn execute(
                 crate::incident::Store::File(_) => None,
             },
         };
-        scheduler
-            .run()
-            .await
-            .map_err(|e| Error::Internal(format!("the run stopped: cannot record events: {e}")))
+        scheduler.run().await.map_err(|e| {
+            let message = format!("the run stopped: cannot record events: {e}");
+            // Ctrl-C while the shared store was away: an interrupted run
+            // (exit 130), which says where its last records are.
+            if *stopped_by.borrow() == signal::Interrupt::None {
+                Error::Internal(message)
+            } else {
+                printer.error(&message, None);
+                Error::Interrupted
+            }
+        })
     })?;
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     if !matches!(status, Status::Succeeded | Status::Skipped) {

@@ -103,10 +103,13 @@ impl Claim {
             incident,
             store,
             run_id,
-            pending_events,
+            mut pending_events,
             locks,
             ..
         } = self;
+        // A dead run held both the runbook's lock and the incident's: one
+        // takeover, said once.
+        pending_events.dedup();
         incident.freeze_runbook(&run_id, &runbook.source, &runbook.hash)?;
         let journal = incident.open_journal(printer.redactor().clone())?;
         let outputs = Outputs {

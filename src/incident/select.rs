@@ -120,12 +120,18 @@ pub fn select(flag: Option<&str>, env: Option<&str>, cwd: &Path) -> Result<Selec
     Ok(Selection::File)
 }
 
+/// A store named by `value`: `file` or a `postgres://` (`postgresql://`)
+/// URL, read as URLs and words are, with the spaces around it dropped and
+/// the word and the scheme in any case (`FILE`, `PostgreSQL://…`).
 fn choice(value: &str, from: Origin, named: &str) -> Result<Selection, StoreError> {
     let trimmed = value.trim();
-    if trimmed == "file" {
+    if trimmed.eq_ignore_ascii_case("file") {
         return Ok(Selection::File);
     }
-    if trimmed.starts_with("postgres://") || trimmed.starts_with("postgresql://") {
+    let scheme = trimmed.split_once("://").map(|(scheme, _)| scheme);
+    if scheme
+        .is_some_and(|s| s.eq_ignore_ascii_case("postgres") || s.eq_ignore_ascii_case("postgresql"))
+    {
         return Ok(Selection::Postgres {
             url: trimmed.to_owned(),
             from,
@@ -214,6 +220,34 @@ mod tests {
         // The nearest file wins, even one that chooses nothing.
         std::fs::write(nested.join(CONFIG_FILE), "").unwrap();
         assert_eq!(select(None, None, &nested).unwrap(), Selection::File);
+    }
+
+    #[test]
+    fn the_word_and_the_scheme_are_read_in_any_case_and_without_spaces() {
+        let dir = tempfile::tempdir().unwrap();
+        for value in ["file", "FILE", " File\n", "\tfile "] {
+            let chosen = select(Some(value), None, dir.path()).unwrap();
+            assert_eq!(chosen, Selection::File, "{value:?}");
+        }
+        for value in ["postgres://h/d", "POSTGRES://h/d", " PostgreSQL://h/d "] {
+            let chosen = select(None, Some(value), dir.path()).unwrap();
+            assert!(matches!(chosen, Selection::Postgres { .. }), "{value:?}");
+        }
+        for value in [
+            "files",
+            "fil e",
+            "postgres:/h/d",
+            "postgres//h",
+            "://h",
+            "pg://h",
+        ] {
+            let error = select(Some(value), None, dir.path()).unwrap_err();
+            assert_eq!(
+                error.exit_code(),
+                crate::exit_code::INVALID_INPUT,
+                "{value:?}"
+            );
+        }
     }
 
     #[test]

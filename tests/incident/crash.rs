@@ -237,6 +237,22 @@ steps:
         !lock_taken_over.is_empty(),
         "the dead run's locks were taken over"
     );
+    // Each run says a takeover of the dead run once, though it took over
+    // two of its locks (the runbook's and the incident's).
+    let mut said = std::collections::HashSet::new();
+    let mut run = String::new();
+    for event in &journal {
+        if event["event"] == "run_started" {
+            run = event["run_id"].as_str().unwrap_or_default().to_owned();
+        }
+        if event["event"] == "lock_taken_over" {
+            let previous = event["previous_run"].as_str().unwrap_or_default();
+            assert!(
+                said.insert((run.clone(), previous.to_owned())),
+                "{run} took over {previous} twice: {journal:#?}"
+            );
+        }
+    }
 }
 
 #[test]

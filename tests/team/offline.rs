@@ -3,7 +3,8 @@
 //! no new step starts while it is away, the running step finishes, its end
 //! is kept and written on reconnect with the chain whole, and the operator
 //! is told; a store that never comes back stops the run after its wait
-//! with exit 1, the records it did not get kept in a local file.
+//! with exit 1, the records it did not get kept in a local file; Ctrl-C
+//! meanwhile stops it with exit 130, keeping them the same way.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -190,6 +191,36 @@ fn a_store_that_never_comes_back_stops_the_run_after_its_wait_and_keeps_the_reco
         .run()
         .success()
         .stdout_contains("never finished");
+}
+
+#[test]
+fn ctrl_c_while_the_store_is_away_is_an_interrupt_and_keeps_the_records() {
+    let (cluster, url) = private_store();
+    let test = Test::new()
+        .file("runbooks/gates.yaml", TWO_GATES)
+        .env("DRCTL_STORE", &url)
+        .env("DRCTL_STORE_WAIT", "120");
+    let run = test.again().args(["run", "gates"]).spawn();
+    wait_for_file(&test.path().join("at-a"), LIMIT);
+    cluster.stop();
+    release(test.path(), "go-a");
+    let until = Instant::now() + LIMIT;
+    while offline_file(test.path()).is_none() {
+        assert!(Instant::now() < until, "the run never went offline");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    run.signal(rustix::process::Signal::INT);
+    let out = run.wait();
+    out.code(130)
+        .stderr_contains("interrupted while waiting for the shared store")
+        .stderr_contains("offline.jsonl");
+    assert!(!test.path().join("at-b").exists(), "step b started");
+    let kept = std::fs::read_to_string(offline_file(test.path()).expect("the file stays"))
+        .expect("read the kept records");
+    assert!(
+        kept.contains(r#""event":"step_finished","step":"a""#),
+        "{kept}"
+    );
 }
 
 /// The incident the run opened (the only one in its store).
