@@ -265,6 +265,21 @@ mod tests {
             "0x-1",
             "0b",
             "1e-400",
+            "INF",
+            "Inf",
+            "NAN",
+            "nan5",
+            "Infinityx",
+            "E5",
+            "x1",
+            "yes",
+            "No",
+            "ON",
+            "off",
+            "y",
+            "Null_",
+            "truex",
+            "ä1",
         ];
         for case in plain {
             agree(&format!("v: {case}\n"), true);

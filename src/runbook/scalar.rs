@@ -22,6 +22,11 @@ pub fn resolve_plain(value: &str) -> Option<NodeKind> {
         "false" | "False" | "FALSE" => return Some(NodeKind::Bool(false)),
         _ => {}
     }
+    // No number begins with a letter (`inf` and `nan` stay strings too):
+    // most scalars of a runbook, its keys and ids, end here.
+    if t.as_bytes().first().is_some_and(u8::is_ascii_alphabetic) {
+        return Some(NodeKind::Str(value.to_owned()));
+    }
     if leading_zero_decimal(t) {
         return Some(NodeKind::Str(value.to_owned()));
     }
