@@ -354,3 +354,77 @@ fn drctl_supervising_with_itself_reuses_too() {
         "{said:?}"
     );
 }
+
+#[tokio::test]
+async fn hostile_environment_values_and_working_directories_arrive_whole() {
+    let (_dir, supervisor) = own_supervisor();
+    let value = "line\nnext \"quoted\" \\back {\"json\": 1} ü \u{1} term\nkill\n";
+    let spec = ProcessSpec {
+        env: vec![("B".into(), value.into()), ("C".into(), String::new())],
+        ..bash(
+            "echo $PPID; printf %s \"$B\"; printf '[%s]' \"${C-unset}\"",
+            &supervisor,
+        )
+    };
+    let first = stdout_of(&spec).await;
+    let ppid = first.lines().next().unwrap().to_owned();
+    assert_eq!(first, format!("{ppid}\n{value}[]"));
+    // A directory whose name is no text cannot be sent: refused, named.
+    let odd = tempfile::tempdir().unwrap();
+    let not_utf8 = odd
+        .path()
+        .join(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"\xff"));
+    std::fs::create_dir(&not_utf8).unwrap();
+    let (_tx, rx) = tokio::sync::watch::channel(Interrupt::None);
+    let error = run(
+        &ProcessSpec {
+            cwd: Some(not_utf8.clone()),
+            ..bash("touch ran", &supervisor)
+        },
+        rx,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .ends_with("the directory has a name that is not UTF-8"),
+        "{error}"
+    );
+    assert!(!not_utf8.join("ran").exists());
+    // The supervisor is still the same, and still serves.
+    let after = stdout_of(&bash("echo $PPID", &supervisor)).await;
+    assert_eq!(after.trim(), ppid);
+}
+
+#[tokio::test]
+async fn a_stopped_step_or_one_that_could_not_start_ends_its_supervisor() {
+    let (_dir, supervisor) = own_supervisor();
+    let ppid = bash("echo $PPID", &supervisor);
+    let first = stdout_of(&ppid).await;
+    // Its program missing: the supervisor that could not start it exits.
+    let (_tx, rx) = tokio::sync::watch::channel(Interrupt::None);
+    let missing = ProcessSpec {
+        program: "/nonexistent/drctl-324".into(),
+        ..bash("", &supervisor)
+    };
+    let error = run(&missing, rx.clone()).await.unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .starts_with("cannot start `/nonexistent/drctl-324`")
+    );
+    let second = stdout_of(&ppid).await;
+    assert_ne!(second, first);
+    // Timed out: stopped, so never reused.
+    let slow = ProcessSpec {
+        timeout: Some(Duration::from_millis(300)),
+        ..bash("echo $PPID; sleep 324.6", &supervisor)
+    };
+    let outcome = run(&slow, rx).await.unwrap();
+    assert_eq!(outcome.exit, Exit::TimedOut);
+    assert_eq!(outcome.stdout.text, second, "it was given the idle one");
+    assert_none_left("sleep 324.6", SURVIVORS);
+    let third = stdout_of(&ppid).await;
+    assert_ne!(third, second);
+}

@@ -1,6 +1,7 @@
 //! Runs one child process the way a runbook executor must: under a
-//! supervisor of its own (`drctl __supervise`, see `crate::supervise`), in
-//! its own process group, with stdin from `/dev/null` (or given bytes), both output streams
+//! supervisor (`drctl __supervise`, see `crate::supervise`) that has no
+//! other step while it runs (an idle one from `super::supervisors`, or a
+//! new one), in its own process group, with stdin from `/dev/null` (or given bytes), both output streams
 //! captured with a size bound while the pipes keep draining, and a timeout
 //! or an interrupt that reaches every descendant, wherever it moved (SIGTERM
 //! to the whole tree, a grace period, then SIGKILL). If drctl dies, the
@@ -178,19 +179,17 @@ pub async fn run(
         program: spec.program.clone(),
         args: spec.args.clone(),
         env: spec.env.clone(),
-        cwd: match &spec.cwd {
-            Some(cwd) => {
-                Some(
-                    cwd.to_str()
-                        .map(str::to_owned)
-                        .ok_or_else(|| ProcessError::Cwd {
-                            cwd: cwd.clone(),
-                            problem: "has a name that is not UTF-8",
-                        })?,
-                )
-            }
-            None => None,
-        },
+        cwd: spec
+            .cwd
+            .as_ref()
+            .map(|cwd| {
+                let utf8 = cwd.to_str().map(str::to_owned);
+                utf8.ok_or_else(|| ProcessError::Cwd {
+                    cwd: cwd.clone(),
+                    problem: "has a name that is not UTF-8",
+                })
+            })
+            .transpose()?,
         grace_ms: u64::try_from(spec.grace.as_millis()).unwrap_or(u64::MAX),
         stdin_bytes: spec.stdin.as_ref().map(|s| s.0.len()),
     };
@@ -199,8 +198,7 @@ pub async fn run(
 
     let watched = {
         let drain = std::pin::pin!(async {
-            tokio::try_join!(drain(Some(stdout), &mut out), drain(Some(stderr), &mut err))
-                .map(|_| ())
+            tokio::try_join!(drain(stdout, &mut out), drain(stderr, &mut err)).map(|_| ())
         });
         let exited = std::pin::pin!(supervisor.reports.next());
         watch_child(
