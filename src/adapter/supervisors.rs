@@ -105,8 +105,8 @@ pub(super) enum HandError {
     /// The supervisor could not be written to or closed its socket before
     /// it accepted the step: it never started it.
     NotAccepted(Option<ExitStatus>),
-    /// The step's request could not be written (its working directory's
-    /// name is not UTF-8).
+    /// The step could not be put in JSON (its fields are all text and
+    /// numbers: not expected, but an error rather than a panic).
     Unsendable(std::io::Error),
 }
 
