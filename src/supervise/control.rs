@@ -74,7 +74,9 @@ impl Control {
         Ok(self.bytes.drain(..n).collect())
     }
 
-    /// The oldest descriptor received and not yet taken.
+    /// The oldest descriptor received and not yet taken. A step's come with
+    /// the read that holds its line's first byte, or an earlier one: they
+    /// are here once its line is.
     pub fn take_fd(&mut self) -> Option<OwnedFd> {
         self.fds.pop_front()
     }
@@ -125,5 +127,73 @@ pub async fn send(writer: &mut OwnedWriteHalf, report: &Report) {
     if let Ok(mut line) = serde_json::to_vec(report) {
         line.push(b'\n');
         let _ = writer.write_all(&line).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{IoSlice, Read as _, Write as _};
+    use std::os::fd::AsFd as _;
+
+    use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags, sendmsg};
+
+    use super::*;
+
+    /// Sends `bytes` with `fds` attached to them, as drctl does.
+    fn send_with(socket: &std::os::unix::net::UnixStream, bytes: &[u8], fds: &[&OwnedFd]) {
+        let fds: Vec<_> = fds.iter().map(|fd| fd.as_fd()).collect();
+        let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(2))];
+        let mut ancillary = SendAncillaryBuffer::new(&mut space);
+        assert!(ancillary.push(SendAncillaryMessage::ScmRights(&fds)));
+        let sent = sendmsg(
+            socket,
+            &[IoSlice::new(bytes)],
+            &mut ancillary,
+            SendFlags::empty(),
+        );
+        assert_eq!(sent.unwrap(), bytes.len());
+    }
+
+    #[tokio::test]
+    async fn lines_bytes_and_descriptors_arrive_in_order() {
+        let (mut ours, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+        theirs.set_nonblocking(true).unwrap();
+        let (reader, _writer) = UnixStream::from_std(theirs).unwrap().into_split();
+        let mut control = Control::new(reader);
+        let (mut out_read, out_write) = std::io::pipe().unwrap();
+        let (_err_read, err_write) = std::io::pipe().unwrap();
+        let (out_write, err_write) = (OwnedFd::from(out_write), OwnedFd::from(err_write));
+        // A stale stop, a step with its pipes, then its stdin, bigger
+        // than one read, and cut in the middle of a line.
+        ours.write_all(b"term\n{\"a\"").unwrap();
+        send_with(&ours, b":1}\n", &[&out_write, &err_write]);
+        drop((out_write, err_write));
+        let stdin: Vec<u8> = (0..=255u8).cycle().take(CHUNK * 2 + 7).collect();
+        let writer = {
+            let stdin = stdin.clone();
+            std::thread::spawn(move || {
+                ours.write_all(&stdin).unwrap();
+                ours.write_all(b"kill\n").unwrap();
+            })
+        };
+        // The descriptors may come with the read that holds `term` too (one
+        // `recvmsg` may end with the first byte they are attached to): they
+        // are taken in order, by the step that follows.
+        assert_eq!(control.next_line().await.unwrap().unwrap(), b"term");
+        assert_eq!(control.next_line().await.unwrap().unwrap(), b"{\"a\":1}");
+        let stdout = control.take_fd().unwrap();
+        assert!(control.take_fd().is_some());
+        assert!(control.take_fd().is_none());
+        assert_eq!(control.read_exact(stdin.len()).await.unwrap(), stdin);
+        assert_eq!(control.next_line().await.unwrap().unwrap(), b"kill");
+        writer.join().unwrap();
+        // The socket closed: no more lines, and a read past the end fails.
+        assert!(control.next_line().await.unwrap().is_none());
+        assert!(control.read_exact(1).await.is_err());
+        // The descriptor received is the pipe drctl made.
+        std::fs::File::from(stdout).write_all(b"through").unwrap();
+        let mut said = String::new();
+        out_read.read_to_string(&mut said).unwrap();
+        assert_eq!(said, "through");
     }
 }
