@@ -229,6 +229,19 @@ async fn an_idle_supervisor_killed_by_someone_is_replaced() {
     assert_ne!(next, first);
 }
 
+/// Polls the journal of the test's one incident until it holds a `kind`
+/// event (of `step`).
+#[track_caller]
+fn wait_for_event(dir: &Path, kind: &str, step: Option<&str>) {
+    let waiting = Instant::now();
+    while crate::support::state::incident_ids(dir).is_empty()
+        || events(&only_journal(dir), kind, step).is_empty()
+    {
+        assert!(waiting.elapsed() < Duration::from_secs(10), "no {kind}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// Live supervisors of the drctl whose pid is `parent`.
 fn supervisors_of(parent: i32) -> Vec<i32> {
     live_with_cmdline(&format!("__supervise --parent {parent}"))
@@ -250,22 +263,7 @@ fn kill_9_of_drctl_leaves_no_supervisor_idle_or_busy() {
     let drctl = running.pid();
     // `idle` finished: its supervisor is back in the pool before the
     // journal says so.
-    let waiting = Instant::now();
-    loop {
-        let done = crate::support::state::incident_ids(&dir)
-            .first()
-            .is_some_and(|_| {
-                !events(&only_journal(&dir), "step_finished", Some("idle")).is_empty()
-            });
-        if done {
-            break;
-        }
-        assert!(
-            waiting.elapsed() < Duration::from_secs(10),
-            "`idle` never finished"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for_event(&dir, "step_finished", Some("idle"));
     let before = supervisors_of(drctl);
     assert_eq!(before.len(), 2, "one idle, one busy: {before:?}");
     running.signal(Signal::KILL);
@@ -303,22 +301,37 @@ fn ctrl_c_after_a_reused_supervisor_stops_the_tree() {
             "{trap}echo $PPID; setsid sleep {needle} & touch started; sleep {needle}"
         ));
         let ppid = shell("echo $PPID");
-        let running = with_chain(&[("quick", ppid.as_str()), ("slow", slow.as_str())])
-            .args(["run", "chain"])
+        // `slow` starts once both others ended: it takes one of their two
+        // supervisors, and the other stays idle through the Ctrl-C.
+        let yaml = format!(
+            "version: 1\nname: three\nsteps:\n  - id: quick\n{ppid}  - id: side\n{ppid}  \
+             - id: slow\n    needs: [quick, side]\n{slow}"
+        );
+        let running = Test::new()
+            .file("runbooks/three.yaml", yaml)
+            .args(["run", "three"])
             .spawn();
         wait_for_file(&running.path().join("started"), Duration::from_secs(10));
+        let drctl = running.pid();
+        assert_eq!(supervisors_of(drctl).len(), 2, "one busy, one idle");
         running.signal(Signal::INT);
         if immediate {
+            // Once drctl took the first (two at once would be one signal).
+            wait_for_event(running.path(), "interrupt_received", None);
             running.signal(Signal::INT);
         }
         let output = running.wait();
         output.code(130);
         assert_none_left(&format!("sleep {needle}"), SURVIVORS);
+        assert_none_left(&format!("__supervise --parent {drctl}"), SURVIVORS);
         let dir = output.path();
-        assert_eq!(first_line(dir, "slow"), first_line(dir, "quick"));
+        let earlier = [first_line(dir, "quick"), first_line(dir, "side")];
+        assert!(earlier.contains(&first_line(dir, "slow")), "{earlier:?}");
         let journal = only_journal(dir);
         let finished = events(&journal, "step_finished", Some("slow"));
         assert_eq!(finished[0]["status"], "interrupted", "{journal:#?}");
+        let interrupts = events(&journal, "interrupt_received", None);
+        assert_eq!(interrupts.len(), 1 + usize::from(immediate), "{journal:#?}");
     }
 }
 
