@@ -53,7 +53,8 @@ fn first_line(dir: &Path, step: &str) -> String {
 
 #[test]
 fn a_chain_shares_one_supervisor_until_a_step_leaves_a_daemon() {
-    let ppid = shell("echo $PPID");
+    // Its pid, and how many descriptors it holds.
+    let ppid = shell("echo $PPID; ls /proc/$PPID/fd | wc -l");
     let daemon = shell("setsid sleep 324.1 >/dev/null 2>&1 < /dev/null & echo $PPID");
     let steps = [
         ("a", ppid.as_str()),
@@ -75,6 +76,12 @@ fn a_chain_shares_one_supervisor_until_a_step_leaves_a_daemon() {
         "{ppids:?}\n{}",
         output.report()
     );
+    // It keeps no descriptor of an earlier step.
+    let fds: Vec<String> = ["a", "b", "c"]
+        .map(|s| step_output(dir, s, "stdout"))
+        .into_iter()
+        .collect();
+    assert!(fds.iter().all(|f| *f == fds[0]), "{fds:?}");
     // A supervisor holding a daemon is not reused.
     assert_ne!(ppids[4], ppids[3], "{}", output.report());
     // And the daemon is reported left running, as always.
