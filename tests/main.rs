@@ -24,6 +24,7 @@ mod run;
 mod runbooks;
 mod schema;
 mod ssh;
+mod supervisor_reuse;
 mod team;
 mod validate;
 mod validate_meaning;

@@ -26,12 +26,9 @@ pub struct Captured {
 const CHUNK: usize = 64 * 1024;
 
 pub(super) async fn drain<R: AsyncRead + Unpin>(
-    reader: Option<R>,
+    mut reader: R,
     capture: &mut Capture,
 ) -> std::io::Result<()> {
-    let Some(mut reader) = reader else {
-        return Ok(());
-    };
     // Read into spare capacity: zeroing 64 KiB per stream and step first
     // cost more than reading what a short step printed.
     let mut buf = Vec::with_capacity(CHUNK);

@@ -8,6 +8,7 @@ pub mod postgres;
 pub mod process;
 pub mod shell;
 pub mod ssh;
+mod supervisors;
 
 use std::time::Duration;
 

@@ -1,6 +1,7 @@
 //! Runs one child process the way a runbook executor must: under a
-//! supervisor of its own (`drctl __supervise`, see `crate::supervise`), in
-//! its own process group, with stdin from `/dev/null` (or given bytes), both output streams
+//! supervisor (`drctl __supervise`, see `crate::supervise`) that has no
+//! other step while it runs (an idle one from `super::supervisors`, or a
+//! new one), in its own process group, with stdin from `/dev/null` (or given bytes), both output streams
 //! captured with a size bound while the pipes keep draining, and a timeout
 //! or an interrupt that reaches every descendant, wherever it moved (SIGTERM
 //! to the whole tree, a grace period, then SIGKILL). If drctl dies, the
@@ -12,25 +13,26 @@
 
 use std::fs::File;
 use std::future::pending;
-use std::os::fd::{AsRawFd as _, OwnedFd};
+use std::os::fd::AsRawFd as _;
 use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
+use std::os::unix::process::ExitStatusExt as _;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::process::{ExitStatus, Stdio};
+use std::process::ExitStatus;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
-use tokio::net::UnixStream;
-use tokio::net::unix::{OwnedReadHalf, OwnedWriteHalf};
-use tokio::process::Command;
+use tokio::io::AsyncWriteExt as _;
+use tokio::net::unix::OwnedWriteHalf;
+use tokio::net::unix::pipe;
 use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until};
 
 pub use super::capture::Captured;
 use super::capture::{Capture, drain};
+use super::supervisors::{self, HandError, Supervisor};
 use crate::outcome::LeftRunning;
-use crate::supervise::protocol::{self, Report, StepExit};
+use crate::supervise::protocol::{self, Report, Step, StepExit};
 
 /// The program that supervises each step (see [`supervisor`]).
 pub const SUPERVISOR_NAME: &str = "drctl-supervise";
@@ -173,74 +175,49 @@ pub async fn run(
         });
     }
 
-    let spawn_error = |source: std::io::Error| ProcessError::Spawn {
-        program: spec.supervisor.display().to_string(),
-        source,
+    let request = Step {
+        program: spec.program.clone(),
+        args: spec.args.clone(),
+        env: spec.env.clone(),
+        cwd: spec
+            .cwd
+            .as_ref()
+            .map(|cwd| {
+                let utf8 = cwd.to_str().map(str::to_owned);
+                utf8.ok_or_else(|| ProcessError::Cwd {
+                    cwd: cwd.clone(),
+                    problem: "has a name that is not UTF-8",
+                })
+            })
+            .transpose()?,
+        grace_ms: u64::try_from(spec.grace.as_millis()).unwrap_or(u64::MAX),
+        stdin_bytes: spec.stdin.as_ref().map(|s| s.0.len()),
     };
-    // Both ends are close-on-exec: no other step's process inherits them.
-    let (control, theirs) = std::os::unix::net::UnixStream::pair().map_err(spawn_error)?;
-    control.set_nonblocking(true).map_err(spawn_error)?;
-    let control = UnixStream::from_std(control).map_err(spawn_error)?;
-    let mut command = Command::new(&spec.supervisor);
-    command
-        .arg("__supervise")
-        .arg("--parent")
-        .arg(std::process::id().to_string())
-        .arg("--grace-ms")
-        .arg(spec.grace.as_millis().to_string());
-    if let Some(cwd) = &spec.cwd {
-        command.arg("--cwd").arg(cwd);
-    }
-    if let Some(stdin) = &spec.stdin {
-        command.arg("--stdin-bytes").arg(stdin.0.len().to_string());
-    }
-    command
-        .arg("--")
-        .arg(&spec.program)
-        .args(&spec.args)
-        .envs(spec.env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::from(OwnedFd::from(theirs)))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        // Out of drctl's group: a Ctrl-C at the terminal reaches drctl only,
-        // which decides what the step gets.
-        .process_group(0);
-    // Spawning holds the calling thread until the child has exec'd (vfork),
-    // which on a busy machine takes as long as the child waits for a CPU:
-    // on a thread of the blocking pool, steps that start together start in
-    // parallel instead of one after another on the runtime's few workers.
-    let spawned = tokio::task::spawn_blocking(move || {
-        let child = command.spawn();
-        // The command holds the supervisor's end of the socket: without
-        // this, a supervisor that dies without a word (SIGKILL) would never
-        // close it.
-        drop(command);
-        child
-    })
-    .await
-    .map_err(|e| spawn_error(std::io::Error::other(e)))?;
-    let mut child = spawned.map_err(spawn_error)?;
-    tracing::debug!(program = %spec.program, supervisor = ?child.id(), "spawned");
-    let stdout = child.stdout.take();
-    let stderr = child.stderr.take();
+    let (mut supervisor, stdout, stderr) = start(spec, &request).await?;
+    tracing::debug!(program = %spec.program, supervisor = ?supervisor.id(), reused = supervisor.reused, "started");
 
-    let (reader, mut control) = control.into_split();
-    if let Some(stdin) = &spec.stdin {
-        // The supervisor reads it all before it starts the step. If it is
-        // gone already, its report (or its absence) says why.
-        let _ = control.write_all(&stdin.0).await;
-    }
     let watched = {
         let drain = std::pin::pin!(async {
             tokio::try_join!(drain(stdout, &mut out), drain(stderr, &mut err)).map(|_| ())
         });
-        let exited = std::pin::pin!(async { (read_report(reader).await, child.wait().await) });
-        watch_child(spec, &mut interrupt, &mut control, exited, drain).await
+        let exited = std::pin::pin!(supervisor.reports.next());
+        watch_child(
+            spec,
+            &mut interrupt,
+            &mut supervisor.commands,
+            exited,
+            drain,
+        )
+        .await
     };
-    // Only now, with the supervisor gone: closing the socket earlier would
-    // tell it that drctl is gone.
-    drop(control);
-    let (exit, leaked, left_running) = watched?;
+    let (exit, leaked, left_running, idle) = watched?;
+    // Only a supervisor whose step left nothing, and whose pipes were read
+    // to their end, serves another step. Any other is let go: closing its
+    // socket (only now; earlier it would tell it that drctl is gone) makes
+    // it kill what is left and exit.
+    if idle && !leaked {
+        supervisor.release(&spec.supervisor);
+    }
     let duration = started.elapsed();
     tracing::debug!(program = %spec.program, ?exit, leaked, ?duration, "finished");
     Ok(ProcessOutcome {
@@ -253,14 +230,47 @@ pub async fn run(
     })
 }
 
-/// The supervisor's report: its one line, read until the socket closes.
-async fn read_report(reader: OwnedReadHalf) -> Option<Report> {
-    let mut lines = BufReader::new(reader).lines();
-    let mut report = None;
-    while let Ok(Some(line)) = lines.next_line().await {
-        report = serde_json::from_str(&line).ok().or(report);
+/// Hands the step to a supervisor, an idle one if there is one, and returns
+/// it with the read ends of the step's output pipes. An idle supervisor
+/// that died (killed by someone) never accepted the step: it is dropped and
+/// a new one gets it.
+async fn start(
+    spec: &ProcessSpec,
+    request: &Step,
+) -> Result<(Supervisor, pipe::Receiver, pipe::Receiver), ProcessError> {
+    let spawn_error = |source: std::io::Error| ProcessError::Spawn {
+        program: spec.supervisor.display().to_string(),
+        source,
+    };
+    loop {
+        let mut supervisor = supervisors::acquire(&spec.supervisor)
+            .await
+            .map_err(spawn_error)?;
+        // Close-on-exec, both: only the step's tree gets the write ends,
+        // through the supervisor.
+        let (out_read, out_write) = std::io::pipe().map_err(spawn_error)?;
+        let (err_read, err_write) = std::io::pipe().map_err(spawn_error)?;
+        let receiver = |end: std::io::PipeReader| pipe::Receiver::from_owned_fd(end.into());
+        let stdout = receiver(out_read).map_err(spawn_error)?;
+        let stderr = receiver(err_read).map_err(spawn_error)?;
+        let stdin = spec.stdin.as_ref().map(|s| s.0.as_slice());
+        match supervisor
+            .hand(request, out_write.into(), err_write.into(), stdin)
+            .await
+        {
+            Ok(()) => return Ok((supervisor, stdout, stderr)),
+            Err(HandError::NotAccepted(_)) if supervisor.reused => {
+                tracing::debug!(supervisor = ?supervisor.id(), "an idle supervisor is gone, starting another");
+            }
+            Err(HandError::NotAccepted(status)) => {
+                return Err(ProcessError::Lost {
+                    program: spec.program.clone(),
+                    status: status.unwrap_or_else(|| ExitStatus::from_raw(0)),
+                });
+            }
+            Err(HandError::Unsendable(source)) => return Err(spawn_error(source)),
+        }
     }
-    report
 }
 
 /// Waits for the supervisor's report, the pipes, the timeout and the
@@ -270,16 +280,17 @@ async fn watch_child(
     spec: &ProcessSpec,
     interrupt: &mut watch::Receiver<Interrupt>,
     control: &mut OwnedWriteHalf,
-    mut exited: Pin<&mut impl Future<Output = (Option<Report>, std::io::Result<ExitStatus>)>>,
+    mut exited: Pin<&mut impl Future<Output = Result<Report, ExitStatus>>>,
     mut drain: Pin<&mut impl Future<Output = std::io::Result<()>>>,
-) -> Result<(Exit, bool, Vec<LeftRunning>), ProcessError> {
+) -> Result<(Exit, bool, Vec<LeftRunning>, bool), ProcessError> {
     let io_error = |source| ProcessError::Io {
         program: spec.program.clone(),
         source,
     };
     let deadline = spec.timeout.map(|t| Instant::now() + t);
-    // How the child ended, once the supervisor reported and exited.
-    let mut ended: Option<(Exit, Vec<LeftRunning>)> = None;
+    // How the child ended, once the supervisor reported it, and whether
+    // the supervisor stays idle.
+    let mut ended: Option<(Exit, Vec<LeftRunning>, bool)> = None;
     let mut drained = false;
     // Set once we asked the supervisor to stop the child: the reason
     // reported as the exit, if the supervisor did stop it.
@@ -289,9 +300,9 @@ async fn watch_child(
     let mut interrupt_open = true;
 
     loop {
-        if let Some((exit, left_running)) = &ended {
+        if let Some((exit, left_running, idle)) = &ended {
             if drained {
-                return Ok((exit.clone(), false, left_running.clone()));
+                return Ok((exit.clone(), false, left_running.clone(), *idle));
             }
             if leak_deadline.is_none() {
                 leak_deadline = Some(Instant::now() + spec.leak_grace);
@@ -299,8 +310,8 @@ async fn watch_child(
         }
 
         tokio::select! {
-            (report, status) = &mut exited, if ended.is_none() => {
-                ended = Some(conclude(spec, report, status.map_err(io_error)?, stopping.clone())?);
+            report = &mut exited, if ended.is_none() => {
+                ended = Some(conclude(spec, report, stopping.clone())?);
             }
             drained_now = &mut drain, if !drained => {
                 drained_now.map_err(io_error)?;
@@ -338,12 +349,12 @@ async fn watch_child(
                 }
             }
             () = sleep_opt(leak_deadline), if !drained => {
-                if let Some((exit, left_running)) = ended.take() {
+                if let Some((exit, left_running, idle)) = ended.take() {
                     tracing::debug!(
                         program = %spec.program,
                         "a descendant keeps the output pipes open, no longer reading them"
                     );
-                    return Ok((exit, true, left_running));
+                    return Ok((exit, true, left_running, idle));
                 }
             }
         }
@@ -355,25 +366,30 @@ async fn watch_child(
 /// ended by itself first keeps its own.
 fn conclude(
     spec: &ProcessSpec,
-    report: Option<Report>,
-    status: ExitStatus,
+    report: Result<Report, ExitStatus>,
     stopping: Option<Exit>,
-) -> Result<(Exit, Vec<LeftRunning>), ProcessError> {
+) -> Result<(Exit, Vec<LeftRunning>, bool), ProcessError> {
     match report {
-        Some(Report::Finished {
+        Ok(Report::Finished {
             exit,
             stopped,
             left_running,
+            idle,
         }) => {
             let own = match exit {
                 StepExit::Code(code) => Exit::Code(code),
                 StepExit::Signal(signal) => Exit::Signal(signal),
             };
             let exit = stopping.filter(|_| stopped).unwrap_or(own);
-            Ok((exit, left_running))
+            Ok((exit, left_running, idle && !stopped))
         }
-        Some(Report::SpawnFailed { errno, message }) => Err(spawn_failure(spec, errno, message)),
-        None => Err(ProcessError::Lost {
+        Ok(Report::SpawnFailed { errno, message }) => Err(spawn_failure(spec, errno, message)),
+        // A second acceptance: not a supervisor drctl knows.
+        Ok(Report::Accepted) => Err(ProcessError::Lost {
+            program: spec.program.clone(),
+            status: ExitStatus::from_raw(0),
+        }),
+        Err(status) => Err(ProcessError::Lost {
             program: spec.program.clone(),
             status,
         }),

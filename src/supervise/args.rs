@@ -1,7 +1,5 @@
 //! The arguments of `drctl __supervise`, parsed on their own (see [`super`]).
 
-use std::path::PathBuf;
-
 use clap::Parser;
 
 /// The hidden subcommand drctl runs itself with to supervise a shell step
@@ -9,26 +7,15 @@ use clap::Parser;
 /// nor the completions know it.
 pub const SUPERVISE: &str = "__supervise";
 
-/// `drctl __supervise`: started by drctl for each shell step; not for use by hand.
+/// `drctl __supervise`: started by drctl to run its steps; not for use by
+/// hand. Nothing of a step is on this command line: each step comes over
+/// the control socket (see [`super::protocol`]), so that an idle supervisor
+/// does not look like a running step, and a step's environment, which may
+/// hold secrets, never reaches an argument list.
 #[derive(Debug, Parser)]
 #[command(name = "drctl __supervise")]
 pub struct SuperviseArgs {
     /// drctl's pid: the supervisor starts nothing if its parent is another.
     #[arg(long)]
     pub parent: u32,
-    /// Between SIGTERM and SIGKILL when drctl asks for a stop.
-    #[arg(long)]
-    pub grace_ms: u64,
-    /// The step's working directory.
-    #[arg(long)]
-    pub cwd: Option<PathBuf>,
-    /// The step's stdin: this many bytes, read from the control socket
-    /// before the step starts; the pipe then stays open until the step
-    /// ends (an ssh step's remote side learns from its closing that the
-    /// step was stopped). Without it, stdin is `/dev/null`.
-    #[arg(long)]
-    pub stdin_bytes: Option<usize>,
-    /// The step's program and its arguments, after `--`.
-    #[arg(last = true, required = true)]
-    pub command: Vec<std::ffi::OsString>,
 }

@@ -201,15 +201,19 @@ fn the_supervisor_subcommand_is_internal() {
     }
     // Run by hand (stdin is not drctl's control socket), it refuses and
     // starts nothing.
-    let by_hand = test
-        .again()
-        .args(["__supervise", "--parent", "1", "--grace-ms", "10", "--"])
-        .args(["touch", "ran"])
-        .run();
+    let by_hand = test.again().args(["__supervise", "--parent", "1"]).run();
     by_hand
         .code(2)
         .stderr_contains("`drctl __supervise` needs drctl's control socket on stdin")
         .stderr_contains("not by hand");
+    // A step never comes on its command line: a command there is refused.
+    let with_a_command = test
+        .again()
+        .args(["__supervise", "--parent", "1", "--", "touch", "ran"])
+        .run();
+    with_a_command
+        .code(2)
+        .stderr_contains("unexpected argument");
     assert!(!by_hand.path().join("ran").exists());
 }
 
@@ -315,16 +319,7 @@ fn the_small_supervisor_refuses_to_run_by_hand() {
     let bare = run(&["touch", "ran"]);
     assert_eq!(bare.status.code(), Some(2), "{bare:?}");
     assert!(String::from_utf8_lossy(&bare.stderr).contains("not by hand"));
-    let as_drctl = run(&[
-        "__supervise",
-        "--parent",
-        "1",
-        "--grace-ms",
-        "10",
-        "--",
-        "touch",
-        "ran",
-    ]);
+    let as_drctl = run(&["__supervise", "--parent", "1"]);
     assert_eq!(as_drctl.status.code(), Some(2), "{as_drctl:?}");
     assert!(
         String::from_utf8_lossy(&as_drctl.stderr).contains("needs drctl's control socket on stdin"),
