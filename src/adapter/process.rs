@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::process::ExitStatus;
 use std::sync::LazyLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tokio::io::AsyncWriteExt as _;
@@ -46,6 +47,9 @@ pub const SUPERVISOR_NAME: &str = "drctl-supervise";
 /// first step), which stays right even if the file is replaced mid-run.
 #[must_use]
 pub fn supervisor() -> PathBuf {
+    if SMALL_REFUSED.load(Ordering::Relaxed) {
+        return DRCTL_ITSELF.into();
+    }
     /// The small supervisor, held open for the whole run so that its file
     /// descriptor's number stays ours; `None`: drctl itself.
     static FOUND: LazyLock<Option<File>> = LazyLock::new(|| {
@@ -64,9 +68,17 @@ pub fn supervisor() -> PathBuf {
     });
     match &*FOUND {
         Some(file) => format!("/proc/self/fd/{}", file.as_raw_fd()).into(),
-        None => "/proc/self/exe".into(),
+        None => DRCTL_ITSELF.into(),
     }
 }
+
+/// drctl itself, as the supervisor of last resort (`drctl __supervise`).
+const DRCTL_ITSELF: &str = "/proc/self/exe";
+
+/// The small supervisor ended without accepting a step it was just started
+/// for (one left from another drctl version speaks another protocol):
+/// drctl supervises its steps itself from then on.
+static SMALL_REFUSED: AtomicBool = AtomicBool::new(false);
 
 /// What to run and how to bound it.
 #[derive(Debug, Clone)]
@@ -216,7 +228,7 @@ pub async fn run(
     // socket (only now; earlier it would tell it that drctl is gone) makes
     // it kill what is left and exit.
     if idle && !leaked {
-        supervisor.release(&spec.supervisor);
+        supervisor.release();
     }
     let duration = started.elapsed();
     tracing::debug!(program = %spec.program, ?exit, leaked, ?duration, "finished");
@@ -242,10 +254,9 @@ async fn start(
         program: spec.supervisor.display().to_string(),
         source,
     };
+    let mut program = spec.supervisor.clone();
     loop {
-        let mut supervisor = supervisors::acquire(&spec.supervisor)
-            .await
-            .map_err(spawn_error)?;
+        let mut supervisor = supervisors::acquire(&program).await.map_err(spawn_error)?;
         // Close-on-exec, both: only the step's tree gets the write ends,
         // through the supervisor.
         let (out_read, out_write) = std::io::pipe().map_err(spawn_error)?;
@@ -261,6 +272,15 @@ async fn start(
             Ok(()) => return Ok((supervisor, stdout, stderr)),
             Err(HandError::NotAccepted(_)) if supervisor.reused => {
                 tracing::debug!(supervisor = ?supervisor.id(), "an idle supervisor is gone, starting another");
+            }
+            // It started nothing: drctl itself takes over.
+            Err(HandError::NotAccepted(status)) if program != Path::new(DRCTL_ITSELF) => {
+                tracing::warn!(
+                    ?status,
+                    "{SUPERVISOR_NAME} beside drctl did not take the step (another version?); drctl supervises its steps itself"
+                );
+                SMALL_REFUSED.store(true, Ordering::Relaxed);
+                program = DRCTL_ITSELF.into();
             }
             Err(HandError::NotAccepted(status)) => {
                 return Err(ProcessError::Lost {

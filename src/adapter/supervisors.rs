@@ -50,6 +50,8 @@ pub(super) struct Supervisor {
     pub commands: OwnedWriteHalf,
     /// It came from the pool: it served a step before.
     pub reused: bool,
+    /// The program it runs as (its key in the pool).
+    program: PathBuf,
 }
 
 /// The supervisor's reports, and its process for the status it ended with.
@@ -122,7 +124,7 @@ pub(super) async fn acquire(program: &Path) -> std::io::Result<Supervisor> {
     };
     if let Some(Idle { child, socket }) = idle {
         match UnixStream::from_std(socket) {
-            Ok(socket) => return Ok(Supervisor::new(child, socket, true)),
+            Ok(socket) => return Ok(Supervisor::new(child, socket, true, program)),
             Err(_) => exiting(child),
         }
     }
@@ -144,6 +146,9 @@ async fn spawn(program: &Path) -> std::io::Result<Supervisor> {
         .stdin(Stdio::from(OwnedFd::from(theirs)))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        // The shared store's URL may hold its password: no step gets it.
+        // (`incident::select::STORE_ENV`, which comes later in the pipeline).
+        .env_remove("DRCTL_STORE")
         // Out of drctl's group: a Ctrl-C at the terminal reaches drctl only,
         // which decides what the step gets.
         .process_group(0);
@@ -161,11 +166,11 @@ async fn spawn(program: &Path) -> std::io::Result<Supervisor> {
     })
     .await
     .map_err(std::io::Error::other)??;
-    Ok(Supervisor::new(child, control, false))
+    Ok(Supervisor::new(child, control, false, program))
 }
 
 impl Supervisor {
-    fn new(child: Child, socket: UnixStream, reused: bool) -> Self {
+    fn new(child: Child, socket: UnixStream, reused: bool, program: &Path) -> Self {
         let (reader, commands) = socket.into_split();
         Self {
             reports: Reports {
@@ -174,6 +179,7 @@ impl Supervisor {
             },
             commands,
             reused,
+            program: program.to_owned(),
         }
     }
 
@@ -230,12 +236,15 @@ impl Supervisor {
 
     /// Back to the pool after a step that left it idle; let go if the pool
     /// is full or the socket holds anything unread.
-    pub fn release(mut self, program: &Path) {
+    pub fn release(mut self) {
         let Some(child) = self.reports.process.0.take() else {
             return;
         };
         let Self {
-            reports, commands, ..
+            reports,
+            commands,
+            program,
+            ..
         } = self;
         let reader = reports.lines.into_inner();
         let socket = if reader.buffer().is_empty() {
@@ -252,7 +261,7 @@ impl Supervisor {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         match socket {
             Some(socket) if pool.len() < POOL_LIMIT => {
-                pool.push((program.to_owned(), Idle { child, socket }));
+                pool.push((program, Idle { child, socket }));
             }
             _ => {
                 drop(pool);

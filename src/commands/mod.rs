@@ -34,7 +34,7 @@ use crate::runbook::{self, Runbook};
 /// [`select`]), without opening it.
 pub fn selection(global: &GlobalArgs) -> Result<Selection> {
     let cwd = std::env::current_dir().map_err(Error::io("the working directory"))?;
-    let env = std::env::var("DRCTL_STORE").ok();
+    let env = std::env::var(crate::incident::select::STORE_ENV).ok();
     Ok(select::select(
         global.store.as_deref(),
         env.as_deref(),

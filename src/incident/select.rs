@@ -10,6 +10,9 @@ use super::pg::{PgStore, Target};
 use super::store::{Store, StoreError};
 use crate::secret::Redactor;
 
+/// The environment variable that chooses the store.
+pub const STORE_ENV: &str = "DRCTL_STORE";
+
 /// The file that may choose the store for a directory tree.
 pub const CONFIG_FILE: &str = "drctl.toml";
 
@@ -78,7 +81,7 @@ pub fn select(flag: Option<&str>, env: Option<&str>, cwd: &Path) -> Result<Selec
         return choice(value, Origin::Flag, "--store");
     }
     if let Some(value) = env.filter(|v| !v.trim().is_empty()) {
-        return choice(value, Origin::Env, "DRCTL_STORE");
+        return choice(value, Origin::Env, STORE_ENV);
     }
     for dir in cwd.ancestors() {
         let path = dir.join(CONFIG_FILE);

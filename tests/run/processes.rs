@@ -305,6 +305,58 @@ fn a_fifo_in_the_small_supervisors_place_is_passed_over() {
 }
 
 #[test]
+fn a_small_supervisor_of_another_version_is_passed_over_for_drctl_itself() {
+    // Beside drctl, a `drctl-supervise` that does not speak this drctl's
+    // protocol (an older one exits at its arguments, as this one does).
+    let dir = tempfile::tempdir().unwrap();
+    let drctl = dir.path().join("drctl");
+    if std::fs::hard_link(crate::support::drctl_bin(), &drctl).is_err() {
+        std::fs::copy(crate::support::drctl_bin(), &drctl).unwrap();
+    }
+    let stale = dir.path().join("drctl-supervise");
+    std::fs::write(
+        &stale,
+        "#!/bin/sh\necho 'error: unexpected argument' >&2\nexit 2\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&stale, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let two = format!(
+        "version: 1\nname: procs\nsteps:\n  - id: work\n    shell: {{ run: '{SUPERVISOR_EXE}' }}\n  - id: next\n    needs: [work]\n    shell: {{ run: '{SUPERVISOR_EXE}' }}\n"
+    );
+    let test = crate::support::Test::new().file("runbooks/procs.yaml", two);
+    let output = std::process::Command::new(&drctl)
+        .args(["run", "procs"])
+        .current_dir(test.path())
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", test.path())
+        .env("NO_COLOR", "1")
+        .env("CI", "true")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    for step in ["work", "next"] {
+        let said = crate::support::state::step_output(test.path(), step, "stdout");
+        assert_eq!(said.trim_end(), drctl.to_string_lossy(), "{step}");
+    }
+}
+
+#[test]
+fn steps_do_not_get_the_shared_stores_url() {
+    let out = with_runbook("procs", &one_step("echo \"${DRCTL_STORE-unset}\""))
+        .env("DRCTL_STORE", "file")
+        .args(["run", "procs"])
+        .run();
+    out.success();
+    assert_eq!(
+        crate::support::state::step_output(out.path(), "work", "stdout"),
+        "unset\n",
+        "{}",
+        out.report()
+    );
+}
+
+#[test]
 fn the_small_supervisor_refuses_to_run_by_hand() {
     let test = crate::support::Test::new();
     let supervisor = crate::support::drctl_bin().with_file_name("drctl-supervise");
