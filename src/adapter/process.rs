@@ -47,9 +47,6 @@ pub const SUPERVISOR_NAME: &str = "drctl-supervise";
 /// first step), which stays right even if the file is replaced mid-run.
 #[must_use]
 pub fn supervisor() -> PathBuf {
-    if SMALL_REFUSED.load(Ordering::Relaxed) {
-        return DRCTL_ITSELF.into();
-    }
     /// The small supervisor, held open for the whole run so that its file
     /// descriptor's number stays ours; `None`: drctl itself.
     static FOUND: LazyLock<Option<File>> = LazyLock::new(|| {
@@ -67,8 +64,10 @@ pub fn supervisor() -> PathBuf {
         (meta.is_file() && meta.permissions().mode() & 0o111 != 0).then_some(file)
     });
     match &*FOUND {
-        Some(file) => format!("/proc/self/fd/{}", file.as_raw_fd()).into(),
-        None => DRCTL_ITSELF.into(),
+        Some(file) if !SMALL_REFUSED.load(Ordering::Relaxed) => {
+            format!("/proc/self/fd/{}", file.as_raw_fd()).into()
+        }
+        _ => DRCTL_ITSELF.into(),
     }
 }
 

@@ -192,7 +192,7 @@ pub fn json(runbook: &Runbook) -> serde_json::Value {
                 "continue_on_error": step.continue_on_error,
                 "readonly": step.readonly,
                 "outputs": step.outputs.iter().map(|o| o.name.clone()).collect::<Vec<_>>(),
-                "rollback": step.rollback.as_ref().map(crate::runbook::model::Action::kind),
+                "rollback": step.rollback.as_deref().map(crate::runbook::model::Action::kind),
                 "rollback_on_failure": if step.rollback_on_failure_never { "never" } else { "offer" },
             })
         })

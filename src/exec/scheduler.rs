@@ -1289,7 +1289,7 @@ impl Scheduler<'_> {
                 step: step.id.clone(),
                 description,
             })?;
-            let outcome = match (&prepared, rollback) {
+            let outcome = match (&prepared, &**rollback) {
                 (Prepared::Manual(text), Action::Manual(_)) => {
                     let answer = if let Some(answer) = self.prompter.manual_unasked() {
                         answer

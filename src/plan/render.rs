@@ -327,7 +327,7 @@ pub fn for_each_fact(step: &crate::runbook::model::Step) -> Option<String> {
         || "up to --concurrency at once".to_owned(),
         |n| format!("{n} at once"),
     );
-    Some(match step.for_each.as_ref()? {
+    Some(match step.for_each.as_deref()? {
         crate::runbook::model::ForEach::Items(items) => format!(
             "for_each: {} items ({}), {at_once}",
             items.len(),

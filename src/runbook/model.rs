@@ -328,6 +328,10 @@ fn pattern_source(pattern: &regex::Regex) -> &str {
     clippy::struct_excessive_bools,
     reason = "independent yes/no keys of the format, each its own field"
 )]
+/// The optional parts a step seldom has (its rollback, `confirm`, `until`,
+/// `for_each`, `approve`) are boxed: a step holds a pointer for each
+/// instead of their whole size, which for a thousand steps is a megabyte
+/// kept for the whole run.
 pub struct Step {
     pub id: String,
     pub title: Option<String>,
@@ -335,28 +339,28 @@ pub struct Step {
     pub needs: Vec<usize>,
     pub action: Action,
     pub when: Option<Expression>,
-    pub confirm: Option<Confirm>,
+    pub confirm: Option<Box<Confirm>>,
     pub timeout: Option<Duration>,
     pub retry: Retry,
     /// `until`: the action is polled until this holds, for at most `timeout`.
-    pub until: Option<Until>,
+    pub until: Option<Box<Until>>,
     pub continue_on_error: bool,
     pub readonly: bool,
     pub outputs: Vec<Output>,
-    pub rollback: Option<Action>,
+    pub rollback: Option<Box<Action>>,
     /// `rollback_on_failure: never`: the rollback is never offered after a failure.
     pub rollback_on_failure_never: bool,
     /// `comms: true`: a communication step, listed under the post-mortem's Communications.
     pub comms: bool,
     /// `for_each`: the step runs once per item (see [`crate::exec::iterations`]).
-    pub for_each: Option<ForEach>,
+    pub for_each: Option<Box<ForEach>>,
     /// With `for_each`: iterations at once; `None` means the run's `--concurrency`.
     pub concurrency: Option<usize>,
     /// The called runbook this step comes from: its templates read that
     /// runbook's `inputs` and `steps` (`None`: this runbook's own step).
     pub scope: Option<Arc<CallScope>>,
     /// `approve:`: other operators must approve before the step starts.
-    pub approve: Option<Approve>,
+    pub approve: Option<Box<Approve>>,
 }
 
 /// One call of a runbook inside this one, after expansion: the called

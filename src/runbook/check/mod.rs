@@ -896,21 +896,21 @@ impl Checker {
             needs,
             action: action?,
             when,
-            confirm,
+            confirm: confirm.map(Box::new),
             timeout,
             retry,
-            until,
+            until: until.map(Box::new),
             continue_on_error: raw.continue_on_error.unwrap_or(false),
             readonly: raw.readonly.unwrap_or(false),
             outputs,
-            rollback,
+            rollback: rollback.map(Box::new),
             rollback_on_failure_never: raw.rollback_on_failure
                 == Some(crate::runbook::raw::RollbackOnFailure::Never),
             comms: raw.comms.unwrap_or(false),
-            for_each,
+            for_each: for_each.map(Box::new),
             concurrency,
             scope: None,
-            approve,
+            approve: approve.map(Box::new),
         })
     }
 
@@ -1171,7 +1171,7 @@ struct Defaults {
 /// Puts `defaults.env` under the step's shell action and shell rollback,
 /// first, so that the step's own variable of the same name wins.
 fn with_default_env(step: &mut Step, default_env: &[(String, Template)]) {
-    for action in std::iter::once(&mut step.action).chain(step.rollback.as_mut()) {
+    for action in std::iter::once(&mut step.action).chain(step.rollback.as_deref_mut()) {
         if let super::model::Action::Shell(shell) = action {
             let own = std::mem::take(&mut shell.env);
             let mut env: Vec<(String, Template)> = default_env
