@@ -658,3 +658,14 @@ impl Approve {
 
 /// The most approvers a step can ask for.
 pub const MAX_APPROVERS: u32 = 10;
+
+#[cfg(test)]
+mod tests {
+    /// The run keeps every step for its whole length: what a step seldom
+    /// has stays behind a pointer.
+    #[test]
+    fn a_step_stays_small() {
+        let size = size_of::<super::Step>();
+        assert!(size <= 600, "a Step is {size} bytes");
+    }
+}
