@@ -174,17 +174,22 @@ pub async fn run(
     let mut out = Capture::new(half, spec.capture_limit - half, &spec.redactor);
     let mut err = Capture::new(half, spec.capture_limit - half, &spec.redactor);
 
+    let unstarted = |exit: Exit, out: Capture, err: Capture| ProcessOutcome {
+        exit,
+        stdout: out.finish(),
+        stderr: err.finish(),
+        duration: started.elapsed(),
+        leaked: false,
+        left_running: Vec::new(),
+    };
     if *interrupt.borrow_and_update() != Interrupt::None {
         tracing::debug!(program = %spec.program, "interrupted before start, not spawning");
-        return Ok(ProcessOutcome {
-            exit: Exit::Interrupted,
-            stdout: out.finish(),
-            stderr: err.finish(),
-            duration: started.elapsed(),
-            leaked: false,
-            left_running: Vec::new(),
-        });
+        return Ok(unstarted(Exit::Interrupted, out, err));
     }
+    // From the hand-over on: a supervisor that does not answer (stopped by
+    // someone, or not one of ours) is bounded by the step's own timeout
+    // and Ctrl-C, like the step.
+    let deadline = spec.timeout.map(|t| Instant::now() + t);
 
     let request = Step {
         program: spec.program.clone(),
@@ -204,9 +209,17 @@ pub async fn run(
         grace_ms: u64::try_from(spec.grace.as_millis()).unwrap_or(u64::MAX),
         stdin_bytes: spec.stdin.as_ref().map(|s| s.0.len()),
     };
-    let (mut supervisor, stdout, stderr) = start(spec, &request).await?;
+    let handed = tokio::select! {
+        handed = start(spec, &request) => handed?,
+        // Dropping the hand-over closes the supervisor's socket: it starts
+        // nothing, or kills what it started, once it runs.
+        () = sleep_opt(deadline) => return Ok(unstarted(Exit::TimedOut, out, err)),
+        () = interrupted(&mut interrupt) => return Ok(unstarted(Exit::Interrupted, out, err)),
+    };
+    let (mut supervisor, stdout, stderr) = handed;
     tracing::debug!(program = %spec.program, supervisor = ?supervisor.id(), reused = supervisor.reused, "started");
 
+    let pid = supervisor.id();
     let watched = {
         let drain = std::pin::pin!(async {
             tokio::try_join!(drain(stdout, &mut out), drain(stderr, &mut err)).map(|_| ())
@@ -214,8 +227,9 @@ pub async fn run(
         let exited = std::pin::pin!(supervisor.reports.next());
         watch_child(
             spec,
+            deadline,
             &mut interrupt,
-            &mut supervisor.commands,
+            (&mut supervisor.commands, pid),
             exited,
             drain,
         )
@@ -297,8 +311,9 @@ async fn start(
 /// abandoned, and what it left running.
 async fn watch_child(
     spec: &ProcessSpec,
+    deadline: Option<Instant>,
     interrupt: &mut watch::Receiver<Interrupt>,
-    control: &mut OwnedWriteHalf,
+    (control, supervisor): (&mut OwnedWriteHalf, Option<u32>),
     mut exited: Pin<&mut impl Future<Output = Result<Report, ExitStatus>>>,
     mut drain: Pin<&mut impl Future<Output = std::io::Result<()>>>,
 ) -> Result<(Exit, bool, Vec<LeftRunning>, bool), ProcessError> {
@@ -306,7 +321,6 @@ async fn watch_child(
         program: spec.program.clone(),
         source,
     };
-    let deadline = spec.timeout.map(|t| Instant::now() + t);
     // How the child ended, once the supervisor reported it, and whether
     // the supervisor stays idle.
     let mut ended: Option<(Exit, Vec<LeftRunning>, bool)> = None;
@@ -338,7 +352,7 @@ async fn watch_child(
             }
             () = sleep_opt(deadline), if stopping.is_none() && ended.is_none() => {
                 tracing::debug!(program = %spec.program, "timed out, stopping the process tree");
-                command(control, protocol::TERM).await;
+                command(control, supervisor, protocol::TERM).await;
                 stopping = Some(Exit::TimedOut);
             }
             changed = interrupt.changed(), if interrupt_open && ended.is_none() => {
@@ -353,14 +367,14 @@ async fn watch_child(
                     Interrupt::Graceful => {
                         if stopping.is_none() {
                             tracing::debug!(program = %spec.program, "interrupted, stopping the process tree");
-                            command(control, protocol::TERM).await;
+                            command(control, supervisor, protocol::TERM).await;
                             stopping = Some(Exit::Interrupted);
                         }
                     }
                     Interrupt::Immediate => {
                         if !killing {
                             tracing::debug!(program = %spec.program, "interrupted at once, killing the process tree");
-                            command(control, protocol::KILL).await;
+                            command(control, supervisor, protocol::KILL).await;
                             stopping.get_or_insert(Exit::Interrupted);
                             killing = true;
                         }
@@ -454,8 +468,23 @@ fn cwd_problem(cwd: &Path) -> Option<&'static str> {
 
 /// Sends a command to the supervisor. If it is gone already, its report
 /// (or its absence) tells the rest.
-async fn command(control: &mut OwnedWriteHalf, line: &[u8]) {
+async fn command(control: &mut OwnedWriteHalf, supervisor: Option<u32>, line: &[u8]) {
+    // A supervisor stopped by someone (its step can `kill -STOP $PPID`)
+    // could not act on it: continued first.
+    if let Some(pid) = supervisor.and_then(|p| rustix::process::Pid::from_raw(p.cast_signed())) {
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::CONT);
+    }
     let _ = control.write_all(line).await;
+}
+
+/// Waits until an interrupt is asked for; forever once nobody can ask.
+async fn interrupted(interrupt: &mut watch::Receiver<Interrupt>) {
+    while interrupt.changed().await.is_ok() {
+        if *interrupt.borrow_and_update() != Interrupt::None {
+            return;
+        }
+    }
+    pending::<()>().await;
 }
 
 /// Sleeps until `at`, or forever when there is no deadline.

@@ -272,7 +272,15 @@ impl Supervisor {
 }
 
 /// Keeps a supervisor that was let go until it has exited and is reaped.
-fn exiting(child: Child) {
+fn exiting(mut child: Child) {
+    // Its socket is closing: continued, in case someone stopped it, so that
+    // it sees that and exits (killing whatever it started). Only while it
+    // is not reaped, so that its pid is still its own.
+    if matches!(child.try_wait(), Ok(None))
+        && let Some(pid) = rustix::process::Pid::from_raw(child.id().cast_signed())
+    {
+        let _ = rustix::process::kill_process(pid, rustix::process::Signal::CONT);
+    }
     EXITING
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)

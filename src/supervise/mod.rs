@@ -29,6 +29,7 @@
 pub mod args;
 
 pub use args::{SUPERVISE, SuperviseArgs};
+mod attributes;
 mod control;
 pub mod protocol;
 mod step;
@@ -116,6 +117,7 @@ async fn serve(args: &SuperviseArgs) -> Result<(), Error> {
     }
     let (reader, mut writer) = control.into_split();
     let mut control = Control::new(reader);
+    let attributes = attributes::Attributes::now();
     while let Some(received) = next_step(&mut control, &mut signals, args.parent).await? {
         send(&mut writer, &Report::Accepted).await;
         let at = step::Supervisor {
@@ -124,6 +126,7 @@ async fn serve(args: &SuperviseArgs) -> Result<(), Error> {
             signals: &mut signals,
             me,
             parent: args.parent,
+            attributes: &attributes,
         };
         if !step::run(received, at).await? {
             break;

@@ -11,6 +11,7 @@ use rustix::process::{Pid, Signal, WaitOptions, WaitStatus, wait};
 use tokio::net::unix::OwnedWriteHalf;
 use tokio::time::{Instant, sleep, sleep_until};
 
+use super::attributes::Attributes;
 use super::control::{Control, send};
 use super::protocol::{self, Report, Step, StepExit};
 use super::{Signals, parent_alive, tree};
@@ -46,11 +47,14 @@ pub struct Supervisor<'a> {
     pub signals: &'a mut Signals,
     pub me: Pid,
     pub parent: u32,
+    /// The supervisor's attributes when it started: it serves no step
+    /// after one that changed them.
+    pub attributes: &'a Attributes,
 }
 
 /// Runs the step to its end and reports it. Returns whether the supervisor
-/// may take another step: only when the step ended by itself and nothing
-/// of it is left running.
+/// may take another step: only when the step ended by itself, nothing of
+/// it is left running and the supervisor's own attributes are unchanged.
 pub async fn run(received: Received, at: Supervisor<'_>) -> Result<bool, Error> {
     let Received {
         step,
@@ -64,6 +68,7 @@ pub async fn run(received: Received, at: Supervisor<'_>) -> Result<bool, Error> 
         signals,
         me,
         parent,
+        attributes,
     } = at;
     let mut command = Command::new(&step.program);
     command
@@ -131,8 +136,10 @@ pub async fn run(received: Received, at: Supervisor<'_>) -> Result<bool, Error> 
             // done once nothing of the tree is left.
             if !tree.stopped || tree.killed || tree::descendants(me).is_empty() {
                 let left_running = tree.left_running();
-                let idle =
-                    !tree.stopped && left_running.is_empty() && tree::descendants(me).is_empty();
+                let idle = !tree.stopped
+                    && left_running.is_empty()
+                    && tree::descendants(me).is_empty()
+                    && Attributes::now() == *attributes;
                 let report = Report::Finished {
                     exit,
                     stopped: tree.stopped,
@@ -229,37 +236,36 @@ impl Tree {
     }
 
     fn left_running(&self) -> Vec<LeftRunning> {
-        let roots = tree::live_children(self.me);
-        let mut left: Vec<LeftRunning> = roots
-            .iter()
-            .take(LEFT_RUNNING_LIMIT)
-            .map(|&pid| LeftRunning {
-                pid: pid.as_raw_nonzero().get().cast_unsigned(),
-                command: tree::command_line(pid),
-            })
-            .collect();
+        // Read afresh each time: a root that exits while its command line
+        // settles may hand its work to a child, which becomes a new root.
+        let read = || -> Vec<LeftRunning> {
+            tree::live_children(self.me)
+                .into_iter()
+                .take(LEFT_RUNNING_LIMIT)
+                .map(|pid| LeftRunning {
+                    pid: pid.as_raw_nonzero().get().cast_unsigned(),
+                    command: tree::command_line(pid),
+                })
+                .collect()
+        };
         // A job forked just before the step ended may not have exec'd its
         // program yet (it shows the step's command line), or may be a
-        // wrapper about to exec it (`setsid sleep …`): read the command
-        // lines again until they hold still, for a moment at most.
-        // A fork that still shows the step's own command line has not
-        // exec'd at all: on a loaded machine that can take a while, so it is
-        // waited for longer than a command line that merely changed.
+        // wrapper about to exec it (`setsid sleep …`): read them again until
+        // they hold still, for a moment at most. A fork that still shows
+        // the step's own command line has not exec'd at all: on a loaded
+        // machine that can take a while, so it is waited for longer than a
+        // command line that merely changed.
         let started = std::time::Instant::now();
         let not_execd = |left: &[LeftRunning]| {
             left.iter()
                 .any(|p| p.command.is_empty() || p.command == self.step_line)
         };
+        let mut left = read();
         while !left.is_empty() {
             std::thread::sleep(Duration::from_millis(5));
-            let mut changed = false;
-            for (process, &pid) in left.iter_mut().zip(&roots) {
-                let now = tree::command_line(pid);
-                if now != process.command && !now.is_empty() {
-                    process.command = now;
-                    changed = true;
-                }
-            }
+            let now = read();
+            let changed = now != left;
+            left = now;
             // A stopped tree was killed: nothing in it is about to exec.
             let waiting = !self.stopped && not_execd(&left);
             let limit = if waiting { FORK_SETTLE } else { SETTLE };
@@ -267,13 +273,6 @@ impl Tree {
                 break;
             }
         }
-        // What ended while its command line settled did not stay running.
-        let alive = tree::live_children(self.me);
-        left.retain(|p| {
-            alive
-                .iter()
-                .any(|pid| pid.as_raw_nonzero().get().cast_unsigned() == p.pid)
-        });
         left
     }
 }

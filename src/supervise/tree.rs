@@ -27,9 +27,26 @@ fn stat(pid: Pid) -> Option<(char, i32)> {
     Some((state, parent))
 }
 
-/// Not a zombie (dead, waiting to be reaped) and not gone.
+/// Not a zombie (dead, waiting to be reaped) and not gone. A process whose
+/// main thread exited (`pthread_exit`) shows `Z` while its other threads
+/// run on: it counts as alive while it has more than that one thread.
 fn alive(pid: Pid) -> bool {
-    matches!(stat(pid), Some((state, _)) if state != 'Z' && state != 'X')
+    match stat(pid) {
+        Some(('Z' | 'X', _)) => threads(pid) > 1,
+        Some(_) => true,
+        None => false,
+    }
+}
+
+/// The process's thread count (`Threads:` in `/proc/PID/status`); 0 once gone.
+fn threads(pid: Pid) -> usize {
+    fs::read_to_string(format!("/proc/{}/status", pid.as_raw_nonzero()))
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("Threads:"))?;
+            line["Threads:".len()..].trim().parse().ok()
+        })
+        .unwrap_or(0)
 }
 
 /// The children of `parent`, zombies included. Reads each thread's
