@@ -448,3 +448,195 @@ async fn a_stopped_step_or_one_that_could_not_start_ends_its_supervisor() {
     let third = stdout_of(&ppid).await;
     assert_ne!(third, second);
 }
+
+// What attackers found against reused supervisors, and before them.
+
+/// A program whose main thread exits (`pthread_exit`) while another runs
+/// on for a minute: `/proc` shows it as a zombie. It writes its pid to
+/// `zthread.pid` first. Built with the C compiler the Rust toolchain needs.
+fn zombie_leader(dir: &Path) -> PathBuf {
+    let source = dir.join("zthread.c");
+    std::fs::write(
+        &source,
+        "#include <pthread.h>\n#include <stdio.h>\n#include <unistd.h>\n\
+         static void *run(void *a) { (void)a; sleep(60); return 0; }\n\
+         int main(void) { pthread_t t; FILE *f = fopen(\"zthread.pid\", \"w\");\n\
+         fprintf(f, \"%d\", getpid()); fclose(f);\n\
+         pthread_create(&t, 0, run, 0); pthread_exit(0); }\n",
+    )
+    .expect("write zthread.c");
+    let program = dir.join("zthread");
+    let built = std::process::Command::new("cc")
+        .args(["-pthread", "-o"])
+        .arg(&program)
+        .arg(&source)
+        .status()
+        .expect("run cc");
+    assert!(built.success(), "cc failed");
+    program
+}
+
+/// Whether the process is gone, or a zombie with no thread left running.
+fn finished(pid: i32) -> bool {
+    let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
+        return true;
+    };
+    status.contains("State:\tZ") && status.contains("Threads:\t1\n")
+}
+
+#[track_caller]
+fn wait_until_finished(pid: i32) {
+    let waiting = Instant::now();
+    while !finished(pid) {
+        assert!(waiting.elapsed() < SURVIVORS, "{pid} still runs");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn pid_in(dir: &Path) -> i32 {
+    let waiting = Instant::now();
+    loop {
+        if let Some(pid) = std::fs::read_to_string(dir.join("zthread.pid"))
+            .ok()
+            .and_then(|t| t.trim().parse().ok())
+        {
+            return pid;
+        }
+        assert!(
+            waiting.elapsed() < Duration::from_secs(10),
+            "no zthread.pid"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn a_process_whose_main_thread_exited_is_stopped_and_reported() {
+    let test = Test::new();
+    let program = zombie_leader(test.path());
+    // Timed out: stopped with its tree.
+    let held = format!(
+        "    timeout: 1s\n{}",
+        shell(&format!("exec {}", program.display()))
+    );
+    let out = test
+        .again()
+        .file("runbooks/chain.yaml", chain(&[("held", held.as_str())]))
+        .args(["run", "chain"])
+        .run();
+    out.code(1).stderr_contains("timed out after 1s");
+    wait_until_finished(pid_in(test.path()));
+    // Left behind: reported, and its supervisor serves nobody else.
+    let bg = shell(&format!(
+        "{} >/dev/null 2>&1 & sleep 0.2; echo $PPID",
+        program.display()
+    ));
+    let next = shell("echo $PPID");
+    let out = with_chain(&[("bg", bg.as_str()), ("next", next.as_str())])
+        .args(["run", "chain"])
+        .run();
+    let pid = pid_in(out.path());
+    kill_all(&[pid]);
+    out.success();
+    let journal = only_journal(out.path());
+    let finished = events(&journal, "step_finished", Some("bg"));
+    assert_eq!(finished[0]["left_running"][0]["pid"], pid, "{journal:#?}");
+    assert_ne!(first_line(out.path(), "next"), first_line(out.path(), "bg"));
+}
+
+#[test]
+fn a_step_that_changes_its_supervisors_limits_or_priority_leaves_it_to_nobody() {
+    let read = "echo $PPID; nice; cat /proc/self/oom_score_adj; ulimit -c; ulimit -n";
+    let change = "echo $PPID; renice -n 7 -p $PPID >/dev/null; \
+        echo 600 > /proc/$PPID/oom_score_adj; prlimit --pid $PPID --nofile=200:200";
+    let (base, changer) = (shell(read), shell(change));
+    let output = with_chain(&[
+        ("base", base.as_str()),
+        ("change", changer.as_str()),
+        ("after", base.as_str()),
+    ])
+    .args(["run", "chain"])
+    .run();
+    output.success();
+    let dir = output.path();
+    assert_eq!(first_line(dir, "change"), first_line(dir, "base"), "reused");
+    assert_ne!(first_line(dir, "after"), first_line(dir, "change"));
+    let rest = |step: &str| {
+        step_output(dir, step, "stdout")
+            .lines()
+            .skip(1)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    assert_eq!(rest("after"), rest("base"), "{}", output.report());
+}
+
+#[test]
+fn a_stopped_idle_supervisor_does_not_hold_the_next_step_past_its_timeout() {
+    // `a1` and `a2` leave two supervisors idle; `b` gets one and stops the
+    // other, and keeps its own from the pool (it leaves a sleep); `c` is
+    // handed to the stopped one.
+    let yaml = r#"version: 1
+name: idle
+steps:
+  - id: a1
+    shell: { run: "echo $PPID" }
+  - id: a2
+    shell: { run: "echo $PPID" }
+  - id: b
+    needs: [a1, a2]
+    shell:
+      run: |
+        drctl=$(ps -o ppid= $PPID | tr -d ' ')
+        for p in $(pgrep -P $drctl -f __supervise); do [ $p != $PPID ] && kill -STOP $p; done
+        sleep 0.5 >/dev/null 2>&1 &
+  - id: c
+    needs: [b]
+    timeout: 2s
+    shell: { run: "echo c" }
+"#;
+    let running = Test::new()
+        .file("runbooks/idle.yaml", yaml)
+        .args(["run", "idle"])
+        .spawn();
+    let drctl = running.pid();
+    let output = running.wait();
+    output.code(1);
+    let journal = only_journal(output.path());
+    let finished = events(&journal, "step_finished", Some("c"));
+    assert_eq!(finished[0]["status"], "timed_out", "{journal:#?}");
+    assert_none_left(&format!("__supervise --parent {drctl}"), SURVIVORS);
+}
+
+#[test]
+fn a_step_that_stops_its_own_supervisor_is_still_timed_out() {
+    let stopped = format!(
+        "    timeout: 1s\n{}",
+        shell("sleep 324.5 & kill -STOP $PPID; sleep 324.5")
+    );
+    let output = with_chain(&[("stopped", stopped.as_str())])
+        .args(["run", "chain"])
+        .run();
+    output.code(1).stderr_contains("timed out after 1s");
+    assert_none_left("sleep 324.5", SURVIVORS);
+}
+
+#[test]
+fn a_daemon_handed_on_while_its_parent_settles_is_reported() {
+    // The subshell, still showing the step's command line, forks the
+    // daemon and exits: the daemon becomes the root left running.
+    let handed = shell("( sleep 0.1; exec sleep 324.6 & ) >/dev/null 2>&1 & echo started");
+    let output = with_chain(&[("handed", handed.as_str())])
+        .args(["run", "chain"])
+        .run();
+    let alive = live_with_cmdline("sleep 324.6");
+    kill_all(&alive);
+    output.success();
+    assert_eq!(alive.len(), 1, "{alive:?}");
+    let journal = only_journal(output.path());
+    let finished = events(&journal, "step_finished", Some("handed"));
+    assert_eq!(
+        finished[0]["left_running"][0]["pid"], alive[0],
+        "{journal:#?}"
+    );
+}
