@@ -126,9 +126,12 @@ async fn serve(args: &SuperviseArgs) -> Result<(), Error> {
             signals: &mut signals,
             me,
             parent: args.parent,
-            attributes: &attributes,
         };
-        if !step::run(received, at).await? {
+        // A step that changed this supervisor's attributes leaves it to
+        // nobody: it exits before it reads another step (drctl, which
+        // heard it was idle, gives that step to a new one). Checked after
+        // the report, while drctl records the step's end.
+        if !step::run(received, at).await? || attributes::Attributes::now() != attributes {
             break;
         }
     }

@@ -11,7 +11,6 @@ use rustix::process::{Pid, Signal, WaitOptions, WaitStatus, wait};
 use tokio::net::unix::OwnedWriteHalf;
 use tokio::time::{Instant, sleep, sleep_until};
 
-use super::attributes::Attributes;
 use super::control::{Control, send};
 use super::protocol::{self, Report, Step, StepExit};
 use super::{Signals, parent_alive, tree};
@@ -47,14 +46,11 @@ pub struct Supervisor<'a> {
     pub signals: &'a mut Signals,
     pub me: Pid,
     pub parent: u32,
-    /// The supervisor's attributes when it started: it serves no step
-    /// after one that changed them.
-    pub attributes: &'a Attributes,
 }
 
 /// Runs the step to its end and reports it. Returns whether the supervisor
-/// may take another step: only when the step ended by itself, nothing of
-/// it is left running and the supervisor's own attributes are unchanged.
+/// may take another step: only when the step ended by itself and nothing
+/// of it is left running.
 pub async fn run(received: Received, at: Supervisor<'_>) -> Result<bool, Error> {
     let Received {
         step,
@@ -68,7 +64,6 @@ pub async fn run(received: Received, at: Supervisor<'_>) -> Result<bool, Error> 
         signals,
         me,
         parent,
-        attributes,
     } = at;
     let mut command = Command::new(&step.program);
     command
@@ -136,10 +131,8 @@ pub async fn run(received: Received, at: Supervisor<'_>) -> Result<bool, Error> 
             // done once nothing of the tree is left.
             if !tree.stopped || tree.killed || tree::descendants(me).is_empty() {
                 let left_running = tree.left_running();
-                let idle = !tree.stopped
-                    && left_running.is_empty()
-                    && tree::descendants(me).is_empty()
-                    && Attributes::now() == *attributes;
+                let idle =
+                    !tree.stopped && left_running.is_empty() && tree::descendants(me).is_empty();
                 let report = Report::Finished {
                     exit,
                     stopped: tree.stopped,
