@@ -14,9 +14,9 @@ use std::time::{Duration, Instant};
 use drctl::adapter::process::{Exit, Interrupt, ProcessSpec, Stdin, run};
 use rustix::process::Signal;
 
+use crate::support::Test;
 use crate::support::procs::{assert_none_left, kill_all, live_with_cmdline};
 use crate::support::state::{events, only_journal, step_output, wait_for_file};
-use crate::support::{Test, drctl_bin};
 
 /// Nothing of a stopped step may be left after this.
 const SURVIVORS: Duration = Duration::from_secs(2);
@@ -151,12 +151,7 @@ fn each_step_gets_its_own_environment_working_directory_and_stdin() {
 /// drctl's binary under a name of this test's own, as the supervisor: its
 /// supervisors are pooled apart from every other test's.
 fn own_supervisor() -> (tempfile::TempDir, PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("drctl");
-    if std::fs::hard_link(drctl_bin(), &path).is_err() {
-        std::fs::copy(drctl_bin(), &path).unwrap();
-    }
-    (dir, path)
+    crate::support::drctl_alone()
 }
 
 fn bash(script: &str, supervisor: &Path) -> ProcessSpec {
@@ -352,16 +347,7 @@ fn drctl_supervising_with_itself_reuses_too() {
         ("b", step.as_str()),
         ("c", step.as_str()),
     ]);
-    let output = std::process::Command::new(&drctl)
-        .args(["run", "chain"])
-        .current_dir(test.path())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", test.path())
-        .env("NO_COLOR", "1")
-        .env("CI", "true")
-        .output()
-        .unwrap();
+    let output = crate::support::run_binary(&drctl, test.path(), &["run", "chain"]);
     assert!(output.status.success(), "{output:?}");
     let said: Vec<String> = ["a", "b", "c"]
         .iter()

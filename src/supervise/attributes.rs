@@ -75,14 +75,16 @@ mod tests {
     fn a_changed_limit_is_seen() {
         let before = Attributes::now();
         assert_eq!(before, Attributes::now(), "the same attributes read twice");
-        let limit = getrlimit(Resource::Core);
+        // One open file fewer (the soft limit is never 0: this process
+        // has files open), then back.
+        let limit = getrlimit(Resource::Nofile);
         let lower = Rlimit {
-            current: Some(limit.current.unwrap_or(u64::MAX).min(4096) / 2),
+            current: limit.current.map(|n| n - 1).or(Some(1 << 20)),
             maximum: limit.maximum,
         };
-        setrlimit(Resource::Core, lower).expect("lower the core-file limit");
+        setrlimit(Resource::Nofile, lower).expect("lower the open-files limit");
         let after = Attributes::now();
-        setrlimit(Resource::Core, limit).expect("restore the core-file limit");
+        setrlimit(Resource::Nofile, limit).expect("restore the open-files limit");
         assert_ne!(before, after);
         assert_eq!(before, Attributes::now());
     }

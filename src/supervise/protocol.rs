@@ -15,7 +15,9 @@
 //!    step's end on the wire).
 //! 4. The supervisor sends [`Report::SpawnFailed`] or [`Report::Finished`].
 //!    Only after `Finished` with `idle: true` does it wait for another step;
-//!    otherwise it exits.
+//!    otherwise it exits. It also exits, idle or not, when the step changed
+//!    its own attributes (`super::attributes`): the next step it was sent
+//!    is then one it never accepted.
 //!
 //! The socket closing on drctl's side means drctl is gone: the supervisor
 //! kills whatever the step left and exits at once, busy or idle.

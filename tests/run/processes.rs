@@ -239,23 +239,9 @@ fn steps_are_supervised_by_the_small_supervisor_beside_drctl() {
 
 #[test]
 fn without_the_small_supervisor_drctl_supervises_with_itself() {
-    // drctl alone in a directory (a hard link: its own name, no copy).
-    let alone = tempfile::tempdir().unwrap();
-    let drctl = alone.path().join("drctl");
-    if std::fs::hard_link(crate::support::drctl_bin(), &drctl).is_err() {
-        std::fs::copy(crate::support::drctl_bin(), &drctl).unwrap();
-    }
+    let (_alone, drctl) = crate::support::drctl_alone();
     let test = with_runbook("procs", &one_step(SUPERVISOR_EXE));
-    let output = std::process::Command::new(&drctl)
-        .args(["run", "procs"])
-        .current_dir(test.path())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", test.path())
-        .env("NO_COLOR", "1")
-        .env("CI", "true")
-        .output()
-        .unwrap();
+    let output = crate::support::run_binary(&drctl, test.path(), &["run", "procs"]);
     assert!(output.status.success(), "{output:?}");
     let said = crate::support::state::step_output(test.path(), "work", "stdout");
     assert_eq!(said.trim_end(), drctl.to_string_lossy());
@@ -264,11 +250,7 @@ fn without_the_small_supervisor_drctl_supervises_with_itself() {
 #[test]
 fn a_fifo_in_the_small_supervisors_place_is_passed_over() {
     // Opening a FIFO blocks until a writer comes: drctl must not wait for one.
-    let dir = tempfile::tempdir().unwrap();
-    let drctl = dir.path().join("drctl");
-    if std::fs::hard_link(crate::support::drctl_bin(), &drctl).is_err() {
-        std::fs::copy(crate::support::drctl_bin(), &drctl).unwrap();
-    }
+    let (dir, drctl) = crate::support::drctl_alone();
     let fifo = dir.path().join("drctl-supervise");
     let made = std::process::Command::new("mkfifo")
         .arg(&fifo)
@@ -308,11 +290,7 @@ fn a_fifo_in_the_small_supervisors_place_is_passed_over() {
 fn a_small_supervisor_of_another_version_is_passed_over_for_drctl_itself() {
     // Beside drctl, a `drctl-supervise` that does not speak this drctl's
     // protocol (an older one exits at its arguments, as this one does).
-    let dir = tempfile::tempdir().unwrap();
-    let drctl = dir.path().join("drctl");
-    if std::fs::hard_link(crate::support::drctl_bin(), &drctl).is_err() {
-        std::fs::copy(crate::support::drctl_bin(), &drctl).unwrap();
-    }
+    let (dir, drctl) = crate::support::drctl_alone();
     let stale = dir.path().join("drctl-supervise");
     std::fs::write(
         &stale,
@@ -324,16 +302,7 @@ fn a_small_supervisor_of_another_version_is_passed_over_for_drctl_itself() {
         "version: 1\nname: procs\nsteps:\n  - id: work\n    shell: {{ run: '{SUPERVISOR_EXE}' }}\n  - id: next\n    needs: [work]\n    shell: {{ run: '{SUPERVISOR_EXE}' }}\n"
     );
     let test = crate::support::Test::new().file("runbooks/procs.yaml", two);
-    let output = std::process::Command::new(&drctl)
-        .args(["run", "procs"])
-        .current_dir(test.path())
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", test.path())
-        .env("NO_COLOR", "1")
-        .env("CI", "true")
-        .output()
-        .unwrap();
+    let output = crate::support::run_binary(&drctl, test.path(), &["run", "procs"]);
     assert!(output.status.success(), "{output:?}");
     for step in ["work", "next"] {
         let said = crate::support::state::step_output(test.path(), step, "stdout");

@@ -33,6 +33,32 @@ pub fn drctl_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_drctl"))
 }
 
+/// drctl alone in a directory of its own (a hard link where it can be: its
+/// own name, no copy), for what does or does not lie beside it.
+pub fn drctl_alone() -> (TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let drctl = dir.path().join("drctl");
+    if std::fs::hard_link(drctl_bin(), &drctl).is_err() {
+        std::fs::copy(drctl_bin(), &drctl).expect("copy drctl");
+    }
+    (dir, drctl)
+}
+
+/// Runs another drctl binary than the one under test (see [`drctl_alone`])
+/// in `dir`, with only `PATH` and `HOME` of the environment.
+pub fn run_binary(drctl: &Path, dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(drctl)
+        .args(args)
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("NO_COLOR", "1")
+        .env("CI", "true")
+        .output()
+        .expect("run drctl")
+}
+
 /// The directory of committed test fixtures (`tests/fixtures`).
 pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
