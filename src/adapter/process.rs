@@ -210,6 +210,7 @@ pub async fn run(
         stdin_bytes: spec.stdin.as_ref().map(|s| s.0.len()),
     };
     let handed = tokio::select! {
+        biased;
         handed = start(spec, &request) => handed?,
         // Dropping the hand-over closes the supervisor's socket: it starts
         // nothing, or kills what it started, once it runs.
@@ -342,7 +343,12 @@ async fn watch_child(
             }
         }
 
+        // In this order: on a busy machine the task may next run after a
+        // deadline passed, and then what already happened (the report, the
+        // pipes' end) must win over it. Polled in random order, the leak
+        // deadline would abandon output that was there to read.
         tokio::select! {
+            biased;
             report = &mut exited, if ended.is_none() => {
                 ended = Some(conclude(spec, report, stopping.clone())?);
             }
