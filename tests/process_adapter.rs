@@ -17,19 +17,7 @@ use crate::support::procs::{assert_none_left, kill_all, live_with_cmdline};
 const SURVIVORS: Duration = Duration::from_secs(1);
 
 fn bash(script: &str) -> ProcessSpec {
-    ProcessSpec {
-        program: "bash".into(),
-        args: vec!["-euo".into(), "pipefail".into(), "-c".into(), script.into()],
-        env: Vec::new(),
-        cwd: None,
-        capture_limit: 64 * 1024,
-        timeout: Some(Duration::from_secs(20)),
-        grace: Duration::from_secs(1),
-        leak_grace: Duration::from_millis(100),
-        redactor: drctl::secret::Redactor::new(),
-        supervisor: drctl_bin(),
-        stdin: None,
-    }
+    crate::support::procs::bash_under(script, &drctl_bin())
 }
 
 /// A receiver whose sender stays alive for the test, never interrupting.

@@ -155,19 +155,7 @@ fn own_supervisor() -> (tempfile::TempDir, PathBuf) {
 }
 
 fn bash(script: &str, supervisor: &Path) -> ProcessSpec {
-    ProcessSpec {
-        program: "bash".into(),
-        args: vec!["-euo".into(), "pipefail".into(), "-c".into(), script.into()],
-        env: Vec::new(),
-        cwd: None,
-        capture_limit: 64 * 1024,
-        timeout: Some(Duration::from_secs(20)),
-        grace: Duration::from_secs(1),
-        leak_grace: Duration::from_millis(100),
-        redactor: drctl::secret::Redactor::new(),
-        supervisor: supervisor.to_owned(),
-        stdin: None,
-    }
+    crate::support::procs::bash_under(script, supervisor)
 }
 
 async fn stdout_of(spec: &ProcessSpec) -> String {

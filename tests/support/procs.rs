@@ -3,7 +3,28 @@
 //! command line (`sleep 301.5`) so that tests running in parallel do not see
 //! each other's processes.
 
+use std::path::Path;
 use std::time::{Duration, Instant};
+
+use drctl::adapter::process::ProcessSpec;
+
+/// A step that runs `script` with `bash -euo pipefail -c` under
+/// `supervisor`, bounded as the process adapter's tests need.
+pub fn bash_under(script: &str, supervisor: &Path) -> ProcessSpec {
+    ProcessSpec {
+        program: "bash".into(),
+        args: vec!["-euo".into(), "pipefail".into(), "-c".into(), script.into()],
+        env: Vec::new(),
+        cwd: None,
+        capture_limit: 64 * 1024,
+        timeout: Some(Duration::from_secs(20)),
+        grace: Duration::from_secs(1),
+        leak_grace: Duration::from_millis(100),
+        redactor: drctl::secret::Redactor::new(),
+        supervisor: supervisor.to_owned(),
+        stdin: None,
+    }
+}
 
 /// Pids of live (not zombie) processes whose command line, arguments joined
 /// by spaces, contains `needle`.
