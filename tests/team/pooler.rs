@@ -90,11 +90,9 @@ fn bouncer(database: &str, mode: &str) -> Bouncer {
     }
 }
 
-/// Leaves another client's session state on the pooled server session.
-fn prime(port: u16, database: &str) {
-    let sql = "SELECT set_config('drctl.session', 'another-client', false); \
-               PREPARE sqlx_s_1 AS SELECT 1; PREPARE sqlx_s_2 AS SELECT 2; \
-               PREPARE sqlx_s_3 AS SELECT 3; PREPARE sqlx_s_4 AS SELECT 4;";
+/// `sql` through the pool as a client, retried while the pool logs in
+/// (under load the first login may be slow); what it printed.
+fn through_pool(port: u16, database: &str, sql: &str) -> String {
     let start = Instant::now();
     loop {
         let out = Command::new("/usr/lib/postgresql/15/bin/psql")
@@ -112,7 +110,7 @@ fn prime(port: u16, database: &str) {
             .output()
             .unwrap();
         if out.status.success() {
-            return;
+            return String::from_utf8_lossy(&out.stdout).trim().to_owned();
         }
         assert!(
             start.elapsed() < Duration::from_secs(20),
@@ -121,6 +119,24 @@ fn prime(port: u16, database: &str) {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// Leaves another client's session state on the pool's one server session
+/// (a session mark and sqlx-named prepared statements), as busy clients
+/// do; the server process that holds it.
+fn prime(port: u16, database: &str) -> String {
+    through_pool(
+        port,
+        database,
+        "DEALLOCATE ALL; SELECT set_config('drctl.session', 'another-client', false); \
+         PREPARE sqlx_s_1 AS SELECT 1; PREPARE sqlx_s_2 AS SELECT 2; \
+         PREPARE sqlx_s_3 AS SELECT 3; PREPARE sqlx_s_4 AS SELECT 4; \
+         SELECT pg_backend_pid();",
+    )
+    .lines()
+    .last()
+    .unwrap_or_default()
+    .to_owned()
 }
 
 const MARK: &str = "version: 1\nname: mark\nsteps:\n  - id: mark\n    shell: { run: touch ran }\n";
@@ -136,20 +152,35 @@ fn pgbouncer_in_transaction_mode_is_refused_and_in_session_mode_works() {
     let test = Test::new()
         .file("runbooks/mark.yaml", MARK)
         .env("DRCTL_STORE", &url);
-    // Another client first leaves its state on the pool's one server session
-    // (a session mark and sqlx-named prepared statements), as busy clients
-    // do; drctl, next on that session, meets it. Retried until the pool has
-    // its server session: under load the first login may be slow.
-    prime(transaction.port, "team_pooler");
-    for _ in 0..2 {
-        test.again()
-            .args(["run", "mark"])
-            .run()
-            .code(1)
+    // Another client first leaves its state on the pool's one server
+    // session; drctl, next on that session, meets it and refuses, every time.
+    let (mut refused, mut replaced) = (0, 0);
+    while refused < 2 {
+        let server = prime(transaction.port, "team_pooler");
+        let out = test.again().args(["run", "mark"]).run();
+        if out.status.success() {
+            // Only a server session the pool replaced in between (something
+            // ended it) leaves drctl nothing to meet; anything else is a miss.
+            let now = through_pool(transaction.port, "team_pooler", "SELECT pg_backend_pid()");
+            assert_ne!(
+                now, server,
+                "drctl ran through a transaction pool\n{}",
+                out.stderr
+            );
+            std::fs::remove_file(test.path().join("ran")).unwrap();
+            replaced += 1;
+            assert!(
+                replaced < 5,
+                "the pool replaced its server session {replaced} times"
+            );
+            continue;
+        }
+        out.code(1)
             .stderr_contains("is reached through a pooler in transaction mode")
             .stderr_contains("through a pool in session mode");
+        refused += 1;
+        assert!(!test.path().join("ran").exists(), "a step ran");
     }
-    assert!(!test.path().join("ran").exists(), "a step ran");
     drop(transaction);
 
     let session = bouncer("team_pooler", "session");
