@@ -10,5 +10,6 @@ pub mod iterations;
 pub mod notify;
 pub mod poll;
 pub mod prompt;
+mod ready;
 pub mod scheduler;
 pub mod stop;

@@ -32,6 +32,7 @@ use super::approval::{self, Gate, Verdict};
 use super::emitter::Emitter;
 use super::event::{AnswerSource, Event, ListenerError, PostMortemFacts, Status};
 use super::prompt::{Answer, Prompter};
+use super::ready::{State, States, released};
 use crate::adapter::{self, FailureKind, Outcome, Prepared};
 use crate::plan::{Decision, Plan};
 use crate::runbook::model::{Action, CallAction, ForEach, Retry, Step};
@@ -79,17 +80,6 @@ pub struct Scheduler<'a> {
     pub concurrency: usize,
     /// The shared store's approvals (`None`: the file store, which has none).
     pub approvals: Option<Arc<dyn Gate>>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    Pending,
-    /// Done before; decided again when its needs are (see [`Decision::Undecided`]).
-    Undecided,
-    /// Waiting for an answer (queued, or asked).
-    Asking,
-    Running,
-    Done(Status),
 }
 
 /// What a step's task reports back.
@@ -164,15 +154,15 @@ impl Scheduler<'_> {
         for event in std::mem::take(&mut self.identity.decisions) {
             self.emitter.emit(event)?;
         }
-        let mut states = vec![State::Pending; steps.len()];
+        let mut states = States::new(steps, &runbook.order);
         for (index, decision) in self.plan.decisions.iter().enumerate() {
             match decision {
                 Decision::Run => {}
                 Decision::Kept(done) => {
-                    states[index] = State::Done(done.status);
+                    states.set(index, State::Done(done.status));
                     self.context.set_step(&steps[index].id, &done.values);
                 }
-                Decision::Undecided(_) => states[index] = State::Undecided,
+                Decision::Undecided(_) => states.set(index, State::Undecided),
             }
         }
         let mut completed: Vec<usize> = self.plan.completed_before.clone();
@@ -210,9 +200,11 @@ impl Scheduler<'_> {
             }
             self.watch_store(&mut offline)?;
             if !stopping && offline.is_none() {
-                while let Some(index) = self.next_ready(&states, tasks.len() + starting.len()) {
+                while let Some(index) =
+                    states.next_ready(tasks.len() + starting.len(), self.concurrency)
+                {
                     let step = &steps[index];
-                    let start = if states[index] == State::Undecided {
+                    let start = if states.get(index) == State::Undecided {
                         self.redecide(step, index)?
                     } else {
                         self.start(step)?
@@ -257,7 +249,7 @@ impl Scheduler<'_> {
                 stop_waits.send_replace(true);
                 // Questions not yet asked are not asked: their steps never start.
                 for (index, _) in questions.drain(..) {
-                    states[index] = State::Pending;
+                    states.set(index, State::Pending);
                 }
             }
             if asking.is_none()
@@ -316,7 +308,7 @@ impl Scheduler<'_> {
                     let step = &steps[index];
                     let Some(start) = self.answered(step, &question, answer, stopping)? else {
                         // Answered after the run stopped: the step never started.
-                        states[index] = State::Pending;
+                        states.set(index, State::Pending);
                         continue;
                     };
                     // A step's next question (its confirmation) is asked next.
@@ -330,7 +322,7 @@ impl Scheduler<'_> {
                     let step = &steps[index];
                     let Some(start) = self.approval_answered(step, verdict, stopping)? else {
                         // The run stopped first: the step never started.
-                        states[index] = State::Pending;
+                        states.set(index, State::Pending);
                         continue;
                     };
                     let Some(status) = route(start, index, &mut states, (&mut starting, &mut questions, &mut to_approve), Ask::Later) else {
@@ -366,7 +358,7 @@ impl Scheduler<'_> {
         }
         let failed_steps: Vec<String> = steps
             .iter()
-            .zip(&states)
+            .zip(states.all())
             .filter(|(_, s)| matches!(s, State::Done(st) if !st.releases_dependents()))
             .map(|(step, _)| step.id.clone())
             .collect();
@@ -531,30 +523,6 @@ impl Scheduler<'_> {
     }
 
     /// The first pending (or undecided) step, in execution order, whose needs are all released.
-    fn next_ready(&self, states: &[State], running: usize) -> Option<usize> {
-        let runbook = self.plan.runbook;
-        runbook.order.iter().copied().find(|&index| {
-            match states[index] {
-                // Deciding again starts nothing: it is not held back by `concurrency`.
-                State::Undecided => {}
-                State::Pending if running < self.concurrency => {}
-                _ => return false,
-            }
-            runbook.steps[index]
-                .needs
-                .iter()
-                .all(|&need| match states[need] {
-                    State::Done(status) => Self::released(&runbook.steps[need], status),
-                    _ => false,
-                })
-        })
-    }
-
-    fn released(step: &Step, status: Status) -> bool {
-        status.releases_dependents()
-            || (step.continue_on_error && matches!(status, Status::Failed | Status::TimedOut))
-    }
-
     /// A step done before whose needs have now finished in this run: a
     /// `when` that became false skips it (recorded); otherwise its earlier
     /// outcome stands, and its values are what dependents read.
@@ -887,14 +855,14 @@ impl Scheduler<'_> {
         &mut self,
         index: usize,
         mut question: Question,
-        states: &[State],
+        states: &States<'_>,
     ) -> Result<tokio::task::JoinHandle<(usize, Question, Answer)>, ListenerError> {
         let runbook = self.plan.runbook;
         let step = &runbook.steps[index];
         let running: Vec<String> = runbook
             .order
             .iter()
-            .filter(|&&i| states[i] == State::Running)
+            .filter(|&&i| states.get(i) == State::Running)
             .map(|&i| runbook.steps[i].id.clone())
             .collect();
         self.record_question(step, &mut question)?;
@@ -1459,24 +1427,24 @@ type Queues<'q> = (
 fn route(
     start: Start,
     index: usize,
-    states: &mut [State],
+    states: &mut States<'_>,
     (starting, questions, to_approve): Queues<'_>,
     ask: Ask,
 ) -> Option<Status> {
     match start {
         Start::Spawn(prepared) => {
-            states[index] = State::Running;
+            states.set(index, State::Running);
             starting.push((index, prepared));
         }
         Start::Ask(question) => {
-            states[index] = State::Asking;
+            states.set(index, State::Asking);
             match ask {
                 Ask::Next => questions.push_front((index, question)),
                 Ask::Later => questions.push_back((index, question)),
             }
         }
         Start::Await(request) => {
-            states[index] = State::Asking;
+            states.set(index, State::Asking);
             to_approve.push((index, request));
         }
         Start::Finished(status) => return Some(status),
@@ -1486,18 +1454,18 @@ fn route(
 
 /// Records how a step ended; true when nothing new may start after it.
 fn settle(
-    states: &mut [State],
+    states: &mut States<'_>,
     completed: &mut Vec<usize>,
     run_status: &mut Status,
     step: &Step,
     index: usize,
     status: Status,
 ) -> bool {
-    states[index] = State::Done(status);
+    states.set(index, State::Done(status));
     if status == Status::Succeeded {
         completed.push(index);
     }
-    if Scheduler::released(step, status) {
+    if released(step, status) {
         return false;
     }
     *run_status = worse(*run_status, status);

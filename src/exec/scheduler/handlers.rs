@@ -18,6 +18,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::{Answer, Question, Scheduler, Start, TaskDone, Work, action_future, signals_from_now};
 use crate::exec::event::{Event, ListenerError, Status};
+use crate::exec::ready;
 use crate::runbook::model::{HandlerList, Step};
 use crate::signal::Interrupt;
 
@@ -84,7 +85,7 @@ impl Scheduler<'_> {
                     None => self.run_handler(step, &mut stop).await?,
                 };
                 // A skip for a failed need does not release what needs it in turn.
-                released[index] = blocked.is_none() && Self::released(step, status);
+                released[index] = blocked.is_none() && ready::released(step, status);
                 if !status.releases_dependents() {
                     failed.push(step.id.clone());
                 }
