@@ -32,7 +32,7 @@ pub(super) fn released(step: &Step, status: Status) -> bool {
 pub(super) struct States<'r> {
     steps: &'r [Step],
     order: &'r [usize],
-    states: Vec<State>,
+    state_of: Vec<State>,
     /// Per step: its needs that have not released it yet.
     unreleased: Vec<usize>,
     /// Per step: the steps that need it (once for each time they name it).
@@ -68,7 +68,7 @@ impl<'r> States<'r> {
         Self {
             steps,
             order,
-            states: vec![State::Pending; steps.len()],
+            state_of: vec![State::Pending; steps.len()],
             unreleased,
             dependents,
             position,
@@ -78,16 +78,16 @@ impl<'r> States<'r> {
     }
 
     pub(super) fn get(&self, index: usize) -> State {
-        self.states[index]
+        self.state_of[index]
     }
 
     /// The steps' states, in the runbook's step order.
     pub(super) fn all(&self) -> &[State] {
-        &self.states
+        &self.state_of
     }
 
     pub(super) fn set(&mut self, index: usize, state: State) {
-        let before = std::mem::replace(&mut self.states[index], state);
+        let before = std::mem::replace(&mut self.state_of[index], state);
         if self.unreleased[index] == 0 {
             let at = self.position[index];
             if let Some(free) = self.free(before) {
@@ -105,7 +105,7 @@ impl<'r> States<'r> {
                 self.unreleased[dependent] -= 1;
                 if self.unreleased[dependent] == 0 {
                     let at = self.position[dependent];
-                    if let Some(free) = self.free(self.states[dependent]) {
+                    if let Some(free) = self.free(self.state_of[dependent]) {
                         free.insert(at);
                     }
                 }
