@@ -117,7 +117,8 @@ async fn serve(args: &SuperviseArgs) -> Result<(), Error> {
     }
     let (reader, mut writer) = control.into_split();
     let mut control = Control::new(reader);
-    let attributes = attributes::Attributes::now();
+    let mut probe = attributes::Probe::open();
+    let attributes = probe.now();
     while let Some(received) = next_step(&mut control, &mut signals, args.parent).await? {
         send(&mut writer, &Report::Accepted).await;
         let at = step::Supervisor {
@@ -131,7 +132,7 @@ async fn serve(args: &SuperviseArgs) -> Result<(), Error> {
         // nobody: it exits before it reads another step (drctl, which
         // heard it was idle, gives that step to a new one). Checked after
         // the report, while drctl records the step's end.
-        if !step::run(received, at).await? || attributes::Attributes::now() != attributes {
+        if !step::run(received, at).await? || probe.now() != attributes {
             break;
         }
     }
