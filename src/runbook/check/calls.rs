@@ -141,7 +141,7 @@ impl Checker {
         path: &Path,
         raw_steps: &[(Span, Option<RawStep>)],
         loader: &mut CallLoader,
-    ) -> Vec<Option<Runbook>> {
+    ) -> Vec<Option<Box<Runbook>>> {
         // Only the top runbook's calls: those inside called runbooks are next to them.
         let dir = match (loader.dir.take(), path.parent()) {
             (Some(dir), _) => dir,
@@ -153,8 +153,8 @@ impl Checker {
             .map(|(_, raw)| {
                 let call = raw.as_ref()?.runbook.as_ref()?;
                 match (&call.value.name, &call.value.path) {
-                    (Some(name), None) => self.call_target(&dir, name, loader),
-                    (None, Some(path)) => self.call_path(&dir, path, loader),
+                    (Some(name), None) => self.call_target(&dir, name, loader).map(Box::new),
+                    (None, Some(path)) => self.call_path(&dir, path, loader).map(Box::new),
                     (Some(name), Some(_)) => {
                         self.problem(
                             name.span,
@@ -485,8 +485,12 @@ impl Checker {
 /// that made them too many).
 pub(super) fn expand(
     steps: Vec<Step>,
-    called: &[Option<Runbook>],
+    called: &[Option<Box<Runbook>>],
 ) -> Result<(Vec<Step>, Vec<Arc<CallScope>>), usize> {
+    if called.iter().all(Option::is_none) {
+        // Nothing to expand: the steps stay where they are (no second array).
+        return Ok((steps, Vec::new()));
+    }
     // Where each step of this runbook ends up.
     let mut at = Vec::with_capacity(steps.len());
     let mut next = 0usize;
