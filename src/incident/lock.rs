@@ -489,6 +489,22 @@ mod tests {
         panic!("the child never took the lock");
     }
 
+    /// [`acquire`] once no copy of a descriptor that held the lock earlier
+    /// in the test is left: a child another test thread forks inherits
+    /// every descriptor (and so the `flock`) until it execs, which on a
+    /// loaded machine can outlast the guard's drop. Such a copy makes the
+    /// lock look held; a lock held for real is not expected here.
+    fn acquire_settled(root: &Path, path: &Path, info: &LockInfo) -> Result<Acquired, LockError> {
+        for _ in 0..80 {
+            match acquire(root, path, info) {
+                Err(LockError::Held { .. } | LockError::HeldUnknown { .. }) => {
+                    std::thread::sleep(Duration::from_millis(25));
+                }
+                other => return other,
+            }
+        }
+        acquire(root, path, info)
+    }
     #[test]
     fn free_lock_is_taken_and_emptied_on_drop() {
         let dir = tempfile::tempdir().unwrap();
@@ -505,7 +521,7 @@ mod tests {
         );
         drop(acquired);
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
-        let again = acquire(dir.path(), &path, &info("RUN-2")).unwrap();
+        let again = acquire_settled(dir.path(), &path, &info("RUN-2")).unwrap();
         assert!(again.taken_over.is_none());
         again.guard.release().unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "");
@@ -550,7 +566,7 @@ mod tests {
 
         child.kill().unwrap();
         child.wait().unwrap();
-        let acquired = acquire(dir.path(), &path, &info("RUN-mine")).unwrap();
+        let acquired = acquire_settled(dir.path(), &path, &info("RUN-mine")).unwrap();
         assert_eq!(acquired.taken_over, Some(holder));
         assert_eq!(peek(dir.path(), &path).unwrap().run_id, "RUN-mine");
     }
@@ -578,7 +594,7 @@ mod tests {
         dead.pid = gone_pid;
         dead.process_start = Some(1);
         write_holder(&path, &dead);
-        let acquired = acquire(dir.path(), &path, &info("RUN-new")).unwrap();
+        let acquired = acquire_settled(dir.path(), &path, &info("RUN-new")).unwrap();
         assert_eq!(acquired.taken_over, Some(dead));
         drop(acquired);
 
@@ -587,7 +603,7 @@ mod tests {
         reused.pid = 1;
         reused.process_start = Some(u64::MAX);
         write_holder(&path, &reused);
-        let acquired = acquire(dir.path(), &path, &info("RUN-new")).unwrap();
+        let acquired = acquire_settled(dir.path(), &path, &info("RUN-new")).unwrap();
         assert_eq!(acquired.taken_over, Some(reused));
         drop(acquired);
 
@@ -596,7 +612,7 @@ mod tests {
         alive.pid = 1;
         alive.process_start = process_start(1);
         write_holder(&path, &alive);
-        let error = acquire(dir.path(), &path, &info("RUN-new")).unwrap_err();
+        let error = acquire_settled(dir.path(), &path, &info("RUN-new")).unwrap_err();
         assert!(matches!(error, LockError::Orphaned { .. }), "{error:?}");
         assert_eq!(
             peek(dir.path(), &path),
@@ -651,7 +667,7 @@ mod tests {
             unlock(dir.path(), &path, "RUN-remote"),
             Err(LockError::NotLocked { .. })
         ));
-        let acquired = acquire(dir.path(), &path, &info("RUN-mine")).unwrap();
+        let acquired = acquire_settled(dir.path(), &path, &info("RUN-mine")).unwrap();
         assert!(acquired.taken_over.is_none());
     }
 
