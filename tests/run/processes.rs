@@ -12,7 +12,7 @@ use rustix::process::Signal;
 use super::with_runbook;
 use crate::support::pg::TempCluster;
 use crate::support::procs::{assert_none_left, kill_all, live_with_cmdline};
-use crate::support::state::{events, only_incident, only_journal, wait_for_file};
+use crate::support::state::{events, only_incident, only_journal, step_output, wait_for_file};
 
 /// Nothing of a stopped step may be left after this.
 const SURVIVORS: Duration = Duration::from_secs(1);
@@ -368,4 +368,48 @@ fn a_stream_without_output_gets_no_file() {
         !files.iter().any(|f| f.ends_with("output/work.stderr")),
         "{files:?}"
     );
+}
+
+/// Descriptors drctl inherited without close-on-exec (`7<file 8>>file`, as
+/// a shell redirection or a CI runner leaves them) reach no step; drctl
+/// itself still reads one (`--inputs /dev/fd/7`).
+#[test]
+fn descriptors_drctl_inherited_reach_no_step() {
+    let runbook = "version: 1\nname: fds\ninputs:\n  who: { required: true }\nsteps:\n  \
+                   - id: look\n    shell: { run: 'echo {{ inputs.who }}; ls /proc/self/fd' }\n  \
+                   - id: after\n    needs: [look]\n    shell: { run: 'ls /proc/self/fd' }\n";
+    let test = with_runbook("fds", runbook)
+        .file("inputs.yaml", "who: read-through-fd-7\n")
+        .args(["run", "fds", "--inputs", "/dev/fd/7"]);
+    let drctl = test.command();
+    let mut bash = std::process::Command::new("bash");
+    bash.args([
+        "-c",
+        "exec 7<inputs.yaml 8>>held.log 9<inputs.yaml; exec \"$@\"",
+        "bash",
+    ])
+    .arg(drctl.get_program())
+    .args(drctl.get_args())
+    .current_dir(drctl.get_current_dir().expect("the test's directory"))
+    .env_clear()
+    .envs(drctl.get_envs().filter_map(|(k, v)| Some((k, v?))));
+    let out = bash.output().expect("run bash");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dir = drctl.get_current_dir().unwrap();
+    for step in ["look", "after"] {
+        let listed = step_output(dir, step, "stdout");
+        let fds: Vec<&str> = listed
+            .lines()
+            .filter(|l| l.parse::<u32>().is_ok())
+            .collect();
+        // 0-2, and the directory `ls` itself opened.
+        assert_eq!(fds, ["0", "1", "2", "3"], "{step}: {listed}");
+        if step == "look" {
+            assert!(listed.starts_with("read-through-fd-7\n"), "{listed}");
+        }
+    }
 }
