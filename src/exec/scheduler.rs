@@ -522,7 +522,6 @@ impl Scheduler<'_> {
         }
     }
 
-    /// The first pending (or undecided) step, in execution order, whose needs are all released.
     /// A step done before whose needs have now finished in this run: a
     /// `when` that became false skips it (recorded); otherwise its earlier
     /// outcome stands, and its values are what dependents read.
