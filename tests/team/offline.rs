@@ -11,9 +11,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use super::kinds;
-use crate::support::Test;
 use crate::support::pg::TempCluster;
 use crate::support::state::{files_under, wait_for_file};
+use crate::support::{Running, Test};
 
 /// `a` waits for its gate; `b` marks that it started, then waits for its own.
 const TWO_GATES: &str = r"
@@ -68,21 +68,22 @@ fn offline_file(dir: &Path) -> Option<PathBuf> {
         .find(|p| p.file_name().is_some_and(|n| n == "offline.jsonl"))
 }
 
-/// `b` must not start while the store is away: its marker stays absent
-/// for this long after `a` ended.
-const HELD: Duration = Duration::from_millis(800);
-
-#[test]
-fn the_store_going_away_holds_new_steps_and_its_return_writes_the_kept_ends() {
+/// `gates` running on a private store that it waits `wait` seconds for,
+/// with `a` started.
+fn gates_running(wait: &str) -> (TempCluster, Test, Running) {
     let (cluster, url) = private_store();
     let test = Test::new()
         .file("runbooks/gates.yaml", TWO_GATES)
         .env("DRCTL_STORE", &url)
-        .env("DRCTL_STORE_WAIT", "60");
+        .env("DRCTL_STORE_WAIT", wait);
     let run = test.again().args(["run", "gates"]).spawn();
     wait_for_file(&test.path().join("at-a"), LIMIT);
+    (cluster, test, run)
+}
+
+/// Stops the store, then lets `a` end: its end is kept locally.
+fn end_a_while_the_store_is_away(cluster: &TempCluster, test: &Test) {
     cluster.stop();
-    // `a` ends while the store is away: its end is kept, `b` is held.
     release(test.path(), "go-a");
     let kept = Instant::now();
     while offline_file(test.path()).is_none() {
@@ -92,6 +93,17 @@ fn the_store_going_away_holds_new_steps_and_its_return_writes_the_kept_ends() {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// `b` must not start while the store is away: its marker stays absent
+/// for this long after `a` ended.
+const HELD: Duration = Duration::from_millis(800);
+
+#[test]
+fn the_store_going_away_holds_new_steps_and_its_return_writes_the_kept_ends() {
+    let (cluster, test, run) = gates_running("60");
+    // `a` ends while the store is away: its end is kept, `b` is held.
+    end_a_while_the_store_is_away(&cluster, &test);
     std::thread::sleep(HELD);
     assert!(
         !test.path().join("at-b").exists(),
@@ -147,13 +159,7 @@ fn the_store_going_away_holds_new_steps_and_its_return_writes_the_kept_ends() {
 
 #[test]
 fn a_store_that_never_comes_back_stops_the_run_after_its_wait_and_keeps_the_records() {
-    let (cluster, url) = private_store();
-    let test = Test::new()
-        .file("runbooks/gates.yaml", TWO_GATES)
-        .env("DRCTL_STORE", &url)
-        .env("DRCTL_STORE_WAIT", "1");
-    let run = test.again().args(["run", "gates"]).spawn();
-    wait_for_file(&test.path().join("at-a"), LIMIT);
+    let (cluster, test, run) = gates_running("1");
     let id = incident(&test);
     cluster.stop();
     release(test.path(), "go-a");
@@ -195,20 +201,8 @@ fn a_store_that_never_comes_back_stops_the_run_after_its_wait_and_keeps_the_reco
 
 #[test]
 fn ctrl_c_while_the_store_is_away_is_an_interrupt_and_keeps_the_records() {
-    let (cluster, url) = private_store();
-    let test = Test::new()
-        .file("runbooks/gates.yaml", TWO_GATES)
-        .env("DRCTL_STORE", &url)
-        .env("DRCTL_STORE_WAIT", "120");
-    let run = test.again().args(["run", "gates"]).spawn();
-    wait_for_file(&test.path().join("at-a"), LIMIT);
-    cluster.stop();
-    release(test.path(), "go-a");
-    let until = Instant::now() + LIMIT;
-    while offline_file(test.path()).is_none() {
-        assert!(Instant::now() < until, "the run never went offline");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (cluster, test, run) = gates_running("120");
+    end_a_while_the_store_is_away(&cluster, &test);
     run.signal(rustix::process::Signal::INT);
     let out = run.wait();
     out.code(130)
