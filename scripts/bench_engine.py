@@ -14,8 +14,9 @@ issue 14 and docs/performance.md:
 4. the same chain with the state dir on tmpfs, vs the same loop.
 5. 100 parallel `sleep 0.05` steps, `--concurrency 100`, vs `sleep 0.05 &`
    x100 + `wait` (goal: <= 1.5x).
-6. The floors under rows 3 and 5, without drctl: the chain's loop with one
-   process more per step (each step's supervisor is one), and the fan's
+6. The floors under rows 3 and 5, without drctl: the chain's loop with a
+   journal-sized append and `fdatasync` on disk after each step (a step
+   starts only once the one before it is durable), and the fan's
    yardstick with each `sleep` run through bash, as each step's script is.
 Plus drctl's peak memory on the chain (goal: <= 15 MiB).
 
@@ -65,6 +66,23 @@ def side_by_side(ours, theirs, runs, cwd=None, before=None):
         if theirs:
             yard.append(timed(theirs, cwd)[0])
     return statistics.median(mine), statistics.median(yard) if yard else None, peak
+
+
+# The chain's floor on disk: 1000 x `bash -euo pipefail -c true`, each
+# followed (argument `sync`) by a journal-sized append and an `fdatasync`
+# in the directory given, or (`no-sync`) by nothing.
+SYNCED_LOOP = """
+import os, sys
+bash = next(os.path.join(d, "bash") for d in os.environ["PATH"].split(":")
+            if os.access(os.path.join(d, "bash"), os.X_OK))
+journal = os.open(os.path.join(sys.argv[1], "journal"), os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+record = b"x" * 591 + b"\\n"
+for _ in range(1000):
+    os.waitpid(os.posix_spawn(bash, [bash, "-euo", "pipefail", "-c", "true"], os.environ), 0)
+    if sys.argv[2] == "sync":
+        os.write(journal, record)
+        os.fdatasync(journal)
+"""
 
 
 def chain(n):
@@ -220,16 +238,21 @@ def main():
         row("100 parallel `sleep 0.05`, `--concurrency 100`", ours, theirs,
             "`sleep 0.05 &` x100 + `wait`", "<= 1.5x")
 
-        # The floors: what the yardsticks cost with the processes drctl cannot
-        # do without, and no drctl at all. Each step runs its script through
-        # `bash -euo pipefail -c` (the fan's yardstick has no bash), under a
-        # supervisor process of its own (neither yardstick has one; `/bin/true`
-        # is the cheapest process there is).
-        floor, theirs, _ = side_by_side(
-            ["bash", "-c", "for i in $(seq 1000); do /bin/true; bash -euo pipefail -c true; done"],
-            loop, args.runs, cwd=work)
-        row("floor: the loop with a `/bin/true` more per step", floor, theirs,
-            "`bash -c true` x1000", "")
+        # The floors: what the yardsticks cost with what drctl cannot do
+        # without, and no drctl at all. A chain's step starts only once the
+        # previous step's end is durable, so each step waits for one
+        # `fdatasync` of the journal on the state dir's disk (group commit
+        # makes it one); and each step runs its script through
+        # `bash -euo pipefail -c` (the fan's yardstick has no bash).
+        disk = tempfile.mkdtemp(dir=ROOT, prefix=".bench-state-")
+        try:
+            floor, theirs, _ = side_by_side(
+                [sys.executable, "-c", SYNCED_LOOP, disk, "sync"],
+                [sys.executable, "-c", SYNCED_LOOP, disk, "no-sync"], args.runs, cwd=work)
+        finally:
+            shutil.rmtree(disk, ignore_errors=True)
+        row("floor: the loop with an append and `fdatasync` on disk per step", floor, theirs,
+            "the same loop without them", "")
         floor, theirs, _ = side_by_side(
             ["bash", "-c", "for i in $(seq 100); do bash -euo pipefail -c 'sleep 0.05' & done; wait"],
             ["bash", "-c", "for i in $(seq 100); do sleep 0.05 & done; wait"], args.runs, cwd=work)

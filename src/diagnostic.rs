@@ -138,6 +138,9 @@ impl Diagnostic {
 
     /// The warnings of one file (never more than [`MAX_PER_FILE`] are kept).
     pub fn warnings(file: &str, source: &str, problems: Vec<Problem>) -> Vec<Self> {
+        if problems.is_empty() {
+            return Vec::new();
+        }
         let lines = LineIndex::new(source);
         problems
             .into_iter()

@@ -166,8 +166,10 @@ pub fn execute(
         .decisions
         .splice(0..0, std::mem::take(&mut session.pending_events));
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread runs the scheduler and every step's task: a chain's step
+    // crosses no thread between them (docs/performance.md). The group
+    // commit's sync runs beside it (`Scheduler::commit`).
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::Internal(format!("cannot start the runtime: {e}")))?;

@@ -4,12 +4,15 @@ use chrono::Utc;
 
 use super::event::{Event, Listener, ListenerError, Record};
 
+#[derive(Default)]
 pub struct Emitter {
     listeners: Vec<Box<dyn Listener>>,
     seq: u64,
     failpoint: Option<Failpoint>,
     /// `notify:` webhooks: told of each event, their outcomes recorded.
     notifier: Option<super::notify::Notifier>,
+    /// Events were delivered since the last commit.
+    uncommitted: bool,
 }
 
 impl Emitter {
@@ -19,6 +22,7 @@ impl Emitter {
             seq: 0,
             failpoint: Failpoint::from_env(),
             notifier: None,
+            uncommitted: false,
         }
     }
 
@@ -63,6 +67,7 @@ impl Emitter {
     fn deliver(&mut self, event: Event) -> Result<Record, ListenerError> {
         self.crash_if(Moment::Before, &event);
         self.seq += 1;
+        self.uncommitted = true;
         let record = Record {
             seq: self.seq,
             ts: Utc::now(),
@@ -81,7 +86,16 @@ impl Emitter {
         for listener in &mut self.listeners {
             listener.commit()?;
         }
+        self.uncommitted = false;
         Ok(())
+    }
+
+    /// Whether [`Self::commit`] may wait for another machine: a remote
+    /// listener ([`Listener::remote`]) has what was delivered since the
+    /// last commit to make durable, or a store that is away to try.
+    pub fn commit_may_wait(&self) -> bool {
+        (self.uncommitted || self.unreachable().is_some())
+            && self.listeners.iter().any(|l| l.remote())
     }
 
     /// Why a listener keeps events it cannot write now ([`Listener::unreachable`]).

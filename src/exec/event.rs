@@ -449,6 +449,13 @@ pub trait Listener: Send {
         Ok(())
     }
 
+    /// Its commit waits for another machine (the shared store), not only
+    /// for the local disk: the scheduler then commits beside its runtime's
+    /// thread, so that a slow store does not hold up the running steps.
+    fn remote(&self) -> bool {
+        false
+    }
+
     /// Why this listener cannot make events durable now and keeps them to
     /// write later (the shared store stopped answering), if it cannot. The
     /// run then starts nothing new and lets what runs finish.

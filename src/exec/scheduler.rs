@@ -233,7 +233,7 @@ impl Scheduler<'_> {
             }
             // Group commit: one sync makes every start and end recorded above
             // durable, before any of these actions begins.
-            self.emitter.commit()?;
+            self.commit().await?;
             self.watch_store(&mut offline)?;
             // While the store is away, a step recorded as started (an answer
             // that came in) waits with its action until the store has its start.
@@ -267,7 +267,7 @@ impl Scheduler<'_> {
                 break;
             }
             // Nothing waits on an unsynced event (ask_off_thread commits its own).
-            self.emitter.commit()?;
+            self.commit().await?;
             tokio::select! {
                 Some(joined) = tasks.join_next() => {
                     // Steps that ended together are recorded together: their
@@ -400,6 +400,29 @@ impl Scheduler<'_> {
             self.wait_for_store(&mut interrupt).await?;
         }
         Ok(run_status)
+    }
+
+    /// The group commit ([`Emitter::commit`]). The runtime has one thread,
+    /// which also reads what running steps print and acts on their
+    /// timeouts and on Ctrl-C: a commit that may wait for the shared store
+    /// runs on a thread of the blocking pool meanwhile. A local `fdatasync`
+    /// runs here: handing it to another thread and back cost a chain more
+    /// than the sync (docs/performance.md).
+    async fn commit(&mut self) -> Result<(), ListenerError> {
+        if !self.emitter.commit_may_wait() {
+            return self.emitter.commit();
+        }
+        let mut emitter = std::mem::take(&mut self.emitter);
+        let (emitter, committed) = tokio::task::spawn_blocking(move || {
+            let committed = emitter.commit();
+            (emitter, committed)
+        })
+        .await
+        .map_err(|e| ListenerError {
+            message: format!("the journal's commit failed: {e}"),
+        })?;
+        self.emitter = emitter;
+        committed
     }
 
     /// Records the shared store going away or coming back
@@ -1145,7 +1168,7 @@ impl Scheduler<'_> {
         interrupted: bool,
     ) -> Result<(), ListenerError> {
         // The ends of the run's steps are durable before anyone is asked.
-        self.emitter.commit()?;
+        self.commit().await?;
         let steps = &self.plan.runbook.steps;
         let mut stop = signals_from_now(self.interrupt.clone());
         // A loop's rollback is one per succeeded iteration, newest first.

@@ -7,6 +7,7 @@ use std::os::unix::process::CommandExt as _;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use rustix::io::Errno;
 use rustix::process::{Pid, Signal, WaitOptions, WaitStatus, wait};
 use tokio::net::unix::OwnedWriteHalf;
 use tokio::time::{Instant, sleep, sleep_until};
@@ -119,6 +120,7 @@ pub async fn run(received: Received, at: Supervisor<'_>) -> Result<bool, Error> 
             std::iter::once(step.program.as_str()).chain(step.args.iter().map(String::as_str)),
         ),
         exit: None,
+        childless: false,
         stopped: false,
         killed: false,
     };
@@ -129,10 +131,9 @@ pub async fn run(received: Received, at: Supervisor<'_>) -> Result<bool, Error> 
         if let Some(exit) = tree.exit {
             // Ended by itself: what it left running is its business. Stopped:
             // done once nothing of the tree is left.
-            if !tree.stopped || tree.killed || tree::descendants(me).is_empty() {
+            if !tree.stopped || tree.killed || tree.childless {
                 let left_running = tree.left_running();
-                let idle =
-                    !tree.stopped && left_running.is_empty() && tree::descendants(me).is_empty();
+                let idle = !tree.stopped && tree.childless;
                 let report = Report::Finished {
                     exit,
                     stopped: tree.stopped,
@@ -192,6 +193,14 @@ struct Tree {
     step_line: String,
     /// Set once the step's own process was reaped.
     exit: Option<StepExit>,
+    /// The last reaping found no child at all, not even a zombie: nothing
+    /// of the step is left. Every process the step left has a line of
+    /// parents up to the supervisor, which is a subreaper, so the top of
+    /// that line is the supervisor's child; and none can appear before the
+    /// supervisor starts another step. This, not a walk of `/proc`, says
+    /// that the tree is gone: a walk can miss a process whose parent dies
+    /// between the reads of two `children` lists.
+    childless: bool,
     /// A stop was asked for.
     stopped: bool,
     /// SIGKILL went to the tree until none was left, or until it gave up.
@@ -202,33 +211,47 @@ impl Tree {
     /// Reaps every child that ended (orphans are re-parented to us), noting
     /// the step's exit.
     fn reap(&mut self) {
-        // `None`: none ended yet; an error: no children at all.
-        while let Ok(Some((pid, status))) = wait(WaitOptions::NOHANG) {
-            if pid == self.step {
-                self.exit = Some(exit_of(status));
+        // `None`: none ended yet; `ECHILD`: no children at all.
+        loop {
+            match wait(WaitOptions::NOHANG) {
+                Ok(Some((pid, status))) => {
+                    if pid == self.step {
+                        self.exit = Some(exit_of(status));
+                    }
+                }
+                Ok(None) => {
+                    self.childless = false;
+                    return;
+                }
+                Err(errno) => {
+                    self.childless = errno == Errno::CHILD;
+                    return;
+                }
             }
         }
     }
 
-    /// SIGKILL to every descendant until none is left: a process forking
-    /// while the tree is killed has its children re-parented to us, and they
-    /// are found on the next pass (a killed process cannot fork again).
+    /// SIGKILL to every descendant until none is left (no child is left to
+    /// reap): a process forking while the tree is killed has its children
+    /// re-parented to us, and they are found on a later pass (a killed
+    /// process cannot fork again).
     fn kill(&mut self) {
         self.killed = true;
         let give_up = std::time::Instant::now() + KILL_LIMIT;
         loop {
             self.reap();
-            if tree::signal_descendants(self.me, Signal::KILL) == 0
-                || std::time::Instant::now() > give_up
-            {
-                self.reap();
+            if self.childless || std::time::Instant::now() > give_up {
                 return;
             }
+            tree::signal_descendants(self.me, Signal::KILL);
             std::thread::sleep(Duration::from_millis(1));
         }
     }
 
     fn left_running(&self) -> Vec<LeftRunning> {
+        if self.childless {
+            return Vec::new();
+        }
         // Read afresh each time: a root that exits while its command line
         // settles may hand its work to a child, which becomes a new root.
         let read = || -> Vec<LeftRunning> {

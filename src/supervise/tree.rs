@@ -5,7 +5,9 @@
 //! (a double fork, `setsid`, `nohup … &`) is re-parented to the supervisor
 //! instead of init: walking parent → children links from the supervisor
 //! finds every process the step started, whatever process group or session
-//! it moved to.
+//! it moved to; all but one moving to the supervisor while the walk runs (its
+//! parent died between two reads), which a later walk finds. Whether
+//! anything is left at all is told by reaping, not by a walk (`step.rs`).
 
 use std::collections::HashSet;
 use std::fs;
@@ -93,7 +95,7 @@ pub fn live_children(root: Pid) -> Vec<Pid> {
 }
 
 /// Every live descendant of `root`, parents before their children.
-pub fn descendants(root: Pid) -> Vec<Pid> {
+fn descendants(root: Pid) -> Vec<Pid> {
     let mut found = Vec::new();
     let mut seen = HashSet::new();
     let mut queue = vec![root];
@@ -109,36 +111,32 @@ pub fn descendants(root: Pid) -> Vec<Pid> {
     found
 }
 
-/// Sends `signal` to every live descendant of `root`; returns how many were
-/// signalled. A pid read from `/proc` could be reused by an unrelated
-/// process before the signal goes out: each process is pinned by a pidfd
-/// first, then checked to be a child of `root` or of a descendant, and only
-/// then signalled through the pidfd.
-pub fn signal_descendants(root: Pid, signal: Signal) -> usize {
+/// Sends `signal` to every live descendant of `root`. A pid read from
+/// `/proc` could be reused by an unrelated process before the signal goes
+/// out: each process is pinned by a pidfd first, then checked to be a child
+/// of `root` or of a descendant, and only then signalled through the pidfd.
+pub fn signal_descendants(root: Pid, signal: Signal) {
     let tree = descendants(root);
     // Who may be a parent of a process we signal: the root and the tree.
     let parents: HashSet<i32> = std::iter::once(root)
         .chain(tree.iter().copied())
         .map(|p| p.as_raw_nonzero().get())
         .collect();
-    let mut sent = 0;
     for &pid in &tree {
         let pidfd = match pidfd_open(pid, PidfdFlags::empty()) {
             Ok(pidfd) => pidfd,
             // A kernel without pidfds (before 5.3): the plain signal.
             Err(Errno::NOSYS) => {
-                sent += usize::from(kill_process(pid, signal).is_ok());
+                let _ = kill_process(pid, signal);
                 continue;
             }
             // Gone already.
             Err(_) => continue,
         };
-        let ours = stat(pid).is_some_and(|(_, parent)| parents.contains(&parent));
-        if ours && pidfd_send_signal(&pidfd, signal).is_ok() {
-            sent += 1;
+        if stat(pid).is_some_and(|(_, parent)| parents.contains(&parent)) {
+            let _ = pidfd_send_signal(&pidfd, signal);
         }
     }
-    sent
 }
 
 /// A process's command line, arguments joined by spaces, cut to a width.

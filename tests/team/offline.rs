@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::kinds;
 use crate::support::pg::TempCluster;
+use crate::support::procs::assert_none_left;
 use crate::support::state::{files_under, wait_for_file};
 use crate::support::{Running, Test};
 
@@ -214,6 +215,103 @@ fn ctrl_c_while_the_store_is_away_is_an_interrupt_and_keeps_the_records() {
     assert!(
         kept.contains(r#""event":"step_finished","step":"a""#),
         "{kept}"
+    );
+}
+
+/// `a` waits for its gate; `slow` outlives its timeout by far.
+const GATE_AND_SLOW: &str = r"
+version: 1
+name: frozen
+steps:
+  - id: a
+    timeout: 30s
+    shell:
+      run: |
+        touch at-a
+        while [ ! -e go-a ]; do sleep 0.02; done
+  - id: slow
+    timeout: 2s
+    shell:
+      run: |
+        touch at-slow
+        sleep 317
+";
+
+/// SIGSTOP (`freeze`) or SIGCONT to the server and every process it
+/// started: connections stay open and nothing answers, the way a hung
+/// host or network looks to drctl (where a stopped server refuses at once).
+fn signal_server(cluster: &TempCluster, signal: rustix::process::Signal) {
+    let pid_file = std::fs::read_to_string(cluster.data_dir().join("postmaster.pid"))
+        .expect("read postmaster.pid");
+    let server: i32 = pid_file
+        .lines()
+        .next()
+        .and_then(|l| l.trim().parse().ok())
+        .expect("its pid");
+    let children = std::fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter_map(|e| {
+            let pid: i32 = e.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            let parent: i32 = stat[stat.rfind(')')? + 1..]
+                .split_whitespace()
+                .nth(1)?
+                .parse()
+                .ok()?;
+            (parent == server).then_some(pid)
+        });
+    for pid in std::iter::once(server).chain(children.collect::<Vec<_>>()) {
+        if let Some(pid) = rustix::process::Pid::from_raw(pid) {
+            let _ = rustix::process::kill_process(pid, signal);
+        }
+    }
+}
+
+/// While a commit waits for a store that does not answer (15 s at most,
+/// then the store counts as away), the run's one thread still acts on a
+/// running step's timeout: the commit waits beside it.
+#[test]
+fn a_step_times_out_on_time_while_a_commit_waits_for_a_frozen_store() {
+    let (cluster, url) = private_store();
+    let test = Test::new()
+        .file("runbooks/frozen.yaml", GATE_AND_SLOW)
+        .env("DRCTL_STORE", &url)
+        .env("DRCTL_STORE_WAIT", "60");
+    let run = test.again().args(["run", "frozen"]).spawn();
+    wait_for_file(&test.path().join("at-a"), LIMIT);
+    wait_for_file(&test.path().join("at-slow"), LIMIT);
+    signal_server(&cluster, rustix::process::Signal::STOP);
+    // `a`'s end is recorded and its commit waits for the frozen store.
+    release(test.path(), "go-a");
+    // `slow` started before the freeze: its 2 s are over well before the
+    // commit gives up on the store.
+    let frozen = Instant::now();
+    let left = std::panic::catch_unwind(|| {
+        assert_none_left("sleep 317", Duration::from_secs(8));
+    });
+    let stopped_after = frozen.elapsed();
+    signal_server(&cluster, rustix::process::Signal::CONT);
+    assert!(
+        left.is_ok(),
+        "the timed-out step ran on while the store was frozen"
+    );
+    let out = run.wait();
+    out.code(1);
+    let log = test
+        .again()
+        .args(["log", "--json"])
+        .arg(incident(&test))
+        .run();
+    let slow_end = log
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).expect("JSON"))
+        .find(|e| e["event"] == "step_finished" && e["step"] == "slow")
+        .unwrap_or_else(|| panic!("no end of slow: {}", log.report()));
+    assert_eq!(
+        slow_end["status"], "timed_out",
+        "{slow_end}; stopped after {stopped_after:?}"
     );
 }
 

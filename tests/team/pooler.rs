@@ -63,8 +63,10 @@ fn bouncer(database: &str, mode: &str) -> Bouncer {
             .status()
             .unwrap();
         assert!(status.success());
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--", PGBOUNCER]);
+        // PgBouncer takes the identity itself: the child is PgBouncer, not
+        // a `runuser` whose SIGKILL on drop would leave it running.
+        let mut c = Command::new(PGBOUNCER);
+        c.args(["-u", "postgres"]);
         c
     } else {
         Command::new(PGBOUNCER)

@@ -119,7 +119,7 @@ impl Scheduler<'_> {
                 Start::Finished(status) => return Ok(status),
                 Start::Spawn(work) => {
                     // The start is durable before the action begins.
-                    self.emitter.commit()?;
+                    self.commit().await?;
                     let done = self.handler_action(step, work, stop.clone()).await?;
                     let level = *stop.borrow();
                     if level != Interrupt::None {

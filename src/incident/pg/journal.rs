@@ -298,6 +298,10 @@ impl Listener for PgJournal {
         Ok(())
     }
 
+    fn remote(&self) -> bool {
+        true
+    }
+
     fn unreachable(&self) -> Option<String> {
         self.offline.as_deref().map(Offline::reason)
     }

@@ -105,6 +105,10 @@ impl Listener for JournalWriter {
         }
     }
 
+    fn remote(&self) -> bool {
+        matches!(self, JournalWriter::Postgres(_))
+    }
+
     fn unreachable(&self) -> Option<String> {
         match self {
             JournalWriter::File(_) => None,
