@@ -16,10 +16,11 @@ use crate::support::procs::assert_none_left;
 use crate::support::state::{files_under, wait_for_file};
 use crate::support::{Running, Test};
 
-/// `a` waits for its gate; `b` marks that it started, then waits for its own.
-const TWO_GATES: &str = r"
-version: 1
-name: gates
+/// A runbook whose step `a` waits for its gate, then `more` steps.
+fn gated(name: &str, more: &str) -> String {
+    format!(
+        "version: 1
+name: {name}
 steps:
   - id: a
     timeout: 30s
@@ -27,7 +28,12 @@ steps:
       run: |
         touch at-a
         while [ ! -e go-a ]; do sleep 0.02; done
-  - id: b
+{more}"
+    )
+}
+
+/// After `a`, `b` marks that it started, then waits for its own gate.
+const THEN_B: &str = "  - id: b
     needs: [a]
     timeout: 30s
     shell:
@@ -74,7 +80,7 @@ fn offline_file(dir: &Path) -> Option<PathBuf> {
 fn gates_running(wait: &str) -> (TempCluster, Test, Running) {
     let (cluster, url) = private_store();
     let test = Test::new()
-        .file("runbooks/gates.yaml", TWO_GATES)
+        .file("runbooks/gates.yaml", gated("gates", THEN_B))
         .env("DRCTL_STORE", &url)
         .env("DRCTL_STORE_WAIT", wait);
     let run = test.again().args(["run", "gates"]).spawn();
@@ -218,18 +224,8 @@ fn ctrl_c_while_the_store_is_away_is_an_interrupt_and_keeps_the_records() {
     );
 }
 
-/// `a` waits for its gate; `slow` outlives its timeout by far.
-const GATE_AND_SLOW: &str = r"
-version: 1
-name: frozen
-steps:
-  - id: a
-    timeout: 30s
-    shell:
-      run: |
-        touch at-a
-        while [ ! -e go-a ]; do sleep 0.02; done
-  - id: slow
+/// Beside `a`, `slow` outlives its timeout by far.
+const SLOW: &str = "  - id: slow
     timeout: 2s
     shell:
       run: |
@@ -275,7 +271,7 @@ fn signal_server(cluster: &TempCluster, signal: rustix::process::Signal) {
 fn a_step_times_out_on_time_while_a_commit_waits_for_a_frozen_store() {
     let (cluster, url) = private_store();
     let test = Test::new()
-        .file("runbooks/frozen.yaml", GATE_AND_SLOW)
+        .file("runbooks/frozen.yaml", gated("frozen", SLOW))
         .env("DRCTL_STORE", &url)
         .env("DRCTL_STORE_WAIT", "60");
     let run = test.again().args(["run", "frozen"]).spawn();
