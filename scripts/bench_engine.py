@@ -85,6 +85,11 @@ for _ in range(1000):
 """
 
 
+def on_disk():
+    """A state directory on the checkout's disk (the work dir is on tmpfs)."""
+    return tempfile.TemporaryDirectory(dir=ROOT, prefix=".bench-state-", ignore_cleanup_errors=True)
+
+
 def chain(n):
     lines = ["version: 1", "name: chain", "steps:"]
     for i in range(n):
@@ -216,12 +221,9 @@ def main():
                     "parser's bare events", "<= 10 ms")
 
         loop = ["bash", "-c", "for i in $(seq 1000); do bash -euo pipefail -c true; done"]
-        disk = tempfile.mkdtemp(dir=ROOT, prefix=".bench-state-")
-        try:
+        with on_disk() as disk:
             ours, theirs, peak = side_by_side(
                 [drctl, "-q", "--state-dir", disk, "run", "./chain.yaml"], loop, args.runs, cwd=work)
-        finally:
-            shutil.rmtree(disk, ignore_errors=True)
         row("`run` of a 1000-step `true` chain, state on disk", ours, theirs,
             "`bash -c true` x1000", "<= 1.1x")
         chain_peak = peak
@@ -244,13 +246,10 @@ def main():
         # `fdatasync` of the journal on the state dir's disk (group commit
         # makes it one); and each step runs its script through
         # `bash -euo pipefail -c` (the fan's yardstick has no bash).
-        disk = tempfile.mkdtemp(dir=ROOT, prefix=".bench-state-")
-        try:
+        with on_disk() as disk:
             floor, theirs, _ = side_by_side(
                 [sys.executable, "-c", SYNCED_LOOP, disk, "sync"],
                 [sys.executable, "-c", SYNCED_LOOP, disk, "no-sync"], args.runs, cwd=work)
-        finally:
-            shutil.rmtree(disk, ignore_errors=True)
         row("floor: the loop with an append and `fdatasync` on disk per step", floor, theirs,
             "the same loop without them", "")
         floor, theirs, _ = side_by_side(

@@ -465,13 +465,8 @@ fn children_of(parent: i32) -> Vec<(i32, String)> {
 /// Fields 4 (ppid) and 22 (start time) of /proc/PID/stat; `None` once it is
 /// gone or a zombie.
 fn ppid_and_start(pid: i32) -> Option<(i32, String)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name may hold spaces and parentheses; fields follow the last ')'.
-    let fields: Vec<&str> = stat[stat.rfind(')')? + 1..].split_whitespace().collect();
-    if matches!(fields.first(), Some(&"Z" | &"X")) {
-        return None;
-    }
-    Some((fields.get(1)?.parse().ok()?, (*fields.get(19)?).to_owned()))
+    let fields = procs::live_stat_fields(pid)?;
+    Some((fields.get(1)?.parse().ok()?, fields.get(19)?.clone()))
 }
 
 #[test]

@@ -15,7 +15,7 @@ use drctl::adapter::process::{Exit, Interrupt, ProcessSpec, Stdin, run};
 use rustix::process::Signal;
 
 use crate::support::Test;
-use crate::support::procs::{assert_none_left, kill_all, live_with_cmdline};
+use crate::support::procs::{assert_none_left, kill_all, live_stat_fields, live_with_cmdline};
 use crate::support::state::{events, only_journal, step_output, wait_for_file};
 
 /// Nothing of a stopped step may be left after this.
@@ -193,11 +193,7 @@ async fn each_step_reads_its_own_stdin_on_a_reused_supervisor() {
 
 /// Whether `pid` is gone or a zombie (this test's unreaped child).
 fn dead(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |stat| {
-        stat.rfind(')')
-            .and_then(|i| stat[i + 1..].split_whitespace().next())
-            .is_some_and(|state| state == "Z" || state == "X")
-    })
+    live_stat_fields(pid).is_none()
 }
 
 #[tokio::test]

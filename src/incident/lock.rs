@@ -505,6 +505,7 @@ mod tests {
         }
         acquire(root, path, info)
     }
+
     #[test]
     fn free_lock_is_taken_and_emptied_on_drop() {
         let dir = tempfile::tempdir().unwrap();

@@ -48,17 +48,27 @@ pub fn live_with_cmdline(needle: &str) -> Vec<i32> {
     found
 }
 
+/// The fields of `/proc/PID/stat` after the command name (the state
+/// first, then the parent's pid, …); `None` once the process is gone. The
+/// name may hold spaces and parentheses: the fields follow the last `)`.
+fn stat_fields(pid: i32) -> Option<Vec<String>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 1..];
+    Some(rest.split_whitespace().map(str::to_owned).collect())
+}
+
+/// Dead and not yet reaped (`Z`), or going (`X`).
+fn dying(fields: &[String]) -> bool {
+    matches!(fields.first().map(String::as_str), Some("Z" | "X"))
+}
+
 fn is_zombie(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
-        stat.rfind(')')
-            .and_then(|i| {
-                stat[i + 1..]
-                    .split_whitespace()
-                    .next()
-                    .map(|s| s == "Z" || s == "X")
-            })
-            .unwrap_or(false)
-    })
+    stat_fields(pid).is_some_and(|f| dying(&f))
+}
+
+/// [`stat_fields`] of a live process: `None` once it is gone or a zombie.
+pub fn live_stat_fields(pid: i32) -> Option<Vec<String>> {
+    stat_fields(pid).filter(|f| !dying(f))
 }
 
 /// Waits until no live process has `needle` in its command line. On

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use super::kinds;
 use crate::support::pg::TempCluster;
-use crate::support::procs::assert_none_left;
+use crate::support::procs::{assert_none_left, live_stat_fields};
 use crate::support::state::{files_under, wait_for_file};
 use crate::support::{Running, Test};
 
@@ -249,12 +249,7 @@ fn signal_server(cluster: &TempCluster, signal: rustix::process::Signal) {
         .flatten()
         .filter_map(|e| {
             let pid: i32 = e.file_name().to_str()?.parse().ok()?;
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            let parent: i32 = stat[stat.rfind(')')? + 1..]
-                .split_whitespace()
-                .nth(1)?
-                .parse()
-                .ok()?;
+            let parent: i32 = live_stat_fields(pid)?.get(1)?.parse().ok()?;
             (parent == server).then_some(pid)
         });
     for pid in std::iter::once(server).chain(children.collect::<Vec<_>>()) {
