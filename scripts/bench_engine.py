@@ -18,7 +18,7 @@ issue 14 and docs/performance.md:
    journal-sized append and `fdatasync` on disk after each step (a step
    starts only once the one before it is durable), and the fan's
    yardstick with each `sleep` run through bash, as each step's script is.
-Plus drctl's peak memory on the chain (goal: <= 15 MiB).
+Plus drctl's peak memory on the chain (goal: <= 15 MiB), through /usr/bin/time.
 
 `--scale` adds chains and fans of 1,000 to 10,000 steps and `log`, `report`
 and `resume` of their incidents: time and peak memory, to show growth.
@@ -29,7 +29,6 @@ Usage: scripts/bench_engine.py [--runs N] [--binary PATH] [--no-bench] [--scale]
 import argparse
 import os
 import re
-import resource
 import shutil
 import statistics
 import subprocess
@@ -41,31 +40,52 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = dict(os.environ, CI="true", NO_COLOR="1")
 
 
-def timed(command, cwd=None):
-    """Wall seconds and peak RSS (KiB) of one run of `command`."""
+# A child's peak RSS (`ru_maxrss`) starts at its parent's resident size,
+# which exec carries over: measured from this script, every command would
+# peak at 14 MiB or more, the script's own. `/usr/bin/time` forks the
+# command from a process of 2 MiB and reports the command's own peak.
+TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
+
+
+def timed(command, cwd=None, peak=False):
+    """Wall seconds of one run of `command`; with `peak`, its peak RSS (KiB,
+    None without /usr/bin/time), measured through /usr/bin/time."""
+    peak_file = None
+    if peak and TIME:
+        peak_file = tempfile.NamedTemporaryFile("r", prefix="drctl-bench-peak-")
+        command = [TIME, "-f", "%M", "-o", peak_file.name, *command]
     start = time.perf_counter()
     child = subprocess.Popen(command, cwd=cwd, env=ENV,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(child.pid, 0)
+    _, status, _ = os.wait4(child.pid, 0)
     elapsed = time.perf_counter() - start
     code = os.waitstatus_to_exitcode(status)
     if code != 0:
         raise SystemExit(f"{command} failed with {code}")
-    return elapsed, usage.ru_maxrss
+    if peak_file is None:
+        return elapsed, None
+    with peak_file:
+        return elapsed, int(peak_file.read().split()[-1])
 
 
-def side_by_side(ours, theirs, runs, cwd=None, before=None):
-    """Medians of `ours` and `theirs`, run alternately; and our peak RSS."""
-    mine, yard, peak = [], [], 0
+def side_by_side(ours, theirs, runs, cwd=None, before=None, peak=False):
+    """Medians of `ours` and `theirs`, run alternately; with `peak`, our
+    largest peak RSS (KiB; None without /usr/bin/time)."""
+    mine, yard, peaks = [], [], []
     for _ in range(runs):
         if before:
             before()
-        seconds, rss = timed(ours, cwd)
+        seconds, rss = timed(ours, cwd, peak)
         mine.append(seconds)
-        peak = max(peak, rss)
+        peaks.append(rss)
         if theirs:
             yard.append(timed(theirs, cwd)[0])
-    return statistics.median(mine), statistics.median(yard) if yard else None, peak
+    largest = max(peaks) if peak and None not in peaks else None
+    return statistics.median(mine), statistics.median(yard) if yard else None, largest
+
+
+def mib(kib):
+    return f"{kib / 1024:.1f} MiB" if kib is not None else "- (no /usr/bin/time)"
 
 
 # The chain's floor on disk: 1000 x `bash -euo pipefail -c true`, each
@@ -166,12 +186,12 @@ def scale(drctl, work, runs):
         for kind in ("chain", "fan"):
             results[kind] = side_by_side(
                 [drctl, "-q", "--state-dir", state, "run", "--concurrency", "100", f"./{kind}{n}.yaml"],
-                None, 1, cwd=work)[0::2]
+                None, 1, cwd=work, peak=True)[0::2]
         incident = sorted(os.listdir(os.path.join(state, "incidents")))[0]
         for command in ("log", "report", "resume"):
             results[command] = side_by_side(
-                [drctl, "-q", "--state-dir", state, command, incident], None, runs, cwd=work)[0::2]
-        mib = lambda kib: f"{kib / 1024:.1f} MiB"
+                [drctl, "-q", "--state-dir", state, command, incident], None, runs, cwd=work,
+                peak=command == "log")[0::2]
         print(f"| {n} | {results['chain'][0]:.2f} s | {mib(results['chain'][1])} "
               f"| {results['fan'][0]:.2f} s | {mib(results['fan'][1])} "
               f"| {results['log'][0] * 1000:.0f} ms | {results['report'][0] * 1000:.0f} ms "
@@ -223,16 +243,18 @@ def main():
         loop = ["bash", "-c", "for i in $(seq 1000); do bash -euo pipefail -c true; done"]
         with on_disk() as disk:
             ours, theirs, peak = side_by_side(
-                [drctl, "-q", "--state-dir", disk, "run", "./chain.yaml"], loop, args.runs, cwd=work)
+                [drctl, "-q", "--state-dir", disk, "run", "./chain.yaml"], loop, args.runs, cwd=work,
+                peak=True)
         row("`run` of a 1000-step `true` chain, state on disk", ours, theirs,
             "`bash -c true` x1000", "<= 1.1x")
         chain_peak = peak
 
         shm = os.path.join(work, "state")
         ours, theirs, peak = side_by_side(
-            [drctl, "-q", "--state-dir", shm, "run", "./chain.yaml"], loop, args.runs, cwd=work)
+            [drctl, "-q", "--state-dir", shm, "run", "./chain.yaml"], loop, args.runs, cwd=work,
+            peak=True)
         row("the same chain, state on tmpfs", ours, theirs, "`bash -c true` x1000", "")
-        chain_peak = max(chain_peak, peak)
+        chain_peak = None if None in (chain_peak, peak) else max(chain_peak, peak)
 
         ours, theirs, _ = side_by_side(
             [drctl, "-q", "--state-dir", shm, "run", "--concurrency", "100", "./fan.yaml"],
@@ -257,7 +279,7 @@ def main():
             ["bash", "-c", "for i in $(seq 100); do sleep 0.05 & done; wait"], args.runs, cwd=work)
         row("floor: 100 `bash -euo pipefail -c 'sleep 0.05' &` + `wait`", floor, theirs,
             "`sleep 0.05 &` x100 + `wait`", "")
-        print(f"\npeak memory of drctl running the 1000-step chain: {chain_peak / 1024:.1f} MiB (goal <= 15 MiB)")
+        print(f"\npeak memory of drctl running the 1000-step chain: {mib(chain_peak)} (goal <= 15 MiB)")
 
         if args.scale:
             scale(drctl, work, max(1, args.runs // 3))
