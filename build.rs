@@ -12,7 +12,7 @@
 //! The release build of `drctl` on x86-64 GNU/Linux, linked by Rust's own
 //! lld (the default there since Rust 1.90), also gets
 //! `link/drctl.symbol-order`: the functions a run executes, laid out
-//! together at the start of the code, so that a run keeps about 5 MiB less
+//! together at the start of the code, so that a run keeps about 4 MiB less
 //! of the binary resident (made by `scripts/symbol_order.py`). A name the
 //! build lacks is skipped; when the file was made with another rustc or
 //! `Cargo.lock`, whose names differ, a warning says to regenerate it.
@@ -85,7 +85,7 @@ fn symbol_order() {
     if let Some(why) = stale {
         println!(
             "cargo::warning=link/drctl.symbol-order was made with {why}: most of its names \
-             will not match, and a run keeps about 5 MiB more of drctl resident; \
+             will not match, and a run keeps about 4 MiB more of drctl resident; \
              regenerate it with scripts/symbol_order.py"
         );
     }

@@ -6,12 +6,13 @@ the release build, so the code a run executes sits together at the start of
 `.text` instead of being spread over its 10 MB. The kernel maps a binary's
 cached pages around each one a process touches (fault-around), so where the
 hot code is spread, most of the binary ends up resident: a 1000-step run
-peaked at 14.3-14.9 MiB without the file and at 9.5-9.8 MiB with it
+peaked at 13.0-13.3 MiB without the file and at 9.3-9.9 MiB with it
 (docs/performance.md, "Memory").
 
-The names carry hashes that change with the Rust toolchain and with a
-dependency's version, so regenerate the file after upgrading either (build.rs
-warns when the file was made with another rustc or Cargo.lock). A stale or
+The names carry hashes that change with the Rust toolchain, a dependency's
+version and `[profile.release]`, so regenerate the file after changing any
+of them (build.rs warns when the file was made with another rustc or
+Cargo.lock). A stale or
 missing name costs nothing but its place: the linker puts it where it would
 have gone anyway.
 
@@ -38,7 +39,8 @@ HEADER = """\
 # drctl's hot functions, hottest first, laid out together at the start of
 # the release binary's code (build.rs, lld's --symbol-ordering-file).
 # Made by scripts/symbol_order.py; regenerate after a toolchain or
-# dependency upgrade. build.rs reads the two lines below.
+# dependency upgrade or a change of [profile.release]. build.rs reads the
+# two lines below.
 """
 
 
