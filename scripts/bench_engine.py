@@ -17,7 +17,9 @@ issue 14 and docs/performance.md:
 6. The floors under rows 3 and 5, without drctl: the chain's loop with a
    journal-sized append and `fdatasync` on disk after each step (a step
    starts only once the one before it is durable), and the fan's
-   yardstick with each `sleep` run through bash, as each step's script is.
+   yardstick with each `sleep` run through bash, as each step's script is,
+   and with a supervisor process started before each (every running step
+   has its own).
 Plus drctl's peak memory on the chain (goal: <= 15 MiB), through /usr/bin/time.
 
 `--scale` adds chains and fans of 1,000 to 10,000 steps and `log`, `report`
@@ -29,6 +31,7 @@ Usage: scripts/bench_engine.py [--runs N] [--binary PATH] [--no-bench] [--scale]
 import argparse
 import os
 import re
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -219,8 +222,9 @@ def main():
         with open(os.path.join(work, "justfile"), "w") as f:
             f.write(justfile(1000))
         just, just_note = find_just(work)
-        supervisor = os.path.join(os.path.dirname(drctl), "drctl-supervise")
-        supervisor = supervisor if os.access(supervisor, os.X_OK) else "`drctl __supervise` (no drctl-supervise beside it)"
+        supervisor_path = os.path.join(os.path.dirname(drctl), "drctl-supervise")
+        supervisor_path = supervisor_path if os.access(supervisor_path, os.X_OK) else None
+        supervisor = supervisor_path or "`drctl __supervise` (no drctl-supervise beside it)"
         print(f"medians of {args.runs} alternating runs; drctl {drctl}; supervisor {supervisor}; just {just_note}")
         print("load average at the start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         print("\n| work | drctl | yardstick | ratio | goal |")
@@ -278,6 +282,17 @@ def main():
             ["bash", "-c", "for i in $(seq 100); do bash -euo pipefail -c 'sleep 0.05' & done; wait"],
             ["bash", "-c", "for i in $(seq 100); do sleep 0.05 & done; wait"], args.runs, cwd=work)
         row("floor: 100 `bash -euo pipefail -c 'sleep 0.05' &` + `wait`", floor, theirs,
+            "`sleep 0.05 &` x100 + `wait`", "")
+        # And the start of a supervisor per step: each running step has one
+        # of its own (a hundred at once here), so that its whole process tree
+        # can be stopped. Started by hand it only says so and exits: what is
+        # timed is the process start, none of its work.
+        start = (f"{shlex.quote(supervisor_path)} 2>/dev/null" if supervisor_path
+                 else f"{shlex.quote(drctl)} --version >/dev/null")
+        floor, theirs, _ = side_by_side(
+            ["bash", "-c", f"for i in $(seq 100); do {{ {start}; exec bash -euo pipefail -c 'sleep 0.05'; }} & done; wait"],
+            ["bash", "-c", "for i in $(seq 100); do sleep 0.05 & done; wait"], args.runs, cwd=work)
+        row("floor: the same, each also starting a supervisor first", floor, theirs,
             "`sleep 0.05 &` x100 + `wait`", "")
         print(f"\npeak memory of drctl running the 1000-step chain: {mib(chain_peak)} (goal <= 15 MiB)")
 

@@ -45,7 +45,7 @@ pub fn run(args: &IncidentsArgs, store: &Store, printer: &Printer) -> Result<()>
             // Colour after padding: escape codes would count as width.
             out.push_str(&match (index, status) {
                 (2, Some("succeeded")) => printer.style.ok(&padded),
-                (2, Some("failed" | "timed_out" | "refused" | "unreadable")) => {
+                (2, Some("failed" | "timed_out" | "refused" | "unreadable" | "damaged")) => {
                     printer.style.error(&padded)
                 }
                 (2, Some("interrupted" | "running")) => printer.style.warn(&padded),
@@ -60,7 +60,7 @@ pub fn run(args: &IncidentsArgs, store: &Store, printer: &Printer) -> Result<()>
         printer.outln(&line(cells, Some(summary.status_label())));
     }
     for summary in &summaries {
-        if let Some(problem) = &summary.problem {
+        if let Some(problem) = summary.problem.as_ref().or(summary.damage.as_ref()) {
             printer.warn(&format!("{}: {problem}", summary.id));
         }
     }
@@ -103,5 +103,6 @@ fn json(summary: &IncidentSummary) -> serde_json::Value {
         "runs": summary.runs,
         "elapsed_ms": summary.elapsed_ms(),
         "problem": summary.problem,
+        "damage": summary.damage,
     })
 }

@@ -55,14 +55,22 @@ pub struct IncidentSummary {
     pub active: bool,
     /// Set when the journal could not be read; the other fields are then empty.
     pub problem: Option<String>,
+    /// Set when the journal was read but fails its hash chain or holds an
+    /// event that could not have happened: what it says may not be what
+    /// happened (the warning `log` gives).
+    pub damage: Option<String>,
 }
 
 impl IncidentSummary {
-    /// `succeeded`, `failed`, …, `running`, `interrupted` (never finished) or `empty`.
+    /// `succeeded`, `failed`, …, `running`, `interrupted` (never finished),
+    /// `empty`, `unreadable` or `damaged` (its journal fails its checks).
     #[must_use]
     pub fn status_label(&self) -> &'static str {
         if self.problem.is_some() {
             return "unreadable";
+        }
+        if self.damage.is_some() {
+            return "damaged";
         }
         match (self.status, self.active, self.runs) {
             (_, true, _) => "running",
@@ -243,9 +251,13 @@ pub(super) fn summarize(
         status: None,
         active: false,
         problem: None,
+        damage: None,
     };
     let records = match journal {
-        Ok(Some(contents)) => contents.records,
+        Ok(Some(contents)) => {
+            summary.damage = contents.damage();
+            contents.records
+        }
         Ok(None) => return summary,
         Err(e) => {
             summary.problem = Some(e.to_string());

@@ -93,6 +93,25 @@ pub struct JournalContents {
 }
 
 impl JournalContents {
+    /// Why what the journal says may not be what happened: where its hash
+    /// chain breaks or the first event that could not have happened.
+    #[must_use]
+    pub fn damage(&self) -> Option<String> {
+        if let Some(broken) = &self.chain_break {
+            Some(format!(
+                "line {}: the hash chain is broken ({}): the journal was changed after it was written; `drctl verify` checks it",
+                broken.line, broken.message
+            ))
+        } else {
+            self.impossible.as_ref().map(|impossible| {
+                format!(
+                    "line {}: this event could not have happened ({}): the journal was changed after it was written",
+                    impossible.line, impossible.message
+                )
+            })
+        }
+    }
+
     /// Refuses a journal to go on from: its chain is broken or it holds an
     /// event that could not have happened.
     pub fn trusted(&self, path: &Path) -> Result<(), IncidentError> {
@@ -510,25 +529,11 @@ pub(crate) fn read_lines(
         parsed.contents.impossible = replay::impossible(&parsed.contents.records, incident);
     }
     let mut contents = parsed.contents;
-    warn_of_damage(&mut contents);
+    contents.warnings.extend(contents.damage());
     Ok((contents, parsed.hashes.pop()))
 }
 
 /// A broken chain or an impossible event is a warning for whoever only reads.
-fn warn_of_damage(contents: &mut JournalContents) {
-    if let Some(broken) = &contents.chain_break {
-        contents.warnings.push(format!(
-            "line {}: the hash chain is broken ({}): the journal was changed after it was written; `drctl verify` checks it",
-            broken.line, broken.message
-        ));
-    } else if let Some(impossible) = &contents.impossible {
-        contents.warnings.push(format!(
-            "line {}: this event could not have happened ({}): the journal was changed after it was written",
-            impossible.line, impossible.message
-        ));
-    }
-}
-
 struct Parsed {
     contents: JournalContents,
     /// Bytes up to the end of the last complete line.
@@ -562,7 +567,7 @@ pub fn read_bytes(
     incident: Option<&str>,
 ) -> Result<JournalContents, IncidentError> {
     let mut contents = parse_checked(root, path, bytes, incident)?.contents;
-    warn_of_damage(&mut contents);
+    contents.warnings.extend(contents.damage());
     Ok(contents)
 }
 

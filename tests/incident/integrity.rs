@@ -32,6 +32,24 @@ impl FailedLine {
             .unwrap_or_else(|| panic!("no line with {needle}: {:#?}", self.lines))
     }
 
+    /// The incident as `drctl incidents --format json` lists it: its status,
+    /// and why it is `unreadable` or `damaged`.
+    fn listed(&self) -> (String, String) {
+        let out = self.drctl(&["incidents", "--format", "json"]);
+        out.success();
+        let list = out.stdout_json();
+        let entry = list
+            .as_array()
+            .and_then(|all| all.iter().find(|e| e["id"] == self.incident.as_str()))
+            .unwrap_or_else(|| panic!("{} not listed:\n{}", self.incident, out.report()))
+            .clone();
+        let why = entry["problem"].as_str().or(entry["damage"].as_str());
+        (
+            entry["status"].as_str().unwrap_or_default().to_owned(),
+            why.unwrap_or_default().to_owned(),
+        )
+    }
+
     fn counts(&self) -> [usize; 3] {
         ["a", "b", "c"].map(|s| count(self.test.path(), &format!("{s}.count")))
     }
@@ -60,6 +78,14 @@ impl FailedLine {
                 args.join(" ")
             );
         }
+        // Listed as unreadable, with the same words.
+        let (status, why) = self.listed();
+        assert_eq!(status, "unreadable", "{why}");
+        assert!(
+            why.contains(&format!("at line {line}")) && why.contains(words),
+            "{why}"
+        );
+        assert_eq!(std::fs::read(&self.journal).expect("journal"), bytes);
         assert_eq!(
             self.counts(),
             [1, 1, 1],
@@ -171,6 +197,13 @@ fn an_edited_line_breaks_the_chain() {
             .success()
             .stderr_contains(&format!("line {line}: the hash chain is broken"));
     }
+    // The list does not show the forged status.
+    let (status, why) = run.listed();
+    assert_eq!(status, "damaged");
+    assert!(
+        why.starts_with(&format!("line {line}: the hash chain is broken")),
+        "{why}"
+    );
     for args in [vec!["resume", id], vec!["run", "line", "--incident", id]] {
         run.drctl(&args)
             .code(1)
@@ -262,6 +295,12 @@ fn lines_cut_from_the_end_or_an_edited_last_line_are_caught() {
             .stderr_contains(&message);
     }
     run.drctl(&["log", id]).success().stderr_contains(&message);
+    let (status, why) = run.listed();
+    assert_eq!(
+        (status.as_str(), why.contains(&message)),
+        ("damaged", true),
+        "{why}"
+    );
     assert_eq!(std::fs::read(&run.journal).expect("journal"), bytes);
 
     let mut lines = run.lines.clone();
@@ -271,6 +310,9 @@ fn lines_cut_from_the_end_or_an_edited_last_line_are_caught() {
     run.drctl(&["verify", id])
         .code(1)
         .stderr_contains(&format!("fails its hash chain at line {total}"));
+    let (status, why) = run.listed();
+    assert_eq!(status, "damaged", "{why}");
+    assert!(why.contains("which journal.head recorded for it"), "{why}");
     assert_eq!(run.counts(), [1, 1, 1]);
 
     // Without its head a journal can still be read, with a warning.

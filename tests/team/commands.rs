@@ -270,3 +270,99 @@ steps:
         test.again().args(["verify", &id]).run().success();
     }
 }
+
+#[test]
+fn many_incidents_are_listed_alike_on_both_stores_each_from_its_own_journal() {
+    let ok = "version: 1\nname: ok\nsteps:\n  - id: a\n    shell: { run: 'echo ok' }\n";
+    let fails = "version: 1\nname: fails\nsteps:\n  - id: a\n    shell: { run: 'exit 3' }\n";
+    let mut listings = Vec::new();
+    for backend in Backend::both("listing") {
+        let test = backend.on(Test::new()
+            .file("runbooks/ok.yaml", ok)
+            .file("runbooks/fails.yaml", fails)
+            .env("DRCTL_OPERATOR", "alice"));
+        for (runbook, code) in [("ok", 0), ("ok", 0), ("fails", 1), ("ok", 0), ("ok", 0)] {
+            test.again().args(["run", runbook]).run().code(code);
+        }
+        let ids = incident_ids(&test, &backend);
+        assert_eq!(ids.len(), 5, "{backend:?}: {ids:?}");
+        // The failed run's step made to say it succeeded, which breaks the
+        // chain at the next line; and an incident without a line yet, newer
+        // than the others.
+        let (failed, empty) = (&ids[2], "INC-20991231-001");
+        match &backend {
+            Backend::File => {
+                let incidents = test.path().join(".drctl/incidents");
+                let path = incidents.join(failed).join("journal.jsonl");
+                let text = std::fs::read_to_string(&path).unwrap();
+                let mut lines: Vec<&str> = text.lines().collect();
+                let edited = lines[2].replace(r#""status":"failed""#, r#""status":"succeeded""#);
+                assert_ne!(edited, lines[2]);
+                lines[2] = &edited;
+                std::fs::write(&path, lines.join("\n") + "\n").unwrap();
+                std::fs::create_dir(incidents.join(empty)).unwrap();
+            }
+            Backend::Postgres(_) => {
+                sql(
+                    "listing",
+                    &format!(
+                        "ALTER TABLE journal DISABLE TRIGGER journal_append_only; \
+                         UPDATE journal SET line = replace(line, '\"status\":\"failed\"', '\"status\":\"succeeded\"') \
+                         WHERE incident_id = '{failed}' AND seq = 3; \
+                         ALTER TABLE journal ENABLE TRIGGER journal_append_only; \
+                         INSERT INTO incidents (id, host, operator) VALUES ('{empty}', 'h', 'bob')"
+                    ),
+                );
+            }
+        }
+        let list = backend
+            .on(test.again())
+            .args(["incidents", "--format", "json"])
+            .run();
+        list.success();
+        let entries = list.stdout_json();
+        let entries = entries.as_array().expect("an array");
+        assert_eq!(entries[0]["id"], empty, "{backend:?}");
+        assert_eq!(entries[3]["id"], failed.as_str(), "{backend:?}");
+        let damage = entries[3]["damage"].as_str().expect("the damage");
+        assert!(
+            damage.starts_with("line 4: the hash chain is broken"),
+            "{backend:?}: {damage}"
+        );
+        let shown: Vec<(String, String, String, u64)> = entries
+            .iter()
+            .map(|e| {
+                (
+                    e["runbooks"].to_string(),
+                    e["status"].as_str().unwrap_or_default().to_owned(),
+                    e["operators"].to_string(),
+                    e["runs"].as_u64().unwrap_or_default(),
+                )
+            })
+            .collect();
+        listings.push(shown);
+        // In words: the damaged one is named under the table.
+        let words = backend.on(test.again()).args(["incidents"]).run();
+        words
+            .success()
+            .stdout_contains("damaged")
+            .stderr_contains(&format!("{failed}: line 4: the hash chain is broken"));
+    }
+    let line = |runbook: &str, status: &str| {
+        (
+            format!(r#"["{runbook}"]"#),
+            status.to_owned(),
+            r#"["alice"]"#.to_owned(),
+            1,
+        )
+    };
+    let newest_first = vec![
+        ("[]".to_owned(), "empty".to_owned(), "[]".to_owned(), 0),
+        line("ok", "succeeded"),
+        line("ok", "succeeded"),
+        line("fails", "damaged"),
+        line("ok", "succeeded"),
+        line("ok", "succeeded"),
+    ];
+    assert_eq!(listings, [newest_first.clone(), newest_first]);
+}

@@ -2,10 +2,12 @@
 //! counter, so two hosts never get the same `INC-YYYYMMDD-NNN`), each run's
 //! frozen runbook, captured output, and reading a journal back.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::mpsc;
 
 use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt as _;
 use sqlx::Connection;
 
 use super::{PgStore, StoreError};
@@ -83,40 +85,78 @@ impl PgStore {
     }
 
     /// Every incident, newest first (by day, then number, as the file store).
+    /// Every journal comes in one query, in incident order, and is
+    /// summarized on the store's thread as soon as its last line is in: a
+    /// round trip for the whole list, not one per incident, and one journal
+    /// in memory at a time.
     pub fn list(&self) -> Result<Vec<IncidentSummary>, IncidentError> {
-        let ids: Vec<String> = self.call(|conn| {
+        let running = self.running()?;
+        let target = self.target().to_owned();
+        let mut summaries = self.call(move |conn| {
             Box::pin(async move {
-                sqlx::query_scalar("SELECT id FROM incidents")
+                let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM incidents")
                     .fetch_all(&mut *conn)
-                    .await
+                    .await?;
+                let mut read = HashMap::new();
+                let mut rows = sqlx::query_as::<_, (String, String)>(
+                    "SELECT incident_id, line FROM journal ORDER BY incident_id, seq",
+                )
+                .fetch(&mut *conn);
+                let mut current: Option<(String, Vec<u8>)> = None;
+                while let Some((id, line)) = rows.try_next().await? {
+                    if let Some((done, bytes)) = current.take_if(|(open, _)| *open != id) {
+                        let summary = summary(&target, &done, Some(bytes), &running);
+                        read.insert(done, summary);
+                    }
+                    let (_, bytes) = current.get_or_insert_with(|| (id, Vec::new()));
+                    bytes.extend_from_slice(line.as_bytes());
+                    bytes.push(b'\n');
+                }
+                if let Some((done, bytes)) = current {
+                    let summary = summary(&target, &done, Some(bytes), &running);
+                    read.insert(done, summary);
+                }
+                let summaries: Vec<((String, u32), IncidentSummary)> = ids
+                    .into_iter()
+                    .filter_map(|id| {
+                        let key = file::parse_id(&id)?;
+                        // No line yet: the summary of an empty journal.
+                        let summary = read
+                            .remove(&id)
+                            .unwrap_or_else(|| summary(&target, &id, None, &running));
+                        Some((key, summary))
+                    })
+                    .collect();
+                Ok(summaries)
             })
         })?;
-        let mut ids: Vec<((String, u32), String)> = ids
-            .into_iter()
-            .filter_map(|id| Some((file::parse_id(&id)?, id)))
-            .collect();
-        ids.sort_by(|a, b| b.0.cmp(&a.0));
-        let running = self.running()?;
-        Ok(ids
-            .into_iter()
-            .map(|(_, id)| {
-                let incident = PgIncident {
-                    store: self.clone(),
-                    id,
-                };
-                file::summarize(
-                    &incident.id,
-                    incident.journal_label(),
-                    incident.read_journal_if_any(),
-                    |last| {
-                        running
-                            .iter()
-                            .any(|(i, run)| *i == incident.id && *run == last.run_id)
-                    },
-                )
-            })
-            .collect())
+        summaries.sort_by(|a, b| b.0.cmp(&a.0));
+        Ok(summaries.into_iter().map(|(_, summary)| summary).collect())
     }
+}
+
+/// The summary of the incident `id` from its journal's bytes (`None`: no
+/// line yet), as [`PgIncident::read_journal_if_any`] reads them.
+fn summary(
+    target: &str,
+    id: &str,
+    bytes: Option<Vec<u8>>,
+    running: &[(String, String)],
+) -> IncidentSummary {
+    let label = journal_label(target, id);
+    let journal = bytes
+        .map(|bytes| journal::read_lines(&label, &bytes, Some(id)).map(|(contents, _)| contents))
+        .transpose();
+    file::summarize(id, label, journal, |last| {
+        running
+            .iter()
+            .any(|(incident, run)| incident == id && *run == last.run_id)
+    })
+}
+
+/// The journal's name in messages: the database and the incident.
+fn journal_label(target: &str, id: &str) -> PathBuf {
+    format!("{target} (journal of {id})").into()
 }
 
 impl PgIncident {
@@ -133,7 +173,7 @@ impl PgIncident {
     /// The journal's name in messages: the database and the incident.
     #[must_use]
     pub fn journal_label(&self) -> PathBuf {
-        format!("{} (journal of {})", self.store.target(), self.id).into()
+        journal_label(self.store.target(), &self.id)
     }
 
     #[must_use]
