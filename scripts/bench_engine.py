@@ -286,7 +286,9 @@ def main():
         # And the start of a supervisor per step: each running step has one
         # of its own (a hundred at once here), so that its whole process tree
         # can be stopped. Started by hand it only says so and exits: what is
-        # timed is the process start, none of its work.
+        # timed is the process start, none of its work. Without
+        # drctl-supervise, drctl starts `drctl __supervise`, whose start
+        # `drctl --version` stands for.
         start = (f"{shlex.quote(supervisor_path)} 2>/dev/null" if supervisor_path
                  else f"{shlex.quote(drctl)} --version >/dev/null")
         floor, theirs, _ = side_by_side(

@@ -94,7 +94,8 @@ pub struct JournalContents {
 
 impl JournalContents {
     /// Why what the journal says may not be what happened: where its hash
-    /// chain breaks or the first event that could not have happened.
+    /// chain breaks or the first event that could not have happened. For
+    /// whoever only reads (`log`, `report`, `incidents`) it is a warning.
     #[must_use]
     pub fn damage(&self) -> Option<String> {
         if let Some(broken) = &self.chain_break {
@@ -533,7 +534,6 @@ pub(crate) fn read_lines(
     Ok((contents, parsed.hashes.pop()))
 }
 
-/// A broken chain or an impossible event is a warning for whoever only reads.
 struct Parsed {
     contents: JournalContents,
     /// Bytes up to the end of the last complete line.

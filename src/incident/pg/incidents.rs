@@ -97,31 +97,33 @@ impl PgStore {
                 let ids: Vec<String> = sqlx::query_scalar("SELECT id FROM incidents")
                     .fetch_all(&mut *conn)
                     .await?;
-                let mut read = HashMap::new();
+                let mut by_id = HashMap::new();
+                let mut summarize = |(id, bytes): (String, Vec<u8>)| {
+                    let summary = summary(&target, &id, Some(bytes), &running);
+                    by_id.insert(id, summary);
+                };
                 let mut rows = sqlx::query_as::<_, (String, String)>(
                     "SELECT incident_id, line FROM journal ORDER BY incident_id, seq",
                 )
                 .fetch(&mut *conn);
                 let mut current: Option<(String, Vec<u8>)> = None;
                 while let Some((id, line)) = rows.try_next().await? {
-                    if let Some((done, bytes)) = current.take_if(|(open, _)| *open != id) {
-                        let summary = summary(&target, &done, Some(bytes), &running);
-                        read.insert(done, summary);
+                    if let Some(done) = current.take_if(|(open, _)| *open != id) {
+                        summarize(done);
                     }
                     let (_, bytes) = current.get_or_insert_with(|| (id, Vec::new()));
                     bytes.extend_from_slice(line.as_bytes());
                     bytes.push(b'\n');
                 }
-                if let Some((done, bytes)) = current {
-                    let summary = summary(&target, &done, Some(bytes), &running);
-                    read.insert(done, summary);
+                if let Some(done) = current {
+                    summarize(done);
                 }
                 let summaries: Vec<((String, u32), IncidentSummary)> = ids
                     .into_iter()
                     .filter_map(|id| {
                         let key = file::parse_id(&id)?;
                         // No line yet: the summary of an empty journal.
-                        let summary = read
+                        let summary = by_id
                             .remove(&id)
                             .unwrap_or_else(|| summary(&target, &id, None, &running));
                         Some((key, summary))
