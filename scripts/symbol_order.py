@@ -10,8 +10,9 @@ peaked at 13.0-13.3 MiB without the file and at 9.3-9.9 MiB with it
 (docs/performance.md, "Memory").
 
 The names carry hashes that change with the Rust toolchain, a dependency's
-version and `[profile.release]`, so regenerate the file after changing any
-of them (build.rs warns when the file was made with another rustc or
+version and `[profile.release]`, and the module path of each function, so
+regenerate the file after changing any of them or moving code between
+modules (build.rs warns when the file was made with another rustc or
 Cargo.lock). A stale or
 missing name costs nothing but its place: the linker puts it where it would
 have gone anyway.
