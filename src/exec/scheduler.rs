@@ -310,12 +310,7 @@ impl Scheduler<'_> {
                     self.time_out(&stop)?;
                 }
                 Ok(()) = interrupt.changed() => {
-                    let level = *interrupt.borrow_and_update();
-                    if level != Interrupt::None {
-                        self.emitter.emit(Event::InterruptReceived {
-                            signal: "interrupt".to_owned(),
-                            immediate: level == Interrupt::Immediate,
-                        })?;
+                    if self.record_interrupt(*interrupt.borrow_and_update())? {
                         stopping = true;
                         run_status = Status::Interrupted;
                     }
@@ -397,6 +392,19 @@ impl Scheduler<'_> {
         })?;
         self.emitter = emitter;
         committed
+    }
+
+    /// Records a signal at the level `level` reached the run (nothing for
+    /// `Interrupt::None`); true when one did.
+    fn record_interrupt(&mut self, level: Interrupt) -> Result<bool, ListenerError> {
+        if level == Interrupt::None {
+            return Ok(false);
+        }
+        self.emitter.emit(Event::InterruptReceived {
+            signal: "interrupt".to_owned(),
+            immediate: level == Interrupt::Immediate,
+        })?;
+        Ok(true)
     }
 
     /// Records the shared store going away or coming back

@@ -121,13 +121,7 @@ impl Scheduler<'_> {
                     // The start is durable before the action begins.
                     self.commit().await?;
                     let done = self.handler_action(step, work, stop.clone()).await?;
-                    let level = *stop.borrow();
-                    if level != Interrupt::None {
-                        self.emitter.emit(Event::InterruptReceived {
-                            signal: "interrupt".to_owned(),
-                            immediate: level == Interrupt::Immediate,
-                        })?;
-                    }
+                    self.record_interrupt(*stop.borrow())?;
                     return self.finish(step, done, None);
                 }
                 Start::Ask(question) => {

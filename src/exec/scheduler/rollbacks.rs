@@ -169,13 +169,7 @@ impl Scheduler<'_> {
                 }
                 _ => adapter::execute(&prepared, stop.clone()).await,
             };
-            let level = *stop.borrow();
-            if level != Interrupt::None {
-                self.emitter.emit(Event::InterruptReceived {
-                    signal: "interrupt".to_owned(),
-                    immediate: level == Interrupt::Immediate,
-                })?;
-            }
+            self.record_interrupt(*stop.borrow())?;
             self.emitter.emit(Event::RollbackFinished {
                 step: step.id.clone(),
                 status: match &outcome.failure {

@@ -3,7 +3,7 @@
 //! frozen runbook, captured output, and reading a journal back.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use chrono::{DateTime, Utc};
@@ -138,7 +138,7 @@ impl PgStore {
 }
 
 /// The summary of the incident `id` from its journal's bytes (`None`: no
-/// line yet), as [`PgIncident::read_journal_if_any`] reads them.
+/// line yet).
 fn summary(
     target: &str,
     id: &str,
@@ -146,14 +146,24 @@ fn summary(
     running: &[(String, String)],
 ) -> IncidentSummary {
     let label = journal_label(target, id);
-    let journal = bytes
-        .map(|bytes| journal::read_lines(&label, &bytes, Some(id)).map(|(contents, _)| contents))
-        .transpose();
+    let journal = checked(&label, id, bytes);
     file::summarize(id, label, journal, |last| {
         running
             .iter()
             .any(|(incident, run)| incident == id && *run == last.run_id)
     })
+}
+
+/// The journal of `id` read and checked from its bytes (`None`: no line
+/// yet), as the file journal's would be.
+fn checked(
+    label: &Path,
+    id: &str,
+    bytes: Option<Vec<u8>>,
+) -> Result<Option<JournalContents>, IncidentError> {
+    bytes
+        .map(|bytes| journal::read_lines(label, &bytes, Some(id)).map(|(contents, _)| contents))
+        .transpose()
 }
 
 /// The journal's name in messages: the database and the incident.
@@ -251,11 +261,11 @@ impl PgIncident {
     }
 
     pub fn read_journal_if_any(&self) -> Result<Option<JournalContents>, IncidentError> {
-        match self.read_journal_bytes_if_any()? {
-            None => Ok(None),
-            Some(bytes) => journal::read_lines(&self.journal_label(), &bytes, Some(&self.id))
-                .map(|(contents, _)| Some(contents)),
-        }
+        checked(
+            &self.journal_label(),
+            &self.id,
+            self.read_journal_bytes_if_any()?,
+        )
     }
 
     /// Stores the exact runbook text of a run, once, and makes its local
